@@ -1,0 +1,68 @@
+// The caffets command line: Caffe's tools as subcommands, gflags syntax accepted, one-line errors.
+import yargs from 'yargs';
+import { COMMANDS, CommandSpec, Args, notBuilt } from './commands';
+import { normalizeGflags } from './gflags';
+import { CaffeError } from '../util/errors';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const VERSION: string = require('../../package.json').version;
+
+function booleanFlags(): Set<string> {
+  const s = new Set<string>();
+  for (const c of COMMANDS) for (const [k, o] of Object.entries(c.options ?? {})) if (o.type === 'boolean') s.add(k);
+  return s;
+}
+
+function fail(msg: string, code = 1): never {
+  throw new CaffeError(msg, code);
+}
+
+async function runSpec(spec: CommandSpec, args: Args): Promise<number> {
+  if (!spec.run) notBuilt(spec);
+  return spec.run(args);
+}
+
+/** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  let code = 0;
+  const parser = yargs(normalizeGflags(argv, booleanFlags()))
+    .scriptName('caffets')
+    .usage('caffets <command> [flags]\n\nCaffe-compatible deep learning toolchain. Flags take Caffe\'s forms: --flag=value, --flag value, -flag value, -flag=value.')
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': true })
+    .demandCommand(1, 'no command given (see caffets --help)')
+    .fail((msg, err) => {
+      if (err) throw err;
+      fail(msg);
+    });
+  for (const spec of COMMANDS) {
+    parser.command(
+      `${spec.name}${spec.positionals ? ' ' + spec.positionals : ''}`,
+      spec.describe + (spec.run ? '' : ' [not built yet]'),
+      (y) => y.options(spec.options ?? {}),
+      async (args) => { code = await runSpec(spec, args as Args); },
+    );
+  }
+  await parser.parseAsync();
+  return code;
+}
+
+/** Entry point of bin/caffets: user errors print one line and exit non-zero, bugs keep their stack. */
+export function main(argv: string[]): void {
+  run(argv).then(
+    (code) => { process.exitCode = code; },
+    (e: unknown) => {
+      if (e instanceof CaffeError) {
+        process.stderr.write(`caffets: ${e.message}\n`);
+        process.exitCode = e.exitCode;
+      } else {
+        process.stderr.write(`caffets: internal error (please report): ${(e as Error)?.stack ?? e}\n`);
+        process.exitCode = 70;
+      }
+    },
+  );
+}
