@@ -1,0 +1,142 @@
+// Spot checks that proto/caffe.proto carries BVLC Caffe's field numbers, labels,
+// packing and defaults (the full mechanical comparison is done against Caffe's file).
+import * as protobuf from 'protobufjs';
+import { caffeRoot, fieldDefault, getField, messageType } from '../../src/proto/schema';
+
+function field(typeName: string, name: string): protobuf.Field {
+  const f = messageType(typeName).fields[name];
+  if (!f) throw new Error(`${typeName}.${name} not found`);
+  f.resolve();
+  return f;
+}
+
+function enumType(fullName: string): protobuf.Enum {
+  return caffeRoot().lookupEnum(fullName);
+}
+
+describe('proto/caffe.proto', () => {
+  test('loads as package caffe with the top-level Phase enum', () => {
+    const phase = enumType('caffe.Phase');
+    expect(phase.values).toEqual({ TRAIN: 0, TEST: 1 });
+    expect(messageType('caffe.NetParameter').fullName).toBe('.caffe.NetParameter');
+  });
+
+  test('LayerParameter field numbers', () => {
+    expect(field('LayerParameter', 'convolution_param').id).toBe(106);
+    expect(field('LayerParameter', 'convolution_param').type).toBe('ConvolutionParameter');
+    expect(field('LayerParameter', 'clip_param').id).toBe(148);
+    expect(field('LayerParameter', 'swish_param').id).toBe(147);
+    expect(field('LayerParameter', 'transform_param').id).toBe(100);
+    expect(field('LayerParameter', 'propagate_down').repeated).toBe(true);
+    expect(field('NetParameter', 'layer').id).toBe(100);
+    expect(field('NetParameter', 'layers').id).toBe(2);
+  });
+
+  test('BlobProto.data is field 5, packed repeated float', () => {
+    const f = field('BlobProto', 'data');
+    expect(f.id).toBe(5);
+    expect(f.type).toBe('float');
+    expect(f.repeated).toBe(true);
+    expect(f.packed).toBe(true);
+    expect(field('BlobProto', 'double_diff').id).toBe(9);
+    expect(field('BlobProto', 'double_diff').packed).toBe(true);
+  });
+
+  test('BlobShape.dim is packed repeated int64', () => {
+    const f = field('BlobShape', 'dim');
+    expect(f.id).toBe(1);
+    expect(f.type).toBe('int64');
+    expect(f.repeated).toBe(true);
+    expect(f.packed).toBe(true);
+  });
+
+  test('Datum.float_data is repeated float and NOT packed (as in Caffe)', () => {
+    const f = field('Datum', 'float_data');
+    expect(f.id).toBe(6);
+    expect(f.type).toBe('float');
+    expect(f.repeated).toBe(true);
+    expect(f.packed).toBe(false);
+    expect(f.options?.packed).toBeUndefined();
+  });
+
+  test('SolverParameter.weights is 42 repeated string; solver_mode defaults to GPU', () => {
+    const w = field('SolverParameter', 'weights');
+    expect(w.id).toBe(42);
+    expect(w.type).toBe('string');
+    expect(w.repeated).toBe(true);
+    expect(fieldDefault(field('SolverParameter', 'solver_mode'))).toBe('GPU');
+    expect(getField({}, 'SolverParameter', 'solver_mode')).toBe('GPU');
+    expect(getField({}, 'SolverParameter', 'type')).toBe('SGD');
+    expect(getField({}, 'SolverParameter', 'random_seed')).toBe(-1);
+    expect(getField({}, 'SolverParameter', 'snapshot_format')).toBe('BINARYPROTO');
+    expect(getField({}, 'SolverParameter', 'regularization_type')).toBe('L2');
+    expect(caffeRoot().lookupEnum('caffe.SolverParameter.SolverMode').values).toEqual({ CPU: 0, GPU: 1 });
+  });
+
+  test('PoolingParameter.round_mode defaults to CEIL', () => {
+    const f = field('PoolingParameter', 'round_mode');
+    expect(f.id).toBe(13);
+    expect(fieldDefault(f)).toBe('CEIL');
+    expect(enumType('caffe.PoolingParameter.RoundMode').values).toEqual({ CEIL: 0, FLOOR: 1 });
+    expect(getField({ round_mode: 'FLOOR' }, 'PoolingParameter', 'round_mode')).toBe('FLOOR');
+  });
+
+  test('LRNParameter defaults: alpha 1, beta 0.75, k 1, local_size 5', () => {
+    expect(getField({}, 'LRNParameter', 'alpha')).toBe(1);
+    expect(getField({}, 'LRNParameter', 'beta')).toBe(0.75);
+    expect(getField({}, 'LRNParameter', 'k')).toBe(1);
+    expect(getField({}, 'LRNParameter', 'local_size')).toBe(5);
+    expect(getField({}, 'LRNParameter', 'norm_region')).toBe('ACROSS_CHANNELS');
+  });
+
+  test('ConvolutionParameter defaults', () => {
+    expect(getField({}, 'ConvolutionParameter', 'bias_term')).toBe(true);
+    expect(getField({}, 'ConvolutionParameter', 'group')).toBe(1);
+    expect(getField({}, 'ConvolutionParameter', 'axis')).toBe(1);
+    expect(getField({}, 'ConvolutionParameter', 'kernel_size')).toEqual([]);
+    expect(field('ConvolutionParameter', 'dilation').id).toBe(18);
+  });
+
+  test('V1LayerParameter.LayerType has CONVOLUTION = 4', () => {
+    const e = enumType('caffe.V1LayerParameter.LayerType');
+    expect(e.values.CONVOLUTION).toBe(4);
+    expect(e.values.NONE).toBe(0);
+    expect(e.values.DECONVOLUTION).toBe(39);
+    expect(field('V1LayerParameter', 'type').type).toBe('LayerType');
+  });
+
+  test('DataParameter.backend defaults to LEVELDB', () => {
+    expect(getField({}, 'DataParameter', 'backend')).toBe('LEVELDB');
+    expect(getField({}, 'DataParameter', 'prefetch')).toBe(4);
+  });
+
+  test('ClipParameter min/max are required floats', () => {
+    expect(field('ClipParameter', 'min').required).toBe(true);
+    expect(field('ClipParameter', 'max').required).toBe(true);
+    expect(field('ClipParameter', 'max').type).toBe('float');
+  });
+
+  test('other well-known defaults', () => {
+    expect(getField({}, 'FillerParameter', 'type')).toBe('constant');
+    expect(getField({}, 'FillerParameter', 'std')).toBe(1);
+    expect(getField({}, 'NetState', 'phase')).toBe('TEST');
+    expect(getField({}, 'ParamSpec', 'lr_mult')).toBe(1);
+    expect(getField({}, 'LossParameter', 'normalization')).toBe('VALID');
+    expect(getField({}, 'HingeLossParameter', 'norm')).toBe('L1');
+    expect(getField({}, 'SwishParameter', 'beta')).toBe(1);
+    expect(getField({}, 'BatchNormParameter', 'eps')).toBeCloseTo(1e-5, 12);
+  });
+
+  test('binary round trip of a BlobProto keeps packed float data', () => {
+    const T = messageType('BlobProto');
+    // data alone: one packed record, tag (5 << 3 | 2) = 0x2a, then 6 floats * 4 bytes
+    const only = T.encode(T.fromObject({ data: [1, 2, 3, 4, 5, 6] })).finish();
+    expect(only[0]).toBe(0x2a);
+    expect(only[1]).toBe(24);
+    expect(only.length).toBe(26);
+    const bytes = T.encode(T.fromObject({ shape: { dim: [2, 3] }, data: [1, 2, 3, 4, 5, 6] })).finish();
+    const back = T.toObject(T.decode(bytes), { longs: Number });
+    expect(back.shape.dim).toEqual([2, 3]);
+    expect(Array.from(back.data as number[])).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
