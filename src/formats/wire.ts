@@ -47,6 +47,14 @@ function typeInfo(t: protobuf.Type): TypeInfo {
 
 const toNum = (v: unknown): number => (typeof v === 'number' ? v : (v as { toNumber(): number }).toNumber());
 
+/** The next length-delimited payload, bounds-checked (protobufjs' string() does not check). */
+function lengthDelimited(r: protobuf.Reader): Uint8Array {
+  const len = r.uint32(), start = r.pos;
+  if (start + len > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
+  r.pos += len;
+  return r.buf.subarray(start, start + len);
+}
+
 function readScalar(r: protobuf.Reader, f: FieldInfo): unknown {
   switch (f.kind) {
     case 'int32': return r.int32();
@@ -62,8 +70,8 @@ function readScalar(r: protobuf.Reader, f: FieldInfo): unknown {
     case 'float': return r.float();
     case 'double': return r.double();
     case 'bool': return r.bool();
-    case 'string': return r.string();
-    case 'bytes': return r.bytes();
+    case 'string': return Buffer.from(lengthDelimited(r)).toString('utf8');
+    case 'bytes': return lengthDelimited(r);
     case 'enum': { const v = r.int32(); return f.enumType!.valuesById[v] ?? v; }
     default: throw new Error(`unreachable: ${f.kind}`);
   }

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import { Message } from '../proto/schema';
 import { parsePrototxt, printPrototxt } from '../formats/prototxt';
 import { decodeMessage, encodeMessage } from '../formats/wire';
-import { upgradeNetAsNeeded, upgradeSolverAsNeeded } from '../upgrade';
+import { upgradeNetAsNeeded, upgradeSnapshotPrefixProperty, upgradeSolverAsNeeded } from '../upgrade';
 import { CaffeError } from '../util/errors';
 import { writeFileAtomic } from './atomic';
 
@@ -49,10 +49,11 @@ export function readNetParamsFromBinaryFile(file: string): Message {
   return net;
 }
 
-/** A solver definition, `solver_type` enum upgraded to the `type` string. */
+/** A solver definition, `solver_type` enum upgraded to the `type` string, snapshot_prefix resolved. */
 export function readSolverParamsFromTextFile(file: string): Message {
   const solver = readProtoFromTextFile(file, 'caffe.SolverParameter');
-  upgradeSolverAsNeeded(file, solver);
+  if (!upgradeSolverAsNeeded(file, solver)) throw new CaffeError(`Failed to parse SolverParameter file: ${file}`);
+  upgradeSnapshotPrefixProperty(file, solver);
   return solver;
 }
 

@@ -21,8 +21,7 @@ export function setMinLogLevel(level: number): void { minLevel = level; }
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** The glog prefix for `sev` at time `d`, tagged `file:line`. */
-export function glogPrefix(sev: Severity, d: Date, where: string): string {
-  const us = d.getMilliseconds() * 1000;
+export function glogPrefix(sev: Severity, d: Date, where: string, us = d.getMilliseconds() * 1000): string {
   return `${sev}${pad(d.getMonth() + 1)}${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:` +
     `${pad(d.getSeconds())}.${pad(us, 6)} ${process.pid} ${where}]`;
 }
@@ -37,7 +36,9 @@ function callSite(): string {
 
 function emit(sev: Severity, msg: string): void {
   if (LEVEL[sev] < minLevel && sev !== 'F') return;
-  sink(`${glogPrefix(sev, new Date(), callSite())} ${msg}`);
+  const t = performance.timeOrigin + performance.now(); // ms with a fraction: glog prints microseconds
+  const d = new Date(Math.floor(t));
+  sink(`${glogPrefix(sev, d, callSite(), Math.floor((t % 1000) * 1000))} ${msg}`);
 }
 
 export const log = {

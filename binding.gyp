@@ -1,0 +1,11 @@
+{
+  "targets": [{
+    "target_name": "caffets_native",
+    "sources": [ "<!@(node -e \"console.log(require('fs').readdirSync('native').filter(f=>f.endsWith('.cc')).map(f=>'native/'+f).join(' '))\")" ],
+    "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
+    "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS" ],
+    "cflags_cc": [ "-std=c++17", "-O3", "-march=x86-64-v2", "-fopenmp", "-fno-math-errno" ],
+    "cflags_cc!": [ "-fno-exceptions" ],
+    "libraries": [ "-ldnnl", "-fopenmp" ]
+  }]
+}

@@ -1,0 +1,45 @@
+// caffets native CPU backend: N-API bindings over oneDNN. Tensors are Float32Arrays owned by JS;
+// the addon reads their memory in place (no copies).
+#include <napi.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+#include <thread>
+
+namespace {
+
+// row-major C = alpha * op(A) op(B) + beta * C, as caffe_cpu_gemm
+// gemm(transA, transB, M, N, K, alpha, A, B, beta, C)
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  const bool ta = info[0].As<Napi::Boolean>(), tb = info[1].As<Napi::Boolean>();
+  const int64_t M = info[2].As<Napi::Number>().Int64Value(), N = info[3].As<Napi::Number>().Int64Value(),
+                K = info[4].As<Napi::Number>().Int64Value();
+  const float alpha = info[5].As<Napi::Number>().FloatValue();
+  auto A = info[6].As<Napi::Float32Array>(), B = info[7].As<Napi::Float32Array>();
+  const float beta = info[8].As<Napi::Number>().FloatValue();
+  auto C = info[9].As<Napi::Float32Array>();
+  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A.Data(), lda, B.Data(), ldb, beta, C.Data(), N);
+  if (st != dnnl_success) Napi::Error::New(info.Env(), "dnnl_sgemm failed").ThrowAsJavaScriptException();
+  return info.Env().Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = Napi::Object::New(env);
+  const dnnl_version_t* v = dnnl_version();
+  o.Set("dnnl", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  o.Set("isa", (int)dnnl_get_effective_cpu_isa());
+  o.Set("threads", omp_get_max_threads());
+  o.Set("hardwareThreads", (int)std::thread::hardware_concurrency());
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(caffets_native, Init)
