@@ -5,6 +5,9 @@
 #include <omp.h>
 #include <thread>
 
+void InitConv(Napi::Env env, Napi::Object exports);  // conv.cc
+void InitPool(Napi::Env env, Napi::Object exports);  // pool.cc
+
 namespace {
 
 // row-major C = alpha * op(A) op(B) + beta * C, as caffe_cpu_gemm
@@ -37,6 +40,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("info", Napi::Function::New(env, Info));
+  InitConv(env, exports);
+  InitPool(env, exports);
   return exports;
 }
 

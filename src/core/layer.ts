@@ -1,0 +1,134 @@
+// Caffe's Layer contract. A layer is set up once (layerSetUp, then reshape), then forward/backward
+// run per iteration; forward() reshapes first (cheap when shapes are unchanged: layers cache their
+// primitives by shape). Rules every layer follows, as in Caffe:
+//   - backward OVERWRITES bottom diffs, and ACCUMULATES (+=) into its parameter blobs' diffs
+//     (the Net clears parameter diffs before each iteration; iter_size relies on accumulation);
+//   - in-place computation (top[i] === bottom[i]) must work where the layer allows it;
+//   - a top with a non-zero loss weight holds that weight in its diff after setUp; forward() returns
+//     sum(top.data * top.diff) over such tops.
+import { Message, messageType, fieldDefault } from '../proto/schema';
+import { CaffeError } from '../util/errors';
+import { Blob } from './blob';
+
+export type Phase = 'TRAIN' | 'TEST';
+
+export abstract class Layer {
+  readonly layerParam: Message;
+  readonly phase: Phase;
+  /** learnable parameters (weights, biases, statistics), in Caffe's order */
+  blobs: Blob[] = [];
+  /** whether to compute the diff of each parameter blob */
+  paramPropagateDown: boolean[] = [];
+  private lossWeights: number[] = [];
+
+  constructor(param: Message) {
+    this.layerParam = param;
+    this.phase = param.phase ?? 'TRAIN';
+    if (param.blobs?.length) {
+      this.blobs = param.blobs.map((p: Message) => { const b = new Blob(); b.fromProto(p); return b; });
+    }
+  }
+
+  get type(): string { return this.layerParam.type ?? ''; }
+  get name(): string { return this.layerParam.name ?? ''; }
+
+  /** Checks blob counts, runs layerSetUp and reshape, installs loss weights (Caffe's SetUp). */
+  setUp(bottom: Blob[], top: Blob[]): void {
+    this.checkBlobCounts(bottom, top);
+    this.layerSetUp(bottom, top);
+    this.reshape(bottom, top);
+    this.setLossWeights(top);
+  }
+
+  /** One-time set-up: read parameters, create and fill parameter blobs. */
+  layerSetUp(_bottom: Blob[], _top: Blob[]): void {}
+
+  /** Shapes the tops (and internal buffers) from the bottoms. */
+  abstract reshape(bottom: Blob[], top: Blob[]): void;
+
+  /** Reshapes, computes the tops, returns the weighted loss of loss tops. */
+  forward(bottom: Blob[], top: Blob[]): number {
+    this.reshape(bottom, top);
+    this.forwardCpu(bottom, top);
+    let loss = 0;
+    for (let t = 0; t < top.length; t++) {
+      if (!this.lossWeights[t]) continue;
+      const d = top[t].cpuData(), w = top[t].cpuDiff();
+      for (let i = 0; i < d.length; i++) loss += d[i] * w[i];
+    }
+    return loss;
+  }
+
+  /** Gradients w.r.t. bottoms (where propagateDown) and parameters (where paramPropagateDown). */
+  backward(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    this.backwardCpu(top, propagateDown, bottom);
+  }
+
+  protected abstract forwardCpu(bottom: Blob[], top: Blob[]): void;
+
+  protected backwardCpu(_top: Blob[], propagateDown: boolean[], _bottom: Blob[]): void {
+    if (propagateDown.some(Boolean)) throw new CaffeError(`${this.type} layer ${this.name} cannot backpropagate to its inputs`);
+  }
+
+  // Blob-count contract (-1 = no constraint), checked in setUp.
+  exactNumBottomBlobs(): number { return -1; }
+  minBottomBlobs(): number { return -1; }
+  maxBottomBlobs(): number { return -1; }
+  exactNumTopBlobs(): number { return -1; }
+  minTopBlobs(): number { return -1; }
+  maxTopBlobs(): number { return -1; }
+  equalNumBottomTopBlobs(): boolean { return false; }
+  /** Whether the Net may create anonymous tops up to the required count. */
+  autoTopBlobs(): boolean { return false; }
+  /** Whether force_backward may make this bottom receive a gradient (false for labels). */
+  allowForceBackward(_bottomIndex: number): boolean { return true; }
+
+  loss(topIndex: number): number { return this.lossWeights[topIndex] ?? 0; }
+  setLoss(topIndex: number, w: number): void { this.lossWeights[topIndex] = w; }
+
+  paramPropagate(i: number): boolean { return this.paramPropagateDown[i] ?? false; }
+  setParamPropagateDown(i: number, v: boolean): void { this.paramPropagateDown[i] = v; }
+
+  /** A field of this layer's `<x>_param` message, or its schema default. */
+  protected param<T = any>(paramField: string, typeName: string, field: string): T {
+    const m = this.layerParam[paramField];
+    if (m && m[field] !== undefined) return m[field] as T;
+    return fieldDefault(messageType(typeName).fields[field]) as T;
+  }
+
+  private checkBlobCounts(bottom: Blob[], top: Blob[]): void {
+    const who = `${this.type} Layer ${this.name}`;
+    const chk = (ok: boolean, what: string) => { if (!ok) throw new CaffeError(`${who} ${what}`); };
+    const eb = this.exactNumBottomBlobs(), mnb = this.minBottomBlobs(), mxb = this.maxBottomBlobs();
+    const et = this.exactNumTopBlobs(), mnt = this.minTopBlobs(), mxt = this.maxTopBlobs();
+    if (eb >= 0) chk(bottom.length === eb, `takes ${eb} bottom blob(s) as input.`);
+    if (mnb >= 0) chk(bottom.length >= mnb, `takes at least ${mnb} bottom blob(s) as input.`);
+    if (mxb >= 0) chk(bottom.length <= mxb, `takes at most ${mxb} bottom blob(s) as input.`);
+    if (et >= 0) chk(top.length === et, `produces ${et} top blob(s) as output.`);
+    if (mnt >= 0) chk(top.length >= mnt, `produces at least ${mnt} top blob(s) as output.`);
+    if (mxt >= 0) chk(top.length <= mxt, `produces at most ${mxt} top blob(s) as output.`);
+    if (this.equalNumBottomTopBlobs()) chk(bottom.length === top.length, 'produces one top blob as output for each bottom blob input.');
+  }
+
+  private setLossWeights(top: Blob[]): void {
+    const w: number[] = this.layerParam.loss_weight ?? [];
+    if (!w.length) return;
+    if (w.length !== top.length) throw new CaffeError(`${this.name}: loss_weight must be unspecified or specified once per top blob.`);
+    for (let t = 0; t < top.length; t++) {
+      if (w[t] === 0) continue;
+      this.setLoss(t, w[t]);
+      top[t].mutableCpuDiff().fill(w[t]);
+    }
+  }
+}
+
+/** Base of loss layers: loss_weight defaults to 1 on the first top; labels get no gradient. */
+export abstract class LossLayer extends Layer {
+  override layerSetUp(_bottom: Blob[], _top: Blob[]): void {
+    if (!this.layerParam.loss_weight?.length) this.layerParam.loss_weight = [1];
+  }
+  override exactNumBottomBlobs(): number { return 2; }
+  override exactNumTopBlobs(): number { return 1; }
+  override autoTopBlobs(): boolean { return true; }
+  override allowForceBackward(i: number): boolean { return i !== 1; }
+}

@@ -1,0 +1,27 @@
+// The layer registry, keyed by Caffe's type string. Built-in layers register themselves on import
+// (src/layers/index.ts); users can register their own types the same way.
+import { Message } from '../proto/schema';
+import { CaffeError } from '../util/errors';
+import { Layer } from './layer';
+
+export type LayerCtor = new (param: Message) => Layer;
+
+const registry = new Map<string, LayerCtor>();
+
+export function registerLayer(type: string, ctor: LayerCtor): void {
+  if (registry.has(type)) throw new CaffeError(`Layer type ${type} already registered.`);
+  registry.set(type, ctor);
+}
+
+export function layerTypeList(): string[] {
+  return [...registry.keys()].sort();
+}
+
+export function createLayer(param: Message): Layer {
+  const type: string = param.type ?? '';
+  const ctor = registry.get(type);
+  if (!ctor) {
+    throw new CaffeError(`Unknown layer type: ${type} (layer "${param.name ?? ''}"; known types: ${layerTypeList().join(', ')})`);
+  }
+  return new ctor(param);
+}

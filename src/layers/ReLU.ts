@@ -1,0 +1,26 @@
+// ReLU: y = max(x, 0) + negative_slope * min(x, 0); dy/dx = 1 for x > 0, negative_slope otherwise.
+import { Blob } from '../core/blob';
+import { registerLayer } from '../core/layer_factory';
+import { NeuronLayer } from './neuron';
+
+export class ReLULayer extends NeuronLayer {
+  private slope = 0;
+
+  override layerSetUp(): void {
+    this.slope = this.param<number>('relu_param', 'caffe.ReLUParameter', 'negative_slope');
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), s = this.slope;
+    for (let i = 0; i < x.length; i++) { const v = x[i]; y[i] = v > 0 ? v : v * s; }
+  }
+
+  // In place, bottom data already holds y; y > 0 exactly where x > 0 (slope >= 0), as Caffe relies on.
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), s = this.slope;
+    for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * s;
+  }
+}
+
+registerLayer('ReLU', ReLULayer);
