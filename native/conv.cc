@@ -1,4 +1,286 @@
-// Convolution primitives over oneDNN (filled in by the engine work).
+// Convolution primitives over oneDNN, exposed to JS as the class `Conv`:
+//   const c = new native.Conv(desc)   // desc: ConvDesc of src/backend/backend.ts (2-D, NCHW)
+//   c.forward(x, w, b | null, y)       // y  = conv(x, w) (+ b)
+//   c.backwardData(dy, w, dx)          // dx = conv^T(dy, w)            (overwrites dx)
+//   c.backwardWeights(x, dy, dw, db|null) // dw += dL/dw, db += dL/db   (accumulates: Caffe's rule)
+//   c.dispose()                        // frees the primitives now (GC frees them otherwise)
+// Tensors are Float32Arrays in the caller's plain layouts: x/y NCHW, w OIHW ([O, I/G, kh, kw], which
+// is goihw for G groups). Each primitive lets oneDNN pick its own layout (format_tag::any) and keeps
+// cached reorders plus intermediate buffers for the tensors it wants in another layout; a primitive
+// is built once per object, on its first use, so the per-call work is binding buffers and executing.
 #include <napi.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
 
-void InitConv(Napi::Env env, Napi::Object exports) { (void)env; (void)exports; }
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+using Dims = memory::dims;
+using Args = std::unordered_map<int, memory>;
+
+dnnl::engine& Engine() { static dnnl::engine e(dnnl::engine::kind::cpu, 0); return e; }
+dnnl::stream& Stream() { static dnnl::stream s(Engine()); return s; }
+
+// One tensor argument of a primitive: `user` wraps the caller's plain buffer (its pointer is set per
+// call); `inner` is what the primitive reads or writes. They are the same memory when the layouts
+// agree; otherwise a reorder (built once) converts between them. `accumulate` forces the indirection
+// and makes the inner -> user reorder add into the user buffer (a sum post-op: dst += src).
+struct Port {
+  memory user, inner;
+  dnnl::reorder conv;
+  bool reorders = false;
+  size_t count = 0;
+
+  void Init(const memory::desc& userMd, const memory::desc& primMd, bool input, bool accumulate = false) {
+    user = memory(userMd, Engine(), DNNL_MEMORY_NONE);
+    count = userMd.get_size() / sizeof(float);
+    if (!accumulate && userMd == primMd) { inner = user; return; }
+    inner = memory(primMd, Engine());
+    reorders = true;
+    dnnl::primitive_attr attr;
+    if (accumulate) { dnnl::post_ops po; po.append_sum(1.f); attr.set_post_ops(po); }
+    conv = input ? dnnl::reorder(user, inner, attr) : dnnl::reorder(inner, user, attr);
+  }
+  // Binds the caller's buffer; an input is converted into the primitive's layout right away.
+  void In(float* p) {
+    user.set_data_handle(p);
+    if (reorders) conv.execute(Stream(), user, inner);
+  }
+  void Out(float* p) { user.set_data_handle(p); }
+  // After the primitive ran: converts (or adds) its result into the caller's buffer.
+  void Flush() { if (reorders) conv.execute(Stream(), inner, user); }
+};
+
+struct Geometry {
+  int64_t n, c, h, w, o, g, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+  bool bias;
+  Dims Src() const { return {n, c, h, w}; }
+  Dims Dst() const { return {n, o, oh, ow}; }
+  Dims Wei() const { return g > 1 ? Dims{g, o / g, c / g, kh, kw} : Dims{o, c, kh, kw}; }
+  Tag WeiTag() const { return g > 1 ? Tag::goihw : Tag::oihw; }
+  Dims Strides() const { return {sh, sw}; }
+  Dims Dilates() const { return {dh - 1, dw - 1}; }  // oneDNN counts the gaps, Caffe the step
+  Dims PadL() const { return {ph, pw}; }
+  // Caffe floors the output size; the right padding that makes oneDNN's window arithmetic agree
+  // exactly with the output size (it may be smaller than the left one, even negative).
+  Dims PadR() const {
+    return {(oh - 1) * sh + dh * (kh - 1) + 1 - h - ph, (ow - 1) * sw + dw * (kw - 1) + 1 - w - pw};
+  }
+};
+
+memory::desc Md(const Dims& d, Tag t) { return memory::desc(d, memory::data_type::f32, t); }
+memory::desc Any(const Dims& d) { return Md(d, Tag::any); }
+
+class Conv : public Napi::ObjectWrap<Conv> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Conv", {
+      InstanceMethod<&Conv::Forward>("forward"),
+      InstanceMethod<&Conv::BackwardData>("backwardData"),
+      InstanceMethod<&Conv::BackwardWeights>("backwardWeights"),
+      InstanceMethod<&Conv::Dispose>("dispose"),
+    });
+  }
+
+  explicit Conv(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Conv>(info) {
+    auto env = info.Env();
+    if (!info[0].IsObject()) { Napi::TypeError::New(env, "Conv(desc): desc must be an object").ThrowAsJavaScriptException(); return; }
+    auto d = info[0].As<Napi::Object>();
+    auto num = [&](const char* k) { return d.Get(k).As<Napi::Number>().Int64Value(); };
+    g_ = {num("num"), num("channels"), num("height"), num("width"), num("numOutput"), num("group"),
+          num("kernelH"), num("kernelW"), num("strideH"), num("strideW"), num("padH"), num("padW"),
+          num("dilationH"), num("dilationW"), num("outH"), num("outW"), d.Get("bias").ToBoolean().Value()};
+    const Geometry& g = g_;
+    if (g.n <= 0 || g.c <= 0 || g.h <= 0 || g.w <= 0 || g.o <= 0 || g.g <= 0 || g.kh <= 0 || g.kw <= 0 ||
+        g.sh <= 0 || g.sw <= 0 || g.ph < 0 || g.pw < 0 || g.dh <= 0 || g.dw <= 0 || g.oh <= 0 || g.ow <= 0 ||
+        g.c % g.g || g.o % g.g) {
+      Napi::RangeError::New(env, "Conv(desc): invalid convolution geometry").ThrowAsJavaScriptException();
+      return;
+    }
+    try {
+      fwdPd_ = dnnl::convolution_forward::primitive_desc(FwdDesc(), Engine());
+    } catch (const dnnl::error& e) {
+      Napi::Error::New(env, std::string("oneDNN convolution: ") + e.what()).ThrowAsJavaScriptException();
+    }
+  }
+
+ private:
+  Geometry g_{};
+  bool disposed_ = false;
+  dnnl::convolution_forward::primitive_desc fwdPd_;
+  // forward: y = conv(x, w) + b
+  std::unique_ptr<dnnl::convolution_forward> fwd_;
+  Port fX_, fW_, fB_, fY_;
+  Args fArgs_;
+  // backward data: dx = conv^T(dy, w)
+  std::unique_ptr<dnnl::convolution_backward_data> bwdD_;
+  Port dDy_, dW_, dDx_;
+  Args dArgs_;
+  // backward weights: dw += ..., db += ...
+  std::unique_ptr<dnnl::convolution_backward_weights> bwdW_;
+  Port wX_, wDy_, wDw_, wDb_;
+  Args wArgs_;
+
+  dnnl::convolution_forward::desc FwdDesc() const {
+    const Geometry& g = g_;
+    auto alg = dnnl::algorithm::convolution_direct;
+    auto pk = dnnl::prop_kind::forward_training;
+    if (g.bias)
+      return {pk, alg, Any(g.Src()), Any(g.Wei()), Md({g.o}, Tag::x), Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR()};
+    return {pk, alg, Any(g.Src()), Any(g.Wei()), Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR()};
+  }
+
+  void BuildForward() {
+    const Geometry& g = g_;
+    fX_.Init(Md(g.Src(), Tag::nchw), fwdPd_.src_desc(), true);
+    fW_.Init(Md(g.Wei(), g.WeiTag()), fwdPd_.weights_desc(), true);
+    fY_.Init(Md(g.Dst(), Tag::nchw), fwdPd_.dst_desc(), false);
+    fArgs_ = {{DNNL_ARG_SRC, fX_.inner}, {DNNL_ARG_WEIGHTS, fW_.inner}, {DNNL_ARG_DST, fY_.inner}};
+    if (g.bias) {
+      fB_.Init(Md({g.o}, Tag::x), fwdPd_.bias_desc(), true);
+      fArgs_[DNNL_ARG_BIAS] = fB_.inner;
+    }
+    fwd_ = std::make_unique<dnnl::convolution_forward>(fwdPd_);
+  }
+
+  void BuildBackwardData() {
+    const Geometry& g = g_;
+    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, Any(g.Src()), Any(g.Wei()),
+                                               Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR());
+    dnnl::convolution_backward_data::primitive_desc pd(desc, Engine(), fwdPd_);
+    dDy_.Init(Md(g.Dst(), Tag::nchw), pd.diff_dst_desc(), true);
+    dW_.Init(Md(g.Wei(), g.WeiTag()), pd.weights_desc(), true);
+    dDx_.Init(Md(g.Src(), Tag::nchw), pd.diff_src_desc(), false);
+    dArgs_ = {{DNNL_ARG_DIFF_DST, dDy_.inner}, {DNNL_ARG_WEIGHTS, dW_.inner}, {DNNL_ARG_DIFF_SRC, dDx_.inner}};
+    bwdD_ = std::make_unique<dnnl::convolution_backward_data>(pd);
+  }
+
+  void BuildBackwardWeights() {
+    const Geometry& g = g_;
+    auto alg = dnnl::algorithm::convolution_direct;
+    auto desc = g.bias
+        ? dnnl::convolution_backward_weights::desc(alg, Any(g.Src()), Any(g.Wei()), Md({g.o}, Tag::x), Any(g.Dst()),
+                                                   g.Strides(), g.Dilates(), g.PadL(), g.PadR())
+        : dnnl::convolution_backward_weights::desc(alg, Any(g.Src()), Any(g.Wei()), Any(g.Dst()), g.Strides(),
+                                                   g.Dilates(), g.PadL(), g.PadR());
+    dnnl::convolution_backward_weights::primitive_desc pd(desc, Engine(), fwdPd_);
+    wX_.Init(Md(g.Src(), Tag::nchw), pd.src_desc(), true);
+    wDy_.Init(Md(g.Dst(), Tag::nchw), pd.diff_dst_desc(), true);
+    wDw_.Init(Md(g.Wei(), g.WeiTag()), pd.diff_weights_desc(), false, /*accumulate=*/true);
+    wArgs_ = {{DNNL_ARG_SRC, wX_.inner}, {DNNL_ARG_DIFF_DST, wDy_.inner}, {DNNL_ARG_DIFF_WEIGHTS, wDw_.inner}};
+    if (g.bias) {
+      wDb_.Init(Md({g.o}, Tag::x), pd.diff_bias_desc(), false, /*accumulate=*/true);
+      wArgs_[DNNL_ARG_DIFF_BIAS] = wDb_.inner;
+    }
+    bwdW_ = std::make_unique<dnnl::convolution_backward_weights>(pd);
+  }
+
+  // The Float32Array at info[i], which must hold exactly `count` floats (or be null when allowed).
+  float* Buffer(const Napi::CallbackInfo& info, size_t i, size_t count, const char* what, bool nullable = false) {
+    auto v = info[i];
+    if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      Napi::TypeError::New(info.Env(), std::string("Conv: ") + what + " must be a Float32Array").ThrowAsJavaScriptException();
+      return nullptr;
+    }
+    auto a = v.As<Napi::Float32Array>();
+    if (a.ElementLength() != count) {
+      Napi::RangeError::New(info.Env(), std::string("Conv: ") + what + " has " + std::to_string(a.ElementLength()) +
+                            " elements, expected " + std::to_string(count)).ThrowAsJavaScriptException();
+      return nullptr;
+    }
+    return a.Data();
+  }
+
+  bool Alive(const Napi::CallbackInfo& info) {
+    if (!disposed_) return true;
+    Napi::Error::New(info.Env(), "Conv: used after dispose()").ThrowAsJavaScriptException();
+    return false;
+  }
+
+  template <typename F>
+  Napi::Value Guard(const Napi::CallbackInfo& info, F&& body) {
+    if (!Alive(info)) return info.Env().Undefined();
+    try {
+      body();
+    } catch (const dnnl::error& e) {
+      Napi::Error::New(info.Env(), std::string("oneDNN convolution: ") + e.what()).ThrowAsJavaScriptException();
+    }
+    return info.Env().Undefined();
+  }
+
+  size_t SrcCount() const { return size_t(g_.n * g_.c * g_.h * g_.w); }
+  size_t DstCount() const { return size_t(g_.n * g_.o * g_.oh * g_.ow); }
+  size_t WeiCount() const { return size_t(g_.o * (g_.c / g_.g) * g_.kh * g_.kw); }
+
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    return Guard(info, [&] {
+      float* x = Buffer(info, 0, SrcCount(), "x");
+      float* w = x ? Buffer(info, 1, WeiCount(), "w") : nullptr;
+      float* b = w ? Buffer(info, 2, size_t(g_.o), "b", true) : nullptr;
+      if (!w || info.Env().IsExceptionPending()) return;
+      if (g_.bias && !b) { Napi::TypeError::New(info.Env(), "Conv: forward needs the bias").ThrowAsJavaScriptException(); return; }
+      float* y = Buffer(info, 3, DstCount(), "y");
+      if (!y) return;
+      if (!fwd_) BuildForward();
+      fX_.In(x); fW_.In(w);
+      if (g_.bias) fB_.In(b);
+      fY_.Out(y);
+      fwd_->execute(Stream(), fArgs_);
+      fY_.Flush();
+      Stream().wait();
+    });
+  }
+
+  Napi::Value BackwardData(const Napi::CallbackInfo& info) {
+    return Guard(info, [&] {
+      float* dy = Buffer(info, 0, DstCount(), "dy");
+      float* w = dy ? Buffer(info, 1, WeiCount(), "w") : nullptr;
+      float* dx = w ? Buffer(info, 2, SrcCount(), "dx") : nullptr;
+      if (!dx) return;
+      if (!bwdD_) BuildBackwardData();
+      dDy_.In(dy); dW_.In(w); dDx_.Out(dx);
+      bwdD_->execute(Stream(), dArgs_);
+      dDx_.Flush();
+      Stream().wait();
+    });
+  }
+
+  Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
+    return Guard(info, [&] {
+      float* x = Buffer(info, 0, SrcCount(), "x");
+      float* dy = x ? Buffer(info, 1, DstCount(), "dy") : nullptr;
+      float* dw = dy ? Buffer(info, 2, WeiCount(), "dw") : nullptr;
+      float* db = dw ? Buffer(info, 3, size_t(g_.o), "db", true) : nullptr;
+      if (!dw || info.Env().IsExceptionPending()) return;
+      if (db && !g_.bias) { Napi::TypeError::New(info.Env(), "Conv: no bias in this convolution").ThrowAsJavaScriptException(); return; }
+      if (!bwdW_) BuildBackwardWeights();
+      wX_.In(x); wDy_.In(dy); wDw_.Out(dw);
+      if (g_.bias) wDb_.Out(db);
+      bwdW_->execute(Stream(), wArgs_);
+      wDw_.Flush();
+      if (db) wDb_.Flush();  // the bias gradient was computed anyway; add it only when asked
+      Stream().wait();
+    });
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    fwd_.reset(); bwdD_.reset(); bwdW_.reset();
+    fX_ = fW_ = fB_ = fY_ = dDy_ = dW_ = dDx_ = wX_ = wDy_ = wDw_ = wDb_ = Port();
+    fArgs_.clear(); dArgs_.clear(); wArgs_.clear();
+    fwdPd_ = dnnl::convolution_forward::primitive_desc();
+    disposed_ = true;
+    return info.Env().Undefined();
+  }
+};
+
+}  // namespace
+
+void InitConv(Napi::Env env, Napi::Object exports) {
+  exports.Set("Conv", Conv::Define(env));
+}

@@ -48,4 +48,23 @@ export interface Backend {
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
   convolution(d: ConvDesc): ConvPrimitive;
+
+  // Pooling and LRN with Caffe's exact semantics. Argmax indices are plane-local (h * W + w), -1 for
+  // a window with no element; MAX writes them to `mask` (Int32) or `topMask` (floats, Caffe's top[1]).
+  /** MAX pooling; the first maximum in row-major order wins ties. */
+  maxPoolForward(d: PoolDesc, x: Float32Array, y: Float32Array, mask: Int32Array | null, topMask: Float32Array | null): void;
+  /** dx = 0, then dx[index] += dy (MAX and STOCHASTIC backward); indices from `mask` or `topMask`. */
+  indexPoolBackward(d: PoolDesc, dy: Float32Array, mask: Int32Array | null, topMask: Float32Array | null, dx: Float32Array): void;
+  /** AVE pooling: divisor = window clipped at H + pad, sum over the window clipped to the image. */
+  avePoolForward(d: PoolDesc, x: Float32Array, y: Float32Array): void;
+  avePoolBackward(d: PoolDesc, dy: Float32Array, dx: Float32Array): void;
+  /** STOCHASTIC pooling (no padding): TRAIN samples with `rand` (uniform [0,1), one per output) into
+   *  y and idx; TEST (rand null) gives sum x^2 / sum x. */
+  stochasticPoolForward(d: PoolDesc, x: Float32Array, y: Float32Array, rand: Float32Array | null, idx: Int32Array | null): void;
+  /** LRN ACROSS_CHANNELS; `scale` (k + alpha/n * window sum of x^2) is kept for backward. */
+  lrnAcrossForward(d: LRNDesc, x: Float32Array, scale: Float32Array, y: Float32Array): void;
+  lrnAcrossBackward(d: LRNDesc, x: Float32Array, y: Float32Array, scale: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** LRN WITHIN_CHANNEL as Caffe composes it; `pooled` (AVE of x^2) and `power` ((1 + alpha pooled)^-beta) are kept. */
+  lrnWithinForward(d: LRNDesc, x: Float32Array, pooled: Float32Array, power: Float32Array, y: Float32Array): void;
+  lrnWithinBackward(d: LRNDesc, x: Float32Array, pooled: Float32Array, power: Float32Array, dy: Float32Array, dx: Float32Array): void;
 }

@@ -1,6 +1,6 @@
 // The CPU backend: oneDNN through the native addon, on host Float32Arrays (no copies).
 import * as os from 'os';
-import { Backend, ConvDesc, ConvPrimitive, DeviceInfo } from './backend';
+import { Backend, ConvDesc, ConvPrimitive, DeviceInfo, LRNDesc, PoolDesc } from './backend';
 import { native } from './native';
 
 export class CpuBackend implements Backend {
@@ -26,9 +26,48 @@ export class CpuBackend implements Backend {
     native().gemm(transA, transB, M, N, K, alpha, A, B, beta, C);
   }
 
-  convolution(_d: ConvDesc): ConvPrimitive {
-    throw new Error('convolution: not yet in the native backend');
+  /** A native oneDNN convolution (native/conv.cc); its primitives are built on first use, then reused. */
+  convolution(d: ConvDesc): ConvPrimitive {
+    return new (native().Conv)(d) as ConvPrimitive;
   }
+
+  // Pooling and LRN: OpenMP kernels in native/pool.cc.
+  maxPoolForward(d: PoolDesc, x: Float32Array, y: Float32Array, mask: Int32Array | null, topMask: Float32Array | null): void {
+    native().maxPoolForward(x, y, mask, topMask, ...poolGeo(d));
+  }
+
+  indexPoolBackward(d: PoolDesc, dy: Float32Array, mask: Int32Array | null, topMask: Float32Array | null, dx: Float32Array): void {
+    native().indexPoolBackward(dy, mask, topMask, dx, ...poolGeo(d));
+  }
+
+  avePoolForward(d: PoolDesc, x: Float32Array, y: Float32Array): void { native().avePoolForward(x, y, ...poolGeo(d)); }
+
+  avePoolBackward(d: PoolDesc, dy: Float32Array, dx: Float32Array): void { native().avePoolBackward(dy, dx, ...poolGeo(d)); }
+
+  stochasticPoolForward(d: PoolDesc, x: Float32Array, y: Float32Array, rand: Float32Array | null, idx: Int32Array | null): void {
+    native().stochasticPoolForward(x, y, rand, idx, ...poolGeo(d));
+  }
+
+  lrnAcrossForward(d: LRNDesc, x: Float32Array, scale: Float32Array, y: Float32Array): void {
+    native().lrnAcrossForward(x, scale, y, d.num, d.channels, d.height * d.width, d.localSize, d.alpha, d.beta, d.k);
+  }
+
+  lrnAcrossBackward(d: LRNDesc, x: Float32Array, y: Float32Array, scale: Float32Array, dy: Float32Array, dx: Float32Array): void {
+    native().lrnAcrossBackward(x, y, scale, dy, dx, d.num, d.channels, d.height * d.width, d.localSize, d.alpha, d.beta);
+  }
+
+  lrnWithinForward(d: LRNDesc, x: Float32Array, pooled: Float32Array, power: Float32Array, y: Float32Array): void {
+    native().lrnWithinForward(x, pooled, power, y, d.num * d.channels, d.height, d.width, d.localSize, d.alpha, d.beta);
+  }
+
+  lrnWithinBackward(d: LRNDesc, x: Float32Array, pooled: Float32Array, power: Float32Array, dy: Float32Array, dx: Float32Array): void {
+    native().lrnWithinBackward(x, pooled, power, dy, dx, d.num * d.channels, d.height, d.width, d.localSize, d.alpha, d.beta);
+  }
+}
+
+/** The geometry arguments of native/pool.cc's pooling kernels. */
+function poolGeo(d: PoolDesc): number[] {
+  return [d.num * d.channels, d.height, d.width, d.outH, d.outW, d.kernelH, d.kernelW, d.strideH, d.strideW, d.padH, d.padW];
 }
 
 let current: Backend | undefined;

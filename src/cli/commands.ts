@@ -2,6 +2,8 @@
 // Handlers return the process exit code. Commands whose engine has not landed yet say so and exit 2.
 import type { Options } from 'yargs';
 import { upgradeNetProtoBinary, upgradeNetProtoText, upgradeSolverProtoText } from '../api/upgrade_tools';
+import { timeModel } from '../api/time';
+import { deviceQuery } from '../api/device_query';
 import { CaffeError } from '../util/errors';
 
 export type Args = { [key: string]: unknown; _: (string | number)[] };
@@ -48,12 +50,20 @@ export const COMMANDS: CommandSpec[] = [
     options: pick('model', 'weights', 'gpu', 'iterations', 'level', 'stage'),
   },
   {
-    name: 'time', describe: 'Benchmark the execution time of a model, layer by layer (caffe time).', comesWith: 'the engine issue',
+    name: 'time', describe: 'Benchmark the execution time of a model, layer by layer (caffe time).',
     options: pick('model', 'weights', 'gpu', 'iterations', 'phase', 'level', 'stage'),
+    run: (a) => {
+      timeModel({
+        model: (a.model as string) ?? '', iterations: a.iterations as number, phase: a.phase as string | undefined,
+        level: a.level as number, stage: a.stage as string | undefined, gpu: a.gpu as string | undefined, weights: a.weights as string | undefined,
+      });
+      return 0;
+    },
   },
   {
-    name: 'device_query', describe: 'Show what the compute backend is: CPU, cores, ISA, threads; GPUs later.', comesWith: 'the engine issue',
+    name: 'device_query', describe: 'Show what the compute backend is: CPU, cores, ISA, threads; GPUs later.',
     options: pick('gpu'),
+    run: (a) => { deviceQuery(a.gpu as string | undefined); return 0; },
   },
   {
     name: 'convert_imageset', positionals: '<ROOTFOLDER> <LISTFILE> <DB_NAME>', comesWith: 'the data issue',

@@ -1,0 +1,35 @@
+// Flag handling shared by train/test/time (tools/caffe.cpp's get_phase_from_flags, get_stages_from_flags,
+// get_gpus), and device selection.
+import { log } from '../util/logging';
+import { CaffeError } from '../util/errors';
+import { Phase } from '../core/layer';
+
+export function phaseFromFlag(flag: string | undefined, dflt: Phase): Phase {
+  if (flag === undefined || flag === '') return dflt;
+  if (flag === 'TRAIN' || flag === 'TEST') return flag;
+  throw new CaffeError('phase must be "TRAIN" or "TEST"');
+}
+
+export function stagesFromFlag(flag: string | undefined): string[] {
+  return flag ? flag.split(',') : [];
+}
+
+/** Caffe's --gpu parsing; returns device ids ('all' = every device the backend has). */
+export function gpusFromFlag(flag: string | undefined, deviceCount = 0): number[] {
+  if (!flag) return [];
+  if (flag === 'all') return Array.from({ length: deviceCount }, (_, i) => i);
+  return flag.split(',').map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new CaffeError(`--gpu: "${s}" is not a device id (use e.g. --gpu=0,1 or --gpu=all)`);
+    return n;
+  });
+}
+
+/** Picks the device for `--gpu`; this build computes on the CPU, so a GPU request is noted and ignored. */
+export function selectDevice(gpuFlag: string | undefined): void {
+  const gpus = gpusFromFlag(gpuFlag);
+  if (gpus.length || gpuFlag === 'all') {
+    log.warning(`--gpu=${gpuFlag}: no GPU backend is available in this build; using the CPU.`);
+  }
+  log.info('Use CPU.');
+}

@@ -1,0 +1,24 @@
+// AbsVal: y = |x|; dy/dx = sign(x) (0 at 0). Caffe forbids in-place use (the backward needs x).
+import { Blob } from '../core/blob';
+import { registerLayer } from '../core/layer_factory';
+import { CaffeError } from '../util/errors';
+import { NeuronLayer } from './neuron';
+
+export class AbsValLayer extends NeuronLayer {
+  override layerSetUp(bottom: Blob[], top: Blob[]): void {
+    if (top[0] === bottom[0]) throw new CaffeError(`${this.type} layer ${this.name}: AbsVal Layer does not allow in-place computation.`);
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData(), y = top[0].mutableCpuData();
+    for (let i = 0; i < x.length; i++) y[i] = Math.abs(x[i]);
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    for (let i = 0; i < x.length; i++) { const v = x[i]; dx[i] = v > 0 ? dy[i] : v < 0 ? -dy[i] : 0; }
+  }
+}
+
+registerLayer('AbsVal', AbsValLayer);

@@ -1,0 +1,87 @@
+// Accuracy: the fraction of positions whose true label is among the top_k scores along `axis`.
+// Ties count against the prediction: the true class is correct when fewer than top_k OTHER classes
+// score >= its score (so with top_k 1, a tie for the maximum is a miss). Positions labelled
+// ignore_label are skipped; with no counted position the accuracy is 0. Optional top[1]: the
+// per-class accuracy (shape [C]; 0 for classes that never occur). No backward pass.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { checkLabelRange, ignoreLabel, labelValue, layerCheck, notImplemented } from './loss';
+
+const P = 'caffe.AccuracyParameter';
+
+export class AccuracyLayer extends Layer {
+  private topK = 1;
+  private ignore: number | undefined;
+  private axis = 1;
+  private outer = 0;
+  private inner = 0;
+  /** per-class label counts (Caffe's nums_buffer_) */
+  private nums = new Float32Array(0);
+
+  override layerSetUp(): void {
+    this.topK = this.param<number>('accuracy_param', P, 'top_k');
+    this.ignore = ignoreLabel(this, this.layerParam.accuracy_param ?? {});
+  }
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    const classes = Math.floor(bottom[0].count / bottom[1].count);
+    layerCheck(this.topK <= classes, this,
+      `top_k must be less than or equal to the number of classes. (${this.topK} vs. ${classes})`);
+    this.axis = bottom[0].canonicalAxisIndex(this.param<number>('accuracy_param', P, 'axis'));
+    this.outer = bottom[0].countRange(0, this.axis);
+    this.inner = bottom[0].countRange(this.axis + 1);
+    layerCheck(this.outer * this.inner === bottom[1].count, this,
+      'Number of labels must match number of predictions; e.g., if label axis == 1 and prediction shape ' +
+      'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
+      `(${this.outer * this.inner} vs. ${bottom[1].count})`);
+    top[0].reshape([]);
+    if (top.length > 1) {
+      const C = bottom[0].shape[this.axis];
+      top[1].reshape([C]);
+      if (this.nums.length !== C) this.nums = new Float32Array(C);
+    }
+  }
+
+  override exactNumBottomBlobs(): number { return 2; }
+  override minTopBlobs(): number { return 1; }
+  override maxTopBlobs(): number { return 2; }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData(), label = bottom[1].cpuData();
+    const C = bottom[0].shape[this.axis], inner = this.inner, dim = C * inner, topK = this.topK;
+    const perClass = top.length > 1 ? top[1].mutableCpuData() : null;
+    if (perClass) { perClass.fill(0); this.nums.fill(0); }
+    let correct = 0, count = 0;
+    for (let i = 0; i < this.outer; i++) {
+      for (let j = 0; j < inner; j++) {
+        const li = i * inner + j;
+        const l = labelValue(this, label[li], li);
+        if (this.ignore !== undefined && l === this.ignore) continue;
+        checkLabelRange(this, l, C, li);
+        if (perClass) this.nums[l]++;
+        const trueScore = x[i * dim + l * inner + j];
+        // the true class itself scores >= itself, hence the start at -1
+        let better = -1;
+        for (let k = 0; k < C && better < topK; k++) {
+          if (x[i * dim + k * inner + j] >= trueScore) better++;
+        }
+        if (better < topK) {
+          correct++;
+          if (perClass) perClass[l]++;
+        }
+        count++;
+      }
+    }
+    top[0].mutableCpuData()[0] = count === 0 ? 0 : correct / count;
+    if (perClass) {
+      for (let c = 0; c < C; c++) perClass[c] = this.nums[c] === 0 ? 0 : perClass[c] / this.nums[c];
+    }
+  }
+
+  protected override backwardCpu(_top: Blob[], propagateDown: boolean[]): void {
+    if (propagateDown.some(Boolean)) throw notImplemented(this);
+  }
+}
+
+registerLayer('Accuracy', AccuracyLayer);

@@ -1,0 +1,67 @@
+// Bias: top = bottom[0] + b, with b broadcast over bottom[0]'s axes [axis, axis + b.numAxes).
+// b is bottom[1] when given, else a learned blob covering `num_axes` axes from `axis` (-1 = all
+// remaining; 0 = a scalar), filled by `filler` (default constant 0). db = dy summed over the outer and
+// inner axes; dx = dy.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { fillBlob } from '../core/filler';
+import { log } from '../util/logging';
+import { Ones, Scratch, Span, addBroadcast, alignSpan, spanShape, sumOuterInner } from './broadcast';
+
+const P = 'caffe.BiasParameter';
+
+export class BiasLayer extends Layer {
+  private span: Span = { outer: 0, dim: 0, inner: 0 };
+  private ones = new Ones();
+  private partial = new Scratch();
+
+  private get who(): string { return `${this.type} layer ${this.name}`; }
+
+  override layerSetUp(bottom: Blob[]): void {
+    if (bottom.length === 1 && this.blobs.length > 0) {
+      log.info('Skipping parameter initialization');
+    } else if (bottom.length === 1) {
+      const shape = spanShape(this.who, bottom[0], this.param<number>('bias_param', P, 'axis'),
+        this.param<number>('bias_param', P, 'num_axes'), 'bias');
+      const b = new Blob();
+      b.reshape(shape);
+      fillBlob(b, this.layerParam.bias_param?.filler);
+      this.blobs = [b];
+    }
+    this.paramPropagateDown = this.blobs.map(() => true);
+  }
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    const bias = bottom.length > 1 ? bottom[1] : this.blobs[0];
+    this.span = alignSpan(this.who, bottom[0], bias, this.param<number>('bias_param', P, 'axis'), 'bias');
+    if (top[0] !== bottom[0]) top[0].reshapeLike(bottom[0]);
+    const { outer, dim, inner } = this.span;
+    this.ones.ensure(Math.max(outer, inner, 1));
+    this.partial.ensure(outer * dim);
+  }
+
+  override minBottomBlobs(): number { return 1; }
+  override maxBottomBlobs(): number { return 2; }
+  override exactNumTopBlobs(): number { return 1; }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const b = (bottom.length > 1 ? bottom[1] : this.blobs[0]).cpuData();
+    const y = top[0].mutableCpuData();
+    if (top[0] !== bottom[0]) y.set(bottom[0].cpuData());
+    addBroadcast(this.span, b, y);
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const dy = top[0].cpuDiff();
+    if (propagateDown[0] && top[0] !== bottom[0]) bottom[0].mutableCpuDiff().set(dy); // in place: already there
+    const learned = bottom.length === 1;
+    if (learned ? this.paramPropagate(0) : propagateDown[1]) {
+      const db = (learned ? this.blobs[0] : bottom[1]).mutableCpuDiff();
+      const { outer, dim, inner } = this.span;
+      sumOuterInner(outer, dim, inner, dy, this.ones.data, this.partial.data, learned, db);
+    }
+  }
+}
+
+registerLayer('Bias', BiasLayer);

@@ -1,0 +1,92 @@
+// Concat: joins the bottoms along `axis` (or the legacy non-negative `concat_dim`); every other
+// dimension must agree. Backward hands each bottom its slab of the top diff. With a single bottom
+// the top simply shares the bottom's data and diff.
+import { Blob, MAX_BLOB_AXES } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { Message } from '../proto/schema';
+import { check, checkOp } from './layer_check';
+
+const P = 'caffe.ConcatParameter';
+
+export class ConcatLayer extends Layer {
+  private axis = 1;
+  /** product of the dims before the axis */
+  private numConcats = 0;
+  /** product of the dims after the axis */
+  private inputSize = 0;
+
+  override layerSetUp(): void {
+    const p: Message = this.layerParam.concat_param ?? {};
+    check(this, !(p.axis !== undefined && p.concat_dim !== undefined), '!(concat_param.has_axis() && concat_param.has_concat_dim())',
+      'Either axis or concat_dim should be specified; not both.');
+  }
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    const numAxes = bottom[0].numAxes;
+    const p: Message = this.layerParam.concat_param ?? {};
+    if (p.concat_dim !== undefined) {
+      this.axis = Number(p.concat_dim) | 0; // uint32 read as int32, as Caffe does
+      checkOp(this, this.axis, '>=', 0, 'concat_axis_ >= 0',
+        `casting concat_dim from uint32 to int32 produced negative result; concat_dim must satisfy 0 <= concat_dim < ${MAX_BLOB_AXES}`);
+      checkOp(this, this.axis, '<', numAxes, 'concat_axis_ < num_axes', 'concat_dim out of range.');
+    } else {
+      this.axis = bottom[0].canonicalAxisIndex(this.param<number>('concat_param', P, 'axis'));
+    }
+    const topShape = bottom[0].shape.slice();
+    this.numConcats = bottom[0].countRange(0, this.axis);
+    this.inputSize = bottom[0].countRange(this.axis + 1);
+    let countSum = bottom[0].count;
+    for (let i = 1; i < bottom.length; i++) {
+      checkOp(this, numAxes, '==', bottom[i].numAxes, 'num_axes == bottom[i]->num_axes()', 'All inputs must have the same #axes.');
+      for (let j = 0; j < numAxes; j++) {
+        if (j === this.axis) continue;
+        checkOp(this, topShape[j], '==', bottom[i].shape[j], 'top_shape[j] == bottom[i]->shape(j)',
+          'All inputs must have the same shape, except at concat_axis.');
+      }
+      countSum += bottom[i].count;
+      topShape[this.axis] += bottom[i].shape[this.axis];
+    }
+    top[0].reshape(topShape);
+    checkOp(this, countSum, '==', top[0].count, 'bottom_count_sum == top[0]->count()');
+    if (bottom.length === 1) {
+      top[0].shareData(bottom[0]);
+      top[0].shareDiff(bottom[0]);
+    }
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    if (bottom.length === 1) return;
+    const y = top[0].mutableCpuData(), topAxis = top[0].shape[this.axis], inner = this.inputSize;
+    let offset = 0;
+    for (const b of bottom) {
+      const x = b.cpuData(), axisDim = b.shape[this.axis], slab = axisDim * inner;
+      for (let n = 0; n < this.numConcats; n++) {
+        y.set(x.subarray(n * slab, (n + 1) * slab), (n * topAxis + offset) * inner);
+      }
+      offset += axisDim;
+    }
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (bottom.length === 1) return;
+    const dy = top[0].cpuDiff(), topAxis = top[0].shape[this.axis], inner = this.inputSize;
+    let offset = 0;
+    for (let i = 0; i < bottom.length; i++) {
+      const axisDim = bottom[i].shape[this.axis], slab = axisDim * inner;
+      if (propagateDown[i]) {
+        const dx = bottom[i].mutableCpuDiff();
+        for (let n = 0; n < this.numConcats; n++) {
+          const from = (n * topAxis + offset) * inner;
+          dx.set(dy.subarray(from, from + slab), n * slab);
+        }
+      }
+      offset += axisDim;
+    }
+  }
+
+  override minBottomBlobs(): number { return 1; }
+  override exactNumTopBlobs(): number { return 1; }
+}
+
+registerLayer('Concat', ConcatLayer);

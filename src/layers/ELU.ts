@@ -1,0 +1,30 @@
+// ELU: y = x for x > 0, alpha * (exp(x) - 1) otherwise; dy/dx = 1 for x > 0, y + alpha otherwise.
+import { Blob } from '../core/blob';
+import { registerLayer } from '../core/layer_factory';
+import { NeuronLayer } from './neuron';
+
+export class ELULayer extends NeuronLayer {
+  private alpha = 1;
+
+  override layerSetUp(): void {
+    this.alpha = Math.fround(this.param<number>('elu_param', 'caffe.ELUParameter', 'alpha'));
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), a = this.alpha;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      y[i] = Math.max(v, 0) + a * (Math.exp(Math.min(v, 0)) - 1);
+    }
+  }
+
+  // Reads bottom data as Caffe does; in place it holds y, which is > 0 exactly where x > 0.
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const x = bottom[0].cpuData(), y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    const a = this.alpha;
+    for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * (a + y[i]);
+  }
+}
+
+registerLayer('ELU', ELULayer);

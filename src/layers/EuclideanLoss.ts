@@ -1,0 +1,39 @@
+// EuclideanLoss: loss = sum((a - b)^2) / (2 N), N = bottom[0].num. Both bottoms get a gradient:
+// da = w (a - b) / N, db = -w (a - b) / N, w = the top diff (loss weight).
+import { Blob } from '../core/blob';
+import { LossLayer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { layerCheck, lossReshape } from './loss';
+
+export class EuclideanLossLayer extends LossLayer {
+  private diff = new Blob();
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    lossReshape(this, bottom, top);
+    layerCheck(bottom[0].countRange(1) === bottom[1].countRange(1), this,
+      `Inputs must have the same dimension. (${bottom[0].countRange(1)} vs. ${bottom[1].countRange(1)})`);
+    this.diff.reshapeLike(bottom[0]);
+  }
+
+  // Unlike label losses, both inputs may receive a gradient.
+  override allowForceBackward(_i: number): boolean { return true; }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const a = bottom[0].cpuData(), b = bottom[1].cpuData(), d = this.diff.mutableCpuData();
+    let dot = 0;
+    for (let i = 0; i < d.length; i++) { d[i] = a[i] - b[i]; dot += d[i] * d[i]; }
+    top[0].mutableCpuData()[0] = dot / bottom[0].num / 2;
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const d = this.diff.cpuData();
+    for (let k = 0; k < 2; k++) {
+      if (!propagateDown[k]) continue;
+      const alpha = (k === 0 ? 1 : -1) * top[0].cpuDiff()[0] / bottom[k].num;
+      const dx = bottom[k].mutableCpuDiff();
+      for (let i = 0; i < dx.length; i++) dx[i] = alpha * d[i];
+    }
+  }
+}
+
+registerLayer('EuclideanLoss', EuclideanLossLayer);

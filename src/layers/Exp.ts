@@ -1,0 +1,45 @@
+// Exp: y = base^(shift + scale * x) (base -1 means e), computed as outer * exp(inner * x) with
+// inner = ln(base) * scale and outer = base^shift; dy/dx = inner * y.
+import { Blob } from '../core/blob';
+import { registerLayer } from '../core/layer_factory';
+import { CaffeError } from '../util/errors';
+import { NeuronLayer } from './neuron';
+
+const P = 'caffe.ExpParameter';
+
+export class ExpLayer extends NeuronLayer {
+  private innerScale = 1; private outerScale = 1;
+
+  override layerSetUp(): void {
+    const base = Math.fround(this.param<number>('exp_param', P, 'base'));
+    const who = `${this.type} layer ${this.name}`;
+    if (base !== -1 && !(base > 0)) throw new CaffeError(`${who}: base must be strictly positive.`);
+    const logBase = base === -1 ? 1 : Math.fround(Math.log(base));
+    if (Number.isNaN(logBase)) throw new CaffeError(`${who}: NaN result: log(base) = log(${base}) = ${logBase}`);
+    if (!Number.isFinite(logBase)) throw new CaffeError(`${who}: Inf result: log(base) = log(${base}) = ${logBase}`);
+    const scale = Math.fround(this.param<number>('exp_param', P, 'scale'));
+    const shift = Math.fround(this.param<number>('exp_param', P, 'shift'));
+    this.innerScale = Math.fround(logBase * scale);
+    this.outerScale = shift === 0 ? 1 : Math.fround(base !== -1 ? Math.pow(base, shift) : Math.exp(shift));
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), a = this.innerScale, b = this.outerScale;
+    for (let i = 0; i < x.length; i++) {
+      const e = Math.fround(Math.exp(a === 1 ? x[i] : Math.fround(a * x[i])));
+      y[i] = b === 1 ? e : e * b;
+    }
+  }
+
+  // Only the output is needed, so in-place use is exact.
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), a = this.innerScale;
+    for (let i = 0; i < y.length; i++) {
+      const g = Math.fround(y[i] * dy[i]);
+      dx[i] = a === 1 ? g : g * a;
+    }
+  }
+}
+
+registerLayer('Exp', ExpLayer);

@@ -1,0 +1,34 @@
+// Flatten: collapses the axes axis..end_axis (inclusive; defaults 1 and -1) into one. No copy: as in
+// Caffe, forward makes the top use the bottom's data memory and backward makes the bottom use the
+// top's diff memory. Not in place.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { check, checkOp } from './layer_check';
+
+const P = 'caffe.FlattenParameter';
+
+export class FlattenLayer extends Layer {
+  reshape(bottom: Blob[], top: Blob[]): void {
+    check(this, top[0] !== bottom[0], 'top[0] != bottom[0]', `${this.type} Layer does not allow in-place computation.`);
+    const b = bottom[0];
+    const start = b.canonicalAxisIndex(this.param<number>('flatten_param', P, 'axis'));
+    const end = b.canonicalAxisIndex(this.param<number>('flatten_param', P, 'end_axis'));
+    const shape = [...b.shape.slice(0, start), b.countRange(start, end + 1), ...b.shape.slice(end + 1)];
+    top[0].reshape(shape);
+    checkOp(this, top[0].count, '==', b.count, 'top[0]->count() == bottom[0]->count()');
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    top[0].shareData(bottom[0]);
+  }
+
+  protected override backwardCpu(top: Blob[], _propagateDown: boolean[], bottom: Blob[]): void {
+    bottom[0].shareDiff(top[0]);
+  }
+
+  override exactNumBottomBlobs(): number { return 1; }
+  override exactNumTopBlobs(): number { return 1; }
+}
+
+registerLayer('Flatten', FlattenLayer);

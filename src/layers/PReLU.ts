@@ -1,0 +1,91 @@
+// PReLU: y = max(x, 0) + a_c min(x, 0) with a learned slope a_c per channel (axis 1), or one slope for
+// all channels with channel_shared. Slopes default to 0.25. dy/dx = 1 for x > 0, a_c otherwise;
+// da_c += sum over the channel of dy * x where x <= 0. In place, the input is saved in the forward
+// (the backward needs x, not y).
+import { Blob } from '../core/blob';
+import { registerLayer } from '../core/layer_factory';
+import { fillBlob } from '../core/filler';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+import { NeuronLayer } from './neuron';
+
+export class PReLULayer extends NeuronLayer {
+  private channelShared = false;
+  private channels = 0;
+  /** copy of the bottom data for in-place use */
+  private bottomMemory = new Blob();
+
+  private fail(msg: string): never { throw new CaffeError(`${this.type} layer ${this.name}: ${msg}`); }
+
+  override layerSetUp(bottom: Blob[]): void {
+    if (bottom[0].numAxes < 2) this.fail('Number of axes of bottom blob must be >=2.');
+    const pp = this.layerParam.prelu_param ?? {};
+    this.channels = bottom[0].shape[1];
+    this.channelShared = this.param<boolean>('prelu_param', 'caffe.PReLUParameter', 'channel_shared');
+    if (this.blobs.length > 0) {
+      log.info('Skipping parameter initialization');
+    } else {
+      const slope = new Blob();
+      slope.reshape(this.channelShared ? [] : [this.channels]); // a scalar blob when shared
+      fillBlob(slope, pp.filler ?? { type: 'constant', value: 0.25 });
+      this.blobs = [slope];
+    }
+    if (this.blobs[0].count !== (this.channelShared ? 1 : this.channels)) {
+      this.fail('Negative slope size is inconsistent with prototxt config');
+    }
+    this.paramPropagateDown = this.blobs.map(() => true);
+  }
+
+  override reshape(bottom: Blob[], top: Blob[]): void {
+    if (bottom[0].numAxes < 2) this.fail('Number of axes of bottom blob must be >=2.');
+    if (!this.channelShared && bottom[0].shape[1] !== this.channels) {
+      this.fail(`bottom has ${bottom[0].shape[1]} channels, the slopes were set up for ${this.channels}`);
+    }
+    super.reshape(bottom, top);
+    if (top[0] === bottom[0]) this.bottomMemory.reshapeLike(bottom[0]);
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), a = this.blobs[0].cpuData();
+    if (top[0] === bottom[0]) this.bottomMemory.mutableCpuData().set(x);
+    const C = bottom[0].shape[1], dim = bottom[0].countRange(2), N = bottom[0].shape[0];
+    let i = 0;
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        const s = a[this.channelShared ? 0 : c];
+        for (let k = 0; k < dim; k++, i++) { const v = x[i]; y[i] = Math.max(v, 0) + s * Math.min(v, 0); }
+      }
+    }
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const inPlace = top[0] === bottom[0];
+    const x = inPlace ? this.bottomMemory.cpuData() : bottom[0].cpuData();
+    const dy = top[0].cpuDiff(), a = this.blobs[0].cpuData();
+    const C = bottom[0].shape[1], dim = bottom[0].countRange(2), N = bottom[0].shape[0];
+    // slopes first: in place, writing the bottom diff overwrites the top diff
+    if (this.paramPropagate(0)) {
+      const da = this.blobs[0].mutableCpuDiff();
+      let i = 0;
+      for (let n = 0; n < N; n++) {
+        for (let c = 0; c < C; c++) {
+          let sum = 0;
+          for (let k = 0; k < dim; k++, i++) if (x[i] <= 0) sum += dy[i] * x[i];
+          da[this.channelShared ? 0 : c] += sum;
+        }
+      }
+    }
+    if (propagateDown[0]) {
+      const dx = bottom[0].mutableCpuDiff();
+      let i = 0;
+      for (let n = 0; n < N; n++) {
+        for (let c = 0; c < C; c++) {
+          const s = a[this.channelShared ? 0 : c];
+          for (let k = 0; k < dim; k++, i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * s;
+        }
+      }
+    }
+  }
+}
+
+registerLayer('PReLU', PReLULayer);

@@ -1,0 +1,160 @@
+// Pooling (MAX, AVE, STOCHASTIC) over NCHW with Caffe's geometry: windows start at i*stride - pad;
+// the output size rounds up (CEIL, default) or down (round_mode FLOOR), and with padding a last
+// window starting at or beyond H + pad is dropped. MAX may write its argmax to a second top (as
+// floats). Kernels: native/pool.cc through the backend.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { rng } from '../core/rng';
+import { backend } from '../backend/cpu';
+import { PoolDesc } from '../backend/backend';
+import { CaffeError } from '../util/errors';
+import { check, checkNchwInput, checkOp } from './pool_util';
+
+const P = 'caffe.PoolingParameter';
+type Method = 'MAX' | 'AVE' | 'STOCHASTIC';
+
+/** Caffe's pooled size for one axis (float division, CEIL or FLOOR, then the padding rule). */
+export function pooledSize(size: number, kernel: number, pad: number, stride: number, floor: boolean): number {
+  const q = Math.fround(Math.fround(size + 2 * pad - kernel) / stride);
+  let out = Math.trunc(floor ? Math.floor(q) : Math.ceil(q)) + 1;
+  if (pad > 0 && (out - 1) * stride >= size + pad) --out;
+  return out;
+}
+
+export class PoolingLayer extends Layer {
+  private method: Method = 'MAX';
+  private global = false;
+  private floor = false;
+  private kH = 0; private kW = 0; private sH = 1; private sW = 1; private pH = 0; private pW = 0;
+  private desc!: PoolDesc;
+  private maxIdx = new Int32Array(0);   // MAX argmax when there is no mask top
+  private randIdx = new Int32Array(0);  // STOCHASTIC sampled index
+  private rand = new Float32Array(0);   // STOCHASTIC uniforms, one per output
+
+  private get poolParam(): Record<string, unknown> { return this.layerParam.pooling_param ?? {}; }
+  private has(f: string): boolean { return this.poolParam[f] !== undefined; }
+  private p<T>(f: string): T { return this.param<T>('pooling_param', P, f); }
+
+  override layerSetUp(bottom: Blob[]): void {
+    const has = (f: string) => this.has(f);
+    this.method = this.p<Method>('pool');
+    this.global = this.p<boolean>('global_pooling');
+    if (this.global) {
+      check(this, !(has('kernel_size') || has('kernel_h') || has('kernel_w')),
+        '!(pool_param.has_kernel_size() || pool_param.has_kernel_h() || pool_param.has_kernel_w())',
+        'With Global_pooling: true Filter size cannot specified');
+    } else {
+      check(this, !has('kernel_size') !== !(has('kernel_h') && has('kernel_w')),
+        '!pool_param.has_kernel_size() != !(pool_param.has_kernel_h() && pool_param.has_kernel_w())',
+        'Filter size is kernel_size OR kernel_h and kernel_w; not both');
+      check(this, has('kernel_size') || (has('kernel_h') && has('kernel_w')),
+        'pool_param.has_kernel_size() || (pool_param.has_kernel_h() && pool_param.has_kernel_w())',
+        'For non-square filters both kernel_h and kernel_w are required.');
+    }
+    check(this, (!has('pad') && has('pad_h') && has('pad_w')) || (!has('pad_h') && !has('pad_w')),
+      '(!pool_param.has_pad() && pool_param.has_pad_h() && pool_param.has_pad_w()) || (!pool_param.has_pad_h() && !pool_param.has_pad_w())',
+      'pad is pad OR pad_h and pad_w are required.');
+    check(this, (!has('stride') && has('stride_h') && has('stride_w')) || (!has('stride_h') && !has('stride_w')),
+      '(!pool_param.has_stride() && pool_param.has_stride_h() && pool_param.has_stride_w()) || (!pool_param.has_stride_h() && !pool_param.has_stride_w())',
+      'Stride is stride OR stride_h and stride_w are required.');
+    this.floor = this.p<string>('round_mode') === 'FLOOR';
+    if (this.global) {
+      this.kH = bottom[0].height; this.kW = bottom[0].width;
+    } else if (has('kernel_size')) {
+      this.kH = this.kW = this.p<number>('kernel_size');
+    } else {
+      this.kH = this.p<number>('kernel_h'); this.kW = this.p<number>('kernel_w');
+    }
+    checkOp(this, this.kH > 0, 'kernel_h_ > 0', this.kH, 0, 'Filter dimensions cannot be zero.');
+    checkOp(this, this.kW > 0, 'kernel_w_ > 0', this.kW, 0, 'Filter dimensions cannot be zero.');
+    if (!has('pad_h')) this.pH = this.pW = this.p<number>('pad');
+    else { this.pH = this.p<number>('pad_h'); this.pW = this.p<number>('pad_w'); }
+    if (!has('stride_h')) this.sH = this.sW = this.p<number>('stride');
+    else { this.sH = this.p<number>('stride_h'); this.sW = this.p<number>('stride_w'); }
+    if (this.global) {
+      check(this, this.pH === 0 && this.pW === 0 && this.sH === 1 && this.sW === 1,
+        'pad_h_ == 0 && pad_w_ == 0 && stride_h_ == 1 && stride_w_ == 1', 'With Global_pooling: true; only pad = 0 and stride = 1');
+    }
+    if (this.pH !== 0 || this.pW !== 0) {
+      check(this, this.method === 'AVE' || this.method === 'MAX',
+        'this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_AVE || this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_MAX',
+        'Padding implemented only for average and max pooling.');
+      checkOp(this, this.pH < this.kH, 'pad_h_ < kernel_h_', this.pH, this.kH);
+      checkOp(this, this.pW < this.kW, 'pad_w_ < kernel_w_', this.pW, this.kW);
+    }
+    // Caffe divides by a zero stride (undefined behaviour); refuse it instead
+    if (this.sH <= 0 || this.sW <= 0) throw new CaffeError(`Pooling layer ${this.name}: stride must be positive`);
+  }
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    checkNchwInput(this, bottom, top);
+    const [N, C, H, W] = bottom[0].shape;
+    if (this.global) { this.kH = H; this.kW = W; }
+    const outH = pooledSize(H, this.kH, this.pH, this.sH, this.floor);
+    const outW = pooledSize(W, this.kW, this.pW, this.sW, this.floor);
+    if (this.pH || this.pW) {
+      checkOp(this, (outH - 1) * this.sH < H + this.pH, '(pooled_height_ - 1) * stride_h_ < height_ + pad_h_', (outH - 1) * this.sH, H + this.pH);
+      checkOp(this, (outW - 1) * this.sW < W + this.pW, '(pooled_width_ - 1) * stride_w_ < width_ + pad_w_', (outW - 1) * this.sW, W + this.pW);
+    }
+    this.desc = {
+      num: N, channels: C, height: H, width: W, kernelH: this.kH, kernelW: this.kW,
+      strideH: this.sH, strideW: this.sW, padH: this.pH, padW: this.pW, outH, outW,
+    };
+    top[0].reshape([N, C, outH, outW]);
+    if (top.length > 1) top[1].reshapeLike(top[0]);
+    const count = top[0].count;
+    if (this.method === 'MAX' && top.length === 1 && this.maxIdx.length !== count) this.maxIdx = new Int32Array(count);
+    if (this.method === 'STOCHASTIC' && this.randIdx.length !== count) {
+      this.randIdx = new Int32Array(count).fill(-1);
+      this.rand = new Float32Array(count);
+    }
+  }
+
+  override exactNumBottomBlobs(): number { return 1; }
+  override minTopBlobs(): number { return 1; }
+  override maxTopBlobs(): number { return this.p<Method>('pool') === 'MAX' ? 2 : 1; }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const be = backend(), d = this.desc, x = bottom[0].cpuData(), y = top[0].mutableCpuData();
+    switch (this.method) {
+      case 'MAX':
+        if (top.length > 1) be.maxPoolForward(d, x, y, null, top[1].mutableCpuData());
+        else be.maxPoolForward(d, x, y, this.maxIdx, null);
+        break;
+      case 'AVE':
+        be.avePoolForward(d, x, y);
+        break;
+      case 'STOCHASTIC':
+        if (this.phase === 'TRAIN') {
+          const r = rng(), u = this.rand;
+          for (let i = 0; i < u.length; i++) u[i] = r.next();
+          be.stochasticPoolForward(d, x, y, u, this.randIdx);
+        } else {
+          be.stochasticPoolForward(d, x, y, null, null);
+        }
+        break;
+      default:
+        throw new CaffeError(`Unknown pooling method. (layer ${this.name})`);
+    }
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const be = backend(), d = this.desc, dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    switch (this.method) {
+      case 'MAX':
+        if (top.length > 1) be.indexPoolBackward(d, dy, null, top[1].cpuData(), dx);
+        else be.indexPoolBackward(d, dy, this.maxIdx, null, dx);
+        break;
+      case 'AVE':
+        be.avePoolBackward(d, dy, dx);
+        break;
+      case 'STOCHASTIC':
+        be.indexPoolBackward(d, dy, this.randIdx, null, dx);
+        break;
+    }
+  }
+}
+
+registerLayer('Pooling', PoolingLayer);

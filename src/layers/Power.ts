@@ -1,0 +1,69 @@
+// Power: y = (shift + scale * x)^power, with Caffe's special cases:
+//   - power * scale == 0: y is the constant (power == 0 ? 1 : shift^power) and dy/dx = 0;
+//   - power == 1: dy/dx = scale;  power == 2: dy/dx = 2 scale (shift + scale x);
+//   - shift == 0: dy/dx = power * y / x;  otherwise dy/dx = power * scale * y / (shift + scale x).
+import { Blob } from '../core/blob';
+import { registerLayer } from '../core/layer_factory';
+import { NeuronLayer } from './neuron';
+
+const P = 'caffe.PowerParameter';
+
+export class PowerLayer extends NeuronLayer {
+  private power = 1; private scale = 1; private shift = 0; private diffScale = 1;
+
+  override layerSetUp(): void {
+    this.power = Math.fround(this.param<number>('power_param', P, 'power'));
+    this.scale = Math.fround(this.param<number>('power_param', P, 'scale'));
+    this.shift = Math.fround(this.param<number>('power_param', P, 'shift'));
+    this.diffScale = Math.fround(this.power * this.scale);
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const y = top[0].mutableCpuData(), { power, scale, shift } = this;
+    if (this.diffScale === 0) { // the input does not matter
+      y.fill(power === 0 ? 1 : Math.pow(shift, power));
+      return;
+    }
+    const x = bottom[0].cpuData();
+    for (let i = 0; i < x.length; i++) {
+      let v = x[i];
+      if (scale !== 1) v = Math.fround(v * scale);
+      if (shift !== 0) v = Math.fround(v + shift);
+      y[i] = power !== 1 ? Math.pow(v, power) : v;
+    }
+  }
+
+  // Reads bottom data (as Caffe does), so in-place use only gives a correct gradient where Caffe's does.
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const dx = bottom[0].mutableCpuDiff(), dy = top[0].cpuDiff();
+    const { power, scale, shift, diffScale } = this;
+    if (diffScale === 0) { dx.fill(0); return; }
+    if (power === 1) {
+      for (let i = 0; i < dx.length; i++) dx[i] = diffScale * dy[i];
+      return;
+    }
+    const x = bottom[0].cpuData();
+    if (power === 2) {
+      // 2 scale (shift + scale x) = diff_scale * scale * x + diff_scale * shift
+      const a = Math.fround(diffScale * scale), b = Math.fround(diffScale * shift);
+      for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * Math.fround(Math.fround(a * x[i]) + b);
+      return;
+    }
+    const y = top[0].cpuData();
+    if (shift === 0) { // power * y / x
+      for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * Math.fround(power * Math.fround(y[i] / x[i]));
+      return;
+    }
+    for (let i = 0; i < dx.length; i++) { // diff_scale * y / (shift + scale x)
+      let v = x[i];
+      if (scale !== 1) v = Math.fround(v * scale);
+      v = Math.fround(v + shift);
+      let g = Math.fround(y[i] / v);
+      if (diffScale !== 1) g = Math.fround(g * diffScale);
+      dx[i] = dy[i] * g;
+    }
+  }
+}
+
+registerLayer('Power', PowerLayer);

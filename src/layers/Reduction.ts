@@ -1,0 +1,65 @@
+// Reduction: reduces all axes from `axis` (default 0: everything, giving a 0-D top) to the end with
+// SUM, ASUM (sum of |x|), SUMSQ (sum of x^2) or MEAN, times `coeff`. The top keeps the axes before
+// `axis`. Backward: coeff * dy times 1, sign(x), 2x or 1/dim respectively.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { checkOp, layerError } from './layer_check';
+
+const P = 'caffe.ReductionParameter';
+type Op = 'SUM' | 'ASUM' | 'SUMSQ' | 'MEAN';
+
+export class ReductionLayer extends Layer {
+  private op: Op = 'SUM';
+  private num = 0;
+  private dim = 0;
+  /** coeff (divided by dim for MEAN), in float as Caffe keeps it */
+  private coeff = 1;
+
+  override layerSetUp(): void {
+    this.op = this.param<Op>('reduction_param', P, 'operation');
+    if (!['SUM', 'ASUM', 'SUMSQ', 'MEAN'].includes(this.op)) throw layerError(this, `Unknown reduction op: ${this.op}`);
+  }
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    const axis = bottom[0].canonicalAxisIndex(this.param<number>('reduction_param', P, 'axis'));
+    top[0].reshape(bottom[0].shape.slice(0, axis));
+    this.num = bottom[0].countRange(0, axis);
+    this.dim = bottom[0].countRange(axis);
+    checkOp(this, this.num, '==', top[0].count, 'num_ == top[0]->count()');
+    this.coeff = Math.fround(this.param<number>('reduction_param', P, 'coeff'));
+    if (this.op === 'MEAN') this.coeff = Math.fround(this.coeff / this.dim);
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), dim = this.dim;
+    for (let i = 0, o = 0; i < this.num; i++, o += dim) {
+      let s = 0;
+      switch (this.op) {
+        case 'SUM': case 'MEAN': for (let j = 0; j < dim; j++) s += x[o + j]; break;
+        case 'ASUM': for (let j = 0; j < dim; j++) s += Math.abs(x[o + j]); break;
+        case 'SUMSQ': for (let j = 0; j < dim; j++) s += x[o + j] * x[o + j]; break;
+      }
+      y[i] = s;
+    }
+    if (this.coeff !== 1) for (let i = 0; i < this.num; i++) y[i] *= this.coeff;
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), dim = this.dim;
+    for (let i = 0, o = 0; i < this.num; i++, o += dim) {
+      const g = Math.fround(dy[i] * this.coeff);
+      switch (this.op) {
+        case 'SUM': case 'MEAN': dx.fill(g, o, o + dim); break;
+        case 'ASUM': for (let j = 0; j < dim; j++) { const v = x[o + j]; dx[o + j] = v > 0 ? g : v < 0 ? -g : 0; } break;
+        case 'SUMSQ': for (let j = 0; j < dim; j++) dx[o + j] = 2 * g * x[o + j]; break;
+      }
+    }
+  }
+
+  override exactNumBottomBlobs(): number { return 1; }
+  override exactNumTopBlobs(): number { return 1; }
+}
+
+registerLayer('Reduction', ReductionLayer);

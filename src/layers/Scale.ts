@@ -1,0 +1,131 @@
+// Scale: top = bottom[0] * s (+ b), with s broadcast over bottom[0]'s axes [axis, axis + s.numAxes).
+// s is bottom[1] when given, else a learned blob covering `num_axes` axes from `axis` (-1 = all
+// remaining; 0 = a scalar) filled by `filler` (default constant 1). With bias_term a learned bias b of
+// the same span is added (Caffe runs an internal Bias layer; it is computed here directly, keeping
+// Caffe's blob order [scale, bias], or [bias] with two bottoms). ds = sum of dy * x over the outer and
+// inner axes; dx = dy * s; db = sum of dy. In place, the input is saved in the forward for ds.
+//
+// Deviation from Caffe: a learned scale's diff always accumulates (Caffe overwrites it in its
+// element-wise and outer_dim == 1 shortcuts), as the layer contract requires.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { fillBlob } from '../core/filler';
+import { log } from '../util/logging';
+import { Ones, Scratch, Span, addBroadcast, alignSpan, spanShape, sumOuterInner } from './broadcast';
+
+const P = 'caffe.ScaleParameter';
+
+export class ScaleLayer extends Layer {
+  private span: Span = { outer: 0, dim: 0, inner: 0 };
+  private biasSpan: Span = { outer: 0, dim: 0, inner: 0 };
+  private biasTerm = false;
+  private biasParamId = -1;
+  private ones = new Ones();
+  private partial = new Scratch();
+  private temp = new Blob(); // bottom data saved for in-place use
+
+  private get who(): string { return `${this.type} layer ${this.name}`; }
+
+  override layerSetUp(bottom: Blob[]): void {
+    const sp = this.layerParam.scale_param ?? {};
+    const axis = this.param<number>('scale_param', P, 'axis');
+    if (bottom.length === 1 && this.blobs.length > 0) {
+      log.info('Skipping parameter initialization');
+    } else if (bottom.length === 1) {
+      const shape = spanShape(this.who, bottom[0], axis, this.param<number>('scale_param', P, 'num_axes'), 'scale');
+      const s = new Blob();
+      s.reshape(shape);
+      fillBlob(s, sp.filler ?? { type: 'constant', value: 1 }); // identity by default
+      this.blobs = [s];
+    }
+    this.biasTerm = this.param<boolean>('scale_param', P, 'bias_term');
+    if (this.biasTerm) {
+      if (this.blobs.length + bottom.length < 3) {
+        // a new bias: the span the internal Bias layer would get (bottom[1]'s axes with two bottoms)
+        const numAxes = bottom.length > 1 ? bottom[1].numAxes : this.param<number>('scale_param', P, 'num_axes');
+        const shape = spanShape(`${this.who} (bias)`, bottom[0], axis, numAxes, 'bias');
+        const b = new Blob();
+        b.reshape(shape);
+        fillBlob(b, sp.bias_filler); // default constant 0
+        this.biasParamId = this.blobs.length;
+        this.blobs.push(b);
+      } else {
+        this.biasParamId = this.blobs.length - 1; // came with the layer
+      }
+    }
+    this.paramPropagateDown = this.blobs.map(() => true);
+  }
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    const axis = this.param<number>('scale_param', P, 'axis');
+    const scale = bottom.length > 1 ? bottom[1] : this.blobs[0];
+    this.span = alignSpan(this.who, bottom[0], scale, axis, 'scale');
+    if (top[0] === bottom[0]) this.temp.reshapeLike(bottom[0]);
+    else top[0].reshapeLike(bottom[0]);
+    let { outer, dim, inner } = this.span;
+    if (this.biasTerm) {
+      this.biasSpan = alignSpan(`${this.who} (bias)`, bottom[0], this.blobs[this.biasParamId], axis, 'bias');
+      outer = Math.max(outer, this.biasSpan.outer);
+      inner = Math.max(inner, this.biasSpan.inner);
+      dim = Math.max(dim, this.biasSpan.dim);
+    }
+    this.ones.ensure(Math.max(outer, inner, 1));
+    this.partial.ensure(this.biasTerm ? Math.max(outer * dim, this.biasSpan.outer * this.biasSpan.dim) : outer * dim);
+  }
+
+  override minBottomBlobs(): number { return 1; }
+  override maxBottomBlobs(): number { return 2; }
+  override exactNumTopBlobs(): number { return 1; }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData();
+    if (top[0] === bottom[0]) this.temp.mutableCpuData().set(x);
+    const s = (bottom.length > 1 ? bottom[1] : this.blobs[0]).cpuData();
+    const y = top[0].mutableCpuData();
+    const { outer, dim, inner } = this.span;
+    let i = 0;
+    for (let n = 0; n < outer; n++) for (let d = 0; d < dim; d++) {
+      const f = s[d];
+      for (let k = 0; k < inner; k++, i++) y[i] = x[i] * f;
+    }
+    if (this.biasTerm) addBroadcast(this.biasSpan, this.blobs[this.biasParamId].cpuData(), y);
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const dy = top[0].cpuDiff();
+    if (this.biasTerm && this.paramPropagate(this.biasParamId)) {
+      const { outer, dim, inner } = this.biasSpan;
+      sumOuterInner(outer, dim, inner, dy, this.ones.data, this.partial.data, true, this.blobs[this.biasParamId].mutableCpuDiff());
+    }
+    const learned = bottom.length === 1;
+    const scale = learned ? this.blobs[0] : bottom[1];
+    const inPlace = top[0] === bottom[0];
+    // the scale gradient first: in place, writing the bottom diff overwrites the top diff
+    if (learned ? this.paramPropagate(0) : propagateDown[1]) {
+      const x = (inPlace ? this.temp : bottom[0]).cpuData();
+      const ds = scale.mutableCpuDiff();
+      if (bottom[0].count === scale.count) { // element-wise: no reduction
+        if (learned) for (let j = 0; j < ds.length; j++) ds[j] += dy[j] * x[j];
+        else for (let j = 0; j < ds.length; j++) ds[j] = dy[j] * x[j];
+      } else {
+        // dy * x goes to scratch: the saved input when in place, else bottom[0]'s diff (rewritten below)
+        const prod = inPlace ? this.temp.mutableCpuData() : bottom[0].mutableCpuDiff();
+        for (let j = 0; j < prod.length; j++) prod[j] = dy[j] * x[j];
+        const { outer, dim, inner } = this.span;
+        sumOuterInner(outer, dim, inner, prod, this.ones.data, this.partial.data, learned, ds);
+      }
+    }
+    if (propagateDown[0]) {
+      const s = scale.cpuData(), dx = bottom[0].mutableCpuDiff();
+      const { outer, dim, inner } = this.span;
+      let i = 0;
+      for (let n = 0; n < outer; n++) for (let d = 0; d < dim; d++) {
+        const f = s[d];
+        for (let k = 0; k < inner; k++, i++) dx[i] = dy[i] * f;
+      }
+    }
+  }
+}
+
+registerLayer('Scale', ScaleLayer);

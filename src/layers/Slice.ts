@@ -1,0 +1,107 @@
+// Slice: splits the bottom along `axis` (or the legacy non-negative `slice_dim`) at the given
+// slice_points, or into equal parts when none are given. Backward reassembles the bottom diff from
+// the top diffs. With a single top it shares the bottom's data and diff.
+import { Blob, MAX_BLOB_AXES } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { Message } from '../proto/schema';
+import { check, checkOp } from './layer_check';
+
+const P = 'caffe.SliceParameter';
+
+export class SliceLayer extends Layer {
+  private slicePoints: number[] = [];
+  private axis = 1;
+  /** product of the dims before the axis */
+  private numSlices = 0;
+  /** product of the dims after the axis */
+  private sliceSize = 0;
+
+  override layerSetUp(): void {
+    const p: Message = this.layerParam.slice_param ?? {};
+    check(this, !(p.axis !== undefined && p.slice_dim !== undefined), '!(slice_param.has_axis() && slice_param.has_slice_dim())',
+      'Either axis or slice_dim should be specified; not both.');
+    this.slicePoints = Array.from(p.slice_point ?? [], Number);
+  }
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    const numAxes = bottom[0].numAxes;
+    const p: Message = this.layerParam.slice_param ?? {};
+    if (p.slice_dim !== undefined) {
+      this.axis = Number(p.slice_dim) | 0; // uint32 read as int32, as Caffe does
+      checkOp(this, this.axis, '>=', 0, 'slice_axis_ >= 0',
+        `casting slice_dim from uint32 to int32 produced negative result; slice_dim must satisfy 0 <= slice_dim < ${MAX_BLOB_AXES}`);
+      checkOp(this, this.axis, '<', numAxes, 'slice_axis_ < num_axes', 'slice_dim out of range.');
+    } else {
+      this.axis = bottom[0].canonicalAxisIndex(this.param<number>('slice_param', P, 'axis'));
+    }
+    const topShape = bottom[0].shape.slice();
+    const bottomAxis = bottom[0].shape[this.axis];
+    this.numSlices = bottom[0].countRange(0, this.axis);
+    this.sliceSize = bottom[0].countRange(this.axis + 1);
+    let count = 0;
+    if (this.slicePoints.length !== 0) {
+      checkOp(this, this.slicePoints.length, '==', top.length - 1, 'slice_point_.size() == top.size() - 1');
+      checkOp(this, top.length, '<=', bottomAxis, 'top.size() <= bottom_slice_axis',
+        `slice axis: ${this.axis}, bottom[0] shape: ${bottom[0].shapeString()}`);
+      let prev = 0;
+      const sizes: number[] = [];
+      for (const sp of this.slicePoints) {
+        checkOp(this, sp, '>', prev, 'slice_point_[i] > prev');
+        sizes.push(sp - prev);
+        prev = sp;
+      }
+      sizes.push(bottomAxis - prev);
+      for (let i = 0; i < top.length; i++) {
+        topShape[this.axis] = sizes[i];
+        top[i].reshape(topShape);
+        count += top[i].count;
+      }
+    } else {
+      checkOp(this, bottomAxis % top.length, '==', 0, 'bottom_slice_axis % top.size() == 0',
+        `Number of top blobs (${top.length}) should evenly divide input slice axis (${bottomAxis})`);
+      topShape[this.axis] = bottomAxis / top.length;
+      for (let i = 0; i < top.length; i++) {
+        top[i].reshape(topShape);
+        count += top[i].count;
+      }
+    }
+    checkOp(this, count, '==', bottom[0].count, 'count == bottom[0]->count()');
+    if (top.length === 1) {
+      top[0].shareData(bottom[0]);
+      top[0].shareDiff(bottom[0]);
+    }
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    if (top.length === 1) return;
+    const x = bottom[0].cpuData(), bottomAxis = bottom[0].shape[this.axis], inner = this.sliceSize;
+    let offset = 0;
+    for (const t of top) {
+      const y = t.mutableCpuData(), axisDim = t.shape[this.axis], slab = axisDim * inner;
+      for (let n = 0; n < this.numSlices; n++) {
+        const from = (n * bottomAxis + offset) * inner;
+        y.set(x.subarray(from, from + slab), n * slab);
+      }
+      offset += axisDim;
+    }
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0] || top.length === 1) return;
+    const dx = bottom[0].mutableCpuDiff(), bottomAxis = bottom[0].shape[this.axis], inner = this.sliceSize;
+    let offset = 0;
+    for (const t of top) {
+      const dy = t.cpuDiff(), axisDim = t.shape[this.axis], slab = axisDim * inner;
+      for (let n = 0; n < this.numSlices; n++) {
+        dx.set(dy.subarray(n * slab, (n + 1) * slab), (n * bottomAxis + offset) * inner);
+      }
+      offset += axisDim;
+    }
+  }
+
+  override exactNumBottomBlobs(): number { return 1; }
+  override minTopBlobs(): number { return 1; }
+}
+
+registerLayer('Slice', SliceLayer);

@@ -1,0 +1,78 @@
+// Softmax along `axis` (default 1): y = exp(x - max) / sum(exp(x - max)) independently for every
+// position of the other axes; the per-position max is subtracted first for numerical safety.
+// Backward: dx = (dy - sum_c(dy * y)) * y. In place (top === bottom) works.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+
+const P = 'caffe.SoftmaxParameter';
+
+export class SoftmaxLayer extends Layer {
+  private axis = 1;
+  private outer = 0;
+  private inner = 0;
+  private channels = 0;
+  /** per-inner-position scratch (max, then sum, then dot), as Caffe's scale_ */
+  private scale = new Float32Array(0);
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    this.axis = bottom[0].canonicalAxisIndex(this.param<number>('softmax_param', P, 'axis'));
+    if (top[0] !== bottom[0]) top[0].reshapeLike(bottom[0]);
+    this.outer = bottom[0].countRange(0, this.axis);
+    this.inner = bottom[0].countRange(this.axis + 1);
+    this.channels = bottom[0].shape[this.axis];
+    if (this.scale.length < this.inner) this.scale = new Float32Array(this.inner);
+  }
+
+  override exactNumBottomBlobs(): number { return 1; }
+  override exactNumTopBlobs(): number { return 1; }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), s = this.scale;
+    const C = this.channels, inner = this.inner, dim = C * inner;
+    for (let i = 0; i < this.outer; i++) {
+      const base = i * dim;
+      // max over channels, per inner position
+      for (let k = 0; k < inner; k++) s[k] = x[base + k];
+      for (let c = 1; c < C; c++) {
+        const o = base + c * inner;
+        for (let k = 0; k < inner; k++) if (x[o + k] > s[k]) s[k] = x[o + k];
+      }
+      // exponentiate the shifted values (reads x before writing y: in-place safe)
+      for (let c = 0; c < C; c++) {
+        const o = base + c * inner;
+        for (let k = 0; k < inner; k++) y[o + k] = Math.exp(x[o + k] - s[k]);
+      }
+      // sum and divide
+      for (let k = 0; k < inner; k++) s[k] = 0;
+      for (let c = 0; c < C; c++) {
+        const o = base + c * inner;
+        for (let k = 0; k < inner; k++) s[k] += y[o + k];
+      }
+      for (let c = 0; c < C; c++) {
+        const o = base + c * inner;
+        for (let k = 0; k < inner; k++) y[o + k] /= s[k];
+      }
+    }
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), s = this.scale;
+    const C = this.channels, inner = this.inner, dim = C * inner;
+    for (let i = 0; i < this.outer; i++) {
+      const base = i * dim;
+      for (let k = 0; k < inner; k++) s[k] = 0;
+      for (let c = 0; c < C; c++) {
+        const o = base + c * inner;
+        for (let k = 0; k < inner; k++) s[k] += dy[o + k] * y[o + k];
+      }
+      for (let c = 0; c < C; c++) {
+        const o = base + c * inner;
+        for (let k = 0; k < inner; k++) dx[o + k] = (dy[o + k] - s[k]) * y[o + k];
+      }
+    }
+  }
+}
+
+registerLayer('Softmax', SoftmaxLayer);

@@ -1,0 +1,95 @@
+// SoftmaxWithLoss: multinomial logistic loss of the softmax of bottom[0] along softmax_param.axis,
+// against integer labels bottom[1] (one per outer x inner position):
+//   loss = -sum log(max(p[label], FLT_MIN)) / normalizer        (ignore_label positions skipped)
+// The gradient is (p - onehot(label)) * loss_weight / normalizer, zero at ignored positions.
+// Optional top[1] = the probabilities (shares the internal softmax output).
+import { Blob } from '../core/blob';
+import { LossLayer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import {
+  FLT_MIN, NormalizationMode, checkLabelRange, getNormalizer, ignoreLabel, labelBackpropError, labelValue,
+  layerCheck, lossReshape, normalizationMode,
+} from './loss';
+import { SoftmaxLayer } from './Softmax';
+
+export class SoftmaxWithLossLayer extends LossLayer {
+  private softmax!: SoftmaxLayer;
+  private prob = new Blob();
+  private ignore: number | undefined;
+  private normalization: NormalizationMode = 'VALID';
+  private axis = 1;
+  private outer = 0;
+  private inner = 0;
+
+  override layerSetUp(bottom: Blob[], top: Blob[]): void {
+    super.layerSetUp(bottom, top);
+    // The internal softmax gets this layer's softmax_param only (no loss weights of its own).
+    this.softmax = new SoftmaxLayer({
+      name: this.name, type: 'Softmax', phase: this.phase,
+      ...(this.layerParam.softmax_param !== undefined ? { softmax_param: this.layerParam.softmax_param } : {}),
+    });
+    this.softmax.setUp([bottom[0]], [this.prob]);
+    this.ignore = ignoreLabel(this);
+    this.normalization = normalizationMode(this, 'VALID');
+  }
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    lossReshape(this, bottom, top);
+    this.softmax.reshape([bottom[0]], [this.prob]);
+    this.axis = bottom[0].canonicalAxisIndex(this.param<number>('softmax_param', 'caffe.SoftmaxParameter', 'axis'));
+    this.outer = bottom[0].countRange(0, this.axis);
+    this.inner = bottom[0].countRange(this.axis + 1);
+    layerCheck(this.outer * this.inner === bottom[1].count, this,
+      'Number of labels must match number of predictions; e.g., if softmax axis == 1 and prediction shape ' +
+      'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
+      `(${this.outer * this.inner} vs. ${bottom[1].count})`);
+    if (top.length >= 2) top[1].reshapeLike(bottom[0]);
+  }
+
+  override exactNumTopBlobs(): number { return -1; }
+  override minTopBlobs(): number { return 1; }
+  override maxTopBlobs(): number { return 2; }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    this.softmax.forward([bottom[0]], [this.prob]);
+    const p = this.prob.cpuData(), label = bottom[1].cpuData();
+    const C = bottom[0].shape[this.axis], inner = this.inner, dim = C * inner;
+    let loss = 0, count = 0;
+    for (let i = 0; i < this.outer; i++) {
+      for (let j = 0; j < inner; j++) {
+        const li = i * inner + j;
+        const l = labelValue(this, label[li], li);
+        if (this.ignore !== undefined && l === this.ignore) continue;
+        checkLabelRange(this, l, C, li);
+        loss -= Math.log(Math.max(p[i * dim + l * inner + j], FLT_MIN));
+        count++;
+      }
+    }
+    top[0].mutableCpuData()[0] = loss / getNormalizer(this, this.normalization, this.outer, inner, count);
+    if (top.length === 2) top[1].shareData(this.prob);
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (propagateDown[1]) throw labelBackpropError(this);
+    if (!propagateDown[0]) return;
+    const dx = bottom[0].mutableCpuDiff(), label = bottom[1].cpuData();
+    dx.set(this.prob.cpuData());
+    const C = bottom[0].shape[this.axis], inner = this.inner, dim = C * inner;
+    let count = 0;
+    for (let i = 0; i < this.outer; i++) {
+      for (let j = 0; j < inner; j++) {
+        const l = label[i * inner + j];
+        if (this.ignore !== undefined && l === this.ignore) {
+          for (let c = 0; c < C; c++) dx[i * dim + c * inner + j] = 0;
+        } else {
+          dx[i * dim + l * inner + j] -= 1;
+          count++;
+        }
+      }
+    }
+    const scale = top[0].cpuDiff()[0] / getNormalizer(this, this.normalization, this.outer, inner, count);
+    for (let i = 0; i < dx.length; i++) dx[i] *= scale;
+  }
+}
+
+registerLayer('SoftmaxWithLoss', SoftmaxWithLossLayer);

@@ -1,0 +1,54 @@
+// Tile: repeats the bottom `tiles` times along `axis`: each block of the dims from `axis` on is
+// copied `tiles` times in a row. Backward sums the copies' diffs.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { registerLayer } from '../core/layer_factory';
+import { check, checkOp } from './layer_check';
+
+const P = 'caffe.TileParameter';
+
+export class TileLayer extends Layer {
+  private tiles = 1;
+  private outer = 0;
+  private inner = 0;
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    const axis = bottom[0].canonicalAxisIndex(this.param<number>('tile_param', P, 'axis'));
+    check(this, this.layerParam.tile_param?.tiles !== undefined, 'tile_param.has_tiles()', 'Number of tiles must be specified');
+    this.tiles = this.layerParam.tile_param.tiles;
+    checkOp(this, this.tiles, '>', 0, 'tiles_ > 0', 'Number of tiles must be positive.');
+    const shape = bottom[0].shape.slice();
+    shape[axis] *= this.tiles;
+    top[0].reshape(shape);
+    this.outer = bottom[0].countRange(0, axis);
+    this.inner = bottom[0].countRange(axis);
+  }
+
+  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), inner = this.inner;
+    let o = 0;
+    for (let i = 0; i < this.outer; i++) {
+      const block = x.subarray(i * inner, (i + 1) * inner);
+      for (let t = 0; t < this.tiles; t++, o += inner) y.set(block, o);
+    }
+  }
+
+  protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), inner = this.inner;
+    let o = 0;
+    for (let i = 0; i < this.outer; i++) {
+      const base = i * inner;
+      dx.set(dy.subarray(o, o + inner), base);
+      o += inner;
+      for (let t = 1; t < this.tiles; t++, o += inner) {
+        for (let j = 0; j < inner; j++) dx[base + j] += dy[o + j];
+      }
+    }
+  }
+
+  override exactNumBottomBlobs(): number { return 1; }
+  override exactNumTopBlobs(): number { return 1; }
+}
+
+registerLayer('Tile', TileLayer);

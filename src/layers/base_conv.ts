@@ -1,0 +1,198 @@
+// Shared base of Convolution and Deconvolution (Caffe's BaseConvolutionLayer): reads
+// ConvolutionParameter (kernel/stride/pad/dilation once or per spatial axis, or the 2-D *_h/*_w
+// forms), checks groups, creates and fills the weights [conv_out, conv_in / group, kh, kw] and the
+// bias [num_output], shapes the tops, and keeps one native convolution primitive per geometry.
+// Deconvolution is the transposed convolution: it "reverses dimensions", i.e. its bottom plays the
+// part of the underlying convolution's output and its top that of the convolution's input.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { fillBlob } from '../core/filler';
+import { backend } from '../backend/cpu';
+import { ConvDesc, ConvPrimitive } from '../backend/backend';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+import { Message } from '../proto/schema';
+
+const P = 'caffe.ConvolutionParameter';
+
+export abstract class BaseConvolutionLayer extends Layer {
+  protected kernel: number[] = [];
+  protected stride: number[] = [];
+  protected pad: number[] = [];
+  protected dilation: number[] = [];
+  protected channelAxis = 1;
+  protected numSpatialAxes = 2;
+  protected channels = 0;
+  protected numOutput = 0;
+  protected group = 1;
+  protected biasTerm = true;
+  /** images per bottom: the product of the axes before the channel axis */
+  protected num = 0;
+  /** spatial size of a top (Caffe's output_shape_) */
+  protected outputShape: number[] = [];
+  /** the primitive for the current geometry; null when a blob is empty */
+  protected prim: ConvPrimitive | null = null;
+  private primKey = '';
+
+  /** Whether the underlying convolution runs from top to bottom (true for Deconvolution). */
+  protected abstract reverseDimensions(): boolean;
+  /** The spatial output size for a bottom of spatial size `input`. */
+  protected abstract computeOutputShape(input: readonly number[]): number[];
+
+  override minBottomBlobs(): number { return 1; }
+  override minTopBlobs(): number { return 1; }
+  override equalNumBottomTopBlobs(): boolean { return true; }
+
+  /** glog's CHECK failure wording, naming the layer. */
+  protected checkFailed(cond: string, msg = ''): never {
+    throw new CaffeError(`Check failed: ${cond}${msg ? ' ' + msg : ''} (${this.type} layer ${this.name})`);
+  }
+
+  override layerSetUp(bottom: Blob[]): void {
+    const cp: Message = this.layerParam.convolution_param ?? {};
+    const get = <T>(f: string) => this.param<T>('convolution_param', P, f);
+    const len = (f: string): number => (cp[f] as ArrayLike<number> | undefined)?.length ?? 0;
+    this.channelAxis = bottom[0].canonicalAxisIndex(get<number>('axis'));
+    const nsa = this.numSpatialAxes = bottom[0].numAxes - this.channelAxis - 1;
+    // kernel_h/kernel_w, or kernel_size once / once per spatial axis
+    const perAxis = (field: string, def: number | null, what: string, hw: [string, string]): number[] => {
+      if (cp[hw[0]] !== undefined || cp[hw[1]] !== undefined) {
+        if (nsa !== 2) this.checkFailed(`num_spatial_axes_ == 2 (${nsa} vs. 2)`, `${hw[0]} & ${hw[1]} can only be used for 2D convolution.`);
+        if (len(field) !== 0) this.checkFailed(`0 == conv_param.${field}_size() (0 vs. ${len(field)})`, `Either ${field} or ${what}/w should be specified; not both.`);
+        return [get<number>(hw[0]), get<number>(hw[1])];
+      }
+      const n = len(field);
+      if (!(n === 1 || n === nsa || (def !== null && n === 0))) {
+        const once = def === null ? 'num_kernel_dims == 1' : `num_${field}_dims == 0 || num_${field}_dims == 1`;
+        const name = field === 'kernel_size' ? 'kernel' : field;
+        this.checkFailed(`${once} || num_${name}_dims == num_spatial_axes_`,
+          `${field} must be specified once, or once per spatial dimension (${field} specified ${n} times; ${nsa} spatial dims).`);
+      }
+      const v: number[] = get<number[]>(field);
+      return Array.from({ length: nsa }, (_, i) => (n === 0 ? def as number : Number(v[n === 1 ? 0 : i])));
+    };
+    this.kernel = perAxis('kernel_size', null, 'kernel_h', ['kernel_h', 'kernel_w']);
+    for (const k of this.kernel) if (!(k > 0)) this.checkFailed(`kernel_shape_data[i] > 0 (${k} vs. 0)`, 'Filter dimensions must be nonzero.');
+    this.stride = perAxis('stride', 1, 'stride_h', ['stride_h', 'stride_w']);
+    for (const s of this.stride) if (!(s > 0)) this.checkFailed(`stride_data[i] > 0 (${s} vs. 0)`, 'Stride dimensions must be nonzero.');
+    this.pad = perAxis('pad', 0, 'pad_h', ['pad_h', 'pad_w']);
+    const nd = len('dilation');
+    if (!(nd === 0 || nd === 1 || nd === nsa)) {
+      this.checkFailed('num_dilation_dims == 0 || num_dilation_dims == 1 || num_dilation_dims == num_spatial_axes_',
+        `dilation must be specified once, or once per spatial dimension (dilation specified ${nd} times; ${nsa} spatial dims).`);
+    }
+    const dil: number[] = get<number[]>('dilation');
+    this.dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : Number(dil[nd === 1 ? 0 : i])));
+    for (const d of this.dilation) if (!(d > 0)) this.checkFailed(`dilation_data[i] > 0 (${d} vs. 0)`, 'Dilation dimensions must be nonzero.');
+
+    // output channels and groups
+    this.channels = bottom[0].shape[this.channelAxis];
+    this.numOutput = get<number>('num_output');
+    if (!(this.numOutput > 0)) this.checkFailed(`num_output_ > 0 (${this.numOutput} vs. 0)`);
+    this.group = get<number>('group');
+    if (!(this.group > 0)) this.checkFailed(`group_ > 0 (${this.group} vs. 0)`);
+    if (this.channels % this.group !== 0) this.checkFailed(`channels_ % group_ == 0 (${this.channels % this.group} vs. 0)`);
+    if (this.numOutput % this.group !== 0) {
+      this.checkFailed(`num_output_ % group_ == 0 (${this.numOutput % this.group} vs. 0)`, 'Number of output should be multiples of group.');
+    }
+    if (nsa !== 2) {
+      throw new CaffeError(`${this.type} layer ${this.name}: only 2-D convolution is supported ` +
+        `(${nsa} spatial axes after channel axis ${this.channelAxis} of a ${bottom[0].numAxes}-D bottom)`);
+    }
+    this.setUpParameters(cp);
+  }
+
+  // weights: conv_out_channels x (conv_in_channels / group) x kernel; bias: num_output
+  private setUpParameters(cp: Message): void {
+    const [convOut, convIn] = this.reverseDimensions() ? [this.channels, this.numOutput] : [this.numOutput, this.channels];
+    const wShape = [convOut, convIn / this.group, ...this.kernel];
+    this.biasTerm = this.param<boolean>('convolution_param', P, 'bias_term');
+    if (this.blobs.length > 0) {
+      const want = 1 + (this.biasTerm ? 1 : 0);
+      if (this.blobs.length !== want) {
+        this.checkFailed(`1 + bias_term_ == this->blobs_.size() (${want} vs. ${this.blobs.length})`, 'Incorrect number of weight blobs.');
+      }
+      const same = (b: Blob, s: number[]) => b.shape.length === s.length && s.every((d, i) => d === b.shape[i]);
+      if (!same(this.blobs[0], wShape)) {
+        throw new CaffeError(`Incorrect weight shape: expected shape ${new Blob(wShape).shapeString()}; instead, shape was ${this.blobs[0].shapeString()}`);
+      }
+      if (this.biasTerm && !same(this.blobs[1], [this.numOutput])) {
+        throw new CaffeError(`Incorrect bias shape: expected shape ${new Blob([this.numOutput]).shapeString()}; instead, shape was ${this.blobs[1].shapeString()}`);
+      }
+      log.info('Skipping parameter initialization');
+    } else {
+      const w = new Blob(wShape);
+      fillBlob(w, cp.weight_filler);
+      this.blobs = [w];
+      if (this.biasTerm) {
+        const b = new Blob([this.numOutput]);
+        fillBlob(b, cp.bias_filler);
+        this.blobs.push(b);
+      }
+    }
+    this.paramPropagateDown = this.blobs.map(() => true);
+  }
+
+  reshape(bottom: Blob[], top: Blob[]): void {
+    const first = this.channelAxis + 1;
+    if (bottom[0].numAxes !== first + this.numSpatialAxes) this.checkFailed(
+      `bottom[0]->num_axes() == first_spatial_axis + num_spatial_axes_ (${bottom[0].numAxes} vs. ${first + this.numSpatialAxes})`,
+      'bottom num_axes may not change.');
+    this.num = bottom[0].countRange(0, this.channelAxis);
+    if (bottom[0].shape[this.channelAxis] !== this.channels) this.checkFailed(
+      `bottom[0]->shape(channel_axis_) == channels_ (${bottom[0].shape[this.channelAxis]} vs. ${this.channels})`,
+      'Input size incompatible with convolution kernel.');
+    for (let i = 1; i < bottom.length; i++) {
+      const s = bottom[i].shape;
+      if (s.length !== bottom[0].numAxes || s.some((d, j) => d !== bottom[0].shape[j])) this.checkFailed(
+        'bottom[0]->shape() == bottom[bottom_id]->shape()',
+        `shape mismatch - bottom[0]: ${bottom[0].shapeString()} vs. bottom[${i}]: ${bottom[i].shapeString()}`);
+    }
+    const input = bottom[0].shape.slice(first);
+    this.outputShape = this.computeOutputShape(input);
+    const topShape = [...bottom[0].shape.slice(0, this.channelAxis), this.numOutput, ...this.outputShape];
+    for (const t of top) t.reshape(topShape);
+    // the underlying convolution: from `src` (conv input) to `dst` (conv output)
+    const rev = this.reverseDimensions();
+    const [src, dst] = rev ? [this.outputShape, input] : [input, this.outputShape];
+    const desc: ConvDesc = {
+      num: this.num, channels: rev ? this.numOutput : this.channels, height: src[0], width: src[1],
+      numOutput: rev ? this.channels : this.numOutput, group: this.group,
+      kernelH: this.kernel[0], kernelW: this.kernel[1], strideH: this.stride[0], strideW: this.stride[1],
+      padH: this.pad[0], padW: this.pad[1], dilationH: this.dilation[0], dilationW: this.dilation[1],
+      outH: dst[0], outW: dst[1], bias: this.biasTerm && !rev,
+    };
+    const key = JSON.stringify(desc);
+    if (key === this.primKey) return;
+    this.prim?.dispose();
+    this.prim = null;
+    this.primKey = key;
+    if (bottom[0].count > 0 && top[0].count > 0) this.prim = backend().convolution(desc);
+  }
+
+  /** Spatial size of one top/bottom channel image. */
+  protected spatial(b: Blob): number { return b.countRange(this.channelAxis + 1); }
+
+  /** y[n, c, :] += bias[c] over `num` images of `numOutput` channels. */
+  protected addBias(y: Float32Array, spatial: number): void {
+    const b = this.blobs[1].cpuData();
+    for (let n = 0, o = 0; n < this.num; n++) {
+      for (let c = 0; c < this.numOutput; c++) {
+        const v = b[c];
+        for (let e = o + spatial; o < e; o++) y[o] += v;
+      }
+    }
+  }
+
+  /** bias_diff[c] += sum over images and positions of dy[n, c, :] (accumulates, as Caffe). */
+  protected accumulateBiasDiff(dy: Float32Array, spatial: number): void {
+    const db = this.blobs[1].mutableCpuDiff();
+    for (let n = 0, o = 0; n < this.num; n++) {
+      for (let c = 0; c < this.numOutput; c++) {
+        let s = 0;
+        for (let e = o + spatial; o < e; o++) s += dy[o];
+        db[c] += s;
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+// Shared logic of the loss layers (Caffe's LossLayer plus the normalisation every label-based loss
+// repeats): the scalar-top reshape with its first-dimension check, LossParameter's normalisation
+// mode and normaliser, label reading and validation, and user-error helpers.
+import { Blob } from '../core/blob';
+import { Layer } from '../core/layer';
+import { Message } from '../proto/schema';
+import { CaffeError } from '../util/errors';
+
+/** LossParameter.NormalizationMode by name. */
+export type NormalizationMode = 'FULL' | 'VALID' | 'BATCH_SIZE' | 'NONE';
+
+/** `FLT_MIN`: the smallest positive normal float, the floor SoftmaxWithLoss puts under probabilities. */
+export const FLT_MIN = 1.1754943508222875e-38;
+/** Caffe's kLOG_THRESHOLD (1e-20 as a float): the floor used by InfogainLoss before its log. */
+export const LOG_THRESHOLD = Math.fround(1e-20);
+
+/** A CaffeError naming the layer: `<Type> Layer <name>: <what>`. */
+export function layerError(layer: Layer, what: string): CaffeError {
+  return new CaffeError(`${layer.type} Layer ${layer.name}: ${what}`);
+}
+
+/** Throws layerError(layer, what) unless `ok` (Caffe's CHECK). */
+export function layerCheck(ok: boolean, layer: Layer, what: string): void {
+  if (!ok) throw layerError(layer, what);
+}
+
+/** Caffe's LossLayer::Reshape: data and label share their first dimension; the loss is a 0-axis blob. */
+export function lossReshape(layer: Layer, bottom: Blob[], top: Blob[]): void {
+  const n0 = bottom[0].shape[0], n1 = bottom[1].shape[0];
+  layerCheck(bottom[0].numAxes > 0 && bottom[1].numAxes > 0 && n0 === n1, layer,
+    `The data and label should have the same first dimension. (${n0} vs. ${n1})`);
+  top[0].reshape([]);
+}
+
+/** The LossParameter of a layer (possibly empty). */
+export function lossParam(layer: Layer): Message {
+  return layer.layerParam.loss_param ?? {};
+}
+
+/**
+ * The normalisation mode a loss layer uses: `normalization` when set; otherwise the deprecated
+ * `normalize` when set (true = VALID, false = BATCH_SIZE); otherwise `fallback` — the proto
+ * default VALID for SoftmaxWithLoss, BATCH_SIZE for SigmoidCrossEntropyLoss (historical).
+ */
+export function normalizationMode(layer: Layer, fallback: NormalizationMode = 'VALID'): NormalizationMode {
+  const lp = lossParam(layer);
+  if (lp.normalization !== undefined) return lp.normalization as NormalizationMode;
+  if (lp.normalize !== undefined) return lp.normalize ? 'VALID' : 'BATCH_SIZE';
+  return fallback;
+}
+
+/**
+ * Caffe's get_normalizer: FULL = outer*inner, VALID = the count of non-ignored labels (outer*inner
+ * when validCount is -1), BATCH_SIZE = outer, NONE = 1; never below 1, so a batch with every label
+ * ignored gives a zero loss rather than NaN.
+ */
+export function getNormalizer(layer: Layer, mode: NormalizationMode, outer: number, inner: number, validCount: number): number {
+  let n: number;
+  switch (mode) {
+    case 'FULL': n = outer * inner; break;
+    case 'VALID': n = validCount === -1 ? outer * inner : validCount; break;
+    case 'BATCH_SIZE': n = outer; break;
+    case 'NONE': n = 1; break;
+    default: throw layerError(layer, `Unknown normalization mode: ${String(mode)}`);
+  }
+  return Math.max(1, n);
+}
+
+/** The ignore_label of loss_param (or of another message given), or undefined when unset. */
+export function ignoreLabel(layer: Layer, m: Message = lossParam(layer)): number | undefined {
+  return m.ignore_label !== undefined ? Number(m.ignore_label) : undefined;
+}
+
+/**
+ * A label value as the integer Caffe reads with static_cast<int>; a non-integral (or non-finite)
+ * label is a data error and throws.
+ */
+export function labelValue(layer: Layer, v: number, index: number): number {
+  if (!Number.isInteger(v)) {
+    throw layerError(layer, `label ${index} is ${v}; labels must be integers`);
+  }
+  return v;
+}
+
+/** Caffe's DCHECK_GE(label, 0) / DCHECK_LT(label, C): a label indexes one of `numClasses` classes. */
+export function checkLabelRange(layer: Layer, label: number, numClasses: number, index: number): void {
+  if (label < 0 || label >= numClasses) {
+    throw layerError(layer, `label ${index} is ${label}; labels must be integer values in {0, 1, ..., ${numClasses - 1}}` +
+      ` (or the ignore_label)`);
+  }
+}
+
+/** The message Caffe writes when asked for a gradient w.r.t. labels. */
+export function labelBackpropError(layer: Layer, what = 'label'): CaffeError {
+  return new CaffeError(`${layer.type} Layer ${layer.name} cannot backpropagate to ${what} inputs.`);
+}
+
+/** Caffe's NOT_IMPLEMENTED for layers without a backward pass. */
+export function notImplemented(layer: Layer): CaffeError {
+  return new CaffeError(`${layer.type} Layer ${layer.name}: Not Implemented Yet (no backward pass)`);
+}

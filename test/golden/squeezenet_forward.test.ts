@@ -1,0 +1,53 @@
+// Forward parity with reference Caffe: the exact `data` blob Caffe fed SqueezeNet v1.0 (data.npy, 12
+// photos) through our net with an Input layer must give Caffe's conv1 / fire5/concat / fire9/concat /
+// pool_final blobs (extract_features output) within 1e-4, measured as max |ours - caffe| / max |caffe|.
+import '../../src/layers';
+import { Net } from '../../src/net';
+import { readNetParamsFromTextFile } from '../../src/io/proto_io';
+import { readNpy } from '../../src/io/npy';
+import { setMinLogLevel } from '../../src/util/logging';
+import { describeShared, sharedPath } from '../helpers';
+
+const dir = sharedPath('fixtures/models/squeezenet-v1.0');
+
+function relErr(ours: Float32Array, ref: Float32Array): number {
+  let maxErr = 0, maxAbs = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxErr = Math.max(maxErr, Math.abs(ours[i] - ref[i]));
+    maxAbs = Math.max(maxAbs, Math.abs(ref[i]));
+  }
+  return maxErr / maxAbs;
+}
+
+describeShared('SqueezeNet v1.0 forward matches Caffe', () => {
+  let net: Net;
+  const outputs: Record<string, Float32Array[]> = {};
+  const blobs = { conv1: 'conv1.npy', 'fire5/concat': 'fire5.npy', 'fire9/concat': 'fire9.npy', pool_final: 'pool.npy' };
+
+  beforeAll(() => {
+    setMinLogLevel(1);
+    net = new Net(readNetParamsFromTextFile(`${dir}/deploy.prototxt`), { phase: 'TEST' });
+    net.copyTrainedLayersFromFile(`${dir}/squeezenet_v1.0.caffemodel`);
+    const data = readNpy(`${dir}/extract-features/data.npy`);
+    const per = 3 * 227 * 227, n = data.shape[0];
+    const input = net.blobByName('data');
+    input.reshape([1, 3, 227, 227]);
+    net.reshape();
+    for (let i = 0; i < n; i++) {
+      input.mutableCpuData().set(data.data.subarray(i * per, (i + 1) * per));
+      net.forward();
+      for (const b of Object.keys(blobs)) (outputs[b] ??= []).push(Float32Array.from(net.blobByName(b).cpuData()));
+    }
+  }, 300000);
+  afterAll(() => setMinLogLevel(0));
+
+  it.each(Object.entries(blobs))('%s within 1e-4 of Caffe', (name, file) => {
+    const ref = readNpy(`${dir}/extract-features/${file}`);
+    const per = ref.data.length / ref.shape[0];
+    const ours = new Float32Array(ref.data.length);
+    for (let i = 0; i < ref.shape[0]; i++) ours.set(outputs[name][i].subarray(0, per), i * per);
+    expect(outputs[name][0].length).toBe(per);
+    const err = relErr(ours, ref.data);
+    expect(err).toBeLessThan(1e-4);
+  });
+});

@@ -1,0 +1,60 @@
+// The BVLC deploy nets (AlexNet, CaffeNet, GoogLeNet, SqueezeNet v1.1, MobileNet v1/v2) and the timing
+// nets build with exactly the top shapes reference Caffe logs (caffe-top-shapes.json, made by
+// scripts/caffe-top-shapes.js), and run forward + backward with a SoftmaxWithLoss and a label Input.
+import * as path from 'path';
+import '../../src/layers';
+import { Net } from '../../src/net';
+import { readNetParamsFromTextFile } from '../../src/io/proto_io';
+import { setLogSink } from '../../src/util/logging';
+import { Message } from '../../src/proto/schema';
+import { describeShared, SHARED } from '../helpers';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { topShapes } = require('../../scripts/caffe-top-shapes.js');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const golden: Record<string, [string, string][]> = require('./caffe-top-shapes.json');
+
+function build(param: Message): { net: Net; log: string } {
+  const lines: string[] = [];
+  const restore = setLogSink((l) => lines.push(l));
+  try {
+    return { net: new Net(param, { phase: 'TRAIN' }), log: lines.join('\n') };
+  } finally {
+    restore();
+  }
+}
+
+/** Batch 2, and the final Softmax replaced by SoftmaxWithLoss against a label Input. */
+function withLoss(param: Message): Message {
+  const layers: Message[] = param.layer;
+  const input = layers.find((l) => l.type === 'Input')!;
+  for (const s of input.input_param.shape) s.dim[0] = 2;
+  const last = layers[layers.length - 1];
+  if (last.type === 'Softmax') {
+    layers.pop();
+    layers.push({ name: 'label', type: 'Input', top: ['label'], input_param: { shape: [{ dim: [2] }] } });
+    layers.push({ name: 'loss', type: 'SoftmaxWithLoss', bottom: [last.bottom[0], 'label'], top: ['loss'] });
+  }
+  return param;
+}
+
+describeShared('nets build with Caffe\'s top shapes', () => {
+  it.each(Object.keys(golden))('%s', (rel) => {
+    const { log } = build(readNetParamsFromTextFile(path.join(SHARED, rel)));
+    expect(topShapes(log)).toEqual(golden[rel]);
+  });
+});
+
+describeShared('deploy nets run forward + backward with a loss on top', () => {
+  it.each(Object.keys(golden).filter((r) => r.includes('deploy-only')))('%s', (rel) => {
+    const { net } = build(withLoss(readNetParamsFromTextFile(path.join(SHARED, rel))));
+    const label = net.blobByName('label').mutableCpuData();
+    label[0] = 3; label[1] = 7;
+    const loss = net.forward();
+    expect(Number.isFinite(loss)).toBe(true);
+    expect(loss).toBeGreaterThan(0);
+    net.backward();
+    const first = net.learnableParams[0];
+    expect(first.cpuDiff().some((v) => v !== 0)).toBe(true);
+  }, 120000);
+});

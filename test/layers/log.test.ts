@@ -1,0 +1,53 @@
+import '../../src/layers/Log';
+import { createLayer } from '../../src/core/layer_factory';
+import { Blob } from '../../src/core/blob';
+import { Rng } from '../../src/core/rng';
+import { checkGradient, checkInPlace } from '../gradient_checker';
+
+function gaussianBlob(shape: number[], seed = 1701): Blob {
+  const b = new Blob(shape), r = new Rng(seed), d = b.mutableCpuData();
+  for (let i = 0; i < d.length; i++) d[i] = r.gaussian(0, 1);
+  return b;
+}
+function run(layer: ReturnType<typeof createLayer>, values: number[]): number[] {
+  const x = new Blob([values.length]); x.mutableCpuData().set(values);
+  const y = new Blob();
+  layer.setUp([x], [y]); layer.forward([x], [y]);
+  return Array.from(y.cpuData());
+}
+
+const make = (base: number, scale: number, shift: number) => () =>
+  createLayer({ name: 'l', type: 'Log', log_param: { base, scale, shift } });
+const cases: [number, number, number][] = [[-1, 1, 0], [2, 1, 0], [2, 1, 1], [2, 3, 0], [2, 3, 1]];
+/** exp of a gaussian: strictly positive inputs, as Caffe's LogBottomInit */
+function positiveBlob(shape: number[]): Blob {
+  const b = gaussianBlob(shape), d = b.mutableCpuData();
+  for (let i = 0; i < d.length; i++) d[i] = Math.exp(d[i]);
+  return b;
+}
+
+describe('Log', () => {
+  it('defaults: natural log (hand-computed)', () => {
+    expect(run(createLayer({ name: 'l', type: 'Log' }), [1, Math.E, 0.5])).toEqual([0, 1, Math.log(0.5)].map(Math.fround));
+  });
+  it('forward with base 2, scale 3, shift 1 (hand-computed)', () => {
+    expect(run(make(2, 3, 1)(), [1, 5, 0])).toEqual([2, 4, 0]);
+  });
+  for (const [base, scale, shift] of cases) {
+    it(`forward base ${base} scale ${scale} shift ${shift} (Caffe TestLogLayer*)`, () => {
+      const x = positiveBlob([2, 3, 4, 5]), y = new Blob(), l = make(base, scale, shift)();
+      l.setUp([x], [y]); l.forward([x], [y]);
+      x.cpuData().forEach((v, i) => {
+        const want = base === -1 ? Math.log(shift + scale * v) : Math.log(shift + scale * v) / Math.log(base);
+        expect(Math.abs(y.cpuData()[i] - want)).toBeLessThanOrEqual(2e-4);
+      });
+    });
+    it(`gradient base ${base} scale ${scale} shift ${shift}`, () =>
+      checkGradient(make(base, scale, shift)(), [positiveBlob([2, 3, 4, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 }));
+  }
+  it('rejects a bad base', () => {
+    expect(() => make(-3, 1, 0)().setUp([positiveBlob([3])], [new Blob()])).toThrow('base must be strictly positive.');
+    expect(() => make(1, 1, 0)().setUp([positiveBlob([3])], [new Blob()])).toThrow('Inf result: 1/log(base) = 1/log(1)');
+  });
+  it('in place (forward)', () => checkInPlace(make(2, 3, 1), [2, 3, 4], 0.1, 2));
+});
