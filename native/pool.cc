@@ -58,36 +58,70 @@ Geo ReadGeo(const Napi::CallbackInfo& info, size_t at) {
   return g;
 }
 
+// Loop order of the AVE kernels: for each output row, window row h, window column j, then all output
+// columns pw at once (a vectorizable inner loop). Every output still sees its window cells in Caffe's
+// row-major order, so the float sums round exactly as Caffe's do.
+
+// Rows of output row ph's window: [hs, he) clipped to the image.
+inline void Rows(const Geo& g, int ph, int* hs, int* he) {
+  const int h0 = ph * g.sH - g.pH;
+  *hs = std::max(h0, 0);
+  *he = std::min(h0 + g.kH, g.H);
+}
+
+// Output columns [lo, hi) whose window column j lies inside the image: 0 <= pw*sW - pW + j < W.
+inline void Cols(const Geo& g, int j, int* lo, int* hi) {
+  const int a = g.pW - j, b = g.W - 1 + g.pW - j;
+  *lo = a <= 0 ? 0 : (a + g.sW - 1) / g.sW;
+  *hi = b < 0 ? 0 : std::min(b / g.sW + 1, g.oW);
+}
+
+// Caffe's AVE divisor: the window clipped at H + pad and W + pad (padding counted), unclipped below.
+inline int AveSize(const Geo& g, int ph, int pw) {
+  const int h0 = ph * g.sH - g.pH, w0 = pw * g.sW - g.pW;
+  return (std::min(h0 + g.kH, g.H + g.pH) - h0) * (std::min(w0 + g.kW, g.W + g.pW) - w0);
+}
+
+// One plane of MAX pooling: strict '>' from -FLT_MAX in row-major order (branch-free select);
+// arg = -1 for a window with no element.
+void MaxPlane(const Geo& g, const float* __restrict xp, float* __restrict yp, int32_t* __restrict arg) {
+  for (int ph = 0; ph < g.oH; ++ph) {
+    int hs, he;
+    Rows(g, ph, &hs, &he);
+    for (int pw = 0; pw < g.oW; ++pw) {
+      int ws = pw * g.sW - g.pW;
+      const int we = std::min(ws + g.kW, g.W);
+      ws = std::max(ws, 0);
+      float best = -FLT_MAX;
+      int a = -1;
+      for (int h = hs; h < he; ++h)
+        for (int i = h * g.W + ws, e = h * g.W + we; i < e; ++i) {
+          const bool gt = xp[i] > best;
+          best = gt ? xp[i] : best;
+          a = gt ? i : a;
+        }
+      yp[ph * g.oW + pw] = best;
+      arg[ph * g.oW + pw] = a;
+    }
+  }
+}
+
 // maxPoolForward(x, y, mask: Int32Array|null, topMask: Float32Array|null, ...geo)
-// Window [h*s - p, min(that + k, H)) clipped at 0; strict '>' from -FLT_MAX: the first max wins.
+// Window [h*s - p, min(that + k, H)) clipped at 0; the first max in row-major order wins.
 Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
   const Geo g = ReadGeo(info, 4);
   float *x, *y, *tmask; int32_t* mask;
   if (!F32(info, 0, g.planes * g.in(), &x) || !F32(info, 1, g.planes * g.out(), &y) ||
       !I32(info, 2, g.planes * g.out(), &mask, true) || !F32(info, 3, g.planes * g.out(), &tmask, true))
     return info.Env().Undefined();
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const float* xp = x + p * g.in();
-    const int64_t o0 = p * g.out();
-    for (int ph = 0; ph < g.oH; ++ph) {
-      int hs = ph * g.sH - g.pH;
-      const int he = std::min(hs + g.kH, g.H);
-      hs = std::max(hs, 0);
-      for (int pw = 0; pw < g.oW; ++pw) {
-        int ws = pw * g.sW - g.pW;
-        const int we = std::min(ws + g.kW, g.W);
-        ws = std::max(ws, 0);
-        float best = -FLT_MAX;
-        int arg = -1;
-        for (int h = hs; h < he; ++h)
-          for (int w = ws; w < we; ++w)
-            if (xp[h * g.W + w] > best) { best = xp[h * g.W + w]; arg = h * g.W + w; }
-        const int64_t o = o0 + ph * g.oW + pw;
-        y[o] = best;
-        if (mask) mask[o] = arg;
-        if (tmask) tmask[o] = (float)arg;
-      }
+#pragma omp parallel
+  {
+    std::vector<int32_t> scratch(mask ? 0 : g.out());
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < g.planes; ++p) {
+      int32_t* arg = mask ? mask + p * g.out() : scratch.data();
+      MaxPlane(g, x + p * g.in(), y + p * g.out(), arg);
+      if (tmask) for (int64_t o = 0; o < g.out(); ++o) tmask[p * g.out() + o] = (float)arg[o];
     }
   }
   return info.Env().Undefined();
@@ -115,39 +149,40 @@ Napi::Value IndexPoolBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Caffe's AVE window: the divisor counts the window clipped at H + pad (padding included), the sum
-// runs over the window clipped to [0, H).
-struct AveWin { int hs, he, ws, we; int size; };
-inline AveWin Ave(const Geo& g, int ph, int pw) {
-  AveWin a;
-  a.hs = ph * g.sH - g.pH; a.ws = pw * g.sW - g.pW;
-  a.he = std::min(a.hs + g.kH, g.H + g.pH); a.we = std::min(a.ws + g.kW, g.W + g.pW);
-  a.size = (a.he - a.hs) * (a.we - a.ws);
-  a.hs = std::max(a.hs, 0); a.ws = std::max(a.ws, 0);
-  a.he = std::min(a.he, g.H); a.we = std::min(a.we, g.W);
-  return a;
+// One plane of AVE pooling: sum over the window clipped to the image, divided by AveSize.
+void AvePlane(const Geo& g, const float* __restrict xp, float* __restrict yp) {
+  for (int ph = 0; ph < g.oH; ++ph) {
+    float* __restrict s = yp + (int64_t)ph * g.oW;
+    std::fill(s, s + g.oW, 0.f);
+    int hs, he;
+    Rows(g, ph, &hs, &he);
+    for (int h = hs; h < he; ++h)
+      for (int j = 0; j < g.kW; ++j) {
+        int lo, hi;
+        Cols(g, j, &lo, &hi);
+        const int base = h * g.W + j - g.pW;  // cell of output column pw: base + pw * sW
+        for (int pw = lo; pw < hi; ++pw) s[pw] += xp[base + pw * g.sW];
+      }
+    for (int pw = 0; pw < g.oW; ++pw) s[pw] = s[pw] / (float)AveSize(g, ph, pw);
+  }
 }
 
-void AveForwardPlane(const Geo& g, const float* xp, float* yp, bool square) {
-  for (int ph = 0; ph < g.oH; ++ph)
-    for (int pw = 0; pw < g.oW; ++pw) {
-      const AveWin a = Ave(g, ph, pw);
-      float s = 0.f;
-      for (int h = a.hs; h < a.he; ++h)
-        for (int w = a.ws; w < a.we; ++w) { const float v = xp[h * g.W + w]; s += square ? v * v : v; }
-      yp[ph * g.oW + pw] = s / (float)a.size;
-    }
-}
-
-void AveBackwardPlane(const Geo& g, const float* dyp, float* dxp) {
+// AVE backward for one plane: dx = 0, then each cell gets dy / size from its windows in (ph, pw)
+// order, as Caffe adds them (j runs downwards so that a cell meets its windows by increasing pw).
+void AveBackPlane(const Geo& g, const float* __restrict dyp, float* __restrict dxp, float* __restrict q) {
   std::fill(dxp, dxp + g.in(), 0.f);
-  for (int ph = 0; ph < g.oH; ++ph)
-    for (int pw = 0; pw < g.oW; ++pw) {
-      const AveWin a = Ave(g, ph, pw);
-      const float d = dyp[ph * g.oW + pw];
-      for (int h = a.hs; h < a.he; ++h)
-        for (int w = a.ws; w < a.we; ++w) dxp[h * g.W + w] += d / (float)a.size;
-    }
+  for (int ph = 0; ph < g.oH; ++ph) {
+    for (int pw = 0; pw < g.oW; ++pw) q[pw] = dyp[(int64_t)ph * g.oW + pw] / (float)AveSize(g, ph, pw);
+    int hs, he;
+    Rows(g, ph, &hs, &he);
+    for (int h = hs; h < he; ++h)
+      for (int j = g.kW - 1; j >= 0; --j) {
+        int lo, hi;
+        Cols(g, j, &lo, &hi);
+        const int base = h * g.W + j - g.pW;
+        for (int pw = lo; pw < hi; ++pw) dxp[base + pw * g.sW] += q[pw];
+      }
+  }
 }
 
 // avePoolForward(x, y, ...geo)
@@ -156,7 +191,7 @@ Napi::Value AvePoolForward(const Napi::CallbackInfo& info) {
   float *x, *y;
   if (!F32(info, 0, g.planes * g.in(), &x) || !F32(info, 1, g.planes * g.out(), &y)) return info.Env().Undefined();
 #pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < g.planes; ++p) AveForwardPlane(g, x + p * g.in(), y + p * g.out(), false);
+  for (int64_t p = 0; p < g.planes; ++p) AvePlane(g, x + p * g.in(), y + p * g.out());
   return info.Env().Undefined();
 }
 
@@ -165,8 +200,12 @@ Napi::Value AvePoolBackward(const Napi::CallbackInfo& info) {
   const Geo g = ReadGeo(info, 2);
   float *dy, *dx;
   if (!F32(info, 0, g.planes * g.out(), &dy) || !F32(info, 1, g.planes * g.in(), &dx)) return info.Env().Undefined();
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < g.planes; ++p) AveBackwardPlane(g, dy + p * g.out(), dx + p * g.in());
+#pragma omp parallel
+  {
+    std::vector<float> q(g.oW);
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < g.planes; ++p) AveBackPlane(g, dy + p * g.out(), dx + p * g.in(), q.data());
+  }
   return info.Env().Undefined();
 }
 
@@ -305,20 +344,25 @@ Napi::Value LrnWithinForward(const Napi::CallbackInfo& info) {
   float *x, *pooled, *pw, *y;
   if (!F32(info, 0, n, &x) || !F32(info, 1, n, &pooled) || !F32(info, 2, n, &pw) || !F32(info, 3, n, &y))
     return info.Env().Undefined();
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const int64_t o = p * g.in();
-    AveForwardPlane(g, x + o, pooled + o, true);
-    for (int64_t i = o; i < o + g.in(); ++i) {
-      float t = 1.f;  // PowerLayer with power * scale == 0 outputs 1^power = 1
-      if (ds != 0.f) {
-        t = pooled[i];
-        if (alpha != 1.f) t *= alpha;
-        t += 1.f;
-        if (power != 1.f) t = std::pow(t, power);
+#pragma omp parallel
+  {
+    std::vector<float> sq(g.in());  // Caffe's square_output_, one plane
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < g.planes; ++p) {
+      const int64_t o = p * g.in();
+      for (int64_t i = 0; i < g.in(); ++i) sq[i] = x[o + i] * x[o + i];
+      AvePlane(g, sq.data(), pooled + o);
+      for (int64_t i = o; i < o + g.in(); ++i) {
+        float t = 1.f;  // PowerLayer with power * scale == 0 outputs 1^power = 1
+        if (ds != 0.f) {
+          t = pooled[i];
+          if (alpha != 1.f) t *= alpha;
+          t += 1.f;
+          if (power != 1.f) t = std::pow(t, power);
+        }
+        pw[i] = t;
+        y[i] = x[i] * t;
       }
-      pw[i] = t;
-      y[i] = x[i] * t;
     }
   }
   return info.Env().Undefined();
@@ -336,7 +380,7 @@ Napi::Value LrnWithinBackward(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
 #pragma omp parallel
   {
-    std::vector<float> dpool(g.in()), dsq(g.in());
+    std::vector<float> dpool(g.in()), dsq(g.in()), q(g.oW);
 #pragma omp for schedule(static)
     for (int64_t p = 0; p < g.planes; ++p) {
       const int64_t o = p * g.in();
@@ -353,7 +397,7 @@ Napi::Value LrnWithinBackward(const Napi::CallbackInfo& info) {
         }
         dpool[i] = ds == 0.f ? f : dpow * f;
       }
-      AveBackwardPlane(g, dpool.data(), dsq.data());
+      AveBackPlane(g, dpool.data(), dsq.data(), q.data());
       for (int64_t i = 0; i < g.in(); ++i)
         dx[o + i] = pw[o + i] * dy[o + i] + dsq[i] * (2.f * x[o + i]);
     }

@@ -1,5 +1,6 @@
 // caffets library API: what the CLI uses, for TypeScript users to import.
-export { Message, messageType, getField, fieldDefault, caffeRoot } from './proto/schema';
+export type { Message } from './proto/schema';
+export { messageType, getField, fieldDefault, caffeRoot } from './proto/schema';
 export { parsePrototxt, printPrototxt } from './formats/prototxt';
 export { decodeMessage, encodeMessage } from './formats/wire';
 export {

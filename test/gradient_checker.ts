@@ -47,9 +47,10 @@ export function checkGradient(layer: Layer, bottom: Blob[], top: Blob[], opts: G
 
   const analytic = (): { b: Float32Array[]; p: Float32Array[] } => {
     objective(layer, bottom, top, R, opts.seed);
-    for (let t = 0; t < top.length; t++) top[t].mutableCpuDiff().set(R[t]);
     for (const p of layer.blobs) p.mutableCpuDiff().fill(0);
-    for (let i = 0; i < bottom.length; i++) if (propagate[i]) bottom[i].mutableCpuDiff().fill(NaN); // must be overwritten
+    // bottom diffs must be overwritten; filled first, since a top may share its diff with its bottom
+    for (let i = 0; i < bottom.length; i++) if (propagate[i]) bottom[i].mutableCpuDiff().fill(NaN);
+    for (let t = 0; t < top.length; t++) top[t].mutableCpuDiff().set(R[t]);
     layer.backward(top, propagate, bottom);
     return { b: bottom.map((b) => Float32Array.from(b.cpuDiff())), p: layer.blobs.map((p) => Float32Array.from(p.cpuDiff())) };
   };

@@ -1,12 +1,12 @@
 // AbsVal: y = |x|; dy/dx = sign(x) (0 at 0). Caffe forbids in-place use (the backward needs x).
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
-import { CaffeError } from '../util/errors';
+import { check } from './layer_check';
 import { NeuronLayer } from './neuron';
 
 export class AbsValLayer extends NeuronLayer {
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
-    if (top[0] === bottom[0]) throw new CaffeError(`${this.type} layer ${this.name}: AbsVal Layer does not allow in-place computation.`);
+    check(this, top[0] !== bottom[0], 'top[0] != bottom[0]', `${this.type} Layer does not allow in-place computation.`);
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {

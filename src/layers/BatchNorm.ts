@@ -11,9 +11,9 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { Message } from '../proto/schema';
-import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { Ones, Scratch, sumCols, sumRows } from './broadcast';
+import { checkOp, layerError } from './layer_check';
 
 const P = 'caffe.BatchNormParameter';
 
@@ -32,13 +32,11 @@ export class BatchNormLayer extends Layer {
   private xNorm = new Scratch(); // normalized output kept for the backward (later in-place layers may clobber top)
   private temp = new Scratch();  // full-size scratch
 
-  private fail(msg: string): never { throw new CaffeError(`${this.type} layer ${this.name}: ${msg}`); }
-
   override layerSetUp(bottom: Blob[]): void {
     const bp = this.layerParam.batch_norm_param ?? {};
     this.maf = Math.fround(this.param<number>('batch_norm_param', P, 'moving_average_fraction'));
     this.useGlobalStats = bp.use_global_stats !== undefined ? Boolean(bp.use_global_stats) : this.phase === 'TEST';
-    if (bottom[0].numAxes < 1) this.fail('bottom must have at least one axis');
+    if (bottom[0].numAxes < 1) throw layerError(this, 'bottom must have at least one axis');
     this.channels = bottom[0].numAxes === 1 ? 1 : bottom[0].shape[1];
     this.eps = Math.fround(this.param<number>('batch_norm_param', P, 'eps'));
     if (this.blobs.length > 0) {
@@ -51,17 +49,18 @@ export class BatchNormLayer extends Layer {
     const specs: Message[] = this.layerParam.param ?? (this.layerParam.param = []);
     for (let i = 0; i < this.blobs.length; i++) {
       if (specs.length === i) specs.push({ lr_mult: 0 });
-      else if ((specs[i].lr_mult ?? 1) !== 0) this.fail('Cannot configure batch normalization statistics as layer parameters.');
+      else {
+        checkOp(this, specs[i].lr_mult ?? 1, '==', 0, 'this->layer_param_.param(i).lr_mult() == 0.f',
+          'Cannot configure batch normalization statistics as layer parameters.');
+      }
     }
     this.paramPropagateDown = this.blobs.map(() => false);
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const b = bottom[0];
-    if (b.numAxes < 1) this.fail('bottom must have at least one axis');
-    if (b.numAxes >= 2 && b.shape[1] !== this.channels) {
-      this.fail(`Check failed: bottom[0]->shape(1) == channels_ (${b.shape[1]} vs. ${this.channels})`);
-    }
+    if (b.numAxes < 1) throw layerError(this, 'bottom must have at least one axis');
+    if (b.numAxes >= 2) checkOp(this, b.shape[1], '==', this.channels, 'bottom[0]->shape(1) == channels_');
     if (top[0] !== b) top[0].reshapeLike(b);
     const C = this.channels;
     this.num = b.shape[0];
@@ -148,7 +147,7 @@ export class BatchNormLayer extends Layer {
     let i = 0;
     for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
       const ac = a[c], bc = b[c], sd = stdev[c];
-      for (let k = 0; k < S; k++, i++) dx[i] = (dy[i] - invM * Math.fround(ac * y[i] + bc)) / sd;
+      for (let k = 0; k < S; k++, i++) dx[i] = (dy[i] - invM * (ac * y[i] + bc)) / sd;
     }
   }
 }

@@ -16,13 +16,11 @@ export class BiasLayer extends Layer {
   private ones = new Ones();
   private partial = new Scratch();
 
-  private get who(): string { return `${this.type} layer ${this.name}`; }
-
   override layerSetUp(bottom: Blob[]): void {
     if (bottom.length === 1 && this.blobs.length > 0) {
       log.info('Skipping parameter initialization');
     } else if (bottom.length === 1) {
-      const shape = spanShape(this.who, bottom[0], this.param<number>('bias_param', P, 'axis'),
+      const shape = spanShape(this, bottom[0], this.param<number>('bias_param', P, 'axis'),
         this.param<number>('bias_param', P, 'num_axes'), 'bias');
       const b = new Blob();
       b.reshape(shape);
@@ -34,7 +32,7 @@ export class BiasLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const bias = bottom.length > 1 ? bottom[1] : this.blobs[0];
-    this.span = alignSpan(this.who, bottom[0], bias, this.param<number>('bias_param', P, 'axis'), 'bias');
+    this.span = alignSpan(this, bottom[0], bias, this.param<number>('bias_param', P, 'axis'), 'bias');
     if (top[0] !== bottom[0]) top[0].reshapeLike(bottom[0]);
     const { outer, dim, inner } = this.span;
     this.ones.ensure(Math.max(outer, inner, 1));

@@ -2,7 +2,7 @@
 // inner = ln(base) * scale and outer = base^shift; dy/dx = inner * y.
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
-import { CaffeError } from '../util/errors';
+import { check, checkOp } from './layer_check';
 import { NeuronLayer } from './neuron';
 
 const P = 'caffe.ExpParameter';
@@ -12,11 +12,10 @@ export class ExpLayer extends NeuronLayer {
 
   override layerSetUp(): void {
     const base = Math.fround(this.param<number>('exp_param', P, 'base'));
-    const who = `${this.type} layer ${this.name}`;
-    if (base !== -1 && !(base > 0)) throw new CaffeError(`${who}: base must be strictly positive.`);
+    if (base !== -1) checkOp(this, base, '>', 0, 'base > 0', 'base must be strictly positive.');
     const logBase = base === -1 ? 1 : Math.fround(Math.log(base));
-    if (Number.isNaN(logBase)) throw new CaffeError(`${who}: NaN result: log(base) = log(${base}) = ${logBase}`);
-    if (!Number.isFinite(logBase)) throw new CaffeError(`${who}: Inf result: log(base) = log(${base}) = ${logBase}`);
+    check(this, !Number.isNaN(logBase), '!isnan(log_base)', `NaN result: log(base) = log(${base}) = ${logBase}`);
+    check(this, Number.isFinite(logBase), '!isinf(log_base)', `Inf result: log(base) = log(${base}) = ${logBase}`);
     const scale = Math.fround(this.param<number>('exp_param', P, 'scale'));
     const shift = Math.fround(this.param<number>('exp_param', P, 'shift'));
     this.innerScale = Math.fround(logBase * scale);

@@ -1,7 +1,7 @@
 // Log: y = log_base(shift + scale * x) (base -1 means e); dy/dx = scale / (ln(base) (shift + scale x)).
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
-import { CaffeError } from '../util/errors';
+import { check, checkOp } from './layer_check';
 import { NeuronLayer } from './neuron';
 
 const P = 'caffe.LogParameter';
@@ -11,14 +11,13 @@ export class LogLayer extends NeuronLayer {
 
   override layerSetUp(): void {
     const base = Math.fround(this.param<number>('log_param', P, 'base'));
-    const who = `${this.type} layer ${this.name}`;
-    if (base !== -1 && !(base > 0)) throw new CaffeError(`${who}: base must be strictly positive.`);
+    if (base !== -1) checkOp(this, base, '>', 0, 'base > 0', 'base must be strictly positive.');
     const logBase = base === -1 ? 1 : Math.fround(Math.log(base));
-    if (Number.isNaN(logBase)) throw new CaffeError(`${who}: NaN result: log(base) = log(${base}) = ${logBase}`);
-    if (!Number.isFinite(logBase)) throw new CaffeError(`${who}: Inf result: log(base) = log(${base}) = ${logBase}`);
+    check(this, !Number.isNaN(logBase), '!isnan(log_base)', `NaN result: log(base) = log(${base}) = ${logBase}`);
+    check(this, Number.isFinite(logBase), '!isinf(log_base)', `Inf result: log(base) = log(${base}) = ${logBase}`);
     this.baseScale = Math.fround(1 / logBase);
-    if (Number.isNaN(this.baseScale)) throw new CaffeError(`${who}: NaN result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`);
-    if (!Number.isFinite(this.baseScale)) throw new CaffeError(`${who}: Inf result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`);
+    check(this, !Number.isNaN(this.baseScale), '!isnan(base_scale_)', `NaN result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`);
+    check(this, Number.isFinite(this.baseScale), '!isinf(base_scale_)', `Inf result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`);
     this.inputScale = Math.fround(this.param<number>('log_param', P, 'scale'));
     this.inputShift = Math.fround(this.param<number>('log_param', P, 'shift'));
     this.backwardNumScale = Math.fround(this.inputScale / logBase);

@@ -5,8 +5,8 @@
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
-import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
+import { checkOp, layerError } from './layer_check';
 import { NeuronLayer } from './neuron';
 
 export class PReLULayer extends NeuronLayer {
@@ -15,10 +15,12 @@ export class PReLULayer extends NeuronLayer {
   /** copy of the bottom data for in-place use */
   private bottomMemory = new Blob();
 
-  private fail(msg: string): never { throw new CaffeError(`${this.type} layer ${this.name}: ${msg}`); }
+  private checkAxes(bottom: Blob): void {
+    checkOp(this, bottom.numAxes, '>=', 2, 'bottom[0]->num_axes() >= 2', 'Number of axes of bottom blob must be >=2.');
+  }
 
   override layerSetUp(bottom: Blob[]): void {
-    if (bottom[0].numAxes < 2) this.fail('Number of axes of bottom blob must be >=2.');
+    this.checkAxes(bottom[0]);
     const pp = this.layerParam.prelu_param ?? {};
     this.channels = bottom[0].shape[1];
     this.channelShared = this.param<boolean>('prelu_param', 'caffe.PReLUParameter', 'channel_shared');
@@ -30,16 +32,16 @@ export class PReLULayer extends NeuronLayer {
       fillBlob(slope, pp.filler ?? { type: 'constant', value: 0.25 });
       this.blobs = [slope];
     }
-    if (this.blobs[0].count !== (this.channelShared ? 1 : this.channels)) {
-      this.fail('Negative slope size is inconsistent with prototxt config');
-    }
+    checkOp(this, this.blobs[0].count, '==', this.channelShared ? 1 : this.channels,
+      this.channelShared ? 'this->blobs_[0]->count() == 1' : 'this->blobs_[0]->count() == channels',
+      'Negative slope size is inconsistent with prototxt config');
     this.paramPropagateDown = this.blobs.map(() => true);
   }
 
   override reshape(bottom: Blob[], top: Blob[]): void {
-    if (bottom[0].numAxes < 2) this.fail('Number of axes of bottom blob must be >=2.');
-    if (!this.channelShared && bottom[0].shape[1] !== this.channels) {
-      this.fail(`bottom has ${bottom[0].shape[1]} channels, the slopes were set up for ${this.channels}`);
+    this.checkAxes(bottom[0]);
+    if (!this.channelShared && bottom[0].shape[1] !== this.channels) { // Caffe would index past the slopes
+      throw layerError(this, `bottom has ${bottom[0].shape[1]} channels, the slopes were set up for ${this.channels}`);
     }
     super.reshape(bottom, top);
     if (top[0] === bottom[0]) this.bottomMemory.reshapeLike(bottom[0]);
@@ -53,7 +55,7 @@ export class PReLULayer extends NeuronLayer {
     for (let n = 0; n < N; n++) {
       for (let c = 0; c < C; c++) {
         const s = a[this.channelShared ? 0 : c];
-        for (let k = 0; k < dim; k++, i++) { const v = x[i]; y[i] = Math.max(v, 0) + s * Math.min(v, 0); }
+        for (let k = 0; k < dim; k++, i++) { const v = x[i]; y[i] = v > 0 ? v : s * v; } // = max(v,0) + s min(v,0), NaN and -0 alike
       }
     }
   }

@@ -25,15 +25,13 @@ export class ScaleLayer extends Layer {
   private partial = new Scratch();
   private temp = new Blob(); // bottom data saved for in-place use
 
-  private get who(): string { return `${this.type} layer ${this.name}`; }
-
   override layerSetUp(bottom: Blob[]): void {
     const sp = this.layerParam.scale_param ?? {};
     const axis = this.param<number>('scale_param', P, 'axis');
     if (bottom.length === 1 && this.blobs.length > 0) {
       log.info('Skipping parameter initialization');
     } else if (bottom.length === 1) {
-      const shape = spanShape(this.who, bottom[0], axis, this.param<number>('scale_param', P, 'num_axes'), 'scale');
+      const shape = spanShape(this, bottom[0], axis, this.param<number>('scale_param', P, 'num_axes'), 'scale');
       const s = new Blob();
       s.reshape(shape);
       fillBlob(s, sp.filler ?? { type: 'constant', value: 1 }); // identity by default
@@ -44,7 +42,7 @@ export class ScaleLayer extends Layer {
       if (this.blobs.length + bottom.length < 3) {
         // a new bias: the span the internal Bias layer would get (bottom[1]'s axes with two bottoms)
         const numAxes = bottom.length > 1 ? bottom[1].numAxes : this.param<number>('scale_param', P, 'num_axes');
-        const shape = spanShape(`${this.who} (bias)`, bottom[0], axis, numAxes, 'bias');
+        const shape = spanShape(this, bottom[0], axis, numAxes, 'bias');
         const b = new Blob();
         b.reshape(shape);
         fillBlob(b, sp.bias_filler); // default constant 0
@@ -60,12 +58,12 @@ export class ScaleLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
     const axis = this.param<number>('scale_param', P, 'axis');
     const scale = bottom.length > 1 ? bottom[1] : this.blobs[0];
-    this.span = alignSpan(this.who, bottom[0], scale, axis, 'scale');
+    this.span = alignSpan(this, bottom[0], scale, axis, 'scale');
     if (top[0] === bottom[0]) this.temp.reshapeLike(bottom[0]);
     else top[0].reshapeLike(bottom[0]);
     let { outer, dim, inner } = this.span;
     if (this.biasTerm) {
-      this.biasSpan = alignSpan(`${this.who} (bias)`, bottom[0], this.blobs[this.biasParamId], axis, 'bias');
+      this.biasSpan = alignSpan(this, bottom[0], this.blobs[this.biasParamId], axis, 'bias');
       outer = Math.max(outer, this.biasSpan.outer);
       inner = Math.max(inner, this.biasSpan.inner);
       dim = Math.max(dim, this.biasSpan.dim);

@@ -2,7 +2,7 @@
 // implemented and fails if a gradient is requested.
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
-import { CaffeError } from '../util/errors';
+import { layerError } from './layer_check';
 import { NeuronLayer } from './neuron';
 
 export class ThresholdLayer extends NeuronLayer {
@@ -18,7 +18,7 @@ export class ThresholdLayer extends NeuronLayer {
   }
 
   protected override backwardCpu(_top: Blob[], propagateDown: boolean[], _bottom: Blob[]): void {
-    if (propagateDown.some(Boolean)) throw new CaffeError(`${this.type} layer ${this.name}: Backward: Not Implemented Yet`);
+    if (propagateDown.some(Boolean)) throw layerError(this, 'Not Implemented Yet');
   }
 }
 

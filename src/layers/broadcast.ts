@@ -3,19 +3,19 @@
 // backend GEMM (Caffe's gemv-against-a-ones-vector reductions).
 import { backend } from '../backend/cpu';
 import { Blob } from '../core/blob';
-import { CaffeError } from '../util/errors';
+import { Layer } from '../core/layer';
+import { checkOp } from './layer_check';
 
 /**
  * Shape of a learned parameter covering `numAxes` axes of `bottom` from `axis` (-1 = to the end), with
  * Caffe's checks; `what` names the blob in messages ('scale' / 'bias').
  */
-export function spanShape(who: string, bottom: Blob, axisParam: number, numAxes: number, what: string): number[] {
+export function spanShape(layer: Layer, bottom: Blob, axisParam: number, numAxes: number, what: string): number[] {
   const axis = bottom.canonicalAxisIndex(axisParam);
-  if (numAxes < -1) {
-    throw new CaffeError(`${who}: num_axes must be non-negative, or -1 to extend to the end of bottom[0]`);
-  }
-  if (numAxes >= 0 && bottom.numAxes < axis + numAxes) {
-    throw new CaffeError(`${who}: ${what} blob's shape extends past bottom[0]'s shape when applied starting with bottom[0] axis = ${axis}`);
+  checkOp(layer, numAxes, '>=', -1, 'num_axes >= -1', 'num_axes must be non-negative, or -1 to extend to the end of bottom[0]');
+  if (numAxes >= 0) {
+    checkOp(layer, bottom.numAxes, '>=', axis + numAxes, 'bottom[0]->num_axes() >= axis + num_axes',
+      `${what} blob's shape extends past bottom[0]'s shape when applied starting with bottom[0] axis = ${axis}`);
   }
   return bottom.shape.slice(axis, numAxes === -1 ? bottom.numAxes : axis + numAxes);
 }
@@ -26,16 +26,13 @@ export interface Span { outer: number; dim: number; inner: number; }
  * How `param` lines up with `bottom`: bottom = outer x param.count x inner. A scalar param (0 axes) is
  * aligned at axis 0 whatever `axis` says (outer = 1), as Caffe does.
  */
-export function alignSpan(who: string, bottom: Blob, param: Blob, axisParam: number, what: string): Span {
+export function alignSpan(layer: Layer, bottom: Blob, param: Blob, axisParam: number, what: string): Span {
   const axis = param.numAxes === 0 ? 0 : bottom.canonicalAxisIndex(axisParam);
-  if (bottom.numAxes < axis + param.numAxes) {
-    throw new CaffeError(`${who}: ${what} blob's shape extends past bottom[0]'s shape when applied starting with bottom[0] axis = ${axis}`);
-  }
+  checkOp(layer, bottom.numAxes, '>=', axis + param.numAxes, `bottom[0]->num_axes() >= axis + ${what}->num_axes()`,
+    `${what} blob's shape extends past bottom[0]'s shape when applied starting with bottom[0] axis = ${axis}`);
   for (let i = 0; i < param.numAxes; i++) {
-    if (bottom.shape[axis + i] !== param.shape[i]) {
-      throw new CaffeError(`${who}: dimension mismatch between bottom[0]->shape(${axis + i}) and ${what}->shape(${i}) ` +
-        `(${bottom.shape[axis + i]} vs. ${param.shape[i]})`);
-    }
+    checkOp(layer, bottom.shape[axis + i], '==', param.shape[i], `bottom[0]->shape(axis + i) == ${what}->shape(i)`,
+      `dimension mismatch between bottom[0]->shape(${axis + i}) and ${what}->shape(${i})`);
   }
   return { outer: bottom.countRange(0, axis), dim: param.count, inner: bottom.countRange(axis + param.numAxes) };
 }

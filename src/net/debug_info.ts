@@ -6,9 +6,17 @@ import { formatG } from '../formats/prototxt';
 import { log } from '../util/logging';
 import type { Net } from './net';
 
-/** asum / count in float, printed as C++ streams print a float. */
-const meanAbs = (b: Blob, diff: boolean) => formatG(Math.fround(Math.fround(diff ? b.asumDiff() : b.asumData()) / b.count), 6);
-const g = (x: number) => formatG(Math.fround(x), 6);
+/** A float as a C++ stream prints it by default (%g, 6 digits; glibc's nan / inf spellings). */
+export function streamFloat(x: number): string {
+  const v = Math.fround(x);
+  if (Number.isNaN(v)) return new Uint8Array(new Float64Array([v]).buffer)[7] & 0x80 ? '-nan' : 'nan';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  return formatG(v, 6);
+}
+
+/** asum / count in float. */
+const meanAbs = (b: Blob, diff: boolean) => streamFloat(Math.fround(diff ? b.asumDiff() : b.asumData()) / b.count);
+const g = streamFloat;
 
 export function forwardDebugInfo(net: Net, layerId: number): void {
   const name = net.layerNames[layerId];

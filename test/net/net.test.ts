@@ -6,7 +6,7 @@ import { setRandomSeed, Rng } from '../../src/core/rng';
 import { Message } from '../../src/proto/schema';
 import { captureLog, netParam } from './support';
 
-export const MLP = `name: "mlp"
+const MLP = `name: "mlp"
 layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 } } }
 layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1"
   inner_product_param { num_output: 5 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "uniform" min: -0.5 max: 0.5 } } }
@@ -20,20 +20,20 @@ layer { name: "loss3" type: "TestEuclideanLoss" bottom: "ip3" bottom: "label" to
 `;
 
 /** Builds a net quietly, with the RNG seeded, inputs filled from a fixed seed. */
-export function build(text: string | Message, overrides = {}): Net {
+function build(text: string | Message, overrides = {}): Net {
   setRandomSeed(1701);
   const net = captureLog(() => new Net(typeof text === 'string' ? netParam(text) : text, overrides)).result;
   fillInputs(net);
   return net;
 }
 
-export function fillInputs(net: Net, seed = 7): void {
+function fillInputs(net: Net, seed = 7): void {
   const r = new Rng(seed);
   for (const b of net.inputBlobs) { const d = b.mutableCpuData(); for (let i = 0; i < d.length; i++) d[i] = r.uniform(-1, 1); }
 }
 
 /** Central differences of the net's loss w.r.t. every element of `blobs`, against the backward diffs. */
-function checkNetGradient(net: Net, blobs: Blob[], h = 1e-2, thr = 1e-2): number {
+function checkNetGradient(net: Net, blobs: Blob[], h = 1e-3, thr = 1e-2): number {
   net.clearParamDiffs();
   net.forwardBackward();
   const analytic = blobs.map((b) => Float32Array.from(b.cpuDiff()));
@@ -69,7 +69,7 @@ describe('Net: an MLP with two heads', () => {
     expect(net.inputBlobIndices).toEqual([0, 1]);
     expect(net.outputBlobIndices).toEqual([9, 10]);
     expect(net.blobLossWeights).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.5]);
-    expect(net.memoryUsed).toBe(12 + 8 * 3 + 20 * 3 + 8 * 2 + 2);
+    expect(net.memoryUsed).toBe(12 + 8 + 8 * 2 + 20 + 20 + 20 * 2 + 8 + 8 + 1 + 1); // in-place tops count again, as in Caffe
     expect(net.layers.every((l) => l.phase === 'TEST')).toBe(true); // no state: Caffe's default phase
   });
 
@@ -166,13 +166,18 @@ describe('Net: backward needs', () => {
   });
 
   it('propagate_down: false stops the gradient at that bottom', () => {
-    const n = build(MLP.replace('top: "ip2"\n', 'top: "ip2" propagate_down: false\n'));
-    expect(n.bottomNeedBackward[5]).toEqual([false]);
-    n.clearParamDiffs();
-    n.forwardBackward();
-    expect(n.params[2].asumDiff()).toBeGreaterThan(0); // ip2's own params still learn
-    // ip1 only learns from the ip3 head now
-    checkNetGradient(n, []);
+    const a = build(MLP.replace('top: "ip2"\n', 'top: "ip2" propagate_down: false\n'));
+    expect(a.bottomNeedBackward[5]).toEqual([false]);
+    a.clearParamDiffs();
+    a.forwardBackward();
+    expect(a.params[2].asumDiff()).toBeGreaterThan(0); // ip2's own params still learn
+    // ip1 learns from the ip3 head only: as if the ip2 head carried no loss
+    const b = build(MLP.replace('top: "loss" }', 'top: "loss" loss_weight: 0 }'));
+    b.clearParamDiffs();
+    b.forwardBackward();
+    expect(b.params[2].asumDiff()).toBe(0);
+    expect(Array.from(a.params[0].cpuDiff())).toEqual(Array.from(b.params[0].cpuDiff()));
+    expect(a.params[0].asumDiff()).toBeGreaterThan(0);
   });
 
   it('layers that do not reach a loss need no backward', () => {
@@ -255,5 +260,29 @@ describe('Net: construction errors in Caffe\'s words', () => {
     expect(n.blobNames).toEqual(['x', 'x_a_0_split_0', 'x_a_0_split_1', '(automatic)']);
     expect(n.outputBlobs).toEqual([]);
     expect(n.blobLossWeights[3]).toBe(1);
+  });
+});
+
+describe('Net: with the built-in SoftmaxWithLoss and Accuracy', () => {
+  const TEXT = `force_backward: true
+layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 6 dim: 4 } shape { dim: 6 } } }
+layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 3 weight_filler { type: "xavier" } bias_filler { type: "gaussian" std: 0.3 } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+layer { name: "accuracy" type: "Accuracy" bottom: "ip" bottom: "label" top: "accuracy" include { phase: TEST } }`;
+
+  it('keeps labels out of force_backward and passes the whole-net gradient check', () => {
+    const n = build(TEXT, { phase: 'TRAIN' });
+    n.blobByName('label').mutableCpuData().set([0, 1, 2, 2, 1, 0]);
+    expect(n.layerNames).toEqual(['data', 'ip', 'loss']);
+    expect(n.bottomNeedBackward[2]).toEqual([true, false]);
+    expect(checkNetGradient(n, [...n.learnableParams, n.blobByName('data')])).toBe(12 + 3 + 24);
+  });
+
+  it('TEST phase adds the Accuracy layer behind a split, which needs no backward', () => {
+    const { lines, result: n } = captureLog(() => new Net(netParam(TEXT.replace('force_backward: true', '')), { phase: 'TEST' }));
+    expect(n.layerNames).toEqual(['data', 'label_data_1_split', 'ip', 'ip_ip_0_split', 'loss', 'accuracy']);
+    expect(lines).toContain('I accuracy does not need backward computation.');
+    expect(lines).toContain('I loss needs backward computation.');
+    expect(n.outputBlobs.map((b) => n.blobNames[n.blobs.indexOf(b)])).toEqual(['accuracy', 'loss']);
   });
 });
