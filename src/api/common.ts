@@ -11,7 +11,7 @@ export function phaseFromFlag(flag: string | undefined, dflt: Phase): Phase {
 }
 
 export function stagesFromFlag(flag: string | undefined): string[] {
-  return flag ? flag.split(',') : [];
+  return flag === undefined ? [] : flag.split(','); // boost::split: '' gives one empty stage, as in Caffe
 }
 
 /** Caffe's --gpu parsing; returns device ids ('all' = every device the backend has). */

@@ -3,6 +3,7 @@
 import { Message } from '../proto/schema';
 import { CaffeError } from '../util/errors';
 import { Layer } from './layer';
+import { log } from '../util/logging';
 
 export type LayerCtor = new (param: Message) => Layer;
 
@@ -23,5 +24,6 @@ export function createLayer(param: Message): Layer {
   if (!ctor) {
     throw new CaffeError(`Unknown layer type: ${type} (layer "${param.name ?? ''}"; known types: ${layerTypeList().join(', ')})`);
   }
+  log.info(`Creating layer ${param.name ?? ''}`); // Caffe's layer factory logs every creation
   return new ctor(param);
 }

@@ -24,8 +24,10 @@ function exactlyEquals(a: number, d: string): boolean {
   return left === right;
 }
 
-/** C printf("%.{p}g", x) for finite x, as glibc prints it (p >= 2). */
+/** C printf("%.{p}g", x) as glibc prints it (p >= 2); nan / inf / -inf. */
 export function formatG(x: number, p: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   const a = Math.abs(x);
   const [mant, ex] = a.toExponential(p - 1).split('e');

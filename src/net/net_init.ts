@@ -39,7 +39,6 @@ export function initNet(net: Net, inParam: Message): void {
       checkEq(propagateDown.length, bottoms.length, 'layer_param.propagate_down_size() == layer_param.bottom_size()',
         'propagate_down param must be specified either 0 or bottom_size times ');
     }
-    log.info(`Creating layer ${lp.name ?? ''}`); // (Caffe's layer factory says this one)
     const layer = createLayer(lp);
     net.layers.push(layer);
     net.layerNames.push(lp.name ?? '');

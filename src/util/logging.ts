@@ -38,7 +38,8 @@ function emit(sev: Severity, msg: string): void {
   if (LEVEL[sev] < minLevel && sev !== 'F') return;
   const t = performance.timeOrigin + performance.now(); // ms with a fraction: glog prints microseconds
   const d = new Date(Math.floor(t));
-  sink(`${glogPrefix(sev, d, callSite(), Math.floor((t % 1000) * 1000))} ${msg}`);
+  const line = `${glogPrefix(sev, d, callSite(), Math.floor((t % 1000) * 1000))} ${msg}`;
+  sink(line.length > 29998 ? line.slice(0, 29998) : line); // glog's LogMessage buffer limit
 }
 
 export const log = {

@@ -23,7 +23,12 @@ function netWithInputs(dir: string, file: string, dataShape: number[], classes: 
   return { net, labels: classes };
 }
 
-function check(net: Net, classes: number, samplesPerBlob: number, h: number, thr: number): void {
+// Directional derivatives: for a random +-1 direction v over a whole blob, (L(x + h v) - L(x - h v)) / 2h
+// must equal grad . v. Perturbing every element at once makes the loss change far larger than float32
+// resolution (a single-element difference on a 2.3 loss is mostly rounding). The step is small (3e-5)
+// because ReLU / max-pool kinks and curvature bias larger steps (measured: conv1 of LeNet reads -0.997
+// at h = 1e-2, -1.0769 at 3e-5, against -1.0765 from backward).
+function check(net: Net, classes: number, directions: number, h: number, thr: number): void {
   const r = new Rng(7);
   const data = net.blobByName('data').mutableCpuData();
   for (let i = 0; i < data.length; i++) data[i] = r.uniform(-1, 1);
@@ -31,30 +36,30 @@ function check(net: Net, classes: number, samplesPerBlob: number, h: number, thr
   for (let i = 0; i < label.length; i++) label[i] = r.int(classes);
 
   net.clearParamDiffs();
-  net.forward();
+  const L0 = net.forward();
   net.backward();
   const targets: { blob: Blob; what: string; grad: Float32Array }[] = net.learnableParams.map((b, i) => ({
     blob: b, what: `param ${i} (${net.paramDisplayNames?.[i] ?? i})`, grad: Float32Array.from(b.cpuDiff()),
   }));
   const dataBlob = net.blobByName('data');
   targets.push({ blob: dataBlob, what: 'data', grad: Float32Array.from(dataBlob.cpuDiff()) });
-  let worst = 0, checked = 0;
   for (const t of targets) {
-    const x = t.blob.mutableCpuData();
-    for (let s = 0; s < samplesPerBlob; s++) {
-      const i = r.int(x.length), x0 = x[i];
-      x[i] = x0 + h; const lp = net.forward();
-      x[i] = x0 - h; const lm = net.forward();
-      x[i] = x0;
-      const est = (lp - lm) / (2 * h), comp = t.grad[i];
-      const err = Math.abs(est - comp) / Math.max(Math.abs(est), Math.abs(comp), 1e-3);
-      worst = Math.max(worst, err);
-      checked++;
-      if (err > thr) throw new Error(`${t.what}[${i}]: analytic ${comp}, numeric ${est} (relative error ${err.toFixed(4)})`);
+    const x = t.blob.mutableCpuData(), x0 = Float32Array.from(x);
+    for (let k = 0; k < directions; k++) {
+      const v = Float32Array.from({ length: x.length }, () => (r.next() < 0.5 ? -1 : 1));
+      let gv = 0;
+      for (let i = 0; i < x.length; i++) gv += t.grad[i] * v[i];
+      for (let i = 0; i < x.length; i++) x[i] = x0[i] + h * v[i];
+      const lp = net.forward();
+      for (let i = 0; i < x.length; i++) x[i] = x0[i] - h * v[i];
+      const lm = net.forward();
+      x.set(x0);
+      const est = (lp - lm) / (2 * h);
+      // tolerance: relative, plus the rounding of two float32 losses (8 ulps) divided by 2h
+      const tol = thr * Math.max(Math.abs(est), Math.abs(gv)) + (8 * Math.abs(L0) * 2 ** -23) / (2 * h);
+      if (!(Math.abs(est - gv) <= tol)) throw new Error(`${t.what}, direction ${k}: analytic ${gv}, numeric ${est} (tolerance ${tol})`);
     }
   }
-  expect(checked).toBeGreaterThan(0);
-  expect(worst).toBeLessThanOrEqual(thr);
 }
 
 describeShared('whole-net gradient check', () => {
@@ -63,11 +68,11 @@ describeShared('whole-net gradient check', () => {
 
   it('LeNet (fmnist)', () => {
     const { net } = netWithInputs(sharedPath('fixtures/caffe-train/lenet-fmnist'), 'train_test.prototxt', [4, 1, 28, 28], 10);
-    check(net, 10, 12, 1e-3, 5e-2);
+    check(net, 10, 3, 3e-5, 5e-2); // dense 2x2 max-pool kinks: conv2 still reads 1.5% high at this step
   }, 120000);
 
   it('alexnet-mini', () => {
     const { net } = netWithInputs(sharedPath('fixtures/caffe-train/alexnet-mini'), 'train_val.prototxt', [2, 3, 64, 64], 5);
-    check(net, 5, 8, 1e-3, 5e-2);
+    check(net, 5, 3, 3e-5, 1e-2);
   }, 120000);
 });
