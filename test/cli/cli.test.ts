@@ -3,6 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { COMMANDS } from '../../src/cli/commands';
+import { encodeMessage } from '../../src/formats/wire';
 import { ROOT, tmpDir } from '../helpers';
 
 function caffets(...args: string[]) {
@@ -107,5 +108,57 @@ describe('caffets CLI', () => {
     const r = caffets('upgrade_solver_proto_text', s, path.join(d, 'o.prototxt'));
     expect(r.code).toBe(0);
     expect(fs.readFileSync(path.join(d, 'o.prototxt'), 'utf8')).toBe('base_lr: 0.01\ntype: "Nesterov"\n');
+  });
+
+  const tinyNet = 'name: "tiny"\n' +
+    'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 4 dim: 1 dim: 8 dim: 8 } shape { dim: 4 } } }\n' +
+    'layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 3 kernel_size: 3 weight_filler { type: "xavier" } } }\n' +
+    'layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }\n' +
+    'layer { name: "ip1" type: "InnerProduct" bottom: "pool1" top: "ip1" inner_product_param { num_output: 5 weight_filler { type: "xavier" } } }\n' +
+    'layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip1" bottom: "label" top: "loss" }\n';
+
+  it('time prints Caffe\'s benchmark lines', () => {
+    const d = tmpDir();
+    fs.writeFileSync(path.join(d, 'net.prototxt'), tinyNet);
+    const r = caffets('time', '-model', path.join(d, 'net.prototxt'), '-iterations', '3');
+    expect(r.code).toBe(0);
+    for (const re of [/\] Use CPU\.$/m, /\] Top shape: 4 3 6 6 \(432\)$/m, /\] Initial loss: [\d.]+$/m, /\] \*\*\* Benchmark begins \*\*\*$/m,
+      /\] Testing for 3 iterations\.$/m, /\] Iteration: 3 forward-backward time: [\d.e+-]+ ms\.$/m,
+      /\]      conv1\tforward: [\d.e+-]+ ms\.$/m, /\]       loss\tbackward: [\d.e+-]+ ms\.$/m,
+      /\] Average Forward pass: [\d.e+-]+ ms\.$/m, /\] Average Backward pass: [\d.e+-]+ ms\.$/m,
+      /\] Average Forward-Backward: [\d.e+-]+ ms\.$/m, /\] Total Time: [\d.e+-]+ ms\.$/m, /\] \*\*\* Benchmark ends \*\*\*$/m]) {
+      expect(r.err).toMatch(re);
+    }
+  });
+
+  it('time names an unknown layer type and the known ones, in one line', () => {
+    const d = tmpDir();
+    fs.writeFileSync(path.join(d, 'net.prototxt'), tinyNet.replace('"Pooling"', '"Poolin"'));
+    const r = caffets('time', `--model=${path.join(d, 'net.prototxt')}`);
+    expect(r.code).toBe(1);
+    noStack(r.err);
+    const last = r.err.trim().split('\n').pop()!;
+    expect(last).toMatch(/^caffets: Unknown layer type: Poolin \(layer "pool1"; known types: .*Convolution, .*Pooling, .*\)$/);
+  });
+
+  it('names the layer and both shapes when weights belong to another net', () => {
+    const d = tmpDir();
+    fs.writeFileSync(path.join(d, 'net.prototxt'), tinyNet);
+    const other = encodeMessage({ name: 'other', layer: [{ name: 'conv1', type: 'Convolution',
+      blobs: [{ shape: { dim: [2, 1, 5, 5] }, data: new Float32Array(50) }, { shape: { dim: [2] }, data: new Float32Array(2) }] }] }, 'caffe.NetParameter');
+    fs.writeFileSync(path.join(d, 'w.caffemodel'), other);
+    const r = caffets('time', `--model=${path.join(d, 'net.prototxt')}`, `--weights=${path.join(d, 'w.caffemodel')}`, '--iterations=1');
+    expect(r.code).toBe(1);
+    noStack(r.err);
+    expect(r.err.trim().split('\n').pop()).toBe("caffets: Cannot copy param 0 weights from layer 'conv1'; shape mismatch.  Source param shape is 2 1 5 5 (50); " +
+      "target param shape is 3 1 3 3 (27). To learn this layer's parameters from scratch rather than copying from a saved net, rename the layer.");
+  });
+
+  it('device_query describes the CPU backend', () => {
+    const r = caffets('device_query');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/\] Backend: CPU \(oneDNN \d+\.\d+\.\d+\)$/m);
+    expect(r.err).toMatch(/\] ISA oneDNN uses: \S+/m);
+    expect(r.err).toMatch(/\] Threads: \d+$/m);
   });
 });

@@ -1,7 +1,7 @@
 import '../../src/layers/Reshape';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
-import { randomBlob } from '../gradient_checker';
+import { checkGradient, randomBlob } from '../gradient_checker';
 
 const make = (dims: number[], extra: object = {}) =>
   createLayer({ name: 'reshape', type: 'Reshape', reshape_param: { shape: { dim: dims }, ...extra } });
@@ -73,5 +73,12 @@ describe('Reshape', () => {
     expect(() => shapeOf([1], { num_axes: -2 })).toThrow('num_axes must be >= 0, or -1 for all');
     const x = bottom();
     expect(() => make([-1]).setUp([x], [x])).toThrow('Reshape Layer does not allow in-place computation.');
+  });
+});
+
+describe('Reshape gradient (top shares the bottom diff)', () => {
+  it('passes the gradient check', () => {
+    const l = createLayer({ name: 'r', type: 'Reshape', reshape_param: { shape: { dim: [0, -1] } } });
+    checkGradient(l, [randomBlob([2, 3, 4, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 });
   });
 });
