@@ -1,0 +1,36 @@
+// Caffe's key-value databases (caffe/util/db.hpp): LMDB and LevelDB holding serialized Datums.
+// Reading is a cursor over keys in order; writing goes through transactions committed in batches
+// (convert_imageset commits every 1000 puts). The API is async because LevelDB's is; LMDB answers at once.
+
+export type Backend = 'lmdb' | 'leveldb';
+export type Mode = 'read' | 'write' | 'new'; // Caffe's db::READ, db::WRITE, db::NEW
+
+export interface Cursor {
+  /** Positions on the first key (Caffe's SeekToFirst). */
+  seekToFirst(): Promise<void>;
+  next(): Promise<void>;
+  readonly valid: boolean;
+  /** Current key and value; valid only until the next cursor call. */
+  readonly key: string;
+  readonly value: Uint8Array;
+  close(): Promise<void>;
+}
+
+export interface Transaction {
+  put(key: string, value: Uint8Array): void;
+  /** Writes everything put since the last commit, atomically. */
+  commit(): Promise<void>;
+}
+
+export interface DB {
+  readonly backend: Backend;
+  readonly path: string;
+  newCursor(): Promise<Cursor>;
+  newTransaction(): Transaction;
+  /** Number of records (LMDB: from the environment stats; LevelDB: counted). */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Opens `path` with the named backend (implemented in lmdb.ts / leveldb.ts). */
+export type OpenDB = (path: string, mode: Mode) => Promise<DB>;
