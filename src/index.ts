@@ -13,3 +13,19 @@ export { upgradeNetProtoText, upgradeNetProtoBinary, upgradeSolverProtoText } fr
 export { CaffeError } from './util/errors';
 export { log, setLogSink, setMinLogLevel } from './util/logging';
 export { run as runCli } from './cli/main';
+
+// The engine: Caffe's Blob / Layer / Net, the layer registry, fillers, the backend.
+import './layers';
+export { Blob } from './core/blob';
+export { Layer, LossLayer } from './core/layer';
+export type { Phase } from './core/layer';
+export { registerLayer, createLayer, layerTypeList } from './core/layer_factory';
+export type { LayerCtor } from './core/layer_factory';
+export { fillBlob } from './core/filler';
+export { setRandomSeed, rng, Rng } from './core/rng';
+export { Net } from './net';
+export { backend, setBackend } from './backend/cpu';
+export type { Backend } from './backend/backend';
+export { readNpy, writeNpy } from './io/npy';
+export { timeModel } from './api/time';
+export { deviceQuery } from './api/device_query';
