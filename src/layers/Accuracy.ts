@@ -6,7 +6,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { checkLabelRange, ignoreLabel, labelValue, layerCheck, notImplemented } from './loss';
+import { ignoreLabel, layerCheck, notImplemented, forEachLabel } from './loss';
 
 const P = 'caffe.AccuracyParameter';
 
@@ -53,26 +53,20 @@ export class AccuracyLayer extends Layer {
     const perClass = top.length > 1 ? top[1].mutableCpuData() : null;
     if (perClass) { perClass.fill(0); this.nums.fill(0); }
     let correct = 0, count = 0;
-    for (let i = 0; i < this.outer; i++) {
-      for (let j = 0; j < inner; j++) {
-        const li = i * inner + j;
-        const l = labelValue(this, label[li], li);
-        if (this.ignore !== undefined && l === this.ignore) continue;
-        checkLabelRange(this, l, C, li);
-        if (perClass) this.nums[l]++;
-        const trueScore = x[i * dim + l * inner + j];
-        // the true class itself scores >= itself, hence the start at -1
-        let better = -1;
-        for (let k = 0; k < C && better < topK; k++) {
-          if (x[i * dim + k * inner + j] >= trueScore) better++;
-        }
-        if (better < topK) {
-          correct++;
-          if (perClass) perClass[l]++;
-        }
-        count++;
+    forEachLabel(this, label, this.outer, inner, C, this.ignore, (i, j, l) => {
+      if (perClass) this.nums[l]++;
+      const trueScore = x[i * dim + l * inner + j];
+      // the true class itself scores >= itself, hence the start at -1
+      let better = -1;
+      for (let k = 0; k < C && better < topK; k++) {
+        if (x[i * dim + k * inner + j] >= trueScore) better++;
       }
-    }
+      if (better < topK) {
+        correct++;
+        if (perClass) perClass[l]++;
+      }
+      count++;
+    });
     top[0].mutableCpuData()[0] = count === 0 ? 0 : correct / count;
     if (perClass) {
       for (let c = 0; c < C; c++) perClass[c] = this.nums[c] === 0 ? 0 : perClass[c] / this.nums[c];

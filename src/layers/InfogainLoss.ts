@@ -8,10 +8,7 @@ import { Blob } from '../core/blob';
 import { LossLayer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { readBlobProtoFromFile } from '../io/proto_io';
-import {
-  LOG_THRESHOLD, NormalizationMode, checkLabelRange, getNormalizer, ignoreLabel, labelBackpropError, labelValue,
-  layerCheck, lossParam, lossReshape,
-} from './loss';
+import { LOG_THRESHOLD, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossParam, lossReshape, forEachLabel } from './loss';
 import { SoftmaxLayer } from './Softmax';
 
 const P = 'caffe.InfogainLossParameter';
@@ -96,18 +93,12 @@ export class InfogainLossLayer extends LossLayer {
     const h = (bottom.length < 3 ? this.infogain : bottom[2]).cpuData();
     const C = this.numLabels, inner = this.inner, dim = C * inner;
     let loss = 0, count = 0;
-    for (let i = 0; i < this.outer; i++) {
-      for (let j = 0; j < inner; j++) {
-        const li = i * inner + j;
-        const l = labelValue(this, label[li], li);
-        if (this.ignore !== undefined && l === this.ignore) continue;
-        checkLabelRange(this, l, C, li);
-        for (let c = 0; c < C; c++) {
-          loss -= h[l * C + c] * Math.log(Math.max(p[i * dim + c * inner + j], LOG_THRESHOLD));
-        }
-        count++;
+    forEachLabel(this, label, this.outer, inner, C, this.ignore, (i, j, l) => {
+      for (let c = 0; c < C; c++) {
+        loss -= h[l * C + c] * Math.log(Math.max(p[i * dim + c * inner + j], LOG_THRESHOLD));
       }
-    }
+      count++;
+    });
     top[0].mutableCpuData()[0] = loss / getNormalizer(this, this.normalization, this.outer, inner, count);
     if (top.length === 2) top[1].shareData(this.prob);
   }

@@ -6,10 +6,7 @@
 import { Blob } from '../core/blob';
 import { LossLayer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import {
-  FLT_MIN, NormalizationMode, checkLabelRange, getNormalizer, ignoreLabel, labelBackpropError, labelValue,
-  layerCheck, lossReshape, normalizationMode,
-} from './loss';
+import { FLT_MIN, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossReshape, normalizationMode, forEachLabel } from './loss';
 import { SoftmaxLayer } from './Softmax';
 
 export class SoftmaxWithLossLayer extends LossLayer {
@@ -55,16 +52,10 @@ export class SoftmaxWithLossLayer extends LossLayer {
     const p = this.prob.cpuData(), label = bottom[1].cpuData();
     const C = bottom[0].shape[this.axis], inner = this.inner, dim = C * inner;
     let loss = 0, count = 0;
-    for (let i = 0; i < this.outer; i++) {
-      for (let j = 0; j < inner; j++) {
-        const li = i * inner + j;
-        const l = labelValue(this, label[li], li);
-        if (this.ignore !== undefined && l === this.ignore) continue;
-        checkLabelRange(this, l, C, li);
-        loss -= Math.log(Math.max(p[i * dim + l * inner + j], FLT_MIN));
-        count++;
-      }
-    }
+    forEachLabel(this, label, this.outer, inner, C, this.ignore, (i, j, l) => {
+      loss -= Math.log(Math.max(p[i * dim + l * inner + j], FLT_MIN));
+      count++;
+    });
     top[0].mutableCpuData()[0] = loss / getNormalizer(this, this.normalization, this.outer, inner, count);
     if (top.length === 2) top[1].shareData(this.prob);
   }

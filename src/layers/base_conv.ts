@@ -5,6 +5,7 @@
 // Deconvolution is the transposed convolution: it "reverses dimensions", i.e. its bottom plays the
 // part of the underlying convolution's output and its top that of the convolution's input.
 import { Blob } from '../core/blob';
+import { layerError } from './layer_check';
 import { Layer } from '../core/layer';
 import { fillBlob } from '../core/filler';
 import { backend } from '../backend/cpu';
@@ -45,7 +46,7 @@ export abstract class BaseConvolutionLayer extends Layer {
 
   /** glog's CHECK failure wording, naming the layer. */
   protected checkFailed(cond: string, msg = ''): never {
-    throw new CaffeError(`Check failed: ${cond}${msg ? ' ' + msg : ''} (${this.type} layer ${this.name})`);
+    throw layerError(this, `Check failed: ${cond}${msg ? ' ' + msg : ''}`);
   }
 
   override layerSetUp(bottom: Blob[]): void {

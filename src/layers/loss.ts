@@ -5,6 +5,9 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { Message } from '../proto/schema';
 import { CaffeError } from '../util/errors';
+import { layerError } from './layer_check';
+
+export { layerError };
 
 /** LossParameter.NormalizationMode by name. */
 export type NormalizationMode = 'FULL' | 'VALID' | 'BATCH_SIZE' | 'NONE';
@@ -13,11 +16,6 @@ export type NormalizationMode = 'FULL' | 'VALID' | 'BATCH_SIZE' | 'NONE';
 export const FLT_MIN = 1.1754943508222875e-38;
 /** Caffe's kLOG_THRESHOLD (1e-20 as a float): the floor used by InfogainLoss before its log. */
 export const LOG_THRESHOLD = Math.fround(1e-20);
-
-/** A CaffeError naming the layer: `<Type> Layer <name>: <what>`. */
-export function layerError(layer: Layer, what: string): CaffeError {
-  return new CaffeError(`${layer.type} Layer ${layer.name}: ${what}`);
-}
 
 /** Throws layerError(layer, what) unless `ok` (Caffe's CHECK). */
 export function layerCheck(ok: boolean, layer: Layer, what: string): void {
@@ -98,4 +96,21 @@ export function labelBackpropError(layer: Layer, what = 'label'): CaffeError {
 /** Caffe's NOT_IMPLEMENTED for layers without a backward pass. */
 export function notImplemented(layer: Layer): CaffeError {
   return new CaffeError(`${layer.type} Layer ${layer.name}: Not Implemented Yet (no backward pass)`);
+}
+
+/**
+ * Visits every (outer i, inner j) position whose label is not `ignore`, after Caffe's label checks:
+ * fn(i, j, label). Labels live at i * inner + j; scores of class c at (i * C + c) * inner + j.
+ */
+export function forEachLabel(layer: Layer, label: Float32Array, outer: number, inner: number, numClasses: number,
+  ignore: number | undefined, fn: (i: number, j: number, l: number) => void): void {
+  for (let i = 0; i < outer; i++) {
+    for (let j = 0; j < inner; j++) {
+      const li = i * inner + j;
+      const l = labelValue(layer, label[li], li);
+      if (ignore !== undefined && l === ignore) continue;
+      checkLabelRange(layer, l, numClasses, li);
+      fn(i, j, l);
+    }
+  }
 }

@@ -1,12 +1,9 @@
-// Helpers shared by Pooling and LRN: glog-worded CHECK failures and the 4-axis input rule.
+// Helpers shared by Pooling and LRN: glog-worded CHECK failures (layer_check.ts) and the 4-axis input rule.
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
-import { CaffeError } from '../util/errors';
+import { check, layerError } from './layer_check';
 
-/** CHECK(cond) << msg: throws `Check failed: <cond> <msg>` naming the layer. */
-export function check(layer: Layer, ok: boolean, cond: string, msg = ''): void {
-  if (!ok) throw new CaffeError(`Check failed: ${cond}${msg ? ' ' + msg : ''} (${layer.type} layer ${layer.name})`);
-}
+export { check };
 
 /** CHECK_<op>(a, b) << msg, with glog's `(a vs. b)`. */
 export function checkOp(layer: Layer, ok: boolean, expr: string, a: number, b: number, msg = ''): void {
@@ -17,5 +14,5 @@ export function checkOp(layer: Layer, ok: boolean, expr: string, a: number, b: n
 export function checkNchwInput(layer: Layer, bottom: Blob[], top: Blob[]): void {
   checkOp(layer, bottom[0].numAxes === 4, '4 == bottom[0]->num_axes()', 4, bottom[0].numAxes,
     'Input must have 4 axes, corresponding to (num, channels, height, width)');
-  if (top[0] === bottom[0]) throw new CaffeError(`${layer.type} layer ${layer.name} does not allow in-place computation`);
+  if (top[0] === bottom[0]) throw layerError(layer, 'does not allow in-place computation');
 }
