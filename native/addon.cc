@@ -7,6 +7,7 @@
 
 void InitConv(Napi::Env env, Napi::Object exports);  // conv.cc
 void InitPool(Napi::Env env, Napi::Object exports);  // pool.cc
+void InitLmdb(Napi::Env env, Napi::Object exports);  // lmdb.cc
 
 namespace {
 
@@ -42,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   InitConv(env, exports);
   InitPool(env, exports);
+  InitLmdb(env, exports);
   return exports;
 }
 

@@ -15,7 +15,7 @@ export function native(): NativeAddon {
       addon = require(file);
     } catch (e) {
       throw new CaffeError(`cannot load the native backend ${file} (${(e as Error).message.split('\n')[0]}); ` +
-        'run `npm ci` (needs libdnnl-dev: apt-get install -y libdnnl-dev)');
+        'run `npm ci` (needs libdnnl-dev and liblmdb-dev: apt-get install -y libdnnl-dev liblmdb-dev)');
     }
   }
   return addon;

@@ -16,3 +16,8 @@ export async function openDB(backend: string, path: string, mode: Mode): Promise
   if (!loader) throw new CaffeError(`Unknown database backend: ${backend} (expected lmdb or leveldb)`);
   return loader()(path, mode);
 }
+
+// The backends load on first use (lmdb.ts pulls in the native addon, leveldb.ts classic-level's).
+// They import only './db', never this file, so there is no import cycle.
+registerDBBackend('lmdb', () => (require('./lmdb') as typeof import('./lmdb')).openLMDB);
+registerDBBackend('leveldb', () => (require('./leveldb') as typeof import('./leveldb')).openLevelDB);

@@ -1,0 +1,196 @@
+// LMDB backend (Caffe's db_lmdb.cpp) over the native addon's liblmdb binding (native/lmdb.cc).
+// The on-disk format is liblmdb 0.9's, as Caffe's: a directory with data.mdb and lock.mdb holding
+// one unnamed database whose keys compare bytewise. Keys are strings written as UTF-8; values raw.
+//
+// Differences from Caffe, none visible on disk:
+//  - the map grows on demand. Caffe 1.0's releases differ (a fixed 1 TB map in some, which fails
+//    on systems limiting address space; doubling in others); here a write environment starts at
+//    64 MiB (or the data file's size) and a commit that meets MDB_MAP_FULL is aborted, the map
+//    grown (at least doubled) and the batch redone, so a commit never fails with MAP_FULL.
+//  - reading uses MDB_NOLOCK when the database's files are marked read-only (Caffe's
+//    ALLOW_LMDB_NOLOCK fallback, taken up front), so read-only golden data is never written to.
+//  - cursor values are copies (one Buffer per record): LMDB's pointers go into the memory map and
+//    die with the read transaction, so a zero-copy Buffer kept by a caller could crash the process.
+import * as fs from 'fs';
+import * as path from 'path';
+import { native } from '../backend/native';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+import { Cursor, DB, Mode, Transaction } from './db';
+
+/** The initial map size of a write environment; it grows on demand. */
+export const INITIAL_MAP_SIZE = 64 * 1024 * 1024;
+
+const MODE: Record<Mode, number> = { read: 0, write: 1, new: 2 };
+
+export interface LmdbStat {
+  entries: number; depth: number; pageSize: number; branchPages: number; leafPages: number;
+  overflowPages: number; mapSize: number; lastPage: number; maxKeySize: number; noLock: boolean;
+}
+
+interface NativeEnv {
+  stat(): LmdbStat;
+  putBatch(keys: Buffer[], values: Uint8Array[]): { mapSize: number; grown: number };
+  close(): void;
+}
+interface NativeCursor {
+  first(): boolean;
+  next(): boolean;
+  key(): Buffer;
+  value(): Buffer;
+  close(): void;
+}
+
+/** The LMDB message of a native error (the error's own message if it has none). */
+function lmdbMessage(e: unknown): string {
+  const err = e as { lmdbMessage?: string; message?: string };
+  return err.lmdbMessage ?? err.message ?? String(e);
+}
+
+/** A native error's message without its `<op> <path>: ` prefix (LMDB's message plus any detail). */
+function nativeDetail(e: unknown): string {
+  const err = e as { op: string; path: string; message: string };
+  const prefix = `${err.op} ${err.path}: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+}
+
+function isNativeError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && typeof (e as { lmdbMessage?: unknown }).lmdbMessage === 'string';
+}
+
+class LmdbCursor implements Cursor {
+  valid = false;
+  private k: string | undefined;
+  private v: Buffer | undefined;
+
+  constructor(private readonly c: NativeCursor, private readonly where: string) {}
+
+  private moved(ok: boolean): void {
+    this.valid = ok;
+    this.k = undefined;
+    this.v = undefined;
+  }
+
+  private run(fn: () => boolean): void {
+    try { this.moved(fn()); } catch (e) {
+      this.valid = false;
+      if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.where}: ${lmdbMessage(e)}`);
+      throw e;
+    }
+  }
+
+  async seekToFirst(): Promise<void> { this.run(() => this.c.first()); }
+  async next(): Promise<void> { this.run(() => this.c.next()); }
+
+  get key(): string {
+    if (!this.valid) throw new CaffeError(`LMDB ${this.where}: the cursor is past the last record`);
+    return (this.k ??= this.c.key().toString('utf8'));
+  }
+
+  get value(): Uint8Array {
+    if (!this.valid) throw new CaffeError(`LMDB ${this.where}: the cursor is past the last record`);
+    return (this.v ??= this.c.value());
+  }
+
+  async close(): Promise<void> { this.valid = false; this.c.close(); }
+}
+
+class LmdbTransaction implements Transaction {
+  private keys: Buffer[] = [];
+  private values: Uint8Array[] = [];
+
+  constructor(private readonly db: LmdbDB) {}
+
+  put(key: string, value: Uint8Array): void {
+    this.keys.push(Buffer.from(key, 'utf8'));
+    this.values.push(Buffer.from(value)); // a copy, as Caffe's Put: the caller may reuse its buffer
+  }
+
+  async commit(): Promise<void> {
+    if (this.keys.length === 0) return;
+    this.db.putBatch(this.keys, this.values);
+    this.keys = [];
+    this.values = [];
+  }
+}
+
+export class LmdbDB implements DB {
+  readonly backend = 'lmdb' as const;
+  private env: NativeEnv | undefined;
+
+  constructor(readonly path: string, env: NativeEnv) { this.env = env; }
+
+  private handle(): NativeEnv {
+    if (!this.env) throw new CaffeError(`LMDB ${this.path} is closed`);
+    return this.env;
+  }
+
+  /** liblmdb's statistics of the environment (mdb_stat + mdb_env_info). */
+  stat(): LmdbStat {
+    try { return this.handle().stat(); } catch (e) {
+      if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.path}: ${lmdbMessage(e)}`);
+      throw e;
+    }
+  }
+
+  /** Writes the pairs in one transaction, growing the map as needed (see native/lmdb.cc). */
+  putBatch(keys: Buffer[], values: Uint8Array[]): { mapSize: number; grown: number } {
+    try { return this.handle().putBatch(keys, values); } catch (e) {
+      if (isNativeError(e)) throw new CaffeError(`cannot write LMDB ${this.path}: ${nativeDetail(e)}`);
+      throw e;
+    }
+  }
+
+  async newCursor(): Promise<Cursor> {
+    const env = this.handle();
+    let c: NativeCursor;
+    try { c = new (native().LmdbCursor)(env) as NativeCursor; } catch (e) {
+      if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.path}: ${lmdbMessage(e)}`);
+      throw e;
+    }
+    const cursor = new LmdbCursor(c, this.path);
+    await cursor.seekToFirst(); // Caffe's LMDBCursor starts on the first record
+    return cursor;
+  }
+
+  newTransaction(): Transaction { return new LmdbTransaction(this); }
+
+  async count(): Promise<number> { return this.stat().entries; }
+
+  async close(): Promise<void> {
+    this.env?.close();
+    this.env = undefined;
+  }
+}
+
+/** Why an open failed, with a hint when the directory is something else. */
+function openFailure(dbPath: string, mode: Mode, e: unknown): CaffeError {
+  const err = e as { op?: string };
+  if (err.op === 'mkdir') return new CaffeError(`cannot create LMDB ${dbPath}: ${lmdbMessage(e)}`);
+  let hint = '';
+  if (fs.existsSync(path.join(dbPath, 'CURRENT')) && !fs.existsSync(path.join(dbPath, 'data.mdb'))) {
+    hint = ' (it looks like a LevelDB: use backend leveldb)';
+  }
+  return new CaffeError(`cannot open LMDB ${dbPath}${mode === 'read' ? '' : ' for writing'}: ${lmdbMessage(e)}${hint}`);
+}
+
+export interface LmdbOptions {
+  /** Initial map size in bytes for write/new (default INITIAL_MAP_SIZE); the map grows past it. */
+  mapSize?: number;
+}
+
+/** Caffe's LMDB::Open. The third argument is for tests and tools; openDB passes two. */
+export const openLMDB = async (dbPath: string, mode: Mode, options: LmdbOptions = {}): Promise<LmdbDB> => {
+  let mapSize = options.mapSize ?? INITIAL_MAP_SIZE;
+  if (mode === 'write') {
+    try { mapSize = Math.max(mapSize, fs.statSync(path.join(dbPath, 'data.mdb')).size); } catch { /* new file */ }
+  }
+  const Env = native().LmdbEnv;
+  let env: NativeEnv;
+  try { env = new Env(dbPath, MODE[mode], mode === 'read' ? 0 : mapSize) as NativeEnv; } catch (e) {
+    if (isNativeError(e)) throw openFailure(dbPath, mode, e);
+    throw e;
+  }
+  log.info(`Opened lmdb ${dbPath}`);
+  return new LmdbDB(dbPath, env);
+};
