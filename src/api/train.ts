@@ -1,0 +1,67 @@
+// caffets train: tools/caffe.cpp train(): read the solver, apply --level/--stage, pick the device,
+// hook SIGINT/SIGHUP to solver actions, then finetune from --weights or resume from --snapshot.
+import '../solvers';
+import { Message } from '../proto/schema';
+import { readSolverParamsFromTextFile } from '../io/proto_io';
+import { createSolver } from '../solvers/registry';
+import { SignalHandler, solverActionFromFlag } from '../solvers/signal_handler';
+import type { Solver } from '../solvers/solver';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+import { gpusFromFlag, stagesFromFlag } from './common';
+
+export interface TrainOptions {
+  solver: string;
+  /** comma-separated .caffemodel files to finetune from */
+  weights?: string;
+  /** a .solverstate to resume from */
+  snapshot?: string;
+  gpu?: string;
+  level?: number;
+  stage?: string;
+  sigint_effect?: string;
+  sighup_effect?: string;
+}
+
+/** Trains as `caffe train` does; resolves to the process exit code (0, also when stopped by a signal). */
+export async function train(o: TrainOptions): Promise<number> {
+  if (!o.solver) throw new CaffeError('Need a solver definition to train.');
+  if (o.snapshot && o.weights) throw new CaffeError('Give a snapshot to resume training or weights to finetune but not both.');
+  const stages = stagesFromFlag(o.stage ?? ''); // Caffe's --stage defaults to "", one empty stage
+  const param = readSolverParamsFromTextFile(o.solver);
+  const trainState: Message = (param.train_state ??= {});
+  trainState.level = o.level ?? 0;
+  trainState.stage = [...(trainState.stage ?? []), ...stages];
+
+  let gpu = o.gpu ?? '';
+  if (!gpu && param.solver_mode === 'GPU') gpu = String(param.device_id ?? 0);
+  selectTrainDevice(gpu);
+  const sigint = solverActionFromFlag(o.sigint_effect ?? 'stop');
+  const sighup = solverActionFromFlag(o.sighup_effect ?? 'snapshot');
+  const handler = new SignalHandler(sigint, sighup);
+  try {
+    if (o.snapshot) delete param.weights;
+    else if (o.weights) param.weights = [o.weights];
+    const solver: Solver = createSolver(param);
+    solver.setActionFunction(handler.actionFunction());
+    if (o.snapshot) {
+      log.info(`Resuming from ${o.snapshot}`);
+      solver.restore(o.snapshot);
+    }
+    log.info('Starting Optimization');
+    await solver.solve();
+    log.info('Optimization Done.');
+    return 0;
+  } finally {
+    handler.dispose();
+  }
+}
+
+/** --gpu (or solver_mode: GPU): this build computes on the CPU, so a GPU request is noted and ignored. */
+function selectTrainDevice(gpu: string): void {
+  const gpus = gpusFromFlag(gpu);
+  if (gpus.length || gpu === 'all') {
+    log.warning(`--gpu=${gpu} (or solver_mode: GPU): no GPU backend is available in this build; using the CPU.`);
+  }
+  log.info('Use CPU.');
+}

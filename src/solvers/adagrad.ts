@@ -1,0 +1,28 @@
+// Caffe's AdaGradSolver: history accumulates squared gradients; diff = local_rate * diff / (sqrt(history) + delta).
+import { Message } from '../proto/schema';
+import { checkOp } from './check';
+import { add, addScalar, axpby, div, f32, sqrt, square } from './float_math';
+import { registerSolver } from './registry';
+import { SGDSolver } from './sgd';
+
+export class AdaGradSolver extends SGDSolver {
+  constructor(param: Message) {
+    super(param);
+    checkOp(0, '==', f32(this.p<number>('momentum')), '0', 'this->param_.momentum()', 'Momentum cannot be used with AdaGrad.');
+  }
+
+  override get type(): string { return 'AdaGrad'; }
+
+  protected override computeUpdateValue(id: number, rate: number): void {
+    const p = this.net.learnableParams[id];
+    const diff = p.mutableCpuDiff(), h = this.history[id].mutableCpuData(), u = this.updateBlobs[id].mutableCpuData();
+    square(diff, u);
+    add(u, h, h);
+    sqrt(h, u);
+    addScalar(f32(this.p<number>('delta')), u);
+    div(diff, u, u);
+    axpby(this.localRate(id, rate), u, 0, diff);
+  }
+}
+
+registerSolver('AdaGrad', (param) => new AdaGradSolver(param));

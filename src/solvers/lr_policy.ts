@@ -1,0 +1,76 @@
+// SGDSolver::GetLearningRate: the learning rate at an iteration for each lr_policy, with Caffe's float
+// arithmetic. Caffe's float build computes step/exp/multistep through double pow (pow(float, int)
+// promotes) and rounds the product to float; inv, poly and sigmoid run in float (powf, expf).
+//   fixed      base_lr
+//   step       base_lr * gamma ^ floor(iter / stepsize)
+//   exp        base_lr * gamma ^ iter
+//   inv        base_lr * (1 + gamma * iter) ^ (-power)
+//   multistep  base_lr * gamma ^ (number of stepvalue entries reached)
+//   poly       base_lr * (1 - iter / max_iter) ^ power
+//   sigmoid    base_lr / (1 + exp(-gamma * (iter - stepsize)))
+import { Message, getField } from '../proto/schema';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+import { f32 } from './float_math';
+import { checkOp } from './check';
+
+export const LR_POLICIES = ['fixed', 'step', 'exp', 'inv', 'multistep', 'poly', 'sigmoid'];
+
+const SP = 'caffe.SolverParameter';
+
+/** LOG(FATAL) for a policy Caffe does not know. */
+export function checkLrPolicy(param: Message): void {
+  const policy = getField<string>(param, SP, 'lr_policy');
+  if (!LR_POLICIES.includes(policy)) throw new CaffeError(`Unknown learning rate policy: ${policy}`);
+}
+
+/** The mutable part of the schedule: Caffe's current_step_ (step and multistep policies). */
+export interface LrState { iter: number; currentStep: number; }
+
+export function learningRate(param: Message, s: LrState): number {
+  const num = (name: string) => f32(getField<number>(param, SP, name));
+  const int = (name: string) => getField<number>(param, SP, name);
+  const baseLr = num('base_lr'), gamma = num('gamma'), power = num('power');
+  const gammaNonNegative = () => checkOp(gamma, '>=', 0, 'this->param_.gamma()', '0');
+  const iter = s.iter;
+  const policy = getField<string>(param, SP, 'lr_policy');
+  switch (policy) {
+    case 'fixed':
+      return baseLr;
+    case 'step': {
+      const stepsize = int('stepsize');
+      checkOp(stepsize, '>', 0, 'this->param_.stepsize()', '0');
+      s.currentStep = Math.trunc(iter / stepsize);
+      gammaNonNegative();
+      return f32(baseLr * Math.pow(gamma, s.currentStep));
+    }
+    case 'exp':
+      gammaNonNegative();
+      return f32(baseLr * Math.pow(gamma, iter));
+    case 'inv':
+      gammaNonNegative();
+      return f32(baseLr * f32(Math.pow(f32(1 + f32(gamma * iter)), -power)));
+    case 'multistep': {
+      const stepvalue: number[] = param.stepvalue ?? [];
+      if (s.currentStep < stepvalue.length && iter >= stepvalue[s.currentStep]) {
+        s.currentStep++;
+        log.info(`MultiStep Status: Iteration ${iter}, step = ${s.currentStep}`);
+      }
+      gammaNonNegative();
+      return f32(baseLr * Math.pow(gamma, s.currentStep));
+    }
+    case 'poly': {
+      const frac = f32(f32(iter) / f32(int('max_iter')));
+      return f32(baseLr * f32(Math.pow(f32(1 - frac), power)));
+    }
+    case 'sigmoid': {
+      gammaNonNegative();
+      const stepsize = int('stepsize');
+      checkOp(stepsize, '>', 0, 'this->param_.stepsize()', '0');
+      const e = f32(Math.exp(f32(-gamma * f32(iter - stepsize))));
+      return f32(baseLr * f32(1 / f32(1 + e)));
+    }
+    default:
+      throw new CaffeError(`Unknown learning rate policy: ${policy}`);
+  }
+}

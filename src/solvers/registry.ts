@@ -1,0 +1,36 @@
+// Caffe's SolverRegistry: solver constructors by `type` string. The built-in solvers register
+// themselves when their module loads (src/solvers/index.ts loads them all); users add their own with
+// registerSolver('MySolver', (param) => new MySolver(param)).
+import { Message, getField } from '../proto/schema';
+import { CaffeError } from '../util/errors';
+import type { Solver } from './solver';
+
+export type SolverCreator = (param: Message) => Solver;
+
+const registry = new Map<string, SolverCreator>();
+
+/** Byte-wise string order, as std::map<std::string, ...> iterates. */
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+export function registerSolver(type: string, creator: SolverCreator): void {
+  if (registry.has(type)) {
+    throw new CaffeError(`Check failed: registry.count(type) == 0 (1 vs. 0) Solver type ${type} already registered.`);
+  }
+  registry.set(type, creator);
+}
+
+/** Registered solver types, sorted as Caffe lists them. */
+export function solverTypeList(): string[] {
+  return [...registry.keys()].sort(byteOrder);
+}
+
+/** Caffe's SolverRegistry::CreateSolver: the solver named by param.type (default "SGD"). */
+export function createSolver(param: Message): Solver {
+  const type = getField<string>(param, 'caffe.SolverParameter', 'type');
+  const creator = registry.get(type);
+  if (!creator) {
+    throw new CaffeError(`Check failed: registry.count(type) == 1 (0 vs. 1) Unknown solver type: ${type} ` +
+      `(known types: ${solverTypeList().join(', ')})`);
+  }
+  return creator(param);
+}

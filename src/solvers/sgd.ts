@@ -1,0 +1,149 @@
+// Caffe's SGDSolver, base of every built-in solver: the learning-rate schedule, gradient clipping,
+// iter_size normalisation, L1/L2 weight decay, the momentum update (history = momentum * history +
+// local_rate * diff; diff = history), and the solver state (iter, current_step, history blobs, the
+// snapshot's .caffemodel) in .solverstate files Caffe reads and writes.
+import { Blob } from '../core/blob';
+import { Message } from '../proto/schema';
+import { readNetParamsFromBinaryFile, readProtoFromBinaryFile, writeProtoToBinaryFile } from '../io/proto_io';
+import { streamFloat } from '../net/debug_info';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+import * as fs from 'fs';
+import * as path from 'path';
+import { checkOp } from './check';
+import { axpby, axpy, f32, scal, sign } from './float_math';
+import { checkLrPolicy, learningRate } from './lr_policy';
+import { registerSolver } from './registry';
+import { Solver } from './solver';
+
+export class SGDSolver extends Solver {
+  /** per learnable param: the update history (AdaDelta and Adam append a second set) */
+  history: Blob[] = [];
+  /** per learnable param scratch blobs */
+  protected updateBlobs: Blob[] = [];
+  protected temp: Blob[] = [];
+
+  constructor(param: Message) {
+    super(param);
+    checkLrPolicy(this.param);
+    this.preSolve();
+  }
+
+  get type(): string { return 'SGD'; }
+
+  /** Zeroed history, update and temp blobs shaped like each learnable param. */
+  protected preSolve(): void {
+    const params = this.net.learnableParams;
+    this.history = params.map((p) => new Blob(p.shape));
+    this.updateBlobs = params.map((p) => new Blob(p.shape));
+    this.temp = params.map((p) => new Blob(p.shape));
+  }
+
+  /** the rate at the current iteration (updates currentStep for step / multistep) */
+  getLearningRate(): number {
+    const s = { iter: this.iter, currentStep: this.currentStep };
+    const rate = learningRate(this.param, s);
+    this.currentStep = s.currentStep;
+    return rate;
+  }
+
+  applyUpdate(): void {
+    const rate = this.getLearningRate();
+    const display = this.p<number>('display');
+    if (display && this.iter % display === 0) log.info(`Iteration ${this.iter}, lr = ${streamFloat(rate)}`);
+    this.clipGradients();
+    for (let id = 0; id < this.net.learnableParams.length; id++) {
+      this.normalize(id);
+      this.regularize(id);
+      this.computeUpdateValue(id, rate);
+    }
+    this.net.update();
+    this.iter++; // iter counts the updates applied
+  }
+
+  /** Scales all gradients down when their global L2 norm exceeds clip_gradients (if >= 0). */
+  protected clipGradients(): void {
+    const clip = f32(this.p<number>('clip_gradients'));
+    if (clip < 0) return;
+    const params = this.net.learnableParams;
+    let sumsq = 0;
+    for (const p of params) sumsq = f32(sumsq + f32(p.sumsqDiff()));
+    const l2 = f32(Math.sqrt(sumsq));
+    if (l2 > clip) {
+      const factor = f32(clip / l2);
+      log.info(`Gradient clipping: scaling down gradients (L2 norm ${streamFloat(l2)} > ${streamFloat(clip)}) ` +
+        `by scale factor ${streamFloat(factor)}`);
+      for (const p of params) p.scaleDiff(factor);
+    }
+  }
+
+  /** Divides the gradient accumulated over iter_size passes by iter_size. */
+  protected normalize(id: number): void {
+    const iterSize = this.p<number>('iter_size');
+    if (iterSize === 1) return;
+    scal(f32(1 / iterSize), this.net.learnableParams[id].mutableCpuDiff());
+  }
+
+  /** Adds weight_decay * decay_mult times the weights (L2) or their signs (L1) to the gradient. */
+  protected regularize(id: number): void {
+    const p = this.net.learnableParams[id];
+    const localDecay = f32(f32(this.p<number>('weight_decay')) * this.net.paramsWeightDecay[id]);
+    if (!localDecay) return;
+    const type = this.p<string>('regularization_type');
+    if (type === 'L2') {
+      axpy(localDecay, p.cpuData(), p.mutableCpuDiff());
+    } else if (type === 'L1') {
+      const t = this.temp[id].mutableCpuData();
+      sign(p.cpuData(), t);
+      axpy(localDecay, t, p.mutableCpuDiff());
+    } else {
+      throw new CaffeError(`Unknown regularization type: ${type}`);
+    }
+  }
+
+  /** rate * lr_mult of learnable param `id`, in float */
+  protected localRate(id: number, rate: number): number { return f32(rate * this.net.paramsLr[id]); }
+
+  /** SGD with momentum: history = momentum * history + local_rate * diff; diff = history. */
+  protected computeUpdateValue(id: number, rate: number): void {
+    const p = this.net.learnableParams[id];
+    const h = this.history[id].mutableCpuData();
+    axpby(this.localRate(id, rate), p.cpuDiff(), f32(this.p<number>('momentum')), h);
+    p.mutableCpuDiff().set(h);
+  }
+
+  protected snapshotSolverState(modelFilename: string): void {
+    const state: Message = {
+      iter: this.iter, learned_net: modelFilename, current_step: this.currentStep,
+      history: this.history.map((h) => h.toProto()),
+    };
+    const file = this.snapshotFilename('.solverstate');
+    log.info(`Snapshotting solver state to binary proto file ${file}`);
+    writeProtoToBinaryFile(state, 'caffe.SolverState', file);
+  }
+
+  protected restoreSolverStateFromBinaryProto(stateFile: string): void {
+    const state = readProtoFromBinaryFile(stateFile, 'caffe.SolverState');
+    this.iter = state.iter ?? 0;
+    if (state.learned_net !== undefined) {
+      this.net.copyTrainedLayersFrom(readNetParamsFromBinaryFile(learnedNetPath(state.learned_net, stateFile)));
+    }
+    this.currentStep = state.current_step ?? 0;
+    const history: Message[] = state.history ?? [];
+    checkOp(history.length, '==', this.history.length, 'state.history_size()', 'history_.size()', 'Incorrect length of history blobs.');
+    log.info('SGDSolver: restoring history');
+    this.history.forEach((h, i) => h.fromProto(history[i]));
+  }
+}
+
+/**
+ * The snapshot's weights, named as written (relative to the directory training ran in, as Caffe
+ * reads it); when that file is absent, the same name next to the .solverstate.
+ */
+function learnedNetPath(learnedNet: string, stateFile: string): string {
+  if (fs.existsSync(learnedNet)) return learnedNet;
+  const beside = path.join(path.dirname(stateFile), path.basename(learnedNet));
+  return fs.existsSync(beside) ? beside : learnedNet;
+}
+
+registerSolver('SGD', (param) => new SGDSolver(param));

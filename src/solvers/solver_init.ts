@@ -1,0 +1,125 @@
+// Solver::InitTrainNet / InitTestNets: which NetParameter each net comes from, the NetState each runs
+// in (solver defaults, then the net's own state, then train_state / test_state), Caffe's CHECKs and
+// log lines, and the `weights` to finetune from.
+import * as fs from 'fs';
+import { Net } from '../net';
+import { Message, getField } from '../proto/schema';
+import { readNetParamsFromTextFile } from '../io/proto_io';
+import { cloneMessage } from '../upgrade/common';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+import { checkOp } from './check';
+
+const SP = 'caffe.SolverParameter';
+
+/** NetState::MergeFrom: set phase/level override, stages append. */
+function mergeState(into: Message, from: Message | undefined): void {
+  if (!from) return;
+  if (from.phase !== undefined) into.phase = from.phase;
+  if (from.level !== undefined) into.level = from.level;
+  if (from.stage?.length) into.stage = [...(into.stage ?? []), ...from.stage];
+}
+
+function withState(netParam: Message, phase: 'TRAIN' | 'TEST', override: Message | undefined): Message {
+  const state: Message = { phase };
+  mergeState(state, netParam.state);
+  mergeState(state, override);
+  netParam.state = state;
+  return netParam;
+}
+
+/** Caffe's LoadNetWeights: a comma-separated list of .caffemodel files, each copied in by layer name. */
+export function loadNetWeights(net: Net, modelList: string): void {
+  for (const raw of modelList.split(',')) {
+    const name = raw.trim();
+    log.info(`Finetuning from ${name}`);
+    net.copyTrainedLayersFromFile(name);
+  }
+}
+
+export function initTrainNet(param: Message): Net {
+  const fields = ['net', 'net_param', 'train_net', 'train_net_param'];
+  const num = fields.filter((f) => param[f] !== undefined).length;
+  const names = 'net, net_param, train_net, train_net_param';
+  checkOp(num, '>=', 1, 'num_train_nets', '1', `SolverParameter must specify a train net using one of these fields: ${names}`);
+  checkOp(num, '<=', 1, 'num_train_nets', '1',
+    `SolverParameter must not contain more than one of these fields specifying a train_net: ${names}`);
+  let netParam: Message = {};
+  if (param.train_net_param !== undefined) {
+    log.info('Creating training net specified in train_net_param.');
+    netParam = cloneMessage(param.train_net_param);
+  } else if (param.train_net !== undefined) {
+    log.info(`Creating training net from train_net file: ${param.train_net}`);
+    netParam = readNetParamsFromTextFile(param.train_net);
+  }
+  if (param.net_param !== undefined) {
+    log.info('Creating training net specified in net_param.');
+    netParam = cloneMessage(param.net_param);
+  }
+  if (param.net !== undefined) {
+    log.info(`Creating training net from net file: ${param.net}`);
+    netParam = readNetParamsFromTextFile(param.net);
+  }
+  const net = new Net(withState(netParam, 'TRAIN', param.train_state));
+  if (!net.blobLossWeights.some((w) => w !== 0)) {
+    throw new CaffeError(`The train net "${net.name}" has no loss: nothing would be learned. ` +
+      'Add a loss layer (e.g. SoftmaxWithLoss) or set loss_weight on an output.');
+  }
+  for (const w of param.weights ?? []) loadNetWeights(net, w);
+  return net;
+}
+
+export function initTestNets(param: Message): Net[] {
+  const hasNetParam = param.net_param !== undefined, hasNetFile = param.net !== undefined;
+  const numGeneric = Number(hasNetParam) + Number(hasNetFile);
+  checkOp(numGeneric, '<=', 1, 'num_generic_nets', '1', 'Both net_param and net_file may not be specified.');
+  const testNetParams: Message[] = param.test_net_param ?? [], testNetFiles: string[] = param.test_net ?? [];
+  const testIter: number[] = param.test_iter ?? [];
+  const numTestNets = testNetParams.length + testNetFiles.length;
+  if (numGeneric) {
+    checkOp(testIter.length, '>=', numTestNets, 'param_.test_iter_size()', 'num_test_nets', 'test_iter must be specified for each test network.');
+  } else {
+    checkOp(testIter.length, '==', numTestNets, 'param_.test_iter_size()', 'num_test_nets', 'test_iter must be specified for each test network.');
+  }
+  const numInstances = numTestNets + (testIter.length - numTestNets);
+  const testState: Message[] = param.test_state ?? [];
+  if (testState.length) {
+    checkOp(testState.length, '==', numInstances, 'param_.test_state_size()', 'num_test_net_instances',
+      'test_state must be unspecified or specified once per test net.');
+  }
+  if (numInstances) checkOp(getField<number>(param, SP, 'test_interval'), '>', 0, 'param_.test_interval()', '0');
+
+  const sources: string[] = [], netParams: Message[] = [];
+  for (const p of testNetParams) { sources.push('test_net_param'); netParams.push(cloneMessage(p)); }
+  for (const f of testNetFiles) { sources.push(`test_net file: ${f}`); netParams.push(readNetParamsFromTextFile(f)); }
+  const remaining = testIter.length - netParams.length;
+  for (let i = 0; i < remaining; i++) {
+    if (hasNetParam) { sources.push('net_param'); netParams.push(cloneMessage(param.net_param)); }
+    if (hasNetFile) { sources.push(`net file: ${param.net}`); netParams.push(readNetParamsFromTextFile(param.net)); }
+  }
+  return netParams.map((np, i) => {
+    withState(np, 'TEST', testState.length ? testState[i] : undefined);
+    log.info(`Creating test net (#${i}) specified by ${sources[i]}`);
+    const net = new Net(np);
+    net.debugInfo = getField<boolean>(param, SP, 'debug_info');
+    for (const w of param.weights ?? []) loadNetWeights(net, w);
+    return net;
+  });
+}
+
+/** Caffe's CheckSnapshotWritePermissions (also run when only the final snapshot will be written). */
+export function checkSnapshotWritePermissions(param: Message): void {
+  const snapshot = getField<number>(param, SP, 'snapshot');
+  if (!snapshot && !getField<boolean>(param, SP, 'snapshot_after_train')) return;
+  if (snapshot && param.snapshot_prefix === undefined) {
+    throw new CaffeError('Check failed: param_.has_snapshot_prefix() In solver params, snapshot is specified but snapshot_prefix is not');
+  }
+  const prefix = getField<string>(param, SP, 'snapshot_prefix');
+  const probe = `${prefix}_iter_0.tempfile`;
+  try {
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe, { force: true });
+  } catch {
+    throw new CaffeError(`Cannot write to snapshot prefix '${prefix}'.  Make sure that the directory exists and is writable.`);
+  }
+}

@@ -1,0 +1,88 @@
+// Reference Caffe's own training runs (../shared/fixtures/caffe-train, LMDB Data layers): LeNet on
+// Fashion-MNIST (SGD, inv policy, weight decay, periodic tests, snapshot at 30, and Caffe's resume from
+// it) and alexnet-mini (step policy, iter_size 2, clip_gradients, average_loss 5). Two Caffe runs of the
+// same LeNet solver with different BLAS thread counts themselves drift apart by ~2e-3 in loss and 1.4e-3
+// in weights by iteration 60 (float summation order), so late iterations are held to that, early ones
+// to Caffe's printed precision.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as lib from '../../src';
+import { train } from '../../src/api/train';
+import { ROOT, describeShared, sharedPath, tmpDir } from '../helpers';
+import { G, captureLogs, modelBlobs, relL2, worstRel } from '../solvers/solver_helpers';
+
+// the Data layer registers itself when loaded (until src/layers/index.ts loads it)
+const HAVE_DATA = fs.existsSync(path.join(ROOT, 'src/layers/Data.ts'));
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+if (HAVE_DATA) require('../../src/layers/Data');
+const describeData = HAVE_DATA ? describeShared : (name: string, fn: () => void) => describe.skip(`${name} [skipped: no Data layer]`, fn);
+
+/** Runs `caffets train` in a writable copy of fixture `name`; returns its parsed log and the copy's path. */
+async function trainIn(name: string, o: { solver: string; weights?: string; snapshot?: string }, work: string) {
+  const cwd = process.cwd();
+  process.chdir(work);
+  try {
+    const { lines } = await captureLogs(() => train(o));
+    return G.parseLog(lines.join('\n'));
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+function copyFixture(name: string): string {
+  const work = tmpDir(`caffets-${name}-`);
+  fs.cpSync(sharedPath('fixtures/caffe-train', name), work, { recursive: true });
+  for (const f of fs.readdirSync(work)) if (/_iter_\d+\./.test(f)) fs.rmSync(path.join(work, f));
+  fs.chmodSync(work, 0o755);
+  return work;
+}
+
+const caffeLog = (name: string, file: string) => G.parseLog(fs.readFileSync(sharedPath('fixtures/caffe-train', name, file), 'utf8'));
+const fixtureBlobs = (name: string, file: string) => modelBlobs(sharedPath('fixtures/caffe-train', name, file));
+const testValues = (log: { tests: [string, number][] }) => log.tests.map((t) => t[1]);
+
+describeData('training runs of reference Caffe, replayed', () => {
+  let work = '';
+  afterEach(() => { if (work) fs.rmSync(work, { recursive: true, force: true }); });
+
+  it('lenet-fmnist: 60 iterations of SGD with the inv policy, then Caffe\'s resume from iteration 30', async () => {
+    work = copyFixture('lenet-fmnist');
+    const ours = await trainIn('lenet-fmnist', { solver: 'solver.prototxt', weights: 'init.caffemodel' }, work);
+    const caffe = caffeLog('lenet-fmnist', 'caffe_train.log');
+    expect(ours.losses).toHaveLength(61);
+    expect(worstRel(ours.losses, caffe.losses, 21)).toBeLessThan(1e-4);
+    expect(worstRel(ours.losses, caffe.losses)).toBeLessThan(1e-2);
+    expect(worstRel(ours.lrs, caffe.lrs)).toBeLessThan(2e-6);
+    expect(ours.tests.map((t: [string, number]) => t[0])).toEqual(caffe.tests.map((t: [string, number]) => t[0]));
+    expect(worstRel(testValues(ours), testValues(caffe), 4)).toBeLessThan(1e-4);
+    expect(worstRel(testValues(ours), testValues(caffe))).toBeLessThan(5e-3);
+    expect(relL2(modelBlobs(path.join(work, 'lenet_iter_30.caffemodel')), fixtureBlobs('lenet-fmnist', 'lenet_iter_30.caffemodel'))).toBeLessThan(1e-3);
+    expect(relL2(modelBlobs(path.join(work, 'lenet_iter_60.caffemodel')), fixtureBlobs('lenet-fmnist', 'lenet_iter_60.caffemodel'))).toBeLessThan(5e-3);
+
+    // resume from Caffe's own snapshot, as caffe_resume.log did
+    for (const f of ['lenet_iter_30.caffemodel', 'lenet_iter_30.solverstate']) {
+      fs.copyFileSync(sharedPath('fixtures/caffe-train/lenet-fmnist', f), path.join(work, f));
+    }
+    fs.mkdirSync(path.join(work, 'resume'));
+    const resumed = await trainIn('lenet-fmnist', { solver: 'resume_solver.prototxt', snapshot: 'lenet_iter_30.solverstate' }, work);
+    const caffeResumed = caffeLog('lenet-fmnist', 'caffe_resume.log');
+    expect(resumed.losses.slice(0, 30).every((l: unknown) => l === undefined)).toBe(true);
+    expect(worstRel(resumed.losses.slice(30), caffeResumed.losses.slice(30))).toBeLessThan(1e-4);
+    expect(worstRel(testValues(resumed), testValues(caffeResumed))).toBeLessThan(1e-4);
+    expect(fs.existsSync(path.join(work, 'resume/lenet_resumed_iter_60.solverstate'))).toBe(true);
+  });
+
+  it('alexnet-mini: step policy, iter_size 2, clip_gradients, average_loss 5', async () => {
+    work = copyFixture('alexnet-mini');
+    const ours = await trainIn('alexnet-mini', { solver: 'solver.prototxt', weights: 'init.caffemodel' }, work);
+    const caffe = caffeLog('alexnet-mini', 'caffe_train.log');
+    expect(ours.losses).toHaveLength(41);
+    expect(worstRel(ours.losses, caffe.losses)).toBeLessThan(2e-4);
+    expect(worstRel(ours.lrs, caffe.lrs)).toBeLessThan(2e-6);
+    expect(ours.clips).toHaveLength(caffe.clips.length);
+    expect(worstRel(testValues(ours), testValues(caffe))).toBeLessThan(1e-4);
+    expect(relL2(modelBlobs(path.join(work, 'alexmini_iter_20.caffemodel')), fixtureBlobs('alexnet-mini', 'alexmini_iter_20.caffemodel'))).toBeLessThan(5e-4);
+    expect(relL2(modelBlobs(path.join(work, 'alexmini_iter_40.caffemodel')), fixtureBlobs('alexnet-mini', 'alexmini_iter_40.caffemodel'))).toBeLessThan(1e-3);
+    expect(lib.readProtoFromBinaryFile(path.join(work, 'alexmini_iter_40.solverstate'), 'caffe.SolverState').current_step).toBe(3);
+  });
+});
