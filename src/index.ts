@@ -29,3 +29,12 @@ export type { Backend } from './backend/backend';
 export { readNpy, writeNpy } from './io/npy';
 export { timeModel } from './api/time';
 export { deviceQuery } from './api/device_query';
+
+// Training: Caffe's solvers and the train / test tools.
+export * from './solvers';
+export { train } from './api/train';
+export type { TrainOptions } from './api/train';
+export { testModel } from './api/test';
+export type { TestOptions, TestResult } from './api/test';
+export { parseLog } from './api/parse_log';
+export { plotTrainingLog } from './api/plot';

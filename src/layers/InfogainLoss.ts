@@ -5,16 +5,16 @@
 //   dx_l = (p_l * sum_m H[label, m] - H[label, l]) * loss_weight / normalizer  (0 where ignored).
 // Optional top[1] = the probabilities. The deprecated loss_param.normalize is rejected.
 import { Blob } from '../core/blob';
-import { LossLayer } from '../core/layer';
-import { registerLayer } from '../core/layer_factory';
+import { Layer, LossLayer } from '../core/layer';
+import { createLayer, registerLayer } from '../core/layer_factory';
 import { readBlobProtoFromFile } from '../io/proto_io';
 import { LOG_THRESHOLD, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossParam, lossReshape, forEachLabel } from './loss';
-import { SoftmaxLayer } from './Softmax';
+import './Softmax'; // registers the inner Softmax type
 
 const P = 'caffe.InfogainLossParameter';
 
 export class InfogainLossLayer extends LossLayer {
-  private softmax!: SoftmaxLayer;
+  private softmax!: Layer;
   private prob = new Blob();
   /** H read from the source file (used when there is no third bottom) */
   private infogain = new Blob();
@@ -29,7 +29,7 @@ export class InfogainLossLayer extends LossLayer {
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
     const axis = this.param<number>('infogain_loss_param', P, 'axis');
-    this.softmax = new SoftmaxLayer({
+    this.softmax = createLayer({ // through the factory, which logs "Creating layer" as Caffe's does
       name: this.name, type: 'Softmax', phase: this.phase,
       softmax_param: { ...(this.layerParam.softmax_param ?? {}), axis },
     });

@@ -4,13 +4,13 @@
 // The gradient is (p - onehot(label)) * loss_weight / normalizer, zero at ignored positions.
 // Optional top[1] = the probabilities (shares the internal softmax output).
 import { Blob } from '../core/blob';
-import { LossLayer } from '../core/layer';
-import { registerLayer } from '../core/layer_factory';
+import { Layer, LossLayer } from '../core/layer';
+import { createLayer, registerLayer } from '../core/layer_factory';
 import { FLT_MIN, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossReshape, normalizationMode, forEachLabel } from './loss';
-import { SoftmaxLayer } from './Softmax';
+import './Softmax'; // registers the inner Softmax type
 
 export class SoftmaxWithLossLayer extends LossLayer {
-  private softmax!: SoftmaxLayer;
+  private softmax!: Layer;
   private prob = new Blob();
   private ignore: number | undefined;
   private normalization: NormalizationMode = 'VALID';
@@ -21,7 +21,7 @@ export class SoftmaxWithLossLayer extends LossLayer {
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
     // The internal softmax gets this layer's softmax_param only (no loss weights of its own).
-    this.softmax = new SoftmaxLayer({
+    this.softmax = createLayer({ // through the factory, which logs "Creating layer" as Caffe's does
       name: this.name, type: 'Softmax', phase: this.phase,
       ...(this.layerParam.softmax_param !== undefined ? { softmax_param: this.layerParam.softmax_param } : {}),
     });
