@@ -42,12 +42,24 @@ const str = (a: Args, k: string) => String(a[k]);
 
 export const COMMANDS: CommandSpec[] = [
   {
-    name: 'train', describe: 'Train or fine-tune a model (caffe train).', comesWith: 'the training issue',
+    name: 'train', describe: 'Train or fine-tune a model (caffe train).',
     options: pick('solver', 'gpu', 'snapshot', 'weights', 'level', 'stage', 'sigint_effect', 'sighup_effect'),
+    run: async (a) => (await import('../api/train')).train({
+      solver: (a.solver as string) ?? '', weights: a.weights as string | undefined, snapshot: a.snapshot as string | undefined,
+      gpu: a.gpu as string | undefined, level: a.level as number, stage: a.stage as string | undefined,
+      sigint_effect: a.sigint_effect as string, sighup_effect: a.sighup_effect as string,
+    }),
   },
   {
-    name: 'test', describe: 'Score a model (caffe test).', comesWith: 'the training issue',
+    name: 'test', describe: 'Score a model (caffe test).',
     options: pick('model', 'weights', 'gpu', 'iterations', 'level', 'stage'),
+    run: async (a) => {
+      (await import('../api/test')).testModel({
+        model: (a.model as string) ?? '', weights: (a.weights as string) ?? '', iterations: a.iterations as number,
+        gpu: a.gpu as string | undefined, level: a.level as number, stage: a.stage as string | undefined,
+      });
+      return 0;
+    },
   },
   {
     name: 'time', describe: 'Benchmark the execution time of a model, layer by layer (caffe time).',
@@ -66,7 +78,7 @@ export const COMMANDS: CommandSpec[] = [
     run: (a) => { deviceQuery(a.gpu as string | undefined); return 0; },
   },
   {
-    name: 'convert_imageset', positionals: '<ROOTFOLDER> <LISTFILE> <DB_NAME>', comesWith: 'the data issue',
+    name: 'convert_imageset', positionals: '<ROOTFOLDER> <LISTFILE> <DB_NAME>',
     describe: 'Convert a set of images to the leveldb/lmdb format used as input for Caffe.',
     options: {
       gray: { type: 'boolean', default: false, describe: 'When this option is on, treat images as grayscale ones' },
@@ -77,16 +89,63 @@ export const COMMANDS: CommandSpec[] = [
       check_size: { type: 'boolean', default: false, describe: 'When this option is on, check that all the datum have the same size' },
       encoded: { type: 'boolean', default: false, describe: 'When this option is on, the encoded image will be save in datum' },
       encode_type: { type: 'string', default: '', describe: "Optional: What type should we encode the image as ('png','jpg',...)." },
+      overwrite: { type: 'boolean', default: false, describe: 'caffets addition: replace DB_NAME if it exists (Caffe refuses an existing database)' },
+      shuffle_seed: { type: 'number', default: 0, describe: 'caffets addition: seed of --shuffle, for a repeatable order (Caffe seeds from /dev/urandom)' },
+    },
+    run: async (a) => {
+      const { convertImageset } = await import('../api/convert_imageset');
+      await convertImageset({
+        root: str(a, 'ROOTFOLDER'), listFile: str(a, 'LISTFILE'), db: str(a, 'DB_NAME'), gray: a.gray as boolean,
+        shuffle: a.shuffle as boolean, shuffleSeed: a.shuffle_seed as number, backend: a.backend as string,
+        resizeHeight: a.resize_height as number, resizeWidth: a.resize_width as number, checkSize: a.check_size as boolean,
+        encoded: a.encoded as boolean, encodeType: a.encode_type as string, overwrite: a.overwrite as boolean,
+      });
+      return 0;
     },
   },
   {
-    name: 'compute_image_mean', positionals: '<INPUT_DB> [OUTPUT_FILE]', comesWith: 'the data issue',
+    name: 'compute_image_mean', positionals: '<INPUT_DB> [OUTPUT_FILE]',
     describe: 'Compute the mean image of a set of images given by a leveldb/lmdb.',
     options: { backend: { type: 'string', default: 'lmdb', choices: ['lmdb', 'leveldb'], describe: 'The backend {leveldb, lmdb} containing the images' } },
+    run: async (a) => {
+      const { computeImageMean } = await import('../api/compute_image_mean');
+      await computeImageMean({ input: str(a, 'INPUT_DB'), output: a.OUTPUT_FILE === undefined ? undefined : str(a, 'OUTPUT_FILE'), backend: a.backend as string });
+      return 0;
+    },
   },
   {
-    name: 'classify', positionals: '<DEPLOY> <WEIGHTS> <MEAN> <LABELS> <IMG..>', comesWith: 'the data issue',
-    describe: 'Classify images with a trained model (Caffe\'s classification example).',
+    name: 'classify', positionals: '<DEPLOY> <WEIGHTS> <ARGS..>',
+    describe: 'Classify images with a trained model: caffets classify DEPLOY WEIGHTS MEAN LABELS IMG... as Caffe\'s classification ' +
+      'example (MEAN is left out with --mean_value, LABELS with --labels; - = none). IMG: files, folders, @list files.',
+    options: {
+      mean_value: { type: 'string', describe: 'Per-channel mean(s) "b,g,r" (or one value) instead of a mean file' },
+      labels: { type: 'string', describe: 'Labels file (instead of the LABELS positional); --labels=- prints class indices' },
+      top_k: { type: 'number', default: 5, describe: 'Number of top predictions to print' },
+      center_only: { type: 'boolean', default: false, describe: 'classify.py: resize to --images_dim, then the center crop' },
+      oversample: { type: 'boolean', default: false, describe: 'classify.py: resize to --images_dim, average 4 corner + center crops and their mirrors' },
+      images_dim: { type: 'string', default: '256,256', describe: 'Height,width images are resized to for --center_only / --oversample' },
+      raw_scale: { type: 'number', describe: 'classify.py: scale pixels to [0, raw_scale] before subtracting the mean (default 255)' },
+      input_scale: { type: 'number', describe: 'Multiply the mean-subtracted input by this' },
+      channel_swap: { type: 'string', describe: 'classify.py: the RGB channels fed to the net, in order (default 2,1,0 = BGR)' },
+      batch_size: { type: 'number', default: 10, describe: 'Net inputs per forward (an oversampled image counts 10)' },
+      json: { type: 'boolean', default: false, describe: 'Print one JSON document instead of Caffe\'s lines' },
+      verbose: { type: 'boolean', default: false, describe: 'Show the net set-up log' },
+    },
+    run: async (a) => {
+      const nums = (k: string) => (a[k] === undefined ? undefined : String(a[k]).split(',').map((v) => {
+        if (v.trim() === '' || !Number.isFinite(Number(v))) throw new CaffeError(`--${k}=${a[k]}: expected numbers separated by ','`);
+        return Number(v);
+      }));
+      if (a.center_only && a.oversample) throw new CaffeError('--center_only and --oversample exclude each other');
+      const dim = nums('images_dim')!;
+      if (!a.verbose) (await import('../util/logging')).setMinLogLevel(2); // glog's stderr threshold
+      return (await import('../api/classify')).classifyCommand({
+        positionals: [str(a, 'DEPLOY'), str(a, 'WEIGHTS'), ...(a.ARGS as unknown[]).map(String)], meanValue: nums('mean_value'),
+        labels: a.labels as string | undefined, topK: a.top_k as number, json: a.json as boolean, batchSize: a.batch_size as number,
+        mode: a.oversample ? 'oversample' : a.center_only ? 'center' : 'resize', imagesDim: [dim[0], dim[1] ?? dim[0]],
+        rawScale: a.raw_scale as number | undefined, inputScale: a.input_scale as number | undefined, channelSwap: nums('channel_swap'),
+      });
+    },
   },
   {
     name: 'extract_features', comesWith: 'the data issue',
@@ -107,6 +166,22 @@ export const COMMANDS: CommandSpec[] = [
     name: 'upgrade_solver_proto_text', positionals: '<IN> <OUT>',
     describe: 'Upgrade a solver prototxt (solver_type enum) to the latest format.',
     run: (a) => (upgradeSolverProtoText(str(a, 'IN'), str(a, 'OUT')) ? 0 : 1),
+  },
+  {
+    name: 'plot', positionals: '<LOGFILE..>',
+    describe: 'Chart training logs (train/test loss, test accuracy, learning rate vs. iterations; several logs in one chart) ' +
+      "to .png or .svg, like tools/extra/plot_training_log.py; --csv writes parse_log.py's <log>.train and <log>.test.",
+    options: {
+      output: { type: 'string', describe: 'The chart file, .png or .svg. Default: <first log>.png (with --csv: no chart unless given).' },
+      chart: { type: 'number', describe: 'A plot_training_log.py chart instead of the dashboard: 0 test accuracy vs. iters, 1 test accuracy vs. seconds, ' +
+        '2 test loss vs. iters, 3 test loss vs. seconds, 4 train learning rate vs. iters, 5 train learning rate vs. seconds, 6 train loss vs. iters, 7 train loss vs. seconds.' },
+      csv: { type: 'boolean', default: false, describe: "Write parse_log.py's CSV tables <log>.train and <log>.test beside each log." },
+    },
+    run: async (a) => {
+      const { plotCommand } = await import('../api/plot');
+      await plotCommand((a.LOGFILE as unknown[]).map(String), { output: a.output as string | undefined, chart: a.chart as number | undefined, csv: a.csv === true });
+      return 0;
+    },
   },
   {
     name: 'demo', comesWith: 'the data issue',

@@ -1,0 +1,249 @@
+// Caffe's tools/convert_imageset.cpp as a library call: a list of `path label` lines becomes an
+// LMDB/LevelDB of Datums keyed `%08d_<path>` by list position. Images are read, decoded, resized
+// and serialized concurrently (worker threads, one per core, when run from dist/; else on the main
+// thread with sharp's pool) and written in list order, committed every 1000. The database is built under `<DB>.tmp-<pid>` and renamed into place at the end, so a
+// failed or interrupted run never leaves a half-written database under the final name.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { openDB, DB, Transaction } from '../db';
+import { encodeMessage } from '../formats/wire';
+import { readImageToDatum } from '../io/datum';
+import { Message } from '../proto/schema';
+import { Rng } from '../core/rng';
+import { caffeShuffle } from '../data/random';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+import { ProgressBar } from '../util/progress';
+
+export interface ConvertImagesetOptions {
+  /** prefixed to every path of the list as is (Caffe: ROOTFOLDER/, keep the slash) */
+  root: string;
+  listFile: string;
+  db: string;
+  gray?: boolean;
+  shuffle?: boolean;
+  /** seed of the shuffle (caffets' addition: Caffe seeds from /dev/urandom) */
+  shuffleSeed?: number;
+  backend?: string;
+  resizeHeight?: number;
+  resizeWidth?: number;
+  checkSize?: boolean;
+  encoded?: boolean;
+  encodeType?: string;
+  /** replace an existing database (caffets' addition: Caffe fails on one) */
+  overwrite?: boolean;
+  /** images in flight at once (default: 4 per thread) */
+  concurrency?: number;
+  /** decoding worker threads; 0 = decode on the main thread (default: one per core from dist/) */
+  threads?: number;
+  /** draw a progress bar when stderr is a terminal (default true) */
+  progress?: boolean;
+}
+
+export interface ListEntry { path: string; label: number; line: number }
+
+export interface ConvertImagesetResult { count: number; total: number; skipped: string[]; db: string }
+
+/**
+ * The list file as Caffe reads it: the label follows the LAST space of a line. Unlike Caffe (which
+ * takes atoi's 0), a line whose last field is not an integer is an error naming file and line.
+ * Blank lines keep their position (Caffe counts them, and fails to read them) with path ''.
+ */
+export function readImageList(listFile: string): ListEntry[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(listFile, 'utf8');
+  } catch (e) {
+    throw new CaffeError(`cannot read list file ${listFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop(); // the newline ending the last line
+  return lines.map((raw, i) => {
+    const line = raw.replace(/[\r\s]+$/, '');
+    if (line === '') return { path: '', label: 0, line: i + 1 };
+    const pos = line.lastIndexOf(' ');
+    const label = pos >= 0 ? line.slice(pos + 1) : '';
+    if (pos <= 0 || !/^[+-]?\d+$/.test(label)) {
+      throw new CaffeError(`${listFile}:${i + 1}: expected 'path label' (an integer label after the last space), got '${line}'`);
+    }
+    return { path: line.slice(0, pos), label: parseInt(label, 10), line: i + 1 };
+  });
+}
+
+/** caffe::format_int(n, 8): zero-padded to at least 8 digits. */
+export const formatKey = (index: number, file: string) => `${String(index).padStart(8, '0')}_${file}`;
+
+interface Job { file: string; label: number; height: number; width: number; isColor: boolean; encoding: string }
+/** A serialized Datum with what --check_size needs, a skip (logged), or a bug (rethrown in order). */
+type Outcome = { bytes: Uint8Array; dataLen: number; dims: number } | { error: string } | { fatal: unknown };
+
+const toOutcome = (d: Message): Outcome => ({
+  bytes: encodeMessage(d, 'caffe.Datum'), dataLen: d.data.length, dims: (d.channels ?? 0) * (d.height ?? 0) * (d.width ?? 0),
+});
+const skipMessage = (file: string, msg: string) => (msg.startsWith('Could not open') ? msg : `Could not open or find file ${file} (${msg})`);
+
+async function decodeHere(j: Job): Promise<Outcome> {
+  try {
+    return toOutcome(await readImageToDatum(j.file, j.label, j.height, j.width, j.isColor, j.encoding));
+  } catch (err) {
+    return err instanceof CaffeError ? { error: skipMessage(j.file, err.message) } : { fatal: err };
+  }
+}
+
+// Worker threads decode, resize and serialize on every core; the main thread only writes. They run
+// the compiled modules, so they are used when caffets runs from dist/ (ts-jest decodes in process).
+const WORKER_SRC = `
+const { parentPort, workerData } = require('worker_threads');
+const { readImageToDatum } = require(workerData.datum);
+const { encodeMessage } = require(workerData.wire);
+parentPort.on('message', async (j) => {
+  try {
+    const d = await readImageToDatum(j.file, j.label, j.height, j.width, j.isColor, j.encoding);
+    const bytes = new Uint8Array(encodeMessage(d, 'caffe.Datum'));
+    const dims = (d.channels || 0) * (d.height || 0) * (d.width || 0);
+    parentPort.postMessage({ id: j.id, bytes, dataLen: d.data.length, dims }, [bytes.buffer]);
+  } catch (e) {
+    parentPort.postMessage({ id: j.id, error: e && e.name === 'CaffeError' ? String(e.message) : undefined, fatal: String(e && e.stack || e) });
+  }
+});`;
+
+class DecodePool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, (o: Outcome) => void>();
+  private nextId = 0;
+  private broken: unknown;
+
+  constructor(n: number) {
+    const workerData = { datum: path.join(__dirname, '../io/datum.js'), wire: path.join(__dirname, '../formats/wire.js') };
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(WORKER_SRC, { eval: true, workerData });
+      w.on('message', (m: { id: number; bytes?: Uint8Array; dataLen: number; dims: number; error?: string; fatal?: string }) => {
+        const done = this.waiting.get(m.id)!;
+        this.waiting.delete(m.id);
+        if (m.bytes) done({ bytes: m.bytes, dataLen: m.dataLen, dims: m.dims });
+        else done(m.error !== undefined ? { error: m.error } : { fatal: new Error(`decoding worker: ${m.fatal}`) });
+      });
+      w.on('error', (e) => {
+        this.broken = e;
+        for (const done of this.waiting.values()) done({ fatal: e });
+        this.waiting.clear();
+      });
+      this.workers.push(w);
+    }
+  }
+
+  run(j: Job): Promise<Outcome> {
+    const id = this.nextId++;
+    if (this.broken) return Promise.resolve({ fatal: this.broken });
+    return new Promise((resolve) => {
+      this.waiting.set(id, (o) => resolve('error' in o ? { error: skipMessage(j.file, o.error) } : o));
+      this.workers[id % this.workers.length].postMessage({ ...j, id });
+    });
+  }
+
+  async close(): Promise<void> { await Promise.all(this.workers.map((w) => w.terminate())); }
+}
+
+export async function convertImageset(o: ConvertImagesetOptions): Promise<ConvertImagesetResult> {
+  const backend = (o.backend ?? 'lmdb').toLowerCase();
+  if (backend !== 'lmdb' && backend !== 'leveldb') throw new CaffeError(`Unknown database backend: ${o.backend} (expected lmdb or leveldb)`);
+  const isColor = !o.gray, encodeType = o.encodeType ?? '', encoded = !!o.encoded;
+  const final = o.db;
+  if (fs.existsSync(final) && !o.overwrite) {
+    throw new CaffeError(`${final} already exists (remove it, or pass --overwrite to replace it)`);
+  }
+  const lines = readImageList(o.listFile);
+  if (o.shuffle) {
+    log.info('Shuffling data');
+    caffeShuffle(lines, new Rng(o.shuffleSeed ?? 0));
+  }
+  log.info(`A total of ${lines.length} images.`);
+  if (encodeType && !encoded) log.info('encode_type specified, assuming encoded=true.');
+  const resizeHeight = Math.max(0, o.resizeHeight ?? 0), resizeWidth = Math.max(0, o.resizeWidth ?? 0);
+
+  const parent = path.dirname(path.resolve(final));
+  if (!fs.existsSync(parent)) throw new CaffeError(`cannot create ${final}: directory ${parent} does not exist`);
+  const tmp = `${final.replace(/[\\/]+$/, '')}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const threads = o.threads ?? (__filename.endsWith('.js') && lines.length >= 64 ? Math.min(cores, 16) : 0);
+  // sharp's decodes run on libuv's pool (4 threads unless set before its first use)
+  if (threads > 0) process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, threads));
+  let pool: DecodePool | undefined;
+  const read = (e: ListEntry): Promise<Outcome> => {
+    const file = o.root + e.path;
+    if (e.path === '') return Promise.resolve({ error: `${o.listFile}:${e.line}: blank line, skipped` });
+    let encoding = encodeType;
+    if (encoded && !encoding) { // guess the encoding from the file name
+      const p = e.path.lastIndexOf('.');
+      if (p < 0) return Promise.resolve({ error: `Failed to guess the encoding of '${e.path}' (give --encode_type)` });
+      encoding = e.path.slice(p + 1).toLowerCase();
+    }
+    const job: Job = { file, label: e.label, height: resizeHeight, width: resizeWidth, isColor, encoding };
+    return pool ? pool.run(job) : decodeHere(job);
+  };
+
+  let db: DB | undefined;
+  const bar = new ProgressBar(lines.length, 'convert_imageset', process.stderr, o.progress ?? true);
+  const skipped: string[] = [];
+  let count = 0;
+  try {
+    db = await openDB(backend, tmp, 'new');
+    if (threads > 0) pool = new DecodePool(threads);
+    let txn: Transaction = db.newTransaction();
+    const window = Math.max(2, o.concurrency ?? Math.max(threads, cores) * 4);
+    const pending: (Promise<Outcome> | undefined)[] = new Array(lines.length);
+    let launched = 0, dataSize = -1;
+    for (let i = 0; i < lines.length; i++) {
+      for (; launched < lines.length && launched < i + window; launched++) pending[launched] = read(lines[launched]);
+      const r = await pending[i]!;
+      pending[i] = undefined;
+      bar.tick();
+      if ('fatal' in r) throw r.fatal;
+      if ('error' in r) {
+        log.error(r.error);
+        skipped.push(o.root + lines[i].path);
+        continue;
+      }
+      if (o.checkSize) {
+        if (dataSize < 0) dataSize = r.dims;
+        else if (r.dataLen !== dataSize) {
+          throw new CaffeError(`Check failed: data.size() == data_size (${r.dataLen} vs. ${dataSize}) Incorrect data field size ${r.dataLen} (${o.root + lines[i].path})`);
+        }
+      }
+      txn.put(formatKey(i, lines[i].path), r.bytes);
+      if (++count % 1000 === 0) {
+        await txn.commit();
+        txn = db.newTransaction();
+        log.info(`Processed ${count} files.`);
+      }
+    }
+    if (count % 1000 !== 0) {
+      await txn.commit();
+      log.info(`Processed ${count} files.`);
+    }
+    await db.close();
+    db = undefined;
+    if (fs.existsSync(final)) { // --overwrite: the old database goes only once the new one is whole
+      const old = `${tmp}.old`;
+      fs.renameSync(final, old);
+      fs.renameSync(tmp, final);
+      fs.rmSync(old, { recursive: true, force: true });
+    } else {
+      fs.renameSync(tmp, final);
+    }
+  } catch (e) {
+    await pool?.close();
+    pool = undefined;
+    await db?.close().catch(() => undefined);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  } finally {
+    await pool?.close();
+    bar.finish();
+  }
+  return { count, total: lines.length, skipped, db: final };
+}

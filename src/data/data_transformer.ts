@@ -1,0 +1,477 @@
+// Caffe's DataTransformer (data_transformer.cpp): turns a Datum, a decoded image or a Blob into
+// network input by cropping, mirroring, subtracting a mean (mean_file or mean_value) and scaling.
+// Arithmetic is Caffe's float arithmetic: (pixel - mean) rounded to float, times scale rounded to
+// float. Random draws come from the transformer's own MT19937 (InitRand seeds it from the global
+// generator, as caffe_rng_rand() does), in Caffe's order: mirror first (only when mirror is set),
+// then the crop row offset, then the crop column offset (only when cropping in TRAIN).
+//
+// Everything here is synchronous and free of file I/O once constructed, so that the prefetch worker
+// (data_worker.ts) can run it; the mean file is read by the constructor on the main thread and
+// handed to the worker through `state`. Encoded (JPEG/PNG) datums are decoded with decodeDatum()
+// first, then transformed as images.
+import { Rng, rng as globalRng } from '../core/rng';
+import type { Blob } from '../core/blob';
+import type { Phase } from '../core/layer';
+import type { Message } from '../proto/schema';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+
+/** A decoded image as cv::Mat holds it: rows of interleaved channels (BGR for colour), 8-bit. */
+export interface ImageLike {
+  channels: number;
+  height: number;
+  width: number;
+  data: Uint8Array;
+}
+
+/** The mean image: a BlobProto's shape and data. */
+export interface MeanBlob {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** What a worker thread needs to rebuild an identical transformer (plain, structured-clonable). */
+export interface TransformerState {
+  param: Message;
+  phase: Phase;
+  who: string;
+  mean: MeanBlob | null;
+  seed: number | null;
+}
+
+/** The transformation fields, with proto defaults applied (scale and mean values as floats). */
+interface Params {
+  scale: number;
+  mirror: boolean;
+  cropSize: number;
+  meanFile: string | undefined;
+  forceColor: boolean;
+  forceGray: boolean;
+}
+
+function readParams(p: Message): Params {
+  return {
+    scale: Math.fround(p.scale ?? 1),
+    mirror: !!p.mirror,
+    cropSize: Number(p.crop_size ?? 0),
+    meanFile: p.mean_file,
+    forceColor: !!p.force_color,
+    forceGray: !!p.force_gray,
+  };
+}
+
+/** Caffe's Blob::LegacyShape(i) for the mean blob (missing axes read as 1). */
+function legacyDim(shape: number[], i: number): number {
+  return i < shape.length ? shape[i] : 1;
+}
+
+export class DataTransformer {
+  readonly param: Message;
+  readonly phase: Phase;
+  private readonly p: Params;
+  /** Prefix of error messages: the owning layer. */
+  private readonly who: string;
+  private mean: MeanBlob | null = null;
+  private meanC = 0; private meanH = 0; private meanW = 0;
+  /** mean_value, as floats; replicated per channel on first use with a multi-channel input, as Caffe does. */
+  private meanValues: number[] = [];
+  private rng: Rng | null = null;
+  private seedUsed: number | null = null;
+  private warnedForce = false;
+
+  /**
+   * Caffe's constructor: checks mean_file / mean_value exclusivity and reads the mean file (logging
+   * "Loading mean file from: ..."), unless `opts.mean` already holds it.
+   */
+  constructor(param: Message | undefined, phase: Phase, opts: { who?: string; mean?: MeanBlob | null } = {}) {
+    this.param = param ?? {};
+    this.phase = phase;
+    this.p = readParams(this.param);
+    this.who = opts.who ?? '';
+    const meanValues: number[] = Array.from(this.param.mean_value ?? [], (v: number) => Math.fround(v));
+    if (this.p.meanFile !== undefined) {
+      this.checkOp(meanValues.length, '==', 0, 'param_.mean_value_size() == 0', 'Cannot specify mean_file and mean_value at the same time');
+      if (opts.mean) {
+        this.setMean(opts.mean);
+      } else {
+        log.info(`Loading mean file from: ${this.p.meanFile}`);
+        this.setMean(loadMeanFile(this.p.meanFile));
+      }
+    }
+    if (meanValues.length > 0) {
+      this.check(this.p.meanFile === undefined, 'param_.has_mean_file() == false', 'Cannot specify mean_file and mean_value at the same time');
+      this.meanValues = meanValues;
+    }
+  }
+
+  /** A transformer equal to the one `state` was taken from, its RNG freshly seeded with the same seed. */
+  static fromState(s: TransformerState): DataTransformer {
+    const t = new DataTransformer(s.param, s.phase, { who: s.who, mean: s.mean });
+    if (s.seed !== null) t.initRand(s.seed);
+    return t;
+  }
+
+  /** The state to rebuild this transformer elsewhere (a worker thread). */
+  get state(): TransformerState {
+    return { param: this.param, phase: this.phase, who: this.who, mean: this.mean, seed: this.seedUsed };
+  }
+
+  get cropSize(): number { return this.p.cropSize; }
+
+  /** Whether transforms draw random numbers: mirror, or cropping in TRAIN. */
+  get needsRand(): boolean { return this.p.mirror || (this.phase === 'TRAIN' && this.p.cropSize > 0); }
+
+  /**
+   * Caffe's InitRand: when random draws are needed, a fresh generator seeded by `seed`, or by the next
+   * output of the global generator (caffe_rng_rand()) when no seed is given; else no generator.
+   */
+  initRand(seed?: number): void {
+    if (this.needsRand) {
+      const s = seed ?? globalRng().u32();
+      this.seedUsed = s >>> 0;
+      this.rng = new Rng(this.seedUsed);
+    } else {
+      this.seedUsed = null;
+      this.rng = null;
+    }
+  }
+
+  /** Caffe's Rand(n): the next raw 32-bit draw modulo n. */
+  rand(n: number): number {
+    this.check(this.rng !== null, 'rng_');
+    this.checkOp(n, '>', 0, 'n > 0');
+    return this.rng!.u32() % n;
+  }
+
+  // ------------------------------------------------------------------ shapes
+
+  /** InferBlobShape(Datum) for a raw (not encoded) datum: [1, C, crop or H, crop or W]. */
+  inferDatumShape(datum: Message): number[] {
+    if (datum.encoded) throw this.error('encoded Datum: decode it with decodeDatum() and use inferImageShape()');
+    return this.inferShape(datum.channels ?? 0, datum.height ?? 0, datum.width ?? 0);
+  }
+
+  /** InferBlobShape(cv::Mat). */
+  inferImageShape(img: ImageLike): number[] {
+    return this.inferShape(img.channels, img.height, img.width);
+  }
+
+  private inferShape(c: number, h: number, w: number): number[] {
+    const crop = this.p.cropSize;
+    this.checkOp(c, '>', 0, 'datum_channels > 0');
+    this.checkOp(h, '>=', crop, 'datum_height >= crop_size');
+    this.checkOp(w, '>=', crop, 'datum_width >= crop_size');
+    return [1, c, crop ? crop : h, crop ? crop : w];
+  }
+
+  // ------------------------------------------------------------------ Datum
+
+  /**
+   * Transform(Datum, Blob*): checks the datum against the destination item shape [C, H, W] (as Caffe
+   * checks it against transformed_blob), then writes C*H*W floats at out[offset].
+   * Encoded datums must be decoded first (decodeDatum, then transformImage).
+   */
+  transformDatum(datum: Message, out: Float32Array, offset: number, itemShape?: readonly number[]): void {
+    if (datum.encoded) throw this.error('encoded Datum: decode it with decodeDatum() and use transformImage()');
+    if (this.p.forceColor || this.p.forceGray) this.warnForce();
+    const dc = datum.channels ?? 0, dh = datum.height ?? 0, dw = datum.width ?? 0;
+    const [channels, height, width] = itemShape ?? this.inferShape(dc, dh, dw).slice(1);
+    this.checkOp(channels, '==', dc, 'channels == datum_channels');
+    this.checkOp(height, '<=', dh, 'height <= datum_height');
+    this.checkOp(width, '<=', dw, 'width <= datum_width');
+    const crop = this.p.cropSize;
+    if (crop) {
+      this.checkOp(crop, '==', height, 'crop_size == height');
+      this.checkOp(crop, '==', width, 'crop_size == width');
+    } else {
+      this.checkOp(dh, '==', height, 'datum_height == height');
+      this.checkOp(dw, '==', width, 'datum_width == width');
+    }
+    this.transformDatumRaw(datum, out, offset);
+  }
+
+  /** Transform(Datum, Dtype*): the datum's pixels (uint8 `data` or `float_data`) into out[offset...]. */
+  transformDatumRaw(datum: Message, out: Float32Array, offset: number): void {
+    const data: Uint8Array | undefined = datum.data;
+    const dc = datum.channels ?? 0, dh = datum.height ?? 0, dw = datum.width ?? 0;
+    const crop = this.p.cropSize, scale = this.p.scale;
+    const doMirror = this.p.mirror && this.rand(2) !== 0;
+    const hasMeanFile = this.mean !== null;
+    const hasUint8 = data !== undefined && data.length > 0;
+    const hasMeanValues = this.meanValues.length > 0;
+
+    this.checkOp(dc, '>', 0, 'datum_channels > 0');
+    this.checkOp(dh, '>=', crop, 'datum_height >= crop_size');
+    this.checkOp(dw, '>=', crop, 'datum_width >= crop_size');
+    if (hasMeanFile) this.checkMeanShape(dc, dh, dw, 'datum');
+    if (hasMeanValues) this.prepareMeanValues(dc);
+
+    let height = dh, width = dw, hOff = 0, wOff = 0;
+    if (crop) {
+      height = crop; width = crop;
+      if (this.phase === 'TRAIN') {
+        hOff = this.rand(dh - crop + 1);
+        wOff = this.rand(dw - crop + 1);
+      } else {
+        hOff = Math.floor((dh - crop) / 2);
+        wOff = Math.floor((dw - crop) / 2);
+      }
+    }
+    const size = dc * dh * dw;
+    const floatData: ArrayLike<number> | undefined = datum.float_data;
+    if (hasUint8) {
+      if (data!.length < size) throw this.error(`Datum holds ${data!.length} bytes of data for ${dc} x ${dh} x ${dw} = ${size} values`);
+    } else if ((floatData?.length ?? 0) < size) {
+      throw this.error(`Datum holds ${floatData?.length ?? 0} float_data values for ${dc} x ${dh} x ${dw} = ${size}`);
+    }
+    const src: ArrayLike<number> = hasUint8 ? data! : floatData!;
+    const mean = this.mean?.data;
+    for (let c = 0; c < dc; c++) {
+      const mv = hasMeanValues ? this.meanValues[c] : 0;
+      for (let h = 0; h < height; h++) {
+        const rowIn = (c * dh + hOff + h) * dw + wOff;
+        const rowOut = offset + (c * height + h) * width;
+        for (let w = 0; w < width; w++) {
+          const di = rowIn + w;
+          const ti = doMirror ? rowOut + (width - 1 - w) : rowOut + w;
+          const x = hasUint8 ? src[di] : Math.fround(src[di]);
+          if (mean) out[ti] = Math.fround(Math.fround(x - mean[di]) * scale);
+          else if (hasMeanValues) out[ti] = Math.fround(Math.fround(x - mv) * scale);
+          else out[ti] = Math.fround(x * scale);
+        }
+      }
+    }
+  }
+
+  /** Transform(vector<Datum>, Blob*): item i into item i of `blob` (num >= datums). */
+  transformDatums(datums: Message[], blob: Blob): void {
+    const n = datums.length;
+    this.checkOp(n, '>', 0, 'datum_num > 0', 'There is no datum to add');
+    this.checkOp(n, '<=', blob.num, 'datum_num <= num', 'The size of datum_vector must be no greater than transformed_blob->num()');
+    const item = [blob.channels, blob.height, blob.width], out = blob.mutableCpuData();
+    for (let i = 0; i < n; i++) this.transformDatum(datums[i], out, blob.offset(i), item);
+  }
+
+  // ------------------------------------------------------------------ images
+
+  /**
+   * Transform(cv::Mat, Blob*): an 8-bit HWC image (item shape [C, H, W] checked as Caffe checks the
+   * blob) into out[offset...], CHW.
+   */
+  transformImage(img: ImageLike, out: Float32Array, offset: number, itemShape?: readonly number[]): void {
+    const crop = this.p.cropSize;
+    const ic = img.channels, ih = img.height, iw = img.width;
+    const [channels, height, width] = itemShape ?? this.inferShape(ic, ih, iw).slice(1);
+    this.checkOp(channels, '==', ic, 'channels == img_channels');
+    this.checkOp(height, '<=', ih, 'height <= img_height');
+    this.checkOp(width, '<=', iw, 'width <= img_width');
+    if (img.data.length < ic * ih * iw) throw this.error(`image holds ${img.data.length} bytes for ${ih} x ${iw} x ${ic}`);
+
+    const scale = this.p.scale;
+    const doMirror = this.p.mirror && this.rand(2) !== 0;
+    const hasMeanValues = this.meanValues.length > 0;
+    this.checkOp(ic, '>', 0, 'img_channels > 0');
+    this.checkOp(ih, '>=', crop, 'img_height >= crop_size');
+    this.checkOp(iw, '>=', crop, 'img_width >= crop_size');
+    const mean = this.mean?.data;
+    if (mean) this.checkMeanShape(ic, ih, iw, 'image');
+    if (hasMeanValues) this.prepareMeanValues(ic);
+
+    let hOff = 0, wOff = 0;
+    if (crop) {
+      this.checkOp(crop, '==', height, 'crop_size == height');
+      this.checkOp(crop, '==', width, 'crop_size == width');
+      if (this.phase === 'TRAIN') {
+        hOff = this.rand(ih - crop + 1);
+        wOff = this.rand(iw - crop + 1);
+      } else {
+        hOff = Math.floor((ih - crop) / 2);
+        wOff = Math.floor((iw - crop) / 2);
+      }
+    } else {
+      this.checkOp(ih, '==', height, 'img_height == height');
+      this.checkOp(iw, '==', width, 'img_width == width');
+    }
+    const px = img.data;
+    for (let h = 0; h < height; h++) {
+      let ii = ((hOff + h) * iw + wOff) * ic;
+      for (let w = 0; w < width; w++) {
+        const tw = doMirror ? width - 1 - w : w;
+        for (let c = 0; c < ic; c++) {
+          const ti = offset + (c * height + h) * width + tw;
+          const x = px[ii++];
+          if (mean) out[ti] = Math.fround(Math.fround(x - mean[(c * ih + hOff + h) * iw + wOff + w]) * scale);
+          else if (hasMeanValues) out[ti] = Math.fround(Math.fround(x - this.meanValues[c]) * scale);
+          else out[ti] = Math.fround(x * scale);
+        }
+      }
+    }
+  }
+
+  /** Transform(vector<cv::Mat>, Blob*): exactly blob.num images. */
+  transformImages(imgs: ImageLike[], blob: Blob): void {
+    const n = imgs.length;
+    this.checkOp(n, '>', 0, 'mat_num > 0', 'There is no MAT to add');
+    this.checkOp(n, '==', blob.num, 'mat_num == num', 'The size of mat_vector must be equals to transformed_blob->num()');
+    const item = [blob.channels, blob.height, blob.width], out = blob.mutableCpuData();
+    for (let i = 0; i < n; i++) this.transformImage(imgs[i], out, blob.offset(i), item);
+  }
+
+  /**
+   * Decodes an encoded datum as Caffe does before transforming it: force_color / force_gray decode
+   * to 3 / 1 channels (DecodeDatumToCVMat), otherwise the image's own channels (...Native).
+   */
+  async decodeDatum(datum: Message): Promise<ImageLike> {
+    this.check(!(this.p.forceColor && this.p.forceGray), '!(param_.force_color() && param_.force_gray())', 'cannot set both force_color and force_gray');
+    // loaded lazily: only encoded data needs the image codecs
+    const image = require('../io/image') as { decodeDatumToImage(d: Message, isColor?: boolean): ImageLike | Promise<ImageLike> };
+    const isColor = this.p.forceColor || this.p.forceGray ? this.p.forceColor : undefined;
+    return await image.decodeDatumToImage(datum, isColor);
+  }
+
+  // ------------------------------------------------------------------ Blob
+
+  /**
+   * Transform(Blob*, Blob*). As in Caffe, the mean is subtracted from `input` IN PLACE (the input
+   * blob is modified), then the crop (mirrored when drawn) is copied and scaled. One mirror / crop
+   * draw serves the whole batch. An empty `transformed` is shaped first.
+   */
+  transformBlob(input: Blob, transformed: Blob): void {
+    const crop = this.p.cropSize;
+    const inN = input.num, inC = input.channels, inH = input.height, inW = input.width;
+    if (transformed.count === 0) transformed.reshape(crop ? [inN, inC, crop, crop] : [inN, inC, inH, inW]);
+    const num = transformed.num, channels = transformed.channels, height = transformed.height, width = transformed.width;
+    this.checkOp(inN, '<=', num, 'input_num <= num');
+    this.checkOp(inC, '==', channels, 'input_channels == channels');
+    this.checkOp(inH, '>=', height, 'input_height >= height');
+    this.checkOp(inW, '>=', width, 'input_width >= width');
+
+    const scale = this.p.scale;
+    const doMirror = this.p.mirror && this.rand(2) !== 0;
+    const hasMeanValues = this.meanValues.length > 0;
+    let hOff = 0, wOff = 0;
+    if (crop) {
+      this.checkOp(crop, '==', height, 'crop_size == height');
+      this.checkOp(crop, '==', width, 'crop_size == width');
+      if (this.phase === 'TRAIN') {
+        hOff = this.rand(inH - crop + 1);
+        wOff = this.rand(inW - crop + 1);
+      } else {
+        hOff = Math.floor((inH - crop) / 2);
+        wOff = Math.floor((inW - crop) / 2);
+      }
+    } else {
+      this.checkOp(inH, '==', height, 'input_height == height');
+      this.checkOp(inW, '==', width, 'input_width == width');
+    }
+
+    const inData = input.mutableCpuData();
+    if (this.mean) {
+      this.checkMeanShape(inC, inH, inW, 'input blob');
+      const m = this.mean.data, mc = this.meanC * this.meanH * this.meanW;
+      for (let n = 0; n < inN; n++) {
+        const o = input.offset(n);
+        for (let i = 0; i < mc; i++) inData[o + i] = Math.fround(inData[o + i] - m[i]);
+      }
+    }
+    if (hasMeanValues) {
+      this.check(this.meanValues.length === 1 || this.meanValues.length === inC,
+        'mean_values_.size() == 1 || mean_values_.size() == input_channels', `Specify either 1 mean_value or as many as channels: ${inC}`);
+      if (this.meanValues.length === 1) {
+        const mv = this.meanValues[0];
+        for (let i = 0; i < inData.length; i++) inData[i] = Math.fround(inData[i] - mv);
+      } else {
+        const plane = inH * inW;
+        for (let n = 0; n < inN; n++) {
+          for (let c = 0; c < inC; c++) {
+            const o = input.offset(n, c), mv = this.meanValues[c];
+            for (let i = 0; i < plane; i++) inData[o + i] = Math.fround(inData[o + i] - mv);
+          }
+        }
+      }
+    }
+
+    const out = transformed.mutableCpuData();
+    for (let n = 0; n < inN; n++) {
+      for (let c = 0; c < channels; c++) {
+        const topC = (n * channels + c) * height, dataC = (n * channels + c) * inH + hOff;
+        for (let h = 0; h < height; h++) {
+          const topH = (topC + h) * width, dataH = (dataC + h) * inW + wOff;
+          if (doMirror) {
+            const topW = topH + width - 1;
+            for (let w = 0; w < width; w++) out[topW - w] = inData[dataH + w];
+          } else {
+            for (let w = 0; w < width; w++) out[topH + w] = inData[dataH + w];
+          }
+        }
+      }
+    }
+    if (scale !== 1) for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i] * scale);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private setMean(m: MeanBlob): void {
+    if (m.shape.length > 4) throw this.error(`Check failed: num_axes() <= 4 (${m.shape.length} vs. 4) Cannot use legacy accessors on Blobs with > 4 axes. (mean file ${this.p.meanFile ?? ''})`);
+    this.mean = m;
+    this.meanC = legacyDim(m.shape, 1);
+    this.meanH = legacyDim(m.shape, 2);
+    this.meanW = legacyDim(m.shape, 3);
+  }
+
+  /** Caffe's three CHECK_EQs of the input against the mean blob, naming the mean file and both shapes. */
+  private checkMeanShape(c: number, h: number, w: number, what: string): void {
+    const ctx = () => `(mean file ${this.p.meanFile ?? ''} has shape ${this.mean!.shape.join(' ')}; the ${what} is ${c} x ${h} x ${w})`;
+    const chk = (a: number, b: number, cond: string) => {
+      if (a !== b) throw this.error(`Check failed: ${cond} (${a} vs. ${b}) ${ctx()}`);
+    };
+    const pre = what === 'image' ? 'img' : what === 'datum' ? 'datum' : 'input';
+    chk(c, this.meanC, `${pre}_channels == data_mean_.channels()`);
+    chk(h, this.meanH, `${pre}_height == data_mean_.height()`);
+    chk(w, this.meanW, `${pre}_width == data_mean_.width()`);
+  }
+
+  /** Caffe's mean_value CHECK and one-value replication (mean_values_ grows on first use). */
+  private prepareMeanValues(channels: number): void {
+    this.check(this.meanValues.length === 1 || this.meanValues.length === channels,
+      'mean_values_.size() == 1 || mean_values_.size() == datum_channels', `Specify either 1 mean_value or as many as channels: ${channels}`);
+    if (channels > 1 && this.meanValues.length === 1) {
+      for (let c = 1; c < channels; c++) this.meanValues.push(this.meanValues[0]);
+    }
+  }
+
+  /** Caffe LOG(ERROR)s this for every raw datum; logged once per transformer here. */
+  private warnForce(): void {
+    if (this.warnedForce) return;
+    this.warnedForce = true;
+    log.error('force_color and force_gray only for encoded datum');
+  }
+
+  private error(what: string): CaffeError {
+    return new CaffeError(this.who ? `${this.who}: ${what}` : what);
+  }
+
+  private check(ok: boolean, cond: string, msg = ''): void {
+    if (!ok) throw this.error(`Check failed: ${cond}${msg ? ` ${msg}` : ''}`);
+  }
+
+  private checkOp(a: number, op: '==' | '<' | '<=' | '>' | '>=', b: number, cond: string, msg = ''): void {
+    const ok = op === '==' ? a === b : op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+    if (!ok) throw this.error(`Check failed: ${cond} (${a} vs. ${b})${msg ? ` ${msg}` : ''}`);
+  }
+}
+
+/** Reads a mean BlobProto (.binaryproto) into {shape, data}, as Caffe's data_mean_.FromProto. */
+export function loadMeanFile(file: string): MeanBlob {
+  // required lazily: the prefetch worker receives the mean and never loads proto_io (and its upgraders)
+  const { readBlobProtoFromFile } = require('../io/proto_io') as typeof import('../io/proto_io');
+  const { blobProtoShape } = require('../core/blob') as typeof import('../core/blob');
+  const proto = readBlobProtoFromFile(file);
+  const shape = blobProtoShape(proto);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const src: ArrayLike<number> = proto.double_data?.length ? proto.double_data : proto.data ?? [];
+  if (src.length !== count) {
+    throw new CaffeError(`${file}: BlobProto has ${src.length} data values for a blob of shape ${shape.join(' ')} (${count})`);
+  }
+  return { shape, data: Float32Array.from(src) };
+}

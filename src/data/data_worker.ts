@@ -1,0 +1,288 @@
+// The prefetch thread of a data layer (Caffe's BasePrefetchingDataLayer::InternalThreadEntry with
+// DataLayer / ImageDataLayer::load_batch): reads records in order, decodes them, transforms them
+// with a DataTransformer rebuilt from the main thread's (same parameters, mean and RNG seed), and
+// fills batch slots in shared memory ahead of the net. See prefetch_protocol.ts for the handshake.
+//
+// One worker per layer and one sequential stream of records and random draws, as Caffe's single
+// prefetch thread, so a seeded run produces the same batches (records, crops, mirrors) every time.
+// This module runs only inside the worker (prefetch.ts starts it; under ts-jest through a
+// TypeScript require hook, compiled as dist/data/data_worker.js otherwise).
+import { MessagePort } from 'worker_threads';
+import { Rng } from '../core/rng';
+import type { Message } from '../proto/schema';
+import { decodeMessage } from '../formats/wire';
+import { CaffeError } from '../util/errors';
+import { setLogSink } from '../util/logging';
+import { DataTransformer, ImageLike } from './data_transformer';
+import { caffeShuffle } from './random';
+import type { Cursor, DB } from '../db/db';
+import {
+  CTRL_CONSUMED, CTRL_HEADER, CTRL_PRODUCED, CTRL_STATE, CTRL_STOP, HEADER_WORDS, DbOpenSpec, DbSourceSpec,
+  ImageSourceSpec, SlotBuffers, StartMessage, STATE_FAILED, STATE_OPENED, STATE_RUNNING, STATE_STOPPED, WorkerInit,
+  WorkerMessage, WorkerSpec,
+} from './prefetch_protocol';
+
+export interface WorkerData {
+  init: WorkerInit;
+  ctrl: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+/** A database opened at start-up, positioned on its first record. */
+interface OpenedDb {
+  spec: DbOpenSpec;
+  db: DB;
+  cursor: Cursor;
+}
+
+/** Caffe's DataLayer constructor: db->Open(source, READ), a cursor on the first record. */
+async function openDatabase(spec: DbOpenSpec): Promise<OpenedDb> {
+  const { openDB } = require('../db') as typeof import('../db');
+  const db = await openDB(spec.backend, spec.source, 'read');
+  const cursor = await db.newCursor();
+  await cursor.seekToFirst();
+  return { spec, db, cursor };
+}
+
+/** One record, ready to transform: a raw datum or a decoded image, with its label. */
+type Item = { datum: Message; img?: undefined; label: number } | { datum?: undefined; img: ImageLike; label: number };
+
+/** Where records come from: a database cursor or an image list. */
+interface Source {
+  /** the current record */
+  current(): Promise<Item>;
+  /** moves to the next record, wrapping around at the end */
+  advance(): Promise<void>;
+  close(): Promise<void>;
+}
+
+class Stopped extends Error {}
+
+/** Atomics.waitAsync (Node >= 16; not in the ES2022 lib typings). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
+}).waitAsync;
+
+class Prefetch {
+  private readonly ctrl: Int32Array;
+  private readonly spec: WorkerSpec;
+  private readonly port: MessagePort;
+  private readonly transformer: DataTransformer;
+  private slots: { data: Float32Array; label: Float32Array; buffers: SlotBuffers }[] = [];
+  private produced = 0;
+
+  constructor(wd: WorkerData, spec: WorkerSpec, private readonly opened: OpenedDb | null) {
+    this.spec = spec;
+    this.ctrl = new Int32Array(wd.ctrl);
+    this.port = wd.port;
+    this.transformer = DataTransformer.fromState(spec.transformer);
+  }
+
+  post(m: WorkerMessage): void { this.port.postMessage(m); }
+  log(msg: string): void { this.post({ t: 'log', sev: 'I', msg }); }
+
+  private get stopping(): boolean { return Atomics.load(this.ctrl, CTRL_STOP) !== 0; }
+
+  async run(): Promise<void> {
+    const source = this.spec.source.kind === 'db' ? await this.dbSource(this.spec.source) : await this.imageSource(this.spec.source);
+    try {
+      // set-up: the first record gives the item shape (Caffe's DataLayerSetUp / InferBlobShape)
+      const first = await source.current();
+      const shape = this.infer(first);
+      const itemCount = shape[1] * shape[2] * shape[3];
+      for (let s = 0; s < this.spec.prefetch; s++) {
+        const buffers = {
+          data: new SharedArrayBuffer(4 * Math.max(1, itemCount * this.spec.batchSize)),
+          label: new SharedArrayBuffer(4 * Math.max(1, this.spec.batchSize)),
+        };
+        this.slots.push({ data: new Float32Array(buffers.data), label: new Float32Array(buffers.label), buffers });
+      }
+      this.post({ t: 'setup', shape, slots: this.slots.map((s) => s.buffers) });
+      Atomics.store(this.ctrl, CTRL_STATE, STATE_RUNNING);
+      Atomics.notify(this.ctrl, CTRL_STATE);
+
+      for (;;) {
+        await this.waitForFreeSlot();
+        await this.loadBatch(source, this.produced % this.spec.prefetch);
+        this.produced++;
+        Atomics.store(this.ctrl, CTRL_PRODUCED, this.produced);
+        Atomics.notify(this.ctrl, CTRL_PRODUCED);
+      }
+    } catch (e) {
+      if (!(e instanceof Stopped)) throw e;
+    } finally {
+      await source.close().catch(() => undefined);
+    }
+  }
+
+  private async waitForFreeSlot(): Promise<void> {
+    for (;;) {
+      if (this.stopping) throw new Stopped();
+      const consumed = Atomics.load(this.ctrl, CTRL_CONSUMED);
+      if (this.produced - consumed < this.spec.prefetch) return;
+      const w = waitAsync(this.ctrl, CTRL_CONSUMED, consumed);
+      if (w.async) await w.value;
+    }
+  }
+
+  private infer(item: Item): number[] {
+    return item.img ? this.transformer.inferImageShape(item.img) : this.transformer.inferDatumShape(item.datum!);
+  }
+
+  /** load_batch: batch_size records, reshaped by the first one, transformed into slot `s`. */
+  private async loadBatch(source: Source, s: number): Promise<void> {
+    const { batchSize, outputLabels } = this.spec;
+    const slot = this.slots[s];
+    let item: number[] = [];
+    let itemCount = 0;
+    for (let i = 0; i < batchSize; i++) {
+      if (this.stopping) throw new Stopped();
+      const it = await source.current();
+      if (i === 0) {
+        const shape = this.infer(it);
+        item = shape.slice(1);
+        itemCount = item[0] * item[1] * item[2];
+        if (itemCount * batchSize > slot.data.length) {
+          const data = new SharedArrayBuffer(4 * itemCount * batchSize);
+          slot.buffers.data = data;
+          slot.data = new Float32Array(data);
+          this.post({ t: 'slot', slot: s, data });
+        }
+        const h = CTRL_HEADER + s * HEADER_WORDS;
+        this.ctrl[h] = item[0]; this.ctrl[h + 1] = item[1]; this.ctrl[h + 2] = item[2];
+      }
+      if (it.img) this.transformer.transformImage(it.img, slot.data, i * itemCount, item);
+      else this.transformer.transformDatum(it.datum!, slot.data, i * itemCount, item);
+      if (outputLabels) slot.label[i] = it.label;
+      await source.advance();
+    }
+  }
+
+  // ---------------------------------------------------------------- sources
+
+  private async dbSource(spec: DbSourceSpec): Promise<Source> {
+    if (!this.opened) throw new Error('data worker: no database was opened');
+    const { cursor } = this.opened;
+    const source = this.opened.spec.source;
+    if (!cursor.valid) throw new CaffeError(`${this.spec.who}: the database ${source} holds no records`);
+    const advance = async () => {
+      await cursor.next();
+      if (!cursor.valid) {
+        this.log('Restarting data prefetching from start.');
+        await cursor.seekToFirst();
+      }
+    };
+    for (let k = 0; k < spec.skip; k++) await advance();
+    const t = this.transformer;
+    return cachedSource(async () => {
+      const datum = decodeMessage(cursor.value, 'caffe.Datum', `${source} record ${cursor.key}`);
+      const label = datum.label ?? 0;
+      return datum.encoded ? { img: await t.decodeDatum(datum), label } : { datum, label };
+    }, advance, async () => undefined); // workerMain closes the database
+  }
+
+  private async imageSource(spec: ImageSourceSpec): Promise<Source> {
+    const image = require('../io/image') as typeof import('../io/image');
+    const lines = spec.lines;
+    const shuffleRng = spec.shuffleSeed !== null ? new Rng(spec.shuffleSeed) : null;
+    if (shuffleRng) caffeShuffle(lines, shuffleRng);
+    let id = spec.start;
+    const read = async (): Promise<Item> => {
+      const [name, label] = lines[id];
+      const file = spec.rootFolder + name;
+      let img: import('../io/image').Image;
+      try {
+        img = await image.readImage(file, spec.isColor);
+      } catch (e) {
+        // Caffe: ReadImageToCVMat logs the unreadable file, then the layer's CHECK fails
+        this.post({ t: 'log', sev: 'E', msg: e instanceof Error ? e.message : `Could not open or find file ${file}` });
+        throw new CaffeError(`${this.spec.who}: Check failed: cv_img.data Could not load ${name}`);
+      }
+      // cv::resize(..., INTER_LINEAR) when both new sizes are set (ReadImageToCVMat)
+      if (spec.newHeight > 0 && spec.newWidth > 0) img = image.resizeLinear(img, spec.newHeight, spec.newWidth);
+      return { img, label };
+    };
+    const advance = async () => {
+      id++;
+      if (id >= lines.length) {
+        id = 0; // DLOG only in Caffe: "Restarting data prefetching from start."
+        if (shuffleRng) caffeShuffle(lines, shuffleRng);
+      }
+    };
+    return cachedSource(read, advance, async () => undefined);
+  }
+}
+
+/**
+ * A source whose current record is read (and decoded) once however often it is asked for: Caffe
+ * reads the first record twice at set-up and the first of every batch twice (shape, then data).
+ */
+function cachedSource(read: () => Promise<Item>, advance: () => Promise<void>, close: () => Promise<void>): Source {
+  let item: Item | null = null;
+  return {
+    current: async () => (item ??= await read()),
+    advance: async () => { item = null; await advance(); },
+    close,
+  };
+}
+
+function fail(ctrl: Int32Array, port: MessagePort, e: unknown): void {
+  const err = e as Error;
+  const msg: WorkerMessage = {
+    t: 'error', msg: err?.message ?? String(e), stack: err?.stack, caffe: err instanceof CaffeError || err?.name === 'CaffeError',
+  };
+  try { port.postMessage(msg); } catch { /* port closed: the layer is gone */ }
+  Atomics.store(ctrl, CTRL_STATE, STATE_FAILED);
+  Atomics.notify(ctrl, CTRL_STATE);
+  Atomics.notify(ctrl, CTRL_PRODUCED);
+}
+
+/** Entry point, called by the bootstrap in prefetch.ts. */
+export function workerMain(wd: WorkerData): void {
+  const ctrl = new Int32Array(wd.ctrl);
+  const onFatal = (e: unknown) => fail(ctrl, wd.port, e);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
+  // The port's listener receives the 'start' message, and keeps this thread's event loop alive
+  // while it awaits Atomics.waitAsync (which does not). The main side unrefs the Worker, so the
+  // process never waits for this thread.
+  let onStart: (spec: WorkerSpec) => void = () => undefined;
+  const started = new Promise<WorkerSpec>((resolve) => { onStart = resolve; });
+  wd.port.on('message', (m: StartMessage) => { if (m?.t === 'start') onStart(m.spec); });
+  // log lines (the DB's "Opened lmdb ...", the transformer's) go to the main thread, which re-emits
+  // them through its own sink, so they reach the same stream (and tests' captures)
+  setLogSink((line) => {
+    const sev = line[0] === 'W' ? 'W' : line[0] === 'I' ? 'I' : 'E';
+    const at = line.indexOf('] ');
+    try { wd.port.postMessage({ t: 'log', sev, msg: at >= 0 ? line.slice(at + 2) : line }); } catch { /* closed */ }
+  });
+  (async () => {
+    for (const m of wd.init.modules) require(m);
+    const opened = wd.init.open ? await openDatabase(wd.init.open) : null;
+    try {
+      if (opened) {
+        Atomics.store(ctrl, CTRL_STATE, STATE_OPENED);
+        Atomics.notify(ctrl, CTRL_STATE);
+      }
+      const spec = await Promise.race([started, stopRequested(ctrl)]);
+      if (spec) await new Prefetch(wd, spec, opened).run();
+    } finally {
+      if (opened) {
+        await opened.cursor.close().catch(() => undefined);
+        await opened.db.close().catch(() => undefined);
+      }
+    }
+    Atomics.store(ctrl, CTRL_STATE, STATE_STOPPED);
+    Atomics.notify(ctrl, CTRL_STATE);
+    wd.port.close();
+  })().catch(onFatal);
+}
+
+/** Resolves (to null) once the main thread sets CTRL_STOP. */
+async function stopRequested(ctrl: Int32Array): Promise<null> {
+  while (Atomics.load(ctrl, CTRL_STOP) === 0) {
+    const w = waitAsync(ctrl, CTRL_STOP, 0);
+    if (w.async) await w.value;
+  }
+  return null;
+}

@@ -1,0 +1,266 @@
+// The main-thread side of batch prefetching (Caffe's BasePrefetchingDataLayer queues and thread):
+// a worker thread per data layer decodes and transforms batches into `prefetch` shared-memory slots
+// ahead of the net; take() copies the oldest ready batch into the tops and frees its slot, blocking
+// (Atomics.wait) only when no batch is ready yet. Protocol: prefetch_protocol.ts.
+//
+// How the worker is started, under ts-jest and compiled alike: the Worker runs a small JavaScript
+// bootstrap (eval: true) that requires the worker module next to this file, data_worker.js in dist/
+// or data_worker.ts in src/. For a .ts module it first installs a require hook that compiles
+// TypeScript with the `typescript` package's transpileModule (a devDependency, present whenever
+// sources run uncompiled), caching the JavaScript by content hash under the temp folder. Tests thus
+// exercise the current sources without a build, and the CLI the compiled worker, with no file
+// copying and no ts-node.
+//
+// Shutdown: dispose() asks the worker to stop, waits briefly for it to close its database, then
+// terminates it. Workers are unref'd, so they never keep the process alive, and Node stops them when
+// the process exits (no exit hook: jest would pile one up per test file); a worker whose layer is
+// garbage-collected without dispose() is terminated by a FinalizationRegistry.
+import * as path from 'path';
+import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
+import { CaffeError } from '../util/errors';
+import { log } from '../util/logging';
+import {
+  CTRL_CONSUMED, CTRL_HEADER, CTRL_PRODUCED, CTRL_STATE, CTRL_STOP, DbOpenSpec, HEADER_WORDS, StartMessage,
+  STATE_FAILED, STATE_OPENED, STATE_STARTING, STATE_STOPPED, WorkerInit, WorkerMessage, WorkerSpec, ctrlWords,
+} from './prefetch_protocol';
+
+const BOOTSTRAP = `
+const { workerData } = require('worker_threads');
+const ctrl = new Int32Array(workerData.ctrl);
+try {
+  const entry = workerData.entry;
+  if (entry.endsWith('.ts') && !require.extensions['.ts']) {
+    // TypeScript sources: compile on require, caching the output by content hash in the temp folder
+    // (loading the compiler costs most of a worker's start-up; with a warm cache it is skipped)
+    const fs = require('fs'), path = require('path'), os = require('os'), crypto = require('crypto');
+    const cacheDir = path.join(os.tmpdir(), 'caffets-worker-ts-cache');
+    let ts = null;
+    const compilerOptions = () => ({
+      module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true,
+    });
+    require.extensions['.ts'] = (module, filename) => {
+      const src = fs.readFileSync(filename, 'utf8');
+      const key = crypto.createHash('sha1').update('v1\0' + filename + '\0' + src).digest('hex');
+      const cached = path.join(cacheDir, key + '.js');
+      let js = null;
+      try { js = fs.readFileSync(cached, 'utf8'); } catch (_) {}
+      if (js === null) {
+        ts = ts || require(require.resolve('typescript', { paths: [path.dirname(entry)] }));
+        js = ts.transpileModule(src, { compilerOptions: compilerOptions(), fileName: filename }).outputText;
+        try {
+          fs.mkdirSync(cacheDir, { recursive: true });
+          const tmp = cached + '.' + process.pid + '.' + require('worker_threads').threadId;
+          fs.writeFileSync(tmp, js);
+          fs.renameSync(tmp, cached);
+        } catch (_) {}
+      }
+      module._compile(js, filename);
+    };
+  }
+  require(entry).workerMain(workerData);
+} catch (e) {
+  try { workerData.port.postMessage({ t: 'error', msg: 'data worker failed to start: ' + (e && e.stack || e), caffe: false }); } catch (_) {}
+  Atomics.store(ctrl, 0, 2);
+  Atomics.notify(ctrl, 0);
+  Atomics.notify(ctrl, 1);
+}
+`;
+
+/** The worker module: data_worker.ts under ts-jest, data_worker.js when compiled. */
+const WORKER_ENTRY = path.join(__dirname, `data_worker${path.extname(__filename) === '.ts' ? '.ts' : '.js'}`);
+
+/** Modules every data worker requires first (plug-in database backends registered by users). */
+const workerModules: string[] = [];
+
+/**
+ * Makes data workers require `modulePath` (absolute) before they open a database: registrations done
+ * on the main thread (registerDBBackend) do not reach worker threads.
+ */
+export function registerDataWorkerModule(modulePath: string): void {
+  if (!workerModules.includes(modulePath)) workerModules.push(modulePath);
+}
+
+const live = new Set<Prefetcher>();
+
+/** Data workers started and not yet disposed, in this thread. */
+export function liveDataWorkers(): number { return live.size; }
+const finalizer = new FinalizationRegistry<Prefetcher>((p) => p.dispose(false));
+
+/** Caffe's BlockingQueue logs "Waiting for data" on every 1000th wait (LOG_EVERY_N). */
+let waitCount = 0;
+
+/** How long set-up may wait for the worker's first record (opening the DB, decoding an image). */
+const SETUP_TIMEOUT_MS = 10 * 60 * 1000;
+
+export class Prefetcher {
+  private readonly ctrl: Int32Array;
+  private readonly port: MessagePort;
+  private worker: Worker | null;
+  private readonly who: string;
+  private readonly prefetch: number;
+  private batchSize = 0;
+  private slots: { data: Float32Array; label: Float32Array }[] = [];
+  private consumed = 0;
+  private disposed = false;
+  private failure: CaffeError | null = null;
+  /** [1, C, H, W] of the first record (InferBlobShape at set-up); null before start() */
+  itemShape: number[] | null = null;
+  /** times take() found no batch ready and blocked */
+  waits = 0;
+  /** settles when the worker thread has ended */
+  readonly exited: Promise<void>;
+
+  /**
+   * Starts the worker. With `init.open` (a Data layer, at construction as Caffe's DataLayer opens its
+   * database in its constructor) blocks until the database is open, throwing its error if any.
+   * `owner` is registered so that the worker is terminated when the owner is garbage-collected.
+   */
+  constructor(init: { who: string; prefetch: number; open: DbOpenSpec | null }, owner?: object) {
+    this.who = init.who;
+    this.prefetch = init.prefetch;
+    if (init.prefetch < 1) throw new CaffeError(`${init.who}: Check failed: prefetch > 0 (${init.prefetch} vs. 0)`);
+    const ctrlBuf = new SharedArrayBuffer(4 * ctrlWords(init.prefetch));
+    this.ctrl = new Int32Array(ctrlBuf);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.port.unref();
+    const workerInit: WorkerInit = { who: init.who, open: init.open, modules: [...workerModules] };
+    const workerData = { entry: WORKER_ENTRY, init: workerInit, ctrl: ctrlBuf, port: port2 };
+    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData, transferList: [port2] });
+    this.worker.unref();
+    this.exited = new Promise((resolve) => this.worker!.once('exit', () => resolve()));
+    live.add(this);
+    if (owner) finalizer.register(owner, this, this);
+    if (init.open) {
+      this.waitWhile([STATE_STARTING]);
+      this.drain();
+      if (this.failure) { const err = this.failure; this.dispose(false); throw err; }
+    }
+  }
+
+  /**
+   * Sends the worker its batch spec and blocks until it has read the first record (set-up: its
+   * shape, [1, C, H, W], is returned); errors there (empty database, unreadable image) are thrown.
+   */
+  start(spec: WorkerSpec): number[] {
+    if (this.disposed) throw new CaffeError(`${this.who}: data layer used after dispose()`);
+    if (this.itemShape) throw new Error(`${this.who}: prefetching started twice`);
+    this.batchSize = spec.batchSize;
+    const msg: StartMessage = { t: 'start', spec };
+    this.port.postMessage(msg);
+    this.waitWhile([STATE_STARTING, STATE_OPENED]);
+    let shape: number[] | null = null;
+    this.drain((m) => {
+      if (m.t === 'setup') {
+        shape = m.shape;
+        this.slots = m.slots.map((s) => ({ data: new Float32Array(s.data), label: new Float32Array(s.label) }));
+      }
+    });
+    // a failure after the set-up answer concerns a batch: it is thrown by the forward that takes it
+    if (!shape) {
+      const err = this.failure ?? new CaffeError(`${this.who}: the data worker stopped during set-up`);
+      this.dispose(false);
+      throw err;
+    }
+    this.itemShape = shape;
+    return shape;
+  }
+
+  /** Blocks while the worker's state is one of `states` (start-up: opening, reading the first record). */
+  private waitWhile(states: number[]): void {
+    const deadline = Date.now() + SETUP_TIMEOUT_MS;
+    for (let st = Atomics.load(this.ctrl, CTRL_STATE); states.includes(st); st = Atomics.load(this.ctrl, CTRL_STATE)) {
+      if (Date.now() > deadline) {
+        this.dispose(false);
+        throw new CaffeError(`${this.who}: the data worker did not answer within ${SETUP_TIMEOUT_MS / 1000} s`);
+      }
+      Atomics.wait(this.ctrl, CTRL_STATE, st, 1000);
+    }
+  }
+
+  /** Batches prepared and not yet taken. */
+  get ready(): number {
+    return Atomics.load(this.ctrl, CTRL_PRODUCED) - this.consumed;
+  }
+
+  /**
+   * Takes the next batch: data into `data` (reshaped to [batch, C, H, W]), labels into `label`.
+   * Blocks only when the worker has no batch ready.
+   */
+  take(data: { reshape(s: number[]): void; mutableCpuData(): Float32Array }, label?: { reshape(s: number[]): void; mutableCpuData(): Float32Array }): void {
+    if (this.disposed) throw new CaffeError(`${this.who}: data layer used after dispose()`);
+    if (!this.itemShape) throw new Error(`${this.who}: forward before set-up`);
+    const seq = this.consumed;
+    if (Atomics.load(this.ctrl, CTRL_PRODUCED) <= seq) {
+      this.waits++;
+      if (waitCount++ % 1000 === 0) log.info('Waiting for data');
+      while (Atomics.load(this.ctrl, CTRL_PRODUCED) <= seq) {
+        this.drain();
+        if (this.failure) throw this.failure;
+        if (Atomics.load(this.ctrl, CTRL_STATE) === STATE_STOPPED) throw new CaffeError('the data worker has stopped');
+        Atomics.wait(this.ctrl, CTRL_PRODUCED, seq, 1000);
+      }
+    }
+    // batches made before a failure are still delivered: the failure surfaces at the forward that
+    // needs the batch it prevented, whatever the timing
+    this.drain();
+    const s = seq % this.prefetch, h = CTRL_HEADER + s * HEADER_WORDS;
+    const c = this.ctrl[h], hh = this.ctrl[h + 1], w = this.ctrl[h + 2];
+    const n = this.batchSize * c * hh * w;
+    data.reshape([this.batchSize, c, hh, w]);
+    data.mutableCpuData().set(this.slots[s].data.subarray(0, n));
+    if (label) {
+      label.reshape([this.batchSize]);
+      label.mutableCpuData().set(this.slots[s].label.subarray(0, this.batchSize));
+    }
+    this.consumed = seq + 1;
+    Atomics.store(this.ctrl, CTRL_CONSUMED, this.consumed);
+    Atomics.notify(this.ctrl, CTRL_CONSUMED);
+  }
+
+  /** Handles the worker's pending messages: slot reallocations, log lines, failures. */
+  private drain(onSetup?: (m: WorkerMessage) => void): void {
+    for (;;) {
+      const r = receiveMessageOnPort(this.port);
+      if (!r) return;
+      const m = r.message as WorkerMessage;
+      switch (m.t) {
+        case 'setup': onSetup?.(m); break;
+        case 'slot': this.slots[m.slot].data = new Float32Array(m.data); break;
+        case 'log':
+          if (m.sev === 'I') log.info(m.msg); else if (m.sev === 'W') log.warning(m.msg); else log.error(m.msg);
+          break;
+        case 'error':
+          if (!this.failure) this.failure = new CaffeError(m.caffe ? m.msg : `${m.msg}${m.stack ? `\n${m.stack}` : ''}`);
+          break;
+      }
+    }
+  }
+
+  /**
+   * Stops the worker. With `graceful`, waits up to a second for it to close its database first.
+   * Idempotent; never throws.
+   */
+  dispose(graceful = true): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    live.delete(this);
+    finalizer.unregister(this);
+    Atomics.store(this.ctrl, CTRL_STOP, 1);
+    Atomics.notify(this.ctrl, CTRL_STOP);
+    Atomics.notify(this.ctrl, CTRL_CONSUMED);
+    if (graceful) {
+      const deadline = Date.now() + 1000;
+      let st: number;
+      while ((st = Atomics.load(this.ctrl, CTRL_STATE)) !== STATE_STOPPED && st !== STATE_FAILED && Date.now() < deadline) {
+        Atomics.wait(this.ctrl, CTRL_STATE, st, 50);
+      }
+    }
+    this.worker?.terminate().catch(() => undefined);
+    this.worker = null;
+    try { this.drain(); } catch { /* nothing to report any more */ }
+    this.port.close();
+  }
+
+  get isDisposed(): boolean { return this.disposed; }
+}

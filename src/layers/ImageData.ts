@@ -1,0 +1,79 @@
+// ImageData: batches of images listed in a text file (image_data_param.source, one `path label` per
+// line, the label after the last space), read with root_folder prepended, resized to new_height x
+// new_width when both are set, as colour (3 channels, BGR) or gray (is_color: false), transformed by
+// transform_param and prefetched on a worker thread. shuffle reshuffles the list at set-up and at the
+// start of every epoch with a generator seeded from the global one; rand_skip starts at line
+// rand() % rand_skip. Tops: data and label.
+import * as fs from 'fs';
+import type { Blob } from '../core/blob';
+import { registerLayer } from '../core/layer_factory';
+import { rng } from '../core/rng';
+import { log } from '../util/logging';
+import { BasePrefetchingDataLayer } from '../data/base_data_layer';
+import type { ImageSourceSpec } from '../data/prefetch_protocol';
+import { check, checkOp } from './layer_check';
+
+/** C's atoi: optional blanks, an optional sign, digits; 0 when there are none. */
+export function atoi(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
+  if (!m) return 0;
+  const v = parseInt(m[1], 10);
+  return v | 0; // (int)strtol(...): the low 32 bits
+}
+
+/** The list file's lines as Caffe parses them: std::getline, then split at the last space. */
+export function parseImageList(text: string): [string, number][] {
+  const rows = text.split('\n');
+  if (rows.length && rows[rows.length - 1] === '') rows.pop(); // getline yields no line after a final '\n'
+  return rows.map((line) => {
+    const pos = line.lastIndexOf(' ');
+    // no space: find_last_of gives npos, so the label is atoi(whole line) and the name the whole line
+    return pos < 0 ? [line, atoi(line)] : [line.slice(0, pos), atoi(line.slice(pos + 1))];
+  });
+}
+
+export class ImageDataLayer extends BasePrefetchingDataLayer {
+  private spec!: ImageSourceSpec;
+
+  private p<T>(field: string): T { return this.param<T>('image_data_param', 'caffe.ImageDataParameter', field); }
+
+  protected override dataLayerSetUp(_bottom: Blob[], _top: Blob[]): void {
+    const newHeight = Number(this.p('new_height')), newWidth = Number(this.p('new_width'));
+    const isColor = !!this.p('is_color');
+    const rootFolder = String(this.p('root_folder'));
+    check(this, (newHeight === 0 && newWidth === 0) || (newHeight > 0 && newWidth > 0),
+      '(new_height == 0 && new_width == 0) || (new_height > 0 && new_width > 0)',
+      'Current implementation requires new_height and new_width to be set at the same time.');
+    const source = String(this.p('source'));
+    log.info(`Opening file ${source}`);
+    let text = '';
+    try { text = fs.readFileSync(source, 'utf8'); } catch { /* std::ifstream: an unreadable file reads as empty */ }
+    const lines = parseImageList(text);
+    check(this, lines.length > 0, '!lines_.empty()', 'File is empty');
+
+    let shuffleSeed: number | null = null;
+    if (this.p('shuffle')) {
+      log.info('Shuffling data');
+      shuffleSeed = rng().u32();
+    }
+    log.info(`A total of ${lines.length} images.`);
+    let start = 0;
+    const randSkip = Number(this.p('rand_skip'));
+    if (randSkip) {
+      const skip = rng().u32() % randSkip;
+      log.info(`Skipping first ${skip} data points.`);
+      checkOp(this, lines.length, '>', skip, 'lines_.size() > skip', 'Not enough points to skip');
+      start = skip;
+    }
+    checkOp(this, this.batchSize(), '>', 0, 'batch_size > 0', 'Positive batch size required');
+    this.spec = { kind: 'images', lines, rootFolder, newHeight, newWidth, isColor, shuffleSeed, start };
+  }
+
+  protected batchSize(): number { return Number(this.p('batch_size')); }
+
+  protected sourceSpec(): ImageSourceSpec { return this.spec; }
+
+  override exactNumTopBlobs(): number { return 2; }
+}
+
+registerLayer('ImageData', ImageDataLayer);

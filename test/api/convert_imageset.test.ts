@@ -1,0 +1,227 @@
+// convert_imageset: the same keys and byte-identical Datums as BVLC Caffe's (golden LMDBs in
+// ../shared, and LMDBs the installed convert_imageset makes at test time), and its error handling.
+import * as fs from 'fs';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import sharp from 'sharp';
+import { ConvertImagesetOptions, convertImageset, readImageList, formatKey } from '../../src/api/convert_imageset';
+import { openDB } from '../../src/db';
+import { decodeMessage } from '../../src/formats/wire';
+import { decodeDatumNative } from '../../src/io/datum';
+import { run } from '../../src/cli/main';
+import { CaffeError } from '../../src/util/errors';
+import { log, setLogSink } from '../../src/util/logging';
+import { ProgressBar } from '../../src/util/progress';
+import { ROOT, describeCaffe, describeShared, sharedPath, tmpDir } from '../helpers';
+
+type Rec = [string, Buffer];
+async function records(db: string, backend = 'lmdb'): Promise<Rec[]> {
+  const h = await openDB(backend, db, 'read');
+  const c = await h.newCursor();
+  const out: Rec[] = [];
+  for (; c.valid; await c.next()) out.push([c.key, Buffer.from(c.value)]);
+  await c.close();
+  await h.close();
+  return out;
+}
+
+/** Runs fn with log lines captured (and kept off the test output). */
+async function logged<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  const restore = setLogSink((l) => lines.push(l));
+  try {
+    return { result: await fn(), lines };
+  } finally {
+    restore();
+  }
+}
+
+const meanAbs = (a: Uint8Array, b: Uint8Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]); return s / a.length; };
+
+describeShared('convert_imageset vs Caffe-made golden LMDBs', () => {
+  it('fmnist-1200 --gray: the keys and byte-identical Datums of lenet-fmnist/train_lmdb', async () => {
+    const root = sharedPath('fixtures', 'datasets', 'fmnist-1200');
+    const db = path.join(tmpDir(), 'train_lmdb');
+    const { result, lines } = await logged(() => convertImageset({ root: root + '/', listFile: path.join(root, 'train.txt'), db, gray: true, progress: false }));
+    expect(result).toMatchObject({ count: 1000, total: 1000, skipped: [] });
+    expect(lines.some((l) => / convert_imageset\.ts:\d+\] A total of 1000 images\.$/.test(l))).toBe(true);
+    expect(lines.filter((l) => l.endsWith('Processed 1000 files.'))).toHaveLength(1);
+    const mine = await records(db), ref = await records(sharedPath('fixtures', 'caffe-train', 'lenet-fmnist', 'train_lmdb'));
+    expect(mine.map((r) => r[0])).toEqual(ref.map((r) => r[0]));
+    expect(mine.filter((r, i) => !r[1].equals(ref[i][1])).map((r) => r[0])).toEqual([]);
+  });
+
+  const dist = path.join(ROOT, 'dist', 'api', 'convert_imageset.js');
+  const distFresh = fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= fs.statSync(path.join(ROOT, 'src', 'api', 'convert_imageset.ts')).mtimeMs;
+  (distFresh ? it : it.skip)(`the CLI from dist/, decoding on worker threads, makes the same LMDB${distFresh ? '' : ' [skipped: dist/ is not built or older than src/]'}`, async () => {
+    const root = sharedPath('fixtures', 'datasets', 'fmnist-1200');
+    const db = path.join(tmpDir(), 'cli_lmdb');
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'caffets'), 'convert_imageset', '--gray', `${root}/`, path.join(root, 'train.txt'), db],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out.toString()).toBe('');
+    const mine = await records(db), ref = await records(sharedPath('fixtures', 'caffe-train', 'lenet-fmnist', 'train_lmdb'));
+    expect(mine.length).toBe(1000);
+    expect(mine.filter((r, i) => r[0] !== ref[i][0] || !r[1].equals(ref[i][1])).map((r) => r[0])).toEqual([]);
+  });
+
+  it('photo-crops-400 (colour, PNG and JPEG): the keys and Datums of alexnet-mini/train_lmdb', async () => {
+    const root = sharedPath('fixtures', 'datasets', 'photo-crops-400');
+    const db = path.join(tmpDir(), 'train_lmdb');
+    await logged(() => convertImageset({ root: root + '/', listFile: path.join(root, 'train.txt'), db, progress: false }));
+    const mine = await records(db), ref = await records(sharedPath('fixtures', 'caffe-train', 'alexnet-mini', 'train_lmdb'));
+    expect(mine.map((r) => r[0])).toEqual(ref.map((r) => r[0]));
+    for (let i = 0; i < ref.length; i++) {
+      const key = ref[i][0];
+      if (key.endsWith('.png')) { expect([key, mine[i][1].equals(ref[i][1])]).toEqual([key, true]); continue; }
+      const a = decodeMessage(mine[i][1], 'caffe.Datum'), b = decodeMessage(ref[i][1], 'caffe.Datum');
+      expect([key, a.channels, a.height, a.width, a.label]).toEqual([key, b.channels, b.height, b.width, b.label]);
+      expect([key, meanAbs(a.data, b.data) < 0.05]).toEqual([key, true]);
+    }
+  });
+});
+
+describeCaffe('convert_imageset vs the installed convert_imageset', () => {
+  const images = sharedPath('fixtures', 'images');
+  let d: string, list: string;
+  beforeAll(() => {
+    d = tmpDir();
+    list = path.join(d, 'list.txt'); // as squeezenet-v1.0/extract-features/list.txt
+    fs.writeFileSync(list, fs.readdirSync(images).sort().map((f, i) => `${f} ${i}\n`).join(''));
+  });
+
+  async function both(flags: string[], opts: Partial<ConvertImagesetOptions>) {
+    const ref = path.join(d, `ref${Math.random().toString(36).slice(2)}`), mine = `${ref}_mine`;
+    execFileSync('convert_imageset', [...flags, `${images}/`, list, ref], { stdio: 'pipe' });
+    await logged(() => convertImageset({ root: `${images}/`, listFile: list, db: mine, progress: false, ...opts }));
+    return [await records(mine), await records(ref)];
+  }
+
+  it('real photos resized to 256x256: mean abs difference < 1.5 (bit-exact in practice)', async () => {
+    const [mine, ref] = await both(['--resize_height=256', '--resize_width=256'], { resizeHeight: 256, resizeWidth: 256 });
+    expect(mine.map((r) => r[0])).toEqual(ref.map((r) => r[0]));
+    expect(ref).toHaveLength(12);
+    for (let i = 0; i < ref.length; i++) {
+      const a = decodeMessage(mine[i][1], 'caffe.Datum'), b = decodeMessage(ref[i][1], 'caffe.Datum');
+      expect([ref[i][0], a.channels, a.height, a.width]).toEqual([ref[i][0], 3, 256, 256]);
+      expect([ref[i][0], meanAbs(a.data, b.data) < 1.5]).toEqual([ref[i][0], true]);
+      if (ref[i][0].endsWith('.png')) expect([ref[i][0], mine[i][1].equals(ref[i][1])]).toEqual([ref[i][0], true]);
+    }
+  });
+
+  it('--encoded: file bytes stored as they are; --encode_type=png with a resize: the same pixels as Caffe', async () => {
+    const [asIs, refAsIs] = await both(['--encoded'], { encoded: true });
+    expect(asIs.filter((r, i) => !r[1].equals(refAsIs[i][1])).map((r) => r[0])).toEqual([]);
+    const [png, refPng] = await both(['--encode_type=png', '--resize_height=32', '--resize_width=48'], { encodeType: 'png', resizeHeight: 32, resizeWidth: 48 });
+    for (let i = 0; i < refPng.length; i++) {
+      const a = decodeMessage(png[i][1], 'caffe.Datum'), b = decodeMessage(refPng[i][1], 'caffe.Datum');
+      expect([a.encoded, a.label]).toEqual([true, b.label]);
+      await decodeDatumNative(a);
+      await decodeDatumNative(b);
+      expect([png[i][0], Buffer.from(a.data).equals(Buffer.from(b.data))]).toEqual([png[i][0], true]);
+    }
+  });
+});
+
+describe('convert_imageset behaviour', () => {
+  let d: string;
+  beforeAll(async () => {
+    d = tmpDir();
+    for (const [name, v] of [['a.png', 10], ['b.png', 20], ['c.png', 30], ['d.jpg', 40]] as [string, number][]) {
+      const s = sharp(Buffer.alloc(4 * 3 * 3, v), { raw: { width: 4, height: 3, channels: 3 } });
+      await (name.endsWith('.png') ? s.png() : s.jpeg()).toFile(path.join(d, name));
+    }
+    await sharp(Buffer.alloc(12, 1), { raw: { width: 2, height: 2, channels: 3 } }).png().toFile(path.join(d, 'big.png'));
+    fs.mkdirSync(path.join(d, 'sub dir'));
+    fs.copyFileSync(path.join(d, 'a.png'), path.join(d, 'sub dir', 'x y.png'));
+  });
+  const write = (name: string, text: string) => { fs.writeFileSync(path.join(d, name), text); return path.join(d, name); };
+  const conv = (o: Partial<ConvertImagesetOptions> & { listFile: string; db: string }) =>
+    logged(() => convertImageset({ root: `${d}/`, progress: false, ...o }));
+
+  it('reads the label after the LAST space (paths may hold spaces) and refuses a line without one', () => {
+    const l = write('spaces.txt', 'sub dir/x y.png 7\r\na.png -2\n');
+    expect(readImageList(l)).toEqual([{ path: 'sub dir/x y.png', label: 7, line: 1 }, { path: 'a.png', label: -2, line: 2 }]);
+    const bad = write('bad.txt', 'a.png 1\nb.png\n');
+    expect(() => readImageList(bad)).toThrow(CaffeError);
+    expect(() => readImageList(bad)).toThrow(`${bad}:2: expected 'path label'`);
+    expect(() => readImageList(write('bad2.txt', 'a.png one\n'))).toThrow(/bad2\.txt:1:/);
+    expect(() => readImageList(path.join(d, 'none.txt'))).toThrow(/cannot read list file .*none\.txt/);
+  });
+
+  it('the CLI exits non-zero with one line for a list line without a label', async () => {
+    const bad = write('bad3.txt', 'a.png 1\nb.png\n');
+    await expect(run(['convert_imageset', `${d}/`, bad, path.join(d, 'never')])).rejects.toThrow(`${bad}:2:`);
+    expect(fs.existsSync(path.join(d, 'never'))).toBe(false);
+  });
+
+  it('logs a missing image with its path, skips it, and converts the rest (keys keep list positions)', async () => {
+    const db = path.join(d, 'skip_lmdb');
+    const { result, lines } = await conv({ listFile: write('miss.txt', 'a.png 1\nmissing.png 2\nb.png 3\n'), db });
+    expect(result).toMatchObject({ count: 2, total: 3, skipped: [`${d}/missing.png`] });
+    expect(lines.some((l) => l.startsWith('E') && l.includes(`Could not open or find file ${d}/missing.png`))).toBe(true);
+    expect(lines.filter((l) => /Processed 2 files\.$/.test(l))).toHaveLength(1);
+    const recs = await records(db);
+    expect(recs.map((r) => r[0])).toEqual(['00000000_a.png', '00000002_b.png']);
+    expect(decodeMessage(recs[1][1], 'caffe.Datum')).toMatchObject({ channels: 3, height: 3, width: 4, label: 3, encoded: false });
+    expect(fs.readdirSync(d).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('refuses an existing database unless --overwrite, which replaces it whole', async () => {
+    const db = path.join(d, 'exists_lmdb');
+    const list = write('two.txt', 'a.png 1\nb.png 2\n');
+    await conv({ listFile: list, db });
+    await expect(conv({ listFile: list, db })).rejects.toThrow(`${db} already exists`);
+    await conv({ listFile: write('one.txt', 'c.png 5\n'), db, overwrite: true });
+    expect((await records(db)).map((r) => r[0])).toEqual(['00000000_c.png']);
+    expect(fs.readdirSync(d).filter((f) => f.startsWith('exists_lmdb'))).toEqual(['exists_lmdb']);
+  });
+
+  it('leaves nothing under the final name when it fails (--check_size)', async () => {
+    const db = path.join(d, 'fail_lmdb');
+    await expect(conv({ listFile: write('mixed.txt', 'a.png 1\nbig.png 2\n'), db, checkSize: true })).rejects.toThrow(/Incorrect data field size/);
+    expect(fs.existsSync(db)).toBe(false);
+    expect(fs.readdirSync(d).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('--shuffle is repeatable for a seed, a permutation, keyed by position after the shuffle', async () => {
+    const list = write('shuf.txt', Array.from({ length: 12 }, (_, i) => `${'abc'[i % 3]}.png ${i}\n`).join(''));
+    const keys = async (seed: number, name: string) => {
+      const db = path.join(d, name);
+      await conv({ listFile: list, db, shuffle: true, shuffleSeed: seed });
+      return (await records(db)).map(([k, v]) => `${k}:${decodeMessage(v, 'caffe.Datum').label}`);
+    };
+    const a = await keys(1701, 's1'), b = await keys(1701, 's2'), c = await keys(7, 's3');
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect(a.map((k) => Number(k.split(':')[1])).sort((x, y) => x - y)).toEqual([...Array(12).keys()]);
+    expect(a.map((k) => k.slice(0, 8))).toEqual([...Array(12).keys()].map((i) => formatKey(i, '').slice(0, 8)));
+  });
+
+  it('draws a progress bar on a terminal only, routing log lines around it', () => {
+    const writes: string[] = [];
+    const tty = { isTTY: true, columns: 80, write: (x: string) => writes.push(x) };
+    const bar = new ProgressBar(4, 'convert_imageset', tty);
+    bar.tick(4);
+    log.info('Processed 4 files.');
+    bar.finish();
+    expect(writes[0]).toMatch(/^\r\x1b\[Kconvert_imageset \[=+\] 4\/4 100% /);
+    expect(writes.some((w) => w.startsWith('\r\x1b[K') && w.endsWith('] Processed 4 files.\n'))).toBe(true);
+    expect(writes[writes.length - 1]).toBe('\r\x1b[K');
+    const plain: string[] = [];
+    const off = new ProgressBar(4, 'x', { isTTY: false, write: (x: string) => plain.push(x) });
+    off.tick(4);
+    off.finish();
+    expect(plain).toEqual([]);
+  });
+
+  it('writes LevelDB too, and gray with a resize', async () => {
+    const db = path.join(d, 'gray_leveldb');
+    await conv({ listFile: write('g.txt', 'a.png 1\nd.jpg 4\n'), db, backend: 'leveldb', gray: true, resizeHeight: 6, resizeWidth: 5 });
+    const recs = await records(db, 'leveldb');
+    expect(recs.map((r) => r[0])).toEqual(['00000000_a.png', '00000001_d.jpg']);
+    const a = decodeMessage(recs[0][1], 'caffe.Datum');
+    expect([a.channels, a.height, a.width, a.label]).toEqual([1, 6, 5, 1]);
+    expect(Array.from(a.data as Uint8Array).every((v) => v === 10)).toBe(true);
+  });
+
+});
