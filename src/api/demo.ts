@@ -98,6 +98,7 @@ export async function demo(opts: DemoOptions = {}): Promise<DemoResult> {
     if (best === h.label) correct++;
     process.stdout.write(`${h.file}: predicted ${best} (p = ${prob[best].toFixed(4)}), true ${h.label}${best === h.label ? '' : '  <- wrong'}\n`);
   }
+  net.dispose();
   const accuracy = correct / held.length;
   process.stdout.write(`Held-back digits classified correctly: ${correct} of ${held.length} (accuracy ${accuracy.toFixed(3)})\n` +
     `Trained weights: ${weights}\n`);

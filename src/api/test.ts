@@ -26,7 +26,15 @@ export function testModel(o: TestOptions): TestResult {
   const stages = stagesFromFlag(o.stage ?? ''); // Caffe's --stage defaults to "", one empty stage
   selectDevice(o.gpu);
   const net = new Net(readNetParamsFromTextFile(o.model), { phase: 'TEST', level: o.level ?? 0, stages });
-  net.copyTrainedLayersFromFile(o.weights);
+  try {
+    net.copyTrainedLayersFromFile(o.weights);
+    return scoreNet(net, iterations);
+  } finally {
+    net.dispose();
+  }
+}
+
+function scoreNet(net: Net, iterations: number): TestResult {
   log.info(`Running for ${iterations} iterations.`);
 
   const scores: number[] = [], outputIds: number[] = [];

@@ -24,8 +24,15 @@ export function timeModel(o: TimeOptions): TimeResult {
   const phase = phaseFromFlag(o.phase, 'TRAIN');
   selectDevice(o.gpu);
   const net = new Net(readNetParamsFromTextFile(o.model), { phase, level: o.level ?? 0, stages: stagesFromFlag(o.stage) });
-  if (o.weights) net.copyTrainedLayersFromFile(o.weights);
+  try {
+    if (o.weights) net.copyTrainedLayersFromFile(o.weights);
+    return benchmark(net, iterations);
+  } finally {
+    net.dispose();
+  }
+}
 
+function benchmark(net: Net, iterations: number): TimeResult {
   log.info('Performing Forward');
   log.info(`Initial loss: ${g(net.forward())}`);
   log.info('Performing Backward');

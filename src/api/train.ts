@@ -49,7 +49,12 @@ export async function train(o: TrainOptions): Promise<number> {
       solver.restore(o.snapshot);
     }
     log.info('Starting Optimization');
-    await solver.solve();
+    try {
+      await solver.solve();
+    } finally {
+      solver.net.dispose();
+      for (const t of solver.testNets) t.dispose();
+    }
     log.info('Optimization Done.');
     return 0;
   } finally {

@@ -148,9 +148,18 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   {
-    name: 'extract_features', comesWith: 'the data issue',
+    name: 'extract_features',
     positionals: '<WEIGHTS> <PROTOTXT> <BLOBS> <DBS> <NUM_BATCHES> <DB_TYPE> [MODE] [DEVICE]',
-    describe: 'Extract blobs of a net into databases of Datums (Caffe\'s extract_features).',
+    describe: 'Extract blobs of a net into databases of Datums (Caffe\'s extract_features): BLOBS and DBS separated by \',\', ' +
+      'DB_TYPE lmdb or leveldb, MODE CPU or GPU.',
+    run: async (a) => {
+      await (await import('../api/extract_features')).extractFeatures({
+        weights: str(a, 'WEIGHTS'), model: str(a, 'PROTOTXT'), blobs: str(a, 'BLOBS'), dbs: str(a, 'DBS'),
+        numBatches: str(a, 'NUM_BATCHES'), dbType: str(a, 'DB_TYPE'), mode: a.MODE === undefined ? undefined : str(a, 'MODE'),
+        device: a.DEVICE === undefined ? undefined : str(a, 'DEVICE'),
+      });
+      return 0;
+    },
   },
   {
     name: 'upgrade_net_proto_text', positionals: '<IN> <OUT>',
@@ -184,8 +193,21 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   {
-    name: 'demo', comesWith: 'the data issue',
-    describe: 'The whole workflow on bundled digits: convert_imageset, compute_image_mean, train LeNet, classify.',
+    name: 'demo',
+    describe: 'The whole workflow on digits bundled with the mnist package: write images and list files, ' +
+      'convert_imageset, compute_image_mean, train LeNet (models/lenet), classify held-back digits.',
+    options: {
+      dir: { type: 'string', default: 'caffets-demo', describe: 'working folder for the images, databases, logs and weights' },
+      iterations: { type: 'number', default: 600, describe: 'training iterations (batch 64)' },
+      train_per_class: { type: 'number', default: 500, describe: 'training images per digit' },
+      test_per_class: { type: 'number', default: 100, describe: 'test images per digit' },
+    },
+    run: async (a) => {
+      const { demo } = await import('../api/demo');
+      const r = await demo({ dir: a.dir as string, iterations: a.iterations as number,
+        trainPerClass: a.train_per_class as number, testPerClass: a.test_per_class as number });
+      return r.accuracy >= 0.5 ? 0 : 1;
+    },
   },
 ];
 

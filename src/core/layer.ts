@@ -83,6 +83,9 @@ export abstract class Layer {
   /** Whether force_backward may make this bottom receive a gradient (false for labels). */
   allowForceBackward(_bottomIndex: number): boolean { return true; }
 
+  /** Releases what the layer holds outside the JS heap (worker threads, native primitives). */
+  dispose(): void {}
+
   loss(topIndex: number): number { return this.lossWeights[topIndex] ?? 0; }
   setLoss(topIndex: number, w: number): void { this.lossWeights[topIndex] = w; }
 

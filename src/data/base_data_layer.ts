@@ -40,7 +40,7 @@ export abstract class BaseDataLayer extends Layer {
   override exactNumBottomBlobs(): number { return 0; }
 
   /** Releases what the layer holds (worker threads); the layer is unusable afterwards. */
-  dispose(): void {}
+  override dispose(): void {}
 
   /** The transformer (for inspection and tests). */
   get dataTransformer(): DataTransformer { return this.transformer; }

@@ -196,4 +196,10 @@ export abstract class BaseConvolutionLayer extends Layer {
       }
     }
   }
+
+  override dispose(): void {
+    this.prim?.dispose();
+    this.prim = null;
+    this.primKey = '';
+  }
 }

@@ -100,6 +100,11 @@ export class Net {
   /** The whole net forward (inputs already filled in); returns the loss. Outputs are in outputBlobs. */
   forward(): number { return this.forwardFromTo(0, this.layers.length - 1); }
 
+  /** Releases every layer's outside-the-heap resources (data prefetch workers, native primitives). */
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+
   /** Runs backward from layer start down to layer end (inclusive), skipping layers that need none. */
   backwardFromTo(start: number, end: number): void {
     if (end < 0) throw new CaffeError(`Check failed: end >= 0 (${end} vs. 0)`);
