@@ -9,12 +9,12 @@ import { decodeImage, grayOpenCV, Image, resizeLinear } from '../io/image';
 import { readBlobProtoFromFile, readNetParamsFromTextFile } from '../io/proto_io';
 import { Net } from '../net';
 import { CaffeError } from '../util/errors';
+import { ProgressBar } from '../util/progress';
 
 export type CropMode = 'resize' | 'center' | 'oversample';
 
 export interface ClassifierOptions {
-  deploy: string;
-  weights: string;
+  deploy: string; weights: string;
   /** a .binaryproto mean image; its per-channel mean is subtracted (Caffe's SetMean) */
   meanFile?: string;
   /** per-channel mean values in the net's channel order (one value: every channel) */
@@ -42,17 +42,12 @@ const IMAGE_EXT = /\.(jpe?g|jpe|png|webp|tiff?|bmp|p[bgpn]m)$/i;
 
 export class Classifier {
   readonly net: Net;
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
+  readonly channels: number; readonly height: number; readonly width: number;
   /** per net channel, already float32 */
   readonly mean: Float32Array | null;
   readonly labels: string[] | null;
-  readonly outputName: string;
-  readonly outputSize: number;
-  private readonly input: Blob;
-  private readonly output: Blob;
-  private readonly srcChannel: number[];
+  readonly outputName: string; readonly outputSize: number;
+  private readonly input: Blob; private readonly output: Blob; private readonly srcChannel: number[];
 
   constructor(private readonly o: ClassifierOptions) {
     this.net = new Net(readNetParamsFromTextFile(o.deploy), { phase: 'TEST' });
@@ -64,10 +59,13 @@ export class Classifier {
     this.outputName = this.net.blobNames[this.net.outputBlobIndices[0]];
     const C = this.channels = this.input.channels;
     if (C !== 1 && C !== 3) throw new CaffeError(`Input layer should have 1 or 3 channels (${o.deploy}'s has ${C}).`);
-    this.height = this.input.height;
-    this.width = this.input.width;
+    [this.height, this.width] = [this.input.height, this.input.width];
     this.mean = this.loadMean();
     this.srcChannel = this.channelOrder();
+    const [ih, iw] = o.imagesDim ?? [256, 256];
+    if ((o.mode ?? 'resize') !== 'resize' && !(ih >= this.height && iw >= this.width)) {
+      throw new CaffeError(`--images_dim ${ih},${iw} is smaller than the net's input ${this.height}x${this.width}`);
+    }
     this.outputSize = this.output.channels;
     this.labels = o.labels === undefined ? null : readLabels(o.labels);
     if (this.labels && this.labels.length !== this.outputSize) {
@@ -125,7 +123,6 @@ export class Classifier {
     const { height: H, width: W } = this, mode = this.o.mode ?? 'resize';
     if (mode === 'resize') return { img: img.height === H && img.width === W ? img : resizeLinear(img, H, W), crops: [[0, 0, false]] };
     const [ih, iw] = this.o.imagesDim ?? [256, 256];
-    if (ih < H || iw < W) throw new CaffeError(`--images_dim ${ih},${iw} is smaller than the net's input ${H}x${W}`);
     const r = img.height === ih && img.width === iw ? img : resizeLinear(img, ih, iw);
     const cy = Math.floor((ih - H) / 2), cx = Math.floor((iw - W) / 2);
     if (mode === 'center') return { img: r, crops: [[cy, cx, false]] };
@@ -183,8 +180,8 @@ export class Classifier {
         });
       }
       for (const l of loaded) {
-        if (!l.scores) { onResult({ image: l.file, error: l.error }); continue; }
         const s = l.scores;
+        if (!s) { onResult({ image: l.file, error: l.error }); continue; }
         const n = Math.min(this.labels ? this.labels.length : this.outputSize, topK);
         const predictions = topN(s, n).map((index) => ({ index, ...(this.labels ? { label: this.labels[index] } : {}), score: s[index] }));
         onResult({ image: l.file, predictions, scores: s });
@@ -208,9 +205,8 @@ export function toChannels(img: Image, C: number): Image {
 export function readLabels(file: string): string[] {
   let text: string;
   try { text = fs.readFileSync(file, 'utf8'); } catch { throw new CaffeError(`Unable to open labels file ${file}`); }
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => l.replace(/\r$/, ''));
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  return lines[lines.length - 1] === '' ? lines.slice(0, -1) : lines;
 }
 
 /**
@@ -284,48 +280,46 @@ export function expandImageArgs(args: string[]): string[] {
 }
 
 export interface ClassifyCommandOptions extends Omit<ClassifierOptions, 'meanFile' | 'labels' | 'deploy' | 'weights'> {
-  /** DEPLOY WEIGHTS [MEAN] [LABELS] IMG...: MEAN is absent with --mean_value, LABELS with --labels; '-' = none */
+  /** DEPLOY WEIGHTS [MEAN] [LABELS] IMG...: MEAN is absent with --mean_value, LABELS with --labels; '-' or 'none' = none */
   positionals: string[];
-  labels?: string;
-  topK?: number;
-  json?: boolean;
-  progress?: boolean;
+  labels?: string; topK?: number; json?: boolean; progress?: boolean;
+  /** where Caffe's lines / the JSON go (default stdout) */
   out?: (s: string) => void;
 }
+
+/** '-' or 'none' (yargs drops a lone '-' positional) stand for no mean file / no labels. */
+const none = (v: string | undefined) => v === '-' || v === 'none' || v === '';
 
 /** The CLI: resolves the positionals, prints Caffe's lines (or one JSON document); 1 when an image failed. */
 export async function classifyCommand(o: ClassifyCommandOptions): Promise<number> {
   const rest = o.positionals.slice(2), out = o.out ?? ((s: string) => { process.stdout.write(s); });
+  if (!o.out) process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; }); // `| head`
   const need = (what: string) => { if (!rest.length) throw new CaffeError(`classify: missing ${what} (usage: caffets classify DEPLOY WEIGHTS MEAN LABELS IMG...)`); return rest.shift()!; };
   let meanFile: string | undefined;
-  if (o.meanValue === undefined) meanFile = need('MEAN (a .binaryproto, or - for none)');
-  else if (rest[0] === '-') rest.shift();
+  if (o.meanValue === undefined) meanFile = need('MEAN (a .binaryproto, or none)');
+  else if (rest[0] === '-' || rest[0] === 'none') rest.shift();
   else if (rest[0]?.endsWith('.binaryproto')) throw new CaffeError('give either a mean file or --mean_value, not both');
-  const labels = o.labels === undefined ? need('LABELS (a labels file, or - for none)') : o.labels;
+  const labels = o.labels === undefined ? need('LABELS (a labels file, or none)') : o.labels;
   const files = expandImageArgs(rest);
   if (!files.length) throw new CaffeError('classify: no images given');
   const [deploy, weights] = o.positionals;
-  const c = new Classifier({ ...o, deploy, weights, meanFile: meanFile === '-' ? undefined : meanFile, labels: labels === '-' || labels === '' ? undefined : labels });
-  const { ProgressBar } = await import('../util/progress');
+  const c = new Classifier({ ...o, deploy, weights, meanFile: none(meanFile) ? undefined : meanFile, labels: none(labels) ? undefined : labels });
   const bar = new ProgressBar(files.length, 'classify', process.stderr, o.progress ?? true);
   const results: ClassifyResult[] = [];
   let failed = 0;
-  try {
+  try { // stdout lines wipe the bar first (it is redrawn on the next tick)
     await c.classifyFiles(files, o.topK ?? 5, (r) => {
       if (process.stderr.isTTY && o.progress !== false) process.stderr.write('\r\x1b[K');
       if (r.error) { failed++; if (!o.json) process.stderr.write(`caffets: ${r.error}\n`); }
       if (o.json) results.push(r); else if (!r.error) out(formatPrediction(r));
       bar.tick();
     });
-  } finally {
-    bar.finish();
-  }
+  } finally { bar.finish(); }
   if (o.json) {
-    const doc = {
-      deploy, weights, mean: meanFile ?? o.meanValue ?? null, labels: c.labels ? labels : null, output: c.outputName,
+    out(JSON.stringify({
+      deploy, weights, mean: c.mean ? (o.meanValue ?? meanFile) : null, labels: c.labels ? labels : null, output: c.outputName,
       mode: o.mode ?? 'resize', results: results.map((r) => (r.error ? { image: r.image, error: r.error } : { image: r.image, predictions: r.predictions })),
-    };
-    out(JSON.stringify(doc, null, 2) + '\n');
+    }, null, 2) + '\n');
   }
   return failed ? 1 : 0;
 }

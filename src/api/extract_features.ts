@@ -121,11 +121,6 @@ export async function extractFeatures(o: ExtractFeaturesOptions): Promise<Extrac
     return { counts };
   } finally {
     for (const db of dbs) await db.close().catch(() => undefined);
-    disposeNet(net);
+    net.dispose(); // the data layers' worker threads
   }
-}
-
-/** Stops the data layers' worker threads (the net is unusable afterwards). */
-function disposeNet(net: Net): void {
-  for (const l of net.layers) (l as unknown as { dispose?: () => void }).dispose?.();
 }

@@ -116,10 +116,10 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'classify', positionals: '<DEPLOY> <WEIGHTS> <ARGS..>',
     describe: 'Classify images with a trained model: caffets classify DEPLOY WEIGHTS MEAN LABELS IMG... as Caffe\'s classification ' +
-      'example (MEAN is left out with --mean_value, LABELS with --labels; - = none). IMG: files, folders, @list files.',
+      'example (MEAN is left out with --mean_value, LABELS with --labels; `none` for neither). IMG: files, folders, @list files.',
     options: {
       mean_value: { type: 'string', describe: 'Per-channel mean(s) "b,g,r" (or one value) instead of a mean file' },
-      labels: { type: 'string', describe: 'Labels file (instead of the LABELS positional); --labels=- prints class indices' },
+      labels: { type: 'string', describe: 'Labels file (instead of the LABELS positional); --labels=none prints class indices' },
       top_k: { type: 'number', default: 5, describe: 'Number of top predictions to print' },
       center_only: { type: 'boolean', default: false, describe: 'classify.py: resize to --images_dim, then the center crop' },
       oversample: { type: 'boolean', default: false, describe: 'classify.py: resize to --images_dim, average 4 corner + center crops and their mirrors' },

@@ -12,7 +12,8 @@ export class ReLULayer extends NeuronLayer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), s = this.slope;
-    for (let i = 0; i < x.length; i++) { const v = x[i]; y[i] = v > 0 ? v : v * s; }
+    // Caffe: max(x, 0) + slope * min(x, 0); `0 +` keeps its +0 where slope * x is -0
+    for (let i = 0; i < x.length; i++) { const v = x[i]; y[i] = v > 0 ? v : 0 + v * s; }
   }
 
   // In place, bottom data already holds y; y > 0 exactly where x > 0 (slope >= 0), as Caffe relies on.

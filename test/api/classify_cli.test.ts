@@ -5,8 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { Classifier, ClassifierOptions, classifyCommand, expandImageArgs, fixed4, readLabels, topN } from '../../src/api/classify';
-import { resizeLinear, Image } from '../../src/io/image';
+import { Classifier, ClassifierOptions, classifyCommand, expandImageArgs, fixed4, readLabels, toChannels, topN } from '../../src/api/classify';
+import { grayOpenCV, resizeLinear, Image } from '../../src/io/image';
 import { writeProtoToBinaryFile } from '../../src/io/proto_io';
 import { run as runCli } from '../../src/cli/main';
 import { setMinLogLevel } from '../../src/util/logging';
@@ -132,6 +132,21 @@ describe('classify output', () => {
     expect(heads).toEqual([P('imgs/pic.png'), P('imgs/pic2.png'), P('imgs/pic.png'), P('imgs/pic2.png')].map((f) => `---------- Prediction for ${f} ----------`));
     expect(text.split('\n').filter((l) => / - "/.test(l))).toHaveLength(12);
   });
+
+  it('the CLI: `none` for the mean and the labels prints class indices', async () => {
+    let text = '';
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { text += String(s); return true; });
+    try {
+      expect(await runCli(['classify', P('deploy.prototxt'), P('w.caffemodel'), 'none', 'none', P('imgs/pic.png'), '--top_k=4', '--center_only', '--images_dim=6,7'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+      setMinLogLevel(2);
+    }
+    const lines = text.trimEnd().split('\n').slice(1);
+    expect(lines.map((l) => l.replace(/^.* - /, '')).sort()).toEqual(['0', '1', '2', '3']);
+    const want = expected(resizeLinear(BGR, 6, 7), 1, 1, false, (v) => v);
+    expect(lines.map((l) => Number(l.split(' - ')[0]))).toEqual([...want].sort((a, b) => b - a).map((v) => Number(v.toFixed(4))));
+  });
 });
 
 describe('classify errors', () => {
@@ -147,6 +162,7 @@ describe('classify errors', () => {
     expect(() => base({ labels: P('labels3.txt') })).toThrow('Number of labels is different from the output layer dimension.');
     expect(() => base({ meanValue: [1, 2] })).toThrow('--mean_value has 2 values, the net\'s input has 3 channels');
     expect(() => base({ channelSwap: [0, 0, 1] })).toThrow('is not a permutation');
+    expect(() => base({ mode: 'oversample', imagesDim: [3, 8] })).toThrow('--images_dim 3,8 is smaller than the net\'s input 4x4');
   });
   it('CLI usage errors', async () => {
     const cmd = (positionals: string[], extra = {}) => classifyCommand({ positionals, progress: false, out: () => undefined, ...extra });
@@ -174,6 +190,14 @@ describe('classify helpers', () => {
     expect(fixed4(Math.fround(5327.8212890625))).toBe('5327.8213');
     expect(fixed4(1)).toBe('1.0000');
   });
+  it('cvtColor to the net\'s channels: BGR->GRAY, BGRA->GRAY, BGRA->BGR, GRAY->BGR', () => {
+    const bgra: Image = { channels: 4, height: 1, width: 2, data: Uint8Array.from([10, 200, 30, 255, 250, 0, 5, 0]) };
+    expect(Array.from(toChannels(bgra, 1).data)).toEqual([grayOpenCV(30, 200, 10), grayOpenCV(5, 0, 250)]);
+    expect(Array.from(toChannels(bgra, 3).data)).toEqual([10, 200, 30, 250, 0, 5]);
+    expect(Array.from(toChannels(toChannels(bgra, 3), 1).data)).toEqual([grayOpenCV(30, 200, 10), grayOpenCV(5, 0, 250)]);
+    expect(Array.from(toChannels({ channels: 1, height: 1, width: 2, data: Uint8Array.from([7, 9]) }, 3).data)).toEqual([7, 7, 7, 9, 9, 9]);
+  });
+
   it('labels as std::getline reads them; image arguments', () => {
     expect(readLabels(P('labels.txt'))).toEqual(['zero', 'one', 'two', 'three']);
     expect(expandImageArgs([P('imgs'), `@${P('list.txt')}`, 'x.jpg'])).toEqual([P('imgs/pic.png'), P('imgs/pic2.png'), P('imgs/pic.png'), P('imgs/pic2.png'), 'x.jpg']);

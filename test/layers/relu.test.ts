@@ -16,3 +16,12 @@ describe('ReLU', () => {
   it('gradient, leaky', () => checkGradient(make({ negative_slope: 0.01 })(), [randomBlob([2, 3, 4, 5])], [new Blob()], { kink: 0, kinkRange: 0.01 }));
   it('in place', () => checkInPlace(make({ negative_slope: 0.2 }), [2, 3, 4]));
 });
+
+describe('ReLU sign of zero', () => {
+  it('writes +0 for negative inputs, as Caffe (bytes of extracted features match)', () => {
+    const x = new Blob([2]); x.mutableCpuData().set([-3, -0]);
+    const y = new Blob(), l = make()();
+    l.setUp([x], [y]); l.forward([x], [y]);
+    expect(Object.is(y.cpuData()[0], 0)).toBe(true);
+  });
+});
