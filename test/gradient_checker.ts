@@ -113,3 +113,23 @@ export function checkInPlace(make: () => Layer, bottomShape: number[], lo = -1, 
   l2.forward([b], [b]);
   expect(Array.from(b.cpuData())).toEqual(Array.from(ta.cpuData()));
 }
+
+/** A blob of `shape` filled from N(0, 1) with a fixed seed (Caffe's layer tests use gaussian fillers). */
+export function gaussianBlob(shape: number[], seed = 1701): Blob {
+  const b = new Blob(shape), r = new Rng(seed), d = b.mutableCpuData();
+  for (let i = 0; i < d.length; i++) d[i] = r.gaussian(0, 1);
+  return b;
+}
+
+/** Sets `layer` up on a 1-D bottom holding `values` and returns its top after one forward. */
+export function forwardValues(layer: Layer, values: number[]): number[] {
+  const x = new Blob([values.length]);
+  x.mutableCpuData().set(values);
+  const y = new Blob();
+  layer.setUp([x], [y]);
+  layer.forward([x], [y]);
+  return Array.from(y.cpuData());
+}
+
+/** `a` rounded to float32, for comparing with layer outputs. */
+export const f32 = (a: number[]): number[] => Array.from(new Float32Array(a));

@@ -2,15 +2,11 @@ import '../../src/layers/Accuracy';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
+import { gaussianBlob } from '../gradient_checker';
 
 const make = (p: object = {}) => createLayer({ name: 'acc', type: 'Accuracy', accuracy_param: p });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
 
-function gaussianBlob(shape: number[], seed = 1701): Blob {
-  const b = new Blob(shape), r = new Rng(seed), d = b.mutableCpuData();
-  for (let i = 0; i < d.length; i++) d[i] = r.gaussian(0, 1);
-  return b;
-}
 function labelBlob(shape: number[], classes: number, seed = 42): Blob {
   const b = new Blob(shape), r = new Rng(seed), d = b.mutableCpuData();
   for (let i = 0; i < d.length; i++) d[i] = r.int(classes);

@@ -2,15 +2,9 @@ import '../../src/layers/BatchNorm';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Layer } from '../../src/core/layer';
-import { Rng } from '../../src/core/rng';
 import { setLogSink } from '../../src/util/logging';
-import { checkGradient, checkInPlace } from '../gradient_checker';
+import { checkGradient, checkInPlace, gaussianBlob } from '../gradient_checker';
 
-function gaussianBlob(shape: number[], seed = 1701): Blob {
-  const b = new Blob(shape), r = new Rng(seed), d = b.mutableCpuData();
-  for (let i = 0; i < d.length; i++) d[i] = r.gaussian(0, 1);
-  return b;
-}
 function blobOf(shape: number[], values: number[]): Blob {
   const b = new Blob(shape); b.mutableCpuData().set(values); return b;
 }

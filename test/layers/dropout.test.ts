@@ -3,13 +3,8 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng, setRandomSeed } from '../../src/core/rng';
 import { DropoutLayer } from '../../src/layers/Dropout';
-import { checkGradient, checkInPlace, randomBlob } from '../gradient_checker';
+import { checkGradient, checkInPlace, randomBlob, gaussianBlob } from '../gradient_checker';
 
-function gaussianBlob(shape: number[], seed = 1701): Blob {
-  const b = new Blob(shape), r = new Rng(seed), d = b.mutableCpuData();
-  for (let i = 0; i < d.length; i++) d[i] = r.gaussian(0, 1);
-  return b;
-}
 const make = (phase: 'TRAIN' | 'TEST', ratio?: number) => () =>
   createLayer({ name: 'd', type: 'Dropout', phase, ...(ratio !== undefined ? { dropout_param: { dropout_ratio: ratio } } : {}) });
 

@@ -1,20 +1,9 @@
 import '../../src/layers/Exp';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
-import { Rng } from '../../src/core/rng';
-import { checkGradient, checkInPlace } from '../gradient_checker';
+import { checkGradient, checkInPlace, gaussianBlob, forwardValues } from '../gradient_checker';
 
-function gaussianBlob(shape: number[], seed = 1701): Blob {
-  const b = new Blob(shape), r = new Rng(seed), d = b.mutableCpuData();
-  for (let i = 0; i < d.length; i++) d[i] = r.gaussian(0, 1);
-  return b;
-}
-function run(layer: ReturnType<typeof createLayer>, values: number[]): number[] {
-  const x = new Blob([values.length]); x.mutableCpuData().set(values);
-  const y = new Blob();
-  layer.setUp([x], [y]); layer.forward([x], [y]);
-  return Array.from(y.cpuData());
-}
+const run = forwardValues;
 
 const make = (base: number, scale: number, shift: number) => () =>
   createLayer({ name: 'e', type: 'Exp', exp_param: { base, scale, shift } });

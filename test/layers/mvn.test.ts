@@ -2,15 +2,10 @@ import '../../src/layers/MVN';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
-import { checkGradient, checkInPlace } from '../gradient_checker';
+import { checkGradient, checkInPlace, gaussianBlob } from '../gradient_checker';
 
 const make = (p: object = {}) => createLayer({ name: 'mvn', type: 'MVN', mvn_param: p });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
-function gaussianBlob(shape: number[], seed = 1701): Blob {
-  const b = new Blob(shape), r = new Rng(seed), d = b.mutableCpuData();
-  for (let i = 0; i < d.length; i++) d[i] = r.gaussian(0, 1);
-  return b;
-}
 function run(p: object, x: Blob): Blob {
   const top = new Blob(), l = make(p);
   l.setUp([x], [top]); l.forward([x], [top]);

@@ -5,16 +5,10 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng, setRandomSeed } from '../../src/core/rng';
 import { setLogSink } from '../../src/util/logging';
-import { checkGradient, checkInPlace } from '../gradient_checker';
+import { checkGradient, checkInPlace, gaussianBlob, f32 } from '../gradient_checker';
 
 const make = (p: object = {}, extra: object = {}) => createLayer({ name: 'p', type: 'PReLU', prelu_param: p, ...extra });
 
-function gaussianBlob(shape: number[], seed = 1701): Blob {
-  const b = new Blob(shape), r = new Rng(seed), d = b.mutableCpuData();
-  for (let i = 0; i < d.length; i++) d[i] = r.gaussian(0, 1);
-  return b;
-}
-const f32 = (a: number[]) => Array.from(new Float32Array(a));
 
 describe('PReLU', () => {
   beforeEach(() => setRandomSeed(1701));
