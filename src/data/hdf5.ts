@@ -206,6 +206,65 @@ function handle(req, transfer) {
       if (f) { try { f.close(); } catch (e) { throw new Fail('io', why(e)); } }
       return {};
     }
+    case 'writeTree': {
+      const f = openFile(req.file, 'w');
+      try {
+        for (const e of req.entries) {
+          try {
+            if (e.group) f.create_group(e.path);
+            else if (typeof e.string === 'string') {
+              // H5LTmake_dataset_string: a scalar, fixed-size, NUL-terminated ASCII string
+              f.create_dataset({ name: e.path, data: e.string, shape: [], dtype: 'A' + (Buffer.byteLength(e.string) + 1) });
+            } else {
+              const dtype = e.data instanceof Float64Array ? '<d' : e.data instanceof Int32Array ? '<i' : '<f';
+              f.create_dataset({ name: e.path, data: e.data, shape: e.shape, dtype });
+            }
+          } catch (err) {
+            throw new Fail('io', 'cannot create ' + e.path + ': ' + why(err));
+          }
+        }
+      } finally {
+        f.close();
+      }
+      return {};
+    }
+    case 'readTree': {
+      const f = openFile(req.file, 'r');
+      const nodes = {};
+      try {
+        const walk = (g, gpath) => {
+          const keys = g.keys();
+          nodes[gpath] = { kind: 'group', keys };
+          for (const name of keys) {
+            const p = (gpath === '/' ? '' : gpath) + '/' + name;
+            let o;
+            try { o = g.get(name); } catch (err) { nodes[p] = { kind: 'other' }; continue; }
+            if (o instanceof lib.h5.Group) walk(o, p);
+            else if (o instanceof lib.h5.Dataset) {
+              const md = o.metadata;
+              const typeClass = lib.classes[md.type] || 'unknown';
+              const node = { kind: 'dataset', shape: (md.shape || []).map(Number), typeClass };
+              try {
+                if (typeClass === 'H5T_FLOAT') { node.data = toFloat(o.value, Float32Array); transfer.push(node.data.buffer); }
+                else if (typeClass === 'H5T_INTEGER') { node.data = toFloat(o.value, Float64Array); transfer.push(node.data.buffer); }
+                else if (typeClass === 'H5T_STRING') {
+                  let v = o.value;
+                  if (Array.isArray(v)) v = v[0];
+                  if (typeof v === 'string') { const z = v.indexOf('\0'); node.string = z >= 0 ? v.slice(0, z) : v; }
+                }
+              } catch (err) {
+                node.error = why(err);
+              }
+              nodes[p] = node;
+            } else nodes[p] = { kind: 'other' };
+          }
+        };
+        walk(f, '/');
+      } finally {
+        f.close();
+      }
+      return { nodes };
+    }
     default:
       throw new Fail('io', 'unknown request ' + req.op);
   }
@@ -391,6 +450,16 @@ export class Hdf5Session {
     this.w.call({ op: 'write', handle, name, shape: [...ds.shape], data: ds.data });
   }
 
+  /** Creates `file` (truncating it) with `entries` in order, then closes it. */
+  writeTree(file: string, entries: readonly Hdf5TreeEntry[]): void {
+    this.w.call({ op: 'writeTree', file: path.resolve(file), entries: entries.map((e) => ({ ...e })) });
+  }
+
+  /** Every group and dataset of `file` by absolute path, with values. */
+  readTree(file: string): Hdf5Tree {
+    return this.w.call({ op: 'readTree', file: path.resolve(file) }).nodes;
+  }
+
   closeFile(handle: number): void {
     if (!this.s.handles.delete(handle)) return;
     this.w.call({ op: 'close', handle });
@@ -436,6 +505,54 @@ export function readHdf5File(file: string): Record<string, Hdf5RawDataset> {
     return s.listDatasets(file);
   } catch (e) {
     throw fileError(file, e);
+  } finally {
+    s.dispose();
+  }
+}
+
+// ------------------------------------------------------------------ whole files with groups
+
+/** One object to create, in order (a group before its members): Caffe's H5Gcreate2 / H5LTmake_dataset_*. */
+export type Hdf5TreeEntry =
+  | { path: string; group: true }
+  /** a dataset: float32, float64 or int32 by the typed array */
+  | { path: string; shape: readonly number[]; data: Float32Array | Float64Array | Int32Array }
+  /** a scalar fixed-size NUL-terminated string (H5LTmake_dataset_string) */
+  | { path: string; string: string };
+
+/** An object of a file read by readHdf5Tree. */
+export interface Hdf5Node {
+  kind: 'group' | 'dataset' | 'other';
+  /** a group's member names, in name order (H5_INDEX_NAME) */
+  keys?: string[];
+  shape?: number[];
+  typeClass?: string;
+  /** H5T_FLOAT datasets as float32 (H5LTread_dataset_float), H5T_INTEGER ones as doubles */
+  data?: Float32Array | Float64Array;
+  /** an H5T_STRING dataset's (first) value */
+  string?: string;
+  /** why the values could not be read */
+  error?: string;
+}
+
+/** Every object of a file by absolute path ('/', '/data', '/data/conv1/0'). */
+export type Hdf5Tree = Record<string, Hdf5Node>;
+
+/** Creates `file` (truncating it) holding `entries`; any failure throws (Hdf5Failure 'open' or 'io'). */
+export function writeHdf5Tree(file: string, entries: readonly Hdf5TreeEntry[]): void {
+  const s = new Hdf5Session();
+  try {
+    s.writeTree(file, entries);
+  } finally {
+    s.dispose();
+  }
+}
+
+/** Reads every group and dataset of `file`; a file that cannot be opened throws Hdf5Failure 'open'. */
+export function readHdf5Tree(file: string): Hdf5Tree {
+  const s = new Hdf5Session();
+  try {
+    return s.readTree(file);
   } finally {
     s.dispose();
   }

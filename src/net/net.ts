@@ -12,7 +12,7 @@ import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { backwardDebugInfo, forwardDebugInfo, paramNormsDebugInfo, updateDebugInfo } from './debug_info';
 import { initNet } from './net_init';
-import { copyTrainedLayers, layerToProto, shareTrainedLayers } from './net_params';
+import { copyTrainedLayers, copyTrainedLayersFromHdf5, layerToProto, shareTrainedLayers } from './net_params';
 import * as fs from 'fs';
 
 /** NetState fields set on top of the NetParameter's own `state`, as Caffe's Net(file, phase, level, stages). */
@@ -152,10 +152,10 @@ export class Net {
   /** Copies weights from a NetParameter's layers, matched by layer name (unmatched layers ignored). */
   copyTrainedLayersFrom(param: Message): void { copyTrainedLayers(this, param); }
 
-  /** Copies weights from a binary .caffemodel (older formats are upgraded on read). */
+  /** Copies weights from a binary .caffemodel (older formats are upgraded on read) or an HDF5 .caffemodel.h5. */
   copyTrainedLayersFromFile(file: string): void {
-    if (isHdf5(file)) throw new CaffeError(`${file}: HDF5 weight files are not supported; use a binary .caffemodel`);
-    this.copyTrainedLayersFrom(readNetParamsFromBinaryFile(file));
+    if (isHdf5(file)) copyTrainedLayersFromHdf5(this, file);
+    else this.copyTrainedLayersFrom(readNetParamsFromBinaryFile(file));
   }
 
   /** Makes same-named layers use `other`'s parameter memory (a test net sharing the train net's weights). */

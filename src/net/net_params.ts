@@ -9,6 +9,10 @@ import { checkFailed, cloneMessage } from '../upgrade/common';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import type { Net } from './net';
+import { Hdf5Failure, Hdf5Tree, readHdf5Tree } from '../data/hdf5';
+
+/** Caffe's kMaxBlobAxes */
+const MAX_BLOB_AXES = 32;
 
 const SPEC = 'caffe.ParamSpec';
 const f = (x: number) => formatG(x, 6); // a float as C++ streams print it
@@ -178,4 +182,63 @@ export function layerToProto(layer: Layer, writeDiff: boolean): Message {
   for (const [k, v] of Object.entries(layer.layerParam)) if (k !== 'blobs' && v !== undefined) m[k] = cloneMessage(v);
   if (layer.blobs.length) m.blobs = layer.blobs.map((b) => b.toProto(writeDiff));
   return m;
+}
+
+/**
+ * Caffe's hdf5_load_nd_dataset (no reshape, float): the dataset at `dsPath` of `tree` into `blob`,
+ * whose shape it must have. `name` is the dataset's name as Caffe's messages give it.
+ */
+export function loadHdf5Blob(tree: Hdf5Tree, dsPath: string, name: string, blob: Blob): void {
+  const node = tree[dsPath];
+  if (!node || node.kind !== 'dataset') checkFailed('H5LTfind_dataset(file_id, dataset_name_)', `Failed to find HDF5 dataset ${name}`);
+  const dims = node.shape ?? [];
+  if (dims.length > MAX_BLOB_AXES) checkFailed(`ndims <= max_dim (${dims.length} vs. ${MAX_BLOB_AXES})`, '');
+  const cls = node.typeClass ?? 'unknown';
+  if (cls !== 'H5T_FLOAT' && cls !== 'H5T_INTEGER') {
+    throw new CaffeError(cls.startsWith('H5T_') ? `Unsupported datatype class: ${cls}` : 'Datatype class unknown');
+  }
+  if (!sameShape(dims, blob.shape)) {
+    const count = dims.reduce((a, b) => a * b, 1);
+    checkFailed('blob_dims == blob->shape()', 'Cannot load blob from hdf5; shape mismatch. Source shape is ' +
+      `${dims.map((d) => `${d} `).join('')}(${count}) target shape is ${blob.shapeString()}`);
+  }
+  if (!node.data) throw new CaffeError(`Check failed: status >= 0 (-1 vs. 0) Failed to read float dataset ${name}${node.error ? ` (${node.error})` : ''}`);
+  blob.mutableCpuData().set(node.data);
+}
+
+/** Caffe's CopyTrainedLayersFromHDF5: weights from a .caffemodel.h5, matched by layer name. */
+export function copyTrainedLayersFromHdf5(net: Net, file: string): void {
+  let tree: Hdf5Tree;
+  try {
+    tree = readHdf5Tree(file);
+  } catch (e) {
+    if (e instanceof Hdf5Failure && e.code === 'open') checkFailed('file_hid >= 0 (-1 vs. 0)', `Couldn't open ${file}`);
+    throw e;
+  }
+  const data = tree['/data'];
+  if (!data || data.kind !== 'group') checkFailed('data_hid >= 0 (-1 vs. 0)', `Error reading weights from ${file}`);
+  for (const name of data.keys ?? []) {
+    const target = net.layerNamesIndex.get(name);
+    if (target === undefined) {
+      log.info(`Ignoring source layer ${name}`);
+      continue;
+    }
+    const targetBlobs = net.layers[target].blobs;
+    const layer = tree[`/data/${name}`];
+    if (!layer || layer.kind !== 'group') checkFailed('layer_hid >= 0 (-1 vs. 0)', `Error reading weights from ${file}`);
+    const numSource = layer.keys?.length ?? 0;
+    if (numSource > targetBlobs.length) {
+      checkFailed(`num_source_params <= target_blobs.size() (${numSource} vs. ${targetBlobs.length})`,
+        `Incompatible number of blobs for layer ${name}`);
+    }
+    targetBlobs.forEach((blob, j) => {
+      const dsPath = `/data/${name}/${j}`;
+      if (!tree[dsPath]) {
+        // absent from the source: fine when the target shares this param from another layer
+        if (net.paramOwners[net.paramIdVecs[target][j]] !== -1) return;
+        throw new CaffeError(`Incompatible number of blobs for layer ${name}`);
+      }
+      loadHdf5Blob(tree, dsPath, String(j), blob);
+    });
+  }
 }

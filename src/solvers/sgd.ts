@@ -4,7 +4,7 @@
 // snapshot's .caffemodel) in .solverstate files Caffe reads and writes.
 import { Blob } from '../core/blob';
 import { Message } from '../proto/schema';
-import { readNetParamsFromBinaryFile, readProtoFromBinaryFile, writeProtoToBinaryFile } from '../io/proto_io';
+import { readProtoFromBinaryFile, writeProtoToBinaryFile } from '../io/proto_io';
 import { streamFloat } from '../net/debug_info';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { checkOp } from './check';
 import { axpby, axpy, f32, scal, sign } from './float_math';
+import { readSolverStateHdf5, restoreHistoryHdf5, writeSolverStateHdf5 } from './hdf5_snapshot';
 import { checkLrPolicy, learningRate } from './lr_policy';
 import { registerSolver } from './registry';
 import { Solver } from './solver';
@@ -113,6 +114,12 @@ export class SGDSolver extends Solver {
   }
 
   protected snapshotSolverState(modelFilename: string): void {
+    if (this.p('snapshot_format') === 'HDF5') {
+      const file = this.snapshotFilename('.solverstate.h5');
+      log.info(`Snapshotting solver state to HDF5 file ${file}`);
+      writeSolverStateHdf5(file, this.iter, modelFilename, this.currentStep, this.history);
+      return;
+    }
     const state: Message = {
       iter: this.iter, learned_net: modelFilename, current_step: this.currentStep,
       history: this.history.map((h) => h.toProto()),
@@ -126,13 +133,22 @@ export class SGDSolver extends Solver {
     const state = readProtoFromBinaryFile(stateFile, 'caffe.SolverState');
     this.iter = state.iter ?? 0;
     if (state.learned_net !== undefined) {
-      this.net.copyTrainedLayersFrom(readNetParamsFromBinaryFile(learnedNetPath(state.learned_net, stateFile)));
+      this.net.copyTrainedLayersFromFile(learnedNetPath(state.learned_net, stateFile));
     }
     this.currentStep = state.current_step ?? 0;
     const history: Message[] = state.history ?? [];
     checkOp(history.length, '==', this.history.length, 'state.history_size()', 'history_.size()', 'Incorrect length of history blobs.');
     log.info('SGDSolver: restoring history');
     this.history.forEach((h, i) => h.fromProto(history[i]));
+  }
+
+  /** Caffe's RestoreSolverStateFromHDF5 (a .solverstate.h5: the weights it names may be HDF5 or binary). */
+  protected restoreSolverStateFromHdf5(stateFile: string): void {
+    const state = readSolverStateHdf5(stateFile);
+    this.iter = state.iter;
+    if (state.learnedNet !== undefined) this.net.copyTrainedLayersFromFile(learnedNetPath(state.learnedNet, stateFile));
+    this.currentStep = state.currentStep;
+    restoreHistoryHdf5(state, stateFile, this.history);
   }
 }
 

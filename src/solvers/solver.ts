@@ -11,10 +11,10 @@ import { writeProtoToBinaryFile } from '../io/proto_io';
 import { setRandomSeed } from '../core/rng';
 import { streamFloat } from '../net/debug_info';
 import { cloneMessage } from '../upgrade/common';
-import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { checkOp } from './check';
 import { f32 } from './float_math';
+import { writeNetToHdf5 } from './hdf5_snapshot';
 import { checkSnapshotWritePermissions, initTestNets, initTrainNet } from './solver_init';
 
 /** What a signal asks of the solver (Caffe's SolverAction::Enum). */
@@ -49,9 +49,6 @@ export abstract class Solver {
     log.info(`Initializing solver from parameters: \n${printPrototxt(param, SP).replace(/\n$/, '')}`);
     this.param = cloneMessage(param);
     checkOp(this.p('average_loss'), '>=', 1, 'param_.average_loss()', '1', 'average_loss should be non-negative.');
-    if (this.p('snapshot_format') !== 'BINARYPROTO') {
-      throw new CaffeError('snapshot_format: HDF5 is not supported by caffets; use snapshot_format: BINARYPROTO');
-    }
     checkSnapshotWritePermissions(this.param);
     const seed = this.p<number>('random_seed');
     if (seed >= 0) setRandomSeed(seed);
@@ -66,6 +63,7 @@ export abstract class Solver {
   abstract applyUpdate(): void;
   protected abstract snapshotSolverState(modelFilename: string): void;
   protected abstract restoreSolverStateFromBinaryProto(stateFile: string): void;
+  protected abstract restoreSolverStateFromHdf5(stateFile: string): void;
 
   /** a solver field, or its schema default */
   p<T = any>(name: string): T { return getField<T>(this.param, SP, name); }
@@ -218,20 +216,29 @@ export abstract class Solver {
     return `${this.p('snapshot_prefix')}_iter_${this.iter}${extension}`;
   }
 
-  /** Writes <prefix>_iter_N.caffemodel and .solverstate (each atomically). */
+  /**
+   * Writes <prefix>_iter_N.caffemodel and .solverstate, or with snapshot_format: HDF5
+   * <prefix>_iter_N.caffemodel.h5 and .solverstate.h5 (each atomically).
+   */
   snapshot(): void {
-    const modelFilename = this.snapshotFilename('.caffemodel');
-    log.info(`Snapshotting to binary proto file ${modelFilename}`);
-    writeProtoToBinaryFile(this.net.toProto(this.p('snapshot_diff')), 'caffe.NetParameter', modelFilename);
+    let modelFilename: string;
+    if (this.p('snapshot_format') === 'HDF5') {
+      modelFilename = this.snapshotFilename('.caffemodel.h5');
+      log.info(`Snapshotting to HDF5 file ${modelFilename}`);
+      writeNetToHdf5(this.net, modelFilename, this.p('snapshot_diff'));
+    } else {
+      modelFilename = this.snapshotFilename('.caffemodel');
+      log.info(`Snapshotting to binary proto file ${modelFilename}`);
+      writeProtoToBinaryFile(this.net.toProto(this.p('snapshot_diff')), 'caffe.NetParameter', modelFilename);
+    }
     this.snapshotSolverState(modelFilename);
   }
 
   /** Resumes from a .solverstate: iteration, lr schedule position, history and the learned weights. */
   restore(stateFile: string): void {
-    if (stateFile.endsWith('.h5')) {
-      throw new CaffeError(`${stateFile}: HDF5 solver states are not supported by caffets; snapshot with snapshot_format: BINARYPROTO`);
-    }
-    this.restoreSolverStateFromBinaryProto(stateFile);
+    // Caffe picks the format by the file's extension
+    if (stateFile.endsWith('.h5')) this.restoreSolverStateFromHdf5(stateFile);
+    else this.restoreSolverStateFromBinaryProto(stateFile);
     this.iterationsLast = this.iter;
   }
 }
