@@ -4,12 +4,11 @@ import { Blob } from '../../src/core/blob';
 import { setRandomSeed } from '../../src/core/rng';
 import { CaffeError } from '../../src/util/errors';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { G, Geo, expectClose, paramFor } from './conv_geometry';
 
 const make = (cp: object) => createLayer({ name: 'deconv', type: 'Deconvolution', convolution_param: cp });
 const gauss = { weight_filler: { type: 'gaussian' }, bias_filler: { type: 'gaussian' } };
 
-interface Geo { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number; group: number }
-const G = (o: Partial<Geo>): Geo => ({ kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, group: 1, ...o });
 
 /** Direct-loop transposed convolution: every input pixel scatters its weighted kernel into the output. */
 function refDeconv(x: Blob, w: Blob, b: Blob | null, g: Geo): { shape: number[]; data: Float32Array } {
@@ -30,21 +29,7 @@ function refDeconv(x: Blob, w: Blob, b: Blob | null, g: Geo): { shape: number[];
   return { shape: [N, O, OH, OW], data: out };
 }
 
-function expectClose(got: Float32Array, want: Float32Array, tol = 1e-4): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < got.length; i++) {
-    if (Math.abs(got[i] - want[i]) > tol * Math.max(1, Math.abs(want[i]))) throw new Error(`element ${i}: got ${got[i]}, want ${want[i]}`);
-  }
-}
 
-function paramFor(numOutput: number, g: Geo, bias: boolean): object {
-  const hw = (a: number, b: number, one: string, h: string, w: string) => (a === b ? { [one]: [a] } : { [h]: a, [w]: b });
-  return {
-    num_output: numOutput, bias_term: bias, group: g.group, ...gauss,
-    ...hw(g.kh, g.kw, 'kernel_size', 'kernel_h', 'kernel_w'), ...hw(g.sh, g.sw, 'stride', 'stride_h', 'stride_w'),
-    ...hw(g.ph, g.pw, 'pad', 'pad_h', 'pad_w'), dilation: g.dh === g.dw ? [g.dh] : [g.dh, g.dw],
-  };
-}
 
 describe('Deconvolution', () => {
   beforeEach(() => setRandomSeed(1701));
