@@ -6,6 +6,6 @@
     "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS" ],
     "cflags_cc": [ "-std=c++17", "-O3", "-march=x86-64-v2", "-fopenmp", "-fno-math-errno" ],
     "cflags_cc!": [ "-fno-exceptions" ],
-    "libraries": [ "-ldnnl", "-llmdb", "-fopenmp" ]
+    "libraries": [ "-ldnnl", "-llmdb", "-ldl", "-fopenmp" ]
   }]
 }

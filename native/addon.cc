@@ -8,6 +8,7 @@
 void InitConv(Napi::Env env, Napi::Object exports);  // conv.cc
 void InitPool(Napi::Env env, Napi::Object exports);  // pool.cc
 void InitLmdb(Napi::Env env, Napi::Object exports);  // lmdb.cc
+void InitBlas(Napi::Env env, Napi::Object exports);  // blas.cc
 
 namespace {
 
@@ -44,6 +45,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitConv(env, exports);
   InitPool(env, exports);
   InitLmdb(env, exports);
+  InitBlas(env, exports);
   return exports;
 }
 

@@ -24,7 +24,7 @@ export type { LayerCtor } from './core/layer_factory';
 export { fillBlob } from './core/filler';
 export { setRandomSeed, rng, Rng } from './core/rng';
 export { Net } from './net';
-export { backend, setBackend } from './backend/cpu';
+export { backend, setBackend } from './backend';
 export type { Backend } from './backend/backend';
 export { readNpy, writeNpy } from './io/npy';
 export { timeModel } from './api/time';

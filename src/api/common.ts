@@ -1,5 +1,7 @@
 // Flag handling shared by train/test/time (tools/caffe.cpp's get_phase_from_flags, get_stages_from_flags,
 // get_gpus), and device selection.
+import { parseEngine, setEngine } from '../backend';
+import { CaffeBackend } from '../backend/caffe';
 import { log } from '../util/logging';
 import { CaffeError } from '../util/errors';
 import { Phase } from '../core/layer';
@@ -25,11 +27,23 @@ export function gpusFromFlag(flag: string | undefined, deviceCount = 0): number[
   });
 }
 
-/** Picks the device for `--gpu`; this build computes on the CPU, so a GPU request is noted and ignored. */
-export function selectDevice(gpuFlag: string | undefined): void {
+/** Picks the device for `--gpu` (this build computes on the CPU, so a GPU request is noted and ignored)
+ *  and the engine for `--engine` (else $CAFFETS_ENGINE, else DEFAULT). */
+export function selectDevice(gpuFlag: string | undefined, engine?: string): void {
   const gpus = gpusFromFlag(gpuFlag);
   if (gpus.length || gpuFlag === 'all') {
     log.warning(`--gpu=${gpuFlag}: no GPU backend is available in this build; using the CPU.`);
   }
   log.info('Use CPU.');
+  selectEngine(engine);
+}
+
+/** Selects the engine named by `flag` or $CAFFETS_ENGINE; the CAFFE engine says which BLAS it uses. */
+export function selectEngine(flag: string | undefined): void {
+  const name = flag || process.env.CAFFETS_ENGINE || 'DEFAULT';
+  const b = setEngine(parseEngine(name));
+  if (b instanceof CaffeBackend) {
+    const threads = b.blasThreads();
+    log.info(`Engine CAFFE: im2col + BLAS (${b.blasLibrary}${threads ? `, ${threads} threads` : ''})`);
+  }
 }

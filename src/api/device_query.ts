@@ -1,5 +1,5 @@
 // caffets device_query: what the compute backend is (Caffe's device_query shows a GPU's properties).
-import { backend } from '../backend/cpu';
+import { backend, parseEngine, setEngine } from '../backend';
 import { log } from '../util/logging';
 import { gpusFromFlag } from './common';
 
@@ -12,8 +12,9 @@ const ISA: Record<number, string> = {
 
 export function isaName(isa: number): string { return ISA[isa] ?? `0x${isa.toString(16)}`; }
 
-export function deviceQuery(gpuFlag?: string): string[] {
+export function deviceQuery(gpuFlag?: string, engine?: string): string[] {
   const gpus = gpusFromFlag(gpuFlag);
+  if (engine) setEngine(parseEngine(engine));
   if (gpus.length) log.info(`Querying GPUs ${gpuFlag}`);
   const lines = backend().info().lines.map((l) => l.replace(/^ISA: (\d+)$/, (_m, n) => `ISA oneDNN uses: ${isaName(Number(n))}`));
   if (gpus.length) lines.push('No GPU backend is available in this build; computing on the CPU.');

@@ -7,7 +7,7 @@ import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { selectDevice, stagesFromFlag } from './common';
 
-export interface TestOptions { model: string; weights: string; iterations?: number; gpu?: string; level?: number; stage?: string; }
+export interface TestOptions { model: string; weights: string; iterations?: number; gpu?: string; level?: number; stage?: string; engine?: string; }
 
 export interface TestResult {
   /** mean of each output element, in Caffe's order */
@@ -24,7 +24,7 @@ export function testModel(o: TestOptions): TestResult {
   if (!o.weights) throw new CaffeError('Need model weights to score.');
   const iterations = o.iterations ?? 50;
   const stages = stagesFromFlag(o.stage ?? ''); // Caffe's --stage defaults to "", one empty stage
-  selectDevice(o.gpu);
+  selectDevice(o.gpu, o.engine);
   const net = new Net(readNetParamsFromTextFile(o.model), { phase: 'TEST', level: o.level ?? 0, stages });
   try {
     net.copyTrainedLayersFromFile(o.weights);

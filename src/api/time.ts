@@ -8,7 +8,7 @@ import { CaffeError } from '../util/errors';
 import { phaseFromFlag, selectDevice, stagesFromFlag } from './common';
 
 export interface TimeOptions {
-  model: string; iterations?: number; phase?: string; level?: number; stage?: string; gpu?: string; weights?: string;
+  model: string; iterations?: number; phase?: string; level?: number; stage?: string; gpu?: string; weights?: string; engine?: string;
 }
 
 export interface TimeResult {
@@ -22,7 +22,7 @@ export function timeModel(o: TimeOptions): TimeResult {
   if (!o.model) throw new CaffeError('Need a model definition to time.');
   const iterations = o.iterations ?? 50;
   const phase = phaseFromFlag(o.phase, 'TRAIN');
-  selectDevice(o.gpu);
+  selectDevice(o.gpu, o.engine);
   const net = new Net(readNetParamsFromTextFile(o.model), { phase, level: o.level ?? 0, stages: stagesFromFlag(o.stage) });
   try {
     if (o.weights) net.copyTrainedLayersFromFile(o.weights);

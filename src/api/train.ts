@@ -8,7 +8,7 @@ import { SignalHandler, solverActionFromFlag } from '../solvers/signal_handler';
 import type { Solver } from '../solvers/solver';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
-import { gpusFromFlag, stagesFromFlag } from './common';
+import { gpusFromFlag, selectEngine, stagesFromFlag } from './common';
 
 export interface TrainOptions {
   solver: string;
@@ -21,6 +21,8 @@ export interface TrainOptions {
   stage?: string;
   sigint_effect?: string;
   sighup_effect?: string;
+  /** DEFAULT (oneDNN) or CAFFE (Caffe's im2col + BLAS arithmetic); else $CAFFETS_ENGINE */
+  engine?: string;
 }
 
 /** Trains as `caffe train` does; resolves to the process exit code (0, also when stopped by a signal). */
@@ -36,6 +38,7 @@ export async function train(o: TrainOptions): Promise<number> {
   let gpu = o.gpu ?? '';
   if (!gpu && param.solver_mode === 'GPU') gpu = String(param.device_id ?? 0);
   selectTrainDevice(gpu);
+  selectEngine(o.engine);
   const sigint = solverActionFromFlag(o.sigint_effect ?? 'stop');
   const sighup = solverActionFromFlag(o.sighup_effect ?? 'snapshot');
   const handler = new SignalHandler(sigint, sighup);

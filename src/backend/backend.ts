@@ -47,6 +47,12 @@ export interface Backend {
   /** Row-major C = alpha op(A) op(B) + beta C, Caffe's caffe_cpu_gemm argument order. */
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
+  /** Row-major y = alpha op(A) x + beta y with A M x N, Caffe's caffe_cpu_gemv. */
+  gemv(transA: boolean, M: number, N: number, alpha: number, A: Float32Array, x: Float32Array, beta: number, y: Float32Array): void;
+  /** y += alpha x (caffe_axpy), over y's length. */
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  /** x *= alpha (caffe_scal). */
+  scal(alpha: number, x: Float32Array): void;
   convolution(d: ConvDesc): ConvPrimitive;
 
   // Pooling and LRN with Caffe's exact semantics. Argmax indices are plane-local (h * W + w), -1 for

@@ -4,7 +4,7 @@ import { Backend, ConvDesc, ConvPrimitive, DeviceInfo, LRNDesc, PoolDesc } from 
 import { native } from './native';
 
 export class CpuBackend implements Backend {
-  readonly name = 'cpu';
+  readonly name: string = 'cpu';
 
   info(): DeviceInfo {
     const n = native().info();
@@ -24,6 +24,21 @@ export class CpuBackend implements Backend {
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void {
     native().gemm(transA, transB, M, N, K, alpha, A, B, beta, C);
+  }
+
+  gemv(transA: boolean, M: number, N: number, alpha: number, A: Float32Array, x: Float32Array, beta: number, y: Float32Array): void {
+    // as a gemm with one column: y (1 x len) = x^T op(A)^T, i.e. op(A) applied from the right
+    if (transA) native().gemm(false, false, 1, N, M, alpha, x, A, beta, y);
+    else native().gemm(false, true, 1, M, N, alpha, x, A, beta, y);
+  }
+
+  // a product of two floats is exact in a double, so `alpha * x + y` stored to a float rounds like a fused saxpy
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < y.length; i++) y[i] = alpha * x[i] + y[i];
+  }
+
+  scal(alpha: number, x: Float32Array): void {
+    for (let i = 0; i < x.length; i++) x[i] = alpha * x[i];
   }
 
   /** A native oneDNN convolution (native/conv.cc); its primitives are built on first use, then reused. */
@@ -69,13 +84,3 @@ export class CpuBackend implements Backend {
 function poolGeo(d: PoolDesc): number[] {
   return [d.num * d.channels, d.height, d.width, d.outH, d.outW, d.kernelH, d.kernelW, d.strideH, d.strideW, d.padH, d.padW];
 }
-
-let current: Backend | undefined;
-
-/** The backend layers run on (CPU unless a device backend is selected). */
-export function backend(): Backend {
-  if (!current) current = new CpuBackend();
-  return current;
-}
-
-export function setBackend(b: Backend): void { current = b; }

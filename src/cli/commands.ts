@@ -33,6 +33,8 @@ const caffeFlags = {
   iterations: { type: 'number', default: 50, describe: 'The number of iterations to run.' },
   sigint_effect: { type: 'string', default: 'stop', choices: ['snapshot', 'stop', 'none'], describe: 'Optional; action to take when a SIGINT signal is received.' },
   sighup_effect: { type: 'string', default: 'snapshot', choices: ['snapshot', 'stop', 'none'], describe: 'Optional; action to take when a SIGHUP signal is received.' },
+  engine: { type: 'string', describe: "caffets addition: DEFAULT (oneDNN, fast) or CAFFE (Caffe's own arithmetic: im2col + the system BLAS, " +
+    "bit for bit Caffe's results with the same BLAS library, kernels and thread count). Default $CAFFETS_ENGINE, else DEFAULT." },
 } satisfies Record<string, Options>;
 
 const pick = <K extends keyof typeof caffeFlags>(...keys: K[]) =>
@@ -43,39 +45,40 @@ const str = (a: Args, k: string) => String(a[k]);
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'train', describe: 'Train or fine-tune a model (caffe train).',
-    options: pick('solver', 'gpu', 'snapshot', 'weights', 'level', 'stage', 'sigint_effect', 'sighup_effect'),
+    options: pick('solver', 'gpu', 'snapshot', 'weights', 'level', 'stage', 'sigint_effect', 'sighup_effect', 'engine'),
     run: async (a) => (await import('../api/train')).train({
       solver: (a.solver as string) ?? '', weights: a.weights as string | undefined, snapshot: a.snapshot as string | undefined,
       gpu: a.gpu as string | undefined, level: a.level as number, stage: a.stage as string | undefined,
-      sigint_effect: a.sigint_effect as string, sighup_effect: a.sighup_effect as string,
+      sigint_effect: a.sigint_effect as string, sighup_effect: a.sighup_effect as string, engine: a.engine as string | undefined,
     }),
   },
   {
     name: 'test', describe: 'Score a model (caffe test).',
-    options: pick('model', 'weights', 'gpu', 'iterations', 'level', 'stage'),
+    options: pick('model', 'weights', 'gpu', 'iterations', 'level', 'stage', 'engine'),
     run: async (a) => {
       (await import('../api/test')).testModel({
         model: (a.model as string) ?? '', weights: (a.weights as string) ?? '', iterations: a.iterations as number,
-        gpu: a.gpu as string | undefined, level: a.level as number, stage: a.stage as string | undefined,
+        gpu: a.gpu as string | undefined, level: a.level as number, stage: a.stage as string | undefined, engine: a.engine as string | undefined,
       });
       return 0;
     },
   },
   {
     name: 'time', describe: 'Benchmark the execution time of a model, layer by layer (caffe time).',
-    options: pick('model', 'weights', 'gpu', 'iterations', 'phase', 'level', 'stage'),
+    options: pick('model', 'weights', 'gpu', 'iterations', 'phase', 'level', 'stage', 'engine'),
     run: (a) => {
       timeModel({
         model: (a.model as string) ?? '', iterations: a.iterations as number, phase: a.phase as string | undefined,
         level: a.level as number, stage: a.stage as string | undefined, gpu: a.gpu as string | undefined, weights: a.weights as string | undefined,
+        engine: a.engine as string | undefined,
       });
       return 0;
     },
   },
   {
     name: 'device_query', describe: 'Show what the compute backend is: CPU, cores, ISA, threads; GPUs later.',
-    options: pick('gpu'),
-    run: (a) => { deviceQuery(a.gpu as string | undefined); return 0; },
+    options: pick('gpu', 'engine'),
+    run: (a) => { deviceQuery(a.gpu as string | undefined, a.engine as string | undefined); return 0; },
   },
   {
     name: 'convert_imageset', positionals: '<ROOTFOLDER> <LISTFILE> <DB_NAME>',

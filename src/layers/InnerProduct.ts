@@ -4,7 +4,7 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
-import { backend } from '../backend/cpu';
+import { backend } from '../backend';
 import { CaffeError } from '../util/errors';
 
 const P = 'caffe.InnerProductParameter';
@@ -68,8 +68,8 @@ export class InnerProductLayer extends Layer {
       if (this.transpose) be.gemm(true, false, this.K, this.N, this.M, 1, x, dy, 1, dw);
       else be.gemm(true, false, this.N, this.K, this.M, 1, dy, x, 1, dw);
     }
-    if (this.biasTerm && this.paramPropagate(1)) { // db += 1^T dy
-      be.gemm(false, false, 1, this.N, this.M, 1, this.biasMultiplier.cpuData(), dy, 1, this.blobs[1].mutableCpuDiff());
+    if (this.biasTerm && this.paramPropagate(1)) { // db += dy^T 1
+      be.gemv(true, this.M, this.N, 1, dy, this.biasMultiplier.cpuData(), 1, this.blobs[1].mutableCpuDiff());
     }
     if (propagateDown[0]) { // dx = dy W (or dy W^T)
       be.gemm(false, this.transpose, this.M, this.K, this.N, 1, dy, this.blobs[0].cpuData(), 0, bottom[0].mutableCpuDiff());

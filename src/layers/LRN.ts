@@ -8,7 +8,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { backend } from '../backend/cpu';
+import { backend } from '../backend';
 import { LRNDesc } from '../backend/backend';
 import { checkNchwInput, checkOp } from './pool_util';
 

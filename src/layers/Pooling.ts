@@ -6,7 +6,7 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { rng } from '../core/rng';
-import { backend } from '../backend/cpu';
+import { backend } from '../backend';
 import { PoolDesc } from '../backend/backend';
 import { CaffeError } from '../util/errors';
 import { check, checkNchwInput, checkOp } from './pool_util';

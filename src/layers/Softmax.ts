@@ -4,6 +4,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
+import { backend } from '../backend';
 
 const P = 'caffe.SoftmaxParameter';
 
@@ -14,6 +15,8 @@ export class SoftmaxLayer extends Layer {
   private channels = 0;
   /** per-inner-position scratch (max, then sum, then dot), as Caffe's scale_ */
   private scale = new Float32Array(0);
+  /** C ones (Caffe's sum_multiplier_) */
+  private ones = new Float32Array(0);
 
   reshape(bottom: Blob[], top: Blob[]): void {
     this.axis = bottom[0].canonicalAxisIndex(this.param<number>('softmax_param', P, 'axis'));
@@ -21,7 +24,8 @@ export class SoftmaxLayer extends Layer {
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
     this.channels = bottom[0].shape[this.axis];
-    if (this.scale.length < this.inner) this.scale = new Float32Array(this.inner);
+    if (this.scale.length !== this.inner) this.scale = new Float32Array(this.inner);
+    if (this.ones.length !== this.channels) this.ones = new Float32Array(this.channels).fill(1);
   }
 
   override exactNumBottomBlobs(): number { return 1; }
@@ -38,17 +42,14 @@ export class SoftmaxLayer extends Layer {
         const o = base + c * inner;
         for (let k = 0; k < inner; k++) if (x[o + k] > s[k]) s[k] = x[o + k];
       }
-      // exponentiate the shifted values (reads x before writing y: in-place safe)
+      // exponentiate the shifted values, rounded to float first as Caffe stores them (reads x before
+      // writing y: in-place safe)
       for (let c = 0; c < C; c++) {
         const o = base + c * inner;
-        for (let k = 0; k < inner; k++) y[o + k] = Math.exp(x[o + k] - s[k]);
+        for (let k = 0; k < inner; k++) y[o + k] = Math.exp(Math.fround(x[o + k] - s[k]));
       }
-      // sum and divide
-      for (let k = 0; k < inner; k++) s[k] = 0;
-      for (let c = 0; c < C; c++) {
-        const o = base + c * inner;
-        for (let k = 0; k < inner; k++) s[k] += y[o + k];
-      }
+      // sum over channels (Caffe's gemv with ones) and divide
+      backend().gemv(true, C, inner, 1, y.subarray(base, base + dim), this.ones, 0, s);
       for (let c = 0; c < C; c++) {
         const o = base + c * inner;
         for (let k = 0; k < inner; k++) y[o + k] /= s[k];

@@ -7,6 +7,7 @@ import { Blob } from '../core/blob';
 import { Layer, LossLayer } from '../core/layer';
 import { createLayer, registerLayer } from '../core/layer_factory';
 import { FLT_MIN, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossReshape, normalizationMode, forEachLabel } from './loss';
+import { backend } from '../backend';
 import './Softmax'; // registers the inner Softmax type
 
 export class SoftmaxWithLossLayer extends LossLayer {
@@ -53,7 +54,7 @@ export class SoftmaxWithLossLayer extends LossLayer {
     const C = bottom[0].shape[this.axis], inner = this.inner, dim = C * inner;
     let loss = 0, count = 0;
     forEachLabel(this, label, this.outer, inner, C, this.ignore, (i, j, l) => {
-      loss -= Math.log(Math.max(p[i * dim + l * inner + j], FLT_MIN));
+      loss = Math.fround(loss - Math.fround(Math.log(Math.max(p[i * dim + l * inner + j], FLT_MIN)))); // float, as Caffe
       count++;
     });
     top[0].mutableCpuData()[0] = loss / getNormalizer(this, this.normalization, this.outer, inner, count);
@@ -78,8 +79,7 @@ export class SoftmaxWithLossLayer extends LossLayer {
         }
       }
     }
-    const scale = top[0].cpuDiff()[0] / getNormalizer(this, this.normalization, this.outer, inner, count);
-    for (let i = 0; i < dx.length; i++) dx[i] *= scale;
+    backend().scal(Math.fround(top[0].cpuDiff()[0] / getNormalizer(this, this.normalization, this.outer, inner, count)), dx);
   }
 }
 

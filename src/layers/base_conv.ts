@@ -8,7 +8,7 @@ import { Blob } from '../core/blob';
 import { layerError } from './layer_check';
 import { Layer } from '../core/layer';
 import { fillBlob } from '../core/filler';
-import { backend } from '../backend/cpu';
+import { backend } from '../backend';
 import { ConvDesc, ConvPrimitive } from '../backend/backend';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
@@ -34,6 +34,8 @@ export abstract class BaseConvolutionLayer extends Layer {
   /** the primitive for the current geometry; null when a blob is empty */
   protected prim: ConvPrimitive | null = null;
   private primKey = '';
+  /** spatial ones (Caffe's bias_multiplier_) */
+  private ones = new Float32Array(0);
 
   /** Whether the underlying convolution runs from top to bottom (true for Deconvolution). */
   protected abstract reverseDimensions(): boolean;
@@ -185,16 +187,11 @@ export abstract class BaseConvolutionLayer extends Layer {
     }
   }
 
-  /** bias_diff[c] += sum over images and positions of dy[n, c, :] (accumulates, as Caffe). */
+  /** bias_diff += dy[n] 1 image by image (a gemv each, accumulating, as Caffe). */
   protected accumulateBiasDiff(dy: Float32Array, spatial: number): void {
-    const db = this.blobs[1].mutableCpuDiff();
-    for (let n = 0, o = 0; n < this.num; n++) {
-      for (let c = 0; c < this.numOutput; c++) {
-        let s = 0;
-        for (let e = o + spatial; o < e; o++) s += dy[o];
-        db[c] += s;
-      }
-    }
+    const db = this.blobs[1].mutableCpuDiff(), dim = this.numOutput * spatial;
+    if (this.ones.length !== spatial) this.ones = new Float32Array(spatial).fill(1);
+    for (let n = 0; n < this.num; n++) backend().gemv(false, this.numOutput, spatial, 1, dy.subarray(n * dim, (n + 1) * dim), this.ones, 1, db);
   }
 
   override dispose(): void {

@@ -1,7 +1,7 @@
 // Helpers shared by Scale, Bias and BatchNorm: the geometry of a parameter broadcast along a span of
 // bottom axes (outer x dim x inner), grow-only scratch buffers, and row/column sums through the
 // backend GEMM (Caffe's gemv-against-a-ones-vector reductions).
-import { backend } from '../backend/cpu';
+import { backend } from '../backend';
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { checkOp } from './layer_check';

@@ -2,21 +2,19 @@
 // with float rounding after every operation as Caffe stores each intermediate in a float blob.
 // Float32Array stores round; a product of two floats is exact in a double, so `a*x + y` computed in
 // double and stored behaves like BLAS's fused saxpy.
+import { backend } from '../backend';
 
 export const f32 = Math.fround;
 
-/** caffe_cpu_axpby: y = beta*y, then y += alpha*x (BLAS sscal then saxpy). */
+/** caffe_cpu_axpby: y = beta*y, then y += alpha*x (BLAS sscal then saxpy, as Caffe without MKL). */
 export function axpby(alpha: number, x: Float32Array, beta: number, y: Float32Array): void {
-  for (let i = 0; i < y.length; i++) {
-    y[i] = beta === 0 ? 0 : beta * y[i];
-    y[i] = alpha * x[i] + y[i];
-  }
+  if (beta === 0) y.fill(0);
+  else backend().scal(beta, y);
+  backend().axpy(alpha, x, y);
 }
 
 /** caffe_axpy: y += alpha*x. */
-export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < y.length; i++) y[i] = alpha * x[i] + y[i];
-}
+export function axpy(alpha: number, x: Float32Array, y: Float32Array): void { backend().axpy(alpha, x, y); }
 
 /** caffe_cpu_scale: y = alpha*x. */
 export function scale(alpha: number, x: Float32Array, y: Float32Array): void {
@@ -24,9 +22,7 @@ export function scale(alpha: number, x: Float32Array, y: Float32Array): void {
 }
 
 /** caffe_scal: x *= alpha. */
-export function scal(alpha: number, x: Float32Array): void {
-  for (let i = 0; i < x.length; i++) x[i] = alpha * x[i];
-}
+export function scal(alpha: number, x: Float32Array): void { backend().scal(alpha, x); }
 
 /** caffe_powx(x, 2): y = x*x (exact in double, rounded once). */
 export function square(x: Float32Array, y: Float32Array): void {

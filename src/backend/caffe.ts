@@ -1,0 +1,48 @@
+// The CAFFE engine: Caffe's own CPU arithmetic. Matrix products go to the system CBLAS (OpenBLAS
+// where installed: the library Caffe links), convolutions are im2col + gemm per image and group
+// as Caffe's BaseConvolutionLayer does them. The same BLAS library then gives Caffe's results bit
+// for bit (OpenBLAS picks its kernels by CPU; OPENBLAS_CORETYPE=Haswell forces AVX2 ones).
+// Pooling, LRN and element-wise layers are shared with the DEFAULT engine.
+import { ConvDesc, ConvPrimitive, DeviceInfo } from './backend';
+import { CpuBackend } from './cpu';
+import { Im2colConvolution } from './im2col_conv';
+import { native } from './native';
+import { CaffeError } from '../util/errors';
+
+export class CaffeBackend extends CpuBackend {
+  override readonly name: string = 'caffe';
+  readonly blasLibrary: string;
+
+  constructor() {
+    super();
+    const lib = native().blasLibrary() as string | null;
+    if (!lib) {
+      throw new CaffeError(`engine CAFFE needs a CBLAS library and none was found (${native().blasError()}); ` +
+        'install OpenBLAS (apt-get install -y libopenblas0) or set CAFFETS_BLAS to a CBLAS library');
+    }
+    this.blasLibrary = lib;
+  }
+
+  /** OpenBLAS's thread count (null for another BLAS). */
+  blasThreads(): number | null { return native().blasThreads() as number | null; }
+
+  override info(): DeviceInfo {
+    const i = super.info();
+    return { backend: 'caffe', lines: [...i.lines, `Engine: CAFFE (im2col + BLAS from ${this.blasLibrary}, ${this.blasThreads() ?? '?'} threads)`] };
+  }
+
+  override gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void {
+    native().blasGemm(transA, transB, M, N, K, alpha, A, B, beta, C);
+  }
+
+  override gemv(transA: boolean, M: number, N: number, alpha: number, A: Float32Array, x: Float32Array, beta: number, y: Float32Array): void {
+    native().blasGemv(transA, M, N, alpha, A, x, beta, y);
+  }
+
+  override axpy(alpha: number, x: Float32Array, y: Float32Array): void { native().blasAxpy(alpha, x, y); }
+
+  override scal(alpha: number, x: Float32Array): void { native().blasScal(alpha, x); }
+
+  override convolution(d: ConvDesc): ConvPrimitive { return new Im2colConvolution(d, this); }
+}
