@@ -39,8 +39,16 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// ompThreads(n): the OpenMP thread count of our kernels (0 = one per core, the default)
+Napi::Value OmpThreads(const Napi::CallbackInfo& info) {
+  const int n = info[0].As<Napi::Number>().Int32Value();
+  omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("ompThreads", Napi::Function::New(env, OmpThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   InitConv(env, exports);
   InitPool(env, exports);

@@ -21,6 +21,8 @@ export class CaffeBackend extends CpuBackend {
         'install OpenBLAS (apt-get install -y libopenblas0) or set CAFFETS_BLAS to a CBLAS library');
     }
     this.blasLibrary = lib;
+    // BLAS has the threads now; OpenMP workers of our pooling/LRN kernels would spin against them
+    native().ompThreads(1);
   }
 
   /** OpenBLAS's thread count (null for another BLAS). */

@@ -6,6 +6,8 @@ import { native } from './native';
 export class CpuBackend implements Backend {
   readonly name: string = 'cpu';
 
+  constructor() { native().ompThreads(0); }
+
   info(): DeviceInfo {
     const n = native().info();
     const cpus = os.cpus();
@@ -27,7 +29,16 @@ export class CpuBackend implements Backend {
   }
 
   gemv(transA: boolean, M: number, N: number, alpha: number, A: Float32Array, x: Float32Array, beta: number, y: Float32Array): void {
-    // as a gemm with one column: y (1 x len) = x^T op(A)^T, i.e. op(A) applied from the right
+    if (M * N <= 4096) { // small (a softmax's channel sums): a loop beats a call into the addon
+      const len = transA ? N : M, K = transA ? M : N;
+      for (let i = 0; i < len; i++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += (transA ? A[k * N + i] : A[i * N + k]) * x[k];
+        y[i] = alpha * s + (beta === 0 ? 0 : beta * y[i]);
+      }
+      return;
+    }
+    // as a gemm with one row: y^T (1 x len) = x^T op(A)^T
     if (transA) native().gemm(false, false, 1, N, M, alpha, x, A, beta, y);
     else native().gemm(false, true, 1, M, N, alpha, x, A, beta, y);
   }

@@ -1,0 +1,150 @@
+// The CAFFE engine (src/backend/caffe.ts): the system CBLAS through the native addon, and
+// convolution as im2col + gemm. Checked against direct loops, against the DEFAULT engine (oneDNN),
+// and by numerical gradients of the layers that call it.
+import '../../src/layers/Convolution';
+import '../../src/layers/Deconvolution';
+import '../../src/layers/InnerProduct';
+import '../../src/layers/SoftmaxWithLoss';
+import { ENGINES, backend, parseEngine, setEngine } from '../../src/backend';
+import { CaffeBackend } from '../../src/backend/caffe';
+import { native } from '../../src/backend/native';
+import { Blob } from '../../src/core/blob';
+import { createLayer } from '../../src/core/layer_factory';
+import { setRandomSeed } from '../../src/core/rng';
+import { setLogSink } from '../../src/util/logging';
+import { checkGradient, gaussianBlob, randomBlob } from '../gradient_checker';
+import { G, Geo, expectClose, paramFor } from '../layers/conv_geometry';
+
+const HAVE_BLAS = native().blasLibrary() !== null;
+// CI installs OpenBLAS (.ci/run); elsewhere the engine's tests need one too
+const describeBlas = HAVE_BLAS || process.env.CI
+  ? describe
+  : (name: string, fn: () => void) => describe.skip(`${name} [skipped: no CBLAS library: ${native().blasError()}]`, fn);
+
+function rand(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) { s = (s * 1103515245 + 12345) % 2147483648; a[i] = s / 2147483648 - 0.5; }
+  return a;
+}
+
+describe('engine selection', () => {
+  afterEach(() => setEngine('DEFAULT'));
+  it('parses engine names case-insensitively and rejects others in one line', () => {
+    expect(ENGINES).toEqual(['DEFAULT', 'CAFFE']);
+    expect(parseEngine('caffe')).toBe('CAFFE');
+    expect(() => parseEngine('cudnn')).toThrow("unknown engine 'cudnn' (expected DEFAULT or CAFFE)");
+  });
+  it('DEFAULT is the oneDNN backend', () => {
+    expect(setEngine('DEFAULT').name).toBe('cpu');
+    expect(backend().name).toBe('cpu');
+  });
+});
+
+describeBlas('engine CAFFE: BLAS calls', () => {
+  let be: CaffeBackend;
+  beforeAll(() => { be = new CaffeBackend(); });
+
+  it('names its library and thread count', () => {
+    expect(be.blasLibrary).toMatch(/blas/);
+    expect(be.info().lines.at(-1)).toMatch(/^Engine: CAFFE \(im2col \+ BLAS from .*blas.*\)$/);
+  });
+
+  it.each([[false, false], [true, false], [false, true], [true, true]])('gemm transA=%s transB=%s, with beta', (ta, tb) => {
+    const M = 7, N = 13, K = 19;
+    const A = rand(M * K, 1), B = rand(K * N, 2), C = rand(M * N, 3), want = new Float32Array(M * N);
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += (ta ? A[k * M + i] : A[i * K + k]) * (tb ? B[j * K + k] : B[k * N + j]);
+      want[i * N + j] = 0.5 * s + 2 * C[i * N + j];
+    }
+    be.gemm(ta, tb, M, N, K, 0.5, A, B, 2, C);
+    expectClose(C, want, 1e-5);
+  });
+
+  it.each([false, true])('gemv transA=%s, on subarray views', (ta) => {
+    const M = 9, N = 31, buf = rand(M * N + 5, 4), A = buf.subarray(5);
+    const x = rand(ta ? M : N, 5), y = rand(ta ? N : M, 6), want = new Float32Array(y.length);
+    for (let i = 0; i < y.length; i++) {
+      let s = 0;
+      for (let k = 0; k < x.length; k++) s += (ta ? A[k * N + i] : A[i * N + k]) * x[k];
+      want[i] = 3 * s + y[i];
+    }
+    be.gemv(ta, M, N, 3, A, x, 1, y);
+    expectClose(y, want, 1e-5);
+  });
+
+  it('axpy and scal', () => {
+    const x = rand(37, 7), y = rand(37, 8), want = y.map((v, i) => Math.fround(0.25 * x[i] + v));
+    be.axpy(0.25, x, y);
+    expectClose(y, want, 1e-7);
+    be.scal(-2, y);
+    expectClose(y, want.map((v) => -2 * v), 0);
+  });
+});
+
+describeBlas('engine CAFFE: layers agree with the DEFAULT engine and pass gradient checks', () => {
+  let restoreLog: () => void;
+  beforeAll(() => { restoreLog = setLogSink(() => undefined); });
+  afterAll(() => restoreLog());
+  beforeEach(() => setRandomSeed(1701));
+  afterEach(() => setEngine('DEFAULT'));
+
+  /** forward + backward of a fresh layer under `engine` with the given weights; returns top, bottom diff and param diffs */
+  function run(type: string, cp: object, blobs: Blob[], x: Blob, dyValues: Float32Array, engine: 'DEFAULT' | 'CAFFE') {
+    setEngine(engine);
+    const layer = createLayer({ name: 'l', type, convolution_param: cp });
+    const bottom = new Blob(x.shape), top = new Blob();
+    bottom.mutableCpuData().set(x.cpuData());
+    layer.setUp([bottom], [top]);
+    blobs.forEach((b, i) => layer.blobs[i].mutableCpuData().set(b.cpuData()));
+    layer.forward([bottom], [top]);
+    top.mutableCpuDiff().set(dyValues.subarray(0, top.count));
+    for (const b of layer.blobs) b.mutableCpuDiff().fill(0);
+    layer.backward([top], [true], [bottom]);
+    return { y: Float32Array.from(top.cpuData()), dx: Float32Array.from(bottom.cpuDiff()), dparams: layer.blobs.map((b) => Float32Array.from(b.cpuDiff())) };
+  }
+
+  const geos: [string, Geo][] = [
+    ['3x3', G({})],
+    ['group 2, pad 1, stride 2', G({ group: 2, ph: 1, pw: 1, sh: 2, sw: 2 })],
+    ['5x3, dilation 2, pad 2x1', G({ kh: 5, kw: 3, dh: 2, dw: 2, ph: 2, pw: 1 })],
+    ['1x1 (no im2col)', G({ kh: 1, kw: 1 })],
+  ];
+
+  describe.each(['Convolution', 'Deconvolution'])('%s', (type) => {
+    it.each(geos)('%s: forward, data, weight and bias gradients', (_name, g) => {
+      const x = gaussianBlob([2, 4, 9, 8], 11);
+      setEngine('DEFAULT');
+      const proto = createLayer({ name: 'p', type, convolution_param: paramFor(6, g, true) });
+      const pb = new Blob();
+      proto.setUp([x], [pb]);
+      const dy = rand(pb.count, 12);
+      const ref = run(type, paramFor(6, g, true), proto.blobs, x, dy, 'DEFAULT');
+      const got = run(type, paramFor(6, g, true), proto.blobs, x, dy, 'CAFFE');
+      expectClose(got.y, ref.y);
+      expectClose(got.dx, ref.dx);
+      got.dparams.forEach((d, i) => expectClose(d, ref.dparams[i]));
+    });
+
+    it('gradient check (group 2, pad 1, stride 2)', () => {
+      setEngine('CAFFE');
+      const layer = createLayer({ name: 'l', type, convolution_param: paramFor(4, G({ group: 2, ph: 1, pw: 1, sh: 2, sw: 2 }), true) });
+      checkGradient(layer, [randomBlob([2, 4, 6, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 });
+    });
+  });
+
+  it('InnerProduct gradient check (bias gradient through gemv)', () => {
+    setEngine('CAFFE');
+    const layer = createLayer({ name: 'ip', type: 'InnerProduct', inner_product_param: { num_output: 5, weight_filler: { type: 'gaussian' }, bias_filler: { type: 'gaussian' } } });
+    checkGradient(layer, [randomBlob([3, 2, 3, 2])], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 });
+  });
+
+  it('SoftmaxWithLoss gradient check (sums through gemv, scaling through scal)', () => {
+    setEngine('CAFFE');
+    const layer = createLayer({ name: 'loss', type: 'SoftmaxWithLoss' });
+    const label = new Blob([4, 1, 2, 3]);
+    label.mutableCpuData().set([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3]);
+    checkGradient(layer, [randomBlob([4, 5, 2, 3]), label], [new Blob()], { stepsize: 1e-2, threshold: 1e-2, checkBottom: [0] });
+  });
+});
