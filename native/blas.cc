@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <dlfcn.h>
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -121,6 +122,25 @@ Napi::Value Threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Lib().getThreads());
 }
 
+// powx(x, p, y): y = powf(x, p) element-wise (caffe_powx)
+Napi::Value Powx(const Napi::CallbackInfo& info) {
+  auto x = info[0].As<Napi::Float32Array>();
+  const float p = F(info, 1);
+  float* y = P(info, 2);
+  const float* xs = x.Data();
+  for (size_t i = 0, n = x.ElementLength(); i < n; i++) y[i] = std::pow(xs[i], p);
+  return info.Env().Undefined();
+}
+
+// expf(x, y): y = expf(x) element-wise (caffe_exp)
+Napi::Value Expf(const Napi::CallbackInfo& info) {
+  auto x = info[0].As<Napi::Float32Array>();
+  float* y = P(info, 1);
+  const float* xs = x.Data();
+  for (size_t i = 0, n = x.ElementLength(); i < n; i++) y[i] = std::exp(xs[i]);
+  return info.Env().Undefined();
+}
+
 struct Geo { int C, H, W, kh, kw, ph, pw, sh, sw, dh, dw, oh, ow; };
 Geo G(const Napi::CallbackInfo& info, int i) {
   Geo g{I(info, i), I(info, i + 1), I(info, i + 2), I(info, i + 3), I(info, i + 4), I(info, i + 5), I(info, i + 6),
@@ -172,6 +192,8 @@ void InitBlas(Napi::Env env, Napi::Object exports) {
   exports.Set("blasScal", Napi::Function::New(env, Scal));
   exports.Set("blasDot", Napi::Function::New(env, Dot));
   exports.Set("blasThreads", Napi::Function::New(env, Threads));
+  exports.Set("expf", Napi::Function::New(env, Expf));
+  exports.Set("powx", Napi::Function::New(env, Powx));
   exports.Set("im2col", Napi::Function::New(env, Im2col));
   exports.Set("col2im", Napi::Function::New(env, Col2im));
 }

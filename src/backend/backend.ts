@@ -53,6 +53,10 @@ export interface Backend {
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   /** x *= alpha (caffe_scal). */
   scal(alpha: number, x: Float32Array): void;
+  /** sum x[i] y[i] over x's length (caffe_cpu_dot). */
+  dot(x: Float32Array, y: Float32Array): number;
+  /** y = exp(x) element-wise over x's length (caffe_exp); in place allowed. */
+  exp(x: Float32Array, y: Float32Array): void;
   convolution(d: ConvDesc): ConvPrimitive;
 
   // Pooling and LRN with Caffe's exact semantics. Argmax indices are plane-local (h * W + w), -1 for

@@ -2,8 +2,10 @@
 // where installed: the library Caffe links), convolutions are im2col + gemm per image and group
 // as Caffe's BaseConvolutionLayer does them. The same BLAS library then gives Caffe's results bit
 // for bit (OpenBLAS picks its kernels by CPU; OPENBLAS_CORETYPE=Haswell forces AVX2 ones).
-// Pooling, LRN and element-wise layers are shared with the DEFAULT engine.
-import { ConvDesc, ConvPrimitive, DeviceInfo } from './backend';
+// LRN across channels follows Caffe's BLAS sequence too (caffe_lrn.ts); pooling and the other
+// element-wise kernels are shared with the DEFAULT engine (they already round as Caffe does).
+import { ConvDesc, ConvPrimitive, DeviceInfo, LRNDesc } from './backend';
+import { lrnAcrossBackward, lrnAcrossForward } from './caffe_lrn';
 import { CpuBackend } from './cpu';
 import { Im2colConvolution } from './im2col_conv';
 import { native } from './native';
@@ -46,5 +48,18 @@ export class CaffeBackend extends CpuBackend {
 
   override scal(alpha: number, x: Float32Array): void { native().blasScal(alpha, x); }
 
+  /** the C library's expf, as Caffe (its float rounding differs from Math.exp's in rare cases) */
+  override exp(x: Float32Array, y: Float32Array): void { native().expf(x, y); }
+
+  override dot(x: Float32Array, y: Float32Array): number { return native().blasDot(x.length, x, 1, y, 1); }
+
   override convolution(d: ConvDesc): ConvPrimitive { return new Im2colConvolution(d, this); }
+
+  override lrnAcrossForward(d: LRNDesc, x: Float32Array, scale: Float32Array, y: Float32Array): void {
+    lrnAcrossForward(this, d, x, scale, y);
+  }
+
+  override lrnAcrossBackward(d: LRNDesc, x: Float32Array, y: Float32Array, scale: Float32Array, dy: Float32Array, dx: Float32Array): void {
+    lrnAcrossBackward(this, d, x, y, scale, dy, dx);
+  }
 }

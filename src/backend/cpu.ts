@@ -52,6 +52,16 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < x.length; i++) x[i] = alpha * x[i];
   }
 
+  exp(x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]);
+  }
+
+  dot(x: Float32Array, y: Float32Array): number {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+    return s;
+  }
+
   /** A native oneDNN convolution (native/conv.cc); its primitives are built on first use, then reused. */
   convolution(d: ConvDesc): ConvPrimitive {
     return new (native().Conv)(d) as ConvPrimitive;

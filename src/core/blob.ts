@@ -3,6 +3,7 @@
 import { Message } from '../proto/schema';
 import { CaffeError } from '../util/errors';
 import { SyncedMemory } from './synced_memory';
+import { backend } from '../backend';
 
 export const MAX_BLOB_AXES = 32;
 
@@ -109,10 +110,10 @@ export class Blob {
 
   asumData(): number { return asum(this.cpuData()); }
   asumDiff(): number { return asum(this.cpuDiff()); }
-  sumsqData(): number { return sumsq(this.cpuData()); }
-  sumsqDiff(): number { return sumsq(this.cpuDiff()); }
-  scaleData(s: number): void { scale(this.mutableCpuData(), s); }
-  scaleDiff(s: number): void { scale(this.mutableCpuDiff(), s); }
+  sumsqData(): number { const d = this.cpuData(); return backend().dot(d, d); }
+  sumsqDiff(): number { const d = this.cpuDiff(); return backend().dot(d, d); }
+  scaleData(s: number): void { backend().scal(s, this.mutableCpuData()); }
+  scaleDiff(s: number): void { backend().scal(s, this.mutableCpuDiff()); }
 
   shapeEquals(proto: Message): boolean {
     const s = blobProtoShape(proto);
@@ -154,5 +155,3 @@ function copyValues(src: ArrayLike<number> | undefined, dst: Float32Array, what:
 }
 
 function asum(a: Float32Array): number { let s = 0; for (let i = 0; i < a.length; i++) s += Math.abs(a[i]); return s; }
-function sumsq(a: Float32Array): number { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * a[i]; return s; }
-function scale(a: Float32Array, f: number): void { for (let i = 0; i < a.length; i++) a[i] *= f; }

@@ -42,12 +42,13 @@ export class SoftmaxLayer extends Layer {
         const o = base + c * inner;
         for (let k = 0; k < inner; k++) if (x[o + k] > s[k]) s[k] = x[o + k];
       }
-      // exponentiate the shifted values, rounded to float first as Caffe stores them (reads x before
-      // writing y: in-place safe)
+      // subtract, then exponentiate the block (reads x before writing y: in-place safe)
       for (let c = 0; c < C; c++) {
         const o = base + c * inner;
-        for (let k = 0; k < inner; k++) y[o + k] = Math.exp(Math.fround(x[o + k] - s[k]));
+        for (let k = 0; k < inner; k++) y[o + k] = x[o + k] - s[k];
       }
+      const block = y.subarray(base, base + dim);
+      backend().exp(block, block);
       // sum over channels (Caffe's gemv with ones) and divide
       backend().gemv(true, C, inner, 1, y.subarray(base, base + dim), this.ones, 0, s);
       for (let c = 0; c < C; c++) {

@@ -10,7 +10,7 @@ import * as lib from '../../src';
 import { train } from '../../src/api/train';
 import { spawnSync } from 'child_process';
 import { native } from '../../src/backend/native';
-import { HAVE_SHARED, ROOT, describeShared, sharedPath, tmpDir } from '../helpers';
+import { HAVE_CAFFE, HAVE_SHARED, ROOT, describeShared, sharedPath, tmpDir } from '../helpers';
 import { G, captureLogs, modelBlobs, relL2, worstRel } from '../solvers/solver_helpers';
 
 // the Data layer registers itself when loaded (until src/layers/index.ts loads it)
@@ -90,10 +90,10 @@ describeData('training runs of reference Caffe, replayed', () => {
 });
 
 // The fixtures were made by reference Caffe with OpenBLAS's Haswell (AVX2) kernels on 2 threads: Caffe rerun
-// with OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2 reproduces them bit for bit, while its default kernels
-// on an AVX-512 CPU drift to 1.4e-3 (relative L2) from them by iteration 60, as do 1 thread and Haswell kernels
-// (2.2e-3). `--engine=CAFFE` computes as Caffe does (im2col + the same BLAS calls), so with that BLAS
-// configuration `caffets train` replays the fixtures' runs to float rounding.
+// with OPENBLAS_CORETYPE=Haswell reproduces them bit for bit, while its default kernels on an AVX-512 CPU
+// drift to 1.4e-3 (relative L2) from them by iteration 60. `--engine=CAFFE` computes as Caffe does (im2col,
+// the same BLAS calls in the same order, expf/powf), so with that BLAS configuration `caffets train` writes
+// the very same snapshot files and log values.
 const cpuFlags = fs.existsSync('/proc/cpuinfo') ? (/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '') : '';
 const HAVE_AVX2 = /\bavx2\b/.test(cpuFlags) && /\bfma\b/.test(cpuFlags);
 const OPENBLAS = (() => { try { return native().blasThreads() !== null; } catch { return false; } })();
@@ -113,38 +113,62 @@ function caffetsTrain(work: string, args: string[]) {
   return G.parseLog(run.stderr);
 }
 
-describeReplay('engine CAFFE replays reference Caffe\'s training runs', () => {
+/** Every value a log prints: losses, learning rates, test outputs, clipping lines. */
+const logValues = (l: { losses: number[]; lrs: number[]; tests: [string, number][]; clips?: unknown[] }) =>
+  ({ losses: l.losses, lrs: l.lrs, tests: l.tests, clips: l.clips });
+
+function expectSameFile(work: string, fixture: string, file: string): void {
+  const ours = fs.readFileSync(path.join(work, file)), caffe = fs.readFileSync(sharedPath('fixtures/caffe-train', fixture, file));
+  if (!ours.equals(caffe)) throw new Error(`${file} differs from Caffe's: relative L2 of the weights ${file.endsWith('.caffemodel') ? relL2(modelBlobs(path.join(work, file)), fixtureBlobs(fixture, file)) : '(solver state)'}`);
+}
+
+describeReplay('engine CAFFE replays reference Caffe\'s training runs bit for bit', () => {
   let work = '';
   afterEach(() => { if (work) fs.rmSync(work, { recursive: true, force: true }); });
 
-  it('lenet-fmnist: every loss, lr and test output, and the weights at 30 and 60 to 1e-6; the resume too', () => {
+  it('lenet-fmnist: the same log values and byte-identical snapshots at 30 and 60; the resume too', () => {
     work = copyFixture('lenet-fmnist');
     const ours = caffetsTrain(work, ['--solver=solver.prototxt', '--weights=init.caffemodel']);
-    const caffe = caffeLog('lenet-fmnist', 'caffe_train.log');
     expect(ours.losses).toHaveLength(61);
-    expect(worstRel(ours.losses, caffe.losses)).toBeLessThan(1e-5); // Caffe prints 6 significant digits
-    expect(worstRel(ours.lrs, caffe.lrs)).toBeLessThan(1e-6);
-    expect(testValues(ours)).toEqual(testValues(caffe));
-    for (const it of [30, 60]) {
-      const f = `lenet_iter_${it}.caffemodel`;
-      expect(relL2(modelBlobs(path.join(work, f)), fixtureBlobs('lenet-fmnist', f))).toBeLessThan(1e-6);
-    }
-    for (const f of ['lenet_iter_30.caffemodel', 'lenet_iter_30.solverstate']) {
-      fs.copyFileSync(sharedPath('fixtures/caffe-train/lenet-fmnist', f), path.join(work, f));
+    expect(logValues(ours)).toEqual(logValues(caffeLog('lenet-fmnist', 'caffe_train.log')));
+    for (const f of ['lenet_iter_30.caffemodel', 'lenet_iter_30.solverstate', 'lenet_iter_60.caffemodel', 'lenet_iter_60.solverstate']) {
+      expectSameFile(work, 'lenet-fmnist', f);
     }
     fs.mkdirSync(path.join(work, 'resume'));
     const resumed = caffetsTrain(work, ['--solver=resume_solver.prototxt', '--snapshot=lenet_iter_30.solverstate']);
-    const caffeResumed = caffeLog('lenet-fmnist', 'caffe_resume.log');
-    expect(worstRel(resumed.losses.slice(30), caffeResumed.losses.slice(30))).toBeLessThan(1e-5);
-    expect(testValues(resumed)).toEqual(testValues(caffeResumed));
+    expect(logValues(resumed)).toEqual(logValues(caffeLog('lenet-fmnist', 'caffe_resume.log')));
   });
 
-  it('alexnet-mini: losses to 1e-5, the weights at 40 to 1e-4', () => {
+  it('alexnet-mini: the same log values and byte-identical snapshots at 20 and 40', () => {
     work = copyFixture('alexnet-mini');
     const ours = caffetsTrain(work, ['--solver=solver.prototxt', '--weights=init.caffemodel']);
-    const caffe = caffeLog('alexnet-mini', 'caffe_train.log');
     expect(ours.losses).toHaveLength(41);
-    expect(worstRel(ours.losses, caffe.losses)).toBeLessThan(1e-5);
-    expect(relL2(modelBlobs(path.join(work, 'alexmini_iter_40.caffemodel')), fixtureBlobs('alexnet-mini', 'alexmini_iter_40.caffemodel'))).toBeLessThan(1e-4);
+    expect(logValues(ours)).toEqual(logValues(caffeLog('alexnet-mini', 'caffe_train.log')));
+    for (const f of ['alexmini_iter_20.caffemodel', 'alexmini_iter_20.solverstate', 'alexmini_iter_40.caffemodel', 'alexmini_iter_40.solverstate']) {
+      expectSameFile(work, 'alexnet-mini', f);
+    }
   });
 });
+
+// The same with whatever kernels and thread count OpenBLAS picks here: reference Caffe and caffets
+// side by side on this machine.
+(HAVE_CAFFE && HAVE_SHARED && (OPENBLAS || process.env.CI) ? describe : describe.skip)(
+  `engine CAFFE against reference Caffe run here${HAVE_CAFFE ? '' : ' [skipped: reference Caffe not installed]'}`, () => {
+    const dirs: string[] = [];
+    afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+
+    it('lenet-fmnist: byte-identical snapshots with this machine\'s default BLAS kernels', () => {
+      const env = { ...process.env };
+      delete env.OPENBLAS_CORETYPE;
+      const caffeDir = copyFixture('lenet-fmnist'), ourDir = copyFixture('lenet-fmnist');
+      dirs.push(caffeDir, ourDir);
+      const c = spawnSync('caffe', ['train', '--solver=solver.prototxt', '--weights=init.caffemodel'], { cwd: caffeDir, env, encoding: 'utf8' });
+      expect(c.status).toBe(0);
+      const o = spawnSync(process.execPath, [path.join(ROOT, 'bin/caffets'), 'train', '--solver=solver.prototxt', '--weights=init.caffemodel'],
+        { cwd: ourDir, env: { ...env, CAFFETS_ENGINE: 'CAFFE' }, encoding: 'utf8' });
+      expect(o.status).toBe(0);
+      for (const f of ['lenet_iter_30.caffemodel', 'lenet_iter_60.caffemodel', 'lenet_iter_60.solverstate']) {
+        expect(fs.readFileSync(path.join(ourDir, f)).equals(fs.readFileSync(path.join(caffeDir, f)))).toBe(true);
+      }
+    });
+  });
