@@ -3,7 +3,6 @@
 //   scale = k + alpha/size * sum over the window of x^2;  y = x * scale^-beta
 //   dx = dy * scale^-beta - (2 alpha beta / size) * x * sum over the window of dy * y / scale
 import { Backend, LRNDesc } from './backend';
-import { native } from './native';
 
 export function lrnAcrossForward(be: Backend, d: LRNDesc, x: Float32Array, scale: Float32Array, y: Float32Array): void {
   const { num, channels: C, localSize: size } = d, HW = d.height * d.width, pre = (size - 1) / 2;
@@ -21,7 +20,7 @@ export function lrnAcrossForward(be: Backend, d: LRNDesc, x: Float32Array, scale
       be.axpy(-aos, plane(sq, c - 1), plane(sn, c)); // tail
     }
   }
-  native().powx(scale, -d.beta, y);
+  be.powx(scale, -d.beta, y);
   for (let i = 0; i < y.length; i++) y[i] = y[i] * x[i];
 }
 
@@ -30,7 +29,7 @@ export function lrnAcrossBackward(be: Backend, d: LRNDesc, x: Float32Array, y: F
   const { num, channels: C, localSize: size } = d, HW = d.height * d.width;
   const ratio = new Float32Array((C + size - 1) * HW), accum = new Float32Array(HW), times = new Float32Array(HW);
   const crv = Math.fround(2 * d.alpha * d.beta / size); // Caffe computes it in double
-  native().powx(scale, -d.beta, dx);
+  be.powx(scale, -d.beta, dx);
   for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * dx[i];
   const inv = size - (size + 1) / 2 | 0;
   const plane = (a: Float32Array, c: number) => a.subarray(c * HW, (c + 1) * HW);

@@ -52,6 +52,13 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < x.length; i++) x[i] = alpha * x[i];
   }
 
+  // x^2 and x^0.5 exactly rounded (a float square is exact in a double)
+  powx(x: Float32Array, p: number, y: Float32Array): void {
+    if (p === 2) for (let i = 0; i < x.length; i++) y[i] = x[i] * x[i];
+    else if (p === 0.5) for (let i = 0; i < x.length; i++) y[i] = Math.sqrt(x[i]);
+    else for (let i = 0; i < x.length; i++) y[i] = Math.pow(x[i], p);
+  }
+
   exp(x: Float32Array, y: Float32Array): void {
     for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]);
   }

@@ -24,15 +24,11 @@ export function scale(alpha: number, x: Float32Array, y: Float32Array): void {
 /** caffe_scal: x *= alpha. */
 export function scal(alpha: number, x: Float32Array): void { backend().scal(alpha, x); }
 
-/** caffe_powx(x, 2): y = x*x (exact in double, rounded once). */
-export function square(x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < y.length; i++) y[i] = x[i] * x[i];
-}
+/** caffe_powx(x, 2): y = x^2. */
+export function square(x: Float32Array, y: Float32Array): void { backend().powx(x, 2, y); }
 
-/** caffe_powx(x, 0.5): y = sqrt(x), correctly rounded. */
-export function sqrt(x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < y.length; i++) y[i] = Math.sqrt(x[i]);
-}
+/** caffe_powx(x, 0.5): y = x^0.5. */
+export function sqrt(x: Float32Array, y: Float32Array): void { backend().powx(x, 0.5, y); }
 
 /** caffe_add: y = a + b. */
 export function add(a: Float32Array, b: Float32Array, y: Float32Array): void {

@@ -3,10 +3,11 @@
 // conv net fed by fixed Parameter inputs. Against the committed goldens (solver-caffe.json): every
 // logged loss within 1e-4 relative (Caffe prints 6 digits), every lr, clipping factor and test output,
 // and the final weights' digest. Live, when Caffe is installed: the same runs side by side, final
-// weights within 1e-4 relative L2.
+// weights within 1e-4 relative L2, and with engine CAFFE byte-identical to Caffe's.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as lib from '../../src';
+import { setEngine } from '../../src/backend';
 import { describeCaffe, tmpDir } from '../helpers';
 import { G, modelBlobs, relL2, runOurs, worstRel } from './solver_helpers';
 
@@ -60,10 +61,17 @@ describeCaffe('solver runs side by side with reference Caffe', () => {
       const { log } = await runOurs(id, dir);
       expect(worstRel(log.losses, caffe.losses, 10)).toBeLessThan(1e-4);
       expect(worstRel(log.lrs, caffe.lrs)).toBeLessThan(2e-6);
-      const err = relL2(modelBlobs(path.join(dir, `ours_iter_${G.MAX_ITER}.caffemodel`)),
-        modelBlobs(path.join(dir, `caffe_iter_${G.MAX_ITER}.caffemodel`)));
+      const caffeModel = path.join(dir, `caffe_iter_${G.MAX_ITER}.caffemodel`);
+      const err = relL2(modelBlobs(path.join(dir, `ours_iter_${G.MAX_ITER}.caffemodel`)), modelBlobs(caffeModel));
       expect(err).toBeLessThan(1e-4);
+      // engine CAFFE (Caffe's BLAS calls, expf/powf): the very same weights file
+      setEngine('CAFFE');
+      await runOurs(id, dir, 'exact');
+      const exact = path.join(dir, `exact_iter_${G.MAX_ITER}.caffemodel`);
+      expect({ id, relL2: relL2(modelBlobs(exact), modelBlobs(caffeModel)) }).toEqual({ id, relL2: 0 });
+      expect(fs.readFileSync(exact).equals(fs.readFileSync(caffeModel))).toBe(true);
     } finally {
+      setEngine('DEFAULT');
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
