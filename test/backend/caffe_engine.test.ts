@@ -5,6 +5,7 @@ import '../../src/layers/Convolution';
 import '../../src/layers/Deconvolution';
 import '../../src/layers/InnerProduct';
 import '../../src/layers/SoftmaxWithLoss';
+import '../../src/layers/LRN';
 import { ENGINES, backend, parseEngine, setEngine } from '../../src/backend';
 import { CaffeBackend } from '../../src/backend/caffe';
 import { native } from '../../src/backend/native';
@@ -132,6 +133,26 @@ describeBlas('engine CAFFE: layers agree with the DEFAULT engine and pass gradie
       const layer = createLayer({ name: 'l', type, convolution_param: paramFor(4, G({ group: 2, ph: 1, pw: 1, sh: 2, sw: 2 }), true) });
       checkGradient(layer, [randomBlob([2, 4, 6, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 });
     });
+  });
+
+  it('LRN across channels (BLAS running sums, powf): the DEFAULT engine\'s values and a gradient check', () => {
+    const lrn = { local_size: 5, alpha: 0.3, beta: 0.75, k: 2 };
+    const x = gaussianBlob([2, 7, 3, 4], 5), dy = rand(x.count, 6);
+    const runLrn = (engine: 'DEFAULT' | 'CAFFE') => {
+      setEngine(engine);
+      const layer = createLayer({ name: 'n', type: 'LRN', lrn_param: lrn });
+      const top = new Blob(), bottom = new Blob(x.shape);
+      bottom.mutableCpuData().set(x.cpuData());
+      layer.setUp([bottom], [top]);
+      layer.forward([bottom], [top]);
+      top.mutableCpuDiff().set(dy);
+      layer.backward([top], [true], [bottom]);
+      return [Float32Array.from(top.cpuData()), Float32Array.from(bottom.cpuDiff())];
+    };
+    const [y0, dx0] = runLrn('DEFAULT'), [y1, dx1] = runLrn('CAFFE');
+    expectClose(y1, y0, 1e-5);
+    expectClose(dx1, dx0, 1e-5);
+    checkGradient(createLayer({ name: 'n', type: 'LRN', lrn_param: lrn }), [randomBlob([2, 7, 3, 2])], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 });
   });
 
   it('InnerProduct gradient check (bias gradient through gemv)', () => {
