@@ -3,12 +3,14 @@
 #include <napi.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#include <cstring>
 #include <thread>
 
 void InitConv(Napi::Env env, Napi::Object exports);  // conv.cc
 void InitPool(Napi::Env env, Napi::Object exports);  // pool.cc
 void InitLmdb(Napi::Env env, Napi::Object exports);  // lmdb.cc
 void InitBlas(Napi::Env env, Napi::Object exports);  // blas.cc
+void InitTransform(Napi::Env env, Napi::Object exports);  // transform.cc
 
 namespace {
 
@@ -46,7 +48,21 @@ Napi::Value OmpThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// copyFloats(dst, src, n): memcpy of n floats; unlike TypedArray.set it stays a memcpy when either
+// array lives in a SharedArrayBuffer (V8 copies those element by element)
+Napi::Value CopyFloats(const Napi::CallbackInfo& info) {
+  auto dst = info[0].As<Napi::Float32Array>(), src = info[1].As<Napi::Float32Array>();
+  const size_t n = info[2].As<Napi::Number>().Int64Value();
+  if (n > dst.ElementLength() || n > src.ElementLength()) {
+    Napi::RangeError::New(info.Env(), "copyFloats: n exceeds an array").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::memcpy(dst.Data(), src.Data(), n * sizeof(float));
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("copyFloats", Napi::Function::New(env, CopyFloats));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("ompThreads", Napi::Function::New(env, OmpThreads));
   exports.Set("info", Napi::Function::New(env, Info));
@@ -54,6 +70,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPool(env, exports);
   InitLmdb(env, exports);
   InitBlas(env, exports);
+  InitTransform(env, exports);
   return exports;
 }
 

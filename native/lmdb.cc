@@ -283,6 +283,7 @@ class LmdbCursor : public Napi::ObjectWrap<LmdbCursor> {
       InstanceMethod<&LmdbCursor::Next>("next"),
       InstanceMethod<&LmdbCursor::Key>("key"),
       InstanceMethod<&LmdbCursor::Value>("value"),
+      InstanceMethod<&LmdbCursor::ReadBatch>("readBatch"),
       InstanceMethod<&LmdbCursor::CloseJs>("close"),
     });
   }
@@ -348,6 +349,50 @@ class LmdbCursor : public Napi::ObjectWrap<LmdbCursor> {
   }
   Napi::Value Key(const Napi::CallbackInfo& info) { return Copy(info, key_); }
   Napi::Value Value(const Napi::CallbackInfo& info) { return Copy(info, value_); }
+
+  // readBatch(max, maxBytes) -> { buf: Buffer, ends: Int32Array } | null: the current record and the
+  // ones after it (at most `max` records, and past `maxBytes` only for the first) copied into one
+  // buffer as key, value, key, value...; ends[2i] ends record i's key, ends[2i + 1] its value. The
+  // cursor stays on the last record copied. null when the cursor is not on a record.
+  Napi::Value ReadBatch(const Napi::CallbackInfo& info) {
+    auto env = info.Env();
+    if (!cursor_) { Napi::Error::New(env, "LMDB cursor is closed").ThrowAsJavaScriptException(); return env.Undefined(); }
+    if (!valid_) return env.Null();
+    const int64_t max = info[0].As<Napi::Number>().Int64Value(), maxBytes = info[1].As<Napi::Number>().Int64Value();
+    std::vector<uint8_t> bytes;
+    std::vector<int32_t> ends;
+    MDB_val k = key_, v = value_;
+    for (int64_t n = 0; n < max; n++) {
+      const uint8_t* kp = static_cast<const uint8_t*>(k.mv_data);
+      const uint8_t* vp = static_cast<const uint8_t*>(v.mv_data);
+      bytes.insert(bytes.end(), kp, kp + k.mv_size);
+      ends.push_back((int32_t)bytes.size());
+      bytes.insert(bytes.end(), vp, vp + v.mv_size);
+      ends.push_back((int32_t)bytes.size());
+      key_ = k; value_ = v;
+      if (n + 1 == max) break;
+      MDB_val nk, nv;
+      int rc = mdb_cursor_get(cursor_, &nk, &nv, MDB_NEXT);
+      if (rc == MDB_NOTFOUND) break;
+      if (rc != 0) {
+        LmdbError(env, "mdb_cursor_get", owner_ ? owner_->path() : "", rc).ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      // peeked one too far if the next record would not fit: step back onto the last one copied
+      if ((int64_t)(bytes.size() + nk.mv_size + nv.mv_size) > maxBytes) {
+        rc = mdb_cursor_get(cursor_, &nk, &nv, MDB_PREV);
+        if (rc != 0) { LmdbError(env, "mdb_cursor_get", owner_ ? owner_->path() : "", rc).ThrowAsJavaScriptException(); return env.Undefined(); }
+        break;
+      }
+      k = nk; v = nv;
+    }
+    auto out = Napi::Object::New(env);
+    out.Set("buf", Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()));
+    auto endsArr = Napi::Int32Array::New(env, ends.size());
+    std::copy(ends.begin(), ends.end(), endsArr.Data());
+    out.Set("ends", endsArr);
+    return out;
+  }
 
   Napi::Value CloseJs(const Napi::CallbackInfo& info) {
     Release();

@@ -66,7 +66,7 @@ layer { name: "data" type: "Data" top: "data" top: "label" ${d.transform}
   data_param { source: "train_lmdb" batch_size: ${d.batch} backend: LMDB } }
 layer { name: "silence" type: "Silence" bottom: "data" bottom: "label" }
 `);
-  const iters = 100;
+  const iters = 1000; // steady state: the prefetch worker's JIT warm-up (first ~100 batches) is not what a training run sees
   let bestCaffe = Infinity, bestOurs = Infinity;
   const fwd = (log) => Number(/Average Forward pass: ([\d.e+-]+) ms/.exec(log)[1]);
   for (let r = 0; r < rounds; r++) {

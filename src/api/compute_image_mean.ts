@@ -3,7 +3,7 @@
 // in float32 as Caffe's BlobProto does, written as a BlobProto with the legacy num/channels/height/
 // width fields (no shape), and the per-channel means logged as Caffe logs them.
 import { openDB } from '../db';
-import { decodeMessage } from '../formats/wire';
+import { decodeDatum } from '../formats/datum_wire';
 import { formatG } from '../formats/prototxt';
 import { decodeDatumNative } from '../io/datum';
 import { writeProtoToBinaryFile } from '../io/proto_io';
@@ -38,7 +38,7 @@ export async function computeImageMean(o: ComputeImageMeanOptions): Promise<Imag
     const cursor = await db.newCursor();
     if (!cursor.valid) throw new CaffeError(`${o.input}: the database is empty, there is no image to average`);
     const what = (key: string) => `${o.input} record ${key}`;
-    const first = decodeMessage(cursor.value, 'caffe.Datum', what(cursor.key));
+    const first = decodeDatum(cursor.value, () => what(cursor.key));
     if (await decodeDatumNative(first)) log.info('Decoding Datum');
     const channels = first.channels ?? 0, height = first.height ?? 0, width = first.width ?? 0;
     const dataSize = channels * height * width;
@@ -47,7 +47,7 @@ export async function computeImageMean(o: ComputeImageMeanOptions): Promise<Imag
     log.info('Starting iteration');
     let count = 0;
     while (cursor.valid) {
-      const datum = decodeMessage(cursor.value, 'caffe.Datum', what(cursor.key));
+      const datum = decodeDatum(cursor.value, () => what(cursor.key));
       await decodeDatumNative(datum);
       const data: Uint8Array | undefined = datum.data, floats: Float32Array | undefined = datum.float_data;
       const size = Math.max(data?.length ?? 0, floats?.length ?? 0);

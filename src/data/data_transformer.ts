@@ -9,6 +9,7 @@
 // (data_worker.ts) can run it; the mean file is read by the constructor on the main thread and
 // handed to the worker through `state`. Encoded (JPEG/PNG) datums are decoded with decodeDatum()
 // first, then transformed as images.
+import { native } from '../backend/native';
 import { Rng, rng as globalRng } from '../core/rng';
 import type { Blob } from '../core/blob';
 import type { Phase } from '../core/layer';
@@ -75,6 +76,9 @@ export class DataTransformer {
   private meanC = 0; private meanH = 0; private meanW = 0;
   /** mean_value, as floats; replicated per channel on first use with a multi-channel input, as Caffe does. */
   private meanValues: number[] = [];
+  private meanValuesF32 = new Float32Array(0);
+  /** transformUint8's geometry argument, reused */
+  private readonly geo = new Int32Array(9);
   private rng: Rng | null = null;
   private seedUsed: number | null = null;
   private warnedForce = false;
@@ -226,6 +230,13 @@ export class DataTransformer {
     }
     const src: ArrayLike<number> = hasUint8 ? data! : floatData!;
     const mean = this.mean?.data;
+    if (hasUint8) { // the common case: native/transform.cc, the same float arithmetic
+      if (hasMeanValues && this.meanValuesF32.length !== this.meanValues.length) this.meanValuesF32 = Float32Array.from(this.meanValues);
+      const g = this.geo;
+      g[0] = offset; g[1] = dc; g[2] = dh; g[3] = dw; g[4] = height; g[5] = width; g[6] = hOff; g[7] = wOff; g[8] = doMirror ? 1 : 0;
+      native().transformUint8(data, mean ?? null, hasMeanValues ? this.meanValuesF32 : null, scale, out, g);
+      return;
+    }
     for (let c = 0; c < dc; c++) {
       const mv = hasMeanValues ? this.meanValues[c] : 0;
       for (let h = 0; h < height; h++) {
@@ -475,3 +486,4 @@ export function loadMeanFile(file: string): MeanBlob {
   }
   return { shape, data: Float32Array.from(src) };
 }
+

@@ -10,7 +10,7 @@
 import { MessagePort } from 'worker_threads';
 import { Rng } from '../core/rng';
 import type { Message } from '../proto/schema';
-import { decodeMessage } from '../formats/wire';
+import { decodeDatum } from '../formats/datum_wire';
 import { CaffeError } from '../util/errors';
 import { setLogSink } from '../util/logging';
 import { DataTransformer, ImageLike } from './data_transformer';
@@ -49,10 +49,10 @@ type Item = { datum: Message; img?: undefined; label: number } | { datum?: undef
 
 /** Where records come from: a database cursor or an image list. */
 interface Source {
-  /** the current record */
-  current(): Promise<Item>;
+  /** the current record (a promise only where reading it is asynchronous) */
+  current(): Item | Promise<Item>;
   /** moves to the next record, wrapping around at the end */
-  advance(): Promise<void>;
+  advance(): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -137,7 +137,8 @@ class Prefetch {
     let itemCount = 0;
     for (let i = 0; i < batchSize; i++) {
       if (this.stopping) throw new Stopped();
-      const it = await source.current();
+      const cur = source.current();
+      const it = cur instanceof Promise ? await cur : cur; // raw LMDB records: no promise per record
       if (i === 0) {
         const shape = this.infer(it);
         item = shape.slice(1);
@@ -154,7 +155,8 @@ class Prefetch {
       if (it.img) this.transformer.transformImage(it.img, slot.data, i * itemCount, item);
       else this.transformer.transformDatum(it.datum!, slot.data, i * itemCount, item);
       if (outputLabels) slot.label[i] = it.label;
-      await source.advance();
+      const moved = source.advance();
+      if (moved) await moved;
     }
   }
 
@@ -165,19 +167,20 @@ class Prefetch {
     const { cursor } = this.opened;
     const source = this.opened.spec.source;
     if (!cursor.valid) throw new CaffeError(`${this.spec.who}: the database ${source} holds no records`);
-    const advance = async () => {
+    const restart = () => this.log('Restarting data prefetching from start.');
+    const advance = cursor.nextSync && cursor.seekToFirstSync ? () => { // LMDB: no promise per record
+      cursor.nextSync!();
+      if (!cursor.valid) { restart(); cursor.seekToFirstSync!(); }
+    } : async () => {
       await cursor.next();
-      if (!cursor.valid) {
-        this.log('Restarting data prefetching from start.');
-        await cursor.seekToFirst();
-      }
+      if (!cursor.valid) { restart(); await cursor.seekToFirst(); }
     };
     for (let k = 0; k < spec.skip; k++) await advance();
     const t = this.transformer;
-    return cachedSource(async () => {
-      const datum = decodeMessage(cursor.value, 'caffe.Datum', `${source} record ${cursor.key}`);
+    return cachedSource(() => {
+      const datum = decodeDatum(cursor.value, () => `${source} record ${cursor.key}`);
       const label = datum.label ?? 0;
-      return datum.encoded ? { img: await t.decodeDatum(datum), label } : { datum, label };
+      return datum.encoded ? t.decodeDatum(datum).then((img) => ({ img, label })) : { datum, label };
     }, advance, async () => undefined); // workerMain closes the database
   }
 
@@ -217,11 +220,15 @@ class Prefetch {
  * A source whose current record is read (and decoded) once however often it is asked for: Caffe
  * reads the first record twice at set-up and the first of every batch twice (shape, then data).
  */
-function cachedSource(read: () => Promise<Item>, advance: () => Promise<void>, close: () => Promise<void>): Source {
+function cachedSource(read: () => Item | Promise<Item>, advance: () => void | Promise<void>, close: () => Promise<void>): Source {
   let item: Item | null = null;
   return {
-    current: async () => (item ??= await read()),
-    advance: async () => { item = null; await advance(); },
+    current: () => {
+      if (item) return item;
+      const r = read();
+      return r instanceof Promise ? r.then((v) => (item = v)) : (item = r);
+    },
+    advance: () => { item = null; return advance(); },
     close,
   };
 }

@@ -17,6 +17,7 @@
 // garbage-collected without dispose() is terminated by a FinalizationRegistry.
 import * as path from 'path';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
+import { native } from '../backend/native';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import {
@@ -208,7 +209,7 @@ export class Prefetcher {
     const c = this.ctrl[h], hh = this.ctrl[h + 1], w = this.ctrl[h + 2];
     const n = this.batchSize * c * hh * w;
     data.reshape([this.batchSize, c, hh, w]);
-    data.mutableCpuData().set(this.slots[s].data.subarray(0, n));
+    native().copyFloats(data.mutableCpuData(), this.slots[s].data, n);
     if (label) {
       label.reshape([this.batchSize]);
       label.mutableCpuData().set(this.slots[s].label.subarray(0, this.batchSize));

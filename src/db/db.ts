@@ -9,6 +9,9 @@ export interface Cursor {
   /** Positions on the first key (Caffe's SeekToFirst). */
   seekToFirst(): Promise<void>;
   next(): Promise<void>;
+  /** The same without a promise, where the backend reads synchronously (LMDB). */
+  nextSync?(): void;
+  seekToFirstSync?(): void;
   readonly valid: boolean;
   /** Current key and value; valid only until the next cursor call. */
   readonly key: string;

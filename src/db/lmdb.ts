@@ -38,6 +38,7 @@ interface NativeCursor {
   next(): boolean;
   key(): Buffer;
   value(): Buffer;
+  readBatch(max: number, maxBytes: number): { buf: Buffer; ends: Int32Array } | null;
   close(): void;
 }
 
@@ -58,41 +59,65 @@ function isNativeError(e: unknown): boolean {
   return typeof e === 'object' && e !== null && typeof (e as { lmdbMessage?: unknown }).lmdbMessage === 'string';
 }
 
+// Records are read ahead in batches (one native call copies up to BATCH records into one buffer);
+// key and value are views into it, valid as long as the caller keeps them.
+const BATCH = 64, BATCH_BYTES = 4 << 20;
+
 class LmdbCursor implements Cursor {
   valid = false;
-  private k: string | undefined;
-  private v: Buffer | undefined;
+  private buf: Buffer | null = null;
+  private ends: Int32Array = new Int32Array(0);
+  private count = 0;
+  private i = 0;
 
   constructor(private readonly c: NativeCursor, private readonly where: string) {}
 
-  private moved(ok: boolean): void {
-    this.valid = ok;
-    this.k = undefined;
-    this.v = undefined;
-  }
-
-  private run(fn: () => boolean): void {
-    try { this.moved(fn()); } catch (e) {
+  private native<T>(fn: () => T): T {
+    try { return fn(); } catch (e) {
       this.valid = false;
+      this.buf = null;
       if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.where}: ${lmdbMessage(e)}`);
       throw e;
     }
   }
 
-  async seekToFirst(): Promise<void> { this.run(() => this.c.first()); }
-  async next(): Promise<void> { this.run(() => this.c.next()); }
+  /** Reads the batch starting at the native cursor's record (valid = false when there is none). */
+  private fill(positioned: boolean): void {
+    const batch = positioned ? this.native(() => this.c.readBatch(BATCH, BATCH_BYTES)) : null;
+    this.buf = batch?.buf ?? null;
+    this.ends = batch?.ends ?? new Int32Array(0);
+    this.count = this.ends.length / 2;
+    this.i = 0;
+    this.valid = this.count > 0;
+  }
+
+  async seekToFirst(): Promise<void> { this.seekToFirstSync(); }
+  async next(): Promise<void> { this.nextSync(); }
+
+  seekToFirstSync(): void { this.fill(this.native(() => this.c.first())); }
+
+  nextSync(): void {
+    if (!this.buf) { this.fill(this.native(() => this.c.next())); return; } // unpositioned: the first
+    if (++this.i < this.count) return;
+    this.fill(this.native(() => this.c.next()));
+  }
+
+  private check(): void {
+    if (!this.valid) throw new CaffeError(`LMDB ${this.where}: the cursor is past the last record`);
+  }
 
   get key(): string {
-    if (!this.valid) throw new CaffeError(`LMDB ${this.where}: the cursor is past the last record`);
-    return (this.k ??= this.c.key().toString('utf8'));
+    this.check();
+    const start = this.i === 0 ? 0 : this.ends[2 * this.i - 1];
+    return this.buf!.toString('utf8', start, this.ends[2 * this.i]);
   }
 
   get value(): Uint8Array {
-    if (!this.valid) throw new CaffeError(`LMDB ${this.where}: the cursor is past the last record`);
-    return (this.v ??= this.c.value());
+    this.check();
+    return this.buf!.subarray(this.ends[2 * this.i], this.ends[2 * this.i + 1]);
   }
 
-  async close(): Promise<void> { this.valid = false; this.c.close(); }
+  async close(): Promise<void> { this.valid = false; this.buf = null; this.c.close(); }
 }
 
 class LmdbTransaction implements Transaction {
