@@ -1,36 +1,23 @@
 // The hot loop of Caffe's DataTransformer::Transform(Datum) for uint8 pixels, in float as Caffe
 // (no fused multiply-add: the build targets x86-64-v2): out = (pixel - mean) * scale over the crop
 // window, mirrored when asked. The checks, crop offsets and mirror draws stay in data_transformer.ts.
+// Geometry of one item, 9 int32s: offset (into out), channels, datumH, datumW, height, width, hOff,
+// wOff, mirror (0/1).
 #include <napi.h>
 
 namespace {
 
-// transformUint8(src: Uint8Array, mean: Float32Array|null, meanValues: Float32Array|null, scale, out,
-//                geo: Int32Array [offset, channels, datumH, datumW, height, width, hOff, wOff, mirror])
-// (the geometry in one typed array: a call per datum, so few arguments to convert)
-Napi::Value TransformUint8(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  auto srcA = info[0].As<Napi::Uint8Array>();
-  const float* mean = info[1].IsNull() ? nullptr : info[1].As<Napi::Float32Array>().Data();
-  const float* mv = info[2].IsNull() ? nullptr : info[2].As<Napi::Float32Array>().Data();
-  const float scale = info[3].As<Napi::Number>().FloatValue();
-  auto outA = info[4].As<Napi::Float32Array>();
-  auto geo = info[5].As<Napi::Int32Array>();
-  if (geo.ElementLength() < 9) {
-    Napi::RangeError::New(env, "transformUint8: geometry needs 9 numbers").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const int32_t* v = geo.Data();
+// false when the geometry does not fit the arrays
+bool TransformOne(const uint8_t* src, size_t srcLen, const float* mean, const float* mv, float scale, float* outBase,
+                  size_t outLen, const int32_t* v) {
   const int offset = v[0], C = v[1], dh = v[2], dw = v[3], H = v[4], W = v[5], hOff = v[6], wOff = v[7];
   const bool mirror = v[8] != 0;
-  if ((size_t)C * dh * dw > srcA.ElementLength() || (size_t)offset + (size_t)C * H * W > outA.ElementLength() ||
-      hOff + H > dh || wOff + W > dw || hOff < 0 || wOff < 0 || offset < 0) {
-    Napi::RangeError::New(env, "transformUint8: geometry exceeds an array").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const uint8_t* src = srcA.Data();
-  float* out = outA.Data() + offset;
+  if (C < 0 || dh < 0 || dw < 0 || H < 0 || W < 0 || (size_t)C * dh * dw > srcLen ||
+      (size_t)offset + (size_t)C * H * W > outLen || hOff + H > dh || wOff + W > dw || hOff < 0 || wOff < 0 || offset < 0)
+    return false;
+  float* out = outBase + offset;
   for (int c = 0; c < C; c++) {
+    const float mc = mv ? mv[c] : 0.f;
     for (int h = 0; h < H; h++) {
       const int in = (c * dh + hOff + h) * dw + wOff;
       float* row = out + (c * H + h) * W;
@@ -39,16 +26,53 @@ Napi::Value TransformUint8(const Napi::CallbackInfo& info) {
         const float* m = mean + in;
         if (mirror) for (int w = 0; w < W; w++) row[W - 1 - w] = ((float)s[w] - m[w]) * scale;
         else for (int w = 0; w < W; w++) row[w] = ((float)s[w] - m[w]) * scale;
+      } else if (mv) {
+        if (mirror) for (int w = 0; w < W; w++) row[W - 1 - w] = ((float)s[w] - mc) * scale;
+        else for (int w = 0; w < W; w++) row[w] = ((float)s[w] - mc) * scale;
       } else {
-        const float mc = mv ? mv[c] : 0.f;
-        if (mv) {
-          if (mirror) for (int w = 0; w < W; w++) row[W - 1 - w] = ((float)s[w] - mc) * scale;
-          else for (int w = 0; w < W; w++) row[w] = ((float)s[w] - mc) * scale;
-        } else {
-          if (mirror) for (int w = 0; w < W; w++) row[W - 1 - w] = (float)s[w] * scale;
-          else for (int w = 0; w < W; w++) row[w] = (float)s[w] * scale;
-        }
+        if (mirror) for (int w = 0; w < W; w++) row[W - 1 - w] = (float)s[w] * scale;
+        else for (int w = 0; w < W; w++) row[w] = (float)s[w] * scale;
       }
+    }
+  }
+  return true;
+}
+
+const float* OptionalFloats(const Napi::Value& v) { return v.IsNull() ? nullptr : v.As<Napi::Float32Array>().Data(); }
+
+// transformUint8(src: Uint8Array, mean: Float32Array|null, meanValues: Float32Array|null, scale, out, geo: Int32Array)
+Napi::Value TransformUint8(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto src = info[0].As<Napi::Uint8Array>();
+  auto out = info[4].As<Napi::Float32Array>();
+  auto geo = info[5].As<Napi::Int32Array>();
+  if (geo.ElementLength() < 9 ||
+      !TransformOne(src.Data(), src.ElementLength(), OptionalFloats(info[1]), OptionalFloats(info[2]),
+                    info[3].As<Napi::Number>().FloatValue(), out.Data(), out.ElementLength(), geo.Data()))
+    Napi::RangeError::New(env, "transformUint8: geometry exceeds an array").ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// transformUint8Batch(srcs: Uint8Array[], geos: Int32Array (9 per item), mean, meanValues, scale, out):
+// the items of one batch in one call
+Napi::Value TransformUint8Batch(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto srcs = info[0].As<Napi::Array>();
+  auto geos = info[1].As<Napi::Int32Array>();
+  const float* mean = OptionalFloats(info[2]);
+  const float* mv = OptionalFloats(info[3]);
+  const float scale = info[4].As<Napi::Number>().FloatValue();
+  auto out = info[5].As<Napi::Float32Array>();
+  const uint32_t n = srcs.Length();
+  if (geos.ElementLength() < (size_t)n * 9) {
+    Napi::RangeError::New(env, "transformUint8Batch: 9 geometry numbers per item").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    auto src = srcs.Get(i).As<Napi::Uint8Array>();
+    if (!TransformOne(src.Data(), src.ElementLength(), mean, mv, scale, out.Data(), out.ElementLength(), geos.Data() + 9 * i)) {
+      Napi::RangeError::New(env, "transformUint8Batch: geometry exceeds an array").ThrowAsJavaScriptException();
+      return env.Undefined();
     }
   }
   return env.Undefined();
@@ -58,4 +82,5 @@ Napi::Value TransformUint8(const Napi::CallbackInfo& info) {
 
 void InitTransform(Napi::Env env, Napi::Object exports) {
   exports.Set("transformUint8", Napi::Function::New(env, TransformUint8));
+  exports.Set("transformUint8Batch", Napi::Function::New(env, TransformUint8Batch));
 }

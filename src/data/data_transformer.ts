@@ -79,6 +79,8 @@ export class DataTransformer {
   private meanValuesF32 = new Float32Array(0);
   /** transformUint8's geometry argument, reused */
   private readonly geo = new Int32Array(9);
+  /** uint8 transforms queued between beginBatch() and flushBatch() (one `out`) */
+  private queue: { srcs: Uint8Array[]; geos: Int32Array; out: Float32Array | null } | null = null;
   private rng: Rng | null = null;
   private seedUsed: number | null = null;
   private warnedForce = false;
@@ -194,6 +196,19 @@ export class DataTransformer {
     this.transformDatumRaw(datum, out, offset);
   }
 
+  /**
+   * From here to flushBatch(), uint8 datums are checked and their random draws made at once, in order,
+   * but their pixels are transformed in one native call at flushBatch() (the prefetch worker's batches).
+   */
+  beginBatch(): void { this.queue = { srcs: [], geos: this.queue?.geos ?? new Int32Array(9 * 64), out: null }; }
+
+  flushBatch(): void {
+    const q = this.queue;
+    this.queue = null;
+    if (!q || q.srcs.length === 0) return;
+    native().transformUint8Batch(q.srcs, q.geos, this.mean?.data ?? null, this.meanValues.length > 0 ? this.meanValuesF32 : null, this.p.scale, q.out);
+  }
+
   /** Transform(Datum, Dtype*): the datum's pixels (uint8 `data` or `float_data`) into out[offset...]. */
   transformDatumRaw(datum: Message, out: Float32Array, offset: number): void {
     const data: Uint8Array | undefined = datum.data;
@@ -232,8 +247,11 @@ export class DataTransformer {
     const mean = this.mean?.data;
     if (hasUint8) { // the common case: native/transform.cc, the same float arithmetic
       if (hasMeanValues && this.meanValuesF32.length !== this.meanValues.length) this.meanValuesF32 = Float32Array.from(this.meanValues);
-      const g = this.geo;
+      const q = this.queue, deferred = q !== null && (q.out === null || q.out === out);
+      if (deferred && q.geos.length < 9 * (q.srcs.length + 1)) { const g = new Int32Array(2 * q.geos.length + 9); g.set(q.geos); q.geos = g; }
+      const g = deferred ? q.geos.subarray(9 * q.srcs.length) : this.geo;
       g[0] = offset; g[1] = dc; g[2] = dh; g[3] = dw; g[4] = height; g[5] = width; g[6] = hOff; g[7] = wOff; g[8] = doMirror ? 1 : 0;
+      if (deferred) { q.srcs.push(data!); q.out = out; return; }
       native().transformUint8(data, mean ?? null, hasMeanValues ? this.meanValuesF32 : null, scale, out, g);
       return;
     }

@@ -135,6 +135,7 @@ class Prefetch {
     const slot = this.slots[s];
     let item: number[] = [];
     let itemCount = 0;
+    this.transformer.beginBatch(); // uint8 pixels: one native call for the batch, at flushBatch()
     for (let i = 0; i < batchSize; i++) {
       if (this.stopping) throw new Stopped();
       const cur = source.current();
@@ -158,6 +159,7 @@ class Prefetch {
       const moved = source.advance();
       if (moved) await moved;
     }
+    this.transformer.flushBatch();
   }
 
   // ---------------------------------------------------------------- sources
