@@ -9,7 +9,8 @@ import { checkFailed, cloneMessage } from '../upgrade/common';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import type { Net } from './net';
-import { Hdf5Failure, Hdf5Tree, readHdf5Tree } from '../data/hdf5';
+import { Hdf5Tree, readHdf5Tree } from '../data/hdf5';
+import { Hdf5Failure } from '../data/hdf5_worker';
 
 /** Caffe's kMaxBlobAxes */
 const MAX_BLOB_AXES = 32;

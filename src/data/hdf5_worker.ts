@@ -1,0 +1,147 @@
+// The main thread's side of the HDF5 worker (the thread that hosts h5wasm, the HDF5 C library
+// compiled to WebAssembly, for data/hdf5.ts).
+//
+// h5wasm is an ES module that initialises asynchronously (top-level await), which neither ts-jest's
+// require nor Node 20's require can load, and the layers that use it are synchronous. So one worker
+// thread per process hosts it: the worker loads it with a native dynamic import() (worker code is
+// real Node, whatever the main thread's module system), and the main thread calls it synchronously:
+// it posts a request on a MessagePort, blocks in Atomics.wait until the worker has posted its answer
+// and bumped a shared counter, then takes the answer with receiveMessageOnPort (the pattern of the
+// data prefetcher, prefetch.ts). The worker's code is in hdf5_worker_source.ts.
+//
+// The worker is shared: every user holds a reference (hdf5.ts's Hdf5Session); the worker is started
+// by the first and terminated when the last lets go. It is unref'd, so it never keeps the process
+// alive.
+import * as fs from 'fs';
+import * as path from 'path';
+import { pathToFileURL } from 'url';
+import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
+import { CaffeError } from '../util/errors';
+import { CTRL_DONE, CTRL_STATE, WORKER_SOURCE } from './hdf5_worker_source';
+
+/** How a request failed, for callers that word their own (Caffe's) messages. */
+export type Hdf5FailureCode =
+  /** the file cannot be opened (absent, unreadable, not HDF5) or created */
+  | 'open'
+  /** no dataset of that name in the file's root group */
+  | 'missing'
+  /** a dataset with no axes (a scalar) */
+  | 'ndims'
+  /** a datatype class other than integer or float */
+  | 'class'
+  /** a dataset of that name exists already */
+  | 'exists'
+  /** anything else the library reported */
+  | 'io';
+
+export class Hdf5Failure extends Error {
+  constructor(readonly code: Hdf5FailureCode, message: string, readonly dataset?: string, readonly typeClass?: string) {
+    super(message);
+    this.name = 'Hdf5Failure';
+  }
+}
+
+/** How long one request may take (reading a large file) before the worker is given up on. */
+const REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** The module's entry file, found by walking up from here to a node_modules/h5wasm. */
+function h5wasmUrl(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const pkgDir = path.join(dir, 'node_modules', 'h5wasm');
+    const pkgFile = path.join(pkgDir, 'package.json');
+    if (fs.existsSync(pkgFile)) {
+      let entry = 'dist/node/hdf5_hl.js';
+      try {
+        const exp = JSON.parse(fs.readFileSync(pkgFile, 'utf8')).exports?.['./node'];
+        const imp = typeof exp === 'string' ? exp : exp?.import;
+        if (typeof imp === 'string') entry = imp;
+        else if (typeof imp?.default === 'string') entry = imp.default;
+      } catch { /* keep the default entry */ }
+      return pathToFileURL(path.join(pkgDir, entry)).href;
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  throw new CaffeError('HDF5 support needs the npm package h5wasm, which is not installed (npm install h5wasm)');
+}
+
+export class Hdf5Worker {
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(8));
+  private readonly port: MessagePort;
+  private worker: Worker | null;
+  private seq = 0;
+  users = 0;
+
+  constructor() {
+    const url = h5wasmUrl();
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.port.unref();
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true, workerData: { ctrl: this.ctrl.buffer, port: port2, url }, transferList: [port2],
+    });
+    this.worker.unref();
+    this.worker.on('error', () => undefined); // reported through ctrl; never an unhandled 'error' event
+  }
+
+  get alive(): boolean { return this.worker !== null && Atomics.load(this.ctrl, CTRL_STATE) === 0; }
+
+  /** Sends a request and blocks until its answer; a failed request throws Hdf5Failure. */
+  call(req: Record<string, unknown>): any {
+    if (!this.worker) throw new CaffeError('HDF5: the worker has been shut down');
+    const seq = ++this.seq;
+    this.port.postMessage({ ...req, seq });
+    const deadline = Date.now() + REQUEST_TIMEOUT_MS;
+    for (;;) {
+      const r = receiveMessageOnPort(this.port);
+      if (r) {
+        const m = r.message;
+        if (m.seq === seq) {
+          if (!m.ok) throw new Hdf5Failure(m.code, m.msg);
+          return m;
+        }
+        if (m.seq === -1) { this.shutdown(); throw new CaffeError(`HDF5: ${m.msg}`); }
+        continue; // an answer nobody waits for any more
+      }
+      const state = Atomics.load(this.ctrl, CTRL_STATE);
+      if (state !== 0) { this.shutdown(); throw new CaffeError('HDF5: the worker stopped'); }
+      const done = Atomics.load(this.ctrl, CTRL_DONE);
+      if (Date.now() > deadline) {
+        this.shutdown();
+        throw new CaffeError(`HDF5: no answer from the worker within ${REQUEST_TIMEOUT_MS / 1000} s`);
+      }
+      // answered but not yet readable (never seen in practice): look again shortly
+      Atomics.wait(this.ctrl, CTRL_DONE, done, done >= seq ? 1 : 1000);
+    }
+  }
+
+  /** Sends a request without waiting for (or receiving) an answer. */
+  post(req: Record<string, unknown>): void {
+    try { this.port.postMessage({ ...req, seq: -2 }); } catch { /* closed */ }
+  }
+
+  shutdown(): void {
+    if (!this.worker) return;
+    this.worker.terminate().catch(() => undefined);
+    this.worker = null;
+    this.port.close();
+    if (shared === this) shared = null;
+  }
+}
+
+let shared: Hdf5Worker | null = null;
+
+export function acquire(): Hdf5Worker {
+  if (!shared || !shared.alive) {
+    shared?.shutdown();
+    shared = new Hdf5Worker();
+  }
+  shared.users++;
+  return shared;
+}
+
+export function release(w: Hdf5Worker): void {
+  if (--w.users <= 0) w.shutdown();
+}
+
+/** Whether the HDF5 worker thread is running (tests check that disposing stops it). */
+export function hdf5WorkerRunning(): boolean { return shared !== null; }
