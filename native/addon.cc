@@ -8,6 +8,7 @@
 
 void InitConv(Napi::Env env, Napi::Object exports);  // conv.cc
 void InitPool(Napi::Env env, Napi::Object exports);  // pool.cc
+void InitLrn(Napi::Env env, Napi::Object exports);   // lrn.cc
 void InitLmdb(Napi::Env env, Napi::Object exports);  // lmdb.cc
 void InitBlas(Napi::Env env, Napi::Object exports);  // blas.cc
 void InitTransform(Napi::Env env, Napi::Object exports);  // transform.cc
@@ -68,6 +69,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   InitConv(env, exports);
   InitPool(env, exports);
+  InitLrn(env, exports);
   InitLmdb(env, exports);
   InitBlas(env, exports);
   InitTransform(env, exports);

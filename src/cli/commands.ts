@@ -142,7 +142,7 @@ export const COMMANDS: CommandSpec[] = [
       if (a.center_only && a.oversample) throw new CaffeError('--center_only and --oversample exclude each other');
       const dim = nums('images_dim')!;
       if (!a.verbose) (await import('../util/logging')).setMinLogLevel(2); // glog's stderr threshold
-      return (await import('../api/classify')).classifyCommand({
+      return (await import('../api/classify_command')).classifyCommand({
         positionals: [str(a, 'DEPLOY'), str(a, 'WEIGHTS'), ...(a.ARGS as unknown[]).map(String)], meanValue: nums('mean_value'),
         labels: a.labels as string | undefined, topK: a.top_k as number, json: a.json as boolean, batchSize: a.batch_size as number,
         mode: a.oversample ? 'oversample' : a.center_only ? 'center' : 'resize', imagesDim: [dim[0], dim[1] ?? dim[0]],

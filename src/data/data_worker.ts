@@ -188,6 +188,7 @@ class Prefetch {
 
   private async imageSource(spec: ImageSourceSpec): Promise<Source> {
     const image = require('../io/image') as typeof import('../io/image');
+    const resize = require('../io/resize') as typeof import('../io/resize');
     const lines = spec.lines;
     const shuffleRng = spec.shuffleSeed !== null ? new Rng(spec.shuffleSeed) : null;
     if (shuffleRng) caffeShuffle(lines, shuffleRng);
@@ -204,7 +205,7 @@ class Prefetch {
         throw new CaffeError(`${this.spec.who}: Check failed: cv_img.data Could not load ${name}`);
       }
       // cv::resize(..., INTER_LINEAR) when both new sizes are set (ReadImageToCVMat)
-      if (spec.newHeight > 0 && spec.newWidth > 0) img = image.resizeLinear(img, spec.newHeight, spec.newWidth);
+      if (spec.newHeight > 0 && spec.newWidth > 0) img = resize.resizeLinear(img, spec.newHeight, spec.newWidth);
       return { img, label };
     };
     const advance = async () => {

@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import sharp from 'sharp';
 import { Message } from '../proto/schema';
 import { CaffeError } from '../util/errors';
-import { Image, decodeImage, readImage, resizeLinear } from './image';
+import { Image, decodeImage, readImage } from './image';
+import { resizeLinear } from './resize';
 
 /**
  * CVMatToDatum then set_label: HWC pixels become CHW `data`; `encoded` is set to false (and so is

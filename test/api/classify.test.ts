@@ -4,7 +4,8 @@
 // (reference-outputs/*.json: imread, resize INTER_LINEAR, (x - mean_value) * scale) through
 // --mean_value / --input_scale. Images the fixtures do not ship (two OpenCV samples) are skipped.
 import * as fs from 'fs';
-import { Classifier, ClassifierOptions, ClassifyResult, formatPrediction } from '../../src/api/classify';
+import { Classifier, ClassifierOptions, ClassifyResult } from '../../src/api/classify';
+import { formatPrediction } from '../../src/api/classify_command';
 import { setMinLogLevel } from '../../src/util/logging';
 import { describeShared, sharedPath } from '../helpers';
 

@@ -5,8 +5,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { Classifier, ClassifierOptions, classifyCommand, expandImageArgs, fixed4, readLabels, toChannels, topN } from '../../src/api/classify';
-import { grayOpenCV, resizeLinear, Image } from '../../src/io/image';
+import { Classifier, ClassifierOptions, readLabels, topN } from '../../src/api/classify';
+import { classifyCommand, expandImageArgs, fixed4 } from '../../src/api/classify_command';
+import { toChannels } from '../../src/api/classify_input';
+import { grayOpenCV } from '../../src/io/gray';
+import { Image } from '../../src/io/image';
+import { resizeLinear } from '../../src/io/resize';
 import { writeProtoToBinaryFile } from '../../src/io/proto_io';
 import { run as runCli } from '../../src/cli/main';
 import { setMinLogLevel } from '../../src/util/logging';
