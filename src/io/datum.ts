@@ -96,7 +96,7 @@ export async function readImageToDatum(
   if (height > 0 && width > 0) img = resizeLinear(img, height, width);
   if (!encoding) return imageToDatum(img, label);
   if (!height && !width && matchExt(file, encoding)) {
-    return { data: new Uint8Array(await fs.promises.readFile(file)), label, encoded: true }; // ReadFileToDatum
+    return { data: new Uint8Array(fs.readFileSync(file)), label, encoded: true }; // ReadFileToDatum
   }
   return { data: new Uint8Array(await encodeImage(img, encoding)), label, encoded: true };
 }

@@ -107,7 +107,7 @@ export async function decodeImage(buf: Uint8Array, isColor: boolean | undefined,
 export async function readImage(file: string, isColor: boolean): Promise<Image> {
   let buf: Buffer;
   try {
-    buf = await fs.promises.readFile(file);
+    buf = fs.readFileSync(file); // small files: one blocking read beats four thread-pool round trips
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new CaffeError(`Could not open or find file ${file} (${code})`);
