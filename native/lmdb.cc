@@ -22,6 +22,9 @@
 //       read-only memory map and die with the transaction (or with a later map growth, or when the
 //       environment closes); handing them to JS as external buffers would let a stale Buffer crash
 //       the process, so each access copies (one memcpy per record, cheap next to protobuf decoding).
+//   c.readBatch(max, maxBytes) -> { buf, ends } | null: the current record and those after it (up to
+//       max, and past maxBytes only for the first) copied into one Buffer, key, value, key, value...,
+//       with their end offsets; the cursor stays on the last one copied (the Data layer's read-ahead).
 //   c.close()
 //
 // Errors are JS exceptions `<op> <path>: <mdb_strerror>` with properties code (the LMDB/errno
