@@ -14,6 +14,7 @@ import { Message } from '../proto/schema';
 import { log } from '../util/logging';
 import { Ones, Scratch, sumCols, sumRows } from './broadcast';
 import { checkOp, layerError } from './layer_check';
+import { backend } from '../backend';
 
 const P = 'caffe.BatchNormParameter';
 
@@ -109,10 +110,9 @@ export class BatchNormLayer extends Layer {
       const s = this.blobs[2].mutableCpuData();
       s[0] = Math.fround(s[0] * maf) + 1;
       const m = count / C, corr = m > 1 ? Math.fround(m / (m - 1)) : 1;
-      for (let c = 0; c < C; c++) {
-        m0[c] = mean[c] + Math.fround(maf * m0[c]);
-        v0[c] = Math.fround(corr * variance[c]) + Math.fround(maf * v0[c]);
-      }
+      const be = backend(); // Caffe's caffe_cpu_axpby: scal, then axpy
+      be.scal(maf, m0); be.axpy(1, mean, m0);
+      be.scal(maf, v0); be.axpy(corr, variance, v0);
     }
     for (let c = 0; c < C; c++) stdev[c] = Math.sqrt(Math.fround(variance[c] + this.eps));
     i = 0;
@@ -143,11 +143,15 @@ export class BatchNormLayer extends Layer {
     const a = this.sumDyY.data, b = this.sumDy.data;
     this.channelSum(prod, 1, a);
     this.channelSum(dy, 1, b);
-    const invM = Math.fround(1 / (N * S));
+    // Caffe's sequence, each step rounded to float: t = a y; t += b; t *= -1/m; t += dy; dx = t / sd
+    const negInvM = Math.fround(-1 / (N * S));
     let i = 0;
     for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
       const ac = a[c], bc = b[c], sd = stdev[c];
-      for (let k = 0; k < S; k++, i++) dx[i] = (dy[i] - invM * (ac * y[i] + bc)) / sd;
+      for (let k = 0; k < S; k++, i++) {
+        const t = Math.fround(negInvM * Math.fround(Math.fround(ac * y[i]) + bc));
+        dx[i] = Math.fround(dy[i] + t) / sd;
+      }
     }
   }
 }

@@ -7,14 +7,13 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
 import { log } from '../util/logging';
-import { Ones, Scratch, Span, addBroadcast, alignSpan, spanShape, sumOuterInner } from './broadcast';
+import { Ones, Span, addBroadcast, alignSpan, spanShape, sumRows } from './broadcast';
 
 const P = 'caffe.BiasParameter';
 
 export class BiasLayer extends Layer {
   private span: Span = { outer: 0, dim: 0, inner: 0 };
   private ones = new Ones();
-  private partial = new Scratch();
 
   override layerSetUp(bottom: Blob[]): void {
     if (bottom.length === 1 && this.blobs.length > 0) {
@@ -36,7 +35,6 @@ export class BiasLayer extends Layer {
     if (top[0] !== bottom[0]) top[0].reshapeLike(bottom[0]);
     const { outer, dim, inner } = this.span;
     this.ones.ensure(Math.max(outer, inner, 1));
-    this.partial.ensure(outer * dim);
   }
 
   override minBottomBlobs(): number { return 1; }
@@ -56,10 +54,17 @@ export class BiasLayer extends Layer {
     const learned = bottom.length === 1;
     if (learned ? this.paramPropagate(0) : propagateDown[1]) {
       const db = (learned ? this.blobs[0] : bottom[1]).mutableCpuDiff();
-      const { outer, dim, inner } = this.span;
-      sumOuterInner(outer, dim, inner, dy, this.ones.data, this.partial.data, learned, db);
+      biasDiff(this.span, dy, this.ones.data, learned, db);
     }
   }
 }
 
 registerLayer('Bias', BiasLayer);
+
+/** Caffe's bias gradient: one gemv per outer index, accumulating (the first overwrites for a bottom bias). */
+export function biasDiff(span: Span, dy: Float32Array, ones: Float32Array, accumulate: boolean, db: Float32Array): void {
+  const { outer, dim, inner } = span;
+  for (let n = 0; n < outer; n++) {
+    sumRows(dim, inner, dy.subarray(n * dim * inner, (n + 1) * dim * inner), ones, 1, accumulate || n > 0 ? 1 : 0, db);
+  }
+}

@@ -4,6 +4,7 @@
 // PROD's gradient is the product of the other bottoms (stable_prod_grad, the default) or top / bottom.
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
+import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { Message } from '../proto/schema';
 import { check, layerError } from './layer_check';
@@ -57,10 +58,7 @@ export class EltwiseLayer extends Layer {
       }
       case 'SUM': {
         y.fill(0);
-        for (let k = 0; k < bottom.length; k++) {
-          const c = bottom[k].cpuData(), w = this.coeffs[k];
-          for (let i = 0; i < n; i++) y[i] += w * c[i];
-        }
+        for (let k = 0; k < bottom.length; k++) backend().axpy(this.coeffs[k], bottom[k].cpuData(), y); // caffe_axpy
         break;
       }
       case 'MAX': {

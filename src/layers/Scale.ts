@@ -12,7 +12,9 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
 import { log } from '../util/logging';
-import { Ones, Scratch, Span, addBroadcast, alignSpan, spanShape, sumOuterInner } from './broadcast';
+import { backend } from '../backend';
+import { Ones, Scratch, Span, addBroadcast, alignSpan, spanShape, sumCols, sumRows } from './broadcast';
+import { biasDiff } from './Bias';
 
 const P = 'caffe.ScaleParameter';
 
@@ -90,11 +92,37 @@ export class ScaleLayer extends Layer {
     if (this.biasTerm) addBroadcast(this.biasSpan, this.blobs[this.biasParamId].cpuData(), y);
   }
 
+  /**
+   * Caffe's reduction of dy * x to the scale's shape, branch for branch: a dot product for a single
+   * value, gemv over inner then over outer otherwise. A learned scale's diff accumulates (where Caffe's
+   * first gemv writes straight into it, outer 1, the result is the same from a zero diff).
+   */
+  private scaleDiff(prod: Float32Array, learned: boolean, ds: Float32Array): void {
+    const { outer, dim, inner } = this.span, ones = this.ones.data, be = backend();
+    let sums = prod;
+    if (inner !== 1) {
+      if (outer * dim === 1) {
+        const r = be.dot(prod.subarray(0, inner), ones.subarray(0, inner));
+        ds[0] = learned ? ds[0] + r : r;
+      } else {
+        sums = outer === 1 ? ds : this.partial.data;
+        sumRows(outer * dim, inner, prod, ones, 1, outer === 1 && learned ? 1 : 0, sums);
+      }
+    }
+    if (outer === 1) return;
+    if (dim === 1) {
+      const r = be.dot(ones.subarray(0, outer), sums.subarray(0, outer));
+      ds[0] = learned ? ds[0] + r : r;
+    } else {
+      sumCols(outer, dim, sums, ones, 1, learned ? 1 : 0, ds);
+    }
+  }
+
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     const dy = top[0].cpuDiff();
     if (this.biasTerm && this.paramPropagate(this.biasParamId)) {
       const { outer, dim, inner } = this.biasSpan;
-      sumOuterInner(outer, dim, inner, dy, this.ones.data, this.partial.data, true, this.blobs[this.biasParamId].mutableCpuDiff());
+      biasDiff({ outer, dim, inner }, dy, this.ones.data, true, this.blobs[this.biasParamId].mutableCpuDiff());
     }
     const learned = bottom.length === 1;
     const scale = learned ? this.blobs[0] : bottom[1];
@@ -104,14 +132,15 @@ export class ScaleLayer extends Layer {
       const x = (inPlace ? this.temp : bottom[0]).cpuData();
       const ds = scale.mutableCpuDiff();
       if (bottom[0].count === scale.count) { // element-wise: no reduction
+        // (Caffe writes the product over a learned scale's diff; parameter diffs accumulate here, which
+        // is the same whenever the diff starts at zero, i.e. outside iter_size > 1)
         if (learned) for (let j = 0; j < ds.length; j++) ds[j] += dy[j] * x[j];
         else for (let j = 0; j < ds.length; j++) ds[j] = dy[j] * x[j];
       } else {
         // dy * x goes to scratch: the saved input when in place, else bottom[0]'s diff (rewritten below)
         const prod = inPlace ? this.temp.mutableCpuData() : bottom[0].mutableCpuDiff();
         for (let j = 0; j < prod.length; j++) prod[j] = dy[j] * x[j];
-        const { outer, dim, inner } = this.span;
-        sumOuterInner(outer, dim, inner, prod, this.ones.data, this.partial.data, learned, ds);
+        this.scaleDiff(prod, learned, ds);
       }
     }
     if (propagateDown[0]) {

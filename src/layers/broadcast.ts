@@ -1,6 +1,6 @@
 // Helpers shared by Scale, Bias and BatchNorm: the geometry of a parameter broadcast along a span of
 // bottom axes (outer x dim x inner), grow-only scratch buffers, and row/column sums through the
-// backend GEMM (Caffe's gemv-against-a-ones-vector reductions).
+// backend's gemv against a ones vector, as Caffe reduces.
 import { backend } from '../backend';
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
@@ -73,7 +73,7 @@ export function sumRows(rows: number, cols: number, a: Float32Array, ones: Float
   if (rows === 0) return;
   need(out, rows, 'sum output'); need(a, rows * cols, 'sum input'); need(ones, cols, 'ones');
   if (cols === 0) { scaleInto(out, rows, beta); return; }
-  backend().gemm(false, false, rows, 1, cols, alpha, a, ones, beta, out);
+  backend().gemv(false, rows, cols, alpha, a, ones, beta, out);
 }
 
 /** out[c] = alpha * sum_r a[r * cols + c] + beta * out[c], for c < cols (a is rows x cols). */
@@ -81,20 +81,5 @@ export function sumCols(rows: number, cols: number, a: Float32Array, ones: Float
   if (cols === 0) return;
   need(out, cols, 'sum output'); need(a, rows * cols, 'sum input'); need(ones, rows, 'ones');
   if (rows === 0) { scaleInto(out, cols, beta); return; }
-  backend().gemm(true, false, cols, 1, rows, alpha, a, ones, beta, out);
-}
-
-/**
- * Sums a (outer x dim x inner) array over outer and inner into out[dim]:
- * out = sum + (accumulate ? out : 0). `tmp` holds outer*dim partial sums; `ones` >= max(outer, inner).
- */
-export function sumOuterInner(outer: number, dim: number, inner: number, a: Float32Array, ones: Float32Array,
-  tmp: Float32Array, accumulate: boolean, out: Float32Array): void {
-  const beta = accumulate ? 1 : 0;
-  if (inner === 1) sumCols(outer, dim, a, ones, 1, beta, out);
-  else if (outer === 1) sumRows(dim, inner, a, ones, 1, beta, out);
-  else {
-    sumRows(outer * dim, inner, a, ones, 1, 0, tmp);
-    sumCols(outer, dim, tmp, ones, 1, beta, out);
-  }
+  backend().gemv(true, rows, cols, alpha, a, ones, beta, out);
 }

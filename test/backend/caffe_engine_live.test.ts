@@ -1,0 +1,91 @@
+// Engine CAFFE against reference Caffe run here, on a small residual net (Convolution, BatchNorm and
+// Scale in place, ReLU, Eltwise SUM with a coefficient, global AVE pooling, Bias, InnerProduct,
+// SoftmaxWithLoss) fed by fixed Parameter inputs: 10 SGD iterations, then the weights file (running
+// BatchNorm statistics included) must be byte-identical to Caffe's.
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import * as lib from '../../src';
+import { setEngine } from '../../src/backend';
+import { train } from '../../src/api/train';
+import { setLogSink } from '../../src/util/logging';
+import { describeCaffe, tmpDir } from '../helpers';
+
+const N = 8;
+const shape = (...dim: number[]) => ({ dim });
+const blob = (dims: number[], data: Float32Array) => ({ shape: shape(...dims), data });
+/** Deterministic values in [lo, hi) (an integer hash). */
+function values(n: number, seed: number, lo: number, hi: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => lo + (hi - lo) * ((((i + 1) * 2654435761 + seed * 40503) >>> 0) / 4294967296));
+}
+const frozen = [{ lr_mult: 0, decay_mult: 0 }];
+const input = (name: string, dims: number[]) => ({ name, type: 'Parameter', top: [name], param: frozen, parameter_param: { shape: shape(...dims) } });
+const conv = (name: string, bottom: string, c: number, bias: boolean) => ({
+  name, type: 'Convolution', bottom: [bottom], top: [name], convolution_param: { num_output: c, kernel_size: [3], pad: [1], bias_term: bias },
+});
+const bnScale = (top: string, k: string) => [
+  { name: `bn${k}`, type: 'BatchNorm', bottom: [top], top: [top] },
+  { name: `sc${k}`, type: 'Scale', bottom: [top], top: [top], scale_param: { bias_term: true } },
+];
+
+const NET = {
+  name: 'ResidualGolden',
+  layer: [
+    input('data', [N, 3, 8, 8]), input('label', [N]),
+    conv('c1', 'data', 8, false), ...bnScale('c1', '1'), { name: 'relu1', type: 'ReLU', bottom: ['c1'], top: ['c1'] },
+    conv('c2', 'c1', 8, true), ...bnScale('c2', '2'),
+    { name: 'sum', type: 'Eltwise', bottom: ['c1', 'c2'], top: ['sum'], eltwise_param: { operation: 'SUM', coeff: [1, 0.75] } },
+    { name: 'relu2', type: 'ReLU', bottom: ['sum'], top: ['sum'] },
+    { name: 'pool', type: 'Pooling', bottom: ['sum'], top: ['pool'], pooling_param: { pool: 'AVE', global_pooling: true } },
+    { name: 'shift', type: 'Bias', bottom: ['pool'], top: ['pool'], bias_param: { axis: 1, num_axes: 1 } },
+    { name: 'ip', type: 'InnerProduct', bottom: ['pool'], top: ['ip'], inner_product_param: { num_output: 3 } },
+    { name: 'loss', type: 'SoftmaxWithLoss', bottom: ['ip', 'label'], top: ['loss'] },
+  ],
+};
+
+const INIT = {
+  name: 'ResidualGolden',
+  layer: [
+    { name: 'data', type: 'Parameter', blobs: [blob([N, 3, 8, 8], values(N * 192, 1, -1, 1))] },
+    { name: 'label', type: 'Parameter', blobs: [blob([N], Float32Array.from({ length: N }, (_, i) => i % 3))] },
+    { name: 'c1', type: 'Convolution', blobs: [blob([8, 3, 3, 3], values(216, 2, -0.3, 0.3))] },
+    { name: 'bn1', type: 'BatchNorm', blobs: [blob([8], new Float32Array(8)), blob([8], new Float32Array(8)), blob([1], new Float32Array(1))] },
+    { name: 'sc1', type: 'Scale', blobs: [blob([8], values(8, 3, 0.8, 1.2)), blob([8], values(8, 4, -0.1, 0.1))] },
+    { name: 'c2', type: 'Convolution', blobs: [blob([8, 8, 3, 3], values(576, 5, -0.2, 0.2)), blob([8], values(8, 6, -0.1, 0.1))] },
+    { name: 'bn2', type: 'BatchNorm', blobs: [blob([8], new Float32Array(8)), blob([8], new Float32Array(8)), blob([1], new Float32Array(1))] },
+    { name: 'sc2', type: 'Scale', blobs: [blob([8], values(8, 7, 0.8, 1.2)), blob([8], values(8, 8, -0.1, 0.1))] },
+    { name: 'shift', type: 'Bias', blobs: [blob([8], values(8, 9, -0.2, 0.2))] },
+    { name: 'ip', type: 'InnerProduct', blobs: [blob([3, 8], values(24, 10, -0.5, 0.5)), blob([3], values(3, 11, -0.1, 0.1))] },
+  ],
+};
+
+describeCaffe('engine CAFFE against reference Caffe: a residual net with BatchNorm, Scale, Eltwise and Bias', () => {
+  let dir = '';
+  let restore: () => void;
+  beforeAll(() => { restore = setLogSink(() => undefined); });
+  afterAll(() => { restore(); setEngine('DEFAULT'); if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+
+  it('10 SGD iterations: the weights file, BatchNorm statistics included, byte for byte', async () => {
+    dir = tmpDir('caffets-residual-');
+    lib.writeProtoToTextFile(NET, 'caffe.NetParameter', path.join(dir, 'net.prototxt'));
+    lib.writeProtoToBinaryFile(INIT, 'caffe.NetParameter', path.join(dir, 'init.caffemodel'));
+    for (const who of ['caffe', 'ours']) {
+      lib.writeProtoToTextFile({
+        net: path.join(dir, 'net.prototxt'), base_lr: 0.05, momentum: 0.9, weight_decay: 0.0005, lr_policy: 'fixed',
+        max_iter: 10, display: 1, snapshot_prefix: path.join(dir, who), random_seed: 1701, solver_mode: 'CPU',
+      }, 'caffe.SolverParameter', path.join(dir, `${who}_solver.prototxt`));
+    }
+    const c = spawnSync('caffe', ['train', `--solver=${path.join(dir, 'caffe_solver.prototxt')}`, `--weights=${path.join(dir, 'init.caffemodel')}`], { encoding: 'utf8' });
+    expect(c.status).toBe(0);
+    await train({ solver: path.join(dir, 'ours_solver.prototxt'), weights: path.join(dir, 'init.caffemodel'), engine: 'CAFFE' });
+    const ours = fs.readFileSync(path.join(dir, 'ours_iter_10.caffemodel')), caffe = fs.readFileSync(path.join(dir, 'caffe_iter_10.caffemodel'));
+    if (!ours.equals(caffe)) {
+      const a = lib.readNetParamsFromBinaryFile(path.join(dir, 'ours_iter_10.caffemodel')), b = lib.readNetParamsFromBinaryFile(path.join(dir, 'caffe_iter_10.caffemodel'));
+      const diffs = b.layer.flatMap((l: { name: string; blobs?: { data: Float32Array }[] }, i: number) => (l.blobs ?? []).map((bl, j) => {
+        const o = a.layer[i].blobs[j].data as Float32Array;
+        return `${l.name}/${j}: ${bl.data.filter((v, k) => v !== o[k]).length} of ${bl.data.length} differ`;
+      }));
+      throw new Error(`weights differ from Caffe's: ${diffs.join('; ')}`);
+    }
+  });
+});
