@@ -132,6 +132,15 @@ Napi::Value Powx(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// tanhf(x, y): y = tanhf(x) element-wise (Caffe's TanH layer)
+Napi::Value Tanhf(const Napi::CallbackInfo& info) {
+  auto x = info[0].As<Napi::Float32Array>();
+  float* y = P(info, 1);
+  const float* xs = x.Data();
+  for (size_t i = 0, n = x.ElementLength(); i < n; i++) y[i] = std::tanh(xs[i]);
+  return info.Env().Undefined();
+}
+
 // expf(x, y): y = expf(x) element-wise (caffe_exp)
 Napi::Value Expf(const Napi::CallbackInfo& info) {
   auto x = info[0].As<Napi::Float32Array>();
@@ -193,6 +202,7 @@ void InitBlas(Napi::Env env, Napi::Object exports) {
   exports.Set("blasDot", Napi::Function::New(env, Dot));
   exports.Set("blasThreads", Napi::Function::New(env, Threads));
   exports.Set("expf", Napi::Function::New(env, Expf));
+  exports.Set("tanhf", Napi::Function::New(env, Tanhf));
   exports.Set("powx", Napi::Function::New(env, Powx));
   exports.Set("im2col", Napi::Function::New(env, Im2col));
   exports.Set("col2im", Napi::Function::New(env, Col2im));

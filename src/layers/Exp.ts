@@ -1,6 +1,7 @@
 // Exp: y = base^(shift + scale * x) (base -1 means e), computed as outer * exp(inner * x) with
 // inner = ln(base) * scale and outer = base^shift; dy/dx = inner * y.
 import { Blob } from '../core/blob';
+import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { check, checkOp } from './layer_check';
 import { NeuronLayer } from './neuron';
@@ -23,11 +24,11 @@ export class ExpLayer extends NeuronLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    // Caffe: caffe_cpu_scale by the inner scale, caffe_exp, caffe_scal by the outer scale
     const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), a = this.innerScale, b = this.outerScale;
-    for (let i = 0; i < x.length; i++) {
-      const e = Math.fround(Math.exp(a === 1 ? x[i] : Math.fround(a * x[i])));
-      y[i] = b === 1 ? e : e * b;
-    }
+    if (a === 1) backend().exp(x, y);
+    else { for (let i = 0; i < x.length; i++) y[i] = a * x[i]; backend().exp(y, y); }
+    if (b !== 1) for (let i = 0; i < y.length; i++) y[i] *= b;
   }
 
   // Only the output is needed, so in-place use is exact.

@@ -71,9 +71,8 @@ export class PReLULayer extends NeuronLayer {
       let i = 0;
       for (let n = 0; n < N; n++) {
         for (let c = 0; c < C; c++) {
-          let sum = 0;
-          for (let k = 0; k < dim; k++, i++) if (x[i] <= 0) sum += dy[i] * x[i];
-          da[this.channelShared ? 0 : c] += sum;
+          const j = this.channelShared ? 0 : c; // Caffe adds element by element, in float
+          for (let k = 0; k < dim; k++, i++) if (x[i] <= 0) da[j] += Math.fround(dy[i] * x[i]);
         }
       }
     }

@@ -13,7 +13,8 @@ export class SigmoidLayer extends NeuronLayer {
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
     const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
-    for (let i = 0; i < y.length; i++) { const s = y[i]; dx[i] = dy[i] * s * (1 - s); }
+    // Caffe: top_diff * s rounds to float, then times (1. - s) in double
+    for (let i = 0; i < y.length; i++) { const s = y[i]; dx[i] = Math.fround(dy[i] * s) * (1 - s); }
   }
 }
 

@@ -1,7 +1,8 @@
-// Engine CAFFE against reference Caffe run here, on a small residual net (Convolution, BatchNorm and
-// Scale in place, ReLU, Eltwise SUM with a coefficient, global AVE pooling, Bias, InnerProduct,
-// SoftmaxWithLoss) fed by fixed Parameter inputs: 10 SGD iterations, then the weights file (running
-// BatchNorm statistics included) must be byte-identical to Caffe's.
+// Engine CAFFE against reference Caffe run here, on nets fed by fixed Parameter inputs, trained with SGD
+// by both, whose weights files must come out byte-identical: a small residual net (Convolution,
+// BatchNorm and Scale in place, ReLU, Eltwise SUM with a coefficient, global AVE pooling, Bias,
+// InnerProduct, SoftmaxWithLoss; the running BatchNorm statistics are in the file too), and a zoo of
+// element-wise layers side by side (Sigmoid, TanH, ELU, PReLU, AbsVal, Power, Exp, BNLL, Dropout).
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
@@ -59,33 +60,70 @@ const INIT = {
   ],
 };
 
-describeCaffe('engine CAFFE against reference Caffe: a residual net with BatchNorm, Scale, Eltwise and Bias', () => {
+// the element-wise zoo: one branch per layer type from a shared InnerProduct, summed into the loss
+const ZOO_BRANCHES: [string, object][] = [
+  ['Sigmoid', {}], ['TanH', {}], ['ELU', { elu_param: { alpha: 0.7 } }], ['PReLU', {}], ['AbsVal', {}],
+  ['Power', { power_param: { power: 2, scale: 0.5, shift: 0.3 } }], ['Exp', { exp_param: { base: -1, scale: 0.5, shift: 0.1 } }],
+  ['BNLL', {}], ['Dropout', { dropout_param: { dropout_ratio: 0.3 } }],
+];
+const zooLayers: object[] = [input('data', [4, 6]), input('label', [4]),
+  { name: 'fc0', type: 'InnerProduct', bottom: ['data'], top: ['h'], inner_product_param: { num_output: 5 } }];
+const sums: string[] = [];
+ZOO_BRANCHES.forEach(([t, p], i) => {
+  zooLayers.push({ name: `b${i}`, type: t, bottom: ['h'], top: [`b${i}`], ...p });
+  zooLayers.push({ name: `ip${i}`, type: 'InnerProduct', bottom: [`b${i}`], top: [`o${i}`], inner_product_param: { num_output: 3 } });
+  sums.push(`o${i}`);
+});
+zooLayers.push({ name: 'sum', type: 'Eltwise', bottom: sums, top: ['sum'] });
+zooLayers.push({ name: 'loss', type: 'SoftmaxWithLoss', bottom: ['sum', 'label'], top: ['loss'] });
+const ZOO_NET = { name: 'Zoo', layer: zooLayers };
+const zooInit: object[] = [
+  { name: 'data', type: 'Parameter', blobs: [blob([4, 6], values(24, 1, -1, 1))] },
+  { name: 'label', type: 'Parameter', blobs: [blob([4], Float32Array.from({ length: 4 }, (_, i) => i % 3))] },
+  { name: 'fc0', type: 'InnerProduct', blobs: [blob([5, 6], values(30, 2, -0.8, 0.8)), blob([5], values(5, 3, -0.2, 0.2))] },
+];
+ZOO_BRANCHES.forEach(([t], i) => {
+  if (t === 'PReLU') zooInit.push({ name: `b${i}`, type: t, blobs: [blob([5], values(5, 40, 0.1, 0.3))] });
+  zooInit.push({ name: `ip${i}`, type: 'InnerProduct', blobs: [blob([3, 5], values(15, 10 + i, -0.5, 0.5)), blob([3], values(3, 30 + i, -0.1, 0.1))] });
+});
+const ZOO_INIT = { name: 'Zoo', layer: zooInit };
+
+describeCaffe('engine CAFFE against reference Caffe, byte for byte', () => {
   let dir = '';
   let restore: () => void;
   beforeAll(() => { restore = setLogSink(() => undefined); });
-  afterAll(() => { restore(); setEngine('DEFAULT'); if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => { restore(); setEngine('DEFAULT'); });
 
-  it('10 SGD iterations: the weights file, BatchNorm statistics included, byte for byte', async () => {
-    dir = tmpDir('caffets-residual-');
-    lib.writeProtoToTextFile(NET, 'caffe.NetParameter', path.join(dir, 'net.prototxt'));
-    lib.writeProtoToBinaryFile(INIT, 'caffe.NetParameter', path.join(dir, 'init.caffemodel'));
+  /** Trains `net` from `init` with Caffe and with caffets' CAFFE engine; throws unless the weights files are equal. */
+  async function sideBySide(name: string, net: object, init: object, iters: number): Promise<void> {
+    dir = tmpDir(`caffets-${name}-`);
+    lib.writeProtoToTextFile(net, 'caffe.NetParameter', path.join(dir, 'net.prototxt'));
+    lib.writeProtoToBinaryFile(init, 'caffe.NetParameter', path.join(dir, 'init.caffemodel'));
     for (const who of ['caffe', 'ours']) {
       lib.writeProtoToTextFile({
         net: path.join(dir, 'net.prototxt'), base_lr: 0.05, momentum: 0.9, weight_decay: 0.0005, lr_policy: 'fixed',
-        max_iter: 10, display: 1, snapshot_prefix: path.join(dir, who), random_seed: 1701, solver_mode: 'CPU',
+        max_iter: iters, display: 1, snapshot_prefix: path.join(dir, who), random_seed: 1701, solver_mode: 'CPU',
       }, 'caffe.SolverParameter', path.join(dir, `${who}_solver.prototxt`));
     }
     const c = spawnSync('caffe', ['train', `--solver=${path.join(dir, 'caffe_solver.prototxt')}`, `--weights=${path.join(dir, 'init.caffemodel')}`], { encoding: 'utf8' });
     expect(c.status).toBe(0);
     await train({ solver: path.join(dir, 'ours_solver.prototxt'), weights: path.join(dir, 'init.caffemodel'), engine: 'CAFFE' });
-    const ours = fs.readFileSync(path.join(dir, 'ours_iter_10.caffemodel')), caffe = fs.readFileSync(path.join(dir, 'caffe_iter_10.caffemodel'));
-    if (!ours.equals(caffe)) {
-      const a = lib.readNetParamsFromBinaryFile(path.join(dir, 'ours_iter_10.caffemodel')), b = lib.readNetParamsFromBinaryFile(path.join(dir, 'caffe_iter_10.caffemodel'));
-      const diffs = b.layer.flatMap((l: { name: string; blobs?: { data: Float32Array }[] }, i: number) => (l.blobs ?? []).map((bl, j) => {
-        const o = a.layer[i].blobs[j].data as Float32Array;
-        return `${l.name}/${j}: ${bl.data.filter((v, k) => v !== o[k]).length} of ${bl.data.length} differ`;
-      }));
-      throw new Error(`weights differ from Caffe's: ${diffs.join('; ')}`);
-    }
+    const file = (who: string) => path.join(dir, `${who}_iter_${iters}.caffemodel`);
+    if (fs.readFileSync(file('ours')).equals(fs.readFileSync(file('caffe')))) return;
+    const a = lib.readNetParamsFromBinaryFile(file('ours')), b = lib.readNetParamsFromBinaryFile(file('caffe'));
+    const diffs = b.layer.flatMap((l: { name: string; blobs?: { data: Float32Array }[] }, i: number) => (l.blobs ?? []).map((bl, j) => {
+      const o = a.layer[i].blobs[j].data as Float32Array;
+      return `${l.name}/${j}: ${bl.data.filter((v, k) => v !== o[k]).length} of ${bl.data.length} differ`;
+    }));
+    throw new Error(`weights differ from Caffe's: ${diffs.join('; ')}`);
+  }
+  afterEach(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); dir = ''; });
+
+  it('a residual net, 10 SGD iterations: the weights file, BatchNorm statistics included, byte for byte', async () => {
+    await sideBySide('residual', NET, INIT, 10);
+  });
+
+  it('the element-wise zoo, 8 SGD iterations: the weights file byte for byte', async () => {
+    await sideBySide('zoo', ZOO_NET, ZOO_INIT, 8);
   });
 });
