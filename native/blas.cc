@@ -132,6 +132,15 @@ Napi::Value Powx(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// logf(x, y): y = logf(x) element-wise (caffe_log)
+Napi::Value Logf(const Napi::CallbackInfo& info) {
+  auto x = info[0].As<Napi::Float32Array>();
+  float* y = P(info, 1);
+  const float* xs = x.Data();
+  for (size_t i = 0, n = x.ElementLength(); i < n; i++) y[i] = std::log(xs[i]);
+  return info.Env().Undefined();
+}
+
 // tanhf(x, y): y = tanhf(x) element-wise (Caffe's TanH layer)
 Napi::Value Tanhf(const Napi::CallbackInfo& info) {
   auto x = info[0].As<Napi::Float32Array>();
@@ -203,6 +212,7 @@ void InitBlas(Napi::Env env, Napi::Object exports) {
   exports.Set("blasThreads", Napi::Function::New(env, Threads));
   exports.Set("expf", Napi::Function::New(env, Expf));
   exports.Set("tanhf", Napi::Function::New(env, Tanhf));
+  exports.Set("logf", Napi::Function::New(env, Logf));
   exports.Set("powx", Napi::Function::New(env, Powx));
   exports.Set("im2col", Napi::Function::New(env, Im2col));
   exports.Set("col2im", Napi::Function::New(env, Col2im));

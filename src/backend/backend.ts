@@ -57,6 +57,8 @@ export interface Backend {
   dot(x: Float32Array, y: Float32Array): number;
   /** y = exp(x) element-wise over x's length (caffe_exp); in place allowed. */
   exp(x: Float32Array, y: Float32Array): void;
+  /** y = ln(x) element-wise (caffe_log); in place allowed. */
+  log(x: Float32Array, y: Float32Array): void;
   /** y = tanh(x) element-wise in float (std::tanh on floats); in place allowed. */
   tanh(x: Float32Array, y: Float32Array): void;
   /** y = x^p element-wise over x's length (caffe_powx); in place allowed. */

@@ -51,6 +51,9 @@ export class CaffeBackend extends CpuBackend {
   /** the C library's expf, as Caffe (its float rounding differs from Math.exp's in rare cases) */
   override exp(x: Float32Array, y: Float32Array): void { native().expf(x, y); }
 
+  /** the C library's logf, as Caffe */
+  override log(x: Float32Array, y: Float32Array): void { native().logf(x, y); }
+
   /** the C library's tanhf, as Caffe's TanH */
   override tanh(x: Float32Array, y: Float32Array): void { native().tanhf(x, y); }
 

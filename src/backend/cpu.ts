@@ -59,6 +59,10 @@ export class CpuBackend implements Backend {
     else for (let i = 0; i < x.length; i++) y[i] = Math.pow(x[i], p);
   }
 
+  log(x: Float32Array, y: Float32Array): void {
+    for (let i = 0; i < x.length; i++) y[i] = Math.log(x[i]);
+  }
+
   tanh(x: Float32Array, y: Float32Array): void {
     for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]);
   }

@@ -4,6 +4,7 @@
 // Gradients go to both a (+) and b (-), never to y.
 import { Blob } from '../core/blob';
 import { LossLayer } from '../core/layer';
+import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { layerCheck, lossReshape } from './loss';
 
@@ -45,9 +46,9 @@ export class ContrastiveLossLayer extends LossLayer {
     const num = bottom[0].num, C = bottom[0].channels, margin = this.margin;
     let loss = 0;
     for (let i = 0; i < num; i++) {
-      let sq = 0;
-      for (let c = 0; c < C; c++) { const v = a[i * C + c] - b[i * C + c]; d[i * C + c] = v; sq += v * v; }
-      this.distSq[i] = sq;
+      for (let c = 0; c < C; c++) d[i * C + c] = a[i * C + c] - b[i * C + c];
+      const di = d.subarray(i * C, (i + 1) * C);
+      this.distSq[i] = backend().dot(di, di); // caffe_cpu_dot
       const dsq = this.distSq[i];
       if (Math.trunc(y[i]) !== 0) loss += dsq;
       else if (this.legacy) loss += Math.max(margin - dsq, 0);
@@ -61,7 +62,7 @@ export class ContrastiveLossLayer extends LossLayer {
     for (let k = 0; k < 2; k++) {
       if (!propagateDown[k]) continue;
       const num = bottom[k].num, C = bottom[k].channels;
-      const alpha = (k === 0 ? 1 : -1) * top[0].cpuDiff()[0] / num;
+      const alpha = Math.fround((k === 0 ? 1 : -1) * top[0].cpuDiff()[0] / num);
       const dx = bottom[k].mutableCpuDiff();
       for (let j = 0; j < num; j++) {
         let beta: number;
@@ -70,9 +71,9 @@ export class ContrastiveLossLayer extends LossLayer {
         } else {
           let mdist: number;
           if (this.legacy) { mdist = margin - this.distSq[j]; beta = -alpha; } else {
-            const dist = Math.sqrt(this.distSq[j]);
-            mdist = margin - dist;
-            beta = -alpha * mdist / (dist + 1e-4);
+            const dist = Math.fround(Math.sqrt(this.distSq[j])); // in float, as Caffe
+            mdist = Math.fround(margin - dist);
+            beta = Math.fround(Math.fround(-alpha * mdist) / Math.fround(dist + Math.fround(1e-4)));
           }
           if (!(mdist > 0)) { dx.fill(0, j * C, (j + 1) * C); continue; } // beyond the margin: no gradient
         }

@@ -29,7 +29,7 @@ export class EuclideanLossLayer extends LossLayer {
     const d = this.diff.cpuData();
     for (let k = 0; k < 2; k++) {
       if (!propagateDown[k]) continue;
-      const alpha = (k === 0 ? 1 : -1) * top[0].cpuDiff()[0] / bottom[k].num;
+      const alpha = Math.fround((k === 0 ? 1 : -1) * top[0].cpuDiff()[0] / bottom[k].num); // a float, as Caffe's
       const dx = bottom[k].mutableCpuDiff();
       for (let i = 0; i < dx.length; i++) dx[i] = alpha * d[i];
     }

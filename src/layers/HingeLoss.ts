@@ -50,10 +50,10 @@ export class HingeLossLayer extends LossLayer {
     for (let i = 0; i < num; i++) dx[i * dim + label[i]] *= -1;
     const w = top[0].cpuDiff()[0];
     if (this.norm === 'L1') {
-      const s = w / num;
+      const s = Math.fround(w / num);
       for (let i = 0; i < dx.length; i++) dx[i] = (dx[i] > 0 ? 1 : dx[i] < 0 ? -1 : 0) * s;
     } else {
-      const s = w * 2 / num;
+      const s = Math.fround(Math.fround(w * 2) / num);
       for (let i = 0; i < dx.length; i++) dx[i] *= s;
     }
   }

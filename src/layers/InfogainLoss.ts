@@ -127,7 +127,7 @@ export class InfogainLossLayer extends LossLayer {
         }
       }
     }
-    const scale = top[0].cpuDiff()[0] / getNormalizer(this, this.normalization, this.outer, inner, count);
+    const scale = Math.fround(top[0].cpuDiff()[0] / getNormalizer(this, this.normalization, this.outer, inner, count));
     for (let i = 0; i < dx.length; i++) dx[i] *= scale;
   }
 }

@@ -1,8 +1,9 @@
 // Log: y = log_base(shift + scale * x) (base -1 means e); dy/dx = scale / (ln(base) (shift + scale x)).
 import { Blob } from '../core/blob';
+import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { check, checkOp } from './layer_check';
-import { NeuronLayer } from './neuron';
+import { NeuronLayer, neuronScratch } from './neuron';
 
 const P = 'caffe.LogParameter';
 
@@ -23,29 +24,33 @@ export class LogLayer extends NeuronLayer {
     this.backwardNumScale = Math.fround(this.inputScale / logBase);
   }
 
-  private affine(v: number): number {
-    if (this.inputScale !== 1) v = Math.fround(v * this.inputScale);
-    if (this.inputShift !== 0) v = Math.fround(v + this.inputShift);
-    return v;
+  /** out = x * input_scale + input_shift, in float (caffe_scal, caffe_add_scalar) */
+  private affine(x: Float32Array, out: Float32Array): void {
+    const a = this.inputScale, s = this.inputShift;
+    for (let i = 0; i < x.length; i++) {
+      let v = x[i];
+      if (a !== 1) v = Math.fround(v * a);
+      out[i] = s !== 0 ? v + s : v;
+    }
   }
 
+  // Caffe: caffe_log (logf) of the affine input, then caffe_scal by 1 / ln(base)
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), b = this.baseScale;
-    for (let i = 0; i < x.length; i++) {
-      const l = Math.fround(Math.log(this.affine(x[i])));
-      y[i] = b === 1 ? l : l * b;
-    }
+    this.affine(x, y);
+    backend().log(y, y);
+    if (b !== 1) for (let i = 0; i < y.length; i++) y[i] *= b;
   }
 
   // Reads bottom data (as Caffe does): in-place use gives a wrong gradient there too.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
+    // Caffe: caffe_powx(affine input, -1), caffe_scal by scale / ln(base), caffe_mul by the top diff
     const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), s = this.backwardNumScale;
-    for (let i = 0; i < x.length; i++) {
-      let g = Math.fround(1 / this.affine(x[i]));
-      if (s !== 1) g = Math.fround(g * s);
-      dx[i] = dy[i] * g;
-    }
+    const g = neuronScratch(x.length);
+    this.affine(x, g);
+    backend().powx(g, -1, g);
+    for (let i = 0; i < x.length; i++) dx[i] = dy[i] * (s !== 1 ? Math.fround(g[i] * s) : g[i]);
   }
 }
 

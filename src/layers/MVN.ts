@@ -6,6 +6,7 @@
 // Works on legacy 4-d blobs: the top is reshaped to (num, channels, height, width).
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
+import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 
 const P = 'caffe.MVNParameter';
@@ -16,13 +17,19 @@ export class MVNLayer extends Layer {
   private eps = 1e-9;
   /** per-group sqrt(var) + eps (Caffe's variance_ after its in-place sqrt and +eps) */
   private std = new Float32Array(0);
+  /** per-group means, and a second set of sums for the backward */
+  private mean = new Float32Array(0);
+  private sums = new Float32Array(0);
+  /** element-wise scratch (squares, products) and a ones vector of dim (Caffe's sum_multiplier_) */
+  private temp = new Float32Array(0);
+  private ones = new Float32Array(0);
   private groups = 0;
   private dim = 0;
 
   override layerSetUp(): void {
     this.normalizeVariance = this.param<boolean>('mvn_param', P, 'normalize_variance');
     this.acrossChannels = this.param<boolean>('mvn_param', P, 'across_channels');
-    this.eps = this.param<number>('mvn_param', P, 'eps');
+    this.eps = Math.fround(this.param<number>('mvn_param', P, 'eps'));
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
@@ -31,42 +38,54 @@ export class MVNLayer extends Layer {
     top[0].reshape([n, c, h, w]);
     this.groups = this.acrossChannels ? n : n * c;
     this.dim = this.groups === 0 ? 0 : b.count / this.groups;
-    if (this.std.length < this.groups) this.std = new Float32Array(this.groups);
+    if (this.std.length < this.groups) {
+      this.std = new Float32Array(this.groups);
+      this.mean = new Float32Array(this.groups);
+      this.sums = new Float32Array(this.groups);
+    }
+    if (this.temp.length !== b.count) this.temp = new Float32Array(b.count);
+    if (this.ones.length !== this.dim) this.ones = new Float32Array(this.dim).fill(1);
   }
 
   override exactNumBottomBlobs(): number { return 1; }
   override exactNumTopBlobs(): number { return 1; }
 
+  // Caffe's sequence: means by gemv (sum / dim), x - mean, then squares (powx 2), their means by gemv,
+  // powx 0.5, + eps, and a division; every step stored in float.
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), dim = this.dim;
-    for (let g = 0; g < this.groups; g++) {
-      const o = g * dim;
-      let sum = 0;
-      for (let k = 0; k < dim; k++) sum += x[o + k];
-      const mean = Math.fround(sum / dim);
-      for (let k = 0; k < dim; k++) y[o + k] = x[o + k] - mean;
-      if (!this.normalizeVariance) continue;
-      let sq = 0;
-      for (let k = 0; k < dim; k++) sq += y[o + k] * y[o + k];
-      const std = Math.fround(Math.sqrt(Math.fround(sq / dim)) + this.eps);
-      this.std[g] = std;
-      for (let k = 0; k < dim; k++) y[o + k] /= std;
-    }
+    const be = backend(), x = bottom[0].cpuData(), y = top[0].mutableCpuData(), dim = this.dim, G = this.groups;
+    const mean = this.mean.subarray(0, G), std = this.std.subarray(0, G), invDim = Math.fround(1 / dim);
+    be.gemv(false, G, dim, invDim, x, this.ones, 0, mean);
+    for (let g = 0, i = 0; g < G; g++) for (let k = 0; k < dim; k++, i++) y[i] = x[i] - mean[g];
+    if (!this.normalizeVariance) return;
+    const sq = this.temp;
+    be.powx(y, 2, sq);
+    be.gemv(false, G, dim, invDim, sq, this.ones, 0, std);
+    be.powx(std, 0.5, std);
+    for (let g = 0; g < G; g++) std[g] += this.eps;
+    for (let g = 0, i = 0; g < G; g++) for (let k = 0; k < dim; k++, i++) y[i] /= std[g];
   }
 
+  // normalize_variance: dx = (dy - (sum(dy) + y sum(y dy)) / dim) / std, in Caffe's order: t = y sum(y dy);
+  // t += sum(dy); t *= -1/dim; t += dy; dx = t / std. Otherwise dx = dy - mean(dy).
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), dim = this.dim;
-    for (let g = 0; g < this.groups; g++) {
-      const o = g * dim;
-      let sdy = 0, sydy = 0;
-      for (let k = 0; k < dim; k++) { sdy += dy[o + k]; sydy += y[o + k] * dy[o + k]; }
-      if (this.normalizeVariance) {
-        const std = this.std[g];
-        for (let k = 0; k < dim; k++) dx[o + k] = (dy[o + k] - (sdy + y[o + k] * sydy) / dim) / std;
-      } else {
-        const m = sdy / dim;
-        for (let k = 0; k < dim; k++) dx[o + k] = dy[o + k] - m;
+    const be = backend(), y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    const dim = this.dim, G = this.groups, s1 = this.mean.subarray(0, G), s2 = this.sums.subarray(0, G);
+    if (!this.normalizeVariance) {
+      be.gemv(false, G, dim, Math.fround(1 / dim), dy, this.ones, 0, s1);
+      for (let g = 0, i = 0; g < G; g++) for (let k = 0; k < dim; k++, i++) dx[i] = dy[i] - s1[g];
+      return;
+    }
+    const prod = this.temp;
+    for (let i = 0; i < prod.length; i++) prod[i] = y[i] * dy[i];
+    be.gemv(false, G, dim, 1, prod, this.ones, 0, s1);
+    be.gemv(false, G, dim, 1, dy, this.ones, 0, s2);
+    const negInvDim = Math.fround(-1 / dim), std = this.std;
+    for (let g = 0, i = 0; g < G; g++) {
+      for (let k = 0; k < dim; k++, i++) {
+        const t = Math.fround(negInvDim * Math.fround(Math.fround(y[i] * s1[g]) + s2[g]));
+        dx[i] = Math.fround(dy[i] + t) / std[g];
       }
     }
   }

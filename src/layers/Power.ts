@@ -3,6 +3,7 @@
 //   - power == 1: dy/dx = scale;  power == 2: dy/dx = 2 scale (shift + scale x);
 //   - shift == 0: dy/dx = power * y / x;  otherwise dy/dx = power * scale * y / (shift + scale x).
 import { Blob } from '../core/blob';
+import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer } from './neuron';
 
@@ -24,13 +25,13 @@ export class PowerLayer extends NeuronLayer {
       y.fill(power === 0 ? 1 : Math.pow(shift, power));
       return;
     }
-    const x = bottom[0].cpuData();
+    const x = bottom[0].cpuData(); // Caffe: copy, caffe_scal, caffe_add_scalar, caffe_powx (powf)
     for (let i = 0; i < x.length; i++) {
       let v = x[i];
       if (scale !== 1) v = Math.fround(v * scale);
-      if (shift !== 0) v = Math.fround(v + shift);
-      y[i] = power !== 1 ? Math.pow(v, power) : v;
+      y[i] = shift !== 0 ? v + shift : v;
     }
+    if (power !== 1) backend().powx(y, power, y);
   }
 
   // Reads bottom data (as Caffe does), so in-place use only gives a correct gradient where Caffe's does.

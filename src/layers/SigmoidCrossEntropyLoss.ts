@@ -51,10 +51,10 @@ export class SigmoidCrossEntropyLossLayer extends LossLayer {
     if (propagateDown[1]) throw labelBackpropError(this);
     if (!propagateDown[0]) return;
     const s = this.sigmoid.cpuData(), t = bottom[1].cpuData(), dx = bottom[0].mutableCpuDiff();
-    const scale = top[0].cpuDiff()[0] / this.normalizer;
+    const scale = Math.fround(top[0].cpuDiff()[0] / this.normalizer); // floats, as Caffe's caffe_sub then caffe_scal
     for (let i = 0; i < dx.length; i++) {
       const ignored = this.ignore !== undefined && Math.trunc(t[i]) === this.ignore;
-      dx[i] = ignored ? 0 : (s[i] - t[i]) * scale;
+      dx[i] = ignored ? 0 : Math.fround(s[i] - t[i]) * scale;
     }
   }
 }

@@ -1,8 +1,9 @@
 // Engine CAFFE against reference Caffe run here, on nets fed by fixed Parameter inputs, trained with SGD
 // by both, whose weights files must come out byte-identical: a small residual net (Convolution,
 // BatchNorm and Scale in place, ReLU, Eltwise SUM with a coefficient, global AVE pooling, Bias,
-// InnerProduct, SoftmaxWithLoss; the running BatchNorm statistics are in the file too), and a zoo of
-// element-wise layers side by side (Sigmoid, TanH, ELU, PReLU, AbsVal, Power, Exp, BNLL, Dropout).
+// InnerProduct, SoftmaxWithLoss; the running BatchNorm statistics are in the file too), a zoo of
+// element-wise layers side by side (Sigmoid, TanH, ELU, PReLU, AbsVal, Power, Exp, BNLL, Dropout), and a
+// second zoo of the other layer families.
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
@@ -88,6 +89,59 @@ ZOO_BRANCHES.forEach(([t], i) => {
 });
 const ZOO_INIT = { name: 'Zoo', layer: zooInit };
 
+// the second zoo: two convolutions of the input (h, h2), one branch per layer from h (a few with h2 or a
+// smaller input as second bottom), each ending in an InnerProduct to 3, summed into SoftmaxWithLoss; plus
+// EuclideanLoss and SigmoidCrossEntropyLoss on branch outputs
+const ZOO2_BRANCHES: [string, Record<string, unknown>[]][] = [
+  ['deconv', [{ type: 'Deconvolution', convolution_param: { num_output: 2, kernel_size: [3], stride: [2], pad: [1] } }]],
+  ['mvn', [{ type: 'MVN', mvn_param: { normalize_variance: true, across_channels: false } }]],
+  ['mvnacross', [{ type: 'MVN', mvn_param: { normalize_variance: true, across_channels: true } }]],
+  ['prod', [{ type: 'Eltwise', extra: 'h2', eltwise_param: { operation: 'PROD' } }]],
+  ['max', [{ type: 'Eltwise', extra: 'h2', eltwise_param: { operation: 'MAX' } }]],
+  ['concat', [{ type: 'Concat', extra: 'h2', concat_param: { axis: 1 } }]],
+  ['poolpad', [{ type: 'Pooling', pooling_param: { pool: 'MAX', kernel_size: 3, stride: 2, pad: 1 } }]],
+  ['avepad', [{ type: 'Pooling', pooling_param: { pool: 'AVE', kernel_size: 3, stride: 2, pad: 1 } }]],
+  ['lrnw', [{ type: 'LRN', lrn_param: { local_size: 3, alpha: 0.5, beta: 0.75, norm_region: 'WITHIN_CHANNEL' } }]],
+  ['lrna', [{ type: 'LRN', lrn_param: { local_size: 3, alpha: 0.5, beta: 0.75, k: 1.5 } }]],
+  ['tile', [{ type: 'Tile', tile_param: { axis: 1, tiles: 2 } }]],
+  ['crop', [{ type: 'Crop', extra: 'small', crop_param: { axis: 2, offset: [1] } }]],
+  ['softmax', [{ type: 'Softmax', softmax_param: { axis: 1 } }]],
+  ['log', [{ type: 'Sigmoid' }, { type: 'Log', log_param: { base: 2, scale: 1.5, shift: 0.2 } }]],
+  ['power3', [{ type: 'Power', power_param: { power: 3, scale: 0.7, shift: 0.1 } }]],
+  ['sqrt', [{ type: 'AbsVal' }, { type: 'Power', power_param: { power: 0.5, scale: 1, shift: 0.5 } }]],
+];
+const zoo2Layers: object[] = [input('data', [4, 3, 6, 6]), input('label', [4]), input('small', [4, 4, 4, 5]), input('tgt', [4, 3]),
+  { name: 'conv0', type: 'Convolution', bottom: ['data'], top: ['h'], convolution_param: { num_output: 4, kernel_size: [3], pad: [1] } },
+  { name: 'conv00', type: 'Convolution', bottom: ['data'], top: ['h2'], convolution_param: { num_output: 4, kernel_size: [3], pad: [1] } },
+];
+const zoo2Init: { name: string; type: string; blobs: object[] }[] = [
+  { name: 'data', type: 'Parameter', blobs: [blob([4, 3, 6, 6], values(432, 1, -1, 1))] },
+  { name: 'label', type: 'Parameter', blobs: [blob([4], Float32Array.from({ length: 4 }, (_, i) => i % 3))] },
+  { name: 'small', type: 'Parameter', blobs: [blob([4, 4, 4, 5], values(320, 77, -1, 1))] },
+  { name: 'tgt', type: 'Parameter', blobs: [blob([4, 3], values(12, 78, 0, 1))] },
+  { name: 'conv0', type: 'Convolution', blobs: [blob([4, 3, 3, 3], values(108, 2, -0.4, 0.4)), blob([4], values(4, 3, -0.1, 0.1))] },
+  { name: 'conv00', type: 'Convolution', blobs: [blob([4, 3, 3, 3], values(108, 12, -0.4, 0.4)), blob([4], values(4, 13, -0.1, 0.1))] },
+];
+const zoo2Sums: string[] = [];
+ZOO2_BRANCHES.forEach(([name, steps], i) => {
+  let bottom = 'h';
+  steps.forEach((st, k) => {
+    const { extra, ...p } = st as { extra?: string; type: string };
+    const top = `${name}${k}`;
+    zoo2Layers.push({ name: top, bottom: extra ? [bottom, extra] : [bottom], top: [top], ...p });
+    if (p.type === 'Deconvolution') zoo2Init.push({ name: top, type: p.type, blobs: [blob([4, 2, 3, 3], values(72, 50 + i, -0.4, 0.4)), blob([2], values(2, 60 + i, -0.1, 0.1))] });
+    bottom = top;
+  });
+  zoo2Layers.push({ name: `ip_${name}`, type: 'InnerProduct', bottom: [bottom], top: [`o_${name}`], inner_product_param: { num_output: 3, weight_filler: { type: 'constant', value: 0.01 } } });
+  zoo2Sums.push(`o_${name}`);
+});
+zoo2Layers.push({ name: 'sum', type: 'Eltwise', bottom: zoo2Sums, top: ['sum'] });
+zoo2Layers.push({ name: 'loss', type: 'SoftmaxWithLoss', bottom: ['sum', 'label'], top: ['loss'] });
+zoo2Layers.push({ name: 'eloss', type: 'EuclideanLoss', bottom: ['o_mvn', 'o_prod'], top: ['eloss'], loss_weight: [0.3] });
+zoo2Layers.push({ name: 'sloss', type: 'SigmoidCrossEntropyLoss', bottom: ['o_max', 'tgt'], top: ['sloss'], loss_weight: [0.2] });
+const ZOO2_NET = { name: 'Zoo2', layer: zoo2Layers };
+const ZOO2_INIT = { name: 'Zoo2', layer: zoo2Init };
+
 describeCaffe('engine CAFFE against reference Caffe, byte for byte', () => {
   let dir = '';
   let restore: () => void;
@@ -125,5 +179,9 @@ describeCaffe('engine CAFFE against reference Caffe, byte for byte', () => {
 
   it('the element-wise zoo, 8 SGD iterations: the weights file byte for byte', async () => {
     await sideBySide('zoo', ZOO_NET, ZOO_INIT, 8);
+  });
+
+  it('the second zoo (Deconvolution, MVN, Eltwise PROD/MAX, Concat, padded pooling, LRN, Tile, Crop, Softmax, Log, Power, Euclidean and sigmoid cross-entropy losses), 8 iterations', async () => {
+    await sideBySide('zoo2', ZOO2_NET, ZOO2_INIT, 8);
   });
 });
