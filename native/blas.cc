@@ -65,6 +65,18 @@ int I(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>()
 float F(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>().FloatValue(); }
 float* P(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Float32Array>().Data(); }
 
+// Argument i as a Float32Array of at least `need` floats, else a RangeError (nullptr): a wrong size
+// from a caller must not become a read or write past the end.
+float* P(const Napi::CallbackInfo& info, int i, int64_t need, const char* what) {
+  auto a = info[i].As<Napi::Float32Array>();
+  if (need < 0 || (int64_t)a.ElementLength() < need) {
+    Napi::RangeError::New(info.Env(), std::string(what) + ": array argument " + std::to_string(i) + " holds " +
+                          std::to_string(a.ElementLength()) + " floats, " + std::to_string(need) + " needed").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return a.Data();
+}
+
 // blasLibrary() -> the library's name, or null with blasError() saying why
 Napi::Value Library(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -78,8 +90,11 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   if (!Ready(info)) return info.Env().Undefined();
   const bool ta = info[0].As<Napi::Boolean>(), tb = info[1].As<Napi::Boolean>();
   const int M = I(info, 2), N = I(info, 3), K = I(info, 4);
-  Lib().gemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, M, N, K, F(info, 5),
-             P(info, 6), ta ? M : K, P(info, 7), tb ? K : N, F(info, 8), P(info, 9), N);
+  float *A = P(info, 6, (int64_t)M * K, "blasGemm"), *B = A ? P(info, 7, (int64_t)K * N, "blasGemm") : nullptr;
+  float* C = B ? P(info, 9, (int64_t)M * N, "blasGemm") : nullptr;
+  if (!C) return info.Env().Undefined();
+  Lib().gemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, M, N, K, F(info, 5), A, ta ? M : K, B, tb ? K : N,
+             F(info, 8), C, N);
   return info.Env().Undefined();
 }
 
@@ -88,7 +103,11 @@ Napi::Value Gemv(const Napi::CallbackInfo& info) {
   if (!Ready(info)) return info.Env().Undefined();
   const bool ta = info[0].As<Napi::Boolean>();
   const int M = I(info, 1), N = I(info, 2);
-  Lib().gemv(kRowMajor, ta ? kTrans : kNoTrans, M, N, F(info, 3), P(info, 4), N, P(info, 5), 1, F(info, 6), P(info, 7), 1);
+  float* A = P(info, 4, (int64_t)M * N, "blasGemv");
+  float* x = A ? P(info, 5, ta ? M : N, "blasGemv") : nullptr;
+  float* y = x ? P(info, 7, ta ? N : M, "blasGemv") : nullptr;
+  if (!y) return info.Env().Undefined();
+  Lib().gemv(kRowMajor, ta ? kTrans : kNoTrans, M, N, F(info, 3), A, N, x, 1, F(info, 6), y, 1);
   return info.Env().Undefined();
 }
 
@@ -96,7 +115,9 @@ Napi::Value Gemv(const Napi::CallbackInfo& info) {
 Napi::Value Axpy(const Napi::CallbackInfo& info) {
   if (!Ready(info)) return info.Env().Undefined();
   auto y = info[2].As<Napi::Float32Array>();
-  Lib().axpy((int)y.ElementLength(), F(info, 0), P(info, 1), 1, y.Data(), 1);
+  float* x = P(info, 1, y.ElementLength(), "blasAxpy");
+  if (!x) return info.Env().Undefined();
+  Lib().axpy((int)y.ElementLength(), F(info, 0), x, 1, y.Data(), 1);
   return info.Env().Undefined();
 }
 
@@ -111,7 +132,11 @@ Napi::Value Scal(const Napi::CallbackInfo& info) {
 // blasDot(n, x, incx, y, incy): caffe_cpu_strided_dot
 Napi::Value Dot(const Napi::CallbackInfo& info) {
   if (!Ready(info)) return info.Env().Undefined();
-  return Napi::Number::New(info.Env(), Lib().dot(I(info, 0), P(info, 1), I(info, 2), P(info, 3), I(info, 4)));
+  const int n = I(info, 0), incx = I(info, 2), incy = I(info, 4);
+  float* x = n > 0 ? P(info, 1, (int64_t)(n - 1) * incx + 1, "blasDot") : P(info, 1);
+  float* y = x && n > 0 ? P(info, 3, (int64_t)(n - 1) * incy + 1, "blasDot") : P(info, 3);
+  if (!x || !y || incx < 1 || incy < 1) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), Lib().dot(n, x, incx, y, incy));
 }
 
 // blasThreads([n]): OpenBLAS's thread count (set first when n is given); null for another BLAS
@@ -122,41 +147,28 @@ Napi::Value Threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Lib().getThreads());
 }
 
-// powx(x, p, y): y = powf(x, p) element-wise (caffe_powx)
+// y = f(x) element-wise over x's length with the C library's float functions (in place allowed):
+// caffe_exp, caffe_log, caffe_powx and Caffe's TanH call exactly these on floats.
+template <typename Fn>
+Napi::Value Elementwise(const Napi::CallbackInfo& info, int yArg, Fn f) {
+  auto x = info[0].As<Napi::Float32Array>(), y = info[yArg].As<Napi::Float32Array>();
+  if (y.ElementLength() < x.ElementLength()) {
+    Napi::RangeError::New(info.Env(), "element-wise: the output is shorter than the input").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  const float* xs = x.Data();
+  float* ys = y.Data();
+  for (size_t i = 0, n = x.ElementLength(); i < n; i++) ys[i] = f(xs[i]);
+  return info.Env().Undefined();
+}
+
+// expf(x, y), logf(x, y), tanhf(x, y), powx(x, p, y)
+Napi::Value Expf(const Napi::CallbackInfo& info) { return Elementwise(info, 1, [](float v) { return std::exp(v); }); }
+Napi::Value Logf(const Napi::CallbackInfo& info) { return Elementwise(info, 1, [](float v) { return std::log(v); }); }
+Napi::Value Tanhf(const Napi::CallbackInfo& info) { return Elementwise(info, 1, [](float v) { return std::tanh(v); }); }
 Napi::Value Powx(const Napi::CallbackInfo& info) {
-  auto x = info[0].As<Napi::Float32Array>();
   const float p = F(info, 1);
-  float* y = P(info, 2);
-  const float* xs = x.Data();
-  for (size_t i = 0, n = x.ElementLength(); i < n; i++) y[i] = std::pow(xs[i], p);
-  return info.Env().Undefined();
-}
-
-// logf(x, y): y = logf(x) element-wise (caffe_log)
-Napi::Value Logf(const Napi::CallbackInfo& info) {
-  auto x = info[0].As<Napi::Float32Array>();
-  float* y = P(info, 1);
-  const float* xs = x.Data();
-  for (size_t i = 0, n = x.ElementLength(); i < n; i++) y[i] = std::log(xs[i]);
-  return info.Env().Undefined();
-}
-
-// tanhf(x, y): y = tanhf(x) element-wise (Caffe's TanH layer)
-Napi::Value Tanhf(const Napi::CallbackInfo& info) {
-  auto x = info[0].As<Napi::Float32Array>();
-  float* y = P(info, 1);
-  const float* xs = x.Data();
-  for (size_t i = 0, n = x.ElementLength(); i < n; i++) y[i] = std::tanh(xs[i]);
-  return info.Env().Undefined();
-}
-
-// expf(x, y): y = expf(x) element-wise (caffe_exp)
-Napi::Value Expf(const Napi::CallbackInfo& info) {
-  auto x = info[0].As<Napi::Float32Array>();
-  float* y = P(info, 1);
-  const float* xs = x.Data();
-  for (size_t i = 0, n = x.ElementLength(); i < n; i++) y[i] = std::exp(xs[i]);
-  return info.Env().Undefined();
+  return Elementwise(info, 2, [p](float v) { return std::pow(v, p); });
 }
 
 struct Geo { int C, H, W, kh, kw, ph, pw, sh, sw, dh, dw, oh, ow; };
@@ -171,9 +183,10 @@ Geo G(const Napi::CallbackInfo& info, int i) {
 // im2col(im, col, C, H, W, kh, kw, ph, pw, sh, sw, dh, dw): rows (c, ki, kj), columns output positions;
 // zero outside the image.
 Napi::Value Im2col(const Napi::CallbackInfo& info) {
-  const float* im = P(info, 0);
-  float* col = P(info, 1);
   const Geo g = G(info, 2);
+  const float* im = P(info, 0, (int64_t)g.C * g.H * g.W, "im2col");
+  float* col = im ? P(info, 1, (int64_t)g.C * g.kh * g.kw * g.oh * g.ow, "im2col") : nullptr;
+  if (!col) return info.Env().Undefined();
   for (int c = 0; c < g.C; c++, im += g.H * g.W)
     for (int ki = 0; ki < g.kh; ki++)
       for (int kj = 0; kj < g.kw; kj++)
@@ -186,9 +199,10 @@ Napi::Value Im2col(const Napi::CallbackInfo& info) {
 // col2im(col, im, ...): im = 0, then each column entry added to its pixel in im2col's order (the
 // summation order Caffe's col2im_cpu uses).
 Napi::Value Col2im(const Napi::CallbackInfo& info) {
-  const float* col = P(info, 0);
-  float* im = P(info, 1);
   const Geo g = G(info, 2);
+  const float* col = P(info, 0, (int64_t)g.C * g.kh * g.kw * g.oh * g.ow, "col2im");
+  float* im = col ? P(info, 1, (int64_t)g.C * g.H * g.W, "col2im") : nullptr;
+  if (!im) return info.Env().Undefined();
   std::fill(im, im + (size_t)g.C * g.H * g.W, 0.f);
   for (int c = 0; c < g.C; c++, im += g.H * g.W)
     for (int ki = 0; ki < g.kh; ki++)

@@ -75,6 +75,14 @@ describeBlas('engine CAFFE: BLAS calls', () => {
     expectClose(y, want, 1e-5);
   });
 
+  it('refuses arrays shorter than the sizes say, in one line (no read past the end)', () => {
+    expect(() => be.gemm(false, false, 2, 2, 2, 1, new Float32Array(3), new Float32Array(4), 0, new Float32Array(4)))
+      .toThrow('blasGemm: array argument 6 holds 3 floats, 4 needed');
+    expect(() => be.gemv(true, 3, 2, 1, new Float32Array(6), new Float32Array(2), 0, new Float32Array(2))).toThrow(/^blasGemv: array argument 5 /);
+    expect(() => be.axpy(1, new Float32Array(2), new Float32Array(3))).toThrow(/^blasAxpy: /);
+    expect(() => native().expf(new Float32Array(3), new Float32Array(2))).toThrow('element-wise: the output is shorter than the input');
+  });
+
   it('axpy and scal', () => {
     const x = rand(37, 7), y = rand(37, 8), want = y.map((v, i) => Math.fround(0.25 * x[i] + v));
     be.axpy(0.25, x, y);
