@@ -18,12 +18,13 @@ using SgemvFn = void (*)(int, int, int, int, float, const float*, int, const flo
 using SaxpyFn = void (*)(int, float, const float*, int, float*, int);
 using SscalFn = void (*)(int, float, float*, int);
 using SdotFn = float (*)(int, const float*, int, const float*, int);
+using SasumFn = float (*)(int, const float*, int);
 using GetThreadsFn = int (*)();
 using SetThreadsFn = void (*)(int);
 
 struct Cblas {
   std::string path, error;
-  SgemmFn gemm = nullptr; SgemvFn gemv = nullptr; SaxpyFn axpy = nullptr; SscalFn scal = nullptr; SdotFn dot = nullptr;
+  SgemmFn gemm = nullptr; SgemvFn gemv = nullptr; SaxpyFn axpy = nullptr; SscalFn scal = nullptr; SdotFn dot = nullptr; SasumFn asum = nullptr;
   GetThreadsFn getThreads = nullptr; SetThreadsFn setThreads = nullptr;  // OpenBLAS only
 };
 
@@ -43,9 +44,10 @@ const Cblas& Lib() {
       l.axpy = (SaxpyFn)dlsym(h, "cblas_saxpy");
       l.scal = (SscalFn)dlsym(h, "cblas_sscal");
       l.dot = (SdotFn)dlsym(h, "cblas_sdot");
+      l.asum = (SasumFn)dlsym(h, "cblas_sasum");
       l.getThreads = (GetThreadsFn)dlsym(h, "openblas_get_num_threads");
       l.setThreads = (SetThreadsFn)dlsym(h, "openblas_set_num_threads");
-      if (l.gemm && l.gemv && l.axpy && l.scal && l.dot) { l.path = name; l.error.clear(); return l; }
+      if (l.gemm && l.gemv && l.axpy && l.scal && l.dot && l.asum) { l.path = name; l.error.clear(); return l; }
       l.error = std::string(name) + " has no CBLAS interface";
       dlclose(h);
     }
@@ -127,6 +129,13 @@ Napi::Value Scal(const Napi::CallbackInfo& info) {
   auto x = info[1].As<Napi::Float32Array>();
   Lib().scal((int)x.ElementLength(), F(info, 0), x.Data(), 1);
   return info.Env().Undefined();
+}
+
+// blasAsum(x): sum of |x| over x's length (caffe_cpu_asum)
+Napi::Value Asum(const Napi::CallbackInfo& info) {
+  if (!Ready(info)) return info.Env().Undefined();
+  auto x = info[0].As<Napi::Float32Array>();
+  return Napi::Number::New(info.Env(), Lib().asum((int)x.ElementLength(), x.Data(), 1));
 }
 
 // blasDot(n, x, incx, y, incy): caffe_cpu_strided_dot
@@ -223,6 +232,7 @@ void InitBlas(Napi::Env env, Napi::Object exports) {
   exports.Set("blasAxpy", Napi::Function::New(env, Axpy));
   exports.Set("blasScal", Napi::Function::New(env, Scal));
   exports.Set("blasDot", Napi::Function::New(env, Dot));
+  exports.Set("blasAsum", Napi::Function::New(env, Asum));
   exports.Set("blasThreads", Napi::Function::New(env, Threads));
   exports.Set("expf", Napi::Function::New(env, Expf));
   exports.Set("tanhf", Napi::Function::New(env, Tanhf));

@@ -55,6 +55,8 @@ export interface Backend {
   scal(alpha: number, x: Float32Array): void;
   /** sum x[i] y[i] over x's length (caffe_cpu_dot). */
   dot(x: Float32Array, y: Float32Array): number;
+  /** sum |x[i]| (caffe_cpu_asum). */
+  asum(x: Float32Array): number;
   /** y = exp(x) element-wise over x's length (caffe_exp); in place allowed. */
   exp(x: Float32Array, y: Float32Array): void;
   /** y = ln(x) element-wise (caffe_log); in place allowed. */

@@ -60,6 +60,8 @@ export class CaffeBackend extends CpuBackend {
   /** the C library's powf, as Caffe */
   override powx(x: Float32Array, p: number, y: Float32Array): void { native().powx(x, p, y); }
 
+  override asum(x: Float32Array): number { return native().blasAsum(x); }
+
   override dot(x: Float32Array, y: Float32Array): number { return native().blasDot(x.length, x, 1, y, 1); }
 
   override convolution(d: ConvDesc): ConvPrimitive { return new Im2colConvolution(d, this); }

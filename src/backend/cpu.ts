@@ -71,6 +71,12 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]);
   }
 
+  asum(x: Float32Array): number {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += Math.abs(x[i]);
+    return s;
+  }
+
   dot(x: Float32Array, y: Float32Array): number {
     let s = 0;
     for (let i = 0; i < x.length; i++) s += x[i] * y[i];

@@ -3,6 +3,7 @@
 // `axis`. Backward: coeff * dy times 1, sign(x), 2x or 1/dim respectively.
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
+import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { checkOp, layerError } from './layer_check';
 
@@ -10,6 +11,8 @@ const P = 'caffe.ReductionParameter';
 type Op = 'SUM' | 'ASUM' | 'SUMSQ' | 'MEAN';
 
 export class ReductionLayer extends Layer {
+  /** Caffe's sum_multiplier_ */
+  private ones = new Float32Array(0);
   private op: Op = 'SUM';
   private num = 0;
   private dim = 0;
@@ -32,15 +35,12 @@ export class ReductionLayer extends Layer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), dim = this.dim;
+    // Caffe: caffe_cpu_dot with a ones vector (SUM, MEAN), caffe_cpu_asum, caffe_cpu_dot with itself
+    const be = backend(), x = bottom[0].cpuData(), y = top[0].mutableCpuData(), dim = this.dim;
+    if (this.ones.length !== dim) this.ones = new Float32Array(dim).fill(1);
     for (let i = 0, o = 0; i < this.num; i++, o += dim) {
-      let s = 0;
-      switch (this.op) {
-        case 'SUM': case 'MEAN': for (let j = 0; j < dim; j++) s += x[o + j]; break;
-        case 'ASUM': for (let j = 0; j < dim; j++) s += Math.abs(x[o + j]); break;
-        case 'SUMSQ': for (let j = 0; j < dim; j++) s += x[o + j] * x[o + j]; break;
-      }
-      y[i] = s;
+      const xi = x.subarray(o, o + dim);
+      y[i] = this.op === 'ASUM' ? be.asum(xi) : be.dot(xi, this.op === 'SUMSQ' ? xi : this.ones);
     }
     if (this.coeff !== 1) for (let i = 0; i < this.num; i++) y[i] *= this.coeff;
   }

@@ -109,6 +109,12 @@ const ZOO2_BRANCHES: [string, Record<string, unknown>[]][] = [
   ['log', [{ type: 'Sigmoid' }, { type: 'Log', log_param: { base: 2, scale: 1.5, shift: 0.2 } }]],
   ['power3', [{ type: 'Power', power_param: { power: 3, scale: 0.7, shift: 0.1 } }]],
   ['sqrt', [{ type: 'AbsVal' }, { type: 'Power', power_param: { power: 0.5, scale: 1, shift: 0.5 } }]],
+  ['rsum', [{ type: 'Reduction', reduction_param: { operation: 'SUM', axis: 2 } }]],
+  ['rasum', [{ type: 'Reduction', reduction_param: { operation: 'ASUM', axis: 2, coeff: 0.5 } }]],
+  ['rsumsq', [{ type: 'Reduction', reduction_param: { operation: 'SUMSQ', axis: 2 } }]],
+  ['rmean', [{ type: 'Reduction', reduction_param: { operation: 'MEAN', axis: 2, coeff: 2 } }]],
+  ['scale2', [{ type: 'Scale', extra: 'h2', scale_param: { axis: 0 } }]],
+  ['flat', [{ type: 'Flatten' }]],
 ];
 const zoo2Layers: object[] = [input('data', [4, 3, 6, 6]), input('label', [4]), input('small', [4, 4, 4, 5]), input('tgt', [4, 3]),
   { name: 'conv0', type: 'Convolution', bottom: ['data'], top: ['h'], convolution_param: { num_output: 4, kernel_size: [3], pad: [1] } },
@@ -181,7 +187,7 @@ describeCaffe('engine CAFFE against reference Caffe, byte for byte', () => {
     await sideBySide('zoo', ZOO_NET, ZOO_INIT, 8);
   });
 
-  it('the second zoo (Deconvolution, MVN, Eltwise PROD/MAX, Concat, padded pooling, LRN, Tile, Crop, Softmax, Log, Power, Euclidean and sigmoid cross-entropy losses), 8 iterations', async () => {
+  it('the second zoo (Deconvolution, MVN, Eltwise PROD/MAX, Concat, padded pooling, LRN, Tile, Crop, Softmax, Log, Power, Reduction, Scale by a bottom, Flatten, Euclidean and sigmoid cross-entropy losses), 8 iterations', async () => {
     await sideBySide('zoo2', ZOO2_NET, ZOO2_INIT, 8);
   });
 });
