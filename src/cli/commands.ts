@@ -1,9 +1,7 @@
 // Every caffets subcommand: Caffe's tool names, flags (gflags names and defaults) and positionals.
 // Handlers return the process exit code. Commands whose engine has not landed yet say so and exit 2.
+// Each handler imports its API module when it runs, so a command loads only what it uses.
 import type { Options } from 'yargs';
-import { upgradeNetProtoBinary, upgradeNetProtoText, upgradeSolverProtoText } from '../api/upgrade_tools';
-import { timeModel } from '../api/time';
-import { deviceQuery } from '../api/device_query';
 import { CaffeError } from '../util/errors';
 
 export type Args = { [key: string]: unknown; _: (string | number)[] };
@@ -66,8 +64,8 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'time', describe: 'Benchmark the execution time of a model, layer by layer (caffe time).',
     options: pick('model', 'weights', 'gpu', 'iterations', 'phase', 'level', 'stage', 'engine'),
-    run: (a) => {
-      timeModel({
+    run: async (a) => {
+      (await import('../api/time')).timeModel({
         model: (a.model as string) ?? '', iterations: a.iterations as number, phase: a.phase as string | undefined,
         level: a.level as number, stage: a.stage as string | undefined, gpu: a.gpu as string | undefined, weights: a.weights as string | undefined,
         engine: a.engine as string | undefined,
@@ -78,7 +76,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'device_query', describe: 'Show what the compute backend is: CPU, cores, ISA, threads; GPUs later.',
     options: pick('gpu', 'engine'),
-    run: (a) => { deviceQuery(a.gpu as string | undefined, a.engine as string | undefined); return 0; },
+    run: async (a) => { (await import('../api/device_query')).deviceQuery(a.gpu as string | undefined, a.engine as string | undefined); return 0; },
   },
   {
     name: 'convert_imageset', positionals: '<ROOTFOLDER> <LISTFILE> <DB_NAME>',
@@ -167,17 +165,17 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'upgrade_net_proto_text', positionals: '<IN> <OUT>',
     describe: 'Upgrade a net prototxt (V0, V1, legacy inputs, BatchNorm params) to the latest format.',
-    run: (a) => (upgradeNetProtoText(str(a, 'IN'), str(a, 'OUT')) ? 0 : 1),
+    run: async (a) => ((await import('../api/upgrade_tools')).upgradeNetProtoText(str(a, 'IN'), str(a, 'OUT')) ? 0 : 1),
   },
   {
     name: 'upgrade_net_proto_binary', positionals: '<IN> <OUT>',
     describe: 'Upgrade a binary net (.caffemodel) to the latest format.',
-    run: (a) => (upgradeNetProtoBinary(str(a, 'IN'), str(a, 'OUT')) ? 0 : 1),
+    run: async (a) => ((await import('../api/upgrade_tools')).upgradeNetProtoBinary(str(a, 'IN'), str(a, 'OUT')) ? 0 : 1),
   },
   {
     name: 'upgrade_solver_proto_text', positionals: '<IN> <OUT>',
     describe: 'Upgrade a solver prototxt (solver_type enum) to the latest format.',
-    run: (a) => (upgradeSolverProtoText(str(a, 'IN'), str(a, 'OUT')) ? 0 : 1),
+    run: async (a) => ((await import('../api/upgrade_tools')).upgradeSolverProtoText(str(a, 'IN'), str(a, 'OUT')) ? 0 : 1),
   },
   {
     name: 'plot', positionals: '<LOGFILE..>',
