@@ -8,6 +8,8 @@ import { SignalHandler, solverActionFromFlag } from '../solvers/signal_handler';
 import type { Solver } from '../solvers/solver';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
+import { ProgressBar } from '../util/progress';
+import { streamFloat } from '../net/debug_info';
 import { gpusFromFlag, selectEngine, stagesFromFlag } from './common';
 
 export interface TrainOptions {
@@ -23,6 +25,8 @@ export interface TrainOptions {
   sighup_effect?: string;
   /** DEFAULT (oneDNN) or CAFFE (Caffe's im2col + BLAS arithmetic); else $CAFFETS_ENGINE */
   engine?: string;
+  /** a progress line on a terminal (default true; never drawn off a terminal) */
+  progress?: boolean;
 }
 
 /** Trains as `caffe train` does; resolves to the process exit code (0, also when stopped by a signal). */
@@ -52,9 +56,13 @@ export async function train(o: TrainOptions): Promise<number> {
       solver.restore(o.snapshot);
     }
     log.info('Starting Optimization');
+    // on a terminal, a progress line under the log (iterations, rate, ETA, smoothed loss)
+    const bar = new ProgressBar(Math.max(0, (param.max_iter ?? 0) - solver.iter), 'train', process.stderr, o.progress ?? true);
+    solver.addCallback({ onGradientsReady: () => bar.tick(1, `loss ${streamFloat(solver.smoothedLoss)}`) });
     try {
       await solver.solve();
     } finally {
+      bar.finish();
       solver.net.dispose();
       for (const t of solver.testNets) t.dispose();
     }

@@ -39,7 +39,8 @@ export abstract class Solver {
   /** set when a STOP was requested; Solve reports "Optimization stopped early." */
   requestedEarlyExit = false;
   protected losses: number[] = [];
-  protected smoothedLoss = 0;
+  /** the loss averaged over the last average_loss iterations (what `display` prints) */
+  smoothedLoss = 0;
   private iterationsLast = 0;
   private timerStart = 0;
   private actionFunction?: ActionFunction;

@@ -12,6 +12,7 @@ export interface ProgressStream {
 export class ProgressBar {
   private done = 0;
   private lastDraw = 0;
+  private note = '';
   private readonly start = Date.now();
   private readonly active: boolean;
   private restoreSink?: () => void;
@@ -27,9 +28,10 @@ export class ProgressBar {
     }
   }
 
-  /** Counts `n` more items done; redraws when due. */
-  tick(n = 1): void {
+  /** Counts `n` more items done (`note`, e.g. the current loss, shown after the rate); redraws when due. */
+  tick(n = 1, note?: string): void {
     this.done += n;
+    if (note !== undefined) this.note = note;
     if (!this.active) return;
     const now = Date.now();
     if (now - this.lastDraw >= 100 || this.done >= this.total) { this.lastDraw = now; this.draw(); }
@@ -43,11 +45,12 @@ export class ProgressBar {
     this.restoreSink = undefined;
   }
 
-  /** The text of the bar: `label [=====>    ] 123/1000  12% 45.6/s`. */
+  /** The text of the bar: `label [=====>    ] 123/1000 12% 45.6/s eta 19s note`. */
   render(width = this.stream.columns || 80): string {
     const frac = Math.min(1, this.done / this.total);
-    const secs = Math.max(1e-3, (Date.now() - this.start) / 1000);
-    const tail = ` ${this.done}/${this.total} ${Math.floor(frac * 100)}% ${(this.done / secs).toFixed(1)}/s`;
+    const secs = Math.max(1e-3, (Date.now() - this.start) / 1000), rate = this.done / secs;
+    const eta = this.done > 0 && this.done < this.total ? ` eta ${formatSeconds((this.total - this.done) / rate)}` : '';
+    const tail = ` ${this.done}/${this.total} ${Math.floor(frac * 100)}% ${rate.toFixed(1)}/s${eta}${this.note ? ` ${this.note}` : ''}`;
     const head = this.label ? `${this.label} ` : '';
     const barLen = Math.max(10, Math.min(40, width - head.length - tail.length - 3));
     const full = Math.floor(frac * barLen);
@@ -58,4 +61,12 @@ export class ProgressBar {
   private draw(): void {
     this.stream.write(`\r\x1b[K${this.render()}`);
   }
+}
+
+/** 42s, 3m05s, 1h02m */
+function formatSeconds(s: number): string {
+  const t = Math.round(s);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor(t / 60) % 60).padStart(2, '0')}m`;
 }
