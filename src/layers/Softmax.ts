@@ -62,16 +62,21 @@ export class SoftmaxLayer extends Layer {
     if (!propagateDown[0]) return;
     const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), s = this.scale;
     const C = this.channels, inner = this.inner, dim = C * inner;
+    // Caffe: s = dot over channels of (dy, y) (caffe_cpu_strided_dot), then dx = (dy - s) * y in float
     for (let i = 0; i < this.outer; i++) {
       const base = i * dim;
-      for (let k = 0; k < inner; k++) s[k] = 0;
-      for (let c = 0; c < C; c++) {
-        const o = base + c * inner;
-        for (let k = 0; k < inner; k++) s[k] += dy[o + k] * y[o + k];
+      if (inner === 1) {
+        s[0] = backend().dot(dy.subarray(base, base + C), y.subarray(base, base + C));
+      } else {
+        for (let k = 0; k < inner; k++) s[k] = 0;
+        for (let c = 0; c < C; c++) {
+          const o = base + c * inner;
+          for (let k = 0; k < inner; k++) s[k] += dy[o + k] * y[o + k];
+        }
       }
       for (let c = 0; c < C; c++) {
         const o = base + c * inner;
-        for (let k = 0; k < inner; k++) dx[o + k] = (dy[o + k] - s[k]) * y[o + k];
+        for (let k = 0; k < inner; k++) dx[o + k] = Math.fround(dy[o + k] - s[k]) * y[o + k];
       }
     }
   }

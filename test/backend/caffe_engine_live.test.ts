@@ -148,6 +148,21 @@ zoo2Layers.push({ name: 'sloss', type: 'SigmoidCrossEntropyLoss', bottom: ['o_ma
 const ZOO2_NET = { name: 'Zoo2', layer: zoo2Layers };
 const ZOO2_INIT = { name: 'Zoo2', layer: zoo2Init };
 
+// a 40-way Softmax layer inside the net: its backward dot product runs through BLAS's vector kernel
+const SOFTMAX_NET = { name: 'Softmax40', layer: [
+  input('data', [8, 10]), input('label', [8]),
+  { name: 'ip1', type: 'InnerProduct', bottom: ['data'], top: ['a'], inner_product_param: { num_output: 40 } },
+  { name: 'sm', type: 'Softmax', bottom: ['a'], top: ['p'] },
+  { name: 'ip2', type: 'InnerProduct', bottom: ['p'], top: ['o'], inner_product_param: { num_output: 3 } },
+  { name: 'loss', type: 'SoftmaxWithLoss', bottom: ['o', 'label'], top: ['loss'] },
+] };
+const SOFTMAX_INIT = { name: 'Softmax40', layer: [
+  { name: 'data', type: 'Parameter', blobs: [blob([8, 10], values(80, 1, -1, 1))] },
+  { name: 'label', type: 'Parameter', blobs: [blob([8], Float32Array.from({ length: 8 }, (_, i) => i % 3))] },
+  { name: 'ip1', type: 'InnerProduct', blobs: [blob([40, 10], values(400, 2, -0.8, 0.8)), blob([40], values(40, 3, -0.2, 0.2))] },
+  { name: 'ip2', type: 'InnerProduct', blobs: [blob([3, 40], values(120, 4, -2, 2)), blob([3], values(3, 5, -0.1, 0.1))] },
+] };
+
 describeCaffe('engine CAFFE against reference Caffe, byte for byte', () => {
   let dir = '';
   let restore: () => void;
@@ -185,6 +200,10 @@ describeCaffe('engine CAFFE against reference Caffe, byte for byte', () => {
 
   it('the element-wise zoo, 8 SGD iterations: the weights file byte for byte', async () => {
     await sideBySide('zoo', ZOO_NET, ZOO_INIT, 8);
+  });
+
+  it('a 40-way Softmax layer, 10 iterations: the weights file byte for byte', async () => {
+    await sideBySide('softmax40', SOFTMAX_NET, SOFTMAX_INIT, 10);
   });
 
   it('the second zoo (Deconvolution, MVN, Eltwise PROD/MAX, Concat, padded pooling, LRN, Tile, Crop, Softmax, Log, Power, Reduction, Scale by a bottom, Flatten, Euclidean and sigmoid cross-entropy losses), 8 iterations', async () => {
