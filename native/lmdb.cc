@@ -43,6 +43,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstring>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -362,38 +363,34 @@ class LmdbCursor : public Napi::ObjectWrap<LmdbCursor> {
     if (!cursor_) { Napi::Error::New(env, "LMDB cursor is closed").ThrowAsJavaScriptException(); return env.Undefined(); }
     if (!valid_) return env.Null();
     const int64_t max = info[0].As<Napi::Number>().Int64Value(), maxBytes = info[1].As<Napi::Number>().Int64Value();
-    std::vector<uint8_t> bytes;
-    std::vector<int32_t> ends;
-    MDB_val k = key_, v = value_;
-    for (int64_t n = 0; n < max; n++) {
-      const uint8_t* kp = static_cast<const uint8_t*>(k.mv_data);
-      const uint8_t* vp = static_cast<const uint8_t*>(v.mv_data);
-      bytes.insert(bytes.end(), kp, kp + k.mv_size);
-      ends.push_back((int32_t)bytes.size());
-      bytes.insert(bytes.end(), vp, vp + v.mv_size);
-      ends.push_back((int32_t)bytes.size());
-      key_ = k; value_ = v;
-      if (n + 1 == max) break;
-      MDB_val nk, nv;
-      int rc = mdb_cursor_get(cursor_, &nk, &nv, MDB_NEXT);
+    // first the records' places (valid for the read transaction), then one copy into the Buffer
+    std::vector<MDB_val> recs{key_, value_};
+    int64_t bytes = key_.mv_size + value_.mv_size;
+    while ((int64_t)recs.size() / 2 < max) {
+      MDB_val k, v;
+      int rc = mdb_cursor_get(cursor_, &k, &v, MDB_NEXT);
       if (rc == MDB_NOTFOUND) break;
+      if (rc == 0 && bytes + (int64_t)(k.mv_size + v.mv_size) > maxBytes) rc = mdb_cursor_get(cursor_, &k, &v, MDB_PREV);
+      else if (rc == 0) { recs.push_back(k); recs.push_back(v); bytes += k.mv_size + v.mv_size; continue; }
       if (rc != 0) {
         LmdbError(env, "mdb_cursor_get", owner_ ? owner_->path() : "", rc).ThrowAsJavaScriptException();
         return env.Undefined();
       }
-      // peeked one too far if the next record would not fit: step back onto the last one copied
-      if ((int64_t)(bytes.size() + nk.mv_size + nv.mv_size) > maxBytes) {
-        rc = mdb_cursor_get(cursor_, &nk, &nv, MDB_PREV);
-        if (rc != 0) { LmdbError(env, "mdb_cursor_get", owner_ ? owner_->path() : "", rc).ThrowAsJavaScriptException(); return env.Undefined(); }
-        break;
-      }
-      k = nk; v = nv;
+      break;  // stepped back onto the last record copied: the next one goes in the next batch
+    }
+    key_ = recs[recs.size() - 2];
+    value_ = recs.back();
+    auto buf = Napi::Buffer<uint8_t>::New(env, (size_t)bytes);
+    auto ends = Napi::Int32Array::New(env, recs.size());
+    uint8_t* dst = buf.Data();
+    for (size_t r = 0, at = 0; r < recs.size(); r++) {
+      std::memcpy(dst + at, recs[r].mv_data, recs[r].mv_size);
+      at += recs[r].mv_size;
+      ends[r] = (int32_t)at;
     }
     auto out = Napi::Object::New(env);
-    out.Set("buf", Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()));
-    auto endsArr = Napi::Int32Array::New(env, ends.size());
-    std::copy(ends.begin(), ends.end(), endsArr.Data());
-    out.Set("ends", endsArr);
+    out.Set("buf", buf);
+    out.Set("ends", ends);
     return out;
   }
 

@@ -94,13 +94,7 @@ export class DataTransformer extends TransformerBase {
     let height = dh, width = dw, hOff = 0, wOff = 0;
     if (crop) {
       height = crop; width = crop;
-      if (this.phase === 'TRAIN') {
-        hOff = this.rand(dh - crop + 1);
-        wOff = this.rand(dw - crop + 1);
-      } else {
-        hOff = Math.floor((dh - crop) / 2);
-        wOff = Math.floor((dw - crop) / 2);
-      }
+      [hOff, wOff] = this.cropOffsets(dh, dw);
     }
     const size = dc * dh * dw;
     const floatData: ArrayLike<number> | undefined = datum.float_data;
@@ -176,13 +170,7 @@ export class DataTransformer extends TransformerBase {
     if (crop) {
       this.checkOp(crop, '==', height, 'crop_size == height');
       this.checkOp(crop, '==', width, 'crop_size == width');
-      if (this.phase === 'TRAIN') {
-        hOff = this.rand(ih - crop + 1);
-        wOff = this.rand(iw - crop + 1);
-      } else {
-        hOff = Math.floor((ih - crop) / 2);
-        wOff = Math.floor((iw - crop) / 2);
-      }
+      [hOff, wOff] = this.cropOffsets(ih, iw);
     } else {
       this.checkOp(ih, '==', height, 'img_height == height');
       this.checkOp(iw, '==', width, 'img_width == width');
@@ -248,13 +236,7 @@ export class DataTransformer extends TransformerBase {
     if (crop) {
       this.checkOp(crop, '==', height, 'crop_size == height');
       this.checkOp(crop, '==', width, 'crop_size == width');
-      if (this.phase === 'TRAIN') {
-        hOff = this.rand(inH - crop + 1);
-        wOff = this.rand(inW - crop + 1);
-      } else {
-        hOff = Math.floor((inH - crop) / 2);
-        wOff = Math.floor((inW - crop) / 2);
-      }
+      [hOff, wOff] = this.cropOffsets(inH, inW);
     } else {
       this.checkOp(inH, '==', height, 'input_height == height');
       this.checkOp(inW, '==', width, 'input_width == width');

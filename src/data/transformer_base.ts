@@ -115,6 +115,14 @@ export class TransformerBase {
     }
   }
 
+  /** Where a crop_size window starts: drawn in TRAIN (row, then column), centred otherwise. */
+  protected cropOffsets(h: number, w: number): [number, number] {
+    const crop = this.p.cropSize;
+    if (this.phase !== 'TRAIN') return [Math.floor((h - crop) / 2), Math.floor((w - crop) / 2)];
+    const hOff = this.rand(h - crop + 1);
+    return [hOff, this.rand(w - crop + 1)];
+  }
+
   /** Caffe's Rand(n): the next raw 32-bit draw modulo n. */
   rand(n: number): number {
     this.check(this.rng !== null, 'rng_');

@@ -72,7 +72,7 @@ class LmdbCursor implements Cursor {
 
   constructor(private readonly c: NativeCursor, private readonly where: string) {}
 
-  private native<T>(fn: () => T): T {
+  private call<T>(fn: () => T): T {
     try { return fn(); } catch (e) {
       this.valid = false;
       this.buf = null;
@@ -83,7 +83,7 @@ class LmdbCursor implements Cursor {
 
   /** Reads the batch starting at the native cursor's record (valid = false when there is none). */
   private fill(positioned: boolean): void {
-    const batch = positioned ? this.native(() => this.c.readBatch(BATCH, BATCH_BYTES)) : null;
+    const batch = positioned ? this.call(() => this.c.readBatch(BATCH, BATCH_BYTES)) : null;
     this.buf = batch?.buf ?? null;
     this.ends = batch?.ends ?? new Int32Array(0);
     this.count = this.ends.length / 2;
@@ -94,12 +94,12 @@ class LmdbCursor implements Cursor {
   async seekToFirst(): Promise<void> { this.seekToFirstSync(); }
   async next(): Promise<void> { this.nextSync(); }
 
-  seekToFirstSync(): void { this.fill(this.native(() => this.c.first())); }
+  seekToFirstSync(): void { this.fill(this.call(() => this.c.first())); }
 
   nextSync(): void {
-    if (!this.buf) { this.fill(this.native(() => this.c.next())); return; } // unpositioned: the first
+    if (!this.buf) { this.fill(this.call(() => this.c.next())); return; } // unpositioned: the first
     if (++this.i < this.count) return;
-    this.fill(this.native(() => this.c.next()));
+    this.fill(this.call(() => this.c.next()));
   }
 
   private check(): void {

@@ -8,7 +8,7 @@ import { Blob } from '../core/blob';
 import { Layer, LossLayer } from '../core/layer';
 import { createLayer, registerLayer } from '../core/layer_factory';
 import { readBlobProtoFromFile } from '../io/proto_io';
-import { LOG_THRESHOLD, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossParam, lossReshape, forEachLabel } from './loss';
+import { LOG_THRESHOLD, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossParam, lossReshape, forEachLabel, labelledLossBackward } from './loss';
 import './Softmax'; // registers the inner Softmax type
 
 const P = 'caffe.InfogainLossParameter';
@@ -112,23 +112,12 @@ export class InfogainLossLayer extends LossLayer {
     const p = this.prob.cpuData(), label = bottom[1].cpuData(), h = H.cpuData(), rows = this.sumRowsH;
     const dx = bottom[0].mutableCpuDiff();
     const C = this.numLabels, inner = this.inner, dim = C * inner;
-    let count = 0;
-    for (let i = 0; i < this.outer; i++) {
-      for (let j = 0; j < inner; j++) {
-        const l = label[i * inner + j];
-        if (this.ignore !== undefined && l === this.ignore) {
-          for (let c = 0; c < C; c++) dx[i * dim + c * inner + j] = 0;
-        } else {
-          for (let c = 0; c < C; c++) {
-            const o = i * dim + c * inner + j;
-            dx[o] = p[o] * rows[l] - h[l * C + c];
-          }
-          count++;
-        }
+    labelledLossBackward(this, this.normalization, top[0], label, this.outer, inner, C, this.ignore, dx, (i, j, l) => {
+      for (let c = 0; c < C; c++) {
+        const o = i * dim + c * inner + j;
+        dx[o] = p[o] * rows[l] - h[l * C + c];
       }
-    }
-    const scale = Math.fround(top[0].cpuDiff()[0] / getNormalizer(this, this.normalization, this.outer, inner, count));
-    for (let i = 0; i < dx.length; i++) dx[i] *= scale;
+    });
   }
 }
 

@@ -6,8 +6,7 @@
 import { Blob } from '../core/blob';
 import { Layer, LossLayer } from '../core/layer';
 import { createLayer, registerLayer } from '../core/layer_factory';
-import { FLT_MIN, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossReshape, normalizationMode, forEachLabel } from './loss';
-import { backend } from '../backend';
+import { FLT_MIN, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossReshape, normalizationMode, forEachLabel, labelledLossBackward } from './loss';
 import './Softmax'; // registers the inner Softmax type
 
 export class SoftmaxWithLossLayer extends LossLayer {
@@ -67,19 +66,8 @@ export class SoftmaxWithLossLayer extends LossLayer {
     const dx = bottom[0].mutableCpuDiff(), label = bottom[1].cpuData();
     dx.set(this.prob.cpuData());
     const C = bottom[0].shape[this.axis], inner = this.inner, dim = C * inner;
-    let count = 0;
-    for (let i = 0; i < this.outer; i++) {
-      for (let j = 0; j < inner; j++) {
-        const l = label[i * inner + j];
-        if (this.ignore !== undefined && l === this.ignore) {
-          for (let c = 0; c < C; c++) dx[i * dim + c * inner + j] = 0;
-        } else {
-          dx[i * dim + l * inner + j] -= 1;
-          count++;
-        }
-      }
-    }
-    backend().scal(Math.fround(top[0].cpuDiff()[0] / getNormalizer(this, this.normalization, this.outer, inner, count)), dx);
+    labelledLossBackward(this, this.normalization, top[0], label, this.outer, inner, C, this.ignore, dx,
+      (i, j, l) => { dx[i * dim + l * inner + j] -= 1; });
   }
 }
 

@@ -6,6 +6,7 @@ import { Layer } from '../core/layer';
 import { Message } from '../proto/schema';
 import { CaffeError } from '../util/errors';
 import { layerError } from './layer_check';
+import { backend } from '../backend';
 
 export { layerError };
 
@@ -113,4 +114,28 @@ export function forEachLabel(layer: Layer, label: Float32Array, outer: number, i
       fn(i, j, l);
     }
   }
+}
+
+/**
+ * The backward of a loss over class scores (SoftmaxWithLoss, InfogainLoss): fn(i, j, label) writes the
+ * gradient at each labelled position, ignored positions get zeros over all C classes; then the whole
+ * diff is scaled by top_diff / normalizer (in float, caffe_scal), the normalizer counting the labelled
+ * positions.
+ */
+export function labelledLossBackward(layer: Layer, mode: NormalizationMode, top: Blob, label: Float32Array, outer: number,
+  inner: number, C: number, ignore: number | undefined, dx: Float32Array, fn: (i: number, j: number, l: number) => void): void {
+  const dim = C * inner;
+  let count = 0;
+  for (let i = 0; i < outer; i++) {
+    for (let j = 0; j < inner; j++) {
+      const l = label[i * inner + j];
+      if (ignore !== undefined && l === ignore) {
+        for (let c = 0; c < C; c++) dx[i * dim + c * inner + j] = 0;
+      } else {
+        fn(i, j, l);
+        count++;
+      }
+    }
+  }
+  backend().scal(Math.fround(top.cpuDiff()[0] / getNormalizer(layer, mode, outer, inner, count)), dx);
 }

@@ -1,6 +1,5 @@
 // Caffe's AdaDeltaSolver (momentum is the decay rate): history[i] tracks squared gradients, history[N + i]
 // squared updates; diff = local_rate * diff * sqrt((delta + E[dx^2]) / (delta + E[g^2])).
-import { Blob } from '../core/blob';
 import { add, axpby, f32, mul, scale, sqrt, square, div } from './float_math';
 import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
@@ -9,10 +8,7 @@ export class AdaDeltaSolver extends SGDSolver {
   override get type(): string { return 'AdaDelta'; }
 
   /** SGD's history, then one more blob per param for the update history. */
-  protected override preSolve(): void {
-    super.preSolve();
-    for (const p of this.net.learnableParams) this.history.push(new Blob(p.shape));
-  }
+  protected override historySets(): number { return 2; }
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];

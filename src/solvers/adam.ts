@@ -1,7 +1,6 @@
 // Caffe's AdamSolver: m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
 // diff = local_rate * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + delta), t = iter + 1.
 // history[i] holds m, history[N + i] holds v. beta1 = momentum, beta2 = momentum2.
-import { Blob } from '../core/blob';
 import { addScalar, axpby, div, f32, mul, scale, sqrt } from './float_math';
 import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
@@ -9,10 +8,7 @@ import { SGDSolver } from './sgd';
 export class AdamSolver extends SGDSolver {
   override get type(): string { return 'Adam'; }
 
-  protected override preSolve(): void {
-    super.preSolve();
-    for (const p of this.net.learnableParams) this.history.push(new Blob(p.shape));
-  }
+  protected override historySets(): number { return 2; }
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];

@@ -32,10 +32,14 @@ export class SGDSolver extends Solver {
 
   get type(): string { return 'SGD'; }
 
+  /** History blobs per learnable param (AdaDelta and Adam keep a second set, after the first). */
+  protected historySets(): number { return 1; }
+
   /** Zeroed history, update and temp blobs shaped like each learnable param. */
   protected preSolve(): void {
     const params = this.net.learnableParams;
-    this.history = params.map((p) => new Blob(p.shape));
+    this.history = [];
+    for (let k = 0; k < this.historySets(); k++) for (const p of params) this.history.push(new Blob(p.shape));
     this.updateBlobs = params.map((p) => new Blob(p.shape));
     this.temp = params.map((p) => new Blob(p.shape));
   }
