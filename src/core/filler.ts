@@ -1,17 +1,18 @@
 // Caffe's weight fillers, chosen by FillerParameter.type.
-import { Message, getField } from '../proto/schema';
+import { withDefaults } from '../proto/schema';
+import type { FillerParameter } from '../proto/caffe';
 import { CaffeError } from '../util/errors';
 import { Blob } from './blob';
 import { rng } from './rng';
 
-const F = 'caffe.FillerParameter';
-const p = <T>(m: Message | undefined, f: string) => getField<T>(m, F, f);
+const p = <K extends keyof FillerParameter>(m: FillerParameter | undefined, f: K) =>
+  withDefaults('caffe.FillerParameter', m)[f];
 
 /** fan_in / fan_out / average by variance_norm, from blob shape (num = fan-out axis). */
-function fanScale(blob: Blob, m: Message | undefined): number {
+function fanScale(blob: Blob, m: FillerParameter | undefined): number {
   const fanIn = blob.count / blob.shape[0];
   const fanOut = blob.numAxes > 1 ? blob.count / blob.shape[1] : blob.count;
-  switch (p<string>(m, 'variance_norm')) {
+  switch (p(m, 'variance_norm')) {
     case 'FAN_OUT': return fanOut;
     case 'AVERAGE': return (fanIn + fanOut) / 2;
     default: return fanIn;
@@ -19,20 +20,20 @@ function fanScale(blob: Blob, m: Message | undefined): number {
 }
 
 /** Fills `blob.data` as the filler message says. */
-export function fillBlob(blob: Blob, m: Message | undefined): void {
+export function fillBlob(blob: Blob, m: FillerParameter | undefined): void {
   const d = blob.mutableCpuData(), r = rng();
-  const type = p<string>(m, 'type');
+  const type = p(m, 'type');
   switch (type) {
-    case 'constant': d.fill(p<number>(m, 'value')); break;
+    case 'constant': d.fill(p(m, 'value')); break;
     case 'uniform': {
-      const a = p<number>(m, 'min'), b = p<number>(m, 'max');
+      const a = p(m, 'min'), b = p(m, 'max');
       for (let i = 0; i < d.length; i++) d[i] = r.uniform(a, b);
       break;
     }
     case 'gaussian': {
-      const mean = p<number>(m, 'mean'), std = p<number>(m, 'std');
+      const mean = p(m, 'mean'), std = p(m, 'std');
       for (let i = 0; i < d.length; i++) d[i] = r.gaussian(mean, std);
-      const sparse = p<number>(m, 'sparse');
+      const sparse = p(m, 'sparse');
       if (sparse >= 0) { // keep each weight with probability sparse / num_outputs
         if (blob.numAxes < 1) throw new CaffeError('sparse gaussian filler needs a blob with axes');
         const prob = sparse / blob.shape[0];

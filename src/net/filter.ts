@@ -12,8 +12,8 @@ const phaseNumber = (p: unknown) => enumNumber(STATE, 'phase', p);
 
 /** Whether `state` satisfies every condition of `rule` (logging the first one it breaks). */
 export function stateMeetsRule(state: Message | undefined, rule: Message, layerName: string): boolean {
-  const statePhase = getField<string>(state, STATE, 'phase');
-  const level = getField<number>(state, STATE, 'level');
+  const statePhase = getField(state, STATE, 'phase');
+  const level = getField(state, STATE, 'level');
   const stages: string[] = state?.stage ?? [];
   if (rule.phase !== undefined && rule.phase !== statePhase) {
     log.info(`The NetState phase (${phaseNumber(statePhase)}) differed from the phase (${phaseNumber(rule.phase)}) ` +

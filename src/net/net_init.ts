@@ -21,7 +21,7 @@ const SIZEOF_FLOAT = 4;
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 export function initNet(net: Net, inParam: Message): void {
-  net.phase = getField<Phase>(inParam.state, 'caffe.NetState', 'phase');
+  net.phase = getField(inParam.state, 'caffe.NetState', 'phase');
   const filtered = filterNet(inParam);
   log.info(`Initializing net from parameters: \n${printPrototxt(filtered, 'caffe.NetParameter').replace(/\n$/, '')}`);
   const param = insertSplits(filtered);
@@ -86,7 +86,7 @@ export function initNet(net: Net, inParam: Message): void {
         `Too many params specified for layer ${lp.name ?? ''}`);
     }
     for (let p = 0; p < numParamBlobs; p++) {
-      const lr = getField<number>(specs[p], 'caffe.ParamSpec', 'lr_mult');
+      const lr = getField(specs[p], 'caffe.ParamSpec', 'lr_mult');
       needBackward = needBackward || lr !== 0;
       layer.setParamPropagateDown(p, lr !== 0);
     }

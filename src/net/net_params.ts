@@ -31,8 +31,8 @@ export function appendParam(net: Net, layerId: number, paramId: number): void {
   net.params.push(layer.blobs[paramId]);
   net.paramIdVecs[layerId].push(netParamId);
   net.paramLayerIndices.push([layerId, paramId]);
-  const lrMult = Math.fround(getField<number>(spec, SPEC, 'lr_mult'));
-  const decayMult = Math.fround(getField<number>(spec, SPEC, 'decay_mult'));
+  const lrMult = Math.fround(getField(spec, SPEC, 'lr_mult'));
+  const decayMult = Math.fround(getField(spec, SPEC, 'decay_mult'));
   const hasLr = spec?.lr_mult !== undefined, hasDecay = spec?.decay_mult !== undefined;
 
   if (!paramName || !net.paramNamesIndex.has(paramName)) {

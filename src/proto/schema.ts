@@ -5,6 +5,7 @@
 //   - enums are their value names ('MAX', 'TRAIN'); int64/uint64 are JS numbers; bytes are Uint8Array
 import * as path from 'path';
 import * as protobuf from 'protobufjs';
+import type { MessageTypes } from './caffe';
 
 /** A decoded protobuf message: Caffe field names to values (see the header comment). */
 export type Message = { [field: string]: any };
@@ -49,10 +50,68 @@ export function fieldDefault(field: protobuf.Field): unknown {
   }
 }
 
+/** A message type's full name, 'caffe.X' (see src/proto/caffe.ts, generated from the .proto). */
+export type TypeName = keyof MessageTypes;
+
+/** Values that have a default when not set: scalars, enums, bytes and repeated fields. */
+type Plain = number | string | boolean | Uint8Array | readonly unknown[] | Float32Array | Float64Array;
+
+/** A message read through its defaults: every scalar, enum and repeated field has a value (set, or
+ *  the schema default, repeated ones []), sub-messages stay optional (proto2 has_ semantics). */
+export type WithDefaults<T> = {
+  readonly [K in keyof T]-?: NonNullable<T[K]> extends Plain ? NonNullable<T[K]> : T[K];
+};
+
+/** The fields of T that hold a sub-message (e.g. a LayerParameter's `<x>_param` fields). */
+export type MessageField<T> = { [K in keyof T]-?: NonNullable<T[K]> extends Plain ? never : K }[keyof T];
+
+const defaultsByType = new Map<string, object>();
+
+/** A frozen object with every field's default, the prototype of withDefaults' results. */
+function defaultsOf(typeName: string): object {
+  let d = defaultsByType.get(typeName);
+  if (!d) {
+    const values: Record<string, unknown> = {};
+    for (const f of messageType(typeName).fieldsArray) {
+      const v = fieldDefault(f);
+      values[f.name] = Array.isArray(v) ? Object.freeze(v) : v;
+    }
+    d = Object.freeze(values);
+    defaultsByType.set(typeName, d);
+  }
+  return d;
+}
+
+/** `m` (or an empty message) seen through the schema defaults of `typeName`: reads of unset fields
+ *  give their defaults. A view for reading: it does not write back into `m`. */
+export function withDefaults<N extends TypeName>(
+  typeName: N,
+  m: MessageTypes[N] | undefined,
+): WithDefaults<MessageTypes[N]> {
+  const view: Record<string, unknown> = Object.create(defaultsOf(typeName));
+  if (m) for (const [k, v] of Object.entries(m)) if (v !== undefined) view[k] = v;
+  return view as WithDefaults<MessageTypes[N]>;
+}
+
 /** m[name] if set, else the schema default of that field of `typeName`. */
-export function getField<T = any>(m: Message | undefined, typeName: string, name: string): T {
-  if (m && m[name] !== undefined) return m[name] as T;
+export function getField<N extends TypeName, K extends keyof MessageTypes[N] & string>(
+  m: MessageTypes[N] | undefined,
+  typeName: N,
+  name: K,
+): WithDefaults<MessageTypes[N]>[K] {
+  const v = m?.[name];
+  if (v !== undefined) return v as WithDefaults<MessageTypes[N]>[K];
   const f = messageType(typeName).fields[name];
   if (!f) throw new Error(`message ${messageType(typeName).fullName.slice(1)} has no field named "${name}"`);
-  return fieldDefault(f) as T;
+  return fieldDefault(f) as WithDefaults<MessageTypes[N]>[K];
+}
+
+/** The full name of the message type held by field `field` of message `typeName`. */
+export function subMessageType(typeName: string, field: string): TypeName {
+  const f = messageType(typeName).fields[field];
+  f?.resolve();
+  if (!(f?.resolvedType instanceof protobuf.Type)) {
+    throw new Error(`${typeName}.${field} is not a message field`);
+  }
+  return f.resolvedType.fullName.slice(1) as TypeName;
 }

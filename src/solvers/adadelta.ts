@@ -13,7 +13,7 @@ export class AdaDeltaSolver extends SGDSolver {
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
     const n = this.net.learnableParams.length;
-    const momentum = f32(this.p<number>('momentum')), delta = f32(this.p<number>('delta'));
+    const momentum = f32(this.p('momentum')), delta = f32(this.p('delta'));
     const diff = p.mutableCpuDiff(), u = this.updateBlobs[id].mutableCpuData(), t = this.temp[id].mutableCpuData();
     const hGrad = this.history[id].mutableCpuData(), hUpdate = this.history[n + id].mutableCpuData();
     square(diff, u);

@@ -1,14 +1,14 @@
 // Caffe's AdaGradSolver: history accumulates squared gradients; diff = local_rate * diff / (sqrt(history) + delta).
-import { Message } from '../proto/schema';
+import type { SolverParameter } from '../proto/caffe';
 import { checkOp } from './check';
 import { add, addScalar, axpby, div, f32, sqrt, square } from './float_math';
 import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
 
 export class AdaGradSolver extends SGDSolver {
-  constructor(param: Message) {
+  constructor(param: SolverParameter) {
     super(param);
-    checkOp(0, '==', f32(this.p<number>('momentum')), '0', 'this->param_.momentum()', 'Momentum cannot be used with AdaGrad.');
+    checkOp(0, '==', f32(this.p('momentum')), '0', 'this->param_.momentum()', 'Momentum cannot be used with AdaGrad.');
   }
 
   override get type(): string { return 'AdaGrad'; }
@@ -19,7 +19,7 @@ export class AdaGradSolver extends SGDSolver {
     square(diff, u);
     add(u, h, h);
     sqrt(h, u);
-    addScalar(f32(this.p<number>('delta')), u);
+    addScalar(f32(this.p('delta')), u);
     div(diff, u, u);
     axpby(this.localRate(id, rate), u, 0, diff);
   }

@@ -13,7 +13,7 @@ export class AdamSolver extends SGDSolver {
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
     const n = this.net.learnableParams.length;
-    const beta1 = f32(this.p<number>('momentum')), beta2 = f32(this.p<number>('momentum2'));
+    const beta1 = f32(this.p('momentum')), beta2 = f32(this.p('momentum2'));
     const m = this.history[id].mutableCpuData(), v = this.history[n + id].mutableCpuData();
     const t = this.temp[id].mutableCpuData(), diff = p.mutableCpuDiff();
     const step = this.iter + 1;
@@ -23,7 +23,7 @@ export class AdamSolver extends SGDSolver {
     mul(diff, diff, t);
     axpby(f32(1 - beta2), t, beta2, v);
     sqrt(v, t);
-    addScalar(f32(this.p<number>('delta')), t);
+    addScalar(f32(this.p('delta')), t);
     div(m, t, t);
     scale(f32(this.localRate(id, rate) * correction), t, diff);
   }

@@ -8,7 +8,8 @@
 //   multistep  base_lr * gamma ^ (number of stepvalue entries reached)
 //   poly       base_lr * (1 - iter / max_iter) ^ power
 //   sigmoid    base_lr / (1 + exp(-gamma * (iter - stepsize)))
-import { Message, getField } from '../proto/schema';
+import { withDefaults } from '../proto/schema';
+import type { SolverParameter } from '../proto/caffe';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { f32 } from './float_math';
@@ -19,26 +20,25 @@ export const LR_POLICIES = ['fixed', 'step', 'exp', 'inv', 'multistep', 'poly', 
 const SP = 'caffe.SolverParameter';
 
 /** LOG(FATAL) for a policy Caffe does not know. */
-export function checkLrPolicy(param: Message): void {
-  const policy = getField<string>(param, SP, 'lr_policy');
+export function checkLrPolicy(param: SolverParameter): void {
+  const policy = withDefaults(SP, param).lr_policy;
   if (!LR_POLICIES.includes(policy)) throw new CaffeError(`Unknown learning rate policy: ${policy}`);
 }
 
 /** The mutable part of the schedule: Caffe's current_step_ (step and multistep policies). */
 export interface LrState { iter: number; currentStep: number; }
 
-export function learningRate(param: Message, s: LrState): number {
-  const num = (name: string) => f32(getField<number>(param, SP, name));
-  const int = (name: string) => getField<number>(param, SP, name);
-  const baseLr = num('base_lr'), gamma = num('gamma'), power = num('power');
+export function learningRate(param: SolverParameter, s: LrState): number {
+  const sp = withDefaults(SP, param);
+  const baseLr = f32(sp.base_lr), gamma = f32(sp.gamma), power = f32(sp.power);
   const gammaNonNegative = () => checkOp(gamma, '>=', 0, 'this->param_.gamma()', '0');
   const iter = s.iter;
-  const policy = getField<string>(param, SP, 'lr_policy');
+  const policy = sp.lr_policy;
   switch (policy) {
     case 'fixed':
       return baseLr;
     case 'step': {
-      const stepsize = int('stepsize');
+      const stepsize = sp.stepsize;
       checkOp(stepsize, '>', 0, 'this->param_.stepsize()', '0');
       s.currentStep = Math.trunc(iter / stepsize);
       gammaNonNegative();
@@ -51,7 +51,7 @@ export function learningRate(param: Message, s: LrState): number {
       gammaNonNegative();
       return f32(baseLr * f32(Math.pow(f32(1 + f32(gamma * iter)), -power)));
     case 'multistep': {
-      const stepvalue: number[] = param.stepvalue ?? [];
+      const stepvalue = sp.stepvalue;
       if (s.currentStep < stepvalue.length && iter >= stepvalue[s.currentStep]) {
         s.currentStep++;
         log.info(`MultiStep Status: Iteration ${iter}, step = ${s.currentStep}`);
@@ -60,12 +60,12 @@ export function learningRate(param: Message, s: LrState): number {
       return f32(baseLr * Math.pow(gamma, s.currentStep));
     }
     case 'poly': {
-      const frac = f32(f32(iter) / f32(int('max_iter')));
+      const frac = f32(f32(iter) / f32(sp.max_iter));
       return f32(baseLr * f32(Math.pow(f32(1 - frac), power)));
     }
     case 'sigmoid': {
       gammaNonNegative();
-      const stepsize = int('stepsize');
+      const stepsize = sp.stepsize;
       checkOp(stepsize, '>', 0, 'this->param_.stepsize()', '0');
       const e = f32(Math.exp(f32(-gamma * f32(iter - stepsize))));
       return f32(baseLr * f32(1 / f32(1 + e)));

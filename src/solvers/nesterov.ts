@@ -9,7 +9,7 @@ export class NesterovSolver extends SGDSolver {
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
-    const momentum = f32(this.p<number>('momentum'));
+    const momentum = f32(this.p('momentum'));
     const h = this.history[id].mutableCpuData(), u = this.updateBlobs[id].mutableCpuData();
     u.set(h); // the old velocity, to step back
     axpby(this.localRate(id, rate), p.cpuDiff(), momentum, h);

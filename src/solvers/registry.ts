@@ -1,11 +1,12 @@
 // Caffe's SolverRegistry: solver constructors by `type` string. The built-in solvers register
 // themselves when their module loads (src/solvers/index.ts loads them all); users add their own with
 // registerSolver('MySolver', (param) => new MySolver(param)).
-import { Message, getField } from '../proto/schema';
+import { getField } from '../proto/schema';
+import type { SolverParameter } from '../proto/caffe';
 import { CaffeError } from '../util/errors';
 import type { Solver } from './solver';
 
-export type SolverCreator = (param: Message) => Solver;
+export type SolverCreator = (param: SolverParameter) => Solver;
 
 const registry = new Map<string, SolverCreator>();
 
@@ -25,8 +26,8 @@ export function solverTypeList(): string[] {
 }
 
 /** Caffe's SolverRegistry::CreateSolver: the solver named by param.type (default "SGD"). */
-export function createSolver(param: Message): Solver {
-  const type = getField<string>(param, 'caffe.SolverParameter', 'type');
+export function createSolver(param: SolverParameter): Solver {
+  const type = getField(param, 'caffe.SolverParameter', 'type');
   const creator = registry.get(type);
   if (!creator) {
     throw new CaffeError(`Check failed: registry.count(type) == 1 (0 vs. 1) Unknown solver type: ${type} ` +

@@ -1,16 +1,16 @@
 // Caffe's RMSPropSolver: history is a decaying mean of squared gradients (rms_decay);
 // diff = local_rate * diff / (sqrt(history) + delta).
-import { Message } from '../proto/schema';
+import type { SolverParameter } from '../proto/caffe';
 import { checkOp } from './check';
 import { addScalar, axpby, div, f32, sqrt, square } from './float_math';
 import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
 
 export class RMSPropSolver extends SGDSolver {
-  constructor(param: Message) {
+  constructor(param: SolverParameter) {
     super(param);
-    checkOp(0, '==', f32(this.p<number>('momentum')), '0', 'this->param_.momentum()', 'Momentum cannot be used with RMSProp.');
-    const decay = f32(this.p<number>('rms_decay'));
+    checkOp(0, '==', f32(this.p('momentum')), '0', 'this->param_.momentum()', 'Momentum cannot be used with RMSProp.');
+    const decay = f32(this.p('rms_decay'));
     checkOp(decay, '>=', 0, 'this->param_.rms_decay()', '0', 'rms_decay should lie between 0 and 1.');
     checkOp(decay, '<', 1, 'this->param_.rms_decay()', '1', 'rms_decay should lie between 0 and 1.');
   }
@@ -19,12 +19,12 @@ export class RMSPropSolver extends SGDSolver {
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
-    const decay = f32(this.p<number>('rms_decay'));
+    const decay = f32(this.p('rms_decay'));
     const diff = p.mutableCpuDiff(), h = this.history[id].mutableCpuData(), u = this.updateBlobs[id].mutableCpuData();
     square(diff, u);
     axpby(f32(1 - decay), u, decay, h);
     sqrt(h, u);
-    addScalar(f32(this.p<number>('delta')), u);
+    addScalar(f32(this.p('delta')), u);
     div(diff, u, u);
     axpby(this.localRate(id, rate), u, 0, diff);
   }

@@ -3,6 +3,7 @@
 // local_rate * diff; diff = history), and the solver state (iter, current_step, history blobs, the
 // snapshot's .caffemodel) in .solverstate files Caffe reads and writes.
 import { Blob } from '../core/blob';
+import type { SolverParameter } from '../proto/caffe';
 import { Message } from '../proto/schema';
 import { readProtoFromBinaryFile, writeProtoToBinaryFile } from '../io/proto_io';
 import { streamFloat } from '../net/debug_info';
@@ -24,7 +25,7 @@ export class SGDSolver extends Solver {
   protected updateBlobs: Blob[] = [];
   protected temp: Blob[] = [];
 
-  constructor(param: Message) {
+  constructor(param: SolverParameter) {
     super(param);
     checkLrPolicy(this.param);
     this.preSolve();
@@ -54,7 +55,7 @@ export class SGDSolver extends Solver {
 
   applyUpdate(): void {
     const rate = this.getLearningRate();
-    const display = this.p<number>('display');
+    const display = this.p('display');
     if (display && this.iter % display === 0) log.info(`Iteration ${this.iter}, lr = ${streamFloat(rate)}`);
     this.clipGradients();
     for (let id = 0; id < this.net.learnableParams.length; id++) {
@@ -68,7 +69,7 @@ export class SGDSolver extends Solver {
 
   /** Scales all gradients down when their global L2 norm exceeds clip_gradients (if >= 0). */
   protected clipGradients(): void {
-    const clip = f32(this.p<number>('clip_gradients'));
+    const clip = f32(this.p('clip_gradients'));
     if (clip < 0) return;
     const params = this.net.learnableParams;
     let sumsq = 0;
@@ -84,7 +85,7 @@ export class SGDSolver extends Solver {
 
   /** Divides the gradient accumulated over iter_size passes by iter_size. */
   protected normalize(id: number): void {
-    const iterSize = this.p<number>('iter_size');
+    const iterSize = this.p('iter_size');
     if (iterSize === 1) return;
     scal(f32(1 / iterSize), this.net.learnableParams[id].mutableCpuDiff());
   }
@@ -92,9 +93,9 @@ export class SGDSolver extends Solver {
   /** Adds weight_decay * decay_mult times the weights (L2) or their signs (L1) to the gradient. */
   protected regularize(id: number): void {
     const p = this.net.learnableParams[id];
-    const localDecay = f32(f32(this.p<number>('weight_decay')) * this.net.paramsWeightDecay[id]);
+    const localDecay = f32(f32(this.p('weight_decay')) * this.net.paramsWeightDecay[id]);
     if (!localDecay) return;
-    const type = this.p<string>('regularization_type');
+    const type = this.p('regularization_type');
     if (type === 'L2') {
       axpy(localDecay, p.cpuData(), p.mutableCpuDiff());
     } else if (type === 'L1') {
@@ -113,7 +114,7 @@ export class SGDSolver extends Solver {
   protected computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
     const h = this.history[id].mutableCpuData();
-    axpby(this.localRate(id, rate), p.cpuDiff(), f32(this.p<number>('momentum')), h);
+    axpby(this.localRate(id, rate), p.cpuDiff(), f32(this.p('momentum')), h);
     p.mutableCpuDiff().set(h);
   }
 

@@ -5,7 +5,8 @@
 // and once per test batch, where Caffe polls its action function.
 import { performance } from 'perf_hooks';
 import { Net } from '../net';
-import { Message, getField } from '../proto/schema';
+import { WithDefaults, getField } from '../proto/schema';
+import type { SolverParameter } from '../proto/caffe';
 import { printPrototxt } from '../formats/prototxt';
 import { writeProtoToBinaryFile } from '../io/proto_io';
 import { setRandomSeed } from '../core/rng';
@@ -29,7 +30,7 @@ const g = streamFloat; // a float as `<<` prints it
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export abstract class Solver {
-  readonly param: Message;
+  readonly param: SolverParameter;
   readonly net: Net;
   readonly testNets: Net[];
   /** number of parameter updates done so far */
@@ -46,12 +47,12 @@ export abstract class Solver {
   private actionFunction?: ActionFunction;
   private callbacks: SolverCallback[] = [];
 
-  constructor(param: Message) {
+  constructor(param: SolverParameter) {
     log.info(`Initializing solver from parameters: \n${printPrototxt(param, SP).replace(/\n$/, '')}`);
     this.param = cloneMessage(param);
     checkOp(this.p('average_loss'), '>=', 1, 'param_.average_loss()', '1', 'average_loss should be non-negative.');
     checkSnapshotWritePermissions(this.param);
-    const seed = this.p<number>('random_seed');
+    const seed = this.p('random_seed');
     if (seed >= 0) setRandomSeed(seed);
     this.net = initTrainNet(this.param);
     this.testNets = initTestNets(this.param);
@@ -67,7 +68,9 @@ export abstract class Solver {
   protected abstract restoreSolverStateFromHdf5(stateFile: string): void;
 
   /** a solver field, or its schema default */
-  p<T = any>(name: string): T { return getField<T>(this.param, SP, name); }
+  p<K extends keyof SolverParameter & string>(name: K): WithDefaults<SolverParameter>[K] {
+    return getField(this.param, SP, name);
+  }
 
   setActionFunction(fn: ActionFunction | undefined): void { this.actionFunction = fn; }
   getRequestedAction(): SolverAction { return this.actionFunction ? this.actionFunction() : 'NONE'; }
@@ -83,14 +86,14 @@ export abstract class Solver {
       this.restore(resumeFile);
     }
     const startIter = this.iter;
-    await this.step(this.p<number>('max_iter') - this.iter);
-    const snapshot = this.p<number>('snapshot');
+    await this.step(this.p('max_iter') - this.iter);
+    const snapshot = this.p('snapshot');
     if (this.p('snapshot_after_train') && (!snapshot || this.iter % snapshot !== 0)) this.snapshot();
     if (this.requestedEarlyExit) {
       log.info('Optimization stopped early.');
       return;
     }
-    const display = this.p<number>('display'), testInterval = this.p<number>('test_interval');
+    const display = this.p('display'), testInterval = this.p('test_interval');
     if (display && this.iter % display === 0) {
       const loss = this.net.forward();
       this.updateSmoothedLoss(loss, startIter, this.p('average_loss'));
@@ -103,9 +106,9 @@ export abstract class Solver {
   /** Runs `iters` training iterations (fewer if a STOP is requested). */
   async step(iters: number): Promise<void> {
     const startIter = this.iter, stopIter = this.iter + iters;
-    const averageLoss = this.p<number>('average_loss'), iterSize = this.p<number>('iter_size');
-    const display = this.p<number>('display'), testInterval = this.p<number>('test_interval');
-    const snapshot = this.p<number>('snapshot'), debugInfo = this.p<boolean>('debug_info');
+    const averageLoss = this.p('average_loss'), iterSize = this.p('iter_size');
+    const display = this.p('display'), testInterval = this.p('test_interval');
+    const snapshot = this.p('snapshot'), debugInfo = this.p('debug_info');
     this.losses = [];
     this.smoothedLoss = 0;
     this.timerStart = performance.now();
@@ -177,8 +180,8 @@ export abstract class Solver {
     log.info(`Iteration ${this.iter}, Testing net (#${id})`);
     const testNet = this.testNets[id];
     testNet.shareTrainedLayersWith(this.net);
-    const testIter: number = this.param.test_iter[id];
-    const computeLoss = this.p<boolean>('test_compute_loss');
+    const testIter = this.p('test_iter')[id];
+    const computeLoss = this.p('test_compute_loss');
     const scores: number[] = [], outputIds: number[] = [];
     let loss = 0;
     for (let i = 0; i < testIter; i++) {

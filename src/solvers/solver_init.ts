@@ -3,7 +3,8 @@
 // log lines, and the `weights` to finetune from.
 import * as fs from 'fs';
 import { Net } from '../net';
-import { Message, getField } from '../proto/schema';
+import { getField } from '../proto/schema';
+import type { NetParameter, NetState, SolverParameter } from '../proto/caffe';
 import { readNetParamsFromTextFile } from '../io/proto_io';
 import { cloneMessage } from '../upgrade/common';
 import { CaffeError } from '../util/errors';
@@ -13,15 +14,15 @@ import { checkOp } from './check';
 const SP = 'caffe.SolverParameter';
 
 /** NetState::MergeFrom: set phase/level override, stages append. */
-function mergeState(into: Message, from: Message | undefined): void {
+function mergeState(into: NetState, from: NetState | undefined): void {
   if (!from) return;
   if (from.phase !== undefined) into.phase = from.phase;
   if (from.level !== undefined) into.level = from.level;
   if (from.stage?.length) into.stage = [...(into.stage ?? []), ...from.stage];
 }
 
-function withState(netParam: Message, phase: 'TRAIN' | 'TEST', override: Message | undefined): Message {
-  const state: Message = { phase };
+function withState(netParam: NetParameter, phase: 'TRAIN' | 'TEST', override: NetState | undefined): NetParameter {
+  const state: NetState = { phase };
   mergeState(state, netParam.state);
   mergeState(state, override);
   netParam.state = state;
@@ -37,14 +38,14 @@ export function loadNetWeights(net: Net, modelList: string): void {
   }
 }
 
-export function initTrainNet(param: Message): Net {
+export function initTrainNet(param: SolverParameter): Net {
   const fields = ['net', 'net_param', 'train_net', 'train_net_param'];
-  const num = fields.filter((f) => param[f] !== undefined).length;
+  const num = fields.filter((f) => param[f as keyof SolverParameter] !== undefined).length;
   const names = 'net, net_param, train_net, train_net_param';
   checkOp(num, '>=', 1, 'num_train_nets', '1', `SolverParameter must specify a train net using one of these fields: ${names}`);
   checkOp(num, '<=', 1, 'num_train_nets', '1',
     `SolverParameter must not contain more than one of these fields specifying a train_net: ${names}`);
-  let netParam: Message = {};
+  let netParam: NetParameter = {};
   if (param.train_net_param !== undefined) {
     log.info('Creating training net specified in train_net_param.');
     netParam = cloneMessage(param.train_net_param);
@@ -69,11 +70,11 @@ export function initTrainNet(param: Message): Net {
   return net;
 }
 
-export function initTestNets(param: Message): Net[] {
+export function initTestNets(param: SolverParameter): Net[] {
   const hasNetParam = param.net_param !== undefined, hasNetFile = param.net !== undefined;
   const numGeneric = Number(hasNetParam) + Number(hasNetFile);
   checkOp(numGeneric, '<=', 1, 'num_generic_nets', '1', 'Both net_param and net_file may not be specified.');
-  const testNetParams: Message[] = param.test_net_param ?? [], testNetFiles: string[] = param.test_net ?? [];
+  const testNetParams: NetParameter[] = param.test_net_param ?? [], testNetFiles: string[] = param.test_net ?? [];
   const testIter: number[] = param.test_iter ?? [];
   const numTestNets = testNetParams.length + testNetFiles.length;
   if (numGeneric) {
@@ -82,39 +83,45 @@ export function initTestNets(param: Message): Net[] {
     checkOp(testIter.length, '==', numTestNets, 'param_.test_iter_size()', 'num_test_nets', 'test_iter must be specified for each test network.');
   }
   const numInstances = numTestNets + (testIter.length - numTestNets);
-  const testState: Message[] = param.test_state ?? [];
+  const testState: NetState[] = param.test_state ?? [];
   if (testState.length) {
     checkOp(testState.length, '==', numInstances, 'param_.test_state_size()', 'num_test_net_instances',
       'test_state must be unspecified or specified once per test net.');
   }
-  if (numInstances) checkOp(getField<number>(param, SP, 'test_interval'), '>', 0, 'param_.test_interval()', '0');
+  if (numInstances) checkOp(getField(param, SP, 'test_interval'), '>', 0, 'param_.test_interval()', '0');
 
-  const sources: string[] = [], netParams: Message[] = [];
+  const sources: string[] = [], netParams: NetParameter[] = [];
   for (const p of testNetParams) { sources.push('test_net_param'); netParams.push(cloneMessage(p)); }
   for (const f of testNetFiles) { sources.push(`test_net file: ${f}`); netParams.push(readNetParamsFromTextFile(f)); }
   const remaining = testIter.length - netParams.length;
   for (let i = 0; i < remaining; i++) {
-    if (hasNetParam) { sources.push('net_param'); netParams.push(cloneMessage(param.net_param)); }
-    if (hasNetFile) { sources.push(`net file: ${param.net}`); netParams.push(readNetParamsFromTextFile(param.net)); }
+    if (param.net_param !== undefined) {
+      sources.push('net_param');
+      netParams.push(cloneMessage(param.net_param));
+    }
+    if (param.net !== undefined) {
+      sources.push(`net file: ${param.net}`);
+      netParams.push(readNetParamsFromTextFile(param.net));
+    }
   }
   return netParams.map((np, i) => {
     withState(np, 'TEST', testState.length ? testState[i] : undefined);
     log.info(`Creating test net (#${i}) specified by ${sources[i]}`);
     const net = new Net(np);
-    net.debugInfo = getField<boolean>(param, SP, 'debug_info');
+    net.debugInfo = getField(param, SP, 'debug_info');
     for (const w of param.weights ?? []) loadNetWeights(net, w);
     return net;
   });
 }
 
 /** Caffe's CheckSnapshotWritePermissions (also run when only the final snapshot will be written). */
-export function checkSnapshotWritePermissions(param: Message): void {
-  const snapshot = getField<number>(param, SP, 'snapshot');
-  if (!snapshot && !getField<boolean>(param, SP, 'snapshot_after_train')) return;
+export function checkSnapshotWritePermissions(param: SolverParameter): void {
+  const snapshot = getField(param, SP, 'snapshot');
+  if (!snapshot && !getField(param, SP, 'snapshot_after_train')) return;
   if (snapshot && param.snapshot_prefix === undefined) {
     throw new CaffeError('Check failed: param_.has_snapshot_prefix() In solver params, snapshot is specified but snapshot_prefix is not');
   }
-  const prefix = getField<string>(param, SP, 'snapshot_prefix');
+  const prefix = getField(param, SP, 'snapshot_prefix');
   const probe = `${prefix}_iter_0.tempfile`;
   try {
     fs.writeFileSync(probe, '');

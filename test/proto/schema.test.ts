@@ -65,11 +65,11 @@ describe('proto/caffe.proto', () => {
     expect(w.type).toBe('string');
     expect(w.repeated).toBe(true);
     expect(fieldDefault(field('SolverParameter', 'solver_mode'))).toBe('GPU');
-    expect(getField({}, 'SolverParameter', 'solver_mode')).toBe('GPU');
-    expect(getField({}, 'SolverParameter', 'type')).toBe('SGD');
-    expect(getField({}, 'SolverParameter', 'random_seed')).toBe(-1);
-    expect(getField({}, 'SolverParameter', 'snapshot_format')).toBe('BINARYPROTO');
-    expect(getField({}, 'SolverParameter', 'regularization_type')).toBe('L2');
+    expect(getField({}, 'caffe.SolverParameter', 'solver_mode')).toBe('GPU');
+    expect(getField({}, 'caffe.SolverParameter', 'type')).toBe('SGD');
+    expect(getField({}, 'caffe.SolverParameter', 'random_seed')).toBe(-1);
+    expect(getField({}, 'caffe.SolverParameter', 'snapshot_format')).toBe('BINARYPROTO');
+    expect(getField({}, 'caffe.SolverParameter', 'regularization_type')).toBe('L2');
     expect(caffeRoot().lookupEnum('caffe.SolverParameter.SolverMode').values).toEqual({ CPU: 0, GPU: 1 });
   });
 
@@ -78,22 +78,22 @@ describe('proto/caffe.proto', () => {
     expect(f.id).toBe(13);
     expect(fieldDefault(f)).toBe('CEIL');
     expect(enumType('caffe.PoolingParameter.RoundMode').values).toEqual({ CEIL: 0, FLOOR: 1 });
-    expect(getField({ round_mode: 'FLOOR' }, 'PoolingParameter', 'round_mode')).toBe('FLOOR');
+    expect(getField({ round_mode: 'FLOOR' }, 'caffe.PoolingParameter', 'round_mode')).toBe('FLOOR');
   });
 
   test('LRNParameter defaults: alpha 1, beta 0.75, k 1, local_size 5', () => {
-    expect(getField({}, 'LRNParameter', 'alpha')).toBe(1);
-    expect(getField({}, 'LRNParameter', 'beta')).toBe(0.75);
-    expect(getField({}, 'LRNParameter', 'k')).toBe(1);
-    expect(getField({}, 'LRNParameter', 'local_size')).toBe(5);
-    expect(getField({}, 'LRNParameter', 'norm_region')).toBe('ACROSS_CHANNELS');
+    expect(getField({}, 'caffe.LRNParameter', 'alpha')).toBe(1);
+    expect(getField({}, 'caffe.LRNParameter', 'beta')).toBe(0.75);
+    expect(getField({}, 'caffe.LRNParameter', 'k')).toBe(1);
+    expect(getField({}, 'caffe.LRNParameter', 'local_size')).toBe(5);
+    expect(getField({}, 'caffe.LRNParameter', 'norm_region')).toBe('ACROSS_CHANNELS');
   });
 
   test('ConvolutionParameter defaults', () => {
-    expect(getField({}, 'ConvolutionParameter', 'bias_term')).toBe(true);
-    expect(getField({}, 'ConvolutionParameter', 'group')).toBe(1);
-    expect(getField({}, 'ConvolutionParameter', 'axis')).toBe(1);
-    expect(getField({}, 'ConvolutionParameter', 'kernel_size')).toEqual([]);
+    expect(getField({}, 'caffe.ConvolutionParameter', 'bias_term')).toBe(true);
+    expect(getField({}, 'caffe.ConvolutionParameter', 'group')).toBe(1);
+    expect(getField({}, 'caffe.ConvolutionParameter', 'axis')).toBe(1);
+    expect(getField({}, 'caffe.ConvolutionParameter', 'kernel_size')).toEqual([]);
     expect(field('ConvolutionParameter', 'dilation').id).toBe(18);
   });
 
@@ -106,8 +106,8 @@ describe('proto/caffe.proto', () => {
   });
 
   test('DataParameter.backend defaults to LEVELDB', () => {
-    expect(getField({}, 'DataParameter', 'backend')).toBe('LEVELDB');
-    expect(getField({}, 'DataParameter', 'prefetch')).toBe(4);
+    expect(getField({}, 'caffe.DataParameter', 'backend')).toBe('LEVELDB');
+    expect(getField({}, 'caffe.DataParameter', 'prefetch')).toBe(4);
   });
 
   test('ClipParameter min/max are required floats', () => {
@@ -117,14 +117,14 @@ describe('proto/caffe.proto', () => {
   });
 
   test('other well-known defaults', () => {
-    expect(getField({}, 'FillerParameter', 'type')).toBe('constant');
-    expect(getField({}, 'FillerParameter', 'std')).toBe(1);
-    expect(getField({}, 'NetState', 'phase')).toBe('TEST');
-    expect(getField({}, 'ParamSpec', 'lr_mult')).toBe(1);
-    expect(getField({}, 'LossParameter', 'normalization')).toBe('VALID');
-    expect(getField({}, 'HingeLossParameter', 'norm')).toBe('L1');
-    expect(getField({}, 'SwishParameter', 'beta')).toBe(1);
-    expect(getField({}, 'BatchNormParameter', 'eps')).toBeCloseTo(1e-5, 12);
+    expect(getField({}, 'caffe.FillerParameter', 'type')).toBe('constant');
+    expect(getField({}, 'caffe.FillerParameter', 'std')).toBe(1);
+    expect(getField({}, 'caffe.NetState', 'phase')).toBe('TEST');
+    expect(getField({}, 'caffe.ParamSpec', 'lr_mult')).toBe(1);
+    expect(getField({}, 'caffe.LossParameter', 'normalization')).toBe('VALID');
+    expect(getField({}, 'caffe.HingeLossParameter', 'norm')).toBe('L1');
+    expect(getField({}, 'caffe.SwishParameter', 'beta')).toBe(1);
+    expect(getField({}, 'caffe.BatchNormParameter', 'eps')).toBeCloseTo(1e-5, 12);
   });
 
   test('binary round trip of a BlobProto keeps packed float data', () => {
