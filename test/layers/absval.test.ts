@@ -2,12 +2,13 @@ import '../../src/layers/AbsVal';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues, f32 } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
 const make = () => createLayer({ name: 'a', type: 'AbsVal' });
 
-describe('AbsVal', () => {
+describeEngines('AbsVal', () => {
   it('forward (hand-computed)', () => {
     expect(run(make(), [-2.5, 0, 3, -0.25])).toEqual([2.5, 0, 3, 0.25]);
   });

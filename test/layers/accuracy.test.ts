@@ -3,6 +3,7 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
 import { gaussianBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => createLayer({ name: 'acc', type: 'Accuracy', accuracy_param: p });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
@@ -37,7 +38,7 @@ function refAccuracy(x: Float32Array, labels: Float32Array, N: number, C: number
   return { acc: count ? correct / count : 0, per: perOk.map((k, c) => (perN[c] ? k / perN[c] : 0)) };
 }
 
-describe('Accuracy', () => {
+describeEngines('Accuracy', () => {
   it('hand values: argmax hits and misses; top is a scalar', () => {
     const x = blob([3, 3], [0.1, 0.7, 0.2, 0.9, 0.05, 0.05, 0.3, 0.3, 0.4]);
     const [top] = run({}, [x, blob([3], [1, 1, 2])]);

@@ -2,6 +2,7 @@ import '../../src/layers/ArgMax';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { gaussianBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => createLayer({ name: 'am', type: 'ArgMax', argmax_param: p });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
@@ -11,7 +12,7 @@ function run(p: object, x: Blob): Blob {
   return top;
 }
 
-describe('ArgMax', () => {
+describeEngines('ArgMax', () => {
   // Caffe's fixture: 10 x 10 x 20 x 20 gaussian
   const big = gaussianBlob([10, 10, 20, 20]);
   const at = (b: Blob, i: number[]) => b.cpuData()[i.reduce((o, v, k) => o * b.shape[k] + v, 0)];

@@ -4,6 +4,7 @@ import { Blob } from '../../src/core/blob';
 import { Layer } from '../../src/core/layer';
 import { setLogSink } from '../../src/util/logging';
 import { checkGradient, checkInPlace, gaussianBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 function blobOf(shape: number[], values: number[]): Blob {
   const b = new Blob(shape); b.mutableCpuData().set(values); return b;
@@ -29,7 +30,7 @@ function channelMoments(b: Blob): { mean: number[]; sq: number[] } {
 // 2 x 2 x 1 x 2: channel 0 holds 1 3 | 5 7 (mean 4, var 5), channel 1 holds 0 0 | 2 2 (mean 1, var 1)
 const X = [1, 3, 0, 0, 5, 7, 2, 2];
 
-describe('BatchNorm', () => {
+describeEngines('BatchNorm', () => {
   it('creates three zero statistics blobs, lr_mult 0 param specs, and no parameter gradients', () => {
     const l = make()(), x = gaussianBlob([2, 3, 4, 5]);
     l.setUp([x], [new Blob()]);

@@ -4,6 +4,7 @@ import { Blob } from '../../src/core/blob';
 import { setRandomSeed } from '../../src/core/rng';
 import { setLogSink } from '../../src/util/logging';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}, extra: object = {}) => createLayer({ name: 'b', type: 'Bias', bias_param: p, ...extra });
 // Caffe's fixture: values uniform in [1, 10]
@@ -17,7 +18,7 @@ function expectBroadcast(y: Blob, x: Float32Array, b: Float32Array, outer: numbe
   for (let i = 0; i < yd.length; i++) expect(yd[i]).toBeCloseTo(x[i] + b[Math.floor(i / inner) % dim], 4);
 }
 
-describe('Bias', () => {
+describeEngines('Bias', () => {
   beforeEach(() => setRandomSeed(1701));
 
   it('forward with a bias bottom (hand-computed)', () => {

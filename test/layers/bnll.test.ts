@@ -2,12 +2,13 @@ import '../../src/layers/BNLL';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues, f32 } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
 const make = () => createLayer({ name: 'b', type: 'BNLL' });
 
-describe('BNLL', () => {
+describeEngines('BNLL', () => {
   it('forward is log(1 + exp(x)) (hand-computed)', () => {
     // Caffe: expf(-|x|) rounded to float, then log(1. + e) in double; log(1 + 4e-44) rounds to 0
     const e1 = Math.fround(Math.exp(-1));

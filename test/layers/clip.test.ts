@@ -2,12 +2,13 @@ import '../../src/layers/Clip';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues, f32 } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
 const make = (p: object = { min: -1, max: 2 }) => () => createLayer({ name: 'c', type: 'Clip', clip_param: p });
 
-describe('Clip', () => {
+describeEngines('Clip', () => {
   it('forward (hand-computed)', () => {
     expect(run(make()(), [-5, -1, 0.5, 2, 7, NaN])).toEqual([-1, -1, 0.5, 2, 2, -1]);
   });

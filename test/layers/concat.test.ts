@@ -2,6 +2,7 @@ import '../../src/layers/Concat';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => createLayer({ name: 'concat', type: 'Concat', concat_param: p });
 
@@ -29,7 +30,7 @@ function expectConcat(bottoms: Blob[], top: Blob, axis: number): void {
   }
 }
 
-describe('Concat', () => {
+describeEngines('Concat', () => {
   // Caffe's fixture: 2x3x6x5 (ones), 2x5x6x5 (twos), 5x3x6x5 (threes)
   const b0 = () => constBlob([2, 3, 6, 5], 1), b1 = () => constBlob([2, 5, 6, 5], 2), b2 = () => constBlob([5, 3, 6, 5], 3);
 

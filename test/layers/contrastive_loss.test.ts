@@ -3,6 +3,7 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
 import { checkGradient } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p?: object) => createLayer({ name: 'c', type: 'ContrastiveLoss', ...(p ? { contrastive_loss_param: p } : {}) });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
@@ -34,7 +35,7 @@ function forwardLoss(p: object | undefined, bs: Blob[]): number {
   return top.cpuData()[0];
 }
 
-describe('ContrastiveLoss', () => {
+describeEngines('ContrastiveLoss', () => {
   it('hand values: similar d^2, dissimilar max(margin - d, 0)^2, / 2N', () => {
     const bs = [blob([3, 2, 1, 1], [0, 0, 0, 0, 1, 1]), blob([3, 2, 1, 1], [0.3, 0.4, 0.3, 0.4, 1, 1.2]), blob([3, 1, 1, 1], [1, 0, 0])];
     // d = 0.5 (similar: 0.25), d = 0.5 (dissimilar: (1-0.5)^2 = 0.25), d = 0.2 (dissimilar: 0.64)

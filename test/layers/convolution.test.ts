@@ -7,6 +7,7 @@ import { CaffeError } from '../../src/util/errors';
 import { setLogSink } from '../../src/util/logging';
 import { checkGradient, randomBlob } from '../gradient_checker';
 import { G, Geo, expectClose, paramFor } from './conv_geometry';
+import { describeEngines } from '../engines';
 
 const make = (cp: object, blobs?: object[]) =>
   createLayer({ name: 'conv', type: 'Convolution', convolution_param: cp, ...(blobs ? { blobs } : {}) });
@@ -35,7 +36,7 @@ function refConv(x: Blob, w: Blob, b: Blob | null, g: Geo): { shape: number[]; d
 
 
 
-describe('Convolution', () => {
+describeEngines('Convolution', () => {
   beforeEach(() => setRandomSeed(1701));
   let restoreLog: () => void;
   beforeAll(() => { restoreLog = setLogSink(() => undefined); }); // 'Skipping parameter initialization'

@@ -2,6 +2,7 @@ import '../../src/layers/Crop';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => createLayer({ name: 'crop', type: 'Crop', crop_param: p });
 // Caffe's fixture: data 2x4x5x4, size reference 2x3x4x2
@@ -27,7 +28,7 @@ function cropped(p: object, x = data(), r = ref()): Blob {
   return top;
 }
 
-describe('Crop', () => {
+describeEngines('Crop', () => {
   it('shapes: all axes, default axis 2, axis -1, uncropped axes may differ (Caffe TestSetupShape* / TestDimensionsCheck)', () => {
     expect(cropped({ axis: 0 }).shape).toEqual([2, 3, 4, 2]);
     expect(cropped({}).shape).toEqual([2, 4, 4, 2]);

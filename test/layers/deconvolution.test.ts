@@ -5,6 +5,7 @@ import { setRandomSeed } from '../../src/core/rng';
 import { CaffeError } from '../../src/util/errors';
 import { checkGradient, randomBlob } from '../gradient_checker';
 import { G, Geo, expectClose, paramFor } from './conv_geometry';
+import { describeEngines } from '../engines';
 
 const make = (cp: object) => createLayer({ name: 'deconv', type: 'Deconvolution', convolution_param: cp });
 const gauss = { weight_filler: { type: 'gaussian' }, bias_filler: { type: 'gaussian' } };
@@ -31,7 +32,7 @@ function refDeconv(x: Blob, w: Blob, b: Blob | null, g: Geo): { shape: number[];
 
 
 
-describe('Deconvolution', () => {
+describeEngines('Deconvolution', () => {
   beforeEach(() => setRandomSeed(1701));
 
   it('shapes its tops and weights as Caffe (TestSetup)', () => {

@@ -4,6 +4,7 @@ import { Blob } from '../../src/core/blob';
 import { Rng, setRandomSeed } from '../../src/core/rng';
 import { DropoutLayer } from '../../src/layers/Dropout';
 import { checkGradient, checkInPlace, randomBlob, gaussianBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (phase: 'TRAIN' | 'TEST', ratio?: number) => () =>
   createLayer({ name: 'd', type: 'Dropout', phase, ...(ratio !== undefined ? { dropout_param: { dropout_ratio: ratio } } : {}) });
@@ -16,7 +17,7 @@ function trainForward(ratio: number | undefined, shape: number[], seed: number) 
   return { x, y, l };
 }
 
-describe('Dropout', () => {
+describeEngines('Dropout', () => {
   for (const ratio of [undefined, 0.75]) {
     const r = ratio ?? 0.5; // 0.5 is the default
     it(`TRAIN keeps units scaled by 1/(1-ratio), at the right rate (ratio ${r}; Caffe TestDropout*)`, () => {

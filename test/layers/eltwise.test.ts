@@ -3,6 +3,7 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => createLayer({ name: 'eltwise', type: 'Eltwise', eltwise_param: p });
 // Caffe's fixture: three 2x3x4x5 blobs, uniform in [0, 1]
@@ -15,7 +16,7 @@ function run(p: object, xs: Blob[]): Float32Array {
   return top.cpuData();
 }
 
-describe('Eltwise', () => {
+describeEngines('Eltwise', () => {
   it('sets up to the bottom shape (Caffe TestSetUp)', () => {
     const top = new Blob();
     make({ operation: 'PROD' }).setUp(bottoms(), [top]);

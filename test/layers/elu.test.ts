@@ -2,13 +2,14 @@ import '../../src/layers/ELU';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues, f32 } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
 const make = (p?: object) => () => createLayer({ name: 'e', type: 'ELU', ...(p ? { elu_param: p } : {}) });
 const G = { stepsize: 1e-2, threshold: 1e-3, kink: 0, kinkRange: 0.01 };
 
-describe('ELU', () => {
+describeEngines('ELU', () => {
   it('forward, alpha 1 by default (hand-computed)', () => {
     expect(run(make()(), [-1, 0, 2])).toEqual(f32([Math.exp(-1) - 1, 0, 2]));
   });

@@ -3,12 +3,13 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { setRandomSeed } from '../../src/core/rng';
 import { checkGradient } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const uniform10 = { type: 'uniform', min: -10, max: 10 };
 const make = (p: object) => createLayer({ name: 'embed', type: 'Embed', embed_param: p });
 const indices = (v: number[]) => { const b = new Blob([4, 1, 1, 1]); b.mutableCpuData().set(v); return b; }; // Caffe's fixture shape
 
-describe('Embed', () => {
+describeEngines('Embed', () => {
   beforeEach(() => setRandomSeed(1701));
 
   it('top = bottom shape + num_output; weights input_dim x num_output (Caffe TestSetUp)', () => {

@@ -3,6 +3,7 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
 import { checkGradient } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (extra: object = {}) => createLayer({ name: 'l2', type: 'EuclideanLoss', ...extra });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
@@ -12,7 +13,7 @@ function gaussianBlob(shape: number[], seed: number): Blob {
   return b;
 }
 
-describe('EuclideanLoss', () => {
+describeEngines('EuclideanLoss', () => {
   it('hand values: sum (a - b)^2 / 2N', () => {
     const a = blob([2, 2], [1, 2, 3, 4]), b = blob([2, 2], [0, 0, 3, 2]), top = new Blob(), l = make();
     l.setUp([a, b], [top]);

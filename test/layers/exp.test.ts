@@ -2,6 +2,7 @@ import '../../src/layers/Exp';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
@@ -9,7 +10,7 @@ const make = (base: number, scale: number, shift: number) => () =>
   createLayer({ name: 'e', type: 'Exp', exp_param: { base, scale, shift } });
 const cases: [number, number, number][] = [[-1, 1, 0], [-1, 1, 1], [2, 1, 0], [2, 1, 1], [2, 3, 0], [2, 3, 1]];
 
-describe('Exp', () => {
+describeEngines('Exp', () => {
   it('defaults: base e, scale 1, shift 0 (hand-computed)', () => {
     const y = run(createLayer({ name: 'e', type: 'Exp' }), [0, 1, -1]);
     expect(y).toEqual(Array.from(new Float32Array([1, Math.E, Math.exp(-1)])));

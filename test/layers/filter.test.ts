@@ -2,6 +2,7 @@ import '../../src/layers/Filter';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = () => createLayer({ name: 'filter', type: 'Filter' });
 
@@ -13,7 +14,7 @@ function fixture(sel = [0, 1, 1, 0]) {
   return { data, labels, selector, bottom: [data, labels, selector], top: [new Blob(), new Blob()] };
 }
 
-describe('Filter', () => {
+describeEngines('Filter', () => {
   it('the first set-up keeps all items; a reshape counts the selected ones (Caffe TestReshape)', () => {
     const f = fixture(), l = make();
     l.setUp(f.bottom, f.top);

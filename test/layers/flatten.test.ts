@@ -2,11 +2,12 @@ import '../../src/layers/Flatten';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => createLayer({ name: 'flat', type: 'Flatten', flatten_param: p });
 const bottom = () => randomBlob([2, 3, 6, 5]); // Caffe's fixture shape
 
-describe('Flatten', () => {
+describeEngines('Flatten', () => {
   it('sets up with the default axes, axis, end_axis, and both (Caffe TestSetup*)', () => {
     const cases: [object, number[]][] = [
       [{}, [2, 90]],

@@ -3,6 +3,7 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
 import { checkGradient } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p?: object) => createLayer({ name: 'hinge', type: 'HingeLoss', ...(p ? { hinge_loss_param: p } : {}) });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
@@ -21,7 +22,7 @@ function fixture(): Blob[] {
   return [x, lab];
 }
 
-describe('HingeLoss', () => {
+describeEngines('HingeLoss', () => {
   // two examples, three classes
   const x = () => blob([2, 3], [0.5, -2, 0.8, 2, -0.5, 1.5]);
   const lab = () => blob([2], [0, 2]);

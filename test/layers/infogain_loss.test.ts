@@ -7,6 +7,7 @@ import { Rng } from '../../src/core/rng';
 import { writeProtoToBinaryFile } from '../../src/io/proto_io';
 import { checkGradient } from '../gradient_checker';
 import { tmpDir } from '../helpers';
+import { describeEngines } from '../engines';
 
 const make = (extra: object = {}) => createLayer({ name: 'info', type: 'InfogainLoss', ...extra });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
@@ -35,7 +36,7 @@ function reference(x: Float32Array, lab: Float32Array, H: Float32Array, outer: n
   return { loss, count };
 }
 
-describe('InfogainLoss', () => {
+describeEngines('InfogainLoss', () => {
   it('Caffe TestInfogainLoss: probabilities top and loss (H as third bottom, axis 2)', () => {
     const b = fixture(), loss = new Blob(), prob = new Blob();
     const l = make({ infogain_loss_param: { axis: 2 }, loss_weight: [1, 0] });

@@ -3,10 +3,11 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { setRandomSeed } from '../../src/core/rng';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (ip: object) => createLayer({ name: 'ip', type: 'InnerProduct', inner_product_param: ip });
 
-describe('InnerProduct', () => {
+describeEngines('InnerProduct', () => {
   beforeEach(() => setRandomSeed(1701));
   const filled = { num_output: 10, weight_filler: { type: 'uniform', min: -1, max: 1 }, bias_filler: { type: 'uniform', min: 1, max: 2 } };
 

@@ -4,8 +4,9 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { setRandomSeed } from '../../src/core/rng';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
-describe('LeNet geometries', () => {
+describeEngines('LeNet geometries', () => {
   beforeEach(() => setRandomSeed(5));
   it('conv1: 1 -> 20 channels, 5x5 on 28x28', () => {
     const l = createLayer({ name: 'conv1', type: 'Convolution', convolution_param: { num_output: 20, kernel_size: [5], stride: [1], weight_filler: { type: 'xavier' }, bias_filler: { type: 'constant', value: 0.1 } } });

@@ -2,6 +2,7 @@ import '../../src/layers/Log';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
@@ -15,7 +16,7 @@ function positiveBlob(shape: number[]): Blob {
   return b;
 }
 
-describe('Log', () => {
+describeEngines('Log', () => {
   it('defaults: natural log (hand-computed)', () => {
     expect(run(createLayer({ name: 'l', type: 'Log' }), [1, Math.E, 0.5])).toEqual([0, Math.log(Math.fround(Math.E)), Math.log(0.5)].map(Math.fround));
   });

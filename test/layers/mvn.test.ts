@@ -3,6 +3,7 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
 import { checkGradient, checkInPlace, gaussianBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => createLayer({ name: 'mvn', type: 'MVN', mvn_param: p });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
@@ -22,7 +23,7 @@ function moments(y: Float32Array, groups: number): Array<[number, number]> {
   return out;
 }
 
-describe('MVN', () => {
+describeEngines('MVN', () => {
   it('hand values: (x - mean) / (sqrt(var) + eps), eps on the std', () => {
     // one plane [1, 2, 3, 4]: mean 2.5, var 1.25
     const x = blob([1, 1, 2, 2], [1, 2, 3, 4]), sd = Math.sqrt(1.25);

@@ -7,6 +7,7 @@ import { Blob } from '../../src/core/blob';
 import { Layer } from '../../src/core/layer';
 import { setRandomSeed } from '../../src/core/rng';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (param: object, phase?: string): Layer =>
   createLayer({ name: 'pool', type: 'Pooling', pooling_param: param, ...(phase ? { phase } : {}) });
@@ -35,7 +36,7 @@ function expectPlanes(b: Blob, plane: number[]): void {
 const MAGIC6 = [35, 1, 6, 26, 19, 24, 3, 32, 7, 21, 23, 25, 31, 9, 2, 22, 27, 20,
   8, 28, 33, 17, 10, 15, 30, 5, 34, 12, 14, 16, 4, 36, 29, 13, 18, 11];
 
-describe('Pooling (Caffe test cases)', () => {
+describeEngines('Pooling (Caffe test cases)', () => {
   it('setup shapes: 3x3/2, padded AVE, global', () => {
     const x = randomBlob([2, 3, 6, 5]);
     expect(run({ kernel_size: 3, stride: 2 }, x).top.shape).toEqual([2, 3, 3, 2]);
@@ -86,7 +87,7 @@ describe('Pooling (Caffe test cases)', () => {
   });
 });
 
-describe('Pooling MAX tie-break', () => {
+describeEngines('Pooling MAX tie-break', () => {
   it('all-equal windows pick the first index in row-major order, and backward routes there', () => {
     const x = new Blob([1, 1, 4, 4]); // zeros, as after a ReLU
     const top = new Blob(), mask = new Blob(), layer = make({ kernel_size: 3, stride: 2, pad: 1 });
@@ -135,7 +136,7 @@ describe('Pooling parameter checks (Caffe CHECK messages)', () => {
   });
 });
 
-describe('Pooling gradients (Caffe: MAX 1e-4/1e-2, AVE 1e-2/1e-2)', () => {
+describeEngines('Pooling gradients (Caffe: MAX 1e-4/1e-2, AVE 1e-2/1e-2)', () => {
   const kernels = [[3, 3], [3, 4], [4, 3], [4, 4]];
   it.each(kernels)('MAX %ix%i stride 2 pad 1', (kh, kw) =>
     checkGradient(make({ kernel_h: kh, kernel_w: kw, stride: 2, pad: 1 }), [randomBlob([2, 3, 6, 5])], [new Blob()],
@@ -153,7 +154,7 @@ describe('Pooling gradients (Caffe: MAX 1e-4/1e-2, AVE 1e-2/1e-2)', () => {
       { stepsize: 1e-4, threshold: 1e-2, seed: 1701 }));
 });
 
-describe('Pooling STOCHASTIC (test_stochastic_pooling.cpp)', () => {
+describeEngines('Pooling STOCHASTIC (test_stochastic_pooling.cpp)', () => {
   const x = randomBlob([2, 3, 6, 5], 0.1, 1, 1701);
   const windowValues = (n: number, c: number, ph: number, pw: number): number[] => {
     const v: number[] = [];

@@ -7,6 +7,7 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { pooledSize } from '../../src/layers/Pooling';
 import { randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const F = Math.fround;
 const FLT_MAX = 3.4028234663852886e38;
@@ -80,7 +81,7 @@ const cases: Case[] = [
   { name: 'global', shape: [2, 3, 5, 7], param: { global_pooling: true }, out: [1, 1] },
 ];
 
-describe.each(['MAX', 'AVE'] as const)('Pooling %s vs the reference loops', (method) => {
+for (const method of ['MAX', 'AVE'] as const) describeEngines(`Pooling ${method} vs the reference loops`, () => {
   it.each(cases)('$name', ({ shape, param, out }) => {
     const x = randomBlob(shape, -1, 1, 77), top = new Blob();
     const layer = createLayer({ name: 'p', type: 'Pooling', pooling_param: { pool: method, ...param } });
@@ -105,7 +106,7 @@ describe.each(['MAX', 'AVE'] as const)('Pooling %s vs the reference loops', (met
   });
 });
 
-describe('Pooling MAX top mask vs the reference loops', () => {
+describeEngines('Pooling MAX top mask vs the reference loops', () => {
   it.each(cases)('$name', ({ shape, param }) => {
     const x = randomBlob(shape, -1, 1, 78), top = new Blob(), mask = new Blob();
     const layer = createLayer({ name: 'p', type: 'Pooling', pooling_param: { pool: 'MAX', ...param } });

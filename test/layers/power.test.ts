@@ -2,6 +2,7 @@ import '../../src/layers/Power';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
@@ -13,7 +14,7 @@ const cases: [string, number, number, number][] = [
 ];
 const f = Math.fround;
 
-describe('Power', () => {
+describeEngines('Power', () => {
   it('defaults are the identity (power 1, scale 1, shift 0)', () => {
     expect(run(createLayer({ name: 'p', type: 'Power' }), [-2, 0.5, 3])).toEqual([-2, 0.5, 3]);
   });

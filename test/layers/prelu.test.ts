@@ -6,11 +6,12 @@ import { Blob } from '../../src/core/blob';
 import { Rng, setRandomSeed } from '../../src/core/rng';
 import { setLogSink } from '../../src/util/logging';
 import { checkGradient, checkInPlace, gaussianBlob, f32 } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}, extra: object = {}) => createLayer({ name: 'p', type: 'PReLU', prelu_param: p, ...extra });
 
 
-describe('PReLU', () => {
+describeEngines('PReLU', () => {
   beforeEach(() => setRandomSeed(1701));
 
   it('has one slope per channel, 0.25 by default', () => {

@@ -2,6 +2,7 @@ import '../../src/layers/Reduction';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 type Op = 'SUM' | 'ASUM' | 'SUMSQ' | 'MEAN';
 const make = (p: object = {}) => createLayer({ name: 'red', type: 'Reduction', reduction_param: p });
@@ -20,7 +21,7 @@ function expected(op: Op, x: Float32Array, num: number, dim: number, coeff: numb
   return out;
 }
 
-describe('Reduction', () => {
+describeEngines('Reduction', () => {
   it('keeps the axes before `axis` (Caffe TestSetUp / TestSetUpWithAxis1 / TestSetUpWithAxis2)', () => {
     const shapes: [object, number[]][] = [[{}, []], [{ axis: 1 }, [2]], [{ axis: 2 }, [2, 3]], [{ axis: -1 }, [2, 3, 4]]];
     for (const [p, want] of shapes) {

@@ -2,10 +2,11 @@ import '../../src/layers/ReLU';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => () => createLayer({ name: 'r', type: 'ReLU', relu_param: p });
 
-describe('ReLU', () => {
+describeEngines('ReLU', () => {
   it('forward', () => {
     const x = new Blob([4]); x.mutableCpuData().set([-2, -0.5, 0, 3]);
     const y = new Blob(), l = make({ negative_slope: 0.1 })();
@@ -17,7 +18,7 @@ describe('ReLU', () => {
   it('in place', () => checkInPlace(make({ negative_slope: 0.2 }), [2, 3, 4]));
 });
 
-describe('ReLU sign of zero', () => {
+describeEngines('ReLU sign of zero', () => {
   it('writes +0 for negative inputs, as Caffe (bytes of extracted features match)', () => {
     const x = new Blob([2]); x.mutableCpuData().set([-3, -0]);
     const y = new Blob(), l = make()();

@@ -2,6 +2,7 @@ import '../../src/layers/Reshape';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (dims: number[], extra: object = {}) =>
   createLayer({ name: 'reshape', type: 'Reshape', reshape_param: { shape: { dim: dims }, ...extra } });
@@ -13,7 +14,7 @@ function shapeOf(dims: number[], extra: object = {}, x = bottom()): readonly num
   return top.shape;
 }
 
-describe('Reshape', () => {
+describeEngines('Reshape', () => {
   it('0 copies a dim and -1 is inferred (Caffe TestFlattenOutputSizes / TestCopyDimensions / TestInferenceOfUnspecified)', () => {
     expect(shapeOf([0, -1, 1, 1])).toEqual([2, 90, 1, 1]);
     expect(shapeOf([0, 0, 0, 0])).toEqual([2, 3, 6, 5]);
@@ -76,7 +77,7 @@ describe('Reshape', () => {
   });
 });
 
-describe('Reshape gradient (top shares the bottom diff)', () => {
+describeEngines('Reshape gradient (top shares the bottom diff)', () => {
   it('passes the gradient check', () => {
     const l = createLayer({ name: 'r', type: 'Reshape', reshape_param: { shape: { dim: [0, -1] } } });
     checkGradient(l, [randomBlob([2, 3, 4, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 });

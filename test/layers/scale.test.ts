@@ -5,6 +5,7 @@ import { Layer } from '../../src/core/layer';
 import { setRandomSeed } from '../../src/core/rng';
 import { setLogSink } from '../../src/util/logging';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}, extra: object = {}) => createLayer({ name: 's', type: 'Scale', scale_param: p, ...extra });
 // Caffe's fixture: values uniform in [1, 10]
@@ -20,7 +21,7 @@ function expectBroadcast(y: Blob, x: Float32Array, s: Float32Array, inner: numbe
   }
 }
 
-describe('Scale', () => {
+describeEngines('Scale', () => {
   beforeEach(() => setRandomSeed(1701));
 
   it('forward with a scale bottom (hand-computed)', () => {

@@ -2,12 +2,13 @@ import '../../src/layers/Sigmoid';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues, f32 } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
 const make = () => createLayer({ name: 's', type: 'Sigmoid' });
 
-describe('Sigmoid', () => {
+describeEngines('Sigmoid', () => {
   it('forward (hand-computed)', () => {
     const y = run(make(), [0, 2, -2, 40]);
     expect(y[0]).toBe(0.5);

@@ -3,6 +3,7 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
 import { checkGradient } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (extra: object = {}) => createLayer({ name: 'sce', type: 'SigmoidCrossEntropyLoss', ...extra });
 const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
@@ -27,7 +28,7 @@ function forwardLoss(extra: object, x: Blob, t: Blob): number {
   return top.cpuData()[0];
 }
 
-describe('SigmoidCrossEntropyLoss', () => {
+describeEngines('SigmoidCrossEntropyLoss', () => {
   it('Caffe TestSigmoidCrossEntropyLoss: matches the naive reference (loss_weight 3.7), 20 trials', () => {
     const r = new Rng(1701), x = new Blob([10, 5, 1, 1]), t = new Blob([10, 5, 1, 1]);
     for (let trial = 0; trial < 20; trial++) {

@@ -2,6 +2,7 @@ import '../../src/layers/Slice';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => createLayer({ name: 'slice', type: 'Slice', slice_param: p });
 const tops = (n: number) => Array.from({ length: n }, () => new Blob());
@@ -22,7 +23,7 @@ function expectSlices(bottom: Blob, top: Blob[], axis: number): void {
   }
 }
 
-describe('Slice', () => {
+describeEngines('Slice', () => {
   const bottom = () => randomBlob([6, 12, 2, 3], -1, 1, 1701); // Caffe's fixture shape
 
   it('sets up across num: 3 equal parts (Caffe TestSetupNum)', () => {

@@ -3,6 +3,7 @@ import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
 import { checkGradient, checkInPlace } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p?: object) => createLayer({ name: 'sm', type: 'Softmax', ...(p ? { softmax_param: p } : {}) });
 
@@ -27,7 +28,7 @@ function reference(x: Float32Array, shape: number[], axis: number): number[] {
   return out;
 }
 
-describe('Softmax', () => {
+describeEngines('Softmax', () => {
   it('computes exp(x) / sum exp(x) on hand values', () => {
     const x = new Blob([2, 3]); x.mutableCpuData().set([1, 2, 3, 0, 0, 0]);
     const y = new Blob(), l = make();

@@ -4,6 +4,7 @@ import { Blob } from '../../src/core/blob';
 import { Rng } from '../../src/core/rng';
 import { CaffeError } from '../../src/util/errors';
 import { checkGradient } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (extra: object = {}) => createLayer({ name: 'loss', type: 'SoftmaxWithLoss', ...extra });
 
@@ -40,7 +41,7 @@ function forwardLoss(extra: object, bottoms: Blob[], tops: Blob[] = [new Blob()]
   return tops[0].cpuData()[0];
 }
 
-describe('SoftmaxWithLoss', () => {
+describeEngines('SoftmaxWithLoss', () => {
   it('forward on hand values: mean of -log p[label] (VALID)', () => {
     const x = blob([2, 3], [1, 2, 3, 0, 0, 0]), lab = blob([2], [2, 0]);
     const e = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)) - 3, f = Math.log(3);

@@ -2,10 +2,11 @@ import '../../src/layers/Split';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = () => createLayer({ name: 'split', type: 'Split' });
 
-describe('Split', () => {
+describeEngines('Split', () => {
   it('gives every top the bottom\'s shape and shares its data (no copy)', () => {
     const x = randomBlob([2, 3, 4]), t1 = new Blob(), t2 = new Blob(), t3 = new Blob();
     const l = make();

@@ -2,6 +2,7 @@ import '../../src/layers/Swish';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues, f32 } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
@@ -9,7 +10,7 @@ const make = (p?: object) => () => createLayer({ name: 's', type: 'Swish', ...(p
 const G = { stepsize: 1e-2, threshold: 1e-3, kink: 0, kinkRange: 0.01 };
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
 
-describe('Swish', () => {
+describeEngines('Swish', () => {
   it('forward is x * sigmoid(x) by default (hand-computed)', () => {
     const y = run(make()(), [0, 1, -2]);
     expect(y[0]).toBe(0);

@@ -2,12 +2,13 @@ import '../../src/layers/TanH';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues, f32 } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
 const make = () => createLayer({ name: 't', type: 'TanH' });
 
-describe('TanH', () => {
+describeEngines('TanH', () => {
   it('forward (hand-computed)', () => {
     expect(run(make(), [0, 1, -1, 30])).toEqual(f32([0, Math.tanh(1), -Math.tanh(1), 1]));
   });

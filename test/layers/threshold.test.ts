@@ -2,12 +2,13 @@ import '../../src/layers/Threshold';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, checkInPlace, gaussianBlob, forwardValues, f32 } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const run = forwardValues;
 
 const make = (p?: object) => () => createLayer({ name: 't', type: 'Threshold', ...(p ? { threshold_param: p } : {}) });
 
-describe('Threshold', () => {
+describeEngines('Threshold', () => {
   it('forward, threshold 0 by default (hand-computed)', () => {
     expect(run(make()(), [-1, 0, 1e-6, 3])).toEqual([0, 0, 1, 1]);
   });

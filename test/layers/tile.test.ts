@@ -2,11 +2,12 @@ import '../../src/layers/Tile';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
 import { checkGradient, randomBlob } from '../gradient_checker';
+import { describeEngines } from '../engines';
 
 const make = (p: object) => createLayer({ name: 'tile', type: 'Tile', tile_param: p });
 const bottom = () => randomBlob([2, 3, 4, 5]); // Caffe's fixture shape
 
-describe('Tile', () => {
+describeEngines('Tile', () => {
   it('sets up on every axis with 1 and 3 tiles (Caffe TestTrivialSetup / TestSetup)', () => {
     for (const tiles of [1, 3]) {
       for (let axis = 0; axis < 4; axis++) {
