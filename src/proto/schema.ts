@@ -67,7 +67,8 @@ export type MessageField<T> = { [K in keyof T]-?: NonNullable<T[K]> extends Plai
 
 const defaultsByType = new Map<string, object>();
 
-/** A frozen object with every field's default, the prototype of withDefaults' results. */
+/** An object with every field's default, the prototype of withDefaults' results (not frozen: a
+ *  read-only inherited property would forbid setting that field on the view; its arrays are). */
 function defaultsOf(typeName: string): object {
   let d = defaultsByType.get(typeName);
   if (!d) {
@@ -76,7 +77,7 @@ function defaultsOf(typeName: string): object {
       const v = fieldDefault(f);
       values[f.name] = Array.isArray(v) ? Object.freeze(v) : v;
     }
-    d = Object.freeze(values);
+    d = values;
     defaultsByType.set(typeName, d);
   }
   return d;

@@ -1,7 +1,7 @@
 // Spot checks that proto/caffe.proto carries BVLC Caffe's field numbers, labels,
 // packing and defaults (the full mechanical comparison is done against Caffe's file).
 import * as protobuf from 'protobufjs';
-import { caffeRoot, fieldDefault, getField, messageType } from '../../src/proto/schema';
+import { caffeRoot, fieldDefault, getField, messageType, subMessageType, withDefaults } from '../../src/proto/schema';
 
 function field(typeName: string, name: string): protobuf.Field {
   const f = messageType(typeName).fields[name];
@@ -138,5 +138,34 @@ describe('proto/caffe.proto', () => {
     const back = T.toObject(T.decode(bytes), { longs: Number });
     expect(back.shape.dim).toEqual([2, 3]);
     expect(Array.from(back.data as number[])).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('withDefaults: a message read through its schema defaults', () => {
+  test('set fields win, unset scalars and enums read their defaults, sub-messages stay unset', () => {
+    const ip = withDefaults('caffe.InnerProductParameter', { num_output: 10 });
+    expect(ip.num_output).toBe(10);
+    expect(ip.bias_term).toBe(true);
+    expect(ip.axis).toBe(1);
+    expect(ip.transpose).toBe(false);
+    expect(ip.weight_filler).toBeUndefined();
+    expect(withDefaults('caffe.PoolingParameter', undefined).pool).toBe('MAX');
+  });
+
+  test('repeated fields default to a frozen empty array; the view never writes back', () => {
+    const m = { kernel_size: [3] };
+    const conv = withDefaults('caffe.ConvolutionParameter', m);
+    expect(conv.kernel_size).toEqual([3]);
+    expect(conv.pad).toEqual([]);
+    expect(Object.isFrozen(conv.pad)).toBe(true);
+    (conv as { group: number }).group = 2; // a view is an object of its own
+    expect(conv.group).toBe(2);
+    expect(m).toEqual({ kernel_size: [3] });
+    expect(withDefaults('caffe.ConvolutionParameter', {}).group).toBe(1);
+  });
+
+  test('subMessageType names the type of a message field', () => {
+    expect(subMessageType('caffe.LayerParameter', 'inner_product_param')).toBe('caffe.InnerProductParameter');
+    expect(() => subMessageType('caffe.LayerParameter', 'name')).toThrow('not a message field');
   });
 });
