@@ -10,7 +10,7 @@ import { printPrototxt } from '../formats/prototxt';
 import { writeProtoToBinaryFile } from '../io/proto_io';
 import { setRandomSeed } from '../core/rng';
 import { streamFloat } from '../net/debug_info';
-import { cloneMessage } from '../upgrade/common';
+import { cloneMessage } from '../proto/message';
 import { log } from '../util/logging';
 import { checkOp } from './check';
 import { f32 } from './float_math';

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import { Net } from '../net';
 import { Message, getField } from '../proto/schema';
 import { readNetParamsFromTextFile } from '../io/proto_io';
-import { cloneMessage } from '../upgrade/common';
+import { cloneMessage } from '../proto/message';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { checkOp } from './check';
