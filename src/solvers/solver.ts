@@ -9,7 +9,7 @@ import { Message, getField } from '../proto/schema';
 import { printPrototxt } from '../formats/prototxt';
 import { writeProtoToBinaryFile } from '../io/proto_io';
 import { setRandomSeed } from '../core/rng';
-import { streamFloat } from '../net/debug_info';
+import { streamFloat } from '../util/format';
 import { cloneMessage } from '../proto/message';
 import { log } from '../util/logging';
 import { checkOp } from './check';
