@@ -4,7 +4,7 @@
 import { Blob, blobProtoShape } from '../core/blob';
 import { Layer } from '../core/layer';
 import { Message, getField } from '../proto/schema';
-import { formatG } from '../formats/prototxt';
+import { formatG } from '../util/format';
 import { checkFailed } from '../upgrade/common';
 import { cloneMessage } from '../proto/message';
 import { CaffeError } from '../util/errors';
