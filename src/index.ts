@@ -37,5 +37,5 @@ export { train } from './api/train';
 export type { TrainOptions } from './api/train';
 export { testModel } from './api/test';
 export type { TestOptions, TestResult } from './api/test';
-export { parseLog } from './api/parse_log';
-export { plotTrainingLog } from './api/plot';
+export { parseLog } from './plot/parse_log';
+export { plotTrainingLog } from './plot/plot';

@@ -4,7 +4,7 @@
 // width fields (no shape), and the per-channel means logged as Caffe logs them.
 import { openDB } from '../db';
 import { decodeDatum } from '../formats/datum_wire';
-import { formatG } from '../formats/prototxt';
+import { formatG } from '../util/format';
 import { decodeDatumNative } from '../io/datum';
 import { writeProtoToBinaryFile } from '../io/proto_io';
 import { Message } from '../proto/schema';

@@ -2,7 +2,7 @@
 // logging each batch's outputs, the mean loss and each output's mean.
 import { Net } from '../net';
 import { readNetParamsFromTextFile } from '../io/proto_io';
-import { streamFloat } from '../net/debug_info';
+import { streamFloat } from '../util/format';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { selectDevice, stagesFromFlag } from './common';

@@ -2,7 +2,7 @@
 import { performance } from 'perf_hooks';
 import { Net } from '../net';
 import { readNetParamsFromTextFile } from '../io/proto_io';
-import { formatG } from '../formats/prototxt';
+import { formatG } from '../util/format';
 import { log } from '../util/logging';
 import { CaffeError } from '../util/errors';
 import { phaseFromFlag, selectDevice, stagesFromFlag } from './common';

@@ -9,7 +9,7 @@ import type { Solver } from '../solvers/solver';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
-import { streamFloat } from '../net/debug_info';
+import { streamFloat } from '../util/format';
 import { gpusFromFlag, selectEngine, stagesFromFlag } from './common';
 
 export interface TrainOptions {

@@ -8,7 +8,7 @@ import { ConvDesc, ConvPrimitive, DeviceInfo, LRNDesc } from './backend';
 import { lrnAcrossBackward, lrnAcrossForward } from './caffe_lrn';
 import { CpuBackend } from './cpu';
 import { Im2colConvolution } from './im2col_conv';
-import { native } from './native';
+import { native } from '../native/addon';
 import { CaffeError } from '../util/errors';
 
 export class CaffeBackend extends CpuBackend {
@@ -17,7 +17,7 @@ export class CaffeBackend extends CpuBackend {
 
   constructor() {
     super();
-    const lib = native().blasLibrary() as string | null;
+    const lib = native().blasLibrary();
     if (!lib) {
       throw new CaffeError(`engine CAFFE needs a CBLAS library and none was found (${native().blasError()}); ` +
         'install OpenBLAS (apt-get install -y libopenblas0) or set CAFFETS_BLAS to a CBLAS library');
@@ -28,7 +28,7 @@ export class CaffeBackend extends CpuBackend {
   }
 
   /** OpenBLAS's thread count (null for another BLAS). */
-  blasThreads(): number | null { return native().blasThreads() as number | null; }
+  blasThreads(): number | null { return native().blasThreads(); }
 
   override info(): DeviceInfo {
     const i = super.info();

@@ -1,7 +1,7 @@
 // The CPU backend: oneDNN through the native addon, on host Float32Arrays (no copies).
 import * as os from 'os';
 import { Backend, ConvDesc, ConvPrimitive, DeviceInfo, LRNDesc, PoolDesc } from './backend';
-import { native } from './native';
+import { NativePoolGeometry, native } from '../native/addon';
 
 export class CpuBackend implements Backend {
   readonly name: string = 'cpu';
@@ -85,7 +85,7 @@ export class CpuBackend implements Backend {
 
   /** A native oneDNN convolution (native/conv.cc); its primitives are built on first use, then reused. */
   convolution(d: ConvDesc): ConvPrimitive {
-    return new (native().Conv)(d) as ConvPrimitive;
+    return new (native().Conv)(d);
   }
 
   // Pooling and LRN: OpenMP kernels in native/pool.cc.
@@ -123,6 +123,6 @@ export class CpuBackend implements Backend {
 }
 
 /** The geometry arguments of native/pool.cc's pooling kernels. */
-function poolGeo(d: PoolDesc): number[] {
+function poolGeo(d: PoolDesc): NativePoolGeometry {
   return [d.num * d.channels, d.height, d.width, d.outH, d.outW, d.kernelH, d.kernelW, d.strideH, d.strideW, d.padH, d.padW];
 }

@@ -3,7 +3,7 @@
 // gemv per image (all images first), the weight gradient a gemm per image and group accumulating
 // into the diff (beta 1), the data gradient a gemm per group then col2im.
 import { Backend, ConvDesc, ConvPrimitive } from './backend';
-import { native } from './native';
+import { NativeIm2colGeometry, native } from '../native/addon';
 
 export class Im2colConvolution implements ConvPrimitive {
   private readonly kernelDim: number;
@@ -11,7 +11,7 @@ export class Im2colConvolution implements ConvPrimitive {
   private readonly is1x1: boolean;
   private readonly col: Float32Array;
   private readonly ones: Float32Array;
-  private readonly geo: number[];
+  private readonly geo: NativeIm2colGeometry;
 
   constructor(private readonly d: ConvDesc, private readonly be: Backend) {
     this.kernelDim = (d.channels / d.group) * d.kernelH * d.kernelW;

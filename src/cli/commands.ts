@@ -188,7 +188,7 @@ export const COMMANDS: CommandSpec[] = [
       csv: { type: 'boolean', default: false, describe: "Write parse_log.py's CSV tables <log>.train and <log>.test beside each log." },
     },
     run: async (a) => {
-      const { plotCommand } = await import('../api/plot');
+      const { plotCommand } = await import('../api/plot_command');
       await plotCommand((a.LOGFILE as unknown[]).map(String), { output: a.output as string | undefined, chart: a.chart as number | undefined, csv: a.csv === true });
       return 0;
     },

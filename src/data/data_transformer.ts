@@ -9,7 +9,7 @@
 // (data_worker.ts) can run it; the mean file is read by the constructor on the main thread and
 // handed to the worker through `state`. Encoded (JPEG/PNG) datums are decoded with decodeDatum()
 // first, then transformed as images.
-import { native } from '../backend/native';
+import { native } from '../native/addon';
 import type { Blob } from '../core/blob';
 import type { Message } from '../proto/schema';
 import { ImageLike, TransformerBase, TransformerState } from './transformer_base';
@@ -72,7 +72,7 @@ export class DataTransformer extends TransformerBase {
     const q = this.queue;
     this.queue = null;
     if (!q || q.srcs.length === 0) return;
-    native().transformUint8Batch(q.srcs, q.geos, this.mean?.data ?? null, this.meanValues.length > 0 ? this.meanValuesF32 : null, this.p.scale, q.out);
+    native().transformUint8Batch(q.srcs, q.geos, this.mean?.data ?? null, this.meanValues.length > 0 ? this.meanValuesF32 : null, this.p.scale, q.out!);
   }
 
   /** Transform(Datum, Dtype*): the datum's pixels (uint8 `data` or `float_data`) into out[offset...]. */

@@ -3,72 +3,31 @@
 // ahead of the net; take() copies the oldest ready batch into the tops and frees its slot, blocking
 // (Atomics.wait) only when no batch is ready yet. Protocol: prefetch_protocol.ts.
 //
-// How the worker is started, under ts-jest and compiled alike: the Worker runs a small JavaScript
-// bootstrap (eval: true) that requires the worker module next to this file, data_worker.js in dist/
-// or data_worker.ts in src/. For a .ts module it first installs a require hook that compiles
-// TypeScript with the `typescript` package's transpileModule (a devDependency, present whenever
-// sources run uncompiled), caching the JavaScript by content hash under the temp folder. Tests thus
-// exercise the current sources without a build, and the CLI the compiled worker, with no file
-// copying and no ts-node.
+// How the worker is started, under ts-jest and compiled alike: util/module_worker.ts runs
+// data_worker.ts from src/ or data_worker.js from dist/.
 //
 // Shutdown: dispose() asks the worker to stop, waits briefly for it to close its database, then
 // terminates it. Workers are unref'd, so they never keep the process alive, and Node stops them when
 // the process exits (no exit hook: jest would pile one up per test file); a worker whose layer is
 // garbage-collected without dispose() is terminated by a FinalizationRegistry.
-import * as path from 'path';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
-import { native } from '../backend/native';
+import { native } from '../native/addon';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
+import { StartFailure, moduleWorkerEntry, startModuleWorker } from '../util/module_worker';
 import {
   CTRL_CONSUMED, CTRL_HEADER, CTRL_PRODUCED, CTRL_STATE, CTRL_STOP, DbOpenSpec, HEADER_WORDS, StartMessage,
   STATE_FAILED, STATE_OPENED, STATE_STARTING, STATE_STOPPED, WorkerInit, WorkerMessage, WorkerSpec, ctrlWords,
 } from './prefetch_protocol';
 
-const BOOTSTRAP = `
-const { workerData } = require('worker_threads');
-const ctrl = new Int32Array(workerData.ctrl);
-try {
-  const entry = workerData.entry;
-  if (entry.endsWith('.ts') && !require.extensions['.ts']) {
-    // TypeScript sources: compile on require, caching the output by content hash in the temp folder
-    // (loading the compiler costs most of a worker's start-up; with a warm cache it is skipped)
-    const fs = require('fs'), path = require('path'), os = require('os'), crypto = require('crypto');
-    const cacheDir = path.join(os.tmpdir(), 'caffets-worker-ts-cache');
-    let ts = null;
-    const compilerOptions = () => ({
-      module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true,
-    });
-    require.extensions['.ts'] = (module, filename) => {
-      const src = fs.readFileSync(filename, 'utf8');
-      const key = crypto.createHash('sha1').update('v1\0' + filename + '\0' + src).digest('hex');
-      const cached = path.join(cacheDir, key + '.js');
-      let js = null;
-      try { js = fs.readFileSync(cached, 'utf8'); } catch (_) {}
-      if (js === null) {
-        ts = ts || require(require.resolve('typescript', { paths: [path.dirname(entry)] }));
-        js = ts.transpileModule(src, { compilerOptions: compilerOptions(), fileName: filename }).outputText;
-        try {
-          fs.mkdirSync(cacheDir, { recursive: true });
-          const tmp = cached + '.' + process.pid + '.' + require('worker_threads').threadId;
-          fs.writeFileSync(tmp, js);
-          fs.renameSync(tmp, cached);
-        } catch (_) {}
-      }
-      module._compile(js, filename);
-    };
-  }
-  require(entry).workerMain(workerData);
-} catch (e) {
-  try { workerData.port.postMessage({ t: 'error', msg: 'data worker failed to start: ' + (e && e.stack || e), caffe: false }); } catch (_) {}
-  Atomics.store(ctrl, 0, 2);
-  Atomics.notify(ctrl, 0);
-  Atomics.notify(ctrl, 1);
-}
-`;
-
 /** The worker module: data_worker.ts under ts-jest, data_worker.js when compiled. */
-const WORKER_ENTRY = path.join(__dirname, `data_worker${path.extname(__filename) === '.ts' ? '.ts' : '.js'}`);
+const WORKER_ENTRY = moduleWorkerEntry(__filename, 'data_worker');
+
+/** A worker module that fails to load reports as a failed worker (STATE_FAILED, an 'error' message). */
+const START_FAILURE: StartFailure = {
+  message: { t: 'error', msg: 'data worker failed to start: ', caffe: false },
+  stateWord: CTRL_STATE, state: STATE_FAILED, notify: [CTRL_STATE, CTRL_PRODUCED],
+};
 
 /** Modules every data worker requires first (plug-in database backends registered by users). */
 const workerModules: string[] = [];
@@ -126,8 +85,8 @@ export class Prefetcher {
     this.port = port1;
     this.port.unref();
     const workerInit: WorkerInit = { who: init.who, open: init.open, modules: [...workerModules] };
-    const workerData = { entry: WORKER_ENTRY, init: workerInit, ctrl: ctrlBuf, port: port2 };
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData, transferList: [port2] });
+    const workerData = { init: workerInit, ctrl: ctrlBuf, port: port2 };
+    this.worker = startModuleWorker(WORKER_ENTRY, workerData, START_FAILURE);
     this.worker.unref();
     this.exited = new Promise((resolve) => this.worker!.once('exit', () => resolve()));
     live.add(this);

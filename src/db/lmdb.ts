@@ -13,7 +13,7 @@
 //    die with the read transaction, so a zero-copy Buffer kept by a caller could crash the process.
 import * as fs from 'fs';
 import * as path from 'path';
-import { native } from '../backend/native';
+import { LmdbStat, NativeLmdbCursor, NativeLmdbEnv, native } from '../native/addon';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { Cursor, DB, Mode, Transaction } from './db';
@@ -23,24 +23,7 @@ export const INITIAL_MAP_SIZE = 64 * 1024 * 1024;
 
 const MODE: Record<Mode, number> = { read: 0, write: 1, new: 2 };
 
-export interface LmdbStat {
-  entries: number; depth: number; pageSize: number; branchPages: number; leafPages: number;
-  overflowPages: number; mapSize: number; lastPage: number; maxKeySize: number; noLock: boolean;
-}
-
-interface NativeEnv {
-  stat(): LmdbStat;
-  putBatch(keys: Buffer[], values: Uint8Array[]): { mapSize: number; grown: number };
-  close(): void;
-}
-interface NativeCursor {
-  first(): boolean;
-  next(): boolean;
-  key(): Buffer;
-  value(): Buffer;
-  readBatch(max: number, maxBytes: number): { buf: Buffer; ends: Int32Array } | null;
-  close(): void;
-}
+export type { LmdbStat };
 
 /** The LMDB message of a native error (the error's own message if it has none). */
 function lmdbMessage(e: unknown): string {
@@ -70,7 +53,7 @@ class LmdbCursor implements Cursor {
   private count = 0;
   private i = 0;
 
-  constructor(private readonly c: NativeCursor, private readonly where: string) {}
+  constructor(private readonly c: NativeLmdbCursor, private readonly where: string) {}
 
   private call<T>(fn: () => T): T {
     try { return fn(); } catch (e) {
@@ -141,11 +124,11 @@ class LmdbTransaction implements Transaction {
 
 export class LmdbDB implements DB {
   readonly backend = 'lmdb' as const;
-  private env: NativeEnv | undefined;
+  private env: NativeLmdbEnv | undefined;
 
-  constructor(readonly path: string, env: NativeEnv) { this.env = env; }
+  constructor(readonly path: string, env: NativeLmdbEnv) { this.env = env; }
 
-  private handle(): NativeEnv {
+  private handle(): NativeLmdbEnv {
     if (!this.env) throw new CaffeError(`LMDB ${this.path} is closed`);
     return this.env;
   }
@@ -168,8 +151,8 @@ export class LmdbDB implements DB {
 
   async newCursor(): Promise<Cursor> {
     const env = this.handle();
-    let c: NativeCursor;
-    try { c = new (native().LmdbCursor)(env) as NativeCursor; } catch (e) {
+    let c: NativeLmdbCursor;
+    try { c = new (native().LmdbCursor)(env); } catch (e) {
       if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.path}: ${lmdbMessage(e)}`);
       throw e;
     }
@@ -211,8 +194,8 @@ export const openLMDB = async (dbPath: string, mode: Mode, options: LmdbOptions 
     try { mapSize = Math.max(mapSize, fs.statSync(path.join(dbPath, 'data.mdb')).size); } catch { /* new file */ }
   }
   const Env = native().LmdbEnv;
-  let env: NativeEnv;
-  try { env = new Env(dbPath, MODE[mode], mode === 'read' ? 0 : mapSize) as NativeEnv; } catch (e) {
+  let env: NativeLmdbEnv;
+  try { env = new Env(dbPath, MODE[mode], mode === 'read' ? 0 : mapSize); } catch (e) {
     if (isNativeError(e)) throw openFailure(dbPath, mode, e);
     throw e;
   }

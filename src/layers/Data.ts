@@ -10,7 +10,7 @@
 // when the layer is created (Caffe's constructor), so "Opened lmdb ..." is logged in Caffe's place.
 import type { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
-import { BasePrefetchingDataLayer } from '../data/base_data_layer';
+import { BasePrefetchingDataLayer } from './base_data_layer';
 import type { DbOpenSpec, DbSourceSpec } from '../data/prefetch_protocol';
 import type { Message } from '../proto/schema';
 import { checkOp } from './layer_check';

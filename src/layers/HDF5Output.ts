@@ -11,8 +11,8 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { Hdf5Session } from '../data/hdf5';
-import { Hdf5Failure } from '../data/hdf5_worker';
+import { Hdf5Session } from '../io/hdf5';
+import { Hdf5Failure } from '../io/hdf5_worker';
 import { log } from '../util/logging';
 import { checkOp, layerError } from './layer_check';
 

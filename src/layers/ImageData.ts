@@ -9,7 +9,7 @@ import type { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { rng } from '../core/rng';
 import { log } from '../util/logging';
-import { BasePrefetchingDataLayer } from '../data/base_data_layer';
+import { BasePrefetchingDataLayer } from './base_data_layer';
 import type { ImageSourceSpec } from '../data/prefetch_protocol';
 import { check, checkOp } from './layer_check';
 

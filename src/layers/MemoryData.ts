@@ -7,7 +7,7 @@ import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import type { Message } from '../proto/schema';
 import { log } from '../util/logging';
-import { BaseDataLayer } from '../data/base_data_layer';
+import { BaseDataLayer } from './base_data_layer';
 import type { ImageLike } from '../data/data_transformer';
 import { check, checkOp } from './layer_check';
 

@@ -1,16 +1,56 @@
-// Registers every built-in layer: each file in this folder named after its Caffe type
-// (Convolution.ts, ReLU.ts, ...) calls registerLayer() when loaded. Helper modules are lower-case.
-import * as fs from 'fs';
-import * as path from 'path';
-
-let loaded = false;
-
-export function registerBuiltinLayers(): void {
-  if (loaded) return;
-  loaded = true;
-  for (const f of fs.readdirSync(__dirname).sort()) {
-    if (/^[A-Z][A-Za-z0-9]*\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')) require(path.join(__dirname, f));
-  }
-}
-
-registerBuiltinLayers();
+// Registers every built-in layer: each file imported here is named after its Caffe type
+// (Convolution.ts, ReLU.ts, ...) and calls registerLayer() when loaded. Helper modules are lower-case.
+// A new layer file must be added to this list. The order does not matter: the registry is keyed by
+// type and lists types sorted (core/layer_factory.ts).
+import './AbsVal';
+import './Accuracy';
+import './ArgMax';
+import './BNLL';
+import './BatchNorm';
+import './Bias';
+import './Clip';
+import './Concat';
+import './ContrastiveLoss';
+import './Convolution';
+import './Crop';
+import './Data';
+import './Deconvolution';
+import './Dropout';
+import './DummyData';
+import './ELU';
+import './Eltwise';
+import './Embed';
+import './EuclideanLoss';
+import './Exp';
+import './Filter';
+import './Flatten';
+import './HDF5Data';
+import './HDF5Output';
+import './HingeLoss';
+import './ImageData';
+import './InfogainLoss';
+import './InnerProduct';
+import './Input';
+import './LRN';
+import './Log';
+import './MVN';
+import './MemoryData';
+import './PReLU';
+import './Parameter';
+import './Pooling';
+import './Power';
+import './ReLU';
+import './Reduction';
+import './Reshape';
+import './Scale';
+import './Sigmoid';
+import './SigmoidCrossEntropyLoss';
+import './Silence';
+import './Slice';
+import './Softmax';
+import './SoftmaxWithLoss';
+import './Split';
+import './Swish';
+import './TanH';
+import './Threshold';
+import './Tile';

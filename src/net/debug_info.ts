@@ -2,17 +2,9 @@
 // value of each top's data after a layer's forward, of each bottom's and param's diff after its
 // backward, and the L1/L2 norms of all learnable params after a whole backward.
 import { Blob } from '../core/blob';
-import { formatG } from '../formats/prototxt';
+import { streamFloat } from '../util/format';
 import { log } from '../util/logging';
 import type { Net } from './net';
-
-/** A float as a C++ stream prints it by default (%g, 6 digits; glibc's nan / inf spellings). */
-export function streamFloat(x: number): string {
-  const v = Math.fround(x);
-  if (Number.isNaN(v)) return new Uint8Array(new Float64Array([v]).buffer)[7] & 0x80 ? '-nan' : 'nan';
-  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-  return formatG(v, 6);
-}
 
 /** asum / count in float. */
 const meanAbs = (b: Blob, diff: boolean) => streamFloat(Math.fround(diff ? b.asumDiff() : b.asumData()) / b.count);

@@ -3,7 +3,8 @@
 // when the state meets any of them; a layer with neither is kept. Log lines are Caffe's (which prints
 // phases by number: TRAIN = 0, TEST = 1).
 import { Message, getField } from '../proto/schema';
-import { checkFailed, cloneMessage, enumNumber } from '../upgrade/common';
+import { checkFailed } from '../upgrade/common';
+import { cloneMessage, enumNumber } from '../proto/message';
 import { log } from '../util/logging';
 
 const STATE = 'caffe.NetState';

@@ -6,7 +6,7 @@
 // When the split blob carries a loss weight, output 0 of the Split takes over that loss weight (the
 // producer's loss_weight list is cleared) and the consumers read outputs 1, 2, ...
 import { Message } from '../proto/schema';
-import { cloneMessage } from '../upgrade/common';
+import { cloneMessage } from '../proto/message';
 import { CaffeError } from '../util/errors';
 
 export function splitLayerName(layerName: string, blobName: string, blobIdx: number): string {

@@ -7,7 +7,7 @@ import { Blob } from '../core/blob';
 import { Layer, Phase } from '../core/layer';
 import { Message } from '../proto/schema';
 import { readNetParamsFromBinaryFile } from '../io/proto_io';
-import { cloneMessage } from '../upgrade/common';
+import { cloneMessage } from '../proto/message';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { backwardDebugInfo, forwardDebugInfo, paramNormsDebugInfo, updateDebugInfo } from './debug_info';

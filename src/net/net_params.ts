@@ -4,13 +4,14 @@
 import { Blob, blobProtoShape } from '../core/blob';
 import { Layer } from '../core/layer';
 import { Message, getField } from '../proto/schema';
-import { formatG } from '../formats/prototxt';
-import { checkFailed, cloneMessage } from '../upgrade/common';
+import { formatG } from '../util/format';
+import { checkFailed } from '../upgrade/common';
+import { cloneMessage } from '../proto/message';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import type { Net } from './net';
-import { Hdf5Tree, readHdf5Tree } from '../data/hdf5';
-import { Hdf5Failure } from '../data/hdf5_worker';
+import { Hdf5Tree, readHdf5Tree } from '../io/hdf5';
+import { Hdf5Failure } from '../io/hdf5_worker';
 
 /** Caffe's kMaxBlobAxes */
 const MAX_BLOB_AXES = 32;

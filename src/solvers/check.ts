@@ -1,5 +1,5 @@
 // glog CHECK / CHECK_OP failures in Caffe's words, as CaffeErrors the CLI prints on one line.
-import { formatG } from '../formats/prototxt';
+import { formatG } from '../util/format';
 import { CaffeError } from '../util/errors';
 
 type Op = '==' | '!=' | '<' | '<=' | '>' | '>=';

@@ -7,8 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Blob } from '../core/blob';
-import { Hdf5Node, Hdf5Tree, Hdf5TreeEntry, readHdf5Tree, writeHdf5Tree } from '../data/hdf5';
-import { Hdf5Failure } from '../data/hdf5_worker';
+import { Hdf5Node, Hdf5Tree, Hdf5TreeEntry, readHdf5Tree, writeHdf5Tree } from '../io/hdf5';
+import { Hdf5Failure } from '../io/hdf5_worker';
 import type { Net } from '../net';
 import { loadHdf5Blob } from '../net/net_params';
 import { CaffeError } from '../util/errors';

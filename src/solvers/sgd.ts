@@ -6,7 +6,7 @@ import { Blob } from '../core/blob';
 import type { SolverParameter } from '../proto/caffe';
 import { Message } from '../proto/schema';
 import { readProtoFromBinaryFile, writeProtoToBinaryFile } from '../io/proto_io';
-import { streamFloat } from '../net/debug_info';
+import { streamFloat } from '../util/format';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import * as fs from 'fs';

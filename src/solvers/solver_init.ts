@@ -6,7 +6,7 @@ import { Net } from '../net';
 import { getField } from '../proto/schema';
 import type { NetParameter, NetState, SolverParameter } from '../proto/caffe';
 import { readNetParamsFromTextFile } from '../io/proto_io';
-import { cloneMessage } from '../upgrade/common';
+import { cloneMessage } from '../proto/message';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { checkOp } from './check';

@@ -1,6 +1,6 @@
 // BatchNorm layers written for the old definition declared three param specs (usually
 // `param { lr_mult: 0 }` x3) to keep the solver off their statistics blobs.
-import { Message, items } from './common';
+import { Message, items } from '../proto/message';
 
 /** True iff some BatchNorm layer has exactly three param specs (the old definition). */
 export function netNeedsBatchNormUpgrade(net: Message): boolean {

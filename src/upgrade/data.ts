@@ -1,6 +1,6 @@
 // Old V1 data layers kept scale/mean_file/crop_size/mirror in their own *_param; they now
 // live in transform_param.
-import { Message, has, items, mutable } from './common';
+import { Message, has, items, mutable } from '../proto/message';
 
 // V1 layer type -> the sub-message that used to hold the transformation fields.
 const DATA_LAYERS: Array<[string, string]> = [

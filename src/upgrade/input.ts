@@ -1,6 +1,6 @@
 // Net-level `input` / `input_shape` / `input_dim` fields become an "Input" layer placed first.
 import { CaffeError } from '../util/errors';
-import { Message, add, cloneMessage, has, items } from './common';
+import { Message, add, cloneMessage, has, items } from '../proto/message';
 
 /** True iff the net declares net-level `input` blobs. */
 export function netNeedsInputUpgrade(net: Message): boolean {

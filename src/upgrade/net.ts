@@ -1,7 +1,7 @@
 // The entry points used whenever a net is read: which upgrades a NetParameter needs, and
 // applying them in Caffe's order (V0 -> V1, data transformation, V1 -> V2, inputs, BatchNorm).
 import { log } from '../util/logging';
-import { Message } from './common';
+import type { Message } from '../proto/message';
 import { netNeedsV0ToV1Upgrade, upgradeV0Net } from './v0';
 import { netNeedsDataUpgrade, upgradeNetDataTransformation } from './data';
 import { netNeedsV1ToV2Upgrade, upgradeV1Net } from './v1';

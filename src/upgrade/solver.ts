@@ -2,7 +2,8 @@
 // file is read for training) an unset or directory snapshot_prefix is derived from its path.
 import * as fs from 'fs';
 import { log } from '../util/logging';
-import { Message, checkFailed, fatal, has } from './common';
+import { checkFailed, fatal } from './common';
+import { Message, has } from '../proto/message';
 
 const SOLVER_TYPES: Record<string, string> = {
   SGD: 'SGD',

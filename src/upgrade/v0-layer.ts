@@ -1,7 +1,8 @@
 // V0 -> V1, one layer at a time: a V0 layer is a V1LayerParameter whose settings all live in
 // its `layer` (V0LayerParameter) field; each V0 setting moves to the V1 *_param of its type.
 import { log } from '../util/logging';
-import { Message, add, cloneMessage, fatal, has, items, clearMessage, mutable } from './common';
+import { fatal } from './common';
+import { Message, add, cloneMessage, has, items, clearMessage, mutable } from '../proto/message';
 
 // V0 type string -> V1LayerParameter.LayerType name.
 const V0_TYPES: Record<string, string> = {

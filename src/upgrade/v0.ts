@@ -1,8 +1,7 @@
 // V0 -> V1 for whole nets: V0 nets describe every layer inside `layers { layer { ... } }`,
 // and pad with separate "padding" layers, which the V1 format folds into conv/pool layers.
-import {
-  Message, add, checkEq, checkFailed, clearMessage, cloneMessage, fatal, has, items,
-} from './common';
+import { checkEq, checkFailed, fatal } from './common';
+import { Message, add, clearMessage, cloneMessage, has, items } from '../proto/message';
 import { upgradeV0LayerParameter } from './v0-layer';
 
 /** True iff some entry of `layers` still carries a V0 `layer` message. */

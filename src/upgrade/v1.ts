@@ -1,7 +1,8 @@
 // V1 -> V2: `layers { type: CONVOLUTION ... }` becomes `layer { type: "Convolution" ... }`,
 // with blobs_lr / weight_decay / param / blob_share_mode gathered into ParamSpecs.
 import { log } from '../util/logging';
-import { Message, add, clearMessage, cloneMessage, enumNumber, fatal, has, items } from './common';
+import { fatal } from './common';
+import { Message, add, clearMessage, cloneMessage, enumNumber, has, items } from '../proto/message';
 
 // V1LayerParameter.LayerType name -> V2 type string.
 const V1_TYPES: Record<string, string> = {

@@ -9,7 +9,7 @@ import * as path from 'path';
 import * as lib from '../../src';
 import { train } from '../../src/api/train';
 import { spawnSync } from 'child_process';
-import { native } from '../../src/backend/native';
+import { native } from '../../src/native/addon';
 import { HAVE_CAFFE, HAVE_SHARED, ROOT, describeShared, sharedPath, tmpDir } from '../helpers';
 import { G, captureLogs, modelBlobs, relL2, worstRel } from '../solvers/solver_helpers';
 

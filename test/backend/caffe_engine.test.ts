@@ -6,7 +6,7 @@ import '../../src/layers/Deconvolution';
 import '../../src/layers/LRN';
 import { ENGINES, backend, parseEngine, setEngine } from '../../src/backend';
 import { CaffeBackend } from '../../src/backend/caffe';
-import { native } from '../../src/backend/native';
+import { native } from '../../src/native/addon';
 import { Blob } from '../../src/core/blob';
 import { createLayer } from '../../src/core/layer_factory';
 import { setRandomSeed } from '../../src/core/rng';

@@ -6,7 +6,7 @@ import { openDB } from '../../src/db';
 import { encodeMessage } from '../../src/formats/wire';
 import type { Message } from '../../src/proto/schema';
 import { setLogSink } from '../../src/util/logging';
-import { BaseDataLayer } from '../../src/data/base_data_layer';
+import { BaseDataLayer } from '../../src/layers/base_data_layer';
 import { tmpDir } from '../helpers';
 
 /** A raw datum C x H x W whose CHW byte i is fill(i). */

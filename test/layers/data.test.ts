@@ -10,7 +10,7 @@ import { decodeMessage } from '../../src/formats/wire';
 import { readBlobProtoFromFile, readNetParamsFromTextFile } from '../../src/io/proto_io';
 import { Net } from '../../src/net';
 import { DataLayer } from '../../src/layers/Data';
-import { BaseDataLayer } from '../../src/data/base_data_layer';
+import { BaseDataLayer } from '../../src/layers/base_data_layer';
 import { captureLog, disposeAll, makeDB, makeLayer, rawDatum, tops } from '../data/data_helpers';
 import { describeShared, sharedPath } from '../helpers';
 

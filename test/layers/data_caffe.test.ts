@@ -11,7 +11,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { setRandomSeed } from '../../src/core/rng';
-import { BasePrefetchingDataLayer } from '../../src/data/base_data_layer';
+import { BasePrefetchingDataLayer } from '../../src/layers/base_data_layer';
 import { captureLog, disposeAll, makeLayer, tops } from '../data/data_helpers';
 import { describeCaffe, sharedPath, tmpDir } from '../helpers';
 

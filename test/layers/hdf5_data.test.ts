@@ -1,4 +1,4 @@
-// HDF5Data on files written by the test (through h5wasm, data/hdf5.ts): rows and batches, wrapping
+// HDF5Data on files written by the test (through h5wasm, io/hdf5.ts): rows and batches, wrapping
 // within a file and across files, float32 / float64 / int32 datasets, N-d rows, shuffling with the
 // C library's rand() (data/hdf5_crand.ts), log lines, errors, the worker's life cycle. Against the
 // reference Caffe: `caffe test` on the same files and nets prints every served value (the data tops
@@ -12,8 +12,8 @@ import { train } from '../../src/api/train';
 import { Blob } from '../../src/core/blob';
 import { Layer } from '../../src/core/layer';
 import { createLayer } from '../../src/core/layer_factory';
-import { Hdf5Session, readHdf5File, writeHdf5File } from '../../src/data/hdf5';
-import { hdf5WorkerRunning } from '../../src/data/hdf5_worker';
+import { Hdf5Session, readHdf5File, writeHdf5File } from '../../src/io/hdf5';
+import { hdf5WorkerRunning } from '../../src/io/hdf5_worker';
 import { cRand, cSrand, randomShuffle } from '../../src/data/hdf5_crand';
 import type { Message } from '../../src/proto/schema';
 import { setLogSink } from '../../src/util/logging';

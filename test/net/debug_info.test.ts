@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { Net } from '../../src/net';
-import { streamFloat } from '../../src/net/debug_info';
+import { streamFloat } from '../../src/util/format';
 import { setRandomSeed } from '../../src/core/rng';
 import { writeProtoToBinaryFile } from '../../src/io/proto_io';
 import { HAVE_CAFFE, tmpDir } from '../helpers';

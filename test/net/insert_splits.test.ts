@@ -2,7 +2,7 @@
 // Caffe's setup logs for the same nets, see caffe_logs.ts).
 import { insertSplits } from '../../src/net';
 import { Message } from '../../src/proto/schema';
-import { cloneMessage } from '../../src/upgrade/common';
+import { cloneMessage } from '../../src/proto/message';
 import { netParam } from './support';
 
 const wiring = (p: Message) => (p.layer as Message[]).map((l) =>

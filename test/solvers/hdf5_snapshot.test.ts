@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as lib from '../../src';
-import { readHdf5Tree } from '../../src/data/hdf5';
+import { readHdf5Tree } from '../../src/io/hdf5';
 import { createSolver } from '../../src/solvers';
 import { describeCaffe, tmpDir } from '../helpers';
 import { G, captureLogs, modelBlobs, relL2, worstRel } from './solver_helpers';

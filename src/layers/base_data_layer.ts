@@ -1,7 +1,7 @@
 // Caffe's BaseDataLayer and BasePrefetchingDataLayer (base_data_layer.cpp): data layers have no
 // bottoms, own a DataTransformer, output labels when they have a second top, and do nothing on
-// reshape and backward. Prefetching layers fill batches on a worker thread (prefetch.ts) and copy
-// the next ready batch into their tops on forward.
+// reshape and backward. Prefetching layers fill batches on a worker thread (data/prefetch.ts) and
+// copy the next ready batch into their tops on forward.
 //
 // Draws from the global generator happen in Caffe's order, so that a seeded net consumes the same
 // numbers before its fillers run: InitRand at LayerSetUp (one draw when the transform is random),
@@ -11,9 +11,9 @@ import type { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { rng } from '../core/rng';
 import { log } from '../util/logging';
-import { DataTransformer } from './data_transformer';
-import { Prefetcher } from './prefetch';
-import type { DbOpenSpec, DbSourceSpec, ImageSourceSpec } from './prefetch_protocol';
+import { DataTransformer } from '../data/data_transformer';
+import { Prefetcher } from '../data/prefetch';
+import type { DbOpenSpec, DbSourceSpec, ImageSourceSpec } from '../data/prefetch_protocol';
 
 export abstract class BaseDataLayer extends Layer {
   protected transformer!: DataTransformer;

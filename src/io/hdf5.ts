@@ -1,60 +1,16 @@
-// HDF5 files for the HDF5Data and HDF5Output layers, through the `h5wasm` package (the HDF5 C
-// library compiled to WebAssembly, with Node's file system mounted as is: NODERAWFS).
+// HDF5 files (the HDF5Data and HDF5Output layers, .h5 weights, solver snapshots) through the
+// `h5wasm` package (the HDF5 C library compiled to WebAssembly, with Node's file system mounted as
+// is: NODERAWFS).
 //
 // Every user (a layer, or a one-off read or write) holds a reference to the one HDF5 worker thread
 // of the process (hdf5_worker.ts) through an Hdf5Session; a session whose owner is garbage-collected
 // without dispose() is released by a FinalizationRegistry.
 import * as path from 'path';
 import { CaffeError } from '../util/errors';
+import type { Hdf5Array, Hdf5DatasetInput, Hdf5RawDataset, Hdf5Tree, Hdf5TreeEntry } from './hdf5_protocol';
 import { Hdf5Failure, Hdf5Worker, acquire, release } from './hdf5_worker';
 
-/** A dataset read as float32 (HDF5 converts integer and double data, as H5LTread_dataset_float). */
-export interface Hdf5Array {
-  shape: number[];
-  data: Float32Array;
-  /** the datatype class: H5T_FLOAT or H5T_INTEGER */
-  typeClass: string;
-}
-
-/** A dataset as stored: its HDF5 dtype string ('<f', '<d', '<i', ...) and values as doubles. */
-export interface Hdf5RawDataset {
-  shape: number[];
-  dtype: string;
-  typeClass: string;
-  data: Float64Array;
-}
-
-/** Values to write; the typed array picks the HDF5 type: float32, float64 or int32. */
-export interface Hdf5DatasetInput {
-  shape: readonly number[];
-  data: Float32Array | Float64Array | Int32Array;
-}
-
-/** One object to create, in order (a group before its members): Caffe's H5Gcreate2 / H5LTmake_dataset_*. */
-export type Hdf5TreeEntry =
-  | { path: string; group: true }
-  /** a dataset: float32, float64 or int32 by the typed array */
-  | { path: string; shape: readonly number[]; data: Float32Array | Float64Array | Int32Array }
-  /** a scalar fixed-size NUL-terminated string (H5LTmake_dataset_string) */
-  | { path: string; string: string };
-
-/** An object of a file read by readHdf5Tree. */
-export interface Hdf5Node {
-  kind: 'group' | 'dataset' | 'other';
-  /** a group's member names, in name order (H5_INDEX_NAME) */
-  keys?: string[];
-  shape?: number[];
-  typeClass?: string;
-  /** H5T_FLOAT datasets as float32 (H5LTread_dataset_float), H5T_INTEGER ones as doubles */
-  data?: Float32Array | Float64Array;
-  /** an H5T_STRING dataset's (first) value */
-  string?: string;
-  /** why the values could not be read */
-  error?: string;
-}
-
-/** Every object of a file by absolute path ('/', '/data', '/data/conv1/0'). */
-export type Hdf5Tree = Record<string, Hdf5Node>;
+export type { Hdf5Array, Hdf5DatasetInput, Hdf5Node, Hdf5RawDataset, Hdf5Tree, Hdf5TreeEntry } from './hdf5_protocol';
 
 interface SessionState { worker: Hdf5Worker | null; handles: Set<number> }
 

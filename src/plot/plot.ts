@@ -1,14 +1,13 @@
-// `caffets plot`: charts of Caffe/caffets training logs, drawn as SVG by our own writer
-// (svg_chart.ts) and rasterized with sharp for .png. The default chart is a dashboard: train loss,
-// test loss and test accuracy (second y-axis) vs. iterations, and the learning rate in a small
-// panel below. `chart: N` draws instead plot_training_log.py's chart type N (its numbering, 0-7),
-// one line per log. Columns are picked by name ('loss', 'accuracy', else the first column naming
-// loss/acc) where plot_training_log.py takes parse_log.sh's outputs #0 and #1 by position.
+// Charts of Caffe/caffets training logs (`caffets plot`: api/plot_command.ts), drawn as SVG by our
+// own writer (svg_chart.ts) and rasterized with sharp for .png. The default chart is a dashboard:
+// train loss, test loss and test accuracy (second y-axis) vs. iterations, and the learning rate in a
+// small panel below. `chart: N` draws instead plot_training_log.py's chart type N (its numbering,
+// 0-7), one line per log. Columns are picked by name ('loss', 'accuracy', else the first column
+// naming loss/acc) where plot_training_log.py takes parse_log.sh's outputs #0 and #1 by position.
 import * as path from 'path';
 import { CaffeError } from '../util/errors';
 import { writeFileAtomic } from '../io/atomic';
-import { log } from '../util/logging';
-import { parseLog, LogRow, ParsedLog, saveParseLogCsvFiles } from './parse_log';
+import { parseLog, LogRow, ParsedLog } from './parse_log';
 import { drawLegend, drawPanel, legendWidth, Marker, niceTicks, PALETTE, Series, Svg } from './svg_chart';
 
 /** plot_training_log.py's chart types, in its order (get_supported_chart_types). */
@@ -176,13 +175,15 @@ export function checkChartType(n: number | undefined): void {
     CHART_TYPES.map((c, i) => `${i}: ${c.replace('  ', ' ')}`).join(', '));
 }
 
-function chartFormat(outFile: string): 'svg' | 'png' {
+/** The chart format by `outFile`'s extension; anything but .svg / .png is a one-line CaffeError. */
+export function chartFormat(outFile: string): 'svg' | 'png' {
   const ext = path.extname(outFile).toLowerCase();
   if (ext !== '.svg' && ext !== '.png') throw new CaffeError(`${outFile}: the chart's file name must end in .png or .svg`);
   return ext === '.svg' ? 'svg' : 'png';
 }
 
-async function writeChart(logs: PlotLog[], outFile: string, options: PlotOptions): Promise<'svg' | 'png'> {
+/** Draws the chart of loaded logs to `outFile` (SVG, or PNG rasterized by sharp); returns the format. */
+export async function writeChart(logs: PlotLog[], outFile: string, options: PlotOptions): Promise<'svg' | 'png'> {
   const format = chartFormat(outFile);
   const svg = renderChartSvg(logs, options);
   if (format === 'svg') {
@@ -200,29 +201,4 @@ export async function plotTrainingLog(logFile: string | string[], outFile: strin
   chartFormat(outFile);
   checkChartType(options.chart);
   return writeChart(loadLogs(Array.isArray(logFile) ? logFile : [logFile], options.year), outFile, options);
-}
-
-export interface PlotCommandOptions extends PlotOptions {
-  /** the chart file; default `<first log>.png`, or no chart when `csv` is set */
-  output?: string;
-  /** also (or, without `output`, only) write parse_log.py's `<log>.train` / `<log>.test` beside each log */
-  csv?: boolean;
-}
-
-/** `caffets plot LOGFILE... [--output=F] [--chart=N] [--csv]`: returns the files written. */
-export async function plotCommand(files: string[], o: PlotCommandOptions): Promise<string[]> {
-  checkChartType(o.chart);
-  const out = !o.csv || o.output !== undefined ? o.output ?? `${files[0]}.png` : undefined;
-  if (out !== undefined) chartFormat(out);
-  const logs = loadLogs(files, o.year); // one clear line for a missing log or one without iterations
-  const written: string[] = [];
-  if (o.csv) {
-    for (const l of logs) written.push(...saveParseLogCsvFiles(l.file, path.dirname(l.file), parseLog(l.file, { year: o.year })));
-  }
-  if (out !== undefined) {
-    await writeChart(logs, out, o);
-    written.push(out);
-  }
-  for (const f of written) log.info(`Wrote ${f}`);
-  return written;
 }

@@ -6,7 +6,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseLog, pyFloatRepr, saveParseLogCsvFiles } from '../../src/api/parse_log';
+import { parseLog, pyFloatRepr, saveParseLogCsvFiles } from '../../src/plot/parse_log';
 import { HAVE_SHARED, ROOT, sharedPath, tmpDir } from '../helpers';
 
 const BVLC = process.env.BVLC_CAFFE_ROOT ?? path.resolve(ROOT, '../bvlc');

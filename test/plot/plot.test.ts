@@ -1,10 +1,11 @@
-// plot.ts / svg_chart.ts: charts of training logs (SVG, PNG via sharp) and `caffets plot`.
+// plot/plot.ts and plot/svg_chart.ts: charts of training logs (SVG, PNG via sharp); `caffets plot`.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { CHART_TYPES, loadLogs, plotCommand, plotTrainingLog, renderChartSvg } from '../../src/api/plot';
-import { formatTick, niceTicks } from '../../src/api/svg_chart';
+import { plotCommand } from '../../src/api/plot_command';
+import { CHART_TYPES, loadLogs, plotTrainingLog, renderChartSvg } from '../../src/plot/plot';
+import { formatTick, niceTicks } from '../../src/plot/svg_chart';
 import { CaffeError } from '../../src/util/errors';
 import { setLogSink } from '../../src/util/logging';
 import { describeShared, ROOT, sharedPath, tmpDir } from '../helpers';

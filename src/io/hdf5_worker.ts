@@ -1,5 +1,5 @@
 // The main thread's side of the HDF5 worker (the thread that hosts h5wasm, the HDF5 C library
-// compiled to WebAssembly, for data/hdf5.ts).
+// compiled to WebAssembly, for io/hdf5.ts).
 //
 // h5wasm is an ES module that initialises asynchronously (top-level await), which neither ts-jest's
 // require nor Node 20's require can load, and the layers that use it are synchronous. So one worker
@@ -7,7 +7,8 @@
 // real Node, whatever the main thread's module system), and the main thread calls it synchronously:
 // it posts a request on a MessagePort, blocks in Atomics.wait until the worker has posted its answer
 // and bumped a shared counter, then takes the answer with receiveMessageOnPort (the pattern of the
-// data prefetcher, prefetch.ts). The worker's code is in hdf5_worker_source.ts.
+// data prefetcher, data/prefetch.ts). The worker's code is hdf5_worker_main.ts, started as the data
+// prefetcher's is (util/module_worker.ts); the protocol is hdf5_protocol.ts.
 //
 // The worker is shared: every user holds a reference (hdf5.ts's Hdf5Session); the worker is started
 // by the first and terminated when the last lets go. It is unref'd, so it never keeps the process
@@ -17,22 +18,13 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
 import { CaffeError } from '../util/errors';
-import { CTRL_DONE, CTRL_STATE, WORKER_SOURCE } from './hdf5_worker_source';
+import { StartFailure, moduleWorkerEntry, startModuleWorker } from '../util/module_worker';
+import {
+  CTRL_DONE, CTRL_STATE, Hdf5Answers, Hdf5Error, Hdf5FailureCode, Hdf5Posted, Hdf5Reply, Hdf5Request,
+} from './hdf5_protocol';
+import type { Hdf5WorkerData } from './hdf5_worker_main';
 
-/** How a request failed, for callers that word their own (Caffe's) messages. */
-export type Hdf5FailureCode =
-  /** the file cannot be opened (absent, unreadable, not HDF5) or created */
-  | 'open'
-  /** no dataset of that name in the file's root group */
-  | 'missing'
-  /** a dataset with no axes (a scalar) */
-  | 'ndims'
-  /** a datatype class other than integer or float */
-  | 'class'
-  /** a dataset of that name exists already */
-  | 'exists'
-  /** anything else the library reported */
-  | 'io';
+export type { Hdf5FailureCode };
 
 export class Hdf5Failure extends Error {
   constructor(readonly code: Hdf5FailureCode, message: string, readonly dataset?: string, readonly typeClass?: string) {
@@ -40,6 +32,15 @@ export class Hdf5Failure extends Error {
     this.name = 'Hdf5Failure';
   }
 }
+
+/** The worker module: hdf5_worker_main.ts under ts-jest, hdf5_worker_main.js when compiled. */
+const WORKER_ENTRY = moduleWorkerEntry(__filename, 'hdf5_worker_main');
+
+/** A worker module that fails to load reports as the worker's own failure (state 1). */
+const START_FAILURE: StartFailure = {
+  message: { seq: -1, ok: false, code: 'io', msg: 'the HDF5 worker failed: ' },
+  stateWord: CTRL_STATE, state: 1, notify: [CTRL_DONE],
+};
 
 /** How long one request may take (reading a large file) before the worker is given up on. */
 const REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
@@ -76,9 +77,8 @@ export class Hdf5Worker {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.port.unref();
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true, workerData: { ctrl: this.ctrl.buffer, port: port2, url }, transferList: [port2],
-    });
+    const workerData: Hdf5WorkerData = { ctrl: this.ctrl.buffer, port: port2, url };
+    this.worker = startModuleWorker(WORKER_ENTRY, workerData, START_FAILURE);
     this.worker.unref();
     this.worker.on('error', () => undefined); // reported through ctrl; never an unhandled 'error' event
   }
@@ -86,20 +86,21 @@ export class Hdf5Worker {
   get alive(): boolean { return this.worker !== null && Atomics.load(this.ctrl, CTRL_STATE) === 0; }
 
   /** Sends a request and blocks until its answer; a failed request throws Hdf5Failure. */
-  call(req: Record<string, unknown>): any {
+  call<R extends Hdf5Request>(req: R): Hdf5Answers[R['op']] {
     if (!this.worker) throw new CaffeError('HDF5: the worker has been shut down');
     const seq = ++this.seq;
-    this.port.postMessage({ ...req, seq });
+    const posted: Hdf5Posted = { ...req, seq };
+    this.port.postMessage(posted);
     const deadline = Date.now() + REQUEST_TIMEOUT_MS;
     for (;;) {
       const r = receiveMessageOnPort(this.port);
       if (r) {
-        const m = r.message;
+        const m = r.message as Hdf5Reply;
         if (m.seq === seq) {
           if (!m.ok) throw new Hdf5Failure(m.code, m.msg);
-          return m;
+          return m as unknown as Hdf5Answers[R['op']];
         }
-        if (m.seq === -1) { this.shutdown(); throw new CaffeError(`HDF5: ${m.msg}`); }
+        if (m.seq === -1) { this.shutdown(); throw new CaffeError(`HDF5: ${(m as Hdf5Error).msg}`); }
         continue; // an answer nobody waits for any more
       }
       const state = Atomics.load(this.ctrl, CTRL_STATE);
@@ -115,8 +116,9 @@ export class Hdf5Worker {
   }
 
   /** Sends a request without waiting for (or receiving) an answer. */
-  post(req: Record<string, unknown>): void {
-    try { this.port.postMessage({ ...req, seq: -2 }); } catch { /* closed */ }
+  post(req: Hdf5Request): void {
+    const posted: Hdf5Posted = { ...req, seq: -2 };
+    try { this.port.postMessage(posted); } catch { /* closed */ }
   }
 
   shutdown(): void {

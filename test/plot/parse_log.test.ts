@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   formatParseLogCsv, glogStamp, parseLog, parseLogText, pyFloatRepr, saveParseLogCsvFiles, LogRow,
-} from '../../src/api/parse_log';
+} from '../../src/plot/parse_log';
 import { CaffeError } from '../../src/util/errors';
 import { describeShared, sharedPath, tmpDir } from '../helpers';
 
