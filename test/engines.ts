@@ -16,7 +16,7 @@
 //   (file readers, transforms, prefetch threads, fillers), so the engine cannot change what they test
 import { Backend } from '../src/backend/backend';
 import { ENGINES, Engine, backend, setBackend, setEngine } from '../src/backend';
-import { native } from '../src/backend/native';
+import { native } from '../src/native/addon';
 
 interface EngineCase {
   /** Backend.name of the engine's backend (to tell which engine is selected) */

@@ -2,7 +2,7 @@
 // engine selected, and the engine selected before (with its OpenMP thread count) comes back afterwards.
 import { ENGINES, backend, setEngine } from '../../src/backend';
 import { CaffeBackend } from '../../src/backend/caffe';
-import { native } from '../../src/backend/native';
+import { native } from '../../src/native/addon';
 import { TEST_ENGINES, describeEngines, skipReason, useEngine } from '../engines';
 
 const threads = (): number => native().info().threads;
@@ -42,7 +42,7 @@ describe('describeEngines', () => {
     try {
       jest.isolateModules(() => {
         const noBlas = { blasLibrary: () => null, blasError: () => 'why' };
-        jest.doMock('../../src/backend/native', () => ({ native: () => noBlas }));
+        jest.doMock('../../src/native/addon', () => ({ native: () => noBlas }));
         const m = require('../engines') as typeof import('../engines');
         delete process.env.CI;
         expect(m.skipReason('CAFFE')).toBe('no CBLAS library: why');
@@ -51,7 +51,7 @@ describe('describeEngines', () => {
         expect(m.skipReason('CAFFE')).toBeUndefined();
       });
     } finally {
-      jest.dontMock('../../src/backend/native');
+      jest.dontMock('../../src/native/addon');
       if (saved === undefined) delete process.env.CI;
       else process.env.CI = saved;
     }
