@@ -1,6 +1,7 @@
 // ESLint (flat config) with typescript-eslint's recommended rules; formatting is Prettier's.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/', 'build/', 'node_modules/', 'coverage/', 'caffets-demo/'] },
@@ -16,7 +17,7 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.cjs', 'bin/caffets'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
+      globals: globals.node,
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -9,11 +9,11 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const crypto = require('crypto');
+const { createHash } = require('crypto');
 const { spawnSync } = require('child_process');
 
 const dist = path.resolve(__dirname, '../dist');
-const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
+const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
 /** What kind of file this is for the upgrade tools: 'net', 'solver', 'weights' or null. */
 function kindOf(file) {
