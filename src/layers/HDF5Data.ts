@@ -27,7 +27,8 @@ import { Hdf5Array, Hdf5Session } from '../data/hdf5';
 import { Hdf5Failure } from '../data/hdf5_worker';
 import { randomShuffle } from '../data/hdf5_crand';
 import { log } from '../util/logging';
-import { check, checkOp, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { check, checkOp } from '../util/check';
 
 /** LOG_FIRST_N(INFO, 1) in hdf5_load_nd_dataset_helper: once per class per process. */
 const classLogged = new Set<string>();

@@ -14,7 +14,8 @@ import { registerLayer } from '../core/layer_factory';
 import { Hdf5Session } from '../data/hdf5';
 import { Hdf5Failure } from '../data/hdf5_worker';
 import { log } from '../util/logging';
-import { checkOp, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { checkOp } from '../util/check';
 
 export const HDF5_DATA_DATASET_NAME = 'data';
 export const HDF5_DATA_LABEL_NAME = 'label';

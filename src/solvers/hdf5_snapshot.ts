@@ -12,7 +12,7 @@ import { Hdf5Failure } from '../data/hdf5_worker';
 import type { Net } from '../net';
 import { loadHdf5Blob } from '../net/net_params';
 import { CaffeError } from '../util/errors';
-import { checkOp } from './check';
+import { checkOp } from '../util/check';
 
 /** Writes an HDF5 file atomically: a temp file beside it, fsync'ed, then renamed over `file`. */
 export function writeHdf5Atomic(file: string, entries: readonly Hdf5TreeEntry[], what: string): void {
@@ -110,6 +110,7 @@ export function readSolverStateHdf5(stateFile: string): Hdf5SolverState {
 export function restoreHistoryHdf5(state: Hdf5SolverState, stateFile: string, history: readonly Blob[]): void {
   const group = state.tree['/history'];
   if (!group || group.kind !== 'group') throw new CaffeError(`Check failed: history_hid >= 0 (-1 vs. 0) Error reading history from ${stateFile}`);
-  checkOp(group.keys!.length, '==', history.length, 'state_history_size', 'history_.size()', 'Incorrect length of history blobs.');
+  checkOp(null, group.keys!.length, '==', history.length, 'state_history_size == history_.size()',
+    'Incorrect length of history blobs.');
   history.forEach((h, i) => loadHdf5Blob(state.tree, `/history/${i}`, String(i), h));
 }
