@@ -15,7 +15,7 @@ import { Hdf5Session } from '../data/hdf5';
 import { Hdf5Failure } from '../data/hdf5_worker';
 import { log } from '../util/logging';
 import { layerError } from './layer_check';
-import { checkOp } from '../util/check';
+import { checkFailed, checkOp } from '../util/check';
 
 export const HDF5_DATA_DATASET_NAME = 'data';
 export const HDF5_DATA_LABEL_NAME = 'label';
@@ -35,7 +35,7 @@ export class HDF5OutputLayer extends Layer {
       this.file = this.session.createFile(this.fileName);
     } catch (e) {
       if (!(e instanceof Hdf5Failure)) throw e;
-      throw layerError(this, `Check failed: file_id_ >= 0 (-1 vs. 0) Failed to open HDF5 file ${this.fileName}`);
+      checkFailed(this, 'file_id_ >= 0 (-1 vs. 0)', `Failed to open HDF5 file ${this.fileName}`);
     }
   }
 
@@ -71,7 +71,7 @@ export class HDF5OutputLayer extends Layer {
     } catch (e) {
       if (!(e instanceof Hdf5Failure)) throw e;
       const why = e.code === 'exists' ? '' : ` (${e.message})`;
-      throw layerError(this, `Check failed: status >= 0 (-1 vs. 0) Failed to make float dataset ${name}${why}`);
+      checkFailed(this, 'status >= 0 (-1 vs. 0)', `Failed to make float dataset ${name}${why}`);
     }
   }
 
@@ -89,7 +89,7 @@ export class HDF5OutputLayer extends Layer {
       this.session.closeFile(f);
     } catch (e) {
       if (!(e instanceof Hdf5Failure)) throw e;
-      throw layerError(this, `Check failed: status >= 0 (-1 vs. 0) Failed to close HDF5 file ${this.fileName}`);
+      checkFailed(this, 'status >= 0 (-1 vs. 0)', `Failed to close HDF5 file ${this.fileName}`);
     }
   }
 

@@ -2,7 +2,7 @@
 // themselves when their module loads (src/solvers/index.ts loads them all); users add their own with
 // registerSolver('MySolver', (param) => new MySolver(param)).
 import { Message, getField } from '../proto/schema';
-import { CaffeError } from '../util/errors';
+import { checkFailed } from '../util/check';
 import type { Solver } from './solver';
 
 export type SolverCreator = (param: Message) => Solver;
@@ -14,7 +14,7 @@ const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'
 
 export function registerSolver(type: string, creator: SolverCreator): void {
   if (registry.has(type)) {
-    throw new CaffeError(`Check failed: registry.count(type) == 0 (1 vs. 0) Solver type ${type} already registered.`);
+    checkFailed(null, 'registry.count(type) == 0 (1 vs. 0)', `Solver type ${type} already registered.`);
   }
   registry.set(type, creator);
 }
@@ -29,7 +29,7 @@ export function createSolver(param: Message): Solver {
   const type = getField<string>(param, 'caffe.SolverParameter', 'type');
   const creator = registry.get(type);
   if (!creator) {
-    throw new CaffeError(`Check failed: registry.count(type) == 1 (0 vs. 1) Unknown solver type: ${type} ` +
+    checkFailed(null, 'registry.count(type) == 1 (0 vs. 1)', `Unknown solver type: ${type} ` +
       `(known types: ${solverTypeList().join(', ')})`);
   }
   return creator(param);

@@ -1,24 +1,8 @@
 // Small helpers shared by the upgrade passes: proto2-style presence tests on plain-object
-// messages, mutable_x()/add_x() equivalents, deep copies, and glog-style fatal errors.
-import { CaffeError } from '../util/errors';
+// messages, mutable_x()/add_x() equivalents, and deep copies.
 import { Message, messageType } from '../proto/schema';
 
 export type { Message };
-
-/** LOG(FATAL): the message alone. */
-export function fatal(msg: string): never {
-  throw new CaffeError(msg);
-}
-
-/** A failed CHECK(cond) << msg, worded as glog words it. */
-export function checkFailed(cond: string, msg: string): never {
-  throw new CaffeError(`Check failed: ${cond} ${msg}`);
-}
-
-/** CHECK_EQ(a, b) << msg; `expr` is the C++ text glog prints ("x.size() == 1"). */
-export function checkEq(actual: number, expected: number, expr: string, msg: string): void {
-  if (actual !== expected) checkFailed(`${expr} (${actual} vs. ${expected})`, msg);
-}
 
 /** Number of elements of a repeated field (0 when absent). */
 export function size(m: Message | undefined, field: string): number {
