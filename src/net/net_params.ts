@@ -57,7 +57,8 @@ export function appendParam(net: Net, layerId: number, paramId: number): void {
   const who = `Cannot share param '${paramName}' owned by layer '${ownerLayerName}' with layer '${layerName}'`;
   if (spec?.share_mode === 'PERMISSIVE') {
     checkOp(null, mine.count, '==', owner.count, 'this_blob->count() == owner_blob->count()',
-      `${who}; count mismatch.  Owner layer param shape is ${owner.shapeString()}; sharing layer shape is ${mine.shapeString()}`);
+      `${who}; count mismatch.  Owner layer param shape is ${owner.shapeString()}; ` +
+      `sharing layer shape is ${mine.shapeString()}`);
   } else if (!sameShape(mine.shape, owner.shape)) {
     checkFailed(null, 'this_blob->shape() == owner_blob->shape()',
       `${who}; shape mismatch.  Owner layer param shape is ${owner.shapeString()}; sharing layer expects shape ${mine.shapeString()}`);

@@ -100,7 +100,9 @@ export function readSolverStateHdf5(stateFile: string): Hdf5SolverState {
   let learnedNet: string | undefined;
   const ln = tree['/learned_net'];
   if (ln?.kind === 'dataset') {
-    if (ln.string === undefined) checkFailed(null, 'status >= 0 (-1 vs. 0)', 'Failed to load int dataset with name learned_net');
+    if (ln.string === undefined) {
+      checkFailed(null, 'status >= 0 (-1 vs. 0)', 'Failed to load int dataset with name learned_net');
+    }
     learnedNet = ln.string;
   }
   return { iter, learnedNet, currentStep: loadInt(tree, 'current_step'), tree };

@@ -115,7 +115,8 @@ export function checkSnapshotWritePermissions(param: Message): void {
   const snapshot = getField<number>(param, SP, 'snapshot');
   if (!snapshot && !getField<boolean>(param, SP, 'snapshot_after_train')) return;
   if (snapshot && param.snapshot_prefix === undefined) {
-    checkFailed(null, 'param_.has_snapshot_prefix()', 'In solver params, snapshot is specified but snapshot_prefix is not');
+    checkFailed(null, 'param_.has_snapshot_prefix()',
+      'In solver params, snapshot is specified but snapshot_prefix is not');
   }
   const prefix = getField<string>(param, SP, 'snapshot_prefix');
   const probe = `${prefix}_iter_0.tempfile`;
