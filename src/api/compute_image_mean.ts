@@ -8,6 +8,7 @@ import { formatG } from '../util/format';
 import { decodeDatumNative } from '../io/datum';
 import { writeProtoToBinaryFile } from '../io/proto_io';
 import { Message } from '../proto/schema';
+import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 
@@ -52,7 +53,8 @@ export async function computeImageMean(o: ComputeImageMeanOptions): Promise<Imag
       const data: Uint8Array | undefined = datum.data, floats: Float32Array | undefined = datum.float_data;
       const size = Math.max(data?.length ?? 0, floats?.length ?? 0);
       if (size !== dataSize || size > sum.length) {
-        throw new CaffeError(`Check failed: size_in_datum == data_size (${size} vs. ${dataSize}) Incorrect data field size ${size} (record ${cursor.key})`);
+        checkFailed(null, `size_in_datum == data_size (${size} vs. ${dataSize})`,
+          `Incorrect data field size ${size} (record ${cursor.key})`);
       }
       if (data && data.length) {
         for (let i = 0; i < size; i++) sum[i] += data[i]; // float += uint8: exact below 2^24

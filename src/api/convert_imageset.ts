@@ -13,6 +13,7 @@ import { readImageToDatum } from '../io/datum';
 import { Message } from '../proto/schema';
 import { Rng } from '../core/rng';
 import { caffeShuffle } from '../data/random';
+import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
@@ -211,7 +212,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
       if (o.checkSize) {
         if (dataSize < 0) dataSize = r.dims;
         else if (r.dataLen !== dataSize) {
-          throw new CaffeError(`Check failed: data.size() == data_size (${r.dataLen} vs. ${dataSize}) Incorrect data field size ${r.dataLen} (${o.root + lines[i].path})`);
+          checkFailed(null, `data.size() == data_size (${r.dataLen} vs. ${dataSize})`,
+            `Incorrect data field size ${r.dataLen} (${o.root + lines[i].path})`);
         }
       }
       txn.put(formatKey(i, lines[i].path), r.bytes);

@@ -7,6 +7,7 @@ import { openDB, DB, Transaction } from '../db';
 import { encodeMessage } from '../formats/wire';
 import { readNetParamsFromTextFile } from '../io/proto_io';
 import { Net } from '../net';
+import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
@@ -61,7 +62,7 @@ export async function extractFeatures(o: ExtractFeaturesOptions): Promise<Extrac
   if (o.mode === 'GPU') {
     log.error('Using GPU');
     const device = o.device === undefined ? 0 : Number(o.device);
-    if (!Number.isInteger(device) || device < 0) throw new CaffeError(`Check failed: device_id >= 0 (${o.device} vs. 0)`);
+    if (!Number.isInteger(device) || device < 0) checkFailed(null, `device_id >= 0 (${o.device} vs. 0)`);
     log.error(`Using Device_id=${device}`);
     log.warning('no GPU backend is available in this build; using the CPU.');
   } else {
@@ -73,7 +74,7 @@ export async function extractFeatures(o: ExtractFeaturesOptions): Promise<Extrac
     net.copyTrainedLayersFromFile(o.weights);
     const blobNames = o.blobs.split(','), dbNames = o.dbs.split(',');
     if (blobNames.length !== dbNames.length) {
-      throw new CaffeError(`Check failed: blob_names.size() == dataset_names.size() (${blobNames.length} vs. ${dbNames.length}) ` +
+      checkFailed(null, `blob_names.size() == dataset_names.size() (${blobNames.length} vs. ${dbNames.length})`,
         ' the number of blob names and dataset names must be equal');
     }
     for (const b of blobNames) {

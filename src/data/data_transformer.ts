@@ -12,6 +12,7 @@
 import { native } from '../native/addon';
 import type { Blob } from '../core/blob';
 import type { Message } from '../proto/schema';
+import { check, checkOp } from '../util/check';
 import { ImageLike, TransformerBase, TransformerState } from './transformer_base';
 
 export { loadMeanFile, TransformerBase } from './transformer_base';
@@ -48,16 +49,16 @@ export class DataTransformer extends TransformerBase {
     if (this.p.forceColor || this.p.forceGray) this.warnForce();
     const dc = datum.channels ?? 0, dh = datum.height ?? 0, dw = datum.width ?? 0;
     const [channels, height, width] = itemShape ?? this.inferShape(dc, dh, dw).slice(1);
-    this.checkOp(channels, '==', dc, 'channels == datum_channels');
-    this.checkOp(height, '<=', dh, 'height <= datum_height');
-    this.checkOp(width, '<=', dw, 'width <= datum_width');
+    checkOp(this.who, channels, '==', dc, 'channels == datum_channels');
+    checkOp(this.who, height, '<=', dh, 'height <= datum_height');
+    checkOp(this.who, width, '<=', dw, 'width <= datum_width');
     const crop = this.p.cropSize;
     if (crop) {
-      this.checkOp(crop, '==', height, 'crop_size == height');
-      this.checkOp(crop, '==', width, 'crop_size == width');
+      checkOp(this.who, crop, '==', height, 'crop_size == height');
+      checkOp(this.who, crop, '==', width, 'crop_size == width');
     } else {
-      this.checkOp(dh, '==', height, 'datum_height == height');
-      this.checkOp(dw, '==', width, 'datum_width == width');
+      checkOp(this.who, dh, '==', height, 'datum_height == height');
+      checkOp(this.who, dw, '==', width, 'datum_width == width');
     }
     this.transformDatumRaw(datum, out, offset);
   }
@@ -85,9 +86,9 @@ export class DataTransformer extends TransformerBase {
     const hasUint8 = data !== undefined && data.length > 0;
     const hasMeanValues = this.meanValues.length > 0;
 
-    this.checkOp(dc, '>', 0, 'datum_channels > 0');
-    this.checkOp(dh, '>=', crop, 'datum_height >= crop_size');
-    this.checkOp(dw, '>=', crop, 'datum_width >= crop_size');
+    checkOp(this.who, dc, '>', 0, 'datum_channels > 0');
+    checkOp(this.who, dh, '>=', crop, 'datum_height >= crop_size');
+    checkOp(this.who, dw, '>=', crop, 'datum_width >= crop_size');
     if (hasMeanFile) this.checkMeanShape(dc, dh, dw, 'datum');
     if (hasMeanValues) this.prepareMeanValues(dc);
 
@@ -135,8 +136,9 @@ export class DataTransformer extends TransformerBase {
   /** Transform(vector<Datum>, Blob*): item i into item i of `blob` (num >= datums). */
   transformDatums(datums: Message[], blob: Blob): void {
     const n = datums.length;
-    this.checkOp(n, '>', 0, 'datum_num > 0', 'There is no datum to add');
-    this.checkOp(n, '<=', blob.num, 'datum_num <= num', 'The size of datum_vector must be no greater than transformed_blob->num()');
+    checkOp(this.who, n, '>', 0, 'datum_num > 0', 'There is no datum to add');
+    checkOp(this.who, n, '<=', blob.num, 'datum_num <= num',
+      'The size of datum_vector must be no greater than transformed_blob->num()');
     const item = [blob.channels, blob.height, blob.width], out = blob.mutableCpuData();
     for (let i = 0; i < n; i++) this.transformDatum(datums[i], out, blob.offset(i), item);
   }
@@ -151,29 +153,29 @@ export class DataTransformer extends TransformerBase {
     const crop = this.p.cropSize;
     const ic = img.channels, ih = img.height, iw = img.width;
     const [channels, height, width] = itemShape ?? this.inferShape(ic, ih, iw).slice(1);
-    this.checkOp(channels, '==', ic, 'channels == img_channels');
-    this.checkOp(height, '<=', ih, 'height <= img_height');
-    this.checkOp(width, '<=', iw, 'width <= img_width');
+    checkOp(this.who, channels, '==', ic, 'channels == img_channels');
+    checkOp(this.who, height, '<=', ih, 'height <= img_height');
+    checkOp(this.who, width, '<=', iw, 'width <= img_width');
     if (img.data.length < ic * ih * iw) throw this.error(`image holds ${img.data.length} bytes for ${ih} x ${iw} x ${ic}`);
 
     const scale = this.p.scale;
     const doMirror = this.p.mirror && this.rand(2) !== 0;
     const hasMeanValues = this.meanValues.length > 0;
-    this.checkOp(ic, '>', 0, 'img_channels > 0');
-    this.checkOp(ih, '>=', crop, 'img_height >= crop_size');
-    this.checkOp(iw, '>=', crop, 'img_width >= crop_size');
+    checkOp(this.who, ic, '>', 0, 'img_channels > 0');
+    checkOp(this.who, ih, '>=', crop, 'img_height >= crop_size');
+    checkOp(this.who, iw, '>=', crop, 'img_width >= crop_size');
     const mean = this.mean?.data;
     if (mean) this.checkMeanShape(ic, ih, iw, 'image');
     if (hasMeanValues) this.prepareMeanValues(ic);
 
     let hOff = 0, wOff = 0;
     if (crop) {
-      this.checkOp(crop, '==', height, 'crop_size == height');
-      this.checkOp(crop, '==', width, 'crop_size == width');
+      checkOp(this.who, crop, '==', height, 'crop_size == height');
+      checkOp(this.who, crop, '==', width, 'crop_size == width');
       [hOff, wOff] = this.cropOffsets(ih, iw);
     } else {
-      this.checkOp(ih, '==', height, 'img_height == height');
-      this.checkOp(iw, '==', width, 'img_width == width');
+      checkOp(this.who, ih, '==', height, 'img_height == height');
+      checkOp(this.who, iw, '==', width, 'img_width == width');
     }
     const px = img.data;
     for (let h = 0; h < height; h++) {
@@ -194,8 +196,9 @@ export class DataTransformer extends TransformerBase {
   /** Transform(vector<cv::Mat>, Blob*): exactly blob.num images. */
   transformImages(imgs: ImageLike[], blob: Blob): void {
     const n = imgs.length;
-    this.checkOp(n, '>', 0, 'mat_num > 0', 'There is no MAT to add');
-    this.checkOp(n, '==', blob.num, 'mat_num == num', 'The size of mat_vector must be equals to transformed_blob->num()');
+    checkOp(this.who, n, '>', 0, 'mat_num > 0', 'There is no MAT to add');
+    checkOp(this.who, n, '==', blob.num, 'mat_num == num',
+      'The size of mat_vector must be equals to transformed_blob->num()');
     const item = [blob.channels, blob.height, blob.width], out = blob.mutableCpuData();
     for (let i = 0; i < n; i++) this.transformImage(imgs[i], out, blob.offset(i), item);
   }
@@ -205,7 +208,8 @@ export class DataTransformer extends TransformerBase {
    * to 3 / 1 channels (DecodeDatumToCVMat), otherwise the image's own channels (...Native).
    */
   async decodeDatum(datum: Message): Promise<ImageLike> {
-    this.check(!(this.p.forceColor && this.p.forceGray), '!(param_.force_color() && param_.force_gray())', 'cannot set both force_color and force_gray');
+    check(this.who, !(this.p.forceColor && this.p.forceGray), '!(param_.force_color() && param_.force_gray())',
+      'cannot set both force_color and force_gray');
     // loaded lazily: only encoded data needs the image codecs
     const image = require('../io/image') as { decodeDatumToImage(d: Message, isColor?: boolean): ImageLike | Promise<ImageLike> };
     const isColor = this.p.forceColor || this.p.forceGray ? this.p.forceColor : undefined;
@@ -224,22 +228,22 @@ export class DataTransformer extends TransformerBase {
     const inN = input.num, inC = input.channels, inH = input.height, inW = input.width;
     if (transformed.count === 0) transformed.reshape(crop ? [inN, inC, crop, crop] : [inN, inC, inH, inW]);
     const num = transformed.num, channels = transformed.channels, height = transformed.height, width = transformed.width;
-    this.checkOp(inN, '<=', num, 'input_num <= num');
-    this.checkOp(inC, '==', channels, 'input_channels == channels');
-    this.checkOp(inH, '>=', height, 'input_height >= height');
-    this.checkOp(inW, '>=', width, 'input_width >= width');
+    checkOp(this.who, inN, '<=', num, 'input_num <= num');
+    checkOp(this.who, inC, '==', channels, 'input_channels == channels');
+    checkOp(this.who, inH, '>=', height, 'input_height >= height');
+    checkOp(this.who, inW, '>=', width, 'input_width >= width');
 
     const scale = this.p.scale;
     const doMirror = this.p.mirror && this.rand(2) !== 0;
     const hasMeanValues = this.meanValues.length > 0;
     let hOff = 0, wOff = 0;
     if (crop) {
-      this.checkOp(crop, '==', height, 'crop_size == height');
-      this.checkOp(crop, '==', width, 'crop_size == width');
+      checkOp(this.who, crop, '==', height, 'crop_size == height');
+      checkOp(this.who, crop, '==', width, 'crop_size == width');
       [hOff, wOff] = this.cropOffsets(inH, inW);
     } else {
-      this.checkOp(inH, '==', height, 'input_height == height');
-      this.checkOp(inW, '==', width, 'input_width == width');
+      checkOp(this.who, inH, '==', height, 'input_height == height');
+      checkOp(this.who, inW, '==', width, 'input_width == width');
     }
 
     const inData = input.mutableCpuData();
@@ -252,7 +256,7 @@ export class DataTransformer extends TransformerBase {
       }
     }
     if (hasMeanValues) {
-      this.check(this.meanValues.length === 1 || this.meanValues.length === inC,
+      check(this.who, this.meanValues.length === 1 || this.meanValues.length === inC,
         'mean_values_.size() == 1 || mean_values_.size() == input_channels', `Specify either 1 mean_value or as many as channels: ${inC}`);
       if (this.meanValues.length === 1) {
         const mv = this.meanValues[0];

@@ -11,6 +11,7 @@ import { MessagePort } from 'worker_threads';
 import { Rng } from '../core/rng';
 import type { Message } from '../proto/schema';
 import { decodeDatum } from '../formats/datum_wire';
+import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { setLogSink } from '../util/logging';
 import { DataTransformer, ImageLike } from './data_transformer';
@@ -202,7 +203,7 @@ class Prefetch {
       } catch (e) {
         // Caffe: ReadImageToCVMat logs the unreadable file, then the layer's CHECK fails
         this.post({ t: 'log', sev: 'E', msg: e instanceof Error ? e.message : `Could not open or find file ${file}` });
-        throw new CaffeError(`${this.spec.who}: Check failed: cv_img.data Could not load ${name}`);
+        checkFailed(this.spec.who, 'cv_img.data', `Could not load ${name}`);
       }
       // cv::resize(..., INTER_LINEAR) when both new sizes are set (ReadImageToCVMat)
       if (spec.newHeight > 0 && spec.newWidth > 0) img = resize.resizeLinear(img, spec.newHeight, spec.newWidth);

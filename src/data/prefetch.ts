@@ -12,6 +12,7 @@
 // garbage-collected without dispose() is terminated by a FinalizationRegistry.
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
 import { native } from '../native/addon';
+import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { StartFailure, moduleWorkerEntry, startModuleWorker } from '../util/module_worker';
@@ -78,7 +79,7 @@ export class Prefetcher {
   constructor(init: { who: string; prefetch: number; open: DbOpenSpec | null }, owner?: object) {
     this.who = init.who;
     this.prefetch = init.prefetch;
-    if (init.prefetch < 1) throw new CaffeError(`${init.who}: Check failed: prefetch > 0 (${init.prefetch} vs. 0)`);
+    if (init.prefetch < 1) checkFailed(init.who, `prefetch > 0 (${init.prefetch} vs. 0)`);
     const ctrlBuf = new SharedArrayBuffer(4 * ctrlWords(init.prefetch));
     this.ctrl = new Int32Array(ctrlBuf);
     const { port1, port2 } = new MessageChannel();

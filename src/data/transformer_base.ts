@@ -4,6 +4,7 @@
 import { Rng, rng as globalRng } from '../core/rng';
 import type { Phase } from '../core/layer';
 import type { Message } from '../proto/schema';
+import { check, checkOp, fatalError } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 
@@ -81,7 +82,8 @@ export class TransformerBase {
     this.who = opts.who ?? '';
     const meanValues: number[] = Array.from(this.param.mean_value ?? [], (v: number) => Math.fround(v));
     if (this.p.meanFile !== undefined) {
-      this.checkOp(meanValues.length, '==', 0, 'param_.mean_value_size() == 0', 'Cannot specify mean_file and mean_value at the same time');
+      checkOp(this.who, meanValues.length, '==', 0, 'param_.mean_value_size() == 0',
+        'Cannot specify mean_file and mean_value at the same time');
       if (opts.mean) {
         this.setMean(opts.mean);
       } else {
@@ -90,7 +92,8 @@ export class TransformerBase {
       }
     }
     if (meanValues.length > 0) {
-      this.check(this.p.meanFile === undefined, 'param_.has_mean_file() == false', 'Cannot specify mean_file and mean_value at the same time');
+      check(this.who, this.p.meanFile === undefined, 'param_.has_mean_file() == false',
+        'Cannot specify mean_file and mean_value at the same time');
       this.meanValues = meanValues;
     }
   }
@@ -125,8 +128,8 @@ export class TransformerBase {
 
   /** Caffe's Rand(n): the next raw 32-bit draw modulo n. */
   rand(n: number): number {
-    this.check(this.rng !== null, 'rng_');
-    this.checkOp(n, '>', 0, 'n > 0');
+    check(this.who, this.rng !== null, 'rng_');
+    checkOp(this.who, n, '>', 0, 'n > 0');
     return this.rng!.u32() % n;
   }
 
@@ -145,16 +148,17 @@ export class TransformerBase {
 
   protected inferShape(c: number, h: number, w: number): number[] {
     const crop = this.p.cropSize;
-    this.checkOp(c, '>', 0, 'datum_channels > 0');
-    this.checkOp(h, '>=', crop, 'datum_height >= crop_size');
-    this.checkOp(w, '>=', crop, 'datum_width >= crop_size');
+    checkOp(this.who, c, '>', 0, 'datum_channels > 0');
+    checkOp(this.who, h, '>=', crop, 'datum_height >= crop_size');
+    checkOp(this.who, w, '>=', crop, 'datum_width >= crop_size');
     return [1, c, crop ? crop : h, crop ? crop : w];
   }
 
   // ------------------------------------------------------------------ helpers
 
   protected setMean(m: MeanBlob): void {
-    if (m.shape.length > 4) throw this.error(`Check failed: num_axes() <= 4 (${m.shape.length} vs. 4) Cannot use legacy accessors on Blobs with > 4 axes. (mean file ${this.p.meanFile ?? ''})`);
+    checkOp(this.who, m.shape.length, '<=', 4, 'num_axes() <= 4',
+      `Cannot use legacy accessors on Blobs with > 4 axes. (mean file ${this.p.meanFile ?? ''})`);
     this.mean = m;
     this.meanC = legacyDim(m.shape, 1);
     this.meanH = legacyDim(m.shape, 2);
@@ -165,7 +169,7 @@ export class TransformerBase {
   protected checkMeanShape(c: number, h: number, w: number, what: string): void {
     const ctx = () => `(mean file ${this.p.meanFile ?? ''} has shape ${this.mean!.shape.join(' ')}; the ${what} is ${c} x ${h} x ${w})`;
     const chk = (a: number, b: number, cond: string) => {
-      if (a !== b) throw this.error(`Check failed: ${cond} (${a} vs. ${b}) ${ctx()}`);
+      if (a !== b) checkOp(this.who, a, '==', b, cond, ctx());
     };
     const pre = what === 'image' ? 'img' : what === 'datum' ? 'datum' : 'input';
     chk(c, this.meanC, `${pre}_channels == data_mean_.channels()`);
@@ -175,7 +179,7 @@ export class TransformerBase {
 
   /** Caffe's mean_value CHECK and one-value replication (mean_values_ grows on first use). */
   protected prepareMeanValues(channels: number): void {
-    this.check(this.meanValues.length === 1 || this.meanValues.length === channels,
+    check(this.who, this.meanValues.length === 1 || this.meanValues.length === channels,
       'mean_values_.size() == 1 || mean_values_.size() == datum_channels', `Specify either 1 mean_value or as many as channels: ${channels}`);
     if (channels > 1 && this.meanValues.length === 1) {
       for (let c = 1; c < channels; c++) this.meanValues.push(this.meanValues[0]);
@@ -190,16 +194,7 @@ export class TransformerBase {
   }
 
   protected error(what: string): CaffeError {
-    return new CaffeError(this.who ? `${this.who}: ${what}` : what);
-  }
-
-  protected check(ok: boolean, cond: string, msg = ''): void {
-    if (!ok) throw this.error(`Check failed: ${cond}${msg ? ` ${msg}` : ''}`);
-  }
-
-  protected checkOp(a: number, op: '==' | '<' | '<=' | '>' | '>=', b: number, cond: string, msg = ''): void {
-    const ok = op === '==' ? a === b : op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
-    if (!ok) throw this.error(`Check failed: ${cond} (${a} vs. ${b})${msg ? ` ${msg}` : ''}`);
+    return fatalError(this.who, what);
   }
 }
 

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import sharp from 'sharp';
 import { Message } from '../proto/schema';
+import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { Image, decodeImage, readImage } from './image';
 import { resizeLinear } from './resize';
@@ -40,7 +41,7 @@ export function datumToImage(datum: Message): Image {
  * DecodeDatumToCVMatNative (cv::imdecode with IMREAD_UNCHANGED).
  */
 export async function decodeDatumToImage(datum: Message, isColor?: boolean): Promise<Image> {
-  if (!datum.encoded) throw new CaffeError('Check failed: datum.encoded() Datum not encoded');
+  if (!datum.encoded) checkFailed(null, 'datum.encoded()', 'Datum not encoded');
   const data: Uint8Array = datum.data ?? new Uint8Array(0);
   try {
     return await decodeImage(data, isColor, 'datum');

@@ -1,7 +1,7 @@
 // AbsVal: y = |x|; dy/dx = sign(x) (0 at 0). Caffe forbids in-place use (the backward needs x).
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
-import { check } from './layer_check';
+import { check } from '../util/check';
 import { NeuronLayer } from './neuron';
 
 export class AbsValLayer extends NeuronLayer {

@@ -6,7 +6,8 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { ignoreLabel, layerCheck, notImplemented, forEachLabel } from './loss';
+import { fatal } from '../util/check';
+import { ignoreLabel, notImplemented, forEachLabel } from './loss';
 
 const P = 'caffe.AccuracyParameter';
 
@@ -26,12 +27,12 @@ export class AccuracyLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const classes = Math.floor(bottom[0].count / bottom[1].count);
-    layerCheck(this.topK <= classes, this,
+    if (this.topK > classes) fatal(this,
       `top_k must be less than or equal to the number of classes. (${this.topK} vs. ${classes})`);
     this.axis = bottom[0].canonicalAxisIndex(this.param<number>('accuracy_param', P, 'axis'));
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
-    layerCheck(this.outer * this.inner === bottom[1].count, this,
+    if (this.outer * this.inner !== bottom[1].count) fatal(this,
       'Number of labels must match number of predictions; e.g., if label axis == 1 and prediction shape ' +
       'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
       `(${this.outer * this.inner} vs. ${bottom[1].count})`);

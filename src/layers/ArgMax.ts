@@ -9,7 +9,8 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { layerCheck, notImplemented } from './loss';
+import { fatal } from '../util/check';
+import { notImplemented } from './loss';
 
 const P = 'caffe.ArgMaxParameter';
 
@@ -27,13 +28,13 @@ export class ArgMaxLayer extends Layer {
     this.outMaxVal = this.param<boolean>('argmax_param', P, 'out_max_val');
     this.topK = this.param<number>('argmax_param', P, 'top_k');
     this.hasAxis = this.layerParam.argmax_param?.axis !== undefined;
-    layerCheck(this.topK >= 1, this, `top k must not be less than 1. (${this.topK} vs. 1)`);
+    if (this.topK < 1) fatal(this, `top k must not be less than 1. (${this.topK} vs. 1)`);
     if (this.hasAxis) {
       this.axis = bottom[0].canonicalAxisIndex(this.layerParam.argmax_param.axis);
-      layerCheck(this.topK <= bottom[0].shape[this.axis], this,
+      if (this.topK > bottom[0].shape[this.axis]) fatal(this,
         `top_k must be less than or equal to the dimension of the axis. (${this.topK} vs. ${bottom[0].shape[this.axis]})`);
     } else {
-      layerCheck(this.topK <= bottom[0].countRange(1), this,
+      if (this.topK > bottom[0].countRange(1)) fatal(this,
         'top_k must be less than or equal to the dimension of the flattened bottom blob per instance. ' +
         `(${this.topK} vs. ${bottom[0].countRange(1)})`);
     }

@@ -13,7 +13,8 @@ import { registerLayer } from '../core/layer_factory';
 import { Message } from '../proto/schema';
 import { log } from '../util/logging';
 import { Ones, Scratch, sumCols, sumRows } from './broadcast';
-import { checkOp, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { checkOp } from '../util/check';
 import { backend } from '../backend';
 
 const P = 'caffe.BatchNormParameter';

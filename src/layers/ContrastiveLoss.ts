@@ -6,7 +6,8 @@ import { Blob } from '../core/blob';
 import { LossLayer } from '../core/layer';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
-import { layerCheck, lossReshape } from './loss';
+import { checkOp } from '../util/check';
+import { lossReshape } from './loss';
 
 const P = 'caffe.ContrastiveLossParameter';
 
@@ -18,15 +19,14 @@ export class ContrastiveLossLayer extends LossLayer {
 
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
-    const eq = (a: number, b: number, what: string) => layerCheck(a === b, this, `Check failed: ${what} (${a} vs. ${b})`);
-    eq(bottom[0].channels, bottom[1].channels, 'bottom[0]->channels() == bottom[1]->channels()');
-    eq(bottom[0].height, 1, 'bottom[0]->height() == 1');
-    eq(bottom[0].width, 1, 'bottom[0]->width() == 1');
-    eq(bottom[1].height, 1, 'bottom[1]->height() == 1');
-    eq(bottom[1].width, 1, 'bottom[1]->width() == 1');
-    eq(bottom[2].channels, 1, 'bottom[2]->channels() == 1');
-    eq(bottom[2].height, 1, 'bottom[2]->height() == 1');
-    eq(bottom[2].width, 1, 'bottom[2]->width() == 1');
+    checkOp(this, bottom[0].channels, '==', bottom[1].channels, 'bottom[0]->channels() == bottom[1]->channels()');
+    checkOp(this, bottom[0].height, '==', 1, 'bottom[0]->height() == 1');
+    checkOp(this, bottom[0].width, '==', 1, 'bottom[0]->width() == 1');
+    checkOp(this, bottom[1].height, '==', 1, 'bottom[1]->height() == 1');
+    checkOp(this, bottom[1].width, '==', 1, 'bottom[1]->width() == 1');
+    checkOp(this, bottom[2].channels, '==', 1, 'bottom[2]->channels() == 1');
+    checkOp(this, bottom[2].height, '==', 1, 'bottom[2]->height() == 1');
+    checkOp(this, bottom[2].width, '==', 1, 'bottom[2]->width() == 1');
     this.margin = this.param<number>('contrastive_loss_param', P, 'margin');
     this.legacy = this.param<boolean>('contrastive_loss_param', P, 'legacy_version');
   }

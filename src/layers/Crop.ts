@@ -5,7 +5,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { checkOp } from './layer_check';
+import { checkOp } from '../util/check';
 
 const P = 'caffe.CropParameter';
 

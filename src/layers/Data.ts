@@ -13,7 +13,7 @@ import { registerLayer } from '../core/layer_factory';
 import { BasePrefetchingDataLayer } from './base_data_layer';
 import type { DbOpenSpec, DbSourceSpec } from '../data/prefetch_protocol';
 import type { Message } from '../proto/schema';
-import { checkOp } from './layer_check';
+import { checkOp } from '../util/check';
 
 export class DataLayer extends BasePrefetchingDataLayer {
   /** Opens the database, as Caffe's DataLayer constructor does (errors surface at layer creation). */

@@ -7,7 +7,8 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
 import { Message } from '../proto/schema';
-import { blobShapeDims, check } from './layer_check';
+import { blobShapeDims } from './layer_check';
+import { check } from '../util/check';
 
 export class DummyDataLayer extends Layer {
   private fillers: Message[] = [];

@@ -7,7 +7,8 @@ import { Layer } from '../core/layer';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { Message } from '../proto/schema';
-import { check, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { check } from '../util/check';
 
 const P = 'caffe.EltwiseParameter';
 type Op = 'PROD' | 'SUM' | 'MAX';

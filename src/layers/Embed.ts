@@ -8,7 +8,8 @@ import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
 import { log } from '../util/logging';
 import { Message } from '../proto/schema';
-import { checkOp, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { checkOp } from '../util/check';
 
 const P = 'caffe.EmbedParameter';
 

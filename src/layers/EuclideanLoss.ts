@@ -3,14 +3,15 @@
 import { Blob } from '../core/blob';
 import { LossLayer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { layerCheck, lossReshape } from './loss';
+import { fatal } from '../util/check';
+import { lossReshape } from './loss';
 
 export class EuclideanLossLayer extends LossLayer {
   private diff = new Blob();
 
   reshape(bottom: Blob[], top: Blob[]): void {
     lossReshape(this, bottom, top);
-    layerCheck(bottom[0].countRange(1) === bottom[1].countRange(1), this,
+    if (bottom[0].countRange(1) !== bottom[1].countRange(1)) fatal(this,
       `Inputs must have the same dimension. (${bottom[0].countRange(1)} vs. ${bottom[1].countRange(1)})`);
     this.diff.reshapeLike(bottom[0]);
   }

@@ -6,7 +6,8 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { checkOp, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { checkOp } from '../util/check';
 
 export class FilterLayer extends Layer {
   /** the selected items, ascending; `numSelected` of them are valid */

@@ -27,7 +27,8 @@ import { Hdf5Array, Hdf5Session } from '../io/hdf5';
 import { Hdf5Failure } from '../io/hdf5_worker';
 import { randomShuffle } from '../data/hdf5_crand';
 import { log } from '../util/logging';
-import { check, checkOp, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { check, checkFailed, checkOp } from '../util/check';
 
 /** LOG_FIRST_N(INFO, 1) in hdf5_load_nd_dataset_helper: once per class per process. */
 const classLogged = new Set<string>();
@@ -107,13 +108,13 @@ export class HDF5DataLayer extends Layer {
       const name = f.dataset ?? '';
       switch (f.code) {
         case 'missing':
-          throw layerError(this, `Check failed: H5LTfind_dataset(file_id, dataset_name_) Failed to find HDF5 dataset ${name}`);
+          checkFailed(this, 'H5LTfind_dataset(file_id, dataset_name_)', `Failed to find HDF5 dataset ${name}`);
         case 'ndims':
-          throw layerError(this, 'Check failed: ndims >= min_dim (0 vs. 1)');
+          checkFailed(this, 'ndims >= min_dim (0 vs. 1)');
         case 'class':
           throw layerError(this, f.typeClass && f.typeClass !== 'unknown' ? `Unsupported datatype class: ${f.typeClass}` : 'Datatype class unknown');
         default:
-          throw layerError(this, `Check failed: status >= 0 (-1 vs. 0) Failed to read float dataset ${name} (${file}: ${f.message})`);
+          checkFailed(this, 'status >= 0 (-1 vs. 0)', `Failed to read float dataset ${name} (${file}: ${f.message})`);
       }
     }
     const blobs = res.arrays;

@@ -14,7 +14,8 @@ import { registerLayer } from '../core/layer_factory';
 import { Hdf5Session } from '../io/hdf5';
 import { Hdf5Failure } from '../io/hdf5_worker';
 import { log } from '../util/logging';
-import { checkOp, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { checkFailed, checkOp } from '../util/check';
 
 export const HDF5_DATA_DATASET_NAME = 'data';
 export const HDF5_DATA_LABEL_NAME = 'label';
@@ -34,7 +35,7 @@ export class HDF5OutputLayer extends Layer {
       this.file = this.session.createFile(this.fileName);
     } catch (e) {
       if (!(e instanceof Hdf5Failure)) throw e;
-      throw layerError(this, `Check failed: file_id_ >= 0 (-1 vs. 0) Failed to open HDF5 file ${this.fileName}`);
+      checkFailed(this, 'file_id_ >= 0 (-1 vs. 0)', `Failed to open HDF5 file ${this.fileName}`);
     }
   }
 
@@ -70,7 +71,7 @@ export class HDF5OutputLayer extends Layer {
     } catch (e) {
       if (!(e instanceof Hdf5Failure)) throw e;
       const why = e.code === 'exists' ? '' : ` (${e.message})`;
-      throw layerError(this, `Check failed: status >= 0 (-1 vs. 0) Failed to make float dataset ${name}${why}`);
+      checkFailed(this, 'status >= 0 (-1 vs. 0)', `Failed to make float dataset ${name}${why}`);
     }
   }
 
@@ -88,7 +89,7 @@ export class HDF5OutputLayer extends Layer {
       this.session.closeFile(f);
     } catch (e) {
       if (!(e instanceof Hdf5Failure)) throw e;
-      throw layerError(this, `Check failed: status >= 0 (-1 vs. 0) Failed to close HDF5 file ${this.fileName}`);
+      checkFailed(this, 'status >= 0 (-1 vs. 0)', `Failed to close HDF5 file ${this.fileName}`);
     }
   }
 

@@ -11,7 +11,7 @@ import { rng } from '../core/rng';
 import { log } from '../util/logging';
 import { BasePrefetchingDataLayer } from './base_data_layer';
 import type { ImageSourceSpec } from '../data/prefetch_protocol';
-import { check, checkOp } from './layer_check';
+import { check, checkOp } from '../util/check';
 
 /** C's atoi: optional blanks, an optional sign, digits; 0 when there are none. */
 export function atoi(s: string): number {

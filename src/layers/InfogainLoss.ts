@@ -8,7 +8,8 @@ import { Blob } from '../core/blob';
 import { Layer, LossLayer } from '../core/layer';
 import { createLayer, registerLayer } from '../core/layer_factory';
 import { readBlobProtoFromFile } from '../io/proto_io';
-import { LOG_THRESHOLD, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossParam, lossReshape, forEachLabel, labelledLossBackward } from './loss';
+import { fatal } from '../util/check';
+import { LOG_THRESHOLD, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, lossParam, lossReshape, forEachLabel, labelledLossBackward } from './loss';
 import './Softmax'; // registers the inner Softmax type
 
 const P = 'caffe.InfogainLossParameter';
@@ -35,11 +36,11 @@ export class InfogainLossLayer extends LossLayer {
     });
     this.softmax.setUp([bottom[0]], [this.prob]);
     this.ignore = ignoreLabel(this);
-    layerCheck(lossParam(this).normalize === undefined, this, 'normalize is deprecated. use "normalization"');
+    if (lossParam(this).normalize !== undefined) fatal(this, 'normalize is deprecated. use "normalization"');
     this.normalization = this.param('loss_param', 'caffe.LossParameter', 'normalization');
     if (bottom.length < 3) {
       const source = this.layerParam.infogain_loss_param?.source;
-      layerCheck(source !== undefined, this, 'Infogain matrix source must be specified.');
+      if (source === undefined) fatal(this, 'Infogain matrix source must be specified.');
       this.infogain.fromProto(readBlobProtoFromFile(source));
     }
   }
@@ -50,7 +51,7 @@ export class InfogainLossLayer extends LossLayer {
     this.axis = bottom[0].canonicalAxisIndex(this.param<number>('infogain_loss_param', P, 'axis'));
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
-    layerCheck(this.outer * this.inner === bottom[1].count, this,
+    if (this.outer * this.inner !== bottom[1].count) fatal(this,
       'Number of labels must match number of predictions; e.g., if infogain axis == 1 and prediction shape ' +
       'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
       `(${this.outer * this.inner} vs. ${bottom[1].count})`);
@@ -74,7 +75,7 @@ export class InfogainLossLayer extends LossLayer {
 
   private checkH(H: Blob): void {
     const C = this.numLabels;
-    layerCheck(H.count === C * C, this, `H must be ${C}x${C} (${H.count} vs. ${C * C} elements)`);
+    if (H.count !== C * C) fatal(this, `H must be ${C}x${C} (${H.count} vs. ${C * C} elements)`);
   }
 
   private sumRows(H: Blob): void {

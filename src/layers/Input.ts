@@ -4,7 +4,8 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { blobShapeDims, check } from './layer_check';
+import { blobShapeDims } from './layer_check';
+import { check } from '../util/check';
 
 export class InputLayer extends Layer {
   override layerSetUp(_bottom: Blob[], top: Blob[]): void {

@@ -10,7 +10,8 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
 import { LRNDesc } from '../backend/backend';
-import { checkNchwInput, checkOp } from './pool_util';
+import { checkOp } from '../util/check';
+import { checkNchwInput } from './pool_util';
 
 const P = 'caffe.LRNParameter';
 
@@ -30,7 +31,7 @@ export class LRNLayer extends Layer {
   override layerSetUp(): void {
     const p = <T>(f: string) => this.param<T>('lrn_param', P, f);
     this.size = p<number>('local_size');
-    checkOp(this, this.size % 2 === 1, 'size_ % 2 == 1', this.size % 2, 1, 'LRN only supports odd values for local_size');
+    checkOp(this, this.size % 2, '==', 1, 'size_ % 2 == 1', 'LRN only supports odd values for local_size');
     this.alpha = p<number>('alpha');
     this.beta = p<number>('beta');
     this.k = p<number>('k');

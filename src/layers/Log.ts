@@ -2,7 +2,7 @@
 import { Blob } from '../core/blob';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
-import { check, checkOp } from './layer_check';
+import { check, checkOp } from '../util/check';
 import { NeuronLayer, neuronScratch } from './neuron';
 
 const P = 'caffe.LogParameter';

@@ -9,7 +9,7 @@ import type { Message } from '../proto/schema';
 import { log } from '../util/logging';
 import { BaseDataLayer } from './base_data_layer';
 import type { ImageLike } from '../data/data_transformer';
-import { check, checkOp } from './layer_check';
+import { check, checkOp } from '../util/check';
 
 export class MemoryDataLayer extends BaseDataLayer {
   private batchSize_ = 0;

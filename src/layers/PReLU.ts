@@ -6,7 +6,8 @@ import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
 import { log } from '../util/logging';
-import { checkOp, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { checkOp } from '../util/check';
 import { NeuronLayer } from './neuron';
 
 export class PReLULayer extends NeuronLayer {

@@ -9,7 +9,8 @@ import { rng } from '../core/rng';
 import { backend } from '../backend';
 import { PoolDesc } from '../backend/backend';
 import { CaffeError } from '../util/errors';
-import { check, checkNchwInput, checkOp } from './pool_util';
+import { check, checkOp } from '../util/check';
+import { checkNchwInput } from './pool_util';
 
 const P = 'caffe.PoolingParameter';
 type Method = 'MAX' | 'AVE' | 'STOCHASTIC';
@@ -66,8 +67,8 @@ export class PoolingLayer extends Layer {
     } else {
       this.kH = this.p<number>('kernel_h'); this.kW = this.p<number>('kernel_w');
     }
-    checkOp(this, this.kH > 0, 'kernel_h_ > 0', this.kH, 0, 'Filter dimensions cannot be zero.');
-    checkOp(this, this.kW > 0, 'kernel_w_ > 0', this.kW, 0, 'Filter dimensions cannot be zero.');
+    checkOp(this, this.kH, '>', 0, 'kernel_h_ > 0', 'Filter dimensions cannot be zero.');
+    checkOp(this, this.kW, '>', 0, 'kernel_w_ > 0', 'Filter dimensions cannot be zero.');
     if (!has('pad_h')) this.pH = this.pW = this.p<number>('pad');
     else { this.pH = this.p<number>('pad_h'); this.pW = this.p<number>('pad_w'); }
     if (!has('stride_h')) this.sH = this.sW = this.p<number>('stride');
@@ -80,8 +81,8 @@ export class PoolingLayer extends Layer {
       check(this, this.method === 'AVE' || this.method === 'MAX',
         'this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_AVE || this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_MAX',
         'Padding implemented only for average and max pooling.');
-      checkOp(this, this.pH < this.kH, 'pad_h_ < kernel_h_', this.pH, this.kH);
-      checkOp(this, this.pW < this.kW, 'pad_w_ < kernel_w_', this.pW, this.kW);
+      checkOp(this, this.pH, '<', this.kH, 'pad_h_ < kernel_h_');
+      checkOp(this, this.pW, '<', this.kW, 'pad_w_ < kernel_w_');
     }
     // Caffe divides by a zero stride (undefined behaviour); refuse it instead
     if (this.sH <= 0 || this.sW <= 0) throw new CaffeError(`Pooling layer ${this.name}: stride must be positive`);
@@ -94,8 +95,8 @@ export class PoolingLayer extends Layer {
     const outH = pooledSize(H, this.kH, this.pH, this.sH, this.floor);
     const outW = pooledSize(W, this.kW, this.pW, this.sW, this.floor);
     if (this.pH || this.pW) {
-      checkOp(this, (outH - 1) * this.sH < H + this.pH, '(pooled_height_ - 1) * stride_h_ < height_ + pad_h_', (outH - 1) * this.sH, H + this.pH);
-      checkOp(this, (outW - 1) * this.sW < W + this.pW, '(pooled_width_ - 1) * stride_w_ < width_ + pad_w_', (outW - 1) * this.sW, W + this.pW);
+      checkOp(this, (outH - 1) * this.sH, '<', H + this.pH, '(pooled_height_ - 1) * stride_h_ < height_ + pad_h_');
+      checkOp(this, (outW - 1) * this.sW, '<', W + this.pW, '(pooled_width_ - 1) * stride_w_ < width_ + pad_w_');
     }
     this.desc = {
       num: N, channels: C, height: H, width: W, kernelH: this.kH, kernelW: this.kW,

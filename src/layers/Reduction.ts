@@ -5,7 +5,8 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
-import { checkOp, layerError } from './layer_check';
+import { layerError } from './layer_check';
+import { checkOp } from '../util/check';
 
 const P = 'caffe.ReductionParameter';
 type Op = 'SUM' | 'ASUM' | 'SUMSQ' | 'MEAN';

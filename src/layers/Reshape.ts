@@ -4,7 +4,8 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { blobShapeDims, check, checkOp } from './layer_check';
+import { blobShapeDims } from './layer_check';
+import { check, checkOp } from '../util/check';
 
 const P = 'caffe.ReshapeParameter';
 

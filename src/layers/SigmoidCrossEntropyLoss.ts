@@ -7,7 +7,8 @@
 import { Blob } from '../core/blob';
 import { LossLayer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, layerCheck, lossReshape, normalizationMode } from './loss';
+import { fatal } from '../util/check';
+import { NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, lossReshape, normalizationMode } from './loss';
 
 export class SigmoidCrossEntropyLossLayer extends LossLayer {
   /** sigmoid(bottom[0]), as Caffe's internal Sigmoid layer output */
@@ -28,7 +29,7 @@ export class SigmoidCrossEntropyLossLayer extends LossLayer {
     lossReshape(this, bottom, top);
     this.outer = bottom[0].shape[0];
     this.inner = bottom[0].countRange(1);
-    layerCheck(bottom[0].count === bottom[1].count, this,
+    if (bottom[0].count !== bottom[1].count) fatal(this,
       `SIGMOID_CROSS_ENTROPY_LOSS layer inputs must have the same count. (${bottom[0].count} vs. ${bottom[1].count})`);
     this.sigmoid.reshapeLike(bottom[0]);
   }

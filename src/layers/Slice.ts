@@ -5,7 +5,7 @@ import { Blob, MAX_BLOB_AXES } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { Message } from '../proto/schema';
-import { check, checkOp } from './layer_check';
+import { check, checkOp } from '../util/check';
 
 const P = 'caffe.SliceParameter';
 

@@ -3,7 +3,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { check, checkOp } from './layer_check';
+import { check, checkOp } from '../util/check';
 
 const P = 'caffe.TileParameter';
 

@@ -5,12 +5,12 @@
 // Deconvolution is the transposed convolution: it "reverses dimensions", i.e. its bottom plays the
 // part of the underlying convolution's output and its top that of the convolution's input.
 import { Blob } from '../core/blob';
-import { layerError } from './layer_check';
 import { Layer } from '../core/layer';
 import { fillBlob } from '../core/filler';
 import { backend } from '../backend';
 import { ConvDesc, ConvPrimitive } from '../backend/backend';
 import { CaffeError } from '../util/errors';
+import { checkFailed, checkOp } from '../util/check';
 import { log } from '../util/logging';
 import { Message } from '../proto/schema';
 
@@ -46,11 +46,6 @@ export abstract class BaseConvolutionLayer extends Layer {
   override minTopBlobs(): number { return 1; }
   override equalNumBottomTopBlobs(): boolean { return true; }
 
-  /** glog's CHECK failure wording, naming the layer. */
-  protected checkFailed(cond: string, msg = ''): never {
-    throw layerError(this, `Check failed: ${cond}${msg ? ' ' + msg : ''}`);
-  }
-
   override layerSetUp(bottom: Blob[]): void {
     const cp: Message = this.layerParam.convolution_param ?? {};
     const get = <T>(f: string) => this.param<T>('convolution_param', P, f);
@@ -60,44 +55,49 @@ export abstract class BaseConvolutionLayer extends Layer {
     // kernel_h/kernel_w, or kernel_size once / once per spatial axis
     const perAxis = (field: string, def: number | null, what: string, hw: [string, string]): number[] => {
       if (cp[hw[0]] !== undefined || cp[hw[1]] !== undefined) {
-        if (nsa !== 2) this.checkFailed(`num_spatial_axes_ == 2 (${nsa} vs. 2)`, `${hw[0]} & ${hw[1]} can only be used for 2D convolution.`);
-        if (len(field) !== 0) this.checkFailed(`0 == conv_param.${field}_size() (0 vs. ${len(field)})`, `Either ${field} or ${what}/w should be specified; not both.`);
+        checkOp(this, nsa, '==', 2, 'num_spatial_axes_ == 2',
+          `${hw[0]} & ${hw[1]} can only be used for 2D convolution.`);
+        checkOp(this, 0, '==', len(field), `0 == conv_param.${field}_size()`,
+          `Either ${field} or ${what}/w should be specified; not both.`);
         return [get<number>(hw[0]), get<number>(hw[1])];
       }
       const n = len(field);
       if (!(n === 1 || n === nsa || (def !== null && n === 0))) {
         const once = def === null ? 'num_kernel_dims == 1' : `num_${field}_dims == 0 || num_${field}_dims == 1`;
         const name = field === 'kernel_size' ? 'kernel' : field;
-        this.checkFailed(`${once} || num_${name}_dims == num_spatial_axes_`,
+        checkFailed(this, `${once} || num_${name}_dims == num_spatial_axes_`,
           `${field} must be specified once, or once per spatial dimension (${field} specified ${n} times; ${nsa} spatial dims).`);
       }
       const v: number[] = get<number[]>(field);
       return Array.from({ length: nsa }, (_, i) => (n === 0 ? def as number : Number(v[n === 1 ? 0 : i])));
     };
     this.kernel = perAxis('kernel_size', null, 'kernel_h', ['kernel_h', 'kernel_w']);
-    for (const k of this.kernel) if (!(k > 0)) this.checkFailed(`kernel_shape_data[i] > 0 (${k} vs. 0)`, 'Filter dimensions must be nonzero.');
+    for (const k of this.kernel) {
+      checkOp(this, k, '>', 0, 'kernel_shape_data[i] > 0', 'Filter dimensions must be nonzero.');
+    }
     this.stride = perAxis('stride', 1, 'stride_h', ['stride_h', 'stride_w']);
-    for (const s of this.stride) if (!(s > 0)) this.checkFailed(`stride_data[i] > 0 (${s} vs. 0)`, 'Stride dimensions must be nonzero.');
+    for (const s of this.stride) checkOp(this, s, '>', 0, 'stride_data[i] > 0', 'Stride dimensions must be nonzero.');
     this.pad = perAxis('pad', 0, 'pad_h', ['pad_h', 'pad_w']);
     const nd = len('dilation');
     if (!(nd === 0 || nd === 1 || nd === nsa)) {
-      this.checkFailed('num_dilation_dims == 0 || num_dilation_dims == 1 || num_dilation_dims == num_spatial_axes_',
+      checkFailed(this, 'num_dilation_dims == 0 || num_dilation_dims == 1 || num_dilation_dims == num_spatial_axes_',
         `dilation must be specified once, or once per spatial dimension (dilation specified ${nd} times; ${nsa} spatial dims).`);
     }
     const dil: number[] = get<number[]>('dilation');
     this.dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : Number(dil[nd === 1 ? 0 : i])));
-    for (const d of this.dilation) if (!(d > 0)) this.checkFailed(`dilation_data[i] > 0 (${d} vs. 0)`, 'Dilation dimensions must be nonzero.');
+    for (const d of this.dilation) {
+      checkOp(this, d, '>', 0, 'dilation_data[i] > 0', 'Dilation dimensions must be nonzero.');
+    }
 
     // output channels and groups
     this.channels = bottom[0].shape[this.channelAxis];
     this.numOutput = get<number>('num_output');
-    if (!(this.numOutput > 0)) this.checkFailed(`num_output_ > 0 (${this.numOutput} vs. 0)`);
+    checkOp(this, this.numOutput, '>', 0, 'num_output_ > 0');
     this.group = get<number>('group');
-    if (!(this.group > 0)) this.checkFailed(`group_ > 0 (${this.group} vs. 0)`);
-    if (this.channels % this.group !== 0) this.checkFailed(`channels_ % group_ == 0 (${this.channels % this.group} vs. 0)`);
-    if (this.numOutput % this.group !== 0) {
-      this.checkFailed(`num_output_ % group_ == 0 (${this.numOutput % this.group} vs. 0)`, 'Number of output should be multiples of group.');
-    }
+    checkOp(this, this.group, '>', 0, 'group_ > 0');
+    checkOp(this, this.channels % this.group, '==', 0, 'channels_ % group_ == 0');
+    checkOp(this, this.numOutput % this.group, '==', 0, 'num_output_ % group_ == 0',
+      'Number of output should be multiples of group.');
     if (nsa !== 2) {
       throw new CaffeError(`${this.type} layer ${this.name}: only 2-D convolution is supported ` +
         `(${nsa} spatial axes after channel axis ${this.channelAxis} of a ${bottom[0].numAxes}-D bottom)`);
@@ -113,7 +113,8 @@ export abstract class BaseConvolutionLayer extends Layer {
     if (this.blobs.length > 0) {
       const want = 1 + (this.biasTerm ? 1 : 0);
       if (this.blobs.length !== want) {
-        this.checkFailed(`1 + bias_term_ == this->blobs_.size() (${want} vs. ${this.blobs.length})`, 'Incorrect number of weight blobs.');
+        checkFailed(this, `1 + bias_term_ == this->blobs_.size() (${want} vs. ${this.blobs.length})`,
+          'Incorrect number of weight blobs.');
       }
       const same = (b: Blob, s: number[]) => b.shape.length === s.length && s.every((d, i) => d === b.shape[i]);
       if (!same(this.blobs[0], wShape)) {
@@ -138,16 +139,14 @@ export abstract class BaseConvolutionLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const first = this.channelAxis + 1;
-    if (bottom[0].numAxes !== first + this.numSpatialAxes) this.checkFailed(
-      `bottom[0]->num_axes() == first_spatial_axis + num_spatial_axes_ (${bottom[0].numAxes} vs. ${first + this.numSpatialAxes})`,
-      'bottom num_axes may not change.');
+    checkOp(this, bottom[0].numAxes, '==', first + this.numSpatialAxes,
+      'bottom[0]->num_axes() == first_spatial_axis + num_spatial_axes_', 'bottom num_axes may not change.');
     this.num = bottom[0].countRange(0, this.channelAxis);
-    if (bottom[0].shape[this.channelAxis] !== this.channels) this.checkFailed(
-      `bottom[0]->shape(channel_axis_) == channels_ (${bottom[0].shape[this.channelAxis]} vs. ${this.channels})`,
-      'Input size incompatible with convolution kernel.');
+    checkOp(this, bottom[0].shape[this.channelAxis], '==', this.channels,
+      'bottom[0]->shape(channel_axis_) == channels_', 'Input size incompatible with convolution kernel.');
     for (let i = 1; i < bottom.length; i++) {
       const s = bottom[i].shape;
-      if (s.length !== bottom[0].numAxes || s.some((d, j) => d !== bottom[0].shape[j])) this.checkFailed(
+      if (s.length !== bottom[0].numAxes || s.some((d, j) => d !== bottom[0].shape[j])) checkFailed(this,
         'bottom[0]->shape() == bottom[bottom_id]->shape()',
         `shape mismatch - bottom[0]: ${bottom[0].shapeString()} vs. bottom[${i}]: ${bottom[i].shapeString()}`);
     }

@@ -4,7 +4,7 @@
 import { backend } from '../backend';
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
-import { checkOp } from './layer_check';
+import { checkOp } from '../util/check';
 
 /**
  * Shape of a learned parameter covering `numAxes` axes of `bottom` from `axis` (-1 = to the end), with

@@ -4,6 +4,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { Message } from '../proto/schema';
+import { fatal } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { layerError } from './layer_check';
 import { backend } from '../backend';
@@ -18,15 +19,10 @@ export const FLT_MIN = 1.1754943508222875e-38;
 /** Caffe's kLOG_THRESHOLD (1e-20 as a float): the floor used by InfogainLoss before its log. */
 export const LOG_THRESHOLD = Math.fround(1e-20);
 
-/** Throws layerError(layer, what) unless `ok` (Caffe's CHECK). */
-export function layerCheck(ok: boolean, layer: Layer, what: string): void {
-  if (!ok) throw layerError(layer, what);
-}
-
 /** Caffe's LossLayer::Reshape: data and label share their first dimension; the loss is a 0-axis blob. */
 export function lossReshape(layer: Layer, bottom: Blob[], top: Blob[]): void {
   const n0 = bottom[0].shape[0], n1 = bottom[1].shape[0];
-  layerCheck(bottom[0].numAxes > 0 && bottom[1].numAxes > 0 && n0 === n1, layer,
+  if (!(bottom[0].numAxes > 0 && bottom[1].numAxes > 0 && n0 === n1)) fatal(layer,
     `The data and label should have the same first dimension. (${n0} vs. ${n1})`);
   top[0].reshape([]);
 }

@@ -1,18 +1,12 @@
-// Helpers shared by Pooling and LRN: glog-worded CHECK failures (layer_check.ts) and the 4-axis input rule.
+// Helpers shared by Pooling and LRN: the 4-axis input rule (glog-worded CHECK failures from util/check.ts).
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
-import { check, layerError } from './layer_check';
-
-export { check };
-
-/** CHECK_<op>(a, b) << msg, with glog's `(a vs. b)`. */
-export function checkOp(layer: Layer, ok: boolean, expr: string, a: number, b: number, msg = ''): void {
-  check(layer, ok, `${expr} (${a} vs. ${b})`, msg);
-}
+import { checkOp } from '../util/check';
+import { layerError } from './layer_check';
 
 /** Pooling and LRN take NCHW input only, and never run in place. */
 export function checkNchwInput(layer: Layer, bottom: Blob[], top: Blob[]): void {
-  checkOp(layer, bottom[0].numAxes === 4, '4 == bottom[0]->num_axes()', 4, bottom[0].numAxes,
+  checkOp(layer, 4, '==', bottom[0].numAxes, '4 == bottom[0]->num_axes()',
     'Input must have 4 axes, corresponding to (num, channels, height, width)');
   if (top[0] === bottom[0]) throw layerError(layer, 'does not allow in-place computation');
 }

@@ -3,8 +3,8 @@
 // when the state meets any of them; a layer with neither is kept. Log lines are Caffe's (which prints
 // phases by number: TRAIN = 0, TEST = 1).
 import { Message, getField } from '../proto/schema';
-import { checkFailed } from '../upgrade/common';
 import { cloneMessage, enumNumber } from '../proto/message';
+import { checkFailed } from '../util/check';
 import { log } from '../util/logging';
 
 const STATE = 'caffe.NetState';
@@ -49,7 +49,7 @@ export function stateMeetsRule(state: Message | undefined, rule: Message, layerN
 export function layerIncluded(state: Message | undefined, lp: Message): boolean {
   const include: Message[] = lp.include ?? [], exclude: Message[] = lp.exclude ?? [];
   if (include.length && exclude.length) {
-    checkFailed('layer_param.include_size() == 0 || layer_param.exclude_size() == 0',
+    checkFailed(null, 'layer_param.include_size() == 0 || layer_param.exclude_size() == 0',
       'Specify either include rules or exclude rules; not both.');
   }
   const name: string = lp.name ?? '';

@@ -8,6 +8,7 @@ import { Layer, Phase } from '../core/layer';
 import { Message } from '../proto/schema';
 import { readNetParamsFromBinaryFile } from '../io/proto_io';
 import { cloneMessage } from '../proto/message';
+import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { backwardDebugInfo, forwardDebugInfo, paramNormsDebugInfo, updateDebugInfo } from './debug_info';
@@ -84,8 +85,8 @@ export class Net {
 
   /** Runs layers start..end (inclusive) forward; returns their summed weighted loss. */
   forwardFromTo(start: number, end: number): number {
-    if (start < 0) throw new CaffeError(`Check failed: start >= 0 (${start} vs. 0)`);
-    if (end >= this.layers.length) throw new CaffeError(`Check failed: end < layers_.size() (${end} vs. ${this.layers.length})`);
+    if (start < 0) checkFailed(null, `start >= 0 (${start} vs. 0)`);
+    if (end >= this.layers.length) checkFailed(null, `end < layers_.size() (${end} vs. ${this.layers.length})`);
     let loss = 0;
     for (let i = start; i <= end; i++) {
       loss = Math.fround(loss + Math.fround(this.layers[i].forward(this.bottomVecs[i], this.topVecs[i])));
@@ -107,8 +108,8 @@ export class Net {
 
   /** Runs backward from layer start down to layer end (inclusive), skipping layers that need none. */
   backwardFromTo(start: number, end: number): void {
-    if (end < 0) throw new CaffeError(`Check failed: end >= 0 (${end} vs. 0)`);
-    if (start >= this.layers.length) throw new CaffeError(`Check failed: start < layers_.size() (${start} vs. ${this.layers.length})`);
+    if (end < 0) checkFailed(null, `end >= 0 (${end} vs. 0)`);
+    if (start >= this.layers.length) checkFailed(null, `start < layers_.size() (${start} vs. ${this.layers.length})`);
     for (let i = start; i >= end; i--) {
       if (!this.layerNeedBackward[i]) continue;
       this.layers[i].backward(this.topVecs[i], this.bottomNeedBackward[i], this.bottomVecs[i]);

@@ -8,7 +8,7 @@ import { Phase } from '../core/layer';
 import { Message, getField } from '../proto/schema';
 import { printPrototxt } from '../formats/prototxt';
 import { formatG } from '../util/format';
-import { checkEq, checkFailed } from '../upgrade/common';
+import { checkOp } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { filterNet } from './filter';
@@ -37,7 +37,8 @@ export function initNet(net: Net, inParam: Message): void {
     const bottoms: string[] = lp.bottom ?? [];
     const propagateDown: boolean[] = lp.propagate_down ?? [];
     if (propagateDown.length > 0) {
-      checkEq(propagateDown.length, bottoms.length, 'layer_param.propagate_down_size() == layer_param.bottom_size()',
+      checkOp(null, propagateDown.length, '==', bottoms.length,
+        'layer_param.propagate_down_size() == layer_param.bottom_size()',
         'propagate_down param must be specified either 0 or bottom_size times ');
     }
     const layer = createLayer(lp);
@@ -82,10 +83,8 @@ export function initNet(net: Net, inParam: Message): void {
 
     const specs: Message[] = lp.param ?? [];
     const numParamBlobs = layer.blobs.length;
-    if (specs.length > numParamBlobs) {
-      checkFailed(`param_size <= num_param_blobs (${specs.length} vs. ${numParamBlobs})`,
-        `Too many params specified for layer ${lp.name ?? ''}`);
-    }
+    checkOp(null, specs.length, '<=', numParamBlobs, 'param_size <= num_param_blobs',
+      `Too many params specified for layer ${lp.name ?? ''}`);
     for (let p = 0; p < numParamBlobs; p++) {
       const lr = getField(specs[p], 'caffe.ParamSpec', 'lr_mult');
       needBackward = needBackward || lr !== 0;

@@ -5,8 +5,8 @@ import { Blob, blobProtoShape } from '../core/blob';
 import { Layer } from '../core/layer';
 import { Message, getField } from '../proto/schema';
 import { formatG } from '../util/format';
-import { checkFailed } from '../upgrade/common';
 import { cloneMessage } from '../proto/message';
+import { checkFailed, checkOp } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import type { Net } from './net';
@@ -17,7 +17,6 @@ import { Hdf5Failure } from '../io/hdf5_worker';
 const MAX_BLOB_AXES = 32;
 
 const SPEC = 'caffe.ParamSpec';
-const f = (x: number) => formatG(x, 6); // a float as C++ streams print it
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -58,22 +57,19 @@ export function appendParam(net: Net, layerId: number, paramId: number): void {
   const mine = layer.blobs[paramId], owner = net.layers[ownerLayerId].blobs[ownerParamId];
   const who = `Cannot share param '${paramName}' owned by layer '${ownerLayerName}' with layer '${layerName}'`;
   if (spec?.share_mode === 'PERMISSIVE') {
-    if (mine.count !== owner.count) {
-      checkFailed(`this_blob->count() == owner_blob->count() (${mine.count} vs. ${owner.count})`,
-        `${who}; count mismatch.  Owner layer param shape is ${owner.shapeString()}; sharing layer shape is ${mine.shapeString()}`);
-    }
+    checkOp(null, mine.count, '==', owner.count, 'this_blob->count() == owner_blob->count()',
+      `${who}; count mismatch.  Owner layer param shape is ${owner.shapeString()}; ` +
+      `sharing layer shape is ${mine.shapeString()}`);
   } else if (!sameShape(mine.shape, owner.shape)) {
-    checkFailed('this_blob->shape() == owner_blob->shape()',
+    checkFailed(null, 'this_blob->shape() == owner_blob->shape()',
       `${who}; shape mismatch.  Owner layer param shape is ${owner.shapeString()}; sharing layer expects shape ${mine.shapeString()}`);
   }
   const learnableId = net.learnableParamIds[ownerNetParamId];
   net.learnableParamIds.push(learnableId);
   if (hasLr) {
     if (net.hasParamsLr[learnableId]) {
-      if (lrMult !== net.paramsLr[learnableId]) {
-        checkFailed(`param_spec->lr_mult() == params_lr_[learnable_param_id] (${f(lrMult)} vs. ${f(net.paramsLr[learnableId])})`,
-          `Shared param '${paramName}' has mismatched lr_mult.`);
-      }
+      checkOp(null, lrMult, '==', net.paramsLr[learnableId], 'param_spec->lr_mult() == params_lr_[learnable_param_id]',
+        `Shared param '${paramName}' has mismatched lr_mult.`);
     } else {
       net.hasParamsLr[learnableId] = true;
       net.paramsLr[learnableId] = lrMult;
@@ -81,10 +77,9 @@ export function appendParam(net: Net, layerId: number, paramId: number): void {
   }
   if (hasDecay) {
     if (net.hasParamsDecay[learnableId]) {
-      if (decayMult !== net.paramsWeightDecay[learnableId]) {
-        checkFailed(`param_spec->decay_mult() == params_weight_decay_[learnable_param_id] (${f(decayMult)} vs. ` +
-          `${f(net.paramsWeightDecay[learnableId])})`, `Shared param '${paramName}' has mismatched decay_mult.`);
-      }
+      checkOp(null, decayMult, '==', net.paramsWeightDecay[learnableId],
+        'param_spec->decay_mult() == params_weight_decay_[learnable_param_id]',
+        `Shared param '${paramName}' has mismatched decay_mult.`);
     } else {
       net.hasParamsDecay[learnableId] = true;
       net.paramsWeightDecay[learnableId] = decayMult;
@@ -136,10 +131,8 @@ export function copyTrainedLayers(net: Net, param: Message): void {
     }
     const targetBlobs = net.layers[target].blobs;
     const sourceBlobs: Message[] = source.blobs ?? [];
-    if (targetBlobs.length !== sourceBlobs.length) {
-      checkFailed(`target_blobs.size() == source_layer.blobs_size() (${targetBlobs.length} vs. ${sourceBlobs.length})`,
-        `Incompatible number of blobs for layer ${name}`);
-    }
+    checkOp(null, targetBlobs.length, '==', sourceBlobs.length, 'target_blobs.size() == source_layer.blobs_size()',
+      `Incompatible number of blobs for layer ${name}`);
     targetBlobs.forEach((blob, j) => {
       if (!blobShapeEqualsProto(blob, sourceBlobs[j])) {
         const srcShape = new Blob(blobProtoShape(sourceBlobs[j])).shapeString();
@@ -162,14 +155,13 @@ export function shareTrainedLayers(net: Net, other: Net): void {
       return;
     }
     const targetBlobs = net.layers[target].blobs;
-    if (targetBlobs.length !== sourceLayer.blobs.length) {
-      checkFailed(`target_blobs.size() == source_layer->blobs().size() (${targetBlobs.length} vs. ${sourceLayer.blobs.length})`,
-        `Incompatible number of blobs for layer ${name}`);
-    }
+    checkOp(null, targetBlobs.length, '==', sourceLayer.blobs.length,
+      'target_blobs.size() == source_layer->blobs().size()',
+      `Incompatible number of blobs for layer ${name}`);
     targetBlobs.forEach((blob, j) => {
       const src = sourceLayer.blobs[j];
       if (!sameShape(blob.shape, src.shape)) {
-        checkFailed('target_blobs[j]->shape() == source_blob->shape()',
+        checkFailed(null, 'target_blobs[j]->shape() == source_blob->shape()',
           `Cannot share param ${j} weights from layer '${name}'; shape mismatch.  Source param shape is ` +
           `${src.shapeString()}; target param shape is ${blob.shapeString()}`);
       }
@@ -192,19 +184,24 @@ export function layerToProto(layer: Layer, writeDiff: boolean): Message {
  */
 export function loadHdf5Blob(tree: Hdf5Tree, dsPath: string, name: string, blob: Blob): void {
   const node = tree[dsPath];
-  if (!node || node.kind !== 'dataset') checkFailed('H5LTfind_dataset(file_id, dataset_name_)', `Failed to find HDF5 dataset ${name}`);
+  if (!node || node.kind !== 'dataset') {
+    checkFailed(null, 'H5LTfind_dataset(file_id, dataset_name_)', `Failed to find HDF5 dataset ${name}`);
+  }
   const dims = node.shape ?? [];
-  if (dims.length > MAX_BLOB_AXES) checkFailed(`ndims <= max_dim (${dims.length} vs. ${MAX_BLOB_AXES})`, '');
+  checkOp(null, dims.length, '<=', MAX_BLOB_AXES, 'ndims <= max_dim', '');
   const cls = node.typeClass ?? 'unknown';
   if (cls !== 'H5T_FLOAT' && cls !== 'H5T_INTEGER') {
     throw new CaffeError(cls.startsWith('H5T_') ? `Unsupported datatype class: ${cls}` : 'Datatype class unknown');
   }
   if (!sameShape(dims, blob.shape)) {
     const count = dims.reduce((a, b) => a * b, 1);
-    checkFailed('blob_dims == blob->shape()', 'Cannot load blob from hdf5; shape mismatch. Source shape is ' +
+    checkFailed(null, 'blob_dims == blob->shape()', 'Cannot load blob from hdf5; shape mismatch. Source shape is ' +
       `${dims.map((d) => `${d} `).join('')}(${count}) target shape is ${blob.shapeString()}`);
   }
-  if (!node.data) throw new CaffeError(`Check failed: status >= 0 (-1 vs. 0) Failed to read float dataset ${name}${node.error ? ` (${node.error})` : ''}`);
+  if (!node.data) {
+    const why = node.error ? ` (${node.error})` : '';
+    checkFailed(null, 'status >= 0 (-1 vs. 0)', `Failed to read float dataset ${name}${why}`);
+  }
   blob.mutableCpuData().set(node.data);
 }
 
@@ -214,11 +211,15 @@ export function copyTrainedLayersFromHdf5(net: Net, file: string): void {
   try {
     tree = readHdf5Tree(file);
   } catch (e) {
-    if (e instanceof Hdf5Failure && e.code === 'open') checkFailed('file_hid >= 0 (-1 vs. 0)', `Couldn't open ${file}`);
+    if (e instanceof Hdf5Failure && e.code === 'open') {
+      checkFailed(null, 'file_hid >= 0 (-1 vs. 0)', `Couldn't open ${file}`);
+    }
     throw e;
   }
   const data = tree['/data'];
-  if (!data || data.kind !== 'group') checkFailed('data_hid >= 0 (-1 vs. 0)', `Error reading weights from ${file}`);
+  if (!data || data.kind !== 'group') {
+    checkFailed(null, 'data_hid >= 0 (-1 vs. 0)', `Error reading weights from ${file}`);
+  }
   for (const name of data.keys ?? []) {
     const target = net.layerNamesIndex.get(name);
     if (target === undefined) {
@@ -227,12 +228,12 @@ export function copyTrainedLayersFromHdf5(net: Net, file: string): void {
     }
     const targetBlobs = net.layers[target].blobs;
     const layer = tree[`/data/${name}`];
-    if (!layer || layer.kind !== 'group') checkFailed('layer_hid >= 0 (-1 vs. 0)', `Error reading weights from ${file}`);
-    const numSource = layer.keys?.length ?? 0;
-    if (numSource > targetBlobs.length) {
-      checkFailed(`num_source_params <= target_blobs.size() (${numSource} vs. ${targetBlobs.length})`,
-        `Incompatible number of blobs for layer ${name}`);
+    if (!layer || layer.kind !== 'group') {
+      checkFailed(null, 'layer_hid >= 0 (-1 vs. 0)', `Error reading weights from ${file}`);
     }
+    const numSource = layer.keys?.length ?? 0;
+    checkOp(null, numSource, '<=', targetBlobs.length, 'num_source_params <= target_blobs.size()',
+      `Incompatible number of blobs for layer ${name}`);
     targetBlobs.forEach((blob, j) => {
       const dsPath = `/data/${name}/${j}`;
       if (!tree[dsPath]) {

@@ -1,6 +1,6 @@
 // Caffe's AdaGradSolver: history accumulates squared gradients; diff = local_rate * diff / (sqrt(history) + delta).
 import type { SolverParameter } from '../proto/caffe';
-import { checkOp } from './check';
+import { checkOp } from '../util/check';
 import { add, addScalar, axpby, div, f32, sqrt, square } from './float_math';
 import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
@@ -8,7 +8,8 @@ import { SGDSolver } from './sgd';
 export class AdaGradSolver extends SGDSolver {
   constructor(param: SolverParameter) {
     super(param);
-    checkOp(0, '==', f32(this.p('momentum')), '0', 'this->param_.momentum()', 'Momentum cannot be used with AdaGrad.');
+    checkOp(null, 0, '==', f32(this.p('momentum')), '0 == this->param_.momentum()',
+      'Momentum cannot be used with AdaGrad.');
   }
 
   override get type(): string { return 'AdaGrad'; }

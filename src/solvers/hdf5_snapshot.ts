@@ -12,7 +12,7 @@ import { Hdf5Failure } from '../io/hdf5_worker';
 import type { Net } from '../net';
 import { loadHdf5Blob } from '../net/net_params';
 import { CaffeError } from '../util/errors';
-import { checkOp } from './check';
+import { checkFailed, checkOp } from '../util/check';
 
 /** Writes an HDF5 file atomically: a temp file beside it, fsync'ed, then renamed over `file`. */
 export function writeHdf5Atomic(file: string, entries: readonly Hdf5TreeEntry[], what: string): void {
@@ -27,8 +27,8 @@ export function writeHdf5Atomic(file: string, entries: readonly Hdf5TreeEntry[],
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     if (e instanceof Hdf5Failure) {
-      throw new CaffeError(e.code === 'open' ? `Check failed: file_hid >= 0 (-1 vs. 0) Couldn't open ${file} to save ${what}.`
-        : `Error saving ${what} to ${file}: ${e.message}`);
+      if (e.code === 'open') checkFailed(null, 'file_hid >= 0 (-1 vs. 0)', `Couldn't open ${file} to save ${what}.`);
+      throw new CaffeError(`Error saving ${what} to ${file}: ${e.message}`);
     }
     const err = e as NodeJS.ErrnoException;
     throw err.code ? new CaffeError(`${file}: cannot write: ${err.code} ${err.message}`) : err;
@@ -80,7 +80,7 @@ export interface Hdf5SolverState { iter: number; learnedNet?: string; currentSte
 function loadInt(tree: Hdf5Tree, name: string): number {
   const n: Hdf5Node | undefined = tree[`/${name}`];
   if (!n || n.kind !== 'dataset' || !n.data || n.data.length < 1) {
-    throw new CaffeError(`Check failed: status >= 0 (-1 vs. 0) Failed to load int dataset with name ${name}`);
+    checkFailed(null, 'status >= 0 (-1 vs. 0)', `Failed to load int dataset with name ${name}`);
   }
   return Math.trunc(n.data[0]);
 }
@@ -92,7 +92,7 @@ export function readSolverStateHdf5(stateFile: string): Hdf5SolverState {
     tree = readHdf5Tree(stateFile);
   } catch (e) {
     if (e instanceof Hdf5Failure && e.code === 'open') {
-      throw new CaffeError(`Check failed: file_hid >= 0 (-1 vs. 0) Couldn't open solver state file ${stateFile}`);
+      checkFailed(null, 'file_hid >= 0 (-1 vs. 0)', `Couldn't open solver state file ${stateFile}`);
     }
     throw e;
   }
@@ -100,7 +100,9 @@ export function readSolverStateHdf5(stateFile: string): Hdf5SolverState {
   let learnedNet: string | undefined;
   const ln = tree['/learned_net'];
   if (ln?.kind === 'dataset') {
-    if (ln.string === undefined) throw new CaffeError(`Check failed: status >= 0 (-1 vs. 0) Failed to load int dataset with name learned_net`);
+    if (ln.string === undefined) {
+      checkFailed(null, 'status >= 0 (-1 vs. 0)', 'Failed to load int dataset with name learned_net');
+    }
     learnedNet = ln.string;
   }
   return { iter, learnedNet, currentStep: loadInt(tree, 'current_step'), tree };
@@ -109,7 +111,10 @@ export function readSolverStateHdf5(stateFile: string): Hdf5SolverState {
 /** Fills `history` from the state's `history` group (count and shapes checked as Caffe does). */
 export function restoreHistoryHdf5(state: Hdf5SolverState, stateFile: string, history: readonly Blob[]): void {
   const group = state.tree['/history'];
-  if (!group || group.kind !== 'group') throw new CaffeError(`Check failed: history_hid >= 0 (-1 vs. 0) Error reading history from ${stateFile}`);
-  checkOp(group.keys!.length, '==', history.length, 'state_history_size', 'history_.size()', 'Incorrect length of history blobs.');
+  if (!group || group.kind !== 'group') {
+    checkFailed(null, 'history_hid >= 0 (-1 vs. 0)', `Error reading history from ${stateFile}`);
+  }
+  checkOp(null, group.keys!.length, '==', history.length, 'state_history_size == history_.size()',
+    'Incorrect length of history blobs.');
   history.forEach((h, i) => loadHdf5Blob(state.tree, `/history/${i}`, String(i), h));
 }

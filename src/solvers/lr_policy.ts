@@ -13,7 +13,7 @@ import type { SolverParameter } from '../proto/caffe';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { f32 } from './float_math';
-import { checkOp } from './check';
+import { checkOp } from '../util/check';
 
 export const LR_POLICIES = ['fixed', 'step', 'exp', 'inv', 'multistep', 'poly', 'sigmoid'];
 
@@ -31,7 +31,7 @@ export interface LrState { iter: number; currentStep: number; }
 export function learningRate(param: SolverParameter, s: LrState): number {
   const sp = withDefaults(SP, param);
   const baseLr = f32(sp.base_lr), gamma = f32(sp.gamma), power = f32(sp.power);
-  const gammaNonNegative = () => checkOp(gamma, '>=', 0, 'this->param_.gamma()', '0');
+  const gammaNonNegative = () => checkOp(null, gamma, '>=', 0, 'this->param_.gamma() >= 0');
   const iter = s.iter;
   const policy = sp.lr_policy;
   switch (policy) {
@@ -39,7 +39,7 @@ export function learningRate(param: SolverParameter, s: LrState): number {
       return baseLr;
     case 'step': {
       const stepsize = sp.stepsize;
-      checkOp(stepsize, '>', 0, 'this->param_.stepsize()', '0');
+      checkOp(null, stepsize, '>', 0, 'this->param_.stepsize() > 0');
       s.currentStep = Math.trunc(iter / stepsize);
       gammaNonNegative();
       return f32(baseLr * Math.pow(gamma, s.currentStep));
@@ -66,7 +66,7 @@ export function learningRate(param: SolverParameter, s: LrState): number {
     case 'sigmoid': {
       gammaNonNegative();
       const stepsize = sp.stepsize;
-      checkOp(stepsize, '>', 0, 'this->param_.stepsize()', '0');
+      checkOp(null, stepsize, '>', 0, 'this->param_.stepsize() > 0');
       const e = f32(Math.exp(f32(-gamma * f32(iter - stepsize))));
       return f32(baseLr * f32(1 / f32(1 + e)));
     }

@@ -4,6 +4,7 @@
 import { getField } from '../proto/schema';
 import type { SolverParameter } from '../proto/caffe';
 import { CaffeError } from '../util/errors';
+import { checkFailed } from '../util/check';
 import type { Solver } from './solver';
 
 export type SolverCreator = (param: SolverParameter) => Solver;
@@ -15,7 +16,7 @@ const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'
 
 export function registerSolver(type: string, creator: SolverCreator): void {
   if (registry.has(type)) {
-    throw new CaffeError(`Check failed: registry.count(type) == 0 (1 vs. 0) Solver type ${type} already registered.`);
+    checkFailed(null, 'registry.count(type) == 0 (1 vs. 0)', `Solver type ${type} already registered.`);
   }
   registry.set(type, creator);
 }
@@ -30,7 +31,7 @@ export function createSolver(param: SolverParameter): Solver {
   const type = getField(param, 'caffe.SolverParameter', 'type');
   const creator = registry.get(type);
   if (!creator) {
-    throw new CaffeError(`Check failed: registry.count(type) == 1 (0 vs. 1) Unknown solver type: ${type} ` +
+    checkFailed(null, 'registry.count(type) == 1 (0 vs. 1)', `Unknown solver type: ${type} ` +
       `(known types: ${solverTypeList().join(', ')})`);
   }
   return creator(param);

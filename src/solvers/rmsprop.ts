@@ -1,7 +1,7 @@
 // Caffe's RMSPropSolver: history is a decaying mean of squared gradients (rms_decay);
 // diff = local_rate * diff / (sqrt(history) + delta).
 import type { SolverParameter } from '../proto/caffe';
-import { checkOp } from './check';
+import { checkOp } from '../util/check';
 import { addScalar, axpby, div, f32, sqrt, square } from './float_math';
 import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
@@ -9,10 +9,11 @@ import { SGDSolver } from './sgd';
 export class RMSPropSolver extends SGDSolver {
   constructor(param: SolverParameter) {
     super(param);
-    checkOp(0, '==', f32(this.p('momentum')), '0', 'this->param_.momentum()', 'Momentum cannot be used with RMSProp.');
+    checkOp(null, 0, '==', f32(this.p('momentum')), '0 == this->param_.momentum()',
+      'Momentum cannot be used with RMSProp.');
     const decay = f32(this.p('rms_decay'));
-    checkOp(decay, '>=', 0, 'this->param_.rms_decay()', '0', 'rms_decay should lie between 0 and 1.');
-    checkOp(decay, '<', 1, 'this->param_.rms_decay()', '1', 'rms_decay should lie between 0 and 1.');
+    checkOp(null, decay, '>=', 0, 'this->param_.rms_decay() >= 0', 'rms_decay should lie between 0 and 1.');
+    checkOp(null, decay, '<', 1, 'this->param_.rms_decay() < 1', 'rms_decay should lie between 0 and 1.');
   }
 
   override get type(): string { return 'RMSProp'; }

@@ -11,7 +11,7 @@ import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkOp } from './check';
+import { checkOp } from '../util/check';
 import { axpby, axpy, f32, scal, sign } from './float_math';
 import { readSolverStateHdf5, restoreHistoryHdf5, writeSolverStateHdf5 } from './hdf5_snapshot';
 import { checkLrPolicy, learningRate } from './lr_policy';
@@ -142,7 +142,8 @@ export class SGDSolver extends Solver {
     }
     this.currentStep = state.current_step ?? 0;
     const history: Message[] = state.history ?? [];
-    checkOp(history.length, '==', this.history.length, 'state.history_size()', 'history_.size()', 'Incorrect length of history blobs.');
+    checkOp(null, history.length, '==', this.history.length, 'state.history_size() == history_.size()',
+      'Incorrect length of history blobs.');
     log.info('SGDSolver: restoring history');
     this.history.forEach((h, i) => h.fromProto(history[i]));
   }

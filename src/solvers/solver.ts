@@ -13,7 +13,7 @@ import { setRandomSeed } from '../core/rng';
 import { streamFloat } from '../util/format';
 import { cloneMessage } from '../proto/message';
 import { log } from '../util/logging';
-import { checkOp } from './check';
+import { checkOp } from '../util/check';
 import { f32 } from './float_math';
 import { writeNetToHdf5 } from './hdf5_snapshot';
 import { checkSnapshotWritePermissions, initTestNets, initTrainNet } from './solver_init';
@@ -50,7 +50,8 @@ export abstract class Solver {
   constructor(param: SolverParameter) {
     log.info(`Initializing solver from parameters: \n${printPrototxt(param, SP).replace(/\n$/, '')}`);
     this.param = cloneMessage(param);
-    checkOp(this.p('average_loss'), '>=', 1, 'param_.average_loss()', '1', 'average_loss should be non-negative.');
+    checkOp(null, this.p('average_loss'), '>=', 1, 'param_.average_loss() >= 1',
+      'average_loss should be non-negative.');
     checkSnapshotWritePermissions(this.param);
     const seed = this.p('random_seed');
     if (seed >= 0) setRandomSeed(seed);

@@ -9,7 +9,7 @@ import { readNetParamsFromTextFile } from '../io/proto_io';
 import { cloneMessage } from '../proto/message';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
-import { checkOp } from './check';
+import { checkFailed, checkOp } from '../util/check';
 
 const SP = 'caffe.SolverParameter';
 
@@ -42,8 +42,9 @@ export function initTrainNet(param: SolverParameter): Net {
   const fields = ['net', 'net_param', 'train_net', 'train_net_param'];
   const num = fields.filter((f) => param[f as keyof SolverParameter] !== undefined).length;
   const names = 'net, net_param, train_net, train_net_param';
-  checkOp(num, '>=', 1, 'num_train_nets', '1', `SolverParameter must specify a train net using one of these fields: ${names}`);
-  checkOp(num, '<=', 1, 'num_train_nets', '1',
+  checkOp(null, num, '>=', 1, 'num_train_nets >= 1',
+    `SolverParameter must specify a train net using one of these fields: ${names}`);
+  checkOp(null, num, '<=', 1, 'num_train_nets <= 1',
     `SolverParameter must not contain more than one of these fields specifying a train_net: ${names}`);
   let netParam: NetParameter = {};
   if (param.train_net_param !== undefined) {
@@ -73,22 +74,24 @@ export function initTrainNet(param: SolverParameter): Net {
 export function initTestNets(param: SolverParameter): Net[] {
   const hasNetParam = param.net_param !== undefined, hasNetFile = param.net !== undefined;
   const numGeneric = Number(hasNetParam) + Number(hasNetFile);
-  checkOp(numGeneric, '<=', 1, 'num_generic_nets', '1', 'Both net_param and net_file may not be specified.');
+  checkOp(null, numGeneric, '<=', 1, 'num_generic_nets <= 1', 'Both net_param and net_file may not be specified.');
   const testNetParams: NetParameter[] = param.test_net_param ?? [], testNetFiles: string[] = param.test_net ?? [];
   const testIter: number[] = param.test_iter ?? [];
   const numTestNets = testNetParams.length + testNetFiles.length;
   if (numGeneric) {
-    checkOp(testIter.length, '>=', numTestNets, 'param_.test_iter_size()', 'num_test_nets', 'test_iter must be specified for each test network.');
+    checkOp(null, testIter.length, '>=', numTestNets, 'param_.test_iter_size() >= num_test_nets',
+      'test_iter must be specified for each test network.');
   } else {
-    checkOp(testIter.length, '==', numTestNets, 'param_.test_iter_size()', 'num_test_nets', 'test_iter must be specified for each test network.');
+    checkOp(null, testIter.length, '==', numTestNets, 'param_.test_iter_size() == num_test_nets',
+      'test_iter must be specified for each test network.');
   }
   const numInstances = numTestNets + (testIter.length - numTestNets);
   const testState: NetState[] = param.test_state ?? [];
   if (testState.length) {
-    checkOp(testState.length, '==', numInstances, 'param_.test_state_size()', 'num_test_net_instances',
+    checkOp(null, testState.length, '==', numInstances, 'param_.test_state_size() == num_test_net_instances',
       'test_state must be unspecified or specified once per test net.');
   }
-  if (numInstances) checkOp(getField(param, SP, 'test_interval'), '>', 0, 'param_.test_interval()', '0');
+  if (numInstances) checkOp(null, getField(param, SP, 'test_interval'), '>', 0, 'param_.test_interval() > 0');
 
   const sources: string[] = [], netParams: NetParameter[] = [];
   for (const p of testNetParams) { sources.push('test_net_param'); netParams.push(cloneMessage(p)); }
@@ -119,7 +122,8 @@ export function checkSnapshotWritePermissions(param: SolverParameter): void {
   const snapshot = getField(param, SP, 'snapshot');
   if (!snapshot && !getField(param, SP, 'snapshot_after_train')) return;
   if (snapshot && param.snapshot_prefix === undefined) {
-    throw new CaffeError('Check failed: param_.has_snapshot_prefix() In solver params, snapshot is specified but snapshot_prefix is not');
+    checkFailed(null, 'param_.has_snapshot_prefix()',
+      'In solver params, snapshot is specified but snapshot_prefix is not');
   }
   const prefix = getField(param, SP, 'snapshot_prefix');
   const probe = `${prefix}_iter_0.tempfile`;

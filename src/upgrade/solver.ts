@@ -2,8 +2,8 @@
 // file is read for training) an unset or directory snapshot_prefix is derived from its path.
 import * as fs from 'fs';
 import { log } from '../util/logging';
-import { checkFailed, fatal } from './common';
 import { Message, has } from '../proto/message';
+import { checkFailed, fatal } from '../util/check';
 
 const SOLVER_TYPES: Record<string, string> = {
   SGD: 'SGD',
@@ -26,7 +26,7 @@ export function solverNeedsTypeUpgrade(solver: Message): boolean {
  */
 export function upgradeSolverType(solver: Message): boolean {
   if (has(solver, 'solver_type') && has(solver, 'type')) {
-    checkFailed('!solver_param->has_solver_type() || !solver_param->has_type()',
+    checkFailed(null, '!solver_param->has_solver_type() || !solver_param->has_type()',
       'Failed to upgrade solver: old solver_type field (enum) and new type field (string) ' +
       'cannot be both specified in solver proto text.');
   }
@@ -38,7 +38,7 @@ export function upgradeSolverType(solver: Message): boolean {
   const name = typeof raw === 'number' ? SOLVER_TYPE_NUMBERS[raw] : String(raw);
   if (name === undefined || !Object.prototype.hasOwnProperty.call(SOLVER_TYPES, name)) {
     // Caffe prints its (still empty) result string here, not the bad value.
-    fatal('Unknown SolverParameter solver_type: ');
+    fatal(null, 'Unknown SolverParameter solver_type: ');
   }
   solver.type = SOLVER_TYPES[name];
   delete solver.solver_type;

@@ -1,8 +1,8 @@
 // V0 -> V1, one layer at a time: a V0 layer is a V1LayerParameter whose settings all live in
 // its `layer` (V0LayerParameter) field; each V0 setting moves to the V1 *_param of its type.
 import { log } from '../util/logging';
-import { fatal } from './common';
 import { Message, add, cloneMessage, has, items, clearMessage, mutable } from '../proto/message';
+import { fatal } from '../util/check';
 
 // V0 type string -> V1LayerParameter.LayerType name.
 const V0_TYPES: Record<string, string> = {
@@ -35,7 +35,7 @@ const V0_TYPES: Record<string, string> = {
 /** The V1 LayerType name of a V0 type string; anything else is fatal ("padding" included). */
 export function upgradeV0LayerType(type: string): string {
   if (Object.prototype.hasOwnProperty.call(V0_TYPES, type)) return V0_TYPES[type];
-  return fatal(`Unknown layer name: ${type}`);
+  return fatal(null, `Unknown layer name: ${type}`);
 }
 
 /** Where a V0 setting goes: V1 sub-message, its field, and whether that field is repeated. */

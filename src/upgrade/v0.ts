@@ -1,7 +1,9 @@
 // V0 -> V1 for whole nets: V0 nets describe every layer inside `layers { layer { ... } }`,
 // and pad with separate "padding" layers, which the V1 format folds into conv/pool layers.
-import { checkEq, checkFailed, fatal } from './common';
-import { Message, add, clearMessage, cloneMessage, has, items } from '../proto/message';
+import {
+  Message, add, clearMessage, cloneMessage, has, items,
+} from '../proto/message';
+import { checkFailed, checkOp, fatal } from '../util/check';
 import { upgradeV0LayerParameter } from './v0-layer';
 
 /** True iff some entry of `layers` still carries a V0 `layer` message. */
@@ -35,20 +37,20 @@ export function upgradeV0PaddingLayers(net: Message, out: Message): void {
     bottoms.forEach((blob, j) => {
       const src = producer.get(blob);
       // Caffe reports the bottom's index here, not the layer's.
-      if (src === undefined) fatal(`Unknown blob input ${blob} to layer ${j}`);
+      if (src === undefined) fatal(null, `Unknown blob input ${blob} to layer ${j}`);
       if (src === -1) return;
       const source = layers[src];
       const sourceV0: Message = source.layer ?? {};
       if ((sourceV0.type ?? '') !== 'padding') return;
       if (type !== 'conv' && type !== 'pool') {
-        checkFailed('(layer_param.type() == "conv") || (layer_param.type() == "pool")',
+        checkFailed(null, '(layer_param.type() == "conv") || (layer_param.type() == "pool")',
           `Padding layer input to non-convolutional / non-pooling layer type ${type}`);
       }
-      checkEq(bottoms.length, 1, 'layer_connection.bottom_size() == 1',
+      checkOp(null, bottoms.length, '==', 1, 'layer_connection.bottom_size() == 1',
         'Conv Layer takes a single blob as input.');
-      checkEq(items(source, 'bottom').length, 1, 'source_layer.bottom_size() == 1',
+      checkOp(null, items(source, 'bottom').length, '==', 1, 'source_layer.bottom_size() == 1',
         'Padding Layer takes a single blob as input.');
-      checkEq(items(source, 'top').length, 1, 'source_layer.top_size() == 1',
+      checkOp(null, items(source, 'top').length, '==', 1, 'source_layer.top_size() == 1',
         'Padding Layer produces a single blob as output.');
       const target = kept[kept.length - 1];
       if (target.layer === undefined) target.layer = {};

@@ -1,8 +1,8 @@
 // V1 -> V2: `layers { type: CONVOLUTION ... }` becomes `layer { type: "Convolution" ... }`,
 // with blobs_lr / weight_decay / param / blob_share_mode gathered into ParamSpecs.
 import { log } from '../util/logging';
-import { fatal } from './common';
 import { Message, add, clearMessage, cloneMessage, enumNumber, has, items } from '../proto/message';
+import { fatal } from '../util/check';
 
 // V1LayerParameter.LayerType name -> V2 type string.
 const V1_TYPES: Record<string, string> = {
@@ -62,7 +62,7 @@ const SHARED_PARAMS = [
 export function upgradeV1LayerType(type: string | number): string {
   const name = typeof type === 'number' ? numberToV1Name(type) : type;
   if (name !== undefined && Object.prototype.hasOwnProperty.call(V1_TYPES, name)) return V1_TYPES[name];
-  return fatal(`Unknown V1LayerParameter layer type: ${enumNumber('V1LayerParameter', 'type', type)}`);
+  return fatal(null, `Unknown V1LayerParameter layer type: ${enumNumber('V1LayerParameter', 'type', type)}`);
 }
 
 const V1_NUMBERS: Record<number, string> = {
@@ -89,7 +89,7 @@ export function netNeedsV1ToV2Upgrade(net: Message): boolean {
  */
 export function upgradeV1Net(v1Net: Message, net: Message): boolean {
   if (has(v1Net, 'layer')) {
-    fatal("Refusing to upgrade inconsistent NetParameter input; the definition includes both " +
+    fatal(null, "Refusing to upgrade inconsistent NetParameter input; the definition includes both " +
       "'layer' and 'layers' fields. The current format defines 'layer' fields with string type " +
       "like layer { type: 'Layer' ... } and not layers { type: LAYER ... }. Manually switch the " +
       'definition to \'layer\' format to continue.');
@@ -139,7 +139,7 @@ export function upgradeV1LayerParameter(v1Layer: Message, layer: Message): boole
     const spec = paramSpec(layer, i);
     if (mode === 'STRICT' || mode === 0) spec.share_mode = 'STRICT';
     else if (mode === 'PERMISSIVE' || mode === 1) spec.share_mode = 'PERMISSIVE';
-    else fatal(`Unknown blob_share_mode: ${mode}`);
+    else fatal(null, `Unknown blob_share_mode: ${mode}`);
   });
   items<number>(src, 'blobs_lr').forEach((lr, i) => { paramSpec(layer, i).lr_mult = lr; });
   items<number>(src, 'weight_decay').forEach((wd, i) => { paramSpec(layer, i).decay_mult = wd; });
