@@ -3,14 +3,12 @@
 // registerSolver('MySolver', (param) => new MySolver(param)).
 import { Message, getField } from '../proto/schema';
 import { CaffeError } from '../util/errors';
+import { byteOrder } from '../util/strings';
 import type { Solver } from './solver';
 
 export type SolverCreator = (param: Message) => Solver;
 
 const registry = new Map<string, SolverCreator>();
-
-/** Byte-wise string order, as std::map<std::string, ...> iterates. */
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 export function registerSolver(type: string, creator: SolverCreator): void {
   if (registry.has(type)) {
