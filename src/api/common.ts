@@ -27,13 +27,17 @@ export function gpusFromFlag(flag: string | undefined, deviceCount = 0): number[
   });
 }
 
+/** This build computes on the CPU: a GPU request (named by `request`, e.g. "--gpu=0") is noted and ignored. */
+export function warnNoGpuBackend(request?: string): void {
+  log.warning(`${request ? `${request}: ` : ''}no GPU backend is available in this build; using the CPU.`);
+}
+
 /** Picks the device for `--gpu` (this build computes on the CPU, so a GPU request is noted and ignored)
- *  and the engine for `--engine` (else $CAFFETS_ENGINE, else DEFAULT). */
-export function selectDevice(gpuFlag: string | undefined, engine?: string): void {
+ *  and the engine for `--engine` (else $CAFFETS_ENGINE, else DEFAULT). `request` names the GPU request
+ *  in the warning. */
+export function selectDevice(gpuFlag: string | undefined, engine?: string, request = `--gpu=${gpuFlag}`): void {
   const gpus = gpusFromFlag(gpuFlag);
-  if (gpus.length || gpuFlag === 'all') {
-    log.warning(`--gpu=${gpuFlag}: no GPU backend is available in this build; using the CPU.`);
-  }
+  if (gpus.length || gpuFlag === 'all') warnNoGpuBackend(request);
   log.info('Use CPU.');
   selectEngine(engine);
 }

@@ -11,6 +11,7 @@ import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
+import { warnNoGpuBackend } from './common';
 
 export interface ExtractFeaturesOptions {
   /** the trained weights (.caffemodel) */
@@ -64,7 +65,7 @@ export async function extractFeatures(o: ExtractFeaturesOptions): Promise<Extrac
     const device = o.device === undefined ? 0 : Number(o.device);
     if (!Number.isInteger(device) || device < 0) checkFailed(null, `device_id >= 0 (${o.device} vs. 0)`);
     log.error(`Using Device_id=${device}`);
-    log.warning('no GPU backend is available in this build; using the CPU.');
+    warnNoGpuBackend();
   } else {
     log.error('Using CPU');
   }

@@ -10,7 +10,7 @@ import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
 import { streamFloat } from '../util/format';
-import { gpusFromFlag, selectEngine, stagesFromFlag } from './common';
+import { selectDevice, stagesFromFlag } from './common';
 
 export interface TrainOptions {
   solver: string;
@@ -41,8 +41,7 @@ export async function train(o: TrainOptions): Promise<number> {
 
   let gpu = o.gpu ?? '';
   if (!gpu && param.solver_mode === 'GPU') gpu = String(param.device_id ?? 0);
-  selectTrainDevice(gpu);
-  selectEngine(o.engine);
+  selectDevice(gpu, o.engine, `--gpu=${gpu} (or solver_mode: GPU)`);
   const sigint = solverActionFromFlag(o.sigint_effect ?? 'stop');
   const sighup = solverActionFromFlag(o.sighup_effect ?? 'snapshot');
   const handler = new SignalHandler(sigint, sighup);
@@ -71,13 +70,4 @@ export async function train(o: TrainOptions): Promise<number> {
   } finally {
     handler.dispose();
   }
-}
-
-/** --gpu (or solver_mode: GPU): this build computes on the CPU, so a GPU request is noted and ignored. */
-function selectTrainDevice(gpu: string): void {
-  const gpus = gpusFromFlag(gpu);
-  if (gpus.length || gpu === 'all') {
-    log.warning(`--gpu=${gpu} (or solver_mode: GPU): no GPU backend is available in this build; using the CPU.`);
-  }
-  log.info('Use CPU.');
 }

@@ -51,6 +51,11 @@ export interface Backend {
   gemv(transA: boolean, M: number, N: number, alpha: number, A: Float32Array, x: Float32Array, beta: number, y: Float32Array): void;
   /** y += alpha x (caffe_axpy), over y's length. */
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  /** Strided slab copy (Caffe's caffe_copy per slab in Concat and Slice): for r in [0, rows),
+   *  dst[dstOffset + r * dstStride + i] = src[srcOffset + r * srcStride + i], i in [0, count).
+   *  Offsets and strides count elements; the slabs of src and of dst do not overlap one another. */
+  copyStrided(rows: number, count: number, src: Float32Array, srcOffset: number, srcStride: number,
+    dst: Float32Array, dstOffset: number, dstStride: number): void;
   /** x *= alpha (caffe_scal). */
   scal(alpha: number, x: Float32Array): void;
   /** sum x[i] y[i] over x's length (caffe_cpu_dot). */

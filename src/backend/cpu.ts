@@ -48,6 +48,14 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < y.length; i++) y[i] = alpha * x[i] + y[i];
   }
 
+  copyStrided(rows: number, count: number, src: Float32Array, srcOffset: number, srcStride: number,
+    dst: Float32Array, dstOffset: number, dstStride: number): void {
+    for (let r = 0; r < rows; r++) {
+      const from = srcOffset + r * srcStride;
+      dst.set(src.subarray(from, from + count), dstOffset + r * dstStride);
+    }
+  }
+
   scal(alpha: number, x: Float32Array): void {
     for (let i = 0; i < x.length; i++) x[i] = alpha * x[i];
   }

@@ -7,7 +7,7 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fatal } from '../util/check';
-import { ignoreLabel, notImplemented, forEachLabel } from './loss';
+import { ignoreLabel, notImplemented, forEachLabel, checkLabelCount } from './loss';
 
 const P = 'caffe.AccuracyParameter';
 
@@ -32,10 +32,7 @@ export class AccuracyLayer extends Layer {
     this.axis = bottom[0].canonicalAxisIndex(this.param<number>('accuracy_param', P, 'axis'));
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
-    if (this.outer * this.inner !== bottom[1].count) fatal(this,
-      'Number of labels must match number of predictions; e.g., if label axis == 1 and prediction shape ' +
-      'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
-      `(${this.outer * this.inner} vs. ${bottom[1].count})`);
+    checkLabelCount(this, 'label', this.outer, this.inner, bottom[1].count);
     top[0].reshape([]);
     if (top.length > 1) {
       const C = bottom[0].shape[this.axis];

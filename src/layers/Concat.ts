@@ -5,6 +5,7 @@ import { Blob, MAX_BLOB_AXES } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { Message } from '../proto/schema';
+import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
 
 const P = 'caffe.ConcatParameter';
@@ -57,29 +58,23 @@ export class ConcatLayer extends Layer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     if (bottom.length === 1) return;
-    const y = top[0].mutableCpuData(), topAxis = top[0].shape[this.axis], inner = this.inputSize;
+    const be = backend(), y = top[0].mutableCpuData(), topAxis = top[0].shape[this.axis], inner = this.inputSize;
     let offset = 0;
-    for (const b of bottom) {
-      const x = b.cpuData(), axisDim = b.shape[this.axis], slab = axisDim * inner;
-      for (let n = 0; n < this.numConcats; n++) {
-        y.set(x.subarray(n * slab, (n + 1) * slab), (n * topAxis + offset) * inner);
-      }
+    for (const b of bottom) { // slab n of bottom i -> top at (n * top_axis + offset) * inner
+      const axisDim = b.shape[this.axis], slab = axisDim * inner;
+      be.copyStrided(this.numConcats, slab, b.cpuData(), 0, slab, y, offset * inner, topAxis * inner);
       offset += axisDim;
     }
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (bottom.length === 1) return;
-    const dy = top[0].cpuDiff(), topAxis = top[0].shape[this.axis], inner = this.inputSize;
+    const be = backend(), dy = top[0].cpuDiff(), topAxis = top[0].shape[this.axis], inner = this.inputSize;
     let offset = 0;
     for (let i = 0; i < bottom.length; i++) {
       const axisDim = bottom[i].shape[this.axis], slab = axisDim * inner;
       if (propagateDown[i]) {
-        const dx = bottom[i].mutableCpuDiff();
-        for (let n = 0; n < this.numConcats; n++) {
-          const from = (n * topAxis + offset) * inner;
-          dx.set(dy.subarray(from, from + slab), n * slab);
-        }
+        be.copyStrided(this.numConcats, slab, dy, offset * inner, topAxis * inner, bottom[i].mutableCpuDiff(), 0, slab);
       }
       offset += axisDim;
     }

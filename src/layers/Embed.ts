@@ -5,11 +5,10 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { fillBlob } from '../core/filler';
-import { log } from '../util/logging';
 import { Message } from '../proto/schema';
 import { layerError } from './layer_check';
 import { checkOp } from '../util/check';
+import { setUpWeightAndBias } from './param_blobs';
 
 const P = 'caffe.EmbedParameter';
 
@@ -26,20 +25,8 @@ export class EmbedLayer extends Layer {
     this.K = this.param<number>('embed_param', P, 'input_dim');
     checkOp(this, this.K, '>', 0, 'K_ > 0', 'EmbedLayer input_dim must be positive.');
     this.biasTerm = this.param<boolean>('embed_param', P, 'bias_term');
-    if (this.blobs.length > 0) {
-      log.info('Skipping parameter initialization');
-    } else {
-      // K x N: transposed from InnerProduct so that a lookup reads one contiguous row
-      const w = new Blob([this.K, this.N]);
-      fillBlob(w, p.weight_filler);
-      this.blobs = [w];
-      if (this.biasTerm) {
-        const b = new Blob([this.N]);
-        fillBlob(b, p.bias_filler);
-        this.blobs.push(b);
-      }
-    }
-    this.paramPropagateDown = this.blobs.map(() => true);
+    // weight K x N: transposed from InnerProduct so that a lookup reads one contiguous row
+    setUpWeightAndBias(this, p, [this.K, this.N], this.biasTerm ? [this.N] : undefined);
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {

@@ -9,7 +9,10 @@ import { Layer, LossLayer } from '../core/layer';
 import { createLayer, registerLayer } from '../core/layer_factory';
 import { readBlobProtoFromFile } from '../io/proto_io';
 import { fatal } from '../util/check';
-import { LOG_THRESHOLD, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, lossParam, lossReshape, forEachLabel, labelledLossBackward } from './loss';
+import {
+  LOG_THRESHOLD, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, lossParam, lossReshape,
+  forEachLabel, labelledLossBackward, checkLabelCount,
+} from './loss';
 import './Softmax'; // registers the inner Softmax type
 
 const P = 'caffe.InfogainLossParameter';
@@ -51,10 +54,7 @@ export class InfogainLossLayer extends LossLayer {
     this.axis = bottom[0].canonicalAxisIndex(this.param<number>('infogain_loss_param', P, 'axis'));
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
-    if (this.outer * this.inner !== bottom[1].count) fatal(this,
-      'Number of labels must match number of predictions; e.g., if infogain axis == 1 and prediction shape ' +
-      'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
-      `(${this.outer * this.inner} vs. ${bottom[1].count})`);
+    checkLabelCount(this, 'infogain', this.outer, this.inner, bottom[1].count);
     this.numLabels = bottom[0].shape[this.axis];
     const H = bottom.length < 3 ? this.infogain : bottom[2];
     this.checkH(H);

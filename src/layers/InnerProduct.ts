@@ -3,9 +3,9 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { fillBlob } from '../core/filler';
 import { backend } from '../backend';
 import { CaffeError } from '../util/errors';
+import { setUpWeightAndBias } from './param_blobs';
 
 const P = 'caffe.InnerProductParameter';
 
@@ -21,19 +21,8 @@ export class InnerProductLayer extends Layer {
     this.transpose = this.param<boolean>('inner_product_param', P, 'transpose');
     const axis = bottom[0].canonicalAxisIndex(this.param<number>('inner_product_param', P, 'axis'));
     this.K = bottom[0].countRange(axis);
-    if (this.blobs.length > 0) {
-      // weights came with the layer definition (LayerParameter.blobs)
-    } else {
-      const w = new Blob(this.transpose ? [this.K, this.N] : [this.N, this.K]);
-      fillBlob(w, ip.weight_filler);
-      this.blobs.push(w);
-      if (this.biasTerm) {
-        const b = new Blob([this.N]);
-        fillBlob(b, ip.bias_filler);
-        this.blobs.push(b);
-      }
-    }
-    this.paramPropagateDown = this.blobs.map(() => true);
+    const wShape = this.transpose ? [this.K, this.N] : [this.N, this.K];
+    setUpWeightAndBias(this, ip, wShape, this.biasTerm ? [this.N] : undefined);
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {

@@ -5,6 +5,7 @@ import { Blob, MAX_BLOB_AXES } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { Message } from '../proto/schema';
+import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
 
 const P = 'caffe.SliceParameter';
@@ -75,27 +76,23 @@ export class SliceLayer extends Layer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     if (top.length === 1) return;
-    const x = bottom[0].cpuData(), bottomAxis = bottom[0].shape[this.axis], inner = this.sliceSize;
+    const be = backend(), x = bottom[0].cpuData(), bottomAxis = bottom[0].shape[this.axis], inner = this.sliceSize;
     let offset = 0;
-    for (const t of top) {
-      const y = t.mutableCpuData(), axisDim = t.shape[this.axis], slab = axisDim * inner;
-      for (let n = 0; n < this.numSlices; n++) {
-        const from = (n * bottomAxis + offset) * inner;
-        y.set(x.subarray(from, from + slab), n * slab);
-      }
+    for (const t of top) { // bottom at (n * bottom_axis + offset) * inner -> slab n of top i
+      const axisDim = t.shape[this.axis], slab = axisDim * inner;
+      be.copyStrided(this.numSlices, slab, x, offset * inner, bottomAxis * inner, t.mutableCpuData(), 0, slab);
       offset += axisDim;
     }
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0] || top.length === 1) return;
-    const dx = bottom[0].mutableCpuDiff(), bottomAxis = bottom[0].shape[this.axis], inner = this.sliceSize;
+    const be = backend(), dx = bottom[0].mutableCpuDiff(), bottomAxis = bottom[0].shape[this.axis];
+    const inner = this.sliceSize;
     let offset = 0;
     for (const t of top) {
-      const dy = t.cpuDiff(), axisDim = t.shape[this.axis], slab = axisDim * inner;
-      for (let n = 0; n < this.numSlices; n++) {
-        dx.set(dy.subarray(n * slab, (n + 1) * slab), (n * bottomAxis + offset) * inner);
-      }
+      const axisDim = t.shape[this.axis], slab = axisDim * inner;
+      be.copyStrided(this.numSlices, slab, t.cpuDiff(), 0, slab, dx, offset * inner, bottomAxis * inner);
       offset += axisDim;
     }
   }

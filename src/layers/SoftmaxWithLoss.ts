@@ -6,8 +6,10 @@
 import { Blob } from '../core/blob';
 import { Layer, LossLayer } from '../core/layer';
 import { createLayer, registerLayer } from '../core/layer_factory';
-import { fatal } from '../util/check';
-import { FLT_MIN, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, lossReshape, normalizationMode, forEachLabel, labelledLossBackward } from './loss';
+import {
+  FLT_MIN, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, lossReshape, normalizationMode,
+  forEachLabel, labelledLossBackward, checkLabelCount,
+} from './loss';
 import './Softmax'; // registers the inner Softmax type
 
 export class SoftmaxWithLossLayer extends LossLayer {
@@ -37,10 +39,7 @@ export class SoftmaxWithLossLayer extends LossLayer {
     this.axis = bottom[0].canonicalAxisIndex(this.param<number>('softmax_param', 'caffe.SoftmaxParameter', 'axis'));
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
-    if (this.outer * this.inner !== bottom[1].count) fatal(this,
-      'Number of labels must match number of predictions; e.g., if softmax axis == 1 and prediction shape ' +
-      'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
-      `(${this.outer * this.inner} vs. ${bottom[1].count})`);
+    checkLabelCount(this, 'softmax', this.outer, this.inner, bottom[1].count);
     if (top.length >= 2) top[1].reshapeLike(bottom[0]);
   }
 

@@ -6,12 +6,12 @@
 // part of the underlying convolution's output and its top that of the convolution's input.
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
-import { fillBlob } from '../core/filler';
 import { backend } from '../backend';
 import { ConvDesc, ConvPrimitive } from '../backend/backend';
 import { CaffeError } from '../util/errors';
 import { checkFailed, checkOp } from '../util/check';
 import { log } from '../util/logging';
+import { setUpWeightAndBias } from './param_blobs';
 import { Message } from '../proto/schema';
 
 const P = 'caffe.ConvolutionParameter';
@@ -123,18 +123,8 @@ export abstract class BaseConvolutionLayer extends Layer {
       if (this.biasTerm && !same(this.blobs[1], [this.numOutput])) {
         throw new CaffeError(`Incorrect bias shape: expected shape ${new Blob([this.numOutput]).shapeString()}; instead, shape was ${this.blobs[1].shapeString()}`);
       }
-      log.info('Skipping parameter initialization');
-    } else {
-      const w = new Blob(wShape);
-      fillBlob(w, cp.weight_filler);
-      this.blobs = [w];
-      if (this.biasTerm) {
-        const b = new Blob([this.numOutput]);
-        fillBlob(b, cp.bias_filler);
-        this.blobs.push(b);
-      }
     }
-    this.paramPropagateDown = this.blobs.map(() => true);
+    setUpWeightAndBias(this, cp, wShape, this.biasTerm ? [this.numOutput] : undefined);
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {

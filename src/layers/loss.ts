@@ -27,6 +27,15 @@ export function lossReshape(layer: Layer, bottom: Blob[], top: Blob[]): void {
   top[0].reshape([]);
 }
 
+/** Caffe's CHECK_EQ(outer_num_ * inner_num_, bottom[1]->count()): one label per prediction position.
+ *  `axisName` is the word Caffe's message uses for the class axis (label, softmax, infogain). */
+export function checkLabelCount(layer: Layer, axisName: string, outer: number, inner: number, labelCount: number): void {
+  if (outer * inner !== labelCount) fatal(layer,
+    `Number of labels must match number of predictions; e.g., if ${axisName} axis == 1 and prediction shape ` +
+    'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
+    `(${outer * inner} vs. ${labelCount})`);
+}
+
 /** The LossParameter of a layer (possibly empty). */
 export function lossParam(layer: Layer): Message {
   return layer.layerParam.loss_param ?? {};

@@ -11,15 +11,13 @@ import { formatG } from '../util/format';
 import { checkOp } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
+import { byteOrder } from '../util/strings';
 import { filterNet } from './filter';
 import { insertSplits } from './insert_splits';
 import { appendParam, shareWeights } from './net_params';
 import type { Net } from './net';
 
 const SIZEOF_FLOAT = 4;
-
-/** Byte-wise string order, as std::set<std::string> iterates. */
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 export function initNet(net: Net, inParam: Message): void {
   net.phase = getField(inParam.state, 'caffe.NetState', 'phase');

@@ -5,14 +5,12 @@ import { getField } from '../proto/schema';
 import type { SolverParameter } from '../proto/caffe';
 import { CaffeError } from '../util/errors';
 import { checkFailed } from '../util/check';
+import { byteOrder } from '../util/strings';
 import type { Solver } from './solver';
 
 export type SolverCreator = (param: SolverParameter) => Solver;
 
 const registry = new Map<string, SolverCreator>();
-
-/** Byte-wise string order, as std::map<std::string, ...> iterates. */
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 export function registerSolver(type: string, creator: SolverCreator): void {
   if (registry.has(type)) {
