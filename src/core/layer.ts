@@ -6,14 +6,20 @@
 //   - in-place computation (top[i] === bottom[i]) must work where the layer allows it;
 //   - a top with a non-zero loss weight holds that weight in its diff after setUp; forward() returns
 //     sum(top.data * top.diff) over such tops.
-import { Message, messageType, fieldDefault } from '../proto/schema';
+import { MessageField, WithDefaults, subMessageType, withDefaults } from '../proto/schema';
+import type { LayerParameter } from '../proto/caffe';
 import { CaffeError } from '../util/errors';
 import { Blob } from './blob';
 
 export type Phase = 'TRAIN' | 'TEST';
 
+/** The `<x>_param` fields of a LayerParameter. */
+export type LayerParamField = MessageField<LayerParameter>;
+/** What `param(field)` returns: that sub-message read through its schema defaults. */
+export type LayerParamView<K extends LayerParamField> = WithDefaults<NonNullable<LayerParameter[K]>>;
+
 export abstract class Layer {
-  readonly layerParam: Message;
+  readonly layerParam: LayerParameter;
   readonly phase: Phase;
   /** learnable parameters (weights, biases, statistics), in Caffe's order */
   blobs: Blob[] = [];
@@ -21,11 +27,11 @@ export abstract class Layer {
   paramPropagateDown: boolean[] = [];
   private lossWeights: number[] = [];
 
-  constructor(param: Message) {
+  constructor(param: LayerParameter) {
     this.layerParam = param;
     this.phase = param.phase ?? 'TRAIN';
     if (param.blobs?.length) {
-      this.blobs = param.blobs.map((p: Message) => { const b = new Blob(); b.fromProto(p); return b; });
+      this.blobs = param.blobs.map((p) => { const b = new Blob(); b.fromProto(p); return b; });
     }
   }
 
@@ -92,11 +98,15 @@ export abstract class Layer {
   paramPropagate(i: number): boolean { return this.paramPropagateDown[i] ?? false; }
   setParamPropagateDown(i: number, v: boolean): void { this.paramPropagateDown[i] = v; }
 
-  /** A field of this layer's `<x>_param` message, or its schema default. */
-  protected param<T = any>(paramField: string, typeName: string, field: string): T {
-    const m = this.layerParam[paramField];
-    if (m && m[field] !== undefined) return m[field] as T;
-    return fieldDefault(messageType(typeName).fields[field]) as T;
+  /** This layer's `<x>_param` message read through its schema defaults (an empty one if unset). */
+  protected param<K extends LayerParamField>(field: K): LayerParamView<K> {
+    const typeName = subMessageType('caffe.LayerParameter', field);
+    return withDefaults(typeName, this.layerParam[field]) as unknown as LayerParamView<K>;
+  }
+
+  /** This layer's `<x>_param` message as written (unset fields absent, for has_ checks). */
+  protected rawParam<K extends LayerParamField>(field: K): NonNullable<LayerParameter[K]> {
+    return (this.layerParam[field] ?? {}) as NonNullable<LayerParameter[K]>;
   }
 
   private checkBlobCounts(bottom: Blob[], top: Blob[]): void {
@@ -114,7 +124,7 @@ export abstract class Layer {
   }
 
   private setLossWeights(top: Blob[]): void {
-    const w: number[] = this.layerParam.loss_weight ?? [];
+    const w = this.layerParam.loss_weight ?? [];
     if (!w.length) return;
     if (w.length !== top.length) throw new CaffeError(`${this.name}: loss_weight must be unspecified or specified once per top blob.`);
     for (let t = 0; t < top.length; t++) {

@@ -21,7 +21,7 @@ export class AccuracyLayer extends Layer {
   private nums = new Float32Array(0);
 
   override layerSetUp(): void {
-    this.topK = this.param<number>('accuracy_param', P, 'top_k');
+    this.topK = this.param('accuracy_param').top_k;
     this.ignore = ignoreLabel(this, this.layerParam.accuracy_param ?? {});
   }
 
@@ -29,7 +29,7 @@ export class AccuracyLayer extends Layer {
     const classes = Math.floor(bottom[0].count / bottom[1].count);
     if (this.topK > classes) fatal(this,
       `top_k must be less than or equal to the number of classes. (${this.topK} vs. ${classes})`);
-    this.axis = bottom[0].canonicalAxisIndex(this.param<number>('accuracy_param', P, 'axis'));
+    this.axis = bottom[0].canonicalAxisIndex(this.param('accuracy_param').axis);
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
     checkLabelCount(this, 'label', this.outer, this.inner, bottom[1].count);

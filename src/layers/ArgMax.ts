@@ -25,12 +25,12 @@ export class ArgMaxLayer extends Layer {
   private vals = new Float32Array(0);
 
   override layerSetUp(bottom: Blob[]): void {
-    this.outMaxVal = this.param<boolean>('argmax_param', P, 'out_max_val');
-    this.topK = this.param<number>('argmax_param', P, 'top_k');
+    this.outMaxVal = this.param('argmax_param').out_max_val;
+    this.topK = this.param('argmax_param').top_k;
     this.hasAxis = this.layerParam.argmax_param?.axis !== undefined;
     if (this.topK < 1) fatal(this, `top k must not be less than 1. (${this.topK} vs. 1)`);
     if (this.hasAxis) {
-      this.axis = bottom[0].canonicalAxisIndex(this.layerParam.argmax_param.axis);
+      this.axis = bottom[0].canonicalAxisIndex(this.param('argmax_param').axis);
       if (this.topK > bottom[0].shape[this.axis]) fatal(this,
         `top_k must be less than or equal to the dimension of the axis. (${this.topK} vs. ${bottom[0].shape[this.axis]})`);
     } else {

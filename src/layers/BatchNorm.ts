@@ -10,7 +10,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { Message } from '../proto/schema';
+import type { ParamSpec } from '../proto/caffe';
 import { log } from '../util/logging';
 import { Ones, Scratch, sumCols, sumRows } from './broadcast';
 import { layerError } from './layer_check';
@@ -35,12 +35,12 @@ export class BatchNormLayer extends Layer {
   private temp = new Scratch();  // full-size scratch
 
   override layerSetUp(bottom: Blob[]): void {
-    const bp = this.layerParam.batch_norm_param ?? {};
-    this.maf = Math.fround(this.param<number>('batch_norm_param', P, 'moving_average_fraction'));
+    const bp = this.rawParam('batch_norm_param');
+    this.maf = Math.fround(this.param('batch_norm_param').moving_average_fraction);
     this.useGlobalStats = bp.use_global_stats !== undefined ? Boolean(bp.use_global_stats) : this.phase === 'TEST';
     if (bottom[0].numAxes < 1) throw layerError(this, 'bottom must have at least one axis');
     this.channels = bottom[0].numAxes === 1 ? 1 : bottom[0].shape[1];
-    this.eps = Math.fround(this.param<number>('batch_norm_param', P, 'eps'));
+    this.eps = Math.fround(this.param('batch_norm_param').eps);
     if (this.blobs.length > 0) {
       log.info('Skipping parameter initialization');
     } else {
@@ -48,7 +48,7 @@ export class BatchNormLayer extends Layer {
       for (const b of this.blobs) b.mutableCpuData().fill(0);
     }
     // keep the solver off the statistics: lr_mult 0 for every blob
-    const specs: Message[] = this.layerParam.param ?? (this.layerParam.param = []);
+    const specs: ParamSpec[] = this.layerParam.param ?? (this.layerParam.param = []);
     for (let i = 0; i < this.blobs.length; i++) {
       if (specs.length === i) specs.push({ lr_mult: 0 });
       else {

@@ -19,8 +19,8 @@ export class BiasLayer extends Layer {
     if (bottom.length === 1 && this.blobs.length > 0) {
       log.info('Skipping parameter initialization');
     } else if (bottom.length === 1) {
-      const shape = spanShape(this, bottom[0], this.param<number>('bias_param', P, 'axis'),
-        this.param<number>('bias_param', P, 'num_axes'), 'bias');
+      const shape = spanShape(this, bottom[0], this.param('bias_param').axis,
+        this.param('bias_param').num_axes, 'bias');
       const b = new Blob();
       b.reshape(shape);
       fillBlob(b, this.layerParam.bias_param?.filler);
@@ -31,7 +31,7 @@ export class BiasLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const bias = bottom.length > 1 ? bottom[1] : this.blobs[0];
-    this.span = alignSpan(this, bottom[0], bias, this.param<number>('bias_param', P, 'axis'), 'bias');
+    this.span = alignSpan(this, bottom[0], bias, this.param('bias_param').axis, 'bias');
     if (top[0] !== bottom[0]) top[0].reshapeLike(bottom[0]);
     const { outer, dim, inner } = this.span;
     this.ones.ensure(Math.max(outer, inner, 1));

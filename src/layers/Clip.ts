@@ -7,8 +7,8 @@ export class ClipLayer extends NeuronLayer {
   private min = 0; private max = 0;
 
   override layerSetUp(): void {
-    this.min = Math.fround(this.param<number>('clip_param', 'caffe.ClipParameter', 'min'));
-    this.max = Math.fround(this.param<number>('clip_param', 'caffe.ClipParameter', 'max'));
+    this.min = Math.fround(this.param('clip_param').min);
+    this.max = Math.fround(this.param('clip_param').max);
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {

@@ -4,7 +4,6 @@
 import { Blob, MAX_BLOB_AXES } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { Message } from '../proto/schema';
 import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
 
@@ -18,21 +17,21 @@ export class ConcatLayer extends Layer {
   private inputSize = 0;
 
   override layerSetUp(): void {
-    const p: Message = this.layerParam.concat_param ?? {};
+    const p = this.rawParam('concat_param');
     check(this, !(p.axis !== undefined && p.concat_dim !== undefined), '!(concat_param.has_axis() && concat_param.has_concat_dim())',
       'Either axis or concat_dim should be specified; not both.');
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const numAxes = bottom[0].numAxes;
-    const p: Message = this.layerParam.concat_param ?? {};
+    const p = this.rawParam('concat_param');
     if (p.concat_dim !== undefined) {
       this.axis = Number(p.concat_dim) | 0; // uint32 read as int32, as Caffe does
       checkOp(this, this.axis, '>=', 0, 'concat_axis_ >= 0',
         `casting concat_dim from uint32 to int32 produced negative result; concat_dim must satisfy 0 <= concat_dim < ${MAX_BLOB_AXES}`);
       checkOp(this, this.axis, '<', numAxes, 'concat_axis_ < num_axes', 'concat_dim out of range.');
     } else {
-      this.axis = bottom[0].canonicalAxisIndex(this.param<number>('concat_param', P, 'axis'));
+      this.axis = bottom[0].canonicalAxisIndex(this.param('concat_param').axis);
     }
     const topShape = bottom[0].shape.slice();
     this.numConcats = bottom[0].countRange(0, this.axis);

@@ -27,8 +27,8 @@ export class ContrastiveLossLayer extends LossLayer {
     checkOp(this, bottom[2].channels, '==', 1, 'bottom[2]->channels() == 1');
     checkOp(this, bottom[2].height, '==', 1, 'bottom[2]->height() == 1');
     checkOp(this, bottom[2].width, '==', 1, 'bottom[2]->width() == 1');
-    this.margin = this.param<number>('contrastive_loss_param', P, 'margin');
-    this.legacy = this.param<boolean>('contrastive_loss_param', P, 'legacy_version');
+    this.margin = this.param('contrastive_loss_param').margin;
+    this.legacy = this.param('contrastive_loss_param').legacy_version;
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {

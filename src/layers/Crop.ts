@@ -20,7 +20,7 @@ export class CropLayer extends Layer {
   override layerSetUp(bottom: Blob[]): void {
     const offs: ArrayLike<number> = this.layerParam.crop_param?.offset ?? [];
     const nd = bottom[0].numAxes;
-    const start = bottom[0].canonicalAxisIndex(this.param<number>('crop_param', P, 'axis'));
+    const start = bottom[0].canonicalAxisIndex(this.param('crop_param').axis);
     checkOp(this, start, '<', nd, 'start_axis < input_dim', 'crop axis bigger than input dim');
     if (offs.length > 1) {
       checkOp(this, start + offs.length, '==', nd, 'start_axis + param.offset_size() == input_dim',
@@ -31,7 +31,7 @@ export class CropLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
     const offs: ArrayLike<number> = this.layerParam.crop_param?.offset ?? [];
     const b = bottom[0], nd = b.numAxes;
-    const start = b.canonicalAxisIndex(this.param<number>('crop_param', P, 'axis'));
+    const start = b.canonicalAxisIndex(this.param('crop_param').axis);
     if (this.offsets.length !== nd) {
       this.offsets = new Int32Array(nd);
       this.srcStrides = new Int32Array(nd);

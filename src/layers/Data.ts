@@ -12,12 +12,12 @@ import type { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { BasePrefetchingDataLayer } from './base_data_layer';
 import type { DbOpenSpec, DbSourceSpec } from '../data/prefetch_protocol';
-import type { Message } from '../proto/schema';
+import type { LayerParameter } from '../proto/caffe';
 import { checkOp } from '../util/check';
 
 export class DataLayer extends BasePrefetchingDataLayer {
   /** Opens the database, as Caffe's DataLayer constructor does (errors surface at layer creation). */
-  constructor(param: Message) {
+  constructor(param: LayerParameter) {
     super(param);
     this.prefetcher = this.startWorker();
   }
@@ -27,7 +27,7 @@ export class DataLayer extends BasePrefetchingDataLayer {
   }
 
   protected batchSize(): number {
-    return Number(this.param('data_param', 'caffe.DataParameter', 'batch_size'));
+    return Number(this.param('data_param').batch_size);
   }
 
   protected sourceSpec(): DbSourceSpec {
@@ -35,8 +35,8 @@ export class DataLayer extends BasePrefetchingDataLayer {
   }
 
   protected override openSpec(): DbOpenSpec {
-    const backend = String(this.param('data_param', 'caffe.DataParameter', 'backend'));
-    return { backend: backend.toLowerCase(), source: String(this.param('data_param', 'caffe.DataParameter', 'source')) };
+    const backend = String(this.param('data_param').backend);
+    return { backend: backend.toLowerCase(), source: String(this.param('data_param').source) };
   }
 
   override minTopBlobs(): number { return 1; }

@@ -13,7 +13,7 @@ export class DropoutLayer extends NeuronLayer {
   private mask = new Uint8Array(0);
 
   override layerSetUp(): void {
-    this.ratio = Math.fround(this.param<number>('dropout_param', 'caffe.DropoutParameter', 'dropout_ratio'));
+    this.ratio = Math.fround(this.param('dropout_param').dropout_ratio);
     this.scale = Math.fround(1 / (1 - this.ratio));
   }
 

@@ -6,30 +6,33 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
-import { Message } from '../proto/schema';
+import type { FillerParameter } from '../proto/caffe';
 import { blobShapeDims } from './layer_check';
 import { check } from '../util/check';
 
+/** The legacy 4-D shape fields, each once or once per top. */
+const LEGACY_DIMS = ['num', 'channels', 'height', 'width'] as const;
+
 export class DummyDataLayer extends Layer {
-  private fillers: Message[] = [];
+  private fillers: FillerParameter[] = [];
   /** per filler: fill on forward (false for constant fillers, which were filled at set-up) */
   private refill: boolean[] = [];
 
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
-    const p: Message = this.layerParam.dummy_data_param ?? {};
+    const p = this.rawParam('dummy_data_param');
     const numTop = top.length;
-    const dataFillers: Message[] = p.data_filler ?? [];
+    const dataFillers = p.data_filler ?? [];
     const nf = dataFillers.length;
     check(this, nf === 0 || nf === 1 || nf === numTop, 'num_data_filler == 0 || num_data_filler == 1 || num_data_filler == num_top',
       `Number of data fillers must be 0, 1 or equal to the number of tops: ${numTop}; you specified ${nf} data fillers.`);
 
-    const shapes: Message[] = p.shape ?? [];
+    const shapes = p.shape ?? [];
     const legacy: Record<string, number[]> = {};
-    for (const f of ['num', 'channels', 'height', 'width']) legacy[f] = Array.from(p[f] ?? [], Number);
+    for (const f of LEGACY_DIMS) legacy[f] = Array.from(p[f] ?? [], Number);
     const legacyDims = Object.values(legacy).some((v) => v.length > 0);
     if (legacyDims) {
       check(this, shapes.length === 0, '0 == param.shape_size()', 'Both shape and legacy fields were specified');
-      for (const f of ['num', 'channels', 'height', 'width']) {
+      for (const f of LEGACY_DIMS) {
         const k = legacy[f].length;
         check(this, k === 1 || k === numTop, `param.${f}_size() == 1 || param.${f}_size() == num_top`,
           `Must specify '${f}' once, or once per top blob (${numTop}); specified ${k}.`);
@@ -40,7 +43,7 @@ export class DummyDataLayer extends Layer {
     }
 
     this.fillers = nf === 0 ? [{ type: 'constant', value: 0 }] : nf === 1 ? [dataFillers[0]] : dataFillers.slice();
-    const isConstant = (f: Message) => (f.type ?? 'constant') === 'constant';
+    const isConstant = (f: FillerParameter) => (f.type ?? 'constant') === 'constant';
 
     for (let i = 0; i < numTop; i++) {
       if (legacyDims) {

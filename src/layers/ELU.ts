@@ -8,7 +8,7 @@ export class ELULayer extends NeuronLayer {
   private alpha = 1;
 
   override layerSetUp(): void {
-    this.alpha = Math.fround(this.param<number>('elu_param', 'caffe.ELUParameter', 'alpha'));
+    this.alpha = Math.fround(this.param('elu_param').alpha);
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {

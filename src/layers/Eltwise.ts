@@ -6,7 +6,6 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
-import { Message } from '../proto/schema';
 import { layerError } from './layer_check';
 import { check } from '../util/check';
 
@@ -21,16 +20,16 @@ export class EltwiseLayer extends Layer {
   private maxIdx = new Int32Array(0);
 
   override layerSetUp(bottom: Blob[]): void {
-    const p: Message = this.layerParam.eltwise_param ?? {};
+    const p = this.rawParam('eltwise_param');
     const coeff: ArrayLike<number> = p.coeff ?? [];
-    this.op = this.param<Op>('eltwise_param', P, 'operation');
+    this.op = this.param('eltwise_param').operation;
     check(this, coeff.length === 0 || coeff.length === bottom.length,
       'coeff_size() == 0 || coeff_size() == bottom.size()', 'Eltwise Layer takes one coefficient per bottom blob.');
     check(this, !(this.op === 'PROD' && coeff.length > 0), '!(operation() == PROD && coeff_size())',
       'Eltwise layer only takes coefficients for summation.');
     // coefficients are floats in caffe.proto
     this.coeffs = bottom.map((_, i) => (coeff.length ? Math.fround(coeff[i]) : 1));
-    this.stableProdGrad = this.param<boolean>('eltwise_param', P, 'stable_prod_grad');
+    this.stableProdGrad = this.param('eltwise_param').stable_prod_grad;
     if (this.op !== 'PROD' && this.op !== 'SUM' && this.op !== 'MAX') throw layerError(this, 'Unknown elementwise operation.');
   }
 

@@ -5,7 +5,6 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { Message } from '../proto/schema';
 import { layerError } from './layer_check';
 import { checkOp } from '../util/check';
 import { setUpWeightAndBias } from './param_blobs';
@@ -19,12 +18,12 @@ export class EmbedLayer extends Layer {
   private biasTerm = true;
 
   override layerSetUp(): void {
-    const p: Message = this.layerParam.embed_param ?? {};
-    this.N = this.param<number>('embed_param', P, 'num_output');
+    const p = this.rawParam('embed_param');
+    this.N = this.param('embed_param').num_output;
     checkOp(this, this.N, '>', 0, 'N_ > 0', 'EmbedLayer num_output must be positive.');
-    this.K = this.param<number>('embed_param', P, 'input_dim');
+    this.K = this.param('embed_param').input_dim;
     checkOp(this, this.K, '>', 0, 'K_ > 0', 'EmbedLayer input_dim must be positive.');
-    this.biasTerm = this.param<boolean>('embed_param', P, 'bias_term');
+    this.biasTerm = this.param('embed_param').bias_term;
     // weight K x N: transposed from InnerProduct so that a lookup reads one contiguous row
     setUpWeightAndBias(this, p, [this.K, this.N], this.biasTerm ? [this.N] : undefined);
   }

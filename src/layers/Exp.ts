@@ -12,13 +12,13 @@ export class ExpLayer extends NeuronLayer {
   private innerScale = 1; private outerScale = 1;
 
   override layerSetUp(): void {
-    const base = Math.fround(this.param<number>('exp_param', P, 'base'));
+    const base = Math.fround(this.param('exp_param').base);
     if (base !== -1) checkOp(this, base, '>', 0, 'base > 0', 'base must be strictly positive.');
     const logBase = base === -1 ? 1 : Math.fround(Math.log(base));
     check(this, !Number.isNaN(logBase), '!isnan(log_base)', `NaN result: log(base) = log(${base}) = ${logBase}`);
     check(this, Number.isFinite(logBase), '!isinf(log_base)', `Inf result: log(base) = log(${base}) = ${logBase}`);
-    const scale = Math.fround(this.param<number>('exp_param', P, 'scale'));
-    const shift = Math.fround(this.param<number>('exp_param', P, 'shift'));
+    const scale = Math.fround(this.param('exp_param').scale);
+    const shift = Math.fround(this.param('exp_param').shift);
     this.innerScale = Math.fround(logBase * scale);
     this.outerScale = shift === 0 ? 1 : Math.fround(base !== -1 ? Math.pow(base, shift) : Math.exp(shift));
   }

@@ -12,8 +12,8 @@ export class FlattenLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
     check(this, top[0] !== bottom[0], 'top[0] != bottom[0]', `${this.type} Layer does not allow in-place computation.`);
     const b = bottom[0];
-    const start = b.canonicalAxisIndex(this.param<number>('flatten_param', P, 'axis'));
-    const end = b.canonicalAxisIndex(this.param<number>('flatten_param', P, 'end_axis'));
+    const start = b.canonicalAxisIndex(this.param('flatten_param').axis);
+    const end = b.canonicalAxisIndex(this.param('flatten_param').end_axis);
     const shape = [...b.shape.slice(0, start), b.countRange(start, end + 1), ...b.shape.slice(end + 1)];
     top[0].reshape(shape);
     checkOp(this, top[0].count, '==', b.count, 'top[0]->count() == bottom[0]->count()');

@@ -46,7 +46,7 @@ export class HDF5DataLayer extends Layer {
   private rowSizes: number[] = [];
   private shuffle = false;
 
-  private p<T>(field: string): T { return this.param<T>('hdf5_data_param', 'caffe.HDF5DataParameter', field); }
+  private get p() { return this.param('hdf5_data_param'); }
 
   private get topNames(): string[] { return this.layerParam.top ?? []; }
 
@@ -54,7 +54,7 @@ export class HDF5DataLayer extends Layer {
     // HDF5 data is generic: no transformation
     check(this, this.layerParam.transform_param === undefined, '!this->layer_param_.has_transform_param()',
       `${this.type} does not transform data.`);
-    const source = String(this.p('source'));
+    const source = this.p.source;
     log.info(`Loading list of HDF5 filenames from: ${source}`);
     let text: string;
     try {
@@ -66,7 +66,7 @@ export class HDF5DataLayer extends Layer {
     log.info(`Number of HDF5 files: ${this.filenames.length}`);
     checkOp(this, this.filenames.length, '>=', 1, 'num_files_ >= 1', `Must have at least 1 HDF5 filename listed in ${source}`);
 
-    this.shuffle = !!this.p('shuffle');
+    this.shuffle = this.p.shuffle;
     this.filePermutation = this.filenames.map((_, i) => i);
     if (this.shuffle) randomShuffle(this.filePermutation);
 
@@ -77,7 +77,7 @@ export class HDF5DataLayer extends Layer {
     this.loadFile(this.filenames[this.filePermutation[this.currentFile]]);
     this.currentRow = 0;
 
-    const batchSize = Number(this.p('batch_size'));
+    const batchSize = this.p.batch_size;
     top.forEach((t, i) => {
       const shape = this.hdfBlobs[i].shape.slice();
       shape[0] = batchSize;
@@ -156,7 +156,7 @@ export class HDF5DataLayer extends Layer {
 
   protected forwardCpu(_bottom: Blob[], top: Blob[]): void {
     if (!this.session) throw layerError(this, 'forward before set-up');
-    const batchSize = Number(this.p('batch_size'));
+    const batchSize = this.p.batch_size;
     const outs = top.map((t) => t.mutableCpuData());
     for (let i = 0; i < batchSize; i++) {
       const row = this.dataPermutation[this.currentRow];

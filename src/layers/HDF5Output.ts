@@ -28,7 +28,7 @@ export class HDF5OutputLayer extends Layer {
   private readonly labelBlob = new Blob();
 
   override layerSetUp(_bottom: Blob[], _top: Blob[]): void {
-    this.fileName = String(this.param('hdf5_output_param', 'caffe.HDF5OutputParameter', 'file_name'));
+    this.fileName = String(this.param('hdf5_output_param').file_name);
     this.closeFile();
     this.session ??= new Hdf5Session(this);
     try {

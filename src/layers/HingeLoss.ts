@@ -14,7 +14,7 @@ export class HingeLossLayer extends LossLayer {
 
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
-    this.norm = this.param('hinge_loss_param', 'caffe.HingeLossParameter', 'norm');
+    this.norm = this.param('hinge_loss_param').norm;
     if (this.norm !== 'L1' && this.norm !== 'L2') throw layerError(this, 'Unknown Norm');
   }
 

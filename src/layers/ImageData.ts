@@ -35,16 +35,16 @@ export function parseImageList(text: string): [string, number][] {
 export class ImageDataLayer extends BasePrefetchingDataLayer {
   private spec!: ImageSourceSpec;
 
-  private p<T>(field: string): T { return this.param<T>('image_data_param', 'caffe.ImageDataParameter', field); }
+  private get p() { return this.param('image_data_param'); }
 
   protected override dataLayerSetUp(_bottom: Blob[], _top: Blob[]): void {
-    const newHeight = Number(this.p('new_height')), newWidth = Number(this.p('new_width'));
-    const isColor = !!this.p('is_color');
-    const rootFolder = String(this.p('root_folder'));
+    const newHeight = this.p.new_height, newWidth = this.p.new_width;
+    const isColor = this.p.is_color;
+    const rootFolder = this.p.root_folder;
     check(this, (newHeight === 0 && newWidth === 0) || (newHeight > 0 && newWidth > 0),
       '(new_height == 0 && new_width == 0) || (new_height > 0 && new_width > 0)',
       'Current implementation requires new_height and new_width to be set at the same time.');
-    const source = String(this.p('source'));
+    const source = this.p.source;
     log.info(`Opening file ${source}`);
     let text = '';
     try { text = fs.readFileSync(source, 'utf8'); } catch { /* std::ifstream: an unreadable file reads as empty */ }
@@ -52,13 +52,13 @@ export class ImageDataLayer extends BasePrefetchingDataLayer {
     check(this, lines.length > 0, '!lines_.empty()', 'File is empty');
 
     let shuffleSeed: number | null = null;
-    if (this.p('shuffle')) {
+    if (this.p.shuffle) {
       log.info('Shuffling data');
       shuffleSeed = rng().u32();
     }
     log.info(`A total of ${lines.length} images.`);
     let start = 0;
-    const randSkip = Number(this.p('rand_skip'));
+    const randSkip = this.p.rand_skip;
     if (randSkip) {
       const skip = rng().u32() % randSkip;
       log.info(`Skipping first ${skip} data points.`);
@@ -69,7 +69,7 @@ export class ImageDataLayer extends BasePrefetchingDataLayer {
     this.spec = { kind: 'images', lines, rootFolder, newHeight, newWidth, isColor, shuffleSeed, start };
   }
 
-  protected batchSize(): number { return Number(this.p('batch_size')); }
+  protected batchSize(): number { return this.p.batch_size; }
 
   protected sourceSpec(): ImageSourceSpec { return this.spec; }
 

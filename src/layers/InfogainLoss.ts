@@ -32,7 +32,7 @@ export class InfogainLossLayer extends LossLayer {
 
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
-    const axis = this.param<number>('infogain_loss_param', P, 'axis');
+    const axis = this.param('infogain_loss_param').axis;
     this.softmax = createLayer({ // through the factory, which logs "Creating layer" as Caffe's does
       name: this.name, type: 'Softmax', phase: this.phase,
       softmax_param: { ...(this.layerParam.softmax_param ?? {}), axis },
@@ -40,7 +40,7 @@ export class InfogainLossLayer extends LossLayer {
     this.softmax.setUp([bottom[0]], [this.prob]);
     this.ignore = ignoreLabel(this);
     if (lossParam(this).normalize !== undefined) fatal(this, 'normalize is deprecated. use "normalization"');
-    this.normalization = this.param('loss_param', 'caffe.LossParameter', 'normalization');
+    this.normalization = this.param('loss_param').normalization;
     if (bottom.length < 3) {
       const source = this.layerParam.infogain_loss_param?.source;
       if (source === undefined) fatal(this, 'Infogain matrix source must be specified.');
@@ -51,7 +51,7 @@ export class InfogainLossLayer extends LossLayer {
   reshape(bottom: Blob[], top: Blob[]): void {
     lossReshape(this, bottom, top);
     this.softmax.reshape([bottom[0]], [this.prob]);
-    this.axis = bottom[0].canonicalAxisIndex(this.param<number>('infogain_loss_param', P, 'axis'));
+    this.axis = bottom[0].canonicalAxisIndex(this.param('infogain_loss_param').axis);
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
     checkLabelCount(this, 'infogain', this.outer, this.inner, bottom[1].count);

@@ -15,18 +15,18 @@ export class InnerProductLayer extends Layer {
   private biasMultiplier = new Blob();
 
   override layerSetUp(bottom: Blob[]): void {
-    const ip = this.layerParam.inner_product_param ?? {};
-    this.N = this.param<number>('inner_product_param', P, 'num_output');
-    this.biasTerm = this.param<boolean>('inner_product_param', P, 'bias_term');
-    this.transpose = this.param<boolean>('inner_product_param', P, 'transpose');
-    const axis = bottom[0].canonicalAxisIndex(this.param<number>('inner_product_param', P, 'axis'));
+    const ip = this.rawParam('inner_product_param');
+    this.N = this.param('inner_product_param').num_output;
+    this.biasTerm = this.param('inner_product_param').bias_term;
+    this.transpose = this.param('inner_product_param').transpose;
+    const axis = bottom[0].canonicalAxisIndex(this.param('inner_product_param').axis);
     this.K = bottom[0].countRange(axis);
     const wShape = this.transpose ? [this.K, this.N] : [this.N, this.K];
     setUpWeightAndBias(this, ip, wShape, this.biasTerm ? [this.N] : undefined);
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
-    const axis = bottom[0].canonicalAxisIndex(this.param<number>('inner_product_param', P, 'axis'));
+    const axis = bottom[0].canonicalAxisIndex(this.param('inner_product_param').axis);
     const K = bottom[0].countRange(axis);
     if (K !== this.K) {
       throw new CaffeError(`Input size incompatible with inner product parameters (layer ${this.name}: ${K} vs ${this.K}).`);

@@ -29,13 +29,13 @@ export class LRNLayer extends Layer {
   readonly power = new Blob();
 
   override layerSetUp(): void {
-    const p = <T>(f: string) => this.param<T>('lrn_param', P, f);
-    this.size = p<number>('local_size');
+    const lp = this.param('lrn_param');
+    this.size = lp.local_size;
     checkOp(this, this.size % 2, '==', 1, 'size_ % 2 == 1', 'LRN only supports odd values for local_size');
-    this.alpha = p<number>('alpha');
-    this.beta = p<number>('beta');
-    this.k = p<number>('k');
-    this.within = p<string>('norm_region') === 'WITHIN_CHANNEL';
+    this.alpha = lp.alpha;
+    this.beta = lp.beta;
+    this.k = lp.k;
+    this.within = lp.norm_region === 'WITHIN_CHANNEL';
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {

@@ -11,7 +11,7 @@ export class LogLayer extends NeuronLayer {
   private baseScale = 1; private inputScale = 1; private inputShift = 0; private backwardNumScale = 1;
 
   override layerSetUp(): void {
-    const base = Math.fround(this.param<number>('log_param', P, 'base'));
+    const base = Math.fround(this.param('log_param').base);
     if (base !== -1) checkOp(this, base, '>', 0, 'base > 0', 'base must be strictly positive.');
     const logBase = base === -1 ? 1 : Math.fround(Math.log(base));
     check(this, !Number.isNaN(logBase), '!isnan(log_base)', `NaN result: log(base) = log(${base}) = ${logBase}`);
@@ -19,8 +19,8 @@ export class LogLayer extends NeuronLayer {
     this.baseScale = Math.fround(1 / logBase);
     check(this, !Number.isNaN(this.baseScale), '!isnan(base_scale_)', `NaN result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`);
     check(this, Number.isFinite(this.baseScale), '!isinf(base_scale_)', `Inf result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`);
-    this.inputScale = Math.fround(this.param<number>('log_param', P, 'scale'));
-    this.inputShift = Math.fround(this.param<number>('log_param', P, 'shift'));
+    this.inputScale = Math.fround(this.param('log_param').scale);
+    this.inputShift = Math.fround(this.param('log_param').shift);
     this.backwardNumScale = Math.fround(this.inputScale / logBase);
   }
 

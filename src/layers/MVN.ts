@@ -27,9 +27,9 @@ export class MVNLayer extends Layer {
   private dim = 0;
 
   override layerSetUp(): void {
-    this.normalizeVariance = this.param<boolean>('mvn_param', P, 'normalize_variance');
-    this.acrossChannels = this.param<boolean>('mvn_param', P, 'across_channels');
-    this.eps = Math.fround(this.param<number>('mvn_param', P, 'eps'));
+    this.normalizeVariance = this.param('mvn_param').normalize_variance;
+    this.acrossChannels = this.param('mvn_param').across_channels;
+    this.eps = Math.fround(this.param('mvn_param').eps);
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {

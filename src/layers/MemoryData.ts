@@ -5,7 +5,7 @@
 // and label. Caffe's API: Reset, AddDatumVector, AddMatVector, set_batch_size, batch_size, ...
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
-import type { Message } from '../proto/schema';
+import type { Datum } from '../proto/caffe';
 import { log } from '../util/logging';
 import { BaseDataLayer } from './base_data_layer';
 import type { ImageLike } from '../data/data_transformer';
@@ -25,13 +25,13 @@ export class MemoryDataLayer extends BaseDataLayer {
   private readonly addedData = new Blob();
   private readonly addedLabel = new Blob();
 
-  private p(field: string): number { return Number(this.param('memory_data_param', 'caffe.MemoryDataParameter', field)); }
+  private get p() { return this.param('memory_data_param'); }
 
   protected override dataLayerSetUp(_bottom: Blob[], top: Blob[]): void {
-    this.batchSize_ = this.p('batch_size');
-    this.channels_ = this.p('channels');
-    this.height_ = this.p('height');
-    this.width_ = this.p('width');
+    this.batchSize_ = this.p.batch_size;
+    this.channels_ = this.p.channels;
+    this.height_ = this.p.height;
+    this.width_ = this.p.width;
     this.size_ = this.channels_ * this.height_ * this.width_;
     checkOp(this, this.batchSize_ * this.size_, '>', 0, 'batch_size_ * size_ > 0',
       'batch_size, channels, height, and width must be specified and positive in memory_data_param');
@@ -44,7 +44,7 @@ export class MemoryDataLayer extends BaseDataLayer {
   }
 
   /** AddDatumVector: transforms the datums (raw, not encoded) and serves them. */
-  addDatumVector(datums: Message[]): void {
+  addDatumVector(datums: Datum[]): void {
     check(this, !this.hasNewData_, '!has_new_data_', "Can't add data until current data has been consumed.");
     const num = datums.length;
     checkOp(this, num, '>', 0, 'num > 0', 'There is no datum to add.');

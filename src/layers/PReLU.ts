@@ -22,9 +22,9 @@ export class PReLULayer extends NeuronLayer {
 
   override layerSetUp(bottom: Blob[]): void {
     this.checkAxes(bottom[0]);
-    const pp = this.layerParam.prelu_param ?? {};
+    const pp = this.rawParam('prelu_param');
     this.channels = bottom[0].shape[1];
-    this.channelShared = this.param<boolean>('prelu_param', 'caffe.PReLUParameter', 'channel_shared');
+    this.channelShared = this.param('prelu_param').channel_shared;
     if (this.blobs.length > 0) {
       log.info('Skipping parameter initialization');
     } else {

@@ -2,6 +2,7 @@
 // the output size rounds up (CEIL, default) or down (round_mode FLOOR), and with padding a last
 // window starting at or beyond H + pad is dropped. MAX may write its argmax to a second top (as
 // floats). Kernels: native/pool.cc through the backend.
+import type { PoolingParameter, PoolingParameter_PoolMethod } from '../proto/caffe';
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
@@ -12,8 +13,7 @@ import { CaffeError } from '../util/errors';
 import { check, checkOp } from '../util/check';
 import { checkNchwInput } from './pool_util';
 
-const P = 'caffe.PoolingParameter';
-type Method = 'MAX' | 'AVE' | 'STOCHASTIC';
+type Method = PoolingParameter_PoolMethod;
 
 /** Caffe's pooled size for one axis (float division, CEIL or FLOOR, then the padding rule). */
 export function pooledSize(size: number, kernel: number, pad: number, stride: number, floor: boolean): number {
@@ -33,14 +33,13 @@ export class PoolingLayer extends Layer {
   private randIdx = new Int32Array(0);  // STOCHASTIC sampled index
   private rand = new Float32Array(0);   // STOCHASTIC uniforms, one per output
 
-  private get poolParam(): Record<string, unknown> { return this.layerParam.pooling_param ?? {}; }
-  private has(f: string): boolean { return this.poolParam[f] !== undefined; }
-  private p<T>(f: string): T { return this.param<T>('pooling_param', P, f); }
+  private has(f: keyof PoolingParameter): boolean { return this.layerParam.pooling_param?.[f] !== undefined; }
+  private get p() { return this.param('pooling_param'); }
 
   override layerSetUp(bottom: Blob[]): void {
-    const has = (f: string) => this.has(f);
-    this.method = this.p<Method>('pool');
-    this.global = this.p<boolean>('global_pooling');
+    const has = (f: keyof PoolingParameter) => this.has(f);
+    this.method = this.p.pool;
+    this.global = this.p.global_pooling;
     if (this.global) {
       check(this, !(has('kernel_size') || has('kernel_h') || has('kernel_w')),
         '!(pool_param.has_kernel_size() || pool_param.has_kernel_h() || pool_param.has_kernel_w())',
@@ -59,20 +58,20 @@ export class PoolingLayer extends Layer {
     check(this, (!has('stride') && has('stride_h') && has('stride_w')) || (!has('stride_h') && !has('stride_w')),
       '(!pool_param.has_stride() && pool_param.has_stride_h() && pool_param.has_stride_w()) || (!pool_param.has_stride_h() && !pool_param.has_stride_w())',
       'Stride is stride OR stride_h and stride_w are required.');
-    this.floor = this.p<string>('round_mode') === 'FLOOR';
+    this.floor = this.p.round_mode === 'FLOOR';
     if (this.global) {
       this.kH = bottom[0].height; this.kW = bottom[0].width;
     } else if (has('kernel_size')) {
-      this.kH = this.kW = this.p<number>('kernel_size');
+      this.kH = this.kW = this.p.kernel_size;
     } else {
-      this.kH = this.p<number>('kernel_h'); this.kW = this.p<number>('kernel_w');
+      this.kH = this.p.kernel_h; this.kW = this.p.kernel_w;
     }
     checkOp(this, this.kH, '>', 0, 'kernel_h_ > 0', 'Filter dimensions cannot be zero.');
     checkOp(this, this.kW, '>', 0, 'kernel_w_ > 0', 'Filter dimensions cannot be zero.');
-    if (!has('pad_h')) this.pH = this.pW = this.p<number>('pad');
-    else { this.pH = this.p<number>('pad_h'); this.pW = this.p<number>('pad_w'); }
-    if (!has('stride_h')) this.sH = this.sW = this.p<number>('stride');
-    else { this.sH = this.p<number>('stride_h'); this.sW = this.p<number>('stride_w'); }
+    if (!has('pad_h')) this.pH = this.pW = this.p.pad;
+    else { this.pH = this.p.pad_h; this.pW = this.p.pad_w; }
+    if (!has('stride_h')) this.sH = this.sW = this.p.stride;
+    else { this.sH = this.p.stride_h; this.sW = this.p.stride_w; }
     if (this.global) {
       check(this, this.pH === 0 && this.pW === 0 && this.sH === 1 && this.sW === 1,
         'pad_h_ == 0 && pad_w_ == 0 && stride_h_ == 1 && stride_w_ == 1', 'With Global_pooling: true; only pad = 0 and stride = 1');
@@ -114,7 +113,7 @@ export class PoolingLayer extends Layer {
 
   override exactNumBottomBlobs(): number { return 1; }
   override minTopBlobs(): number { return 1; }
-  override maxTopBlobs(): number { return this.p<Method>('pool') === 'MAX' ? 2 : 1; }
+  override maxTopBlobs(): number { return this.p.pool === 'MAX' ? 2 : 1; }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     const be = backend(), d = this.desc, x = bottom[0].cpuData(), y = top[0].mutableCpuData();

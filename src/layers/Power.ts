@@ -13,9 +13,9 @@ export class PowerLayer extends NeuronLayer {
   private power = 1; private scale = 1; private shift = 0; private diffScale = 1;
 
   override layerSetUp(): void {
-    this.power = Math.fround(this.param<number>('power_param', P, 'power'));
-    this.scale = Math.fround(this.param<number>('power_param', P, 'scale'));
-    this.shift = Math.fround(this.param<number>('power_param', P, 'shift'));
+    this.power = Math.fround(this.param('power_param').power);
+    this.scale = Math.fround(this.param('power_param').scale);
+    this.shift = Math.fround(this.param('power_param').shift);
     this.diffScale = Math.fround(this.power * this.scale);
   }
 

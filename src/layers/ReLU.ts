@@ -7,7 +7,7 @@ export class ReLULayer extends NeuronLayer {
   private slope = 0;
 
   override layerSetUp(): void {
-    this.slope = this.param<number>('relu_param', 'caffe.ReLUParameter', 'negative_slope');
+    this.slope = this.param('relu_param').negative_slope;
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {

@@ -21,17 +21,17 @@ export class ReductionLayer extends Layer {
   private coeff = 1;
 
   override layerSetUp(): void {
-    this.op = this.param<Op>('reduction_param', P, 'operation');
+    this.op = this.param('reduction_param').operation;
     if (!['SUM', 'ASUM', 'SUMSQ', 'MEAN'].includes(this.op)) throw layerError(this, `Unknown reduction op: ${this.op}`);
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
-    const axis = bottom[0].canonicalAxisIndex(this.param<number>('reduction_param', P, 'axis'));
+    const axis = bottom[0].canonicalAxisIndex(this.param('reduction_param').axis);
     top[0].reshape(bottom[0].shape.slice(0, axis));
     this.num = bottom[0].countRange(0, axis);
     this.dim = bottom[0].countRange(axis);
     checkOp(this, this.num, '==', top[0].count, 'num_ == top[0]->count()');
-    this.coeff = Math.fround(this.param<number>('reduction_param', P, 'coeff'));
+    this.coeff = Math.fround(this.param('reduction_param').coeff);
     if (this.op === 'MEAN') this.coeff = Math.fround(this.coeff / this.dim);
   }
 

@@ -39,11 +39,11 @@ export class ReshapeLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const b = bottom[0], nb = b.numAxes;
-    const inputAxis = this.param<number>('reshape_param', P, 'axis');
+    const inputAxis = this.param('reshape_param').axis;
     const start = inputAxis >= 0 ? inputAxis : nb + inputAxis + 1;
     checkOp(this, start, '>=', 0, 'start_axis >= 0', `axis ${inputAxis} out of range`);
     checkOp(this, start, '<=', nb, 'start_axis <= bottom[0]->num_axes()', `axis ${inputAxis} out of range for ${nb}-D input blob`);
-    const numAxes = this.param<number>('reshape_param', P, 'num_axes');
+    const numAxes = this.param('reshape_param').num_axes;
     checkOp(this, numAxes, '>=', -1, 'num_axes >= -1', 'num_axes must be >= 0, or -1 for all');
     const end = numAxes === -1 ? nb : start + numAxes;
     checkOp(this, end, '<=', nb, 'end_axis <= bottom[0]->num_axes()', 'end_axis = axis + num_axes is out of range');

@@ -28,22 +28,22 @@ export class ScaleLayer extends Layer {
   private temp = new Blob(); // bottom data saved for in-place use
 
   override layerSetUp(bottom: Blob[]): void {
-    const sp = this.layerParam.scale_param ?? {};
-    const axis = this.param<number>('scale_param', P, 'axis');
+    const sp = this.rawParam('scale_param');
+    const axis = this.param('scale_param').axis;
     if (bottom.length === 1 && this.blobs.length > 0) {
       log.info('Skipping parameter initialization');
     } else if (bottom.length === 1) {
-      const shape = spanShape(this, bottom[0], axis, this.param<number>('scale_param', P, 'num_axes'), 'scale');
+      const shape = spanShape(this, bottom[0], axis, this.param('scale_param').num_axes, 'scale');
       const s = new Blob();
       s.reshape(shape);
       fillBlob(s, sp.filler ?? { type: 'constant', value: 1 }); // identity by default
       this.blobs = [s];
     }
-    this.biasTerm = this.param<boolean>('scale_param', P, 'bias_term');
+    this.biasTerm = this.param('scale_param').bias_term;
     if (this.biasTerm) {
       if (this.blobs.length + bottom.length < 3) {
         // a new bias: the span the internal Bias layer would get (bottom[1]'s axes with two bottoms)
-        const numAxes = bottom.length > 1 ? bottom[1].numAxes : this.param<number>('scale_param', P, 'num_axes');
+        const numAxes = bottom.length > 1 ? bottom[1].numAxes : this.param('scale_param').num_axes;
         const shape = spanShape(this, bottom[0], axis, numAxes, 'bias');
         const b = new Blob();
         b.reshape(shape);
@@ -58,7 +58,7 @@ export class ScaleLayer extends Layer {
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
-    const axis = this.param<number>('scale_param', P, 'axis');
+    const axis = this.param('scale_param').axis;
     const scale = bottom.length > 1 ? bottom[1] : this.blobs[0];
     this.span = alignSpan(this, bottom[0], scale, axis, 'scale');
     if (top[0] === bottom[0]) this.temp.reshapeLike(bottom[0]);

@@ -4,7 +4,6 @@
 import { Blob, MAX_BLOB_AXES } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
-import { Message } from '../proto/schema';
 import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
 
@@ -19,7 +18,7 @@ export class SliceLayer extends Layer {
   private sliceSize = 0;
 
   override layerSetUp(): void {
-    const p: Message = this.layerParam.slice_param ?? {};
+    const p = this.rawParam('slice_param');
     check(this, !(p.axis !== undefined && p.slice_dim !== undefined), '!(slice_param.has_axis() && slice_param.has_slice_dim())',
       'Either axis or slice_dim should be specified; not both.');
     this.slicePoints = Array.from(p.slice_point ?? [], Number);
@@ -27,14 +26,14 @@ export class SliceLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const numAxes = bottom[0].numAxes;
-    const p: Message = this.layerParam.slice_param ?? {};
+    const p = this.rawParam('slice_param');
     if (p.slice_dim !== undefined) {
       this.axis = Number(p.slice_dim) | 0; // uint32 read as int32, as Caffe does
       checkOp(this, this.axis, '>=', 0, 'slice_axis_ >= 0',
         `casting slice_dim from uint32 to int32 produced negative result; slice_dim must satisfy 0 <= slice_dim < ${MAX_BLOB_AXES}`);
       checkOp(this, this.axis, '<', numAxes, 'slice_axis_ < num_axes', 'slice_dim out of range.');
     } else {
-      this.axis = bottom[0].canonicalAxisIndex(this.param<number>('slice_param', P, 'axis'));
+      this.axis = bottom[0].canonicalAxisIndex(this.param('slice_param').axis);
     }
     const topShape = bottom[0].shape.slice();
     const bottomAxis = bottom[0].shape[this.axis];

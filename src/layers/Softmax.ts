@@ -19,7 +19,7 @@ export class SoftmaxLayer extends Layer {
   private ones = new Float32Array(0);
 
   reshape(bottom: Blob[], top: Blob[]): void {
-    this.axis = bottom[0].canonicalAxisIndex(this.param<number>('softmax_param', P, 'axis'));
+    this.axis = bottom[0].canonicalAxisIndex(this.param('softmax_param').axis);
     if (top[0] !== bottom[0]) top[0].reshapeLike(bottom[0]);
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);

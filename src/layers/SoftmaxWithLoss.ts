@@ -36,7 +36,7 @@ export class SoftmaxWithLossLayer extends LossLayer {
   reshape(bottom: Blob[], top: Blob[]): void {
     lossReshape(this, bottom, top);
     this.softmax.reshape([bottom[0]], [this.prob]);
-    this.axis = bottom[0].canonicalAxisIndex(this.param<number>('softmax_param', 'caffe.SoftmaxParameter', 'axis'));
+    this.axis = bottom[0].canonicalAxisIndex(this.param('softmax_param').axis);
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
     checkLabelCount(this, 'softmax', this.outer, this.inner, bottom[1].count);

@@ -9,7 +9,7 @@ export class SwishLayer extends NeuronLayer {
   private sig = new Float32Array(0);
 
   override layerSetUp(): void {
-    this.beta = Math.fround(this.param<number>('swish_param', 'caffe.SwishParameter', 'beta'));
+    this.beta = Math.fround(this.param('swish_param').beta);
   }
 
   override reshape(bottom: Blob[], top: Blob[]): void {

@@ -9,7 +9,7 @@ export class ThresholdLayer extends NeuronLayer {
   private threshold = 0;
 
   override layerSetUp(): void {
-    this.threshold = Math.fround(this.param<number>('threshold_param', 'caffe.ThresholdParameter', 'threshold'));
+    this.threshold = Math.fround(this.param('threshold_param').threshold);
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {

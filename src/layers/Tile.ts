@@ -13,9 +13,9 @@ export class TileLayer extends Layer {
   private inner = 0;
 
   reshape(bottom: Blob[], top: Blob[]): void {
-    const axis = bottom[0].canonicalAxisIndex(this.param<number>('tile_param', P, 'axis'));
+    const axis = bottom[0].canonicalAxisIndex(this.param('tile_param').axis);
     check(this, this.layerParam.tile_param?.tiles !== undefined, 'tile_param.has_tiles()', 'Number of tiles must be specified');
-    this.tiles = this.layerParam.tile_param.tiles;
+    this.tiles = this.param('tile_param').tiles;
     checkOp(this, this.tiles, '>', 0, 'tiles_ > 0', 'Number of tiles must be positive.');
     const shape = bottom[0].shape.slice();
     shape[axis] *= this.tiles;

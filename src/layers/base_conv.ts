@@ -5,16 +5,18 @@
 // Deconvolution is the transposed convolution: it "reverses dimensions", i.e. its bottom plays the
 // part of the underlying convolution's output and its top that of the convolution's input.
 import { Blob } from '../core/blob';
-import { Layer } from '../core/layer';
+import { Layer, LayerParamView } from '../core/layer';
 import { backend } from '../backend';
 import { ConvDesc, ConvPrimitive } from '../backend/backend';
 import { CaffeError } from '../util/errors';
 import { checkFailed, checkOp } from '../util/check';
 import { log } from '../util/logging';
 import { setUpWeightAndBias } from './param_blobs';
-import { Message } from '../proto/schema';
+import type { ConvolutionParameter } from '../proto/caffe';
 
-const P = 'caffe.ConvolutionParameter';
+/** The repeated per-spatial-axis fields, and their 2-D *_h/*_w forms. */
+type PerAxis = 'kernel_size' | 'stride' | 'pad' | 'dilation';
+type Axis2D = keyof ConvolutionParameter & `${string}_${'h' | 'w'}`;
 
 export abstract class BaseConvolutionLayer extends Layer {
   protected kernel: number[] = [];
@@ -47,19 +49,19 @@ export abstract class BaseConvolutionLayer extends Layer {
   override equalNumBottomTopBlobs(): boolean { return true; }
 
   override layerSetUp(bottom: Blob[]): void {
-    const cp: Message = this.layerParam.convolution_param ?? {};
-    const get = <T>(f: string) => this.param<T>('convolution_param', P, f);
-    const len = (f: string): number => (cp[f] as ArrayLike<number> | undefined)?.length ?? 0;
-    this.channelAxis = bottom[0].canonicalAxisIndex(get<number>('axis'));
+    const cp = this.param('convolution_param');
+    const len = (f: PerAxis): number => cp[f].length;
+    this.channelAxis = bottom[0].canonicalAxisIndex(cp.axis);
     const nsa = this.numSpatialAxes = bottom[0].numAxes - this.channelAxis - 1;
     // kernel_h/kernel_w, or kernel_size once / once per spatial axis
-    const perAxis = (field: string, def: number | null, what: string, hw: [string, string]): number[] => {
-      if (cp[hw[0]] !== undefined || cp[hw[1]] !== undefined) {
+    const set = this.rawParam('convolution_param');
+    const perAxis = (field: PerAxis, def: number | null, what: string, hw: [Axis2D, Axis2D]): number[] => {
+      if (set[hw[0]] !== undefined || set[hw[1]] !== undefined) {
         checkOp(this, nsa, '==', 2, 'num_spatial_axes_ == 2',
           `${hw[0]} & ${hw[1]} can only be used for 2D convolution.`);
         checkOp(this, 0, '==', len(field), `0 == conv_param.${field}_size()`,
           `Either ${field} or ${what}/w should be specified; not both.`);
-        return [get<number>(hw[0]), get<number>(hw[1])];
+        return [cp[hw[0]], cp[hw[1]]];
       }
       const n = len(field);
       if (!(n === 1 || n === nsa || (def !== null && n === 0))) {
@@ -68,7 +70,7 @@ export abstract class BaseConvolutionLayer extends Layer {
         checkFailed(this, `${once} || num_${name}_dims == num_spatial_axes_`,
           `${field} must be specified once, or once per spatial dimension (${field} specified ${n} times; ${nsa} spatial dims).`);
       }
-      const v: number[] = get<number[]>(field);
+      const v = cp[field];
       return Array.from({ length: nsa }, (_, i) => (n === 0 ? def as number : Number(v[n === 1 ? 0 : i])));
     };
     this.kernel = perAxis('kernel_size', null, 'kernel_h', ['kernel_h', 'kernel_w']);
@@ -83,7 +85,7 @@ export abstract class BaseConvolutionLayer extends Layer {
       checkFailed(this, 'num_dilation_dims == 0 || num_dilation_dims == 1 || num_dilation_dims == num_spatial_axes_',
         `dilation must be specified once, or once per spatial dimension (dilation specified ${nd} times; ${nsa} spatial dims).`);
     }
-    const dil: number[] = get<number[]>('dilation');
+    const dil = cp.dilation;
     this.dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : Number(dil[nd === 1 ? 0 : i])));
     for (const d of this.dilation) {
       checkOp(this, d, '>', 0, 'dilation_data[i] > 0', 'Dilation dimensions must be nonzero.');
@@ -91,9 +93,9 @@ export abstract class BaseConvolutionLayer extends Layer {
 
     // output channels and groups
     this.channels = bottom[0].shape[this.channelAxis];
-    this.numOutput = get<number>('num_output');
+    this.numOutput = cp.num_output;
     checkOp(this, this.numOutput, '>', 0, 'num_output_ > 0');
-    this.group = get<number>('group');
+    this.group = cp.group;
     checkOp(this, this.group, '>', 0, 'group_ > 0');
     checkOp(this, this.channels % this.group, '==', 0, 'channels_ % group_ == 0');
     checkOp(this, this.numOutput % this.group, '==', 0, 'num_output_ % group_ == 0',
@@ -106,10 +108,10 @@ export abstract class BaseConvolutionLayer extends Layer {
   }
 
   // weights: conv_out_channels x (conv_in_channels / group) x kernel; bias: num_output
-  private setUpParameters(cp: Message): void {
+  private setUpParameters(cp: LayerParamView<'convolution_param'>): void {
     const [convOut, convIn] = this.reverseDimensions() ? [this.channels, this.numOutput] : [this.numOutput, this.channels];
     const wShape = [convOut, convIn / this.group, ...this.kernel];
-    this.biasTerm = this.param<boolean>('convolution_param', P, 'bias_term');
+    this.biasTerm = this.param('convolution_param').bias_term;
     if (this.blobs.length > 0) {
       const want = 1 + (this.biasTerm ? 1 : 0);
       if (this.blobs.length !== want) {

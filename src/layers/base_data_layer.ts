@@ -60,7 +60,7 @@ export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
 
   /** data_param.prefetch: batches prepared ahead (BasePrefetchingDataLayer reads it for every type). */
   protected prefetchCount(): number {
-    return Number(this.param('data_param', 'caffe.DataParameter', 'prefetch'));
+    return Number(this.param('data_param').prefetch);
   }
 
   /** Starts the worker thread (opening the database, if any, before returning). */

@@ -3,7 +3,7 @@
 // mode and normaliser, label reading and validation, and user-error helpers.
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
-import { Message } from '../proto/schema';
+import type { LossParameter } from '../proto/caffe';
 import { fatal } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { layerError } from './layer_check';
@@ -37,7 +37,7 @@ export function checkLabelCount(layer: Layer, axisName: string, outer: number, i
 }
 
 /** The LossParameter of a layer (possibly empty). */
-export function lossParam(layer: Layer): Message {
+export function lossParam(layer: Layer): LossParameter {
   return layer.layerParam.loss_param ?? {};
 }
 
@@ -71,7 +71,7 @@ export function getNormalizer(layer: Layer, mode: NormalizationMode, outer: numb
 }
 
 /** The ignore_label of loss_param (or of another message given), or undefined when unset. */
-export function ignoreLabel(layer: Layer, m: Message = lossParam(layer)): number | undefined {
+export function ignoreLabel(layer: Layer, m: { ignore_label?: number } = lossParam(layer)): number | undefined {
   return m.ignore_label !== undefined ? Number(m.ignore_label) : undefined;
 }
 
