@@ -18,6 +18,54 @@ import { ImageLike, TransformerBase, TransformerState } from './transformer_base
 export { loadMeanFile, TransformerBase } from './transformer_base';
 export type { ImageLike, MeanBlob, TransformerState } from './transformer_base';
 
+/**
+ * The geometry of one item, 9 int32s (native/transform.cc takes the same record): offset (into out),
+ * channels, source height, source width, height, width, hOff, wOff (the crop window), mirror (0/1).
+ */
+export function setItemGeometry(g: Int32Array, offset: number, channels: number, srcH: number, srcW: number,
+  height: number, width: number, hOff: number, wOff: number, mirror: boolean): Int32Array {
+  g[0] = offset; g[1] = channels; g[2] = srcH; g[3] = srcW; g[4] = height; g[5] = width;
+  g[6] = hOff; g[7] = wOff; g[8] = mirror ? 1 : 0;
+  return g;
+}
+
+/**
+ * Caffe's DataTransformer arithmetic on one item, the one index mapping of every transform path
+ * (native/transform.cc is the same mapping for uint8 CHW datums, the batch fast path): output element
+ * (c, h, w) of the channels x height x width item, with w' = mirror ? width - 1 - w : w,
+ *   out[offset + (c * height + h) * width + w'] = fround(fround(x - m) * scale),
+ *   x = src[srcOffset + c * sC + (hOff + h) * sH + (wOff + w) * sW] as a float,
+ *   m = mean[(c * srcH + hOff + h) * srcW + wOff + w] (mean file, CHW at the source's size), else
+ *       meanValues[c], else no subtraction (out = fround(x * scale));
+ * (sC, sH, sW) = (srcH * srcW, srcW, 1) for CHW planes (Datum, Blob), (1, srcW * channels, channels)
+ * for HWC pixels (cv::Mat).
+ */
+export function transformItem(src: ArrayLike<number>, srcOffset: number, hwc: boolean, g: Int32Array,
+  mean: Float32Array | null, meanValues: ArrayLike<number> | null, scale: number, out: Float32Array): void {
+  const offset = g[0], C = g[1], sh = g[2], sw = g[3], H = g[4], W = g[5], hOff = g[6], wOff = g[7];
+  const mirror = g[8] !== 0, step = mirror ? -1 : 1;
+  const sC = hwc ? 1 : sh * sw, sH = hwc ? sw * C : sw, sW = hwc ? C : 1;
+  for (let c = 0; c < C; c++) {
+    const mv = meanValues ? meanValues[c] : 0;
+    for (let h = 0; h < H; h++) {
+      let si = srcOffset + c * sC + (hOff + h) * sH + wOff * sW;
+      let ti = offset + (c * H + h) * W + (mirror ? W - 1 : 0);
+      const mi = (c * sh + hOff + h) * sw + wOff;
+      if (mean) {
+        for (let w = 0; w < W; w++, si += sW, ti += step) {
+          out[ti] = Math.fround(Math.fround(Math.fround(src[si]) - mean[mi + w]) * scale);
+        }
+      } else if (meanValues) {
+        for (let w = 0; w < W; w++, si += sW, ti += step) {
+          out[ti] = Math.fround(Math.fround(Math.fround(src[si]) - mv) * scale);
+        }
+      } else {
+        for (let w = 0; w < W; w++, si += sW, ti += step) out[ti] = Math.fround(Math.fround(src[si]) * scale);
+      }
+    }
+  }
+}
+
 export class DataTransformer extends TransformerBase {
   private meanValuesF32 = new Float32Array(0);
   /** transformUint8's geometry argument, reused */
@@ -104,33 +152,19 @@ export class DataTransformer extends TransformerBase {
     } else if ((floatData?.length ?? 0) < size) {
       throw this.error(`Datum holds ${floatData?.length ?? 0} float_data values for ${dc} x ${dh} x ${dw} = ${size}`);
     }
-    const src: ArrayLike<number> = hasUint8 ? data! : floatData!;
-    const mean = this.mean?.data;
-    if (hasUint8) { // the common case: native/transform.cc, the same float arithmetic
+    const mean = this.mean?.data ?? null;
+    if (hasUint8) { // the common case: native/transform.cc, transformItem's mapping in C++
       if (hasMeanValues && this.meanValuesF32.length !== this.meanValues.length) this.meanValuesF32 = Float32Array.from(this.meanValues);
       const q = this.queue, deferred = q !== null && (q.out === null || q.out === out);
       if (deferred && q.geos.length < 9 * (q.srcs.length + 1)) { const g = new Int32Array(2 * q.geos.length + 9); g.set(q.geos); q.geos = g; }
-      const g = deferred ? q.geos.subarray(9 * q.srcs.length) : this.geo;
-      g[0] = offset; g[1] = dc; g[2] = dh; g[3] = dw; g[4] = height; g[5] = width; g[6] = hOff; g[7] = wOff; g[8] = doMirror ? 1 : 0;
+      const g = setItemGeometry(deferred ? q.geos.subarray(9 * q.srcs.length) : this.geo,
+        offset, dc, dh, dw, height, width, hOff, wOff, doMirror);
       if (deferred) { q.srcs.push(data!); q.out = out; return; }
-      native().transformUint8(data, mean ?? null, hasMeanValues ? this.meanValuesF32 : null, scale, out, g);
+      native().transformUint8(data, mean, hasMeanValues ? this.meanValuesF32 : null, scale, out, g);
       return;
     }
-    for (let c = 0; c < dc; c++) {
-      const mv = hasMeanValues ? this.meanValues[c] : 0;
-      for (let h = 0; h < height; h++) {
-        const rowIn = (c * dh + hOff + h) * dw + wOff;
-        const rowOut = offset + (c * height + h) * width;
-        for (let w = 0; w < width; w++) {
-          const di = rowIn + w;
-          const ti = doMirror ? rowOut + (width - 1 - w) : rowOut + w;
-          const x = hasUint8 ? src[di] : Math.fround(src[di]);
-          if (mean) out[ti] = Math.fround(Math.fround(x - mean[di]) * scale);
-          else if (hasMeanValues) out[ti] = Math.fround(Math.fround(x - mv) * scale);
-          else out[ti] = Math.fround(x * scale);
-        }
-      }
-    }
+    const g = setItemGeometry(this.geo, offset, dc, dh, dw, height, width, hOff, wOff, doMirror);
+    transformItem(floatData!, 0, false, g, mean, hasMeanValues ? this.meanValues : null, scale, out);
   }
 
   /** Transform(vector<Datum>, Blob*): item i into item i of `blob` (num >= datums). */
@@ -177,20 +211,8 @@ export class DataTransformer extends TransformerBase {
       checkOp(this.who, ih, '==', height, 'img_height == height');
       checkOp(this.who, iw, '==', width, 'img_width == width');
     }
-    const px = img.data;
-    for (let h = 0; h < height; h++) {
-      let ii = ((hOff + h) * iw + wOff) * ic;
-      for (let w = 0; w < width; w++) {
-        const tw = doMirror ? width - 1 - w : w;
-        for (let c = 0; c < ic; c++) {
-          const ti = offset + (c * height + h) * width + tw;
-          const x = px[ii++];
-          if (mean) out[ti] = Math.fround(Math.fround(x - mean[(c * ih + hOff + h) * iw + wOff + w]) * scale);
-          else if (hasMeanValues) out[ti] = Math.fround(Math.fround(x - this.meanValues[c]) * scale);
-          else out[ti] = Math.fround(x * scale);
-        }
-      }
-    }
+    const g = setItemGeometry(this.geo, offset, ic, ih, iw, height, width, hOff, wOff, doMirror);
+    transformItem(img.data, 0, true, g, mean ?? null, hasMeanValues ? this.meanValues : null, scale, out);
   }
 
   /** Transform(vector<cv::Mat>, Blob*): exactly blob.num images. */
@@ -272,21 +294,13 @@ export class DataTransformer extends TransformerBase {
       }
     }
 
-    const out = transformed.mutableCpuData();
+    // the crop of each (mean-subtracted) item, times scale
+    const out = transformed.mutableCpuData(), item = channels * height * width;
     for (let n = 0; n < inN; n++) {
-      for (let c = 0; c < channels; c++) {
-        const topC = (n * channels + c) * height, dataC = (n * channels + c) * inH + hOff;
-        for (let h = 0; h < height; h++) {
-          const topH = (topC + h) * width, dataH = (dataC + h) * inW + wOff;
-          if (doMirror) {
-            const topW = topH + width - 1;
-            for (let w = 0; w < width; w++) out[topW - w] = inData[dataH + w];
-          } else {
-            for (let w = 0; w < width; w++) out[topH + w] = inData[dataH + w];
-          }
-        }
-      }
+      const g = setItemGeometry(this.geo, n * item, channels, inH, inW, height, width, hOff, wOff, doMirror);
+      transformItem(inData, input.offset(n), false, g, null, null, scale, out);
     }
-    if (scale !== 1) for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i] * scale);
+    // Caffe scales the whole transformed blob (caffe_scal over its count), items past input_num too
+    if (scale !== 1) for (let i = inN * item; i < out.length; i++) out[i] = Math.fround(out[i] * scale);
   }
 }

@@ -227,6 +227,59 @@ describe('DataTransformer: Blob', () => {
   });
 });
 
+describe('DataTransformer: one index mapping on every path', () => {
+  // native/transform.cc (uint8 datums, one by one or batched) and transformItem (float_data, HWC images,
+  // blobs) must give the same bytes for the same crops, mirrors, means and scales, drawn in the same order.
+  it('uint8 datums (native, single and batched), float_data datums, images and blobs agree bit for bit', () => {
+    const g = new Rng(20240601);
+    const pick = (n: number) => g.u32() % n;
+    for (let k = 0; k < 80; k++) {
+      const C = [1, 3, 4][pick(3)], H = 1 + pick(12), W = 1 + pick(12), reps = 3;
+      const crop = pick(2) ? 1 + pick(Math.min(H, W)) : 0, phase = pick(2) ? 'TRAIN' : 'TEST';
+      const param: Record<string, unknown> = { crop_size: crop, mirror: pick(2) === 1 };
+      const scale = [1, 0.00390625, g.u32() / 2 ** 31][pick(3)];
+      if (scale !== 1) param.scale = scale;
+      const meanKind = pick(3);
+      let mean = null;
+      if (meanKind === 1) {
+        param.mean_file = 'mean.binaryproto';
+        const data = Float32Array.from({ length: C * H * W }, () => (g.u32() % 51200) / 100 - 128);
+        mean = { shape: [1, C, H, W], data };
+      } else if (meanKind === 2) {
+        param.mean_value = Array.from({ length: pick(2) ? C : 1 }, () => (g.u32() % 25600) / 100);
+      }
+      const px = Uint8Array.from({ length: C * H * W }, () => pick(256));
+      const hwc = new Uint8Array(px.length);
+      for (let c = 0; c < C; c++) {
+        for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) hwc[(h * W + w) * C + c] = px[(c * H + h) * W + w];
+      }
+      const seed = g.u32();
+      const make = () => { const t = new DataTransformer(param, phase, { mean }); t.initRand(seed); return t; };
+      const oh = crop || H, ow = crop || W, item = C * oh * ow, shape = [C, oh, ow];
+      const outs = Array.from({ length: 5 }, () => new Float32Array(reps * item));
+      const [single, batched, floats, images, blobs] = [make(), make(), make(), make(), make()];
+      batched.beginBatch();
+      for (let r = 0; r < reps; r++) {
+        single.transformDatum({ channels: C, height: H, width: W, data: px }, outs[0], r * item, shape);
+        batched.transformDatum({ channels: C, height: H, width: W, data: px }, outs[1], r * item, shape);
+        const floatData = Float32Array.from(px);
+        floats.transformDatum({ channels: C, height: H, width: W, float_data: floatData }, outs[2], r * item, shape);
+        images.transformImage({ channels: C, height: H, width: W, data: hwc }, outs[3], r * item, shape);
+        const input = new Blob([1, C, H, W]), out = new Blob([1, ...shape]);
+        input.mutableCpuData().set(px);
+        blobs.transformBlob(input, out);
+        outs[4].set(out.cpuData(), r * item);
+      }
+      batched.flushBatch();
+      const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      const what = `case ${k}: ${C}x${H}x${W} ${phase} ${JSON.stringify(param)}`;
+      for (let i = 1; i < outs.length; i++) {
+        expect([what, i, bytes(outs[i]).equals(bytes(outs[0]))]).toEqual([what, i, true]);
+      }
+    }
+  });
+});
+
 describe('Caffe\'s random helpers', () => {
   it('boostUniformInt stays in range and uses boost\'s bucket rejection', () => {
     const g = new Rng(1);
