@@ -11,7 +11,7 @@
 // first, then transformed as images.
 import { native } from '../native/addon';
 import type { Blob } from '../core/blob';
-import type { Message } from '../proto/schema';
+import type { Datum } from '../proto/caffe';
 import { check, checkOp } from '../util/check';
 import { ImageLike, TransformerBase, TransformerState } from './transformer_base';
 
@@ -92,7 +92,7 @@ export class DataTransformer extends TransformerBase {
    * checks it against transformed_blob), then writes C*H*W floats at out[offset].
    * Encoded datums must be decoded first (decodeDatum, then transformImage).
    */
-  transformDatum(datum: Message, out: Float32Array, offset: number, itemShape?: readonly number[]): void {
+  transformDatum(datum: Datum, out: Float32Array, offset: number, itemShape?: readonly number[]): void {
     if (datum.encoded) throw this.error('encoded Datum: decode it with decodeDatum() and use transformImage()');
     if (this.p.forceColor || this.p.forceGray) this.warnForce();
     const dc = datum.channels ?? 0, dh = datum.height ?? 0, dw = datum.width ?? 0;
@@ -125,7 +125,7 @@ export class DataTransformer extends TransformerBase {
   }
 
   /** Transform(Datum, Dtype*): the datum's pixels (uint8 `data` or `float_data`) into out[offset...]. */
-  transformDatumRaw(datum: Message, out: Float32Array, offset: number): void {
+  transformDatumRaw(datum: Datum, out: Float32Array, offset: number): void {
     const data: Uint8Array | undefined = datum.data;
     const dc = datum.channels ?? 0, dh = datum.height ?? 0, dw = datum.width ?? 0;
     const crop = this.p.cropSize, scale = this.p.scale;
@@ -168,7 +168,7 @@ export class DataTransformer extends TransformerBase {
   }
 
   /** Transform(vector<Datum>, Blob*): item i into item i of `blob` (num >= datums). */
-  transformDatums(datums: Message[], blob: Blob): void {
+  transformDatums(datums: Datum[], blob: Blob): void {
     const n = datums.length;
     checkOp(this.who, n, '>', 0, 'datum_num > 0', 'There is no datum to add');
     checkOp(this.who, n, '<=', blob.num, 'datum_num <= num',
@@ -229,11 +229,11 @@ export class DataTransformer extends TransformerBase {
    * Decodes an encoded datum as Caffe does before transforming it: force_color / force_gray decode
    * to 3 / 1 channels (DecodeDatumToCVMat), otherwise the image's own channels (...Native).
    */
-  async decodeDatum(datum: Message): Promise<ImageLike> {
+  async decodeDatum(datum: Datum): Promise<ImageLike> {
     check(this.who, !(this.p.forceColor && this.p.forceGray), '!(param_.force_color() && param_.force_gray())',
       'cannot set both force_color and force_gray');
     // loaded lazily: only encoded data needs the image codecs
-    const image = require('../io/image') as { decodeDatumToImage(d: Message, isColor?: boolean): ImageLike | Promise<ImageLike> };
+    const image = require('../io/image') as { decodeDatumToImage(d: Datum, isColor?: boolean): ImageLike | Promise<ImageLike> };
     const isColor = this.p.forceColor || this.p.forceGray ? this.p.forceColor : undefined;
     return await image.decodeDatumToImage(datum, isColor);
   }

@@ -3,7 +3,8 @@
 // the transformer's own MT19937 (InitRand), blob-shape inference, and Caffe's CHECK wording.
 import { Rng, rng as globalRng } from '../core/rng';
 import type { Phase } from '../core/layer';
-import type { Message } from '../proto/schema';
+import type { Datum, TransformationParameter } from '../proto/caffe';
+import { withDefaults } from '../proto/schema';
 import { check, checkOp, fatalError } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
@@ -24,7 +25,7 @@ export interface MeanBlob {
 
 /** What a worker thread needs to rebuild an identical transformer (plain, structured-clonable). */
 export interface TransformerState {
-  param: Message;
+  param: TransformationParameter;
   phase: Phase;
   who: string;
   mean: MeanBlob | null;
@@ -41,14 +42,15 @@ interface Params {
   forceGray: boolean;
 }
 
-function readParams(p: Message): Params {
+function readParams(m: TransformationParameter): Params {
+  const p = withDefaults('caffe.TransformationParameter', m);
   return {
-    scale: Math.fround(p.scale ?? 1),
-    mirror: !!p.mirror,
-    cropSize: Number(p.crop_size ?? 0),
-    meanFile: p.mean_file,
-    forceColor: !!p.force_color,
-    forceGray: !!p.force_gray,
+    scale: Math.fround(p.scale),
+    mirror: p.mirror,
+    cropSize: p.crop_size,
+    meanFile: m.mean_file,
+    forceColor: p.force_color,
+    forceGray: p.force_gray,
   };
 }
 
@@ -58,7 +60,7 @@ function legacyDim(shape: number[], i: number): number {
 }
 
 export class TransformerBase {
-  readonly param: Message;
+  readonly param: TransformationParameter;
   readonly phase: Phase;
   protected readonly p: Params;
   /** Prefix of error messages: the owning layer. */
@@ -75,7 +77,7 @@ export class TransformerBase {
    * Caffe's constructor: checks mean_file / mean_value exclusivity and reads the mean file (logging
    * "Loading mean file from: ..."), unless `opts.mean` already holds it.
    */
-  constructor(param: Message | undefined, phase: Phase, opts: { who?: string; mean?: MeanBlob | null } = {}) {
+  constructor(param: TransformationParameter | undefined, phase: Phase, opts: { who?: string; mean?: MeanBlob | null } = {}) {
     this.param = param ?? {};
     this.phase = phase;
     this.p = readParams(this.param);
@@ -136,7 +138,7 @@ export class TransformerBase {
   // ------------------------------------------------------------------ shapes
 
   /** InferBlobShape(Datum) for a raw (not encoded) datum: [1, C, crop or H, crop or W]. */
-  inferDatumShape(datum: Message): number[] {
+  inferDatumShape(datum: Datum): number[] {
     if (datum.encoded) throw this.error('encoded Datum: decode it with decodeDatum() and use inferImageShape()');
     return this.inferShape(datum.channels ?? 0, datum.height ?? 0, datum.width ?? 0);
   }
