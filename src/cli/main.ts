@@ -4,7 +4,6 @@ import { COMMANDS, CommandSpec, Args, notBuilt } from './commands';
 import { normalizeGflags } from './gflags';
 import { CaffeError } from '../util/errors';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const VERSION: string = require('../../package.json').version;
 
 function booleanFlags(): Set<string> {

@@ -152,6 +152,7 @@ export function decodeMessage(buf: Uint8Array, typeName: string, what = '<buffer
 
 // ---------------------------------------------------------------- encode
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a decoded field value of f.kind's type
 function writeScalar(w: protobuf.Writer, f: FieldInfo, v: any): void {
   switch (f.kind) {
     case 'int32': w.int32(v); break;

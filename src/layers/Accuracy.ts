@@ -9,8 +9,6 @@ import { registerLayer } from '../core/layer_factory';
 import { fatal } from '../util/check';
 import { ignoreLabel, notImplemented, forEachLabel, checkLabelCount } from './loss';
 
-const P = 'caffe.AccuracyParameter';
-
 export class AccuracyLayer extends Layer {
   private topK = 1;
   private ignore: number | undefined;

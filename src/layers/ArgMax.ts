@@ -12,8 +12,6 @@ import { registerLayer } from '../core/layer_factory';
 import { fatal } from '../util/check';
 import { notImplemented } from './loss';
 
-const P = 'caffe.ArgMaxParameter';
-
 export class ArgMaxLayer extends Layer {
   private outMaxVal = false;
   private topK = 1;

@@ -17,8 +17,6 @@ import { layerError } from './layer_check';
 import { checkOp } from '../util/check';
 import { backend } from '../backend';
 
-const P = 'caffe.BatchNormParameter';
-
 export class BatchNormLayer extends Layer {
   private useGlobalStats = false;
   private maf = 0.999;

@@ -9,8 +9,6 @@ import { fillBlob } from '../core/filler';
 import { log } from '../util/logging';
 import { Ones, Span, addBroadcast, alignSpan, spanShape, sumRows } from './broadcast';
 
-const P = 'caffe.BiasParameter';
-
 export class BiasLayer extends Layer {
   private span: Span = { outer: 0, dim: 0, inner: 0 };
   private ones = new Ones();
@@ -33,7 +31,7 @@ export class BiasLayer extends Layer {
     const bias = bottom.length > 1 ? bottom[1] : this.blobs[0];
     this.span = alignSpan(this, bottom[0], bias, this.param('bias_param').axis, 'bias');
     if (top[0] !== bottom[0]) top[0].reshapeLike(bottom[0]);
-    const { outer, dim, inner } = this.span;
+    const { outer, inner } = this.span;
     this.ones.ensure(Math.max(outer, inner, 1));
   }
 

@@ -7,8 +7,6 @@ import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
 
-const P = 'caffe.ConcatParameter';
-
 export class ConcatLayer extends Layer {
   private axis = 1;
   /** product of the dims before the axis */

@@ -9,8 +9,6 @@ import { registerLayer } from '../core/layer_factory';
 import { checkOp } from '../util/check';
 import { lossReshape } from './loss';
 
-const P = 'caffe.ContrastiveLossParameter';
-
 export class ContrastiveLossLayer extends LossLayer {
   private diff = new Blob();
   private distSq = new Float32Array(0);

@@ -7,8 +7,6 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { checkOp } from '../util/check';
 
-const P = 'caffe.CropParameter';
-
 export class CropLayer extends Layer {
   /** per-axis start of the window in bottom[0] */
   private offsets = new Int32Array(0);

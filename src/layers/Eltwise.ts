@@ -9,7 +9,6 @@ import { registerLayer } from '../core/layer_factory';
 import { layerError } from './layer_check';
 import { check } from '../util/check';
 
-const P = 'caffe.EltwiseParameter';
 type Op = 'PROD' | 'SUM' | 'MAX';
 
 export class EltwiseLayer extends Layer {

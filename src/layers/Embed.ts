@@ -9,8 +9,6 @@ import { layerError } from './layer_check';
 import { checkOp } from '../util/check';
 import { setUpWeightAndBias } from './param_blobs';
 
-const P = 'caffe.EmbedParameter';
-
 export class EmbedLayer extends Layer {
   private M = 0;
   private K = 0;

@@ -6,8 +6,6 @@ import { registerLayer } from '../core/layer_factory';
 import { check, checkOp } from '../util/check';
 import { NeuronLayer } from './neuron';
 
-const P = 'caffe.ExpParameter';
-
 export class ExpLayer extends NeuronLayer {
   private innerScale = 1; private outerScale = 1;
 

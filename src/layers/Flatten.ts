@@ -6,8 +6,6 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { check, checkOp } from '../util/check';
 
-const P = 'caffe.FlattenParameter';
-
 export class FlattenLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
     check(this, top[0] !== bottom[0], 'top[0] != bottom[0]', `${this.type} Layer does not allow in-place computation.`);

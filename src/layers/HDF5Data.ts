@@ -108,9 +108,9 @@ export class HDF5DataLayer extends Layer {
       const name = f.dataset ?? '';
       switch (f.code) {
         case 'missing':
-          checkFailed(this, 'H5LTfind_dataset(file_id, dataset_name_)', `Failed to find HDF5 dataset ${name}`);
+          return checkFailed(this, 'H5LTfind_dataset(file_id, dataset_name_)', `Failed to find HDF5 dataset ${name}`);
         case 'ndims':
-          checkFailed(this, 'ndims >= min_dim (0 vs. 1)');
+          return checkFailed(this, 'ndims >= min_dim (0 vs. 1)');
         case 'class':
           throw layerError(this, f.typeClass && f.typeClass !== 'unknown' ? `Unsupported datatype class: ${f.typeClass}` : 'Datatype class unknown');
         default:

@@ -15,8 +15,6 @@ import {
 } from './loss';
 import './Softmax'; // registers the inner Softmax type
 
-const P = 'caffe.InfogainLossParameter';
-
 export class InfogainLossLayer extends LossLayer {
   private softmax!: Layer;
   private prob = new Blob();

@@ -7,8 +7,6 @@ import { backend } from '../backend';
 import { CaffeError } from '../util/errors';
 import { setUpWeightAndBias } from './param_blobs';
 
-const P = 'caffe.InnerProductParameter';
-
 export class InnerProductLayer extends Layer {
   private M = 0; private K = 0; private N = 0;
   private biasTerm = true; private transpose = false;

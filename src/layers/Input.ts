@@ -9,7 +9,7 @@ import { check } from '../util/check';
 
 export class InputLayer extends Layer {
   override layerSetUp(_bottom: Blob[], top: Blob[]): void {
-    const shapes: any[] = this.layerParam.input_param?.shape ?? [];
+    const shapes = this.layerParam.input_param?.shape ?? [];
     const n = shapes.length;
     check(this, n === 0 || n === 1 || n === top.length, "num_shape == 0 || num_shape == 1 || num_shape == num_top",
       `Must specify 'shape' once, once per top blob, or not at all: ${top.length} tops vs. ${n} shapes.`);

@@ -13,8 +13,6 @@ import { LRNDesc } from '../backend/backend';
 import { checkOp } from '../util/check';
 import { checkNchwInput } from './pool_util';
 
-const P = 'caffe.LRNParameter';
-
 export class LRNLayer extends Layer {
   private size = 5;
   private alpha = 1;

@@ -5,8 +5,6 @@ import { registerLayer } from '../core/layer_factory';
 import { check, checkOp } from '../util/check';
 import { NeuronLayer, neuronScratch } from './neuron';
 
-const P = 'caffe.LogParameter';
-
 export class LogLayer extends NeuronLayer {
   private baseScale = 1; private inputScale = 1; private inputShift = 0; private backwardNumScale = 1;
 

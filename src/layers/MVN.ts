@@ -9,8 +9,6 @@ import { Layer } from '../core/layer';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 
-const P = 'caffe.MVNParameter';
-
 export class MVNLayer extends Layer {
   private normalizeVariance = true;
   private acrossChannels = false;

@@ -7,8 +7,6 @@ import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer } from './neuron';
 
-const P = 'caffe.PowerParameter';
-
 export class PowerLayer extends NeuronLayer {
   private power = 1; private scale = 1; private shift = 0; private diffScale = 1;
 

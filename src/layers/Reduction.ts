@@ -8,7 +8,6 @@ import { registerLayer } from '../core/layer_factory';
 import { layerError } from './layer_check';
 import { checkOp } from '../util/check';
 
-const P = 'caffe.ReductionParameter';
 type Op = 'SUM' | 'ASUM' | 'SUMSQ' | 'MEAN';
 
 export class ReductionLayer extends Layer {

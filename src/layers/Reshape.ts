@@ -7,8 +7,6 @@ import { registerLayer } from '../core/layer_factory';
 import { blobShapeDims } from './layer_check';
 import { check, checkOp } from '../util/check';
 
-const P = 'caffe.ReshapeParameter';
-
 export class ReshapeLayer extends Layer {
   private dims: number[] = [];
   /** positions (within the new dims) of the 0s */

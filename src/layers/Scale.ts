@@ -16,8 +16,6 @@ import { backend } from '../backend';
 import { Ones, Scratch, Span, addBroadcast, alignSpan, spanShape, sumCols, sumRows } from './broadcast';
 import { biasDiff } from './Bias';
 
-const P = 'caffe.ScaleParameter';
-
 export class ScaleLayer extends Layer {
   private span: Span = { outer: 0, dim: 0, inner: 0 };
   private biasSpan: Span = { outer: 0, dim: 0, inner: 0 };

@@ -7,8 +7,6 @@ import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
 
-const P = 'caffe.SliceParameter';
-
 export class SliceLayer extends Layer {
   private slicePoints: number[] = [];
   private axis = 1;

@@ -6,8 +6,6 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
 
-const P = 'caffe.SoftmaxParameter';
-
 export class SoftmaxLayer extends Layer {
   private axis = 1;
   private outer = 0;

@@ -5,8 +5,6 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { check, checkOp } from '../util/check';
 
-const P = 'caffe.TileParameter';
-
 export class TileLayer extends Layer {
   private tiles = 1;
   private outer = 0;

@@ -10,7 +10,6 @@ import { backend } from '../backend';
 import { ConvDesc, ConvPrimitive } from '../backend/backend';
 import { CaffeError } from '../util/errors';
 import { checkFailed, checkOp } from '../util/check';
-import { log } from '../util/logging';
 import { setUpWeightAndBias } from './param_blobs';
 import type { ConvolutionParameter } from '../proto/caffe';
 

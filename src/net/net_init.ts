@@ -4,7 +4,6 @@
 // The INFO lines are Caffe's, word for word and in Caffe's order.
 import { Blob } from '../core/blob';
 import { createLayer } from '../core/layer_factory';
-import { Phase } from '../core/layer';
 import { Message, getField } from '../proto/schema';
 import { printPrototxt } from '../formats/prototxt';
 import { formatG } from '../util/format';

@@ -4,7 +4,6 @@
 import { Blob, blobProtoShape } from '../core/blob';
 import { Layer } from '../core/layer';
 import { Message, getField } from '../proto/schema';
-import { formatG } from '../util/format';
 import { cloneMessage } from '../proto/message';
 import { checkFailed, checkOp } from '../util/check';
 import { CaffeError } from '../util/errors';

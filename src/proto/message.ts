@@ -34,7 +34,7 @@ export function add<T>(m: Message, field: string, value: T): T {
 }
 
 /** The elements of a repeated field as an array (empty when absent). */
-export function items<T = any>(m: Message | undefined, field: string): T[] {
+export function items<T = Message>(m: Message | undefined, field: string): T[] {
   const v = m?.[field];
   if (v === undefined || v === null) return [];
   return Array.isArray(v) ? (v as T[]) : Array.from(v as ArrayLike<T>);

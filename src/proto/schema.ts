@@ -7,7 +7,9 @@ import * as path from 'path';
 import * as protobuf from 'protobufjs';
 import type { MessageTypes } from './caffe';
 
-/** A decoded protobuf message: Caffe field names to values (see the header comment). */
+/** A decoded protobuf message: Caffe field names to values (see the header comment). Untyped, for the
+ *  passes that walk any message (parsing, printing, upgrades); the rest uses src/proto/caffe.ts. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- values of every field type, by design
 export type Message = { [field: string]: any };
 
 export const PROTO_FILE = process.env.CAFFETS_PROTO ?? path.resolve(__dirname, '../../proto/caffe.proto');

@@ -3,7 +3,6 @@
 // registerSolver('MySolver', (param) => new MySolver(param)).
 import { getField } from '../proto/schema';
 import type { SolverParameter } from '../proto/caffe';
-import { CaffeError } from '../util/errors';
 import { checkFailed } from '../util/check';
 import { byteOrder } from '../util/strings';
 import type { Solver } from './solver';

@@ -49,6 +49,7 @@ beforeAll(() => {
   writeProtoToBinaryFile({ name: 'tiny', layer: [{ name: 'ip', type: 'InnerProduct', blobs: [
     { shape: { dim: [K, D] }, data: weights }, { shape: { dim: [K] }, data: bias }] }] }, 'caffe.NetParameter', P('w.caffemodel'));
 });
+afterAll(() => restoreLog());
 
 describe('extract_features', () => {
   it('writes one Datum per item and blob under running 10-digit keys', async () => {

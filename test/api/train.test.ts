@@ -72,7 +72,6 @@ describe('testModel()', () => {
   });
 });
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const golden = (id: string) => require('../golden/solver-caffe.json')[id];
 
 /** Spawns bin/caffets; collects stderr; resolves on exit. */

@@ -15,7 +15,6 @@ import { G, captureLogs, modelBlobs, relL2, worstRel } from '../solvers/solver_h
 
 // the Data layer registers itself when loaded (until src/layers/index.ts loads it)
 const HAVE_DATA = fs.existsSync(path.join(ROOT, 'src/layers/Data.ts'));
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 if (HAVE_DATA) require('../../src/layers/Data');
 const describeData = HAVE_DATA ? describeShared : (name: string, fn: () => void) => describe.skip(`${name} [skipped: no Data layer]`, fn);
 

@@ -124,7 +124,7 @@ describe('caffets CLI', () => {
     expect(r.code).toBe(0);
     for (const re of [/\] Use CPU\.$/m, /\] Top shape: 4 3 6 6 \(432\)$/m, /\] Initial loss: [\d.]+$/m, /\] \*\*\* Benchmark begins \*\*\*$/m,
       /\] Testing for 3 iterations\.$/m, /\] Iteration: 3 forward-backward time: [\d.e+-]+ ms\.$/m,
-      /\]      conv1\tforward: [\d.e+-]+ ms\.$/m, /\]       loss\tbackward: [\d.e+-]+ ms\.$/m,
+      /\] {6}conv1\tforward: [\d.e+-]+ ms\.$/m, /\] {7}loss\tbackward: [\d.e+-]+ ms\.$/m,
       /\] Average Forward pass: [\d.e+-]+ ms\.$/m, /\] Average Backward pass: [\d.e+-]+ ms\.$/m,
       /\] Average Forward-Backward: [\d.e+-]+ ms\.$/m, /\] Total Time: [\d.e+-]+ ms\.$/m, /\] \*\*\* Benchmark ends \*\*\*$/m]) {
       expect(r.err).toMatch(re);

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parsePrototxt, printPrototxt, formatFloat32, formatDouble, cEscape } from '../../src/formats/prototxt';
 import { describeShared, findFiles, SHARED } from '../helpers';
+import type { Message } from '../../src/proto/schema';
 const NET = 'caffe.NetParameter';
 const roundTrip = (text: string, type = NET) => printPrototxt(parsePrototxt(text, type), type);
 
@@ -17,7 +18,7 @@ describe('printPrototxt: byte-identical to TextFormat::Print', () => {
         {
           propagate_down: [true, false],
           loss_weight: new Float32Array([0.1, 1e-5]),
-          blobs: [{ double_data: new Float64Array([0.1, 1 / 3]), shape: { dim: [1, 9223372036854775807] } }],
+          blobs: [{ double_data: new Float64Array([0.1, 1 / 3]), shape: { dim: [1, 2 ** 63] } }],
           include: [{ phase: 'TRAIN' }, { min_level: -1, stage: ['a', 'b'] }],
           pooling_param: { stride: 2, pool: 'MAX', kernel_size: 3 },
           phase: 'TEST', top: ['pool1'], bottom: ['conv1'], type: 'Pooling', name: 'pool1',
@@ -178,7 +179,7 @@ describe('parsePrototxt', () => {
       layer < name: 'b' >
       layer [ { name: "c" }, < name: "d" > ] layer: [] layer [ ]
       layer { top: ["x", 'y' "z"] propagate_down: [true, f, 1, True, t, False, 0] name: "p" 'q' "\\n" }`, NET);
-    expect(m.layer.map((l: any) => l.name)).toEqual(['a', 'b', 'c', 'd', 'pq\n']);
+    expect(m.layer.map((l: Message) => l.name)).toEqual(['a', 'b', 'c', 'd', 'pq\n']);
     expect(m.layer[0]).toEqual({ name: 'a', top: ['b'], bottom: ['c'] });
     expect(m.layer[4].top).toEqual(['x', 'yz']);
     expect(m.layer[4].propagate_down).toEqual([true, false, true, true, true, false, false]);
@@ -197,7 +198,7 @@ describe('parsePrototxt', () => {
     expect(l.convolution_param.num_output).toBe(4294967295);
     expect(l.loss_weight.slice(0, 10)).toEqual([0.5, 5, 10, 100, 500, 1.5, 7, -Infinity, Infinity, -Infinity]);
     expect(l.loss_weight[10]).toBeNaN();
-    expect(l.blobs[0].shape.dim).toEqual([-9223372036854775808, 9223372036854775807]);
+    expect(l.blobs[0].shape.dim).toEqual([-(2 ** 63), 2 ** 63]); // int64 extremes, as JS numbers
     expect(l.blobs[0].double_data).toEqual([0.1]);
     expect(parsePrototxt('layer { loss_weight: 0.1 }', NET).layer[0].loss_weight[0]).toBe(Math.fround(0.1));
     expect(l.pooling_param.pool).toBe('AVE');

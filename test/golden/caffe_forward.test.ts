@@ -9,9 +9,7 @@ import { Net } from '../../src/net';
 import { setLogSink } from '../../src/util/logging';
 import { describeShared } from '../helpers';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const { CASES, buildCase } = require('../../scripts/caffe-forward-goldens.js');
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const golden: Record<string, { outputs: Record<string, number[]> }> = require('./caffe-forward.json');
 
 describeShared('forward outputs match reference Caffe', () => {

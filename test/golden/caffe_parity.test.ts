@@ -8,7 +8,6 @@ import { describeCaffe, describeShared, SHARED, tmpDir } from '../helpers';
 import { upgradeNetProtoBinary, upgradeNetProtoText, upgradeSolverProtoText } from '../../src/api/upgrade_tools';
 import { setLogSink } from '../../src/util/logging';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const parity = require('../../scripts/caffe-parity.js');
 const digests: Record<string, string> = JSON.parse(fs.readFileSync(path.join(__dirname, 'caffe-upgrade-digests.json'), 'utf8'));
 

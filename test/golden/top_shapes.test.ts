@@ -9,9 +9,7 @@ import { setLogSink } from '../../src/util/logging';
 import { Message } from '../../src/proto/schema';
 import { describeShared, SHARED } from '../helpers';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const { topShapes } = require('../../scripts/caffe-top-shapes.js');
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const golden: Record<string, [string, string][]> = require('./caffe-top-shapes.json');
 
 function build(param: Message): { net: Net; log: string } {

@@ -1,7 +1,7 @@
 import '../../src/layers/Clip';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
-import { checkGradient, checkInPlace, gaussianBlob, forwardValues, f32 } from '../gradient_checker';
+import { checkGradient, checkInPlace, gaussianBlob, forwardValues } from '../gradient_checker';
 import { describeEngines } from '../engines';
 
 const run = forwardValues;

@@ -1,7 +1,7 @@
 import '../../src/layers/Dropout';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
-import { Rng, setRandomSeed } from '../../src/core/rng';
+import { setRandomSeed } from '../../src/core/rng';
 import { DropoutLayer } from '../../src/layers/Dropout';
 import { checkGradient, checkInPlace, randomBlob, gaussianBlob } from '../gradient_checker';
 import { describeEngines } from '../engines';

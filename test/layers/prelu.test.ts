@@ -3,7 +3,7 @@ import '../../src/layers/ReLU';
 import '../../src/layers/InnerProduct';
 import { createLayer } from '../../src/core/layer_factory';
 import { Blob } from '../../src/core/blob';
-import { Rng, setRandomSeed } from '../../src/core/rng';
+import { setRandomSeed } from '../../src/core/rng';
 import { setLogSink } from '../../src/util/logging';
 import { checkGradient, checkInPlace, gaussianBlob, f32 } from '../gradient_checker';
 import { describeEngines } from '../engines';

@@ -13,7 +13,6 @@ import { Message } from '../../src/proto/schema';
 import { captureLog } from '../net/support';
 import { HAVE_SHARED, ROOT, describeCaffe, sharedPath, tmpDir } from '../helpers';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const { topShapes } = require('../../scripts/caffe-top-shapes.js');
 
 interface Model {

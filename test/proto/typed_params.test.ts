@@ -26,7 +26,7 @@ test('type-level: misspelt layer and solver fields do not compile', () => {
   // @ts-expect-error misspelt sub-message field of LayerParameter
   const bad: LayerParameter = { inner_product_parm: { num_output: 3 } };
   // @ts-expect-error misspelt SolverParameter field
-  withDefaults('caffe.SolverParameter', {}).weight_decy;
+  const _misspelt = withDefaults('caffe.SolverParameter', {}).weight_decy;
   const sp: SolverParameter = { weight_decay: 0.0005 };
   expect(withDefaults('caffe.SolverParameter', sp).weight_decay).toBe(0.0005);
   expect(bad).toBeDefined();

@@ -11,8 +11,16 @@ import { setEngine } from '../../src/backend';
 import { describeCaffe, tmpDir } from '../helpers';
 import { G, modelBlobs, relL2, runOurs, worstRel } from './solver_helpers';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const golden: Record<string, any> = require('../golden/solver-caffe.json');
+/** What scripts/caffe-solver-goldens.js recorded of reference Caffe's run of each case. */
+interface SolverGolden {
+  losses: number[];
+  lrs: number[];
+  clips: number[];
+  tests: [string, number][];
+  multistep: unknown[];
+  weights: Record<string, { l2: number; sum: number; samples: number[] }>;
+}
+const golden: Record<string, SolverGolden> = require('../golden/solver-caffe.json');
 const IDS: string[] = Object.keys(G.CASES);
 
 describe('solver runs match the goldens from reference Caffe', () => {
@@ -40,7 +48,7 @@ describe('solver runs match the goldens from reference Caffe', () => {
       expect(worstRel(log.tests.map((t: [string, number]) => t[1]), want.tests.map((t: [string, number]) => t[1]))).toBeLessThan(1e-4);
       const ours = G.digest(modelBlobs(path.join(dir, `ours_iter_${G.MAX_ITER}.caffemodel`)));
       expect(Object.keys(ours)).toEqual(Object.keys(want.weights));
-      for (const [k, w] of Object.entries<any>(want.weights)) {
+      for (const [k, w] of Object.entries(want.weights)) {
         expect({ k, l2: Math.abs(ours[k].l2 - w.l2) / w.l2 < 1e-4 }).toEqual({ k, l2: true });
         expect({ k, sum: Math.abs(ours[k].sum - w.sum) / w.l2 < 1e-4 }).toEqual({ k, sum: true });
         const d = Math.hypot(...w.samples.map((v: number, i: number) => v - ours[k].samples[i]));

@@ -7,7 +7,6 @@ import { createSolver } from '../../src/solvers';
 import type { Solver } from '../../src/solvers';
 import { setLogSink } from '../../src/util/logging';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 export const G = require('../../scripts/caffe-solver-goldens.js');
 
 /** Runs `fn` with log lines captured (and silenced); returns the lines and fn's result. */

@@ -36,7 +36,7 @@ const g = (x: number) => Math.fround(x).toPrecision(6).replace(/\.?0+$/, '');
 describe('the training loop', () => {
   it('tests at 0, every test_interval and after training; displays, snapshots and finishes as Caffe', async () => {
     const { lines } = await solve({ test_iter: [3], test_interval: 2, display: 2 });
-    const shown = from(lines, 'Solving').filter((l) => !/^(Iteration \d+ \(|    Train net output)/.test(l) || l.includes('Iteration 0 ('));
+    const shown = from(lines, 'Solving').filter((l) => !/^(Iteration \d+ \(| {4}Train net output)/.test(l) || l.includes('Iteration 0 ('));
     expect(shown.slice(0, 6)).toEqual([
       'Solving quadratic', 'Learning Rate Policy: fixed', 'Iteration 0, Testing net (#0)',
       `    Test net output #0: loss = ${g(loss0)} (* 1 = ${g(loss0)} loss)`,

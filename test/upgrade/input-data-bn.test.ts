@@ -1,3 +1,4 @@
+import type { Message } from '../../src/proto/schema';
 import {
   netNeedsInputUpgrade, upgradeNetInput, netNeedsBatchNormUpgrade, upgradeNetBatchNorm,
   netNeedsDataUpgrade, upgradeNetDataTransformation,
@@ -5,7 +6,7 @@ import {
 
 describe('upgradeNetInput', () => {
   it('turns input/input_dim (4 per input) into a first Input layer', () => {
-    const net: any = {
+    const net: Message = {
       name: 'n', input: ['data', 'label'], input_dim: [10, 3, 227, 227, 10, 1, 1, 1, 42],
       layer: [{ name: 'conv', type: 'Convolution' }, { name: 'relu', type: 'ReLU' }],
     };
@@ -24,12 +25,12 @@ describe('upgradeNetInput', () => {
     expect(netNeedsInputUpgrade(net)).toBe(false);
   });
   it('prefers input_shape over input_dim', () => {
-    const net: any = { input: ['a'], input_shape: [{ dim: [1, 2] }], input_dim: [9, 9, 9, 9] };
+    const net: Message = { input: ['a'], input_shape: [{ dim: [1, 2] }], input_dim: [9, 9, 9, 9] };
     upgradeNetInput(net);
     expect(net).toEqual({ layer: [{ name: 'input', type: 'Input', top: ['a'], input_param: { shape: [{ dim: [1, 2] }] } }] });
   });
   it('just drops inputs given without shapes (old binary models)', () => {
-    const net: any = { input: ['data'], layer: [{ name: 'x' }] };
+    const net: Message = { input: ['data'], layer: [{ name: 'x' }] };
     upgradeNetInput(net);
     expect(net).toEqual({ layer: [{ name: 'x' }] });
   });
@@ -44,7 +45,7 @@ describe('upgradeNetInput', () => {
 
 describe('upgradeNetBatchNorm', () => {
   it('zeroes lr_mult/decay_mult of BatchNorm layers with exactly three param specs, keeping them', () => {
-    const net: any = {
+    const net: Message = {
       layer: [
         { name: 'bn', type: 'BatchNorm', param: [{ lr_mult: 0 }, { lr_mult: 0 }, { lr_mult: 0, name: 'x', decay_mult: 3 }] },
         { name: 'bn2', type: 'BatchNorm', param: [{ lr_mult: 1 }, { lr_mult: 1 }] },
@@ -65,7 +66,7 @@ describe('upgradeNetBatchNorm', () => {
 
 describe('upgradeNetDataTransformation', () => {
   it('moves scale/mean_file/crop_size/mirror of V1 data layers into transform_param', () => {
-    const net: any = {
+    const net: Message = {
       layers: [
         { type: 'DATA', data_param: { source: 's', scale: 0.5, mean_file: 'm', crop_size: 3, mirror: true } },
         { type: 'IMAGE_DATA', image_data_param: { mirror: false }, transform_param: { mean_value: [1], mirror: true } },

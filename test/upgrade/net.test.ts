@@ -1,5 +1,6 @@
 import { netNeedsUpgrade, upgradeNetAsNeeded } from '../../src/upgrade';
 import { captureLog } from './capture';
+import type { Message } from '../../src/proto/schema';
 
 const V0_NOTE = 'W Note that future Caffe releases will not support V0NetParameter; use ' +
   './build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for ' +
@@ -16,7 +17,7 @@ describe('netNeedsUpgrade', () => {
 
 describe('upgradeNetAsNeeded', () => {
   it('runs V0 -> V1 -> V2 -> inputs in order, continuing after a V0 problem', () => {
-    const net: any = {
+    const net: Message = {
       name: 'old', input: ['data'], input_dim: [1, 3, 4, 4],
       layers: [
         { layer: { name: 'pad', type: 'padding', pad: 1 }, bottom: ['data'], top: ['p'] },
@@ -52,7 +53,7 @@ describe('upgradeNetAsNeeded', () => {
   });
 
   it('upgrades data transformation fields before V1 layers, and BatchNorm last', () => {
-    const net: any = {
+    const net: Message = {
       layers: [{ name: 'd', type: 'DATA', top: ['x'], data_param: { source: 's', mirror: true } }],
       layer: undefined,
     };
@@ -69,7 +70,7 @@ describe('upgradeNetAsNeeded', () => {
       layer: [{ name: 'd', type: 'Data', top: ['x'], data_param: { source: 's' }, transform_param: { mirror: true } }],
     });
 
-    const bn: any = { layer: [{ name: 'bn', type: 'BatchNorm', param: [{ lr_mult: 0 }, { lr_mult: 0 }, { lr_mult: 0 }] }] };
+    const bn: Message = { layer: [{ name: 'bn', type: 'BatchNorm', param: [{ lr_mult: 0 }, { lr_mult: 0 }, { lr_mult: 0 }] }] };
     const r = captureLog(() => upgradeNetAsNeeded('bn.prototxt', bn));
     expect(r.result).toBe(true);
     expect(r.log).toEqual([
@@ -80,7 +81,7 @@ describe('upgradeNetAsNeeded', () => {
   });
 
   it('treats an undefined key as unset, and leaves a current net alone', () => {
-    const net: any = { layers: [{ name: 'x', type: 'RELU' }] };
+    const net: Message = { layers: [{ name: 'x', type: 'RELU' }] };
     net.layers[0].layer = undefined; // absent
     expect(captureLog(() => upgradeNetAsNeeded('f', net)).result).toBe(true);
     const current = { name: 'n', layer: [{ name: 'r', type: 'ReLU' }] };

@@ -5,6 +5,7 @@ import {
   solverNeedsTypeUpgrade, upgradeSolverType, upgradeSolverAsNeeded, upgradeSnapshotPrefixProperty,
 } from '../../src/upgrade';
 import { captureLog } from './capture';
+import type { Message } from '../../src/proto/schema';
 
 describe('solver type upgrade', () => {
   it('maps every solver_type', () => {
@@ -12,13 +13,13 @@ describe('solver type upgrade', () => {
       SGD: 'SGD', NESTEROV: 'Nesterov', ADAGRAD: 'AdaGrad', RMSPROP: 'RMSProp', ADADELTA: 'AdaDelta', ADAM: 'Adam',
     };
     for (const [k, v] of Object.entries(names)) {
-      const s: any = { base_lr: 0.1, solver_type: k };
+      const s: Message = { base_lr: 0.1, solver_type: k };
       expect(upgradeSolverType(s)).toBe(true);
       expect(s).toEqual({ base_lr: 0.1, type: v });
     }
   });
   it('upgradeSolverAsNeeded logs like Caffe', () => {
-    const s: any = { solver_type: 'NESTEROV', momentum: 0.9 };
+    const s: Message = { solver_type: 'NESTEROV', momentum: 0.9 };
     expect(solverNeedsTypeUpgrade(s)).toBe(true);
     const { result, log } = captureLog(() => upgradeSolverAsNeeded('solver.prototxt', s));
     expect(result).toBe(true);
@@ -45,27 +46,27 @@ describe('solver type upgrade', () => {
 
 describe('upgradeSnapshotPrefixProperty', () => {
   it('derives an unset prefix from the solver file name without extension', () => {
-    const s: any = {};
+    const s: Message = {};
     const { log } = captureLog(() => upgradeSnapshotPrefixProperty('examples/mnist/lenet_solver.prototxt', s));
     expect(s.snapshot_prefix).toBe('examples/mnist/lenet_solver');
     expect(log).toEqual(['I snapshot_prefix was not specified and is set to examples/mnist/lenet_solver']);
-    const t: any = {};
+    const t: Message = {};
     captureLog(() => upgradeSnapshotPrefixProperty('a.b/solver', t));
     expect(t.snapshot_prefix).toBe('a.b/solver');
   });
   it('appends the solver stem to a directory prefix and leaves other prefixes alone', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caffets-snap-'));
     for (const [prefix, expected] of [[dir, `${dir}/solver`], [`${dir}/`, `${dir}/solver`]]) {
-      const s: any = { snapshot_prefix: prefix };
+      const s: Message = { snapshot_prefix: prefix };
       const { log } = captureLog(() => upgradeSnapshotPrefixProperty('x/solver.prototxt', s));
       expect(s.snapshot_prefix).toBe(expected);
       expect(log).toEqual([`I snapshot_prefix was a directory and is replaced to ${expected}`]);
     }
-    const s: any = { snapshot_prefix: `${dir}/snap` };
+    const s: Message = { snapshot_prefix: `${dir}/snap` };
     expect(captureLog(() => upgradeSnapshotPrefixProperty('x/solver.prototxt', s)).log).toEqual([]);
     expect(s.snapshot_prefix).toBe(`${dir}/snap`);
     // boost's stem of ".hidden" is empty, so the directory is kept as it is
-    const h: any = { snapshot_prefix: dir };
+    const h: Message = { snapshot_prefix: dir };
     captureLog(() => upgradeSnapshotPrefixProperty('.hidden', h));
     expect(h.snapshot_prefix).toBe(dir);
   });

@@ -4,6 +4,7 @@ import {
 } from '../../src/upgrade';
 import { CaffeError } from '../../src/util/errors';
 import { captureLog } from './capture';
+import type { Message } from '../../src/proto/schema';
 
 const v0 = (layer: object, bottom: string[] = [], top: string[] = []) => ({ layer, bottom, top });
 
@@ -45,7 +46,7 @@ describe('upgradeV0PaddingLayers', () => {
       ],
     };
     const before = JSON.stringify(net);
-    const out: any = { junk: 1 };
+    const out: Message = { junk: 1 };
     upgradeV0PaddingLayers(net, out);
     expect(out).toEqual({
       name: 'n', input: ['data'], input_dim: [1, 3, 5, 5],
@@ -54,7 +55,7 @@ describe('upgradeV0PaddingLayers', () => {
     expect(JSON.stringify(net)).toBe(before); // input untouched
   });
   it('folds an unset pad as an explicit 0 and drops unused padding layers', () => {
-    const out: any = {};
+    const out: Message = {};
     upgradeV0PaddingLayers({
       input: ['d'],
       layers: [
@@ -95,7 +96,7 @@ describe('upgradeV0PaddingLayers', () => {
 
 describe('upgradeV0LayerParameter', () => {
   it('moves conv settings into convolution_param (pad/kernel/stride repeated)', () => {
-    const out: any = {};
+    const out: Message = {};
     const { result, log } = captureLog(() => upgradeV0LayerParameter(v0({
       name: 'c', type: 'conv', num_output: 8, biasterm: false, pad: 1, kernelsize: 3, group: 2, stride: 2,
       weight_filler: { type: 'gaussian', std: 0.01 }, bias_filler: { type: 'constant' },
@@ -112,7 +113,7 @@ describe('upgradeV0LayerParameter', () => {
     });
   });
   it('moves data settings, transformation ones into transform_param', () => {
-    const out: any = {};
+    const out: Message = {};
     expect(upgradeV0LayerParameter(v0({
       type: 'data', source: 's', batchsize: 4, rand_skip: 3, scale: 0.5, meanfile: 'm', cropsize: 9, mirror: true,
     }, [], ['d']), out)).toBe(true);
@@ -123,7 +124,7 @@ describe('upgradeV0LayerParameter', () => {
     });
   });
   it('maps pool methods and the window/image/lrn/concat/dropout/hdf5 settings', () => {
-    const up = (l: object) => { const o: any = {}; upgradeV0LayerParameter(v0(l), o); return o; };
+    const up = (l: object) => { const o: Message = {}; upgradeV0LayerParameter(v0(l), o); return o; };
     expect(up({ type: 'pool', pool: 'STOCHASTIC', kernelsize: 2, stride: 1, pad: 1 }).pooling_param)
       .toEqual({ pool: 'STOCHASTIC', kernel_size: 2, stride: 1, pad: 1 });
     expect(up({ type: 'window_data', det_fg_threshold: 0.6, det_bg_threshold: 0.4, det_fg_fraction: 0.3,
@@ -140,7 +141,7 @@ describe('upgradeV0LayerParameter', () => {
     expect(up({ type: 'hdf5_data', source: 'h', batchsize: 2 }).hdf5_data_param).toEqual({ source: 'h', batch_size: 2 });
   });
   it('logs each setting its type cannot take, in Caffe order and names, and carries on', () => {
-    const out: any = {};
+    const out: Message = {};
     const { result, log } = captureLog(() => upgradeV0LayerParameter(v0({
       name: 'r', type: 'relu', shuffle_images: true, num_output: 3, pool: 'AVE', scale: 2, new_num: 1,
     }), out));
@@ -153,7 +154,7 @@ describe('upgradeV0LayerParameter', () => {
     expect(out).toEqual({ name: 'r', type: 'RELU', transform_param: { scale: 2 } });
   });
   it('keeps only bottom/top of the V1 wrapper, and of entries without a V0 layer', () => {
-    const out: any = {};
+    const out: Message = {};
     expect(upgradeV0LayerParameter({ name: 'x', type: 'RELU', bottom: ['a'], top: ['b'], include: [{ phase: 'TEST' }] }, out)).toBe(true);
     expect(out).toEqual({ bottom: ['a'], top: ['b'] });
     const { log } = captureLog(() => upgradeV0LayerParameter(v0({ num_output: 2 }), out));
@@ -164,7 +165,7 @@ describe('upgradeV0LayerParameter', () => {
 
 describe('upgradeV0Net', () => {
   it('keeps name/input/input_dim/force_backward only and upgrades every layer', () => {
-    const net: any = {
+    const net: Message = {
       name: 'n', input: ['d'], input_dim: [1, 1, 2, 2], input_shape: [{ dim: [3] }], force_backward: false,
       state: { phase: 'TEST' }, debug_info: true, layer: [{ name: 'v2', type: 'ReLU' }],
       layers: [v0({ name: 'r', type: 'relu', num_output: 1 }, ['d'], ['r']), v0({ name: 's', type: 'sigmoid' }, ['r'], ['s'])],

@@ -3,6 +3,7 @@ import {
 } from '../../src/upgrade';
 import { CaffeError } from '../../src/util/errors';
 import { captureLog } from './capture';
+import type { Message } from '../../src/proto/schema';
 
 describe('upgradeV1LayerType', () => {
   it('maps V1 enum names (and numbers) to type strings, NONE to ""', () => {
@@ -23,7 +24,7 @@ describe('upgradeV1LayerType', () => {
 
 describe('upgradeV1LayerParameter', () => {
   it('builds param specs from param/blob_share_mode/blobs_lr/weight_decay', () => {
-    const out: any = {};
+    const out: Message = {};
     const ok = upgradeV1LayerParameter({
       name: 'conv', type: 'CONVOLUTION', bottom: ['data'], top: ['conv'],
       blobs_lr: [1, 2, 3], weight_decay: [1], param: ['w'], blob_share_mode: ['STRICT', 'PERMISSIVE'],
@@ -51,16 +52,16 @@ describe('upgradeV1LayerParameter', () => {
       'relu_param', 'sigmoid_param', 'softmax_param', 'slice_param', 'tanh_param', 'threshold_param',
       'window_data_param', 'transform_param', 'loss_param',
     ];
-    const v1: any = { blobs: [{ shape: { dim: [2] }, data: new Float32Array([1, 2]) }] };
+    const v1: Message = { blobs: [{ shape: { dim: [2] }, data: new Float32Array([1, 2]) }] };
     params.forEach((p, i) => { v1[p] = { x: { y: i } }; });
-    const out: any = {};
+    const out: Message = {};
     expect(upgradeV1LayerParameter(v1, out)).toBe(true);
     expect(out).toEqual(v1);
     expect(out.relu_param).not.toBe(v1.relu_param);
     expect(out.relu_param.x).not.toBe(v1.relu_param.x);
   });
   it('logs and drops a V0 layer', () => {
-    const out: any = {};
+    const out: Message = {};
     const { result, log } = captureLog(() => upgradeV1LayerParameter({ name: 'a', layer: { type: 'relu' } }, out));
     expect(result).toBe(false);
     expect(log).toEqual(['E Input NetParameter has V0 layer -- ignoring.']);
@@ -73,7 +74,7 @@ describe('upgradeV1LayerParameter', () => {
 
 describe('upgradeV1Net', () => {
   it('turns layers into layer, keeping every net-level field', () => {
-    const net: any = {
+    const net: Message = {
       name: 'n', input: ['d'], input_dim: [1, 2, 3, 4], state: { phase: 'TEST' }, debug_info: true,
       layers: [{ name: 'r', type: 'RELU', bottom: ['d'], top: ['r'] }],
     };
@@ -86,7 +87,7 @@ describe('upgradeV1Net', () => {
     expect(netNeedsV1ToV2Upgrade(net)).toBe(false);
   });
   it('logs the index of each layer that failed and returns false', () => {
-    const net: any = { layers: [{ name: 'ok' }, { name: 'bad', layer: {} }] };
+    const net: Message = { layers: [{ name: 'ok' }, { name: 'bad', layer: {} }] };
     const { result, log } = captureLog(() => upgradeV1Net(net, net));
     expect(result).toBe(false);
     expect(log).toEqual(['E Input NetParameter has V0 layer -- ignoring.', 'E Upgrade of input layer 1 failed.']);
