@@ -13,30 +13,49 @@ const rounds = Number(arg('rounds', 3));
 const dir = path.resolve(arg('dir', path.join(__dirname, '../../shared/fixtures/bench')));
 const defaults = { lenet_time: 50, cifar_time: 10, caffenet_time: 3, googlenet_time: 3 };
 const picks = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const nets = picks.length ? Object.fromEntries(picks.map((p) => p.split('=')).map(([n, i]) => [n, Number(i || 10)])) : defaults;
+const nets = picks.length
+  ? Object.fromEntries(picks.map((p) => p.split('=')).map(([n, i]) => [n, Number(i || 10)]))
+  : defaults;
 const caffets = path.join(__dirname, '../bin/caffets');
 
 function run(tool, model, iters) {
-  const cmd = tool === 'caffe' ? ['caffe', ['time', `--model=${model}`, `--iterations=${iters}`]]
-    : [process.execPath, [caffets, 'time', `--model=${model}`, `--iterations=${iters}`]];
+  const cmd =
+    tool === 'caffe'
+      ? ['caffe', ['time', `--model=${model}`, `--iterations=${iters}`]]
+      : [process.execPath, [caffets, 'time', `--model=${model}`, `--iterations=${iters}`]];
   const r = spawnSync(cmd[0], cmd[1], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const m = /Average Forward-Backward: ([\d.e+-]+) ms/.exec(r.stderr + r.stdout);
-  if (!m) throw new Error(`${tool} time failed on ${model}: ${(r.stderr || '').split('\n').filter((l) => /^[EF]|Error|caffets:/.test(l)).slice(-3).join(' | ')}`);
+  if (!m)
+    throw new Error(
+      `${tool} time failed on ${model}: ${(r.stderr || '')
+        .split('\n')
+        .filter((l) => /^[EF]|Error|caffets:/.test(l))
+        .slice(-3)
+        .join(' | ')}`,
+    );
   return Number(m[1]);
 }
 
 const haveCaffe = spawnSync('sh', ['-c', 'command -v caffe']).status === 0;
-console.log(`machine: ${require('os').cpus()[0].model}, ${require('os').cpus().length} cores; rounds: ${rounds} (interleaved), best of each`);
+console.log(
+  `machine: ${require('os').cpus()[0].model}, ${require('os').cpus().length} cores; rounds: ${rounds} (interleaved), best of each`,
+);
 console.log('| net | iterations | caffe ms | caffets ms | ratio (caffe/caffets) |');
 console.log('|---|---|---|---|---|');
 for (const [name, iters] of Object.entries(nets)) {
   const model = path.join(dir, `${name}.prototxt`);
-  if (!fs.existsSync(model)) { console.log(`| ${name} | - | missing ${model} | | |`); continue; }
-  let bestCaffe = Infinity, bestOurs = Infinity;
+  if (!fs.existsSync(model)) {
+    console.log(`| ${name} | - | missing ${model} | | |`);
+    continue;
+  }
+  let bestCaffe = Infinity,
+    bestOurs = Infinity;
   for (let r = 0; r < rounds; r++) {
     if (haveCaffe) bestCaffe = Math.min(bestCaffe, run('caffe', model, iters));
     bestOurs = Math.min(bestOurs, run('caffets', model, iters));
   }
   const ratio = haveCaffe ? (bestCaffe / bestOurs).toFixed(2) : 'n/a';
-  console.log(`| ${name} | ${iters} | ${haveCaffe ? bestCaffe.toFixed(1) : 'n/a'} | ${bestOurs.toFixed(1)} | ${ratio} |`);
+  console.log(
+    `| ${name} | ${iters} | ${haveCaffe ? bestCaffe.toFixed(1) : 'n/a'} | ${bestOurs.toFixed(1)} | ${ratio} |`,
+  );
 }

@@ -22,13 +22,25 @@ function kindOf(file) {
   return /solver/i.test(path.basename(file)) ? 'solver' : 'net';
 }
 
-const TOOL = { net: 'upgrade_net_proto_text', solver: 'upgrade_solver_proto_text', weights: 'upgrade_net_proto_binary' };
+const TOOL = {
+  net: 'upgrade_net_proto_text',
+  solver: 'upgrade_solver_proto_text',
+  weights: 'upgrade_net_proto_binary',
+};
 
 /** Runs reference Caffe's upgrade tool; returns {ok, out: Buffer|null, log}. */
 function caffeUpgrade(kind, input, output) {
-  const r = spawnSync(TOOL[kind], [input, output], { encoding: 'utf8', env: { ...process.env, GLOG_minloglevel: '0' } });
+  const r = spawnSync(TOOL[kind], [input, output], {
+    encoding: 'utf8',
+    env: { ...process.env, GLOG_minloglevel: '0' },
+  });
   const ok = r.status === 0 && fs.existsSync(output);
-  return { ok, status: r.status, out: fs.existsSync(output) ? fs.readFileSync(output) : null, log: (r.stderr || '') + (r.stdout || '') };
+  return {
+    ok,
+    status: r.status,
+    out: fs.existsSync(output) ? fs.readFileSync(output) : null,
+    log: (r.stderr || '') + (r.stdout || ''),
+  };
 }
 
 /** Runs caffets' own upgrade (library API, logs silenced); returns {ok, out, error}. */
@@ -37,7 +49,9 @@ function oursUpgrade(kind, input, output) {
   const { setLogSink } = require(path.join(dist, 'util/logging.js'));
   const restore = setLogSink(() => {});
   try {
-    const fn = { net: api.upgradeNetProtoText, solver: api.upgradeSolverProtoText, weights: api.upgradeNetProtoBinary }[kind];
+    const fn = { net: api.upgradeNetProtoText, solver: api.upgradeSolverProtoText, weights: api.upgradeNetProtoBinary }[
+      kind
+    ];
     const ok = fn(input, output);
     return { ok, out: fs.readFileSync(output) };
   } catch (e) {
@@ -54,7 +68,16 @@ function checkFile(file) {
   const ext = kind === 'weights' ? '.caffemodel' : '.prototxt';
   const caffe = caffeUpgrade(kind, file, path.join(tmp, 'caffe' + ext));
   const ours = oursUpgrade(kind, file, path.join(tmp, 'ours' + ext));
-  const row = { file, kind, caffeOk: caffe.ok, oursOk: ours.ok, identical: false, reprintIdentical: null, caffeSha: caffe.out ? sha256(caffe.out) : null, error: ours.error };
+  const row = {
+    file,
+    kind,
+    caffeOk: caffe.ok,
+    oursOk: ours.ok,
+    identical: false,
+    reprintIdentical: null,
+    caffeSha: caffe.out ? sha256(caffe.out) : null,
+    error: ours.error,
+  };
   if (caffe.out && ours.out) {
     row.identical = Buffer.compare(caffe.out, ours.out) === 0;
     if (kind !== 'weights') {
@@ -62,7 +85,12 @@ function checkFile(file) {
       row.reprintIdentical = again.out ? Buffer.compare(again.out, caffe.out) === 0 : false;
     }
   }
-  if (!caffe.ok && !caffe.out) row.caffeLog = caffe.log.split('\n').filter((l) => /^[EF]\d/.test(l)).slice(0, 3).join(' | ');
+  if (!caffe.ok && !caffe.out)
+    row.caffeLog = caffe.log
+      .split('\n')
+      .filter((l) => /^[EF]\d/.test(l))
+      .slice(0, 3)
+      .join(' | ');
   fs.rmSync(tmp, { recursive: true, force: true });
   return row;
 }
@@ -84,13 +112,22 @@ module.exports = { checkFile, listFiles, kindOf, caffeUpgrade, sha256 };
 if (require.main === module) {
   const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const rows = listFiles(args).map(checkFile);
-  if (process.argv.includes('--json')) { console.log(JSON.stringify(rows, null, 1)); process.exit(0); }
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify(rows, null, 1));
+    process.exit(0);
+  }
   let same = 0;
   for (const r of rows) {
-    const verdict = !r.caffeOk && !r.caffeSha ? `caffe fails (${r.caffeLog})${r.oursOk ? '; caffets accepts it' : `; caffets: ${r.error}`}`
-      : r.identical ? 'identical' : `DIFFERENT${r.error ? ': ' + r.error : ''}`;
+    const verdict =
+      !r.caffeOk && !r.caffeSha
+        ? `caffe fails (${r.caffeLog})${r.oursOk ? '; caffets accepts it' : `; caffets: ${r.error}`}`
+        : r.identical
+          ? 'identical'
+          : `DIFFERENT${r.error ? ': ' + r.error : ''}`;
     if (r.identical) same++;
-    console.log(`${r.kind.padEnd(8)} ${verdict.padEnd(12)} ${r.reprintIdentical === null ? '' : r.reprintIdentical ? '(re-print ok) ' : '(re-print DIFFERENT) '}${r.file}`);
+    console.log(
+      `${r.kind.padEnd(8)} ${verdict.padEnd(12)} ${r.reprintIdentical === null ? '' : r.reprintIdentical ? '(re-print ok) ' : '(re-print DIFFERENT) '}${r.file}`,
+    );
   }
   console.log(`${same} of ${rows.length} files identical to reference Caffe's upgrade`);
 }

@@ -20,7 +20,15 @@ const sgd = { type: 'SGD', base_lr: 0.05, momentum: 0.9, weight_decay: 0.0005 };
 /** Solver fields of each case (net, weights, max_iter, display, prefix are added by solverParam). */
 const CASES = {
   SGD: { ...sgd, lr_policy: 'inv', gamma: 0.1, power: 0.75, snapshot: 10, test_iter: [2], test_interval: 10 },
-  Nesterov: { type: 'Nesterov', base_lr: 0.03, momentum: 0.9, weight_decay: 0.0005, lr_policy: 'step', stepsize: 8, gamma: 0.5 },
+  Nesterov: {
+    type: 'Nesterov',
+    base_lr: 0.03,
+    momentum: 0.9,
+    weight_decay: 0.0005,
+    lr_policy: 'step',
+    stepsize: 8,
+    gamma: 0.5,
+  },
   AdaGrad: { type: 'AdaGrad', base_lr: 0.05, weight_decay: 0.0005, lr_policy: 'fixed', delta: 1e-6 },
   RMSProp: { type: 'RMSProp', base_lr: 0.005, weight_decay: 0.0005, lr_policy: 'fixed', rms_decay: 0.95, delta: 1e-6 },
   AdaDelta: { type: 'AdaDelta', base_lr: 1, momentum: 0.95, weight_decay: 0.0005, lr_policy: 'fixed', delta: 1e-6 },
@@ -40,7 +48,11 @@ const MAX_ITER = 20;
 
 const shape = (...dim) => ({ dim });
 const paramLayer = (name, top, dims) => ({
-  name, type: 'Parameter', top: [top], param: [{ lr_mult: 0, decay_mult: 0 }], parameter_param: { shape: shape(...dims) },
+  name,
+  type: 'Parameter',
+  top: [top],
+  param: [{ lr_mult: 0, decay_mult: 0 }],
+  parameter_param: { shape: shape(...dims) },
 });
 const learn = [{ lr_mult: 1 }, { lr_mult: 2, decay_mult: 0 }];
 
@@ -51,10 +63,30 @@ function netParam() {
     layer: [
       paramLayer('input_data', 'data', [N, 2, 8, 8]),
       paramLayer('input_label', 'label', [N]),
-      { name: 'conv1', type: 'Convolution', bottom: ['data'], top: ['conv1'], param: learn, convolution_param: { num_output: 4, kernel_size: [3] } },
+      {
+        name: 'conv1',
+        type: 'Convolution',
+        bottom: ['data'],
+        top: ['conv1'],
+        param: learn,
+        convolution_param: { num_output: 4, kernel_size: [3] },
+      },
       { name: 'relu1', type: 'ReLU', bottom: ['conv1'], top: ['conv1'] },
-      { name: 'pool1', type: 'Pooling', bottom: ['conv1'], top: ['pool1'], pooling_param: { pool: 'MAX', kernel_size: 2, stride: 2 } },
-      { name: 'ip1', type: 'InnerProduct', bottom: ['pool1'], top: ['ip1'], param: learn, inner_product_param: { num_output: 10 } },
+      {
+        name: 'pool1',
+        type: 'Pooling',
+        bottom: ['conv1'],
+        top: ['pool1'],
+        pooling_param: { pool: 'MAX', kernel_size: 2, stride: 2 },
+      },
+      {
+        name: 'ip1',
+        type: 'InnerProduct',
+        bottom: ['pool1'],
+        top: ['ip1'],
+        param: learn,
+        inner_product_param: { num_output: 10 },
+      },
       { name: 'relu2', type: 'ReLU', bottom: ['ip1'], top: ['ip1'] },
       { name: 'ip2', type: 'InnerProduct', bottom: ['ip1'], top: ['ip2'], inner_product_param: { num_output: 3 } },
       { name: 'accuracy', type: 'Accuracy', bottom: ['ip2', 'label'], top: ['accuracy'], include: [{ phase: 'TEST' }] },
@@ -79,17 +111,36 @@ function initWeights() {
     layer: [
       { name: 'input_data', type: 'Parameter', blobs: [blob([N, 2, 8, 8], values(N * 128, 1, -1, 1))] },
       { name: 'input_label', type: 'Parameter', blobs: [blob([N], label)] },
-      { name: 'conv1', type: 'Convolution', blobs: [blob([4, 2, 3, 3], values(72, 2, -0.3, 0.3)), blob([4], values(4, 3, -0.1, 0.1))] },
-      { name: 'ip1', type: 'InnerProduct', blobs: [blob([10, 36], values(360, 4, -0.25, 0.25)), blob([10], values(10, 5, -0.1, 0.1))] },
-      { name: 'ip2', type: 'InnerProduct', blobs: [blob([3, 10], values(30, 6, -0.4, 0.4)), blob([3], values(3, 7, -0.1, 0.1))] },
+      {
+        name: 'conv1',
+        type: 'Convolution',
+        blobs: [blob([4, 2, 3, 3], values(72, 2, -0.3, 0.3)), blob([4], values(4, 3, -0.1, 0.1))],
+      },
+      {
+        name: 'ip1',
+        type: 'InnerProduct',
+        blobs: [blob([10, 36], values(360, 4, -0.25, 0.25)), blob([10], values(10, 5, -0.1, 0.1))],
+      },
+      {
+        name: 'ip2',
+        type: 'InnerProduct',
+        blobs: [blob([3, 10], values(30, 6, -0.4, 0.4)), blob([3], values(3, 7, -0.1, 0.1))],
+      },
     ],
   };
 }
 
 /** The solver message of case `id`, reading/writing in `dir` with snapshots at `prefix`. */
 function solverParam(id, dir, prefix, maxIter = MAX_ITER) {
-  return { net: path.join(dir, 'net.prototxt'), max_iter: maxIter, display: 1, snapshot_prefix: path.join(dir, prefix),
-    random_seed: 1701, solver_mode: 'CPU', ...CASES[id] };
+  return {
+    net: path.join(dir, 'net.prototxt'),
+    max_iter: maxIter,
+    display: 1,
+    snapshot_prefix: path.join(dir, prefix),
+    random_seed: 1701,
+    solver_mode: 'CPU',
+    ...CASES[id],
+  };
 }
 
 /** Writes net.prototxt, init.caffemodel and <name>.prototxt (the solver) into `dir`. */
@@ -119,7 +170,13 @@ function parseLog(text) {
 /** Runs `caffe train` in `dir`; returns its log (throws with Caffe's fatal line on failure). */
 function runCaffe(dir, args) {
   const r = spawnSync('caffe', ['train', ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (r.status !== 0) throw new Error(`caffe train ${args.join(' ')} failed: ${r.stderr.split('\n').filter((l) => /^F|Check failed/.test(l)).join(' ')}`);
+  if (r.status !== 0)
+    throw new Error(
+      `caffe train ${args.join(' ')} failed: ${r.stderr
+        .split('\n')
+        .filter((l) => /^F|Check failed/.test(l))
+        .join(' ')}`,
+    );
   return r.stderr;
 }
 
@@ -128,7 +185,9 @@ function weightBlobs(net) {
   const out = {};
   for (const l of net.layer ?? []) {
     if (l.type === 'Parameter') continue;
-    (l.blobs ?? []).forEach((b, i) => { out[`${l.name}/${i}`] = Array.from(b.data); });
+    (l.blobs ?? []).forEach((b, i) => {
+      out[`${l.name}/${i}`] = Array.from(b.data);
+    });
   }
   return out;
 }
@@ -138,12 +197,28 @@ function digest(blobs) {
   const out = {};
   for (const [k, v] of Object.entries(blobs)) {
     const step = Math.max(1, Math.floor(v.length / 8));
-    out[k] = { l2: Math.hypot(...v), sum: v.reduce((a, b) => a + b, 0), samples: v.filter((_, i) => i % step === 0).slice(0, 8) };
+    out[k] = {
+      l2: Math.hypot(...v),
+      sum: v.reduce((a, b) => a + b, 0),
+      samples: v.filter((_, i) => i % step === 0).slice(0, 8),
+    };
   }
   return out;
 }
 
-module.exports = { CASES, MAX_ITER, netParam, initWeights, solverParam, writeCase, parseLog, runCaffe, weightBlobs, digest, GOLDEN };
+module.exports = {
+  CASES,
+  MAX_ITER,
+  netParam,
+  initWeights,
+  solverParam,
+  writeCase,
+  parseLog,
+  runCaffe,
+  weightBlobs,
+  digest,
+  GOLDEN,
+};
 
 if (require.main === module) {
   const lib = require('../dist');
@@ -154,8 +229,13 @@ if (require.main === module) {
     const log = parseLog(runCaffe(dir, [`--solver=${solver}`, `--weights=${path.join(dir, 'init.caffemodel')}`]));
     const final = lib.readNetParamsFromBinaryFile(path.join(dir, `caffe_iter_${MAX_ITER}.caffemodel`));
     res[id] = { ...log, weights: digest(weightBlobs(final)) };
-    console.error(`${id}: losses ${log.losses.length}, first ${log.losses[0]}, last ${log.losses[MAX_ITER]}, lr ${log.lrs[MAX_ITER - 1]}`);
+    console.error(
+      `${id}: losses ${log.losses.length}, first ${log.losses[0]}, last ${log.losses[MAX_ITER]}, lr ${log.lrs[MAX_ITER - 1]}`,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  fs.writeFileSync(GOLDEN, JSON.stringify(res, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v)) + '\n');
+  fs.writeFileSync(
+    GOLDEN,
+    JSON.stringify(res, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v)) + '\n',
+  );
 }

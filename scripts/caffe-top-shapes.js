@@ -12,7 +12,10 @@ function topShapes(log) {
   let layer = null;
   for (const line of log.split('\n')) {
     const s = /\] Setting up (.+)$/.exec(line);
-    if (s) { layer = s[1]; continue; }
+    if (s) {
+      layer = s[1];
+      continue;
+    }
     const t = /\] Top shape: (.*)$/.exec(line);
     if (t && layer !== null) out.push([layer, t[1].trim()]);
   }
@@ -27,7 +30,15 @@ if (require.main === module) {
   for (const f of process.argv.slice(2)) {
     const r = spawnSync('caffe', ['time', `--model=${f}`, '--iterations=1'], { encoding: 'utf8', maxBuffer: 64 << 20 });
     const shapes = topShapes(r.stderr);
-    if (!shapes.length) { console.error(`no shapes for ${f}: ${r.stderr.split('\n').filter((l) => /^F/.test(l)).join(' ')}`); continue; }
+    if (!shapes.length) {
+      console.error(
+        `no shapes for ${f}: ${r.stderr
+          .split('\n')
+          .filter((l) => /^F/.test(l))
+          .join(' ')}`,
+      );
+      continue;
+    }
     res[path.relative(shared, path.resolve(f))] = shapes;
   }
   console.log(JSON.stringify(res, null, 1));

@@ -16,9 +16,13 @@ const MODELS = path.join(__dirname, '..', 'models');
 // ---- layer builders --------------------------------------------------------------------------------
 
 /** lr_mult 1 / 2 on weights / biases, as all these nets use; decay on biases off where `decay`. */
-const mults = (decay) => decay
-  ? [{ lr_mult: 1, decay_mult: 1 }, { lr_mult: 2, decay_mult: 0 }]
-  : [{ lr_mult: 1 }, { lr_mult: 2 }];
+const mults = (decay) =>
+  decay
+    ? [
+        { lr_mult: 1, decay_mult: 1 },
+        { lr_mult: 2, decay_mult: 0 },
+      ]
+    : [{ lr_mult: 1 }, { lr_mult: 2 }];
 const gaussian = (std) => ({ type: 'gaussian', std });
 const xavier = () => ({ type: 'xavier' });
 /** constant bias filler; `undefined` leaves the value at its default (0) unwritten */
@@ -38,14 +42,23 @@ function learnable(train, type, name, bottom, o) {
     if (o.stride) p.stride = [o.stride];
     if (o.group) p.group = o.group;
   }
-  if (train) { p.weight_filler = o.weight; p.bias_filler = o.bias; }
+  if (train) {
+    p.weight_filler = o.weight;
+    p.bias_filler = o.bias;
+  }
   l[type === 'Convolution' ? 'convolution_param' : 'inner_product_param'] = p;
   return l;
 }
 const conv = (train, name, bottom, o) => learnable(train, 'Convolution', name, bottom, o);
 const fc = (train, name, bottom, o) => learnable(train, 'InnerProduct', name, bottom, o);
 const relu = (name, blob) => ({ name, type: 'ReLU', bottom: [blob], top: [blob] });
-const dropout = (name, blob, ratio) => ({ name, type: 'Dropout', bottom: [blob], top: [blob], dropout_param: { dropout_ratio: ratio } });
+const dropout = (name, blob, ratio) => ({
+  name,
+  type: 'Dropout',
+  bottom: [blob],
+  top: [blob],
+  dropout_param: { dropout_ratio: ratio },
+});
 function pool(name, bottom, method, kernel, stride, pad) {
   const p = { pool: method, kernel_size: kernel, stride };
   if (pad) p.pad = pad;
@@ -60,7 +73,10 @@ const input = (dims) => ({ name: 'data', type: 'Input', top: ['data'], input_par
 /** the TRAIN and TEST Data layers: `d` gives the layer name, sources, batch sizes and transform_param */
 function dataLayers(d) {
   return ['TRAIN', 'TEST'].map((phase) => ({
-    name: d.name, type: 'Data', top: ['data', 'label'], include: [{ phase }],
+    name: d.name,
+    type: 'Data',
+    top: ['data', 'label'],
+    include: [{ phase }],
     transform_param: d.transform(phase),
     data_param: { source: d.source[phase], batch_size: d.batch[phase], backend: 'LMDB' },
   }));
@@ -88,10 +104,19 @@ const CIFAR_DATA = {
 
 /** CIFAR-10 quick: 3 conv (5x5, pad 2) + 2 inner products, about 75% accuracy in 5000 iterations. */
 function cifar10Quick(train) {
-  const m = mults(false), b = constant();
+  const m = mults(false),
+    b = constant();
   return [
     ...(train ? dataLayers(CIFAR_DATA) : [input([1, 3, 32, 32])]),
-    conv(train, 'conv1', 'data', { num: 32, pad: 2, kernel: 5, stride: 1, param: m, weight: gaussian(0.0001), bias: b }),
+    conv(train, 'conv1', 'data', {
+      num: 32,
+      pad: 2,
+      kernel: 5,
+      stride: 1,
+      param: m,
+      weight: gaussian(0.0001),
+      bias: b,
+    }),
     pool('pool1', 'conv1', 'MAX', 3, 2),
     relu('relu1', 'pool1'),
     conv(train, 'conv2', 'pool1', { num: 32, pad: 2, kernel: 5, stride: 1, param: m, weight: gaussian(0.01), bias: b }),
@@ -108,10 +133,19 @@ function cifar10Quick(train) {
 
 /** CIFAR-10 full: cifar10_quick with local response normalisation and one (strongly decayed) classifier. */
 function cifar10Full(train) {
-  const m = mults(false), b = constant();
+  const m = mults(false),
+    b = constant();
   return [
     ...(train ? dataLayers(CIFAR_DATA) : [input([1, 3, 32, 32])]),
-    conv(train, 'conv1', 'data', { num: 32, pad: 2, kernel: 5, stride: 1, param: m, weight: gaussian(0.0001), bias: b }),
+    conv(train, 'conv1', 'data', {
+      num: 32,
+      pad: 2,
+      kernel: 5,
+      stride: 1,
+      param: m,
+      weight: gaussian(0.0001),
+      bias: b,
+    }),
     pool('pool1', 'conv1', 'MAX', 3, 2),
     relu('relu1', 'pool1'),
     lrn('norm1', 'pool1', 3, 5e-5, true),
@@ -120,11 +154,25 @@ function cifar10Full(train) {
     pool('pool2', 'conv2', 'AVE', 3, 2),
     lrn('norm2', 'pool2', 3, 5e-5, true),
     // the published net leaves conv3's multipliers at their defaults (1 and 1)
-    conv(train, 'conv3', 'norm2', { num: 64, pad: 2, kernel: 5, stride: 1, param: null, weight: gaussian(0.01), bias: b }),
+    conv(train, 'conv3', 'norm2', {
+      num: 64,
+      pad: 2,
+      kernel: 5,
+      stride: 1,
+      param: null,
+      weight: gaussian(0.01),
+      bias: b,
+    }),
     relu('relu3', 'conv3'),
     pool('pool3', 'conv3', 'AVE', 3, 2),
     fc(train, 'ip1', 'pool3', {
-      num: 10, param: [{ lr_mult: 1, decay_mult: 250 }, { lr_mult: 2, decay_mult: 0 }], weight: gaussian(0.01), bias: b,
+      num: 10,
+      param: [
+        { lr_mult: 1, decay_mult: 250 },
+        { lr_mult: 2, decay_mult: 0 },
+      ],
+      weight: gaussian(0.01),
+      bias: b,
     }),
     ...(train ? [accuracy('accuracy', 'ip1', 'accuracy'), softmaxLoss('loss', 'ip1', 'loss')] : [softmax('ip1')]),
   ];
@@ -144,15 +192,21 @@ const imagenetData = (crop, trainBatch, transform) => ({
  * before normalising and starts its biases at 1 where AlexNet starts them at 0.1.
  */
 function alexnetLike(train, caffenet) {
-  const m = mults(true), one = caffenet ? 1 : 0.1, zero = constant(0);
+  const m = mults(true),
+    one = caffenet ? 1 : 0.1,
+    zero = constant(0);
   const c = (name, bottom, o, std = 0.01) => conv(train, name, bottom, { ...o, param: m, weight: gaussian(std) });
   const f = (name, bottom, num, std, bias) => fc(train, name, bottom, { num, param: m, weight: gaussian(std), bias });
-  const normPool = (n, blob) => caffenet
-    ? [pool(`pool${n}`, blob, 'MAX', 3, 2), lrn(`norm${n}`, `pool${n}`, 5, 0.0001)]
-    : [lrn(`norm${n}`, blob, 5, 0.0001), pool(`pool${n}`, `norm${n}`, 'MAX', 3, 2)];
-  const after1 = caffenet ? 'norm1' : 'pool1', after2 = caffenet ? 'norm2' : 'pool2';
+  const normPool = (n, blob) =>
+    caffenet
+      ? [pool(`pool${n}`, blob, 'MAX', 3, 2), lrn(`norm${n}`, `pool${n}`, 5, 0.0001)]
+      : [lrn(`norm${n}`, blob, 5, 0.0001), pool(`pool${n}`, `norm${n}`, 'MAX', 3, 2)];
+  const after1 = caffenet ? 'norm1' : 'pool1',
+    after2 = caffenet ? 'norm2' : 'pool2';
   return [
-    ...(train ? dataLayers(imagenetData(227, 256, { mean_file: 'imagenet_mean.binaryproto' })) : [input([10, 3, 227, 227])]),
+    ...(train
+      ? dataLayers(imagenetData(227, 256, { mean_file: 'imagenet_mean.binaryproto' }))
+      : [input([10, 3, 227, 227])]),
     c('conv1', 'data', { num: 96, kernel: 11, stride: 4, bias: zero }),
     relu('relu1', 'conv1'),
     ...normPool(1, 'conv1'),
@@ -224,7 +278,12 @@ function googlenet(train) {
       ...convRelu(s, '5x5', `${s}/5x5_reduce`, n5, 5, 2),
       pool(`${s}/pool`, bottom, 'MAX', 3, 1, 1),
       ...convRelu(s, 'pool_proj', `${s}/pool`, np, 1),
-      { name: `${s}/output`, type: 'Concat', bottom: ['1x1', '3x3', '5x5', 'pool_proj'].map((b) => `${s}/${b}`), top: [`${s}/output`] },
+      {
+        name: `${s}/output`,
+        type: 'Concat',
+        bottom: ['1x1', '3x3', '5x5', 'pool_proj'].map((b) => `${s}/${b}`),
+        top: [`${s}/output`],
+      },
     );
     bottom = `${s}/output`;
     if (id === '3b' || id === '4e') {
@@ -269,7 +328,7 @@ function googlenet(train) {
 // ---- the files ------------------------------------------------------------------------------------------
 
 const GENERATED = 'Generated by scripts/gen-models.js: edit the generator, not this file.';
-const CIFAR_IN = '3x32x32 CIFAR-10 image (BGR, 0-255) less the training set\'s mean image';
+const CIFAR_IN = "3x32x32 CIFAR-10 image (BGR, 0-255) less the training set's mean image";
 const CIFAR_DATA_NOTE = [
   'Data: cifar10_train_lmdb / cifar10_test_lmdb (32x32 colour images, labels 0-9) and their mean image',
   'mean.binaryproto, in the folder training runs from (see models/README.md).',
@@ -282,29 +341,64 @@ const IMAGENET_DATA_NOTE = (crop) => [
 
 const NETS = {
   cifar10_quick: {
-    name: 'CIFAR10_quick', build: cifar10Quick,
-    trainVal: ['CIFAR-10 quick: three 5x5 convolution + pooling stages and two inner products, trained', 'on the 10 CIFAR-10 classes (about 75% test accuracy).', ...CIFAR_DATA_NOTE],
+    name: 'CIFAR10_quick',
+    build: cifar10Quick,
+    trainVal: [
+      'CIFAR-10 quick: three 5x5 convolution + pooling stages and two inner products, trained',
+      'on the 10 CIFAR-10 classes (about 75% test accuracy).',
+      ...CIFAR_DATA_NOTE,
+    ],
     deploy: [`CIFAR-10 quick for classification: one ${CIFAR_IN}`, '(mean.binaryproto), 10 class probabilities out.'],
   },
   cifar10_full: {
-    name: 'CIFAR10_full', build: cifar10Full,
-    trainVal: ['CIFAR-10 full: CIFAR-10 quick with local response normalisation after the first two', 'stages and a single inner product (about 81% test accuracy).', ...CIFAR_DATA_NOTE],
+    name: 'CIFAR10_full',
+    build: cifar10Full,
+    trainVal: [
+      'CIFAR-10 full: CIFAR-10 quick with local response normalisation after the first two',
+      'stages and a single inner product (about 81% test accuracy).',
+      ...CIFAR_DATA_NOTE,
+    ],
     deploy: [`CIFAR-10 full for classification: one ${CIFAR_IN}`, '(mean.binaryproto), 10 class probabilities out.'],
   },
   bvlc_alexnet: {
-    name: 'AlexNet', build: (t) => alexnetLike(t, false),
-    trainVal: ['AlexNet (Krizhevsky et al. 2012) for the 1000 ILSVRC-2012 classes, BVLC\'s replication,', 'with the mean image imagenet_mean.binaryproto subtracted.', ...IMAGENET_DATA_NOTE(227)],
-    deploy: ['AlexNet for classification: ten 3x227x227 crops (BGR, 0-255) less the ImageNet mean', '(imagenet_mean.binaryproto), 1000 class probabilities out.'],
+    name: 'AlexNet',
+    build: (t) => alexnetLike(t, false),
+    trainVal: [
+      "AlexNet (Krizhevsky et al. 2012) for the 1000 ILSVRC-2012 classes, BVLC's replication,",
+      'with the mean image imagenet_mean.binaryproto subtracted.',
+      ...IMAGENET_DATA_NOTE(227),
+    ],
+    deploy: [
+      'AlexNet for classification: ten 3x227x227 crops (BGR, 0-255) less the ImageNet mean',
+      '(imagenet_mean.binaryproto), 1000 class probabilities out.',
+    ],
   },
   bvlc_reference_caffenet: {
-    name: 'CaffeNet', build: (t) => alexnetLike(t, true),
-    trainVal: ['CaffeNet: AlexNet as first trained with Caffe (pooling before normalisation), for the 1000', 'ILSVRC-2012 classes, with the mean image imagenet_mean.binaryproto subtracted.', ...IMAGENET_DATA_NOTE(227)],
-    deploy: ['CaffeNet for classification: ten 3x227x227 crops (BGR, 0-255) less the ImageNet mean', '(imagenet_mean.binaryproto), 1000 class probabilities out.'],
+    name: 'CaffeNet',
+    build: (t) => alexnetLike(t, true),
+    trainVal: [
+      'CaffeNet: AlexNet as first trained with Caffe (pooling before normalisation), for the 1000',
+      'ILSVRC-2012 classes, with the mean image imagenet_mean.binaryproto subtracted.',
+      ...IMAGENET_DATA_NOTE(227),
+    ],
+    deploy: [
+      'CaffeNet for classification: ten 3x227x227 crops (BGR, 0-255) less the ImageNet mean',
+      '(imagenet_mean.binaryproto), 1000 class probabilities out.',
+    ],
   },
   bvlc_googlenet: {
-    name: 'GoogleNet', build: googlenet,
-    trainVal: ['GoogLeNet (Szegedy et al. 2014), BVLC\'s replication, for the 1000 ILSVRC-2012 classes: nine', 'inception modules, with two auxiliary classifiers (loss weight 0.3) during training.', 'Mean subtraction by per-channel values (B 104, G 117, R 123), no mean file.', ...IMAGENET_DATA_NOTE(224)],
-    deploy: ['GoogLeNet for classification: ten 3x224x224 crops (BGR, 0-255) less the per-channel mean', '(B 104, G 117, R 123), 1000 class probabilities out.'],
+    name: 'GoogleNet',
+    build: googlenet,
+    trainVal: [
+      "GoogLeNet (Szegedy et al. 2014), BVLC's replication, for the 1000 ILSVRC-2012 classes: nine",
+      'inception modules, with two auxiliary classifiers (loss weight 0.3) during training.',
+      'Mean subtraction by per-channel values (B 104, G 117, R 123), no mean file.',
+      ...IMAGENET_DATA_NOTE(224),
+    ],
+    deploy: [
+      'GoogLeNet for classification: ten 3x224x224 crops (BGR, 0-255) less the per-channel mean',
+      '(B 104, G 117, R 123), 1000 class probabilities out.',
+    ],
   },
 };
 
@@ -326,7 +420,11 @@ function main() {
       const rel = path.relative(process.cwd(), p);
       const old = fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : null;
       if (old === text) continue;
-      if (check) { console.error(`${rel} is out of date: run node scripts/gen-models.js`); stale++; continue; }
+      if (check) {
+        console.error(`${rel} is out of date: run node scripts/gen-models.js`);
+        stale++;
+        continue;
+      }
       fs.mkdirSync(path.dirname(p), { recursive: true });
       fs.writeFileSync(p, text);
       console.log(`wrote ${rel}`);

@@ -70,9 +70,7 @@ const MANAGERS = {
 };
 
 function onPath(cmd) {
-  return (process.env.PATH || '')
-    .split(path.delimiter)
-    .some((d) => d && isFile(path.join(d, cmd)));
+  return (process.env.PATH || '').split(path.delimiter).some((d) => d && isFile(path.join(d, cmd)));
 }
 
 function isFile(p) {

@@ -4,8 +4,14 @@ export { messageType, getField, fieldDefault, caffeRoot } from './proto/schema';
 export { parsePrototxt, printPrototxt } from './formats/prototxt';
 export { decodeMessage, encodeMessage } from './formats/wire';
 export {
-  readProtoFromTextFile, readProtoFromBinaryFile, writeProtoToTextFile, writeProtoToBinaryFile,
-  readNetParamsFromTextFile, readNetParamsFromBinaryFile, readSolverParamsFromTextFile, readBlobProtoFromFile,
+  readProtoFromTextFile,
+  readProtoFromBinaryFile,
+  writeProtoToTextFile,
+  writeProtoToBinaryFile,
+  readNetParamsFromTextFile,
+  readNetParamsFromBinaryFile,
+  readSolverParamsFromTextFile,
+  readBlobProtoFromFile,
 } from './io/proto_io';
 export { writeFileAtomic } from './io/atomic';
 export * as upgrade from './upgrade';

@@ -36,7 +36,9 @@ const ENGINE_CASES: Record<Engine, EngineCase> = {
 /** The engines layer tests run on, in src/backend's order. */
 export const TEST_ENGINES: readonly Engine[] = ENGINES;
 
-const only = process.env.CAFFETS_TEST_ENGINES?.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s);
+const only = process.env.CAFFETS_TEST_ENGINES?.split(',')
+  .map((s) => s.trim().toUpperCase())
+  .filter((s) => s);
 
 /** Why `engine`'s tests are skipped here, or undefined when they run. */
 export function skipReason(engine: Engine): string | undefined {
@@ -70,7 +72,9 @@ export function describeEngines(name: string, fn: (engine: Engine) => void): voi
     }
     describe(title, () => {
       let restore: () => void;
-      beforeAll(() => { restore = useEngine(engine); });
+      beforeAll(() => {
+        restore = useEngine(engine);
+      });
       afterAll(() => restore());
       fn(engine);
     });

@@ -20,14 +20,21 @@ export const describeShared: (name: string, fn: () => void) => void = (name, fn)
 };
 
 function haveBinary(name: string): boolean {
-  try { execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'pipe' }); return true; } catch { return false; }
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 export const HAVE_CAFFE = haveBinary('upgrade_net_proto_text') && haveBinary('caffe');
 
 /** describe() that needs reference BVLC Caffe's binaries (and ../shared). */
 export const describeCaffe: (name: string, fn: () => void) => void = (name, fn) => {
   if (HAVE_CAFFE && HAVE_SHARED) return describe(name, fn);
-  const why = HAVE_SHARED ? 'reference Caffe is not installed (../shared/tools/install-reference-caffe.sh)' : '../shared is absent';
+  const why = HAVE_SHARED
+    ? 'reference Caffe is not installed (../shared/tools/install-reference-caffe.sh)'
+    : '../shared is absent';
   return describe.skip(`${name} [skipped: ${why}]`, fn);
 };
 

@@ -22,7 +22,8 @@ export function gpusFromFlag(flag: string | undefined, deviceCount = 0): number[
   if (flag === 'all') return Array.from({ length: deviceCount }, (_, i) => i);
   return flag.split(',').map((s) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 0) throw new CaffeError(`--gpu: "${s}" is not a device id (use e.g. --gpu=0,1 or --gpu=all)`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new CaffeError(`--gpu: "${s}" is not a device id (use e.g. --gpu=0,1 or --gpu=all)`);
     return n;
   });
 }

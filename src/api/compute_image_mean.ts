@@ -41,7 +41,9 @@ export async function computeImageMean(o: ComputeImageMeanOptions): Promise<Imag
     const what = (key: string) => `${o.input} record ${key}`;
     const first = decodeDatum(cursor.value, () => what(cursor.key));
     if (await decodeDatumNative(first)) log.info('Decoding Datum');
-    const channels = first.channels ?? 0, height = first.height ?? 0, width = first.width ?? 0;
+    const channels = first.channels ?? 0,
+      height = first.height ?? 0,
+      width = first.width ?? 0;
     const dataSize = channels * height * width;
     const firstSize = Math.max(first.data?.length ?? 0, first.float_data?.length ?? 0);
     const sum = new Float32Array(firstSize);
@@ -50,11 +52,15 @@ export async function computeImageMean(o: ComputeImageMeanOptions): Promise<Imag
     while (cursor.valid) {
       const datum = decodeDatum(cursor.value, () => what(cursor.key));
       await decodeDatumNative(datum);
-      const data: Uint8Array | undefined = datum.data, floats: Float32Array | undefined = datum.float_data;
+      const data: Uint8Array | undefined = datum.data,
+        floats: Float32Array | undefined = datum.float_data;
       const size = Math.max(data?.length ?? 0, floats?.length ?? 0);
       if (size !== dataSize || size > sum.length) {
-        checkFailed(null, `size_in_datum == data_size (${size} vs. ${dataSize})`,
-          `Incorrect data field size ${size} (record ${cursor.key})`);
+        checkFailed(
+          null,
+          `size_in_datum == data_size (${size} vs. ${dataSize})`,
+          `Incorrect data field size ${size} (record ${cursor.key})`,
+        );
       }
       if (data && data.length) {
         for (let i = 0; i < size; i++) sum[i] += data[i]; // float += uint8: exact below 2^24
@@ -73,7 +79,8 @@ export async function computeImageMean(o: ComputeImageMeanOptions): Promise<Imag
       log.info(`Write to ${o.output}`);
       writeProtoToBinaryFile(blob, 'caffe.BlobProto', o.output);
     }
-    const dim = height * width, channelMeans: number[] = [];
+    const dim = height * width,
+      channelMeans: number[] = [];
     log.info(`Number of channels: ${channels}`);
     for (let c = 0; c < channels; c++) {
       let m = 0; // std::vector<float>: a float sum

@@ -43,9 +43,18 @@ export interface ConvertImagesetOptions {
   progress?: boolean;
 }
 
-export interface ListEntry { path: string; label: number; line: number }
+export interface ListEntry {
+  path: string;
+  label: number;
+  line: number;
+}
 
-export interface ConvertImagesetResult { count: number; total: number; skipped: string[]; db: string }
+export interface ConvertImagesetResult {
+  count: number;
+  total: number;
+  skipped: string[];
+  db: string;
+}
 
 /**
  * The list file as Caffe reads it: the label follows the LAST space of a line. Unlike Caffe (which
@@ -57,7 +66,9 @@ export function readImageList(listFile: string): ListEntry[] {
   try {
     text = fs.readFileSync(listFile, 'utf8');
   } catch (e) {
-    throw new CaffeError(`cannot read list file ${listFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CaffeError(
+      `cannot read list file ${listFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop(); // the newline ending the last line
@@ -67,7 +78,9 @@ export function readImageList(listFile: string): ListEntry[] {
     const pos = line.lastIndexOf(' ');
     const label = pos >= 0 ? line.slice(pos + 1) : '';
     if (pos <= 0 || !/^[+-]?\d+$/.test(label)) {
-      throw new CaffeError(`${listFile}:${i + 1}: expected 'path label' (an integer label after the last space), got '${line}'`);
+      throw new CaffeError(
+        `${listFile}:${i + 1}: expected 'path label' (an integer label after the last space), got '${line}'`,
+      );
     }
     return { path: line.slice(0, pos), label: parseInt(label, 10), line: i + 1 };
   });
@@ -76,14 +89,24 @@ export function readImageList(listFile: string): ListEntry[] {
 /** caffe::format_int(n, 8): zero-padded to at least 8 digits. */
 export const formatKey = (index: number, file: string) => `${String(index).padStart(8, '0')}_${file}`;
 
-interface Job { file: string; label: number; height: number; width: number; isColor: boolean; encoding: string }
+interface Job {
+  file: string;
+  label: number;
+  height: number;
+  width: number;
+  isColor: boolean;
+  encoding: string;
+}
 /** A serialized Datum with what --check_size needs, a skip (logged), or a bug (rethrown in order). */
 type Outcome = { bytes: Uint8Array; dataLen: number; dims: number } | { error: string } | { fatal: unknown };
 
 const toOutcome = (d: Message): Outcome => ({
-  bytes: encodeMessage(d, 'caffe.Datum'), dataLen: d.data.length, dims: (d.channels ?? 0) * (d.height ?? 0) * (d.width ?? 0),
+  bytes: encodeMessage(d, 'caffe.Datum'),
+  dataLen: d.data.length,
+  dims: (d.channels ?? 0) * (d.height ?? 0) * (d.width ?? 0),
 });
-const skipMessage = (file: string, msg: string) => (msg.startsWith('Could not open') ? msg : `Could not open or find file ${file} (${msg})`);
+const skipMessage = (file: string, msg: string) =>
+  msg.startsWith('Could not open') ? msg : `Could not open or find file ${file} (${msg})`;
 
 async function decodeHere(j: Job): Promise<Outcome> {
   try {
@@ -117,15 +140,21 @@ class DecodePool {
   private broken: unknown;
 
   constructor(n: number) {
-    const workerData = { datum: path.join(__dirname, '../io/datum.js'), wire: path.join(__dirname, '../formats/wire.js') };
+    const workerData = {
+      datum: path.join(__dirname, '../io/datum.js'),
+      wire: path.join(__dirname, '../formats/wire.js'),
+    };
     for (let i = 0; i < n; i++) {
       const w = new Worker(WORKER_SRC, { eval: true, workerData });
-      w.on('message', (m: { id: number; bytes?: Uint8Array; dataLen: number; dims: number; error?: string; fatal?: string }) => {
-        const done = this.waiting.get(m.id)!;
-        this.waiting.delete(m.id);
-        if (m.bytes) done({ bytes: m.bytes, dataLen: m.dataLen, dims: m.dims });
-        else done(m.error !== undefined ? { error: m.error } : { fatal: new Error(`decoding worker: ${m.fatal}`) });
-      });
+      w.on(
+        'message',
+        (m: { id: number; bytes?: Uint8Array; dataLen: number; dims: number; error?: string; fatal?: string }) => {
+          const done = this.waiting.get(m.id)!;
+          this.waiting.delete(m.id);
+          if (m.bytes) done({ bytes: m.bytes, dataLen: m.dataLen, dims: m.dims });
+          else done(m.error !== undefined ? { error: m.error } : { fatal: new Error(`decoding worker: ${m.fatal}`) });
+        },
+      );
       w.on('error', (e) => {
         this.broken = e;
         for (const done of this.waiting.values()) done({ fatal: e });
@@ -144,13 +173,18 @@ class DecodePool {
     });
   }
 
-  async close(): Promise<void> { await Promise.all(this.workers.map((w) => w.terminate())); }
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
 }
 
 export async function convertImageset(o: ConvertImagesetOptions): Promise<ConvertImagesetResult> {
   const backend = (o.backend ?? 'lmdb').toLowerCase();
-  if (backend !== 'lmdb' && backend !== 'leveldb') throw new CaffeError(`Unknown database backend: ${o.backend} (expected lmdb or leveldb)`);
-  const isColor = !o.gray, encodeType = o.encodeType ?? '', encoded = !!o.encoded;
+  if (backend !== 'lmdb' && backend !== 'leveldb')
+    throw new CaffeError(`Unknown database backend: ${o.backend} (expected lmdb or leveldb)`);
+  const isColor = !o.gray,
+    encodeType = o.encodeType ?? '',
+    encoded = !!o.encoded;
   const final = o.db;
   if (fs.existsSync(final) && !o.overwrite) {
     throw new CaffeError(`${final} already exists (remove it, or pass --overwrite to replace it)`);
@@ -162,7 +196,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
   }
   log.info(`A total of ${lines.length} images.`);
   if (encodeType && !encoded) log.info('encode_type specified, assuming encoded=true.');
-  const resizeHeight = Math.max(0, o.resizeHeight ?? 0), resizeWidth = Math.max(0, o.resizeWidth ?? 0);
+  const resizeHeight = Math.max(0, o.resizeHeight ?? 0),
+    resizeWidth = Math.max(0, o.resizeWidth ?? 0);
 
   const parent = path.dirname(path.resolve(final));
   if (!fs.existsSync(parent)) throw new CaffeError(`cannot create ${final}: directory ${parent} does not exist`);
@@ -178,7 +213,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
     const file = o.root + e.path;
     if (e.path === '') return Promise.resolve({ error: `${o.listFile}:${e.line}: blank line, skipped` });
     let encoding = encodeType;
-    if (encoded && !encoding) { // guess the encoding from the file name
+    if (encoded && !encoding) {
+      // guess the encoding from the file name
       const p = e.path.lastIndexOf('.');
       if (p < 0) return Promise.resolve({ error: `Failed to guess the encoding of '${e.path}' (give --encode_type)` });
       encoding = e.path.slice(p + 1).toLowerCase();
@@ -197,7 +233,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
     let txn: Transaction = db.newTransaction();
     const window = Math.max(2, o.concurrency ?? Math.max(threads, cores) * 4);
     const pending: (Promise<Outcome> | undefined)[] = new Array(lines.length);
-    let launched = 0, dataSize = -1;
+    let launched = 0,
+      dataSize = -1;
     for (let i = 0; i < lines.length; i++) {
       for (; launched < lines.length && launched < i + window; launched++) pending[launched] = read(lines[launched]);
       const r = await pending[i]!;
@@ -212,8 +249,11 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
       if (o.checkSize) {
         if (dataSize < 0) dataSize = r.dims;
         else if (r.dataLen !== dataSize) {
-          checkFailed(null, `data.size() == data_size (${r.dataLen} vs. ${dataSize})`,
-            `Incorrect data field size ${r.dataLen} (${o.root + lines[i].path})`);
+          checkFailed(
+            null,
+            `data.size() == data_size (${r.dataLen} vs. ${dataSize})`,
+            `Incorrect data field size ${r.dataLen} (${o.root + lines[i].path})`,
+          );
         }
       }
       txn.put(formatKey(i, lines[i].path), r.bytes);
@@ -229,7 +269,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
     }
     await db.close();
     db = undefined;
-    if (fs.existsSync(final)) { // --overwrite: the old database goes only once the new one is whole
+    if (fs.existsSync(final)) {
+      // --overwrite: the old database goes only once the new one is whole
       const old = `${tmp}.old`;
       fs.renameSync(final, old);
       fs.renameSync(tmp, final);

@@ -54,7 +54,10 @@ function blobItemDatum(shape: readonly number[], values: Float32Array): Uint8Arr
   const legacy = shape.length <= 4;
   const dim = (i: number) => (legacy ? (i < shape.length ? shape[i] : 1) : 1);
   const datum = {
-    channels: legacy ? dim(1) : values.length, height: dim(2), width: dim(3), float_data: values,
+    channels: legacy ? dim(1) : values.length,
+    height: dim(2),
+    width: dim(3),
+    float_data: values,
   };
   return encodeMessage(datum, 'caffe.Datum');
 }
@@ -73,10 +76,14 @@ export async function extractFeatures(o: ExtractFeaturesOptions): Promise<Extrac
   const dbs: DB[] = [];
   try {
     net.copyTrainedLayersFromFile(o.weights);
-    const blobNames = o.blobs.split(','), dbNames = o.dbs.split(',');
+    const blobNames = o.blobs.split(','),
+      dbNames = o.dbs.split(',');
     if (blobNames.length !== dbNames.length) {
-      checkFailed(null, `blob_names.size() == dataset_names.size() (${blobNames.length} vs. ${dbNames.length})`,
-        ' the number of blob names and dataset names must be equal');
+      checkFailed(
+        null,
+        `blob_names.size() == dataset_names.size() (${blobNames.length} vs. ${dbNames.length})`,
+        ' the number of blob names and dataset names must be equal',
+      );
     }
     for (const b of blobNames) {
       if (!net.hasBlob(b)) throw new CaffeError(`Unknown feature blob name ${b} in the network ${o.model}`);
@@ -98,7 +105,8 @@ export async function extractFeatures(o: ExtractFeaturesOptions): Promise<Extrac
         for (let i = 0; i < blobNames.length; i++) {
           const blob = net.blobByName(blobNames[i]);
           const num = blob.numAxes === 0 ? 1 : blob.shape[0];
-          const dim = num ? blob.count / num : 0, data = blob.cpuData();
+          const dim = num ? blob.count / num : 0,
+            data = blob.cpuData();
           for (let n = 0; n < num; n++) {
             txns[i].put(featureKey(counts[i]), blobItemDatum(blob.shape, data.subarray(n * dim, (n + 1) * dim)));
             if (++counts[i] % 1000 === 0) {

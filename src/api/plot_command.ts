@@ -14,12 +14,13 @@ export interface PlotCommandOptions extends PlotOptions {
 /** `caffets plot LOGFILE... [--output=F] [--chart=N] [--csv]`: returns the files written. */
 export async function plotCommand(files: string[], o: PlotCommandOptions): Promise<string[]> {
   checkChartType(o.chart);
-  const out = !o.csv || o.output !== undefined ? o.output ?? `${files[0]}.png` : undefined;
+  const out = !o.csv || o.output !== undefined ? (o.output ?? `${files[0]}.png`) : undefined;
   if (out !== undefined) chartFormat(out);
   const logs = loadLogs(files, o.year); // one clear line for a missing log or one without iterations
   const written: string[] = [];
   if (o.csv) {
-    for (const l of logs) written.push(...saveParseLogCsvFiles(l.file, path.dirname(l.file), parseLog(l.file, { year: o.year })));
+    for (const l of logs)
+      written.push(...saveParseLogCsvFiles(l.file, path.dirname(l.file), parseLog(l.file, { year: o.year })));
   }
   if (out !== undefined) {
     await writeChart(logs, out, o);

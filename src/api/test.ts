@@ -7,7 +7,15 @@ import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { selectDevice, stagesFromFlag } from './common';
 
-export interface TestOptions { model: string; weights: string; iterations?: number; gpu?: string; level?: number; stage?: string; engine?: string; }
+export interface TestOptions {
+  model: string;
+  weights: string;
+  iterations?: number;
+  gpu?: string;
+  level?: number;
+  stage?: string;
+  engine?: string;
+}
 
 export interface TestResult {
   /** mean of each output element, in Caffe's order */
@@ -37,7 +45,8 @@ export function testModel(o: TestOptions): TestResult {
 function scoreNet(net: Net, iterations: number): TestResult {
   log.info(`Running for ${iterations} iterations.`);
 
-  const scores: number[] = [], outputIds: number[] = [];
+  const scores: number[] = [],
+    outputIds: number[] = [];
   let loss = 0;
   for (let i = 0; i < iterations; i++) {
     loss = f32(loss + net.forward());
@@ -46,7 +55,10 @@ function scoreNet(net: Net, iterations: number): TestResult {
       const name = net.blobNames[net.outputBlobIndices[j]];
       const v = blob.cpuData();
       for (let k = 0; k < v.length; k++, idx++) {
-        if (i === 0) { scores.push(v[k]); outputIds.push(j); } else scores[idx] = f32(scores[idx] + v[k]);
+        if (i === 0) {
+          scores.push(v[k]);
+          outputIds.push(j);
+        } else scores[idx] = f32(scores[idx] + v[k]);
         log.info(`Batch ${i}, ${name} = ${g(v[k])}`);
       }
     });
@@ -56,7 +68,8 @@ function scoreNet(net: Net, iterations: number): TestResult {
   const result: TestResult = { scores: [], loss };
   scores.forEach((score, i) => {
     const blobId = net.outputBlobIndices[outputIds[i]];
-    const name = net.blobNames[blobId], weight = net.blobLossWeights[blobId];
+    const name = net.blobNames[blobId],
+      weight = net.blobLossWeights[blobId];
     const mean = f32(score / iterations);
     const lossMsg = weight ? ` (* ${g(weight)} = ${g(f32(weight * mean))} loss)` : '';
     log.info(`${name} = ${g(mean)}${lossMsg}`);

@@ -8,12 +8,22 @@ import { CaffeError } from '../util/errors';
 import { phaseFromFlag, selectDevice, stagesFromFlag } from './common';
 
 export interface TimeOptions {
-  model: string; iterations?: number; phase?: string; level?: number; stage?: string; gpu?: string; weights?: string; engine?: string;
+  model: string;
+  iterations?: number;
+  phase?: string;
+  level?: number;
+  stage?: string;
+  gpu?: string;
+  weights?: string;
+  engine?: string;
 }
 
 export interface TimeResult {
   layers: { name: string; forwardMs: number; backwardMs: number }[];
-  forwardMs: number; backwardMs: number; forwardBackwardMs: number; totalMs: number;
+  forwardMs: number;
+  backwardMs: number;
+  forwardBackwardMs: number;
+  totalMs: number;
 }
 
 const g = (x: number) => formatG(x, 6); // C++ ostream's default formatting of a double
@@ -23,7 +33,11 @@ export function timeModel(o: TimeOptions): TimeResult {
   const iterations = o.iterations ?? 50;
   const phase = phaseFromFlag(o.phase, 'TRAIN');
   selectDevice(o.gpu, o.engine);
-  const net = new Net(readNetParamsFromTextFile(o.model), { phase, level: o.level ?? 0, stages: stagesFromFlag(o.stage) });
+  const net = new Net(readNetParamsFromTextFile(o.model), {
+    phase,
+    level: o.level ?? 0,
+    stages: stagesFromFlag(o.stage),
+  });
   try {
     if (o.weights) net.copyTrainedLayersFromFile(o.weights);
     return benchmark(net, iterations);
@@ -41,8 +55,10 @@ function benchmark(net: Net, iterations: number): TimeResult {
   const { layers, bottomVecs, topVecs, bottomNeedBackward } = net;
   log.info('*** Benchmark begins ***');
   log.info(`Testing for ${iterations} iterations.`);
-  const fwd = new Float64Array(layers.length), bwd = new Float64Array(layers.length);
-  let forwardTime = 0, backwardTime = 0;
+  const fwd = new Float64Array(layers.length),
+    bwd = new Float64Array(layers.length);
+  let forwardTime = 0,
+    backwardTime = 0;
   const t0 = performance.now();
   for (let j = 0; j < iterations; j++) {
     const it0 = performance.now();
@@ -63,13 +79,23 @@ function benchmark(net: Net, iterations: number): TimeResult {
     log.info(`Iteration: ${j + 1} forward-backward time: ${g(it2 - it0)} ms.`);
   }
   log.info('Average time per layer: ');
-  const rows = layers.map((l, i) => ({ name: l.name, forwardMs: fwd[i] / iterations, backwardMs: bwd[i] / iterations }));
+  const rows = layers.map((l, i) => ({
+    name: l.name,
+    forwardMs: fwd[i] / iterations,
+    backwardMs: bwd[i] / iterations,
+  }));
   for (const r of rows) {
     log.info(`${r.name.padStart(10)}\tforward: ${g(r.forwardMs)} ms.`);
     log.info(`${r.name.padStart(10)}\tbackward: ${g(r.backwardMs)} ms.`);
   }
   const totalMs = performance.now() - t0;
-  const res = { layers: rows, forwardMs: forwardTime / iterations, backwardMs: backwardTime / iterations, forwardBackwardMs: totalMs / iterations, totalMs };
+  const res = {
+    layers: rows,
+    forwardMs: forwardTime / iterations,
+    backwardMs: backwardTime / iterations,
+    forwardBackwardMs: totalMs / iterations,
+    totalMs,
+  };
   log.info(`Average Forward pass: ${g(res.forwardMs)} ms.`);
   log.info(`Average Backward pass: ${g(res.backwardMs)} ms.`);
   log.info(`Average Forward-Backward: ${g(res.forwardBackwardMs)} ms.`);

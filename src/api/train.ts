@@ -32,7 +32,8 @@ export interface TrainOptions {
 /** Trains as `caffe train` does; resolves to the process exit code (0, also when stopped by a signal). */
 export async function train(o: TrainOptions): Promise<number> {
   if (!o.solver) throw new CaffeError('Need a solver definition to train.');
-  if (o.snapshot && o.weights) throw new CaffeError('Give a snapshot to resume training or weights to finetune but not both.');
+  if (o.snapshot && o.weights)
+    throw new CaffeError('Give a snapshot to resume training or weights to finetune but not both.');
   const stages = stagesFromFlag(o.stage ?? ''); // Caffe's --stage defaults to "", one empty stage
   const param = readSolverParamsFromTextFile(o.solver);
   const trainState: Message = (param.train_state ??= {});
@@ -56,7 +57,12 @@ export async function train(o: TrainOptions): Promise<number> {
     }
     log.info('Starting Optimization');
     // on a terminal, a progress line under the log (iterations, rate, ETA, smoothed loss)
-    const bar = new ProgressBar(Math.max(0, (param.max_iter ?? 0) - solver.iter), 'train', process.stderr, o.progress ?? true);
+    const bar = new ProgressBar(
+      Math.max(0, (param.max_iter ?? 0) - solver.iter),
+      'train',
+      process.stderr,
+      o.progress ?? true,
+    );
     solver.addCallback({ onGradientsReady: () => bar.tick(1, `loss ${streamFloat(solver.smoothedLoss)}`) });
     try {
       await solver.solve();

@@ -3,7 +3,10 @@
 // whether the upgrade succeeded.
 import { log } from '../util/logging';
 import {
-  readProtoFromBinaryFile, readProtoFromTextFile, writeProtoToBinaryFile, writeProtoToTextFile,
+  readProtoFromBinaryFile,
+  readProtoFromTextFile,
+  writeProtoToBinaryFile,
+  writeProtoToTextFile,
 } from '../io/proto_io';
 import { netNeedsUpgrade, upgradeNetAsNeeded, solverNeedsTypeUpgrade, upgradeSolverAsNeeded } from '../upgrade';
 import { Message } from '../proto/schema';

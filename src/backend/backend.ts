@@ -4,11 +4,23 @@
 
 /** Convolution geometry, NCHW, 2-D (Caffe's ConvolutionParameter resolved to numbers). */
 export interface ConvDesc {
-  num: number; channels: number; height: number; width: number;
-  numOutput: number; group: number;
-  kernelH: number; kernelW: number; strideH: number; strideW: number;
-  padH: number; padW: number; dilationH: number; dilationW: number;
-  outH: number; outW: number; bias: boolean;
+  num: number;
+  channels: number;
+  height: number;
+  width: number;
+  numOutput: number;
+  group: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  outH: number;
+  outW: number;
+  bias: boolean;
 }
 
 /** A convolution primitive created at reshape and executed every iteration. */
@@ -24,15 +36,30 @@ export interface ConvPrimitive {
 
 /** Pooling geometry: windows start at -pad with `stride`; `outH x outW` by Caffe's ceil/floor rule. */
 export interface PoolDesc {
-  num: number; channels: number; height: number; width: number;
-  kernelH: number; kernelW: number; strideH: number; strideW: number; padH: number; padW: number;
-  outH: number; outW: number;
+  num: number;
+  channels: number;
+  height: number;
+  width: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  outH: number;
+  outW: number;
 }
 
 /** LRN geometry (Caffe's LRNParameter). */
 export interface LRNDesc {
-  num: number; channels: number; height: number; width: number;
-  localSize: number; alpha: number; beta: number; k: number;
+  num: number;
+  channels: number;
+  height: number;
+  width: number;
+  localSize: number;
+  alpha: number;
+  beta: number;
+  k: number;
 }
 
 export interface DeviceInfo {
@@ -45,17 +72,44 @@ export interface Backend {
   /** Human-readable device description (device_query). */
   info(): DeviceInfo;
   /** Row-major C = alpha op(A) op(B) + beta C, Caffe's caffe_cpu_gemm argument order. */
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Float32Array,
+    beta: number,
+    C: Float32Array,
+  ): void;
   /** Row-major y = alpha op(A) x + beta y with A M x N, Caffe's caffe_cpu_gemv. */
-  gemv(transA: boolean, M: number, N: number, alpha: number, A: Float32Array, x: Float32Array, beta: number, y: Float32Array): void;
+  gemv(
+    transA: boolean,
+    M: number,
+    N: number,
+    alpha: number,
+    A: Float32Array,
+    x: Float32Array,
+    beta: number,
+    y: Float32Array,
+  ): void;
   /** y += alpha x (caffe_axpy), over y's length. */
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
   /** Strided slab copy (Caffe's caffe_copy per slab in Concat and Slice): for r in [0, rows),
    *  dst[dstOffset + r * dstStride + i] = src[srcOffset + r * srcStride + i], i in [0, count).
    *  Offsets and strides count elements; the slabs of src and of dst do not overlap one another. */
-  copyStrided(rows: number, count: number, src: Float32Array, srcOffset: number, srcStride: number,
-    dst: Float32Array, dstOffset: number, dstStride: number): void;
+  copyStrided(
+    rows: number,
+    count: number,
+    src: Float32Array,
+    srcOffset: number,
+    srcStride: number,
+    dst: Float32Array,
+    dstOffset: number,
+    dstStride: number,
+  ): void;
   /** x *= alpha (caffe_scal). */
   scal(alpha: number, x: Float32Array): void;
   /** sum x[i] y[i] over x's length (caffe_cpu_dot). */
@@ -75,19 +129,51 @@ export interface Backend {
   // Pooling and LRN with Caffe's exact semantics. Argmax indices are plane-local (h * W + w), -1 for
   // a window with no element; MAX writes them to `mask` (Int32) or `topMask` (floats, Caffe's top[1]).
   /** MAX pooling; the first maximum in row-major order wins ties. */
-  maxPoolForward(d: PoolDesc, x: Float32Array, y: Float32Array, mask: Int32Array | null, topMask: Float32Array | null): void;
+  maxPoolForward(
+    d: PoolDesc,
+    x: Float32Array,
+    y: Float32Array,
+    mask: Int32Array | null,
+    topMask: Float32Array | null,
+  ): void;
   /** dx = 0, then dx[index] += dy (MAX and STOCHASTIC backward); indices from `mask` or `topMask`. */
-  indexPoolBackward(d: PoolDesc, dy: Float32Array, mask: Int32Array | null, topMask: Float32Array | null, dx: Float32Array): void;
+  indexPoolBackward(
+    d: PoolDesc,
+    dy: Float32Array,
+    mask: Int32Array | null,
+    topMask: Float32Array | null,
+    dx: Float32Array,
+  ): void;
   /** AVE pooling: divisor = window clipped at H + pad, sum over the window clipped to the image. */
   avePoolForward(d: PoolDesc, x: Float32Array, y: Float32Array): void;
   avePoolBackward(d: PoolDesc, dy: Float32Array, dx: Float32Array): void;
   /** STOCHASTIC pooling (no padding): TRAIN samples with `rand` (uniform [0,1), one per output) into
    *  y and idx; TEST (rand null) gives sum x^2 / sum x. */
-  stochasticPoolForward(d: PoolDesc, x: Float32Array, y: Float32Array, rand: Float32Array | null, idx: Int32Array | null): void;
+  stochasticPoolForward(
+    d: PoolDesc,
+    x: Float32Array,
+    y: Float32Array,
+    rand: Float32Array | null,
+    idx: Int32Array | null,
+  ): void;
   /** LRN ACROSS_CHANNELS; `scale` (k + alpha/n * window sum of x^2) is kept for backward. */
   lrnAcrossForward(d: LRNDesc, x: Float32Array, scale: Float32Array, y: Float32Array): void;
-  lrnAcrossBackward(d: LRNDesc, x: Float32Array, y: Float32Array, scale: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  lrnAcrossBackward(
+    d: LRNDesc,
+    x: Float32Array,
+    y: Float32Array,
+    scale: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+  ): void;
   /** LRN WITHIN_CHANNEL as Caffe composes it; `pooled` (AVE of x^2) and `power` ((1 + alpha pooled)^-beta) are kept. */
   lrnWithinForward(d: LRNDesc, x: Float32Array, pooled: Float32Array, power: Float32Array, y: Float32Array): void;
-  lrnWithinBackward(d: LRNDesc, x: Float32Array, pooled: Float32Array, power: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  lrnWithinBackward(
+    d: LRNDesc,
+    x: Float32Array,
+    pooled: Float32Array,
+    power: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+  ): void;
 }

@@ -19,8 +19,10 @@ export class CaffeBackend extends CpuBackend {
     super();
     const lib = native().blasLibrary();
     if (!lib) {
-      throw new CaffeError(`engine CAFFE needs a CBLAS library and none was found (${native().blasError()}); ` +
-        'install OpenBLAS (apt-get install -y libopenblas0) or set CAFFETS_BLAS to a CBLAS library');
+      throw new CaffeError(
+        `engine CAFFE needs a CBLAS library and none was found (${native().blasError()}); ` +
+          'install OpenBLAS (apt-get install -y libopenblas0) or set CAFFETS_BLAS to a CBLAS library',
+      );
     }
     this.blasLibrary = lib;
     // BLAS has the threads now; OpenMP workers of our pooling/LRN kernels would spin against them
@@ -28,49 +30,101 @@ export class CaffeBackend extends CpuBackend {
   }
 
   /** OpenBLAS's thread count (null for another BLAS). */
-  blasThreads(): number | null { return native().blasThreads(); }
+  blasThreads(): number | null {
+    return native().blasThreads();
+  }
 
   override info(): DeviceInfo {
     const i = super.info();
-    return { backend: 'caffe', lines: [...i.lines, `Engine: CAFFE (im2col + BLAS from ${this.blasLibrary}, ${this.blasThreads() ?? '?'} threads)`] };
+    return {
+      backend: 'caffe',
+      lines: [
+        ...i.lines,
+        `Engine: CAFFE (im2col + BLAS from ${this.blasLibrary}, ${this.blasThreads() ?? '?'} threads)`,
+      ],
+    };
   }
 
-  override gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void {
+  override gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Float32Array,
+    beta: number,
+    C: Float32Array,
+  ): void {
     native().blasGemm(transA, transB, M, N, K, alpha, A, B, beta, C);
   }
 
-  override gemv(transA: boolean, M: number, N: number, alpha: number, A: Float32Array, x: Float32Array, beta: number, y: Float32Array): void {
+  override gemv(
+    transA: boolean,
+    M: number,
+    N: number,
+    alpha: number,
+    A: Float32Array,
+    x: Float32Array,
+    beta: number,
+    y: Float32Array,
+  ): void {
     native().blasGemv(transA, M, N, alpha, A, x, beta, y);
   }
 
-  override axpy(alpha: number, x: Float32Array, y: Float32Array): void { native().blasAxpy(alpha, x, y); }
+  override axpy(alpha: number, x: Float32Array, y: Float32Array): void {
+    native().blasAxpy(alpha, x, y);
+  }
 
-  override scal(alpha: number, x: Float32Array): void { native().blasScal(alpha, x); }
+  override scal(alpha: number, x: Float32Array): void {
+    native().blasScal(alpha, x);
+  }
 
   /** the C library's expf, as Caffe (its float rounding differs from Math.exp's in rare cases) */
-  override exp(x: Float32Array, y: Float32Array): void { native().expf(x, y); }
+  override exp(x: Float32Array, y: Float32Array): void {
+    native().expf(x, y);
+  }
 
   /** the C library's logf, as Caffe */
-  override log(x: Float32Array, y: Float32Array): void { native().logf(x, y); }
+  override log(x: Float32Array, y: Float32Array): void {
+    native().logf(x, y);
+  }
 
   /** the C library's tanhf, as Caffe's TanH */
-  override tanh(x: Float32Array, y: Float32Array): void { native().tanhf(x, y); }
+  override tanh(x: Float32Array, y: Float32Array): void {
+    native().tanhf(x, y);
+  }
 
   /** the C library's powf, as Caffe */
-  override powx(x: Float32Array, p: number, y: Float32Array): void { native().powx(x, p, y); }
+  override powx(x: Float32Array, p: number, y: Float32Array): void {
+    native().powx(x, p, y);
+  }
 
-  override asum(x: Float32Array): number { return native().blasAsum(x); }
+  override asum(x: Float32Array): number {
+    return native().blasAsum(x);
+  }
 
-  override dot(x: Float32Array, y: Float32Array): number { return native().blasDot(x.length, x, 1, y, 1); }
+  override dot(x: Float32Array, y: Float32Array): number {
+    return native().blasDot(x.length, x, 1, y, 1);
+  }
 
-  override convolution(d: ConvDesc): ConvPrimitive { return new Im2colConvolution(d, this); }
+  override convolution(d: ConvDesc): ConvPrimitive {
+    return new Im2colConvolution(d, this);
+  }
 
   override lrnAcrossForward(d: LRNDesc, x: Float32Array, scale: Float32Array, y: Float32Array): void {
     lrnAcrossForward(this, d, x, scale, y);
   }
 
-  override lrnAcrossBackward(d: LRNDesc, x: Float32Array, y: Float32Array, scale: Float32Array, dy: Float32Array, dx: Float32Array): void {
+  override lrnAcrossBackward(
+    d: LRNDesc,
+    x: Float32Array,
+    y: Float32Array,
+    scale: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+  ): void {
     lrnAcrossBackward(this, d, x, y, scale, dy, dx);
   }
 }

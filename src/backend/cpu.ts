@@ -6,7 +6,9 @@ import { NativePoolGeometry, native } from '../native/addon';
 export class CpuBackend implements Backend {
   readonly name: string = 'cpu';
 
-  constructor() { native().ompThreads(0); }
+  constructor() {
+    native().ompThreads(0);
+  }
 
   info(): DeviceInfo {
     const n = native().info();
@@ -23,14 +25,35 @@ export class CpuBackend implements Backend {
     };
   }
 
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void {
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Float32Array,
+    beta: number,
+    C: Float32Array,
+  ): void {
     native().gemm(transA, transB, M, N, K, alpha, A, B, beta, C);
   }
 
-  gemv(transA: boolean, M: number, N: number, alpha: number, A: Float32Array, x: Float32Array, beta: number, y: Float32Array): void {
-    if (M * N <= 4096) { // small (a softmax's channel sums): a loop beats a call into the addon
-      const len = transA ? N : M, K = transA ? M : N;
+  gemv(
+    transA: boolean,
+    M: number,
+    N: number,
+    alpha: number,
+    A: Float32Array,
+    x: Float32Array,
+    beta: number,
+    y: Float32Array,
+  ): void {
+    if (M * N <= 4096) {
+      // small (a softmax's channel sums): a loop beats a call into the addon
+      const len = transA ? N : M,
+        K = transA ? M : N;
       for (let i = 0; i < len; i++) {
         let s = 0;
         for (let k = 0; k < K; k++) s += (transA ? A[k * N + i] : A[i * N + k]) * x[k];
@@ -48,8 +71,16 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < y.length; i++) y[i] = alpha * x[i] + y[i];
   }
 
-  copyStrided(rows: number, count: number, src: Float32Array, srcOffset: number, srcStride: number,
-    dst: Float32Array, dstOffset: number, dstStride: number): void {
+  copyStrided(
+    rows: number,
+    count: number,
+    src: Float32Array,
+    srcOffset: number,
+    srcStride: number,
+    dst: Float32Array,
+    dstOffset: number,
+    dstStride: number,
+  ): void {
     for (let r = 0; r < rows; r++) {
       const from = srcOffset + r * srcStride;
       dst.set(src.subarray(from, from + count), dstOffset + r * dstStride);
@@ -97,19 +128,41 @@ export class CpuBackend implements Backend {
   }
 
   // Pooling and LRN: OpenMP kernels in native/pool.cc.
-  maxPoolForward(d: PoolDesc, x: Float32Array, y: Float32Array, mask: Int32Array | null, topMask: Float32Array | null): void {
+  maxPoolForward(
+    d: PoolDesc,
+    x: Float32Array,
+    y: Float32Array,
+    mask: Int32Array | null,
+    topMask: Float32Array | null,
+  ): void {
     native().maxPoolForward(x, y, mask, topMask, ...poolGeo(d));
   }
 
-  indexPoolBackward(d: PoolDesc, dy: Float32Array, mask: Int32Array | null, topMask: Float32Array | null, dx: Float32Array): void {
+  indexPoolBackward(
+    d: PoolDesc,
+    dy: Float32Array,
+    mask: Int32Array | null,
+    topMask: Float32Array | null,
+    dx: Float32Array,
+  ): void {
     native().indexPoolBackward(dy, mask, topMask, dx, ...poolGeo(d));
   }
 
-  avePoolForward(d: PoolDesc, x: Float32Array, y: Float32Array): void { native().avePoolForward(x, y, ...poolGeo(d)); }
+  avePoolForward(d: PoolDesc, x: Float32Array, y: Float32Array): void {
+    native().avePoolForward(x, y, ...poolGeo(d));
+  }
 
-  avePoolBackward(d: PoolDesc, dy: Float32Array, dx: Float32Array): void { native().avePoolBackward(dy, dx, ...poolGeo(d)); }
+  avePoolBackward(d: PoolDesc, dy: Float32Array, dx: Float32Array): void {
+    native().avePoolBackward(dy, dx, ...poolGeo(d));
+  }
 
-  stochasticPoolForward(d: PoolDesc, x: Float32Array, y: Float32Array, rand: Float32Array | null, idx: Int32Array | null): void {
+  stochasticPoolForward(
+    d: PoolDesc,
+    x: Float32Array,
+    y: Float32Array,
+    rand: Float32Array | null,
+    idx: Int32Array | null,
+  ): void {
     native().stochasticPoolForward(x, y, rand, idx, ...poolGeo(d));
   }
 
@@ -117,20 +170,70 @@ export class CpuBackend implements Backend {
     native().lrnAcrossForward(x, scale, y, d.num, d.channels, d.height * d.width, d.localSize, d.alpha, d.beta, d.k);
   }
 
-  lrnAcrossBackward(d: LRNDesc, x: Float32Array, y: Float32Array, scale: Float32Array, dy: Float32Array, dx: Float32Array): void {
-    native().lrnAcrossBackward(x, y, scale, dy, dx, d.num, d.channels, d.height * d.width, d.localSize, d.alpha, d.beta);
+  lrnAcrossBackward(
+    d: LRNDesc,
+    x: Float32Array,
+    y: Float32Array,
+    scale: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+  ): void {
+    native().lrnAcrossBackward(
+      x,
+      y,
+      scale,
+      dy,
+      dx,
+      d.num,
+      d.channels,
+      d.height * d.width,
+      d.localSize,
+      d.alpha,
+      d.beta,
+    );
   }
 
   lrnWithinForward(d: LRNDesc, x: Float32Array, pooled: Float32Array, power: Float32Array, y: Float32Array): void {
     native().lrnWithinForward(x, pooled, power, y, d.num * d.channels, d.height, d.width, d.localSize, d.alpha, d.beta);
   }
 
-  lrnWithinBackward(d: LRNDesc, x: Float32Array, pooled: Float32Array, power: Float32Array, dy: Float32Array, dx: Float32Array): void {
-    native().lrnWithinBackward(x, pooled, power, dy, dx, d.num * d.channels, d.height, d.width, d.localSize, d.alpha, d.beta);
+  lrnWithinBackward(
+    d: LRNDesc,
+    x: Float32Array,
+    pooled: Float32Array,
+    power: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+  ): void {
+    native().lrnWithinBackward(
+      x,
+      pooled,
+      power,
+      dy,
+      dx,
+      d.num * d.channels,
+      d.height,
+      d.width,
+      d.localSize,
+      d.alpha,
+      d.beta,
+    );
   }
 }
 
 /** The geometry arguments of native/pool.cc's pooling kernels. */
 function poolGeo(d: PoolDesc): NativePoolGeometry {
-  return [d.num * d.channels, d.height, d.width, d.outH, d.outW, d.kernelH, d.kernelW, d.strideH, d.strideW, d.padH, d.padW];
+  return [
+    d.num * d.channels,
+    d.height,
+    d.width,
+    d.outH,
+    d.outW,
+    d.kernelH,
+    d.kernelW,
+    d.strideH,
+    d.strideW,
+    d.padH,
+    d.padW,
+  ];
 }

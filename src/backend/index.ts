@@ -15,7 +15,8 @@ let current: Backend | undefined;
 /** The engine named by `name` (case-insensitive), or a one-line error. */
 export function parseEngine(name: string): Engine {
   const e = name.toUpperCase();
-  if (!(ENGINES as readonly string[]).includes(e)) throw new CaffeError(`unknown engine '${name}' (expected DEFAULT or CAFFE)`);
+  if (!(ENGINES as readonly string[]).includes(e))
+    throw new CaffeError(`unknown engine '${name}' (expected DEFAULT or CAFFE)`);
   return e as Engine;
 }
 
@@ -31,4 +32,6 @@ export function backend(): Backend {
   return current as Backend;
 }
 
-export function setBackend(b: Backend): void { current = b; }
+export function setBackend(b: Backend): void {
+  current = b;
+}

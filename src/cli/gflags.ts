@@ -9,7 +9,10 @@ export function normalizeGflags(argv: readonly string[], booleans: ReadonlySet<s
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
-    if (a === '--') { out.push(...argv.slice(i)); break; }
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
     const single = LONG_SINGLE_DASH.exec(a);
     if (single) a = `-${a}`;
     const m = /^--no([A-Za-z0-9_]+)$/.exec(a);

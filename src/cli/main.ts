@@ -26,7 +26,9 @@ export async function run(argv: string[]): Promise<number> {
   let code = 0;
   const parser = yargs(normalizeGflags(argv, booleanFlags()))
     .scriptName('caffets')
-    .usage('caffets <command> [flags]\n\nCaffe-compatible deep learning toolchain. Flags take Caffe\'s forms: --flag=value, --flag value, -flag value, -flag=value.')
+    .usage(
+      "caffets <command> [flags]\n\nCaffe-compatible deep learning toolchain. Flags take Caffe's forms: --flag=value, --flag value, -flag value, -flag=value.",
+    )
     .version(VERSION)
     .help()
     .alias('h', 'help')
@@ -43,7 +45,9 @@ export async function run(argv: string[]): Promise<number> {
       `${spec.name}${spec.positionals ? ' ' + spec.positionals : ''}`,
       spec.describe + (spec.run ? '' : ' [not built yet]'),
       (y) => y.options(spec.options ?? {}),
-      async (args) => { code = await runSpec(spec, args as Args); },
+      async (args) => {
+        code = await runSpec(spec, args as Args);
+      },
     );
   }
   await parser.parseAsync();
@@ -53,7 +57,9 @@ export async function run(argv: string[]): Promise<number> {
 /** Entry point of bin/caffets: user errors print one line and exit non-zero, bugs keep their stack. */
 export function main(argv: string[]): void {
   run(argv).then(
-    (code) => { process.exitCode = code; },
+    (code) => {
+      process.exitCode = code;
+    },
     (e: unknown) => {
       if (e instanceof CaffeError) {
         process.stderr.write(`caffets: ${e.message}\n`);

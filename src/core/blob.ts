@@ -23,7 +23,8 @@ export class Blob {
     if (shape.length > MAX_BLOB_AXES) throw new CaffeError(`blob has ${shape.length} axes, more than ${MAX_BLOB_AXES}`);
     let count = 1;
     for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new CaffeError(`invalid blob dimension ${d} in shape [${shape.join(', ')}]`);
+      if (!Number.isInteger(d) || d < 0)
+        throw new CaffeError(`invalid blob dimension ${d} in shape [${shape.join(', ')}]`);
       count *= d;
     }
     if (count > 2 ** 31 - 1) throw new CaffeError(`blob size ${count} exceeds INT_MAX`);
@@ -36,14 +37,24 @@ export class Blob {
     }
   }
 
-  reshapeLike(other: Blob): void { this.reshape(other._shape); }
+  reshapeLike(other: Blob): void {
+    this.reshape(other._shape);
+  }
 
   /** Caffe's ShapeFromProto: `shape.dim` if present, else the legacy num/channels/height/width. */
-  reshapeFromProto(proto: Message): void { this.reshape(blobProtoShape(proto)); }
+  reshapeFromProto(proto: Message): void {
+    this.reshape(blobProtoShape(proto));
+  }
 
-  get shape(): readonly number[] { return this._shape; }
-  get numAxes(): number { return this._shape.length; }
-  get count(): number { return this._count; }
+  get shape(): readonly number[] {
+    return this._shape;
+  }
+  get numAxes(): number {
+    return this._shape.length;
+  }
+  get count(): number {
+    return this._count;
+  }
 
   /** Product of dims in [start, end). */
   countRange(start: number, end = this._shape.length): number {
@@ -61,17 +72,27 @@ export class Blob {
     return axis < 0 ? axis + n : axis;
   }
 
-  dim(axis: number): number { return this._shape[this.canonicalAxisIndex(axis)]; }
+  dim(axis: number): number {
+    return this._shape[this.canonicalAxisIndex(axis)];
+  }
 
   // Legacy 4-d accessors (missing axes read as 1).
   private legacy(i: number): number {
     if (this.numAxes > 4) throw new CaffeError(`legacy accessor on a ${this.numAxes}-D blob`);
     return i < this.numAxes ? this._shape[i] : 1;
   }
-  get num(): number { return this.legacy(0); }
-  get channels(): number { return this.legacy(1); }
-  get height(): number { return this.legacy(2); }
-  get width(): number { return this.legacy(3); }
+  get num(): number {
+    return this.legacy(0);
+  }
+  get channels(): number {
+    return this.legacy(1);
+  }
+  get height(): number {
+    return this.legacy(2);
+  }
+  get width(): number {
+    return this.legacy(3);
+  }
 
   offset(n: number, c = 0, h = 0, w = 0): number {
     return ((n * this.channels + c) * this.height + h) * this.width + w;
@@ -83,13 +104,25 @@ export class Blob {
   }
 
   // Data and diff, as Caffe's cpu_data / mutable_cpu_data: views of exactly `count` floats.
-  cpuData(): Float32Array { return this._data.cpuData().subarray(0, this._count); }
-  mutableCpuData(): Float32Array { return this._data.mutableCpuData().subarray(0, this._count); }
-  cpuDiff(): Float32Array { return this._diff.cpuData().subarray(0, this._count); }
-  mutableCpuDiff(): Float32Array { return this._diff.mutableCpuData().subarray(0, this._count); }
+  cpuData(): Float32Array {
+    return this._data.cpuData().subarray(0, this._count);
+  }
+  mutableCpuData(): Float32Array {
+    return this._data.mutableCpuData().subarray(0, this._count);
+  }
+  cpuDiff(): Float32Array {
+    return this._diff.cpuData().subarray(0, this._count);
+  }
+  mutableCpuDiff(): Float32Array {
+    return this._diff.mutableCpuData().subarray(0, this._count);
+  }
 
-  get dataMemory(): SyncedMemory { return this._data; }
-  get diffMemory(): SyncedMemory { return this._diff; }
+  get dataMemory(): SyncedMemory {
+    return this._data;
+  }
+  get diffMemory(): SyncedMemory {
+    return this._diff;
+  }
 
   /** Makes this blob use `other`'s data memory (same count required), as Caffe's ShareData. */
   shareData(other: Blob): void {
@@ -104,16 +137,31 @@ export class Blob {
 
   /** data -= diff (plain gradient step; solvers put the scaled update into diff first). */
   update(): void {
-    const d = this.mutableCpuData(), g = this.cpuDiff();
+    const d = this.mutableCpuData(),
+      g = this.cpuDiff();
     for (let i = 0; i < d.length; i++) d[i] -= g[i];
   }
 
-  asumData(): number { return asum(this.cpuData()); }
-  asumDiff(): number { return asum(this.cpuDiff()); }
-  sumsqData(): number { const d = this.cpuData(); return backend().dot(d, d); }
-  sumsqDiff(): number { const d = this.cpuDiff(); return backend().dot(d, d); }
-  scaleData(s: number): void { backend().scal(s, this.mutableCpuData()); }
-  scaleDiff(s: number): void { backend().scal(s, this.mutableCpuDiff()); }
+  asumData(): number {
+    return asum(this.cpuData());
+  }
+  asumDiff(): number {
+    return asum(this.cpuDiff());
+  }
+  sumsqData(): number {
+    const d = this.cpuData();
+    return backend().dot(d, d);
+  }
+  sumsqDiff(): number {
+    const d = this.cpuDiff();
+    return backend().dot(d, d);
+  }
+  scaleData(s: number): void {
+    backend().scal(s, this.mutableCpuData());
+  }
+  scaleDiff(s: number): void {
+    backend().scal(s, this.mutableCpuDiff());
+  }
 
   shapeEquals(proto: Message): boolean {
     const s = blobProtoShape(proto);
@@ -124,7 +172,9 @@ export class Blob {
   fromProto(proto: Message, reshape = true): void {
     if (reshape) this.reshapeFromProto(proto);
     else if (!this.shapeEquals(proto)) {
-      throw new CaffeError(`Trying to copy blobs of different sizes: ${blobProtoShape(proto).join(' ')} vs ${this.shape.join(' ')}`);
+      throw new CaffeError(
+        `Trying to copy blobs of different sizes: ${blobProtoShape(proto).join(' ')} vs ${this.shape.join(' ')}`,
+      );
     }
     copyValues(proto.double_data?.length ? proto.double_data : proto.data, this.mutableCpuData(), 'data');
     const diff = proto.double_diff?.length ? proto.double_diff : proto.diff;
@@ -142,7 +192,12 @@ export class Blob {
 /** The shape a BlobProto describes: shape.dim, or the legacy 4-d fields when any is set. */
 export function blobProtoShape(proto: Message): number[] {
   if (proto.shape) return Array.from(proto.shape.dim ?? [], Number);
-  if (proto.num !== undefined || proto.channels !== undefined || proto.height !== undefined || proto.width !== undefined) {
+  if (
+    proto.num !== undefined ||
+    proto.channels !== undefined ||
+    proto.height !== undefined ||
+    proto.width !== undefined
+  ) {
     return [proto.num ?? 0, proto.channels ?? 0, proto.height ?? 0, proto.width ?? 0];
   }
   return [];
@@ -151,7 +206,12 @@ export function blobProtoShape(proto: Message): number[] {
 function copyValues(src: ArrayLike<number> | undefined, dst: Float32Array, what: string): void {
   const n = src?.length ?? 0;
   if (n !== dst.length) throw new CaffeError(`BlobProto has ${n} ${what} values for a blob of count ${dst.length}`);
-  if (src instanceof Float32Array || src instanceof Float64Array || Array.isArray(src)) dst.set(src as ArrayLike<number>);
+  if (src instanceof Float32Array || src instanceof Float64Array || Array.isArray(src))
+    dst.set(src as ArrayLike<number>);
 }
 
-function asum(a: Float32Array): number { let s = 0; for (let i = 0; i < a.length; i++) s += Math.abs(a[i]); return s; }
+function asum(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]);
+  return s;
+}

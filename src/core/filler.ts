@@ -13,37 +13,48 @@ function fanScale(blob: Blob, m: FillerParameter | undefined): number {
   const fanIn = blob.count / blob.shape[0];
   const fanOut = blob.numAxes > 1 ? blob.count / blob.shape[1] : blob.count;
   switch (p(m, 'variance_norm')) {
-    case 'FAN_OUT': return fanOut;
-    case 'AVERAGE': return (fanIn + fanOut) / 2;
-    default: return fanIn;
+    case 'FAN_OUT':
+      return fanOut;
+    case 'AVERAGE':
+      return (fanIn + fanOut) / 2;
+    default:
+      return fanIn;
   }
 }
 
 /** Fills `blob.data` as the filler message says. */
 export function fillBlob(blob: Blob, m: FillerParameter | undefined): void {
-  const d = blob.mutableCpuData(), r = rng();
+  const d = blob.mutableCpuData(),
+    r = rng();
   const type = p(m, 'type');
   switch (type) {
-    case 'constant': d.fill(p(m, 'value')); break;
+    case 'constant':
+      d.fill(p(m, 'value'));
+      break;
     case 'uniform': {
-      const a = p(m, 'min'), b = p(m, 'max');
+      const a = p(m, 'min'),
+        b = p(m, 'max');
       for (let i = 0; i < d.length; i++) d[i] = r.uniform(a, b);
       break;
     }
     case 'gaussian': {
-      const mean = p(m, 'mean'), std = p(m, 'std');
+      const mean = p(m, 'mean'),
+        std = p(m, 'std');
       for (let i = 0; i < d.length; i++) d[i] = r.gaussian(mean, std);
       const sparse = p(m, 'sparse');
-      if (sparse >= 0) { // keep each weight with probability sparse / num_outputs
+      if (sparse >= 0) {
+        // keep each weight with probability sparse / num_outputs
         if (blob.numAxes < 1) throw new CaffeError('sparse gaussian filler needs a blob with axes');
         const prob = sparse / blob.shape[0];
         for (let i = 0; i < d.length; i++) d[i] *= r.bernoulli(prob);
       }
       break;
     }
-    case 'positive_unitball': { // uniform [0,1], each of the `num` rows normalized to sum 1
+    case 'positive_unitball': {
+      // uniform [0,1], each of the `num` rows normalized to sum 1
       for (let i = 0; i < d.length; i++) d[i] = r.next();
-      const num = blob.shape[0], dim = blob.count / num;
+      const num = blob.shape[0],
+        dim = blob.count / num;
       for (let n = 0; n < num; n++) {
         let s = 0;
         for (let j = 0; j < dim; j++) s += d[n * dim + j];
@@ -51,23 +62,29 @@ export function fillBlob(blob: Blob, m: FillerParameter | undefined): void {
       }
       break;
     }
-    case 'xavier': { // uniform(-sqrt(3/n), sqrt(3/n))
+    case 'xavier': {
+      // uniform(-sqrt(3/n), sqrt(3/n))
       const s = Math.sqrt(3 / fanScale(blob, m));
       for (let i = 0; i < d.length; i++) d[i] = r.uniform(-s, s);
       break;
     }
-    case 'msra': { // gaussian(0, sqrt(2/n))
+    case 'msra': {
+      // gaussian(0, sqrt(2/n))
       const std = Math.sqrt(2 / fanScale(blob, m));
       for (let i = 0; i < d.length; i++) d[i] = r.gaussian(0, std);
       break;
     }
-    case 'bilinear': { // upsampling kernel for Deconvolution
+    case 'bilinear': {
+      // upsampling kernel for Deconvolution
       if (blob.numAxes !== 4) throw new CaffeError('bilinear filler needs a 4-D blob');
-      const w = blob.shape[3], h = blob.shape[2];
+      const w = blob.shape[3],
+        h = blob.shape[2];
       if (w !== h) throw new CaffeError('bilinear filler needs a square kernel');
-      const f = Math.ceil(w / 2), c = (2 * f - 1 - (f % 2)) / (2 * f);
+      const f = Math.ceil(w / 2),
+        c = (2 * f - 1 - (f % 2)) / (2 * f);
       for (let i = 0; i < d.length; i++) {
-        const x = i % w, y = Math.floor(i / w) % h;
+        const x = i % w,
+          y = Math.floor(i / w) % h;
         d[i] = (1 - Math.abs(x / f - c)) * (1 - Math.abs(y / f - c));
       }
       break;

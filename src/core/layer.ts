@@ -31,12 +31,20 @@ export abstract class Layer {
     this.layerParam = param;
     this.phase = param.phase ?? 'TRAIN';
     if (param.blobs?.length) {
-      this.blobs = param.blobs.map((p) => { const b = new Blob(); b.fromProto(p); return b; });
+      this.blobs = param.blobs.map((p) => {
+        const b = new Blob();
+        b.fromProto(p);
+        return b;
+      });
     }
   }
 
-  get type(): string { return this.layerParam.type ?? ''; }
-  get name(): string { return this.layerParam.name ?? ''; }
+  get type(): string {
+    return this.layerParam.type ?? '';
+  }
+  get name(): string {
+    return this.layerParam.name ?? '';
+  }
 
   /** Checks blob counts, runs layerSetUp and reshape, installs loss weights (Caffe's SetUp). */
   setUp(bottom: Blob[], top: Blob[]): void {
@@ -59,7 +67,8 @@ export abstract class Layer {
     let loss = 0;
     for (let t = 0; t < top.length; t++) {
       if (!this.lossWeights[t]) continue;
-      const d = top[t].cpuData(), w = top[t].cpuDiff();
+      const d = top[t].cpuData(),
+        w = top[t].cpuDiff();
       for (let i = 0; i < d.length; i++) loss += d[i] * w[i];
     }
     return loss;
@@ -73,30 +82,57 @@ export abstract class Layer {
   protected abstract forwardCpu(bottom: Blob[], top: Blob[]): void;
 
   protected backwardCpu(_top: Blob[], propagateDown: boolean[], _bottom: Blob[]): void {
-    if (propagateDown.some(Boolean)) throw new CaffeError(`${this.type} layer ${this.name} cannot backpropagate to its inputs`);
+    if (propagateDown.some(Boolean))
+      throw new CaffeError(`${this.type} layer ${this.name} cannot backpropagate to its inputs`);
   }
 
   // Blob-count contract (-1 = no constraint), checked in setUp.
-  exactNumBottomBlobs(): number { return -1; }
-  minBottomBlobs(): number { return -1; }
-  maxBottomBlobs(): number { return -1; }
-  exactNumTopBlobs(): number { return -1; }
-  minTopBlobs(): number { return -1; }
-  maxTopBlobs(): number { return -1; }
-  equalNumBottomTopBlobs(): boolean { return false; }
+  exactNumBottomBlobs(): number {
+    return -1;
+  }
+  minBottomBlobs(): number {
+    return -1;
+  }
+  maxBottomBlobs(): number {
+    return -1;
+  }
+  exactNumTopBlobs(): number {
+    return -1;
+  }
+  minTopBlobs(): number {
+    return -1;
+  }
+  maxTopBlobs(): number {
+    return -1;
+  }
+  equalNumBottomTopBlobs(): boolean {
+    return false;
+  }
   /** Whether the Net may create anonymous tops up to the required count. */
-  autoTopBlobs(): boolean { return false; }
+  autoTopBlobs(): boolean {
+    return false;
+  }
   /** Whether force_backward may make this bottom receive a gradient (false for labels). */
-  allowForceBackward(_bottomIndex: number): boolean { return true; }
+  allowForceBackward(_bottomIndex: number): boolean {
+    return true;
+  }
 
   /** Releases what the layer holds outside the JS heap (worker threads, native primitives). */
   dispose(): void {}
 
-  loss(topIndex: number): number { return this.lossWeights[topIndex] ?? 0; }
-  setLoss(topIndex: number, w: number): void { this.lossWeights[topIndex] = w; }
+  loss(topIndex: number): number {
+    return this.lossWeights[topIndex] ?? 0;
+  }
+  setLoss(topIndex: number, w: number): void {
+    this.lossWeights[topIndex] = w;
+  }
 
-  paramPropagate(i: number): boolean { return this.paramPropagateDown[i] ?? false; }
-  setParamPropagateDown(i: number, v: boolean): void { this.paramPropagateDown[i] = v; }
+  paramPropagate(i: number): boolean {
+    return this.paramPropagateDown[i] ?? false;
+  }
+  setParamPropagateDown(i: number, v: boolean): void {
+    this.paramPropagateDown[i] = v;
+  }
 
   /** This layer's `<x>_param` message read through its schema defaults (an empty one if unset). */
   protected param<K extends LayerParamField>(field: K): LayerParamView<K> {
@@ -111,22 +147,30 @@ export abstract class Layer {
 
   private checkBlobCounts(bottom: Blob[], top: Blob[]): void {
     const who = `${this.type} Layer ${this.name}`;
-    const chk = (ok: boolean, what: string) => { if (!ok) throw new CaffeError(`${who} ${what}`); };
-    const eb = this.exactNumBottomBlobs(), mnb = this.minBottomBlobs(), mxb = this.maxBottomBlobs();
-    const et = this.exactNumTopBlobs(), mnt = this.minTopBlobs(), mxt = this.maxTopBlobs();
+    const chk = (ok: boolean, what: string) => {
+      if (!ok) throw new CaffeError(`${who} ${what}`);
+    };
+    const eb = this.exactNumBottomBlobs(),
+      mnb = this.minBottomBlobs(),
+      mxb = this.maxBottomBlobs();
+    const et = this.exactNumTopBlobs(),
+      mnt = this.minTopBlobs(),
+      mxt = this.maxTopBlobs();
     if (eb >= 0) chk(bottom.length === eb, `takes ${eb} bottom blob(s) as input.`);
     if (mnb >= 0) chk(bottom.length >= mnb, `takes at least ${mnb} bottom blob(s) as input.`);
     if (mxb >= 0) chk(bottom.length <= mxb, `takes at most ${mxb} bottom blob(s) as input.`);
     if (et >= 0) chk(top.length === et, `produces ${et} top blob(s) as output.`);
     if (mnt >= 0) chk(top.length >= mnt, `produces at least ${mnt} top blob(s) as output.`);
     if (mxt >= 0) chk(top.length <= mxt, `produces at most ${mxt} top blob(s) as output.`);
-    if (this.equalNumBottomTopBlobs()) chk(bottom.length === top.length, 'produces one top blob as output for each bottom blob input.');
+    if (this.equalNumBottomTopBlobs())
+      chk(bottom.length === top.length, 'produces one top blob as output for each bottom blob input.');
   }
 
   private setLossWeights(top: Blob[]): void {
     const w = this.layerParam.loss_weight ?? [];
     if (!w.length) return;
-    if (w.length !== top.length) throw new CaffeError(`${this.name}: loss_weight must be unspecified or specified once per top blob.`);
+    if (w.length !== top.length)
+      throw new CaffeError(`${this.name}: loss_weight must be unspecified or specified once per top blob.`);
     for (let t = 0; t < top.length; t++) {
       if (w[t] === 0) continue;
       this.setLoss(t, w[t]);
@@ -140,8 +184,16 @@ export abstract class LossLayer extends Layer {
   override layerSetUp(_bottom: Blob[], _top: Blob[]): void {
     if (!this.layerParam.loss_weight?.length) this.layerParam.loss_weight = [1];
   }
-  override exactNumBottomBlobs(): number { return 2; }
-  override exactNumTopBlobs(): number { return 1; }
-  override autoTopBlobs(): boolean { return true; }
-  override allowForceBackward(i: number): boolean { return i !== 1; }
+  override exactNumBottomBlobs(): number {
+    return 2;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
+  override autoTopBlobs(): boolean {
+    return true;
+  }
+  override allowForceBackward(i: number): boolean {
+    return i !== 1;
+  }
 }

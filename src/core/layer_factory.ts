@@ -22,7 +22,9 @@ export function createLayer(param: Message): Layer {
   const type: string = param.type ?? '';
   const ctor = registry.get(type);
   if (!ctor) {
-    throw new CaffeError(`Unknown layer type: ${type} (layer "${param.name ?? ''}"; known types: ${layerTypeList().join(', ')})`);
+    throw new CaffeError(
+      `Unknown layer type: ${type} (layer "${param.name ?? ''}"; known types: ${layerTypeList().join(', ')})`,
+    );
   }
   log.info(`Creating layer ${param.name ?? ''}`); // Caffe's layer factory logs every creation
   return new ctor(param);

@@ -6,7 +6,9 @@ export class Rng {
   private idx = 625;
   private spare: number | null = null;
 
-  constructor(seed = 5489) { this.seed(seed); }
+  constructor(seed = 5489) {
+    this.seed(seed);
+  }
 
   seed(s: number): void {
     this.mt[0] = s >>> 0;
@@ -39,24 +41,41 @@ export class Rng {
   }
 
   /** Uniform in [0, 1). */
-  next(): number { return this.u32() / 4294967296; }
-  uniform(a: number, b: number): number { return a + (b - a) * this.next(); }
+  next(): number {
+    return this.u32() / 4294967296;
+  }
+  uniform(a: number, b: number): number {
+    return a + (b - a) * this.next();
+  }
   /** Normal(mean, sigma) by Box-Muller. */
   gaussian(mean: number, sigma: number): number {
-    if (this.spare !== null) { const s = this.spare; this.spare = null; return mean + sigma * s; }
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return mean + sigma * s;
+    }
     let u = 0;
     while (u === 0) u = this.next();
-    const v = this.next(), r = Math.sqrt(-2 * Math.log(u));
+    const v = this.next(),
+      r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
     return mean + sigma * r * Math.cos(2 * Math.PI * v);
   }
-  bernoulli(p: number): number { return this.next() < p ? 1 : 0; }
+  bernoulli(p: number): number {
+    return this.next() < p ? 1 : 0;
+  }
   /** Integer in [0, n). */
-  int(n: number): number { return Math.floor(this.next() * n); }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
 }
 
 let global = new Rng(Date.now() >>> 0);
 
 /** Caffe::set_random_seed: reseeds the generator all fillers and random layers use. */
-export function setRandomSeed(seed: number): void { global = new Rng(seed); }
-export function rng(): Rng { return global; }
+export function setRandomSeed(seed: number): void {
+  global = new Rng(seed);
+}
+export function rng(): Rng {
+  return global;
+}

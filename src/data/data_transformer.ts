@@ -22,10 +22,27 @@ export type { ImageLike, MeanBlob, TransformerState } from './transformer_base';
  * The geometry of one item, 9 int32s (native/transform.cc takes the same record): offset (into out),
  * channels, source height, source width, height, width, hOff, wOff (the crop window), mirror (0/1).
  */
-export function setItemGeometry(g: Int32Array, offset: number, channels: number, srcH: number, srcW: number,
-  height: number, width: number, hOff: number, wOff: number, mirror: boolean): Int32Array {
-  g[0] = offset; g[1] = channels; g[2] = srcH; g[3] = srcW; g[4] = height; g[5] = width;
-  g[6] = hOff; g[7] = wOff; g[8] = mirror ? 1 : 0;
+export function setItemGeometry(
+  g: Int32Array,
+  offset: number,
+  channels: number,
+  srcH: number,
+  srcW: number,
+  height: number,
+  width: number,
+  hOff: number,
+  wOff: number,
+  mirror: boolean,
+): Int32Array {
+  g[0] = offset;
+  g[1] = channels;
+  g[2] = srcH;
+  g[3] = srcW;
+  g[4] = height;
+  g[5] = width;
+  g[6] = hOff;
+  g[7] = wOff;
+  g[8] = mirror ? 1 : 0;
   return g;
 }
 
@@ -40,11 +57,29 @@ export function setItemGeometry(g: Int32Array, offset: number, channels: number,
  * (sC, sH, sW) = (srcH * srcW, srcW, 1) for CHW planes (Datum, Blob), (1, srcW * channels, channels)
  * for HWC pixels (cv::Mat).
  */
-export function transformItem(src: ArrayLike<number>, srcOffset: number, hwc: boolean, g: Int32Array,
-  mean: Float32Array | null, meanValues: ArrayLike<number> | null, scale: number, out: Float32Array): void {
-  const offset = g[0], C = g[1], sh = g[2], sw = g[3], H = g[4], W = g[5], hOff = g[6], wOff = g[7];
-  const mirror = g[8] !== 0, step = mirror ? -1 : 1;
-  const sC = hwc ? 1 : sh * sw, sH = hwc ? sw * C : sw, sW = hwc ? C : 1;
+export function transformItem(
+  src: ArrayLike<number>,
+  srcOffset: number,
+  hwc: boolean,
+  g: Int32Array,
+  mean: Float32Array | null,
+  meanValues: ArrayLike<number> | null,
+  scale: number,
+  out: Float32Array,
+): void {
+  const offset = g[0],
+    C = g[1],
+    sh = g[2],
+    sw = g[3],
+    H = g[4],
+    W = g[5],
+    hOff = g[6],
+    wOff = g[7];
+  const mirror = g[8] !== 0,
+    step = mirror ? -1 : 1;
+  const sC = hwc ? 1 : sh * sw,
+    sH = hwc ? sw * C : sw,
+    sW = hwc ? C : 1;
   for (let c = 0; c < C; c++) {
     const mv = meanValues ? meanValues[c] : 0;
     for (let h = 0; h < H; h++) {
@@ -95,7 +130,9 @@ export class DataTransformer extends TransformerBase {
   transformDatum(datum: Datum, out: Float32Array, offset: number, itemShape?: readonly number[]): void {
     if (datum.encoded) throw this.error('encoded Datum: decode it with decodeDatum() and use transformImage()');
     if (this.p.forceColor || this.p.forceGray) this.warnForce();
-    const dc = datum.channels ?? 0, dh = datum.height ?? 0, dw = datum.width ?? 0;
+    const dc = datum.channels ?? 0,
+      dh = datum.height ?? 0,
+      dw = datum.width ?? 0;
     const [channels, height, width] = itemShape ?? this.inferShape(dc, dh, dw).slice(1);
     checkOp(this.who, channels, '==', dc, 'channels == datum_channels');
     checkOp(this.who, height, '<=', dh, 'height <= datum_height');
@@ -115,20 +152,32 @@ export class DataTransformer extends TransformerBase {
    * From here to flushBatch(), uint8 datums are checked and their random draws made at once, in order,
    * but their pixels are transformed in one native call at flushBatch() (the prefetch worker's batches).
    */
-  beginBatch(): void { this.queue = { srcs: [], geos: this.queue?.geos ?? new Int32Array(9 * 64), out: null }; }
+  beginBatch(): void {
+    this.queue = { srcs: [], geos: this.queue?.geos ?? new Int32Array(9 * 64), out: null };
+  }
 
   flushBatch(): void {
     const q = this.queue;
     this.queue = null;
     if (!q || q.srcs.length === 0) return;
-    native().transformUint8Batch(q.srcs, q.geos, this.mean?.data ?? null, this.meanValues.length > 0 ? this.meanValuesF32 : null, this.p.scale, q.out!);
+    native().transformUint8Batch(
+      q.srcs,
+      q.geos,
+      this.mean?.data ?? null,
+      this.meanValues.length > 0 ? this.meanValuesF32 : null,
+      this.p.scale,
+      q.out!,
+    );
   }
 
   /** Transform(Datum, Dtype*): the datum's pixels (uint8 `data` or `float_data`) into out[offset...]. */
   transformDatumRaw(datum: Datum, out: Float32Array, offset: number): void {
     const data: Uint8Array | undefined = datum.data;
-    const dc = datum.channels ?? 0, dh = datum.height ?? 0, dw = datum.width ?? 0;
-    const crop = this.p.cropSize, scale = this.p.scale;
+    const dc = datum.channels ?? 0,
+      dh = datum.height ?? 0,
+      dw = datum.width ?? 0;
+    const crop = this.p.cropSize,
+      scale = this.p.scale;
     const doMirror = this.p.mirror && this.rand(2) !== 0;
     const hasMeanFile = this.mean !== null;
     const hasUint8 = data !== undefined && data.length > 0;
@@ -140,26 +189,52 @@ export class DataTransformer extends TransformerBase {
     if (hasMeanFile) this.checkMeanShape(dc, dh, dw, 'datum');
     if (hasMeanValues) this.prepareMeanValues(dc);
 
-    let height = dh, width = dw, hOff = 0, wOff = 0;
+    let height = dh,
+      width = dw,
+      hOff = 0,
+      wOff = 0;
     if (crop) {
-      height = crop; width = crop;
+      height = crop;
+      width = crop;
       [hOff, wOff] = this.cropOffsets(dh, dw);
     }
     const size = dc * dh * dw;
     const floatData: ArrayLike<number> | undefined = datum.float_data;
     if (hasUint8) {
-      if (data!.length < size) throw this.error(`Datum holds ${data!.length} bytes of data for ${dc} x ${dh} x ${dw} = ${size} values`);
+      if (data!.length < size)
+        throw this.error(`Datum holds ${data!.length} bytes of data for ${dc} x ${dh} x ${dw} = ${size} values`);
     } else if ((floatData?.length ?? 0) < size) {
       throw this.error(`Datum holds ${floatData?.length ?? 0} float_data values for ${dc} x ${dh} x ${dw} = ${size}`);
     }
     const mean = this.mean?.data ?? null;
-    if (hasUint8) { // the common case: native/transform.cc, transformItem's mapping in C++
-      if (hasMeanValues && this.meanValuesF32.length !== this.meanValues.length) this.meanValuesF32 = Float32Array.from(this.meanValues);
-      const q = this.queue, deferred = q !== null && (q.out === null || q.out === out);
-      if (deferred && q.geos.length < 9 * (q.srcs.length + 1)) { const g = new Int32Array(2 * q.geos.length + 9); g.set(q.geos); q.geos = g; }
-      const g = setItemGeometry(deferred ? q.geos.subarray(9 * q.srcs.length) : this.geo,
-        offset, dc, dh, dw, height, width, hOff, wOff, doMirror);
-      if (deferred) { q.srcs.push(data!); q.out = out; return; }
+    if (hasUint8) {
+      // the common case: native/transform.cc, transformItem's mapping in C++
+      if (hasMeanValues && this.meanValuesF32.length !== this.meanValues.length)
+        this.meanValuesF32 = Float32Array.from(this.meanValues);
+      const q = this.queue,
+        deferred = q !== null && (q.out === null || q.out === out);
+      if (deferred && q.geos.length < 9 * (q.srcs.length + 1)) {
+        const g = new Int32Array(2 * q.geos.length + 9);
+        g.set(q.geos);
+        q.geos = g;
+      }
+      const g = setItemGeometry(
+        deferred ? q.geos.subarray(9 * q.srcs.length) : this.geo,
+        offset,
+        dc,
+        dh,
+        dw,
+        height,
+        width,
+        hOff,
+        wOff,
+        doMirror,
+      );
+      if (deferred) {
+        q.srcs.push(data!);
+        q.out = out;
+        return;
+      }
       native().transformUint8(data, mean, hasMeanValues ? this.meanValuesF32 : null, scale, out, g);
       return;
     }
@@ -171,9 +246,16 @@ export class DataTransformer extends TransformerBase {
   transformDatums(datums: Datum[], blob: Blob): void {
     const n = datums.length;
     checkOp(this.who, n, '>', 0, 'datum_num > 0', 'There is no datum to add');
-    checkOp(this.who, n, '<=', blob.num, 'datum_num <= num',
-      'The size of datum_vector must be no greater than transformed_blob->num()');
-    const item = [blob.channels, blob.height, blob.width], out = blob.mutableCpuData();
+    checkOp(
+      this.who,
+      n,
+      '<=',
+      blob.num,
+      'datum_num <= num',
+      'The size of datum_vector must be no greater than transformed_blob->num()',
+    );
+    const item = [blob.channels, blob.height, blob.width],
+      out = blob.mutableCpuData();
     for (let i = 0; i < n; i++) this.transformDatum(datums[i], out, blob.offset(i), item);
   }
 
@@ -185,12 +267,15 @@ export class DataTransformer extends TransformerBase {
    */
   transformImage(img: ImageLike, out: Float32Array, offset: number, itemShape?: readonly number[]): void {
     const crop = this.p.cropSize;
-    const ic = img.channels, ih = img.height, iw = img.width;
+    const ic = img.channels,
+      ih = img.height,
+      iw = img.width;
     const [channels, height, width] = itemShape ?? this.inferShape(ic, ih, iw).slice(1);
     checkOp(this.who, channels, '==', ic, 'channels == img_channels');
     checkOp(this.who, height, '<=', ih, 'height <= img_height');
     checkOp(this.who, width, '<=', iw, 'width <= img_width');
-    if (img.data.length < ic * ih * iw) throw this.error(`image holds ${img.data.length} bytes for ${ih} x ${iw} x ${ic}`);
+    if (img.data.length < ic * ih * iw)
+      throw this.error(`image holds ${img.data.length} bytes for ${ih} x ${iw} x ${ic}`);
 
     const scale = this.p.scale;
     const doMirror = this.p.mirror && this.rand(2) !== 0;
@@ -202,7 +287,8 @@ export class DataTransformer extends TransformerBase {
     if (mean) this.checkMeanShape(ic, ih, iw, 'image');
     if (hasMeanValues) this.prepareMeanValues(ic);
 
-    let hOff = 0, wOff = 0;
+    let hOff = 0,
+      wOff = 0;
     if (crop) {
       checkOp(this.who, crop, '==', height, 'crop_size == height');
       checkOp(this.who, crop, '==', width, 'crop_size == width');
@@ -219,9 +305,16 @@ export class DataTransformer extends TransformerBase {
   transformImages(imgs: ImageLike[], blob: Blob): void {
     const n = imgs.length;
     checkOp(this.who, n, '>', 0, 'mat_num > 0', 'There is no MAT to add');
-    checkOp(this.who, n, '==', blob.num, 'mat_num == num',
-      'The size of mat_vector must be equals to transformed_blob->num()');
-    const item = [blob.channels, blob.height, blob.width], out = blob.mutableCpuData();
+    checkOp(
+      this.who,
+      n,
+      '==',
+      blob.num,
+      'mat_num == num',
+      'The size of mat_vector must be equals to transformed_blob->num()',
+    );
+    const item = [blob.channels, blob.height, blob.width],
+      out = blob.mutableCpuData();
     for (let i = 0; i < n; i++) this.transformImage(imgs[i], out, blob.offset(i), item);
   }
 
@@ -230,10 +323,16 @@ export class DataTransformer extends TransformerBase {
    * to 3 / 1 channels (DecodeDatumToCVMat), otherwise the image's own channels (...Native).
    */
   async decodeDatum(datum: Datum): Promise<ImageLike> {
-    check(this.who, !(this.p.forceColor && this.p.forceGray), '!(param_.force_color() && param_.force_gray())',
-      'cannot set both force_color and force_gray');
+    check(
+      this.who,
+      !(this.p.forceColor && this.p.forceGray),
+      '!(param_.force_color() && param_.force_gray())',
+      'cannot set both force_color and force_gray',
+    );
     // loaded lazily: only encoded data needs the image codecs
-    const image = require('../io/image') as { decodeDatumToImage(d: Datum, isColor?: boolean): ImageLike | Promise<ImageLike> };
+    const image = require('../io/image') as {
+      decodeDatumToImage(d: Datum, isColor?: boolean): ImageLike | Promise<ImageLike>;
+    };
     const isColor = this.p.forceColor || this.p.forceGray ? this.p.forceColor : undefined;
     return await image.decodeDatumToImage(datum, isColor);
   }
@@ -247,9 +346,15 @@ export class DataTransformer extends TransformerBase {
    */
   transformBlob(input: Blob, transformed: Blob): void {
     const crop = this.p.cropSize;
-    const inN = input.num, inC = input.channels, inH = input.height, inW = input.width;
+    const inN = input.num,
+      inC = input.channels,
+      inH = input.height,
+      inW = input.width;
     if (transformed.count === 0) transformed.reshape(crop ? [inN, inC, crop, crop] : [inN, inC, inH, inW]);
-    const num = transformed.num, channels = transformed.channels, height = transformed.height, width = transformed.width;
+    const num = transformed.num,
+      channels = transformed.channels,
+      height = transformed.height,
+      width = transformed.width;
     checkOp(this.who, inN, '<=', num, 'input_num <= num');
     checkOp(this.who, inC, '==', channels, 'input_channels == channels');
     checkOp(this.who, inH, '>=', height, 'input_height >= height');
@@ -258,7 +363,8 @@ export class DataTransformer extends TransformerBase {
     const scale = this.p.scale;
     const doMirror = this.p.mirror && this.rand(2) !== 0;
     const hasMeanValues = this.meanValues.length > 0;
-    let hOff = 0, wOff = 0;
+    let hOff = 0,
+      wOff = 0;
     if (crop) {
       checkOp(this.who, crop, '==', height, 'crop_size == height');
       checkOp(this.who, crop, '==', width, 'crop_size == width');
@@ -271,15 +377,20 @@ export class DataTransformer extends TransformerBase {
     const inData = input.mutableCpuData();
     if (this.mean) {
       this.checkMeanShape(inC, inH, inW, 'input blob');
-      const m = this.mean.data, mc = this.meanC * this.meanH * this.meanW;
+      const m = this.mean.data,
+        mc = this.meanC * this.meanH * this.meanW;
       for (let n = 0; n < inN; n++) {
         const o = input.offset(n);
         for (let i = 0; i < mc; i++) inData[o + i] = Math.fround(inData[o + i] - m[i]);
       }
     }
     if (hasMeanValues) {
-      check(this.who, this.meanValues.length === 1 || this.meanValues.length === inC,
-        'mean_values_.size() == 1 || mean_values_.size() == input_channels', `Specify either 1 mean_value or as many as channels: ${inC}`);
+      check(
+        this.who,
+        this.meanValues.length === 1 || this.meanValues.length === inC,
+        'mean_values_.size() == 1 || mean_values_.size() == input_channels',
+        `Specify either 1 mean_value or as many as channels: ${inC}`,
+      );
       if (this.meanValues.length === 1) {
         const mv = this.meanValues[0];
         for (let i = 0; i < inData.length; i++) inData[i] = Math.fround(inData[i] - mv);
@@ -287,7 +398,8 @@ export class DataTransformer extends TransformerBase {
         const plane = inH * inW;
         for (let n = 0; n < inN; n++) {
           for (let c = 0; c < inC; c++) {
-            const o = input.offset(n, c), mv = this.meanValues[c];
+            const o = input.offset(n, c),
+              mv = this.meanValues[c];
             for (let i = 0; i < plane; i++) inData[o + i] = Math.fround(inData[o + i] - mv);
           }
         }
@@ -295,7 +407,8 @@ export class DataTransformer extends TransformerBase {
     }
 
     // the crop of each (mean-subtracted) item, times scale
-    const out = transformed.mutableCpuData(), item = channels * height * width;
+    const out = transformed.mutableCpuData(),
+      item = channels * height * width;
     for (let n = 0; n < inN; n++) {
       const g = setItemGeometry(this.geo, n * item, channels, inH, inW, height, width, hOff, wOff, doMirror);
       transformItem(inData, input.offset(n), false, g, null, null, scale, out);

@@ -18,9 +18,24 @@ import { DataTransformer, ImageLike } from './data_transformer';
 import { caffeShuffle } from './random';
 import type { Cursor, DB } from '../db/db';
 import {
-  CTRL_CONSUMED, CTRL_HEADER, CTRL_PRODUCED, CTRL_STATE, CTRL_STOP, HEADER_WORDS, DbOpenSpec, DbSourceSpec,
-  ImageSourceSpec, SlotBuffers, StartMessage, STATE_FAILED, STATE_OPENED, STATE_RUNNING, STATE_STOPPED, WorkerInit,
-  WorkerMessage, WorkerSpec,
+  CTRL_CONSUMED,
+  CTRL_HEADER,
+  CTRL_PRODUCED,
+  CTRL_STATE,
+  CTRL_STOP,
+  HEADER_WORDS,
+  DbOpenSpec,
+  DbSourceSpec,
+  ImageSourceSpec,
+  SlotBuffers,
+  StartMessage,
+  STATE_FAILED,
+  STATE_OPENED,
+  STATE_RUNNING,
+  STATE_STOPPED,
+  WorkerInit,
+  WorkerMessage,
+  WorkerSpec,
 } from './prefetch_protocol';
 
 export interface WorkerData {
@@ -60,9 +75,11 @@ interface Source {
 class Stopped extends Error {}
 
 /** Atomics.waitAsync (Node >= 16; not in the ES2022 lib typings). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
-}).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
 
 class Prefetch {
   private readonly ctrl: Int32Array;
@@ -72,20 +89,31 @@ class Prefetch {
   private slots: { data: Float32Array; label: Float32Array; buffers: SlotBuffers }[] = [];
   private produced = 0;
 
-  constructor(wd: WorkerData, spec: WorkerSpec, private readonly opened: OpenedDb | null) {
+  constructor(
+    wd: WorkerData,
+    spec: WorkerSpec,
+    private readonly opened: OpenedDb | null,
+  ) {
     this.spec = spec;
     this.ctrl = new Int32Array(wd.ctrl);
     this.port = wd.port;
     this.transformer = DataTransformer.fromState(spec.transformer);
   }
 
-  post(m: WorkerMessage): void { this.port.postMessage(m); }
-  log(msg: string): void { this.post({ t: 'log', sev: 'I', msg }); }
+  post(m: WorkerMessage): void {
+    this.port.postMessage(m);
+  }
+  log(msg: string): void {
+    this.post({ t: 'log', sev: 'I', msg });
+  }
 
-  private get stopping(): boolean { return Atomics.load(this.ctrl, CTRL_STOP) !== 0; }
+  private get stopping(): boolean {
+    return Atomics.load(this.ctrl, CTRL_STOP) !== 0;
+  }
 
   async run(): Promise<void> {
-    const source = this.spec.source.kind === 'db' ? await this.dbSource(this.spec.source) : await this.imageSource(this.spec.source);
+    const source =
+      this.spec.source.kind === 'db' ? await this.dbSource(this.spec.source) : await this.imageSource(this.spec.source);
     try {
       // set-up: the first record gives the item shape (Caffe's DataLayerSetUp / InferBlobShape)
       const first = await source.current();
@@ -152,7 +180,9 @@ class Prefetch {
           this.post({ t: 'slot', slot: s, data });
         }
         const h = CTRL_HEADER + s * HEADER_WORDS;
-        this.ctrl[h] = item[0]; this.ctrl[h + 1] = item[1]; this.ctrl[h + 2] = item[2];
+        this.ctrl[h] = item[0];
+        this.ctrl[h + 1] = item[1];
+        this.ctrl[h + 2] = item[2];
       }
       if (it.img) this.transformer.transformImage(it.img, slot.data, i * itemCount, item);
       else this.transformer.transformDatum(it.datum!, slot.data, i * itemCount, item);
@@ -171,20 +201,34 @@ class Prefetch {
     const source = this.opened.spec.source;
     if (!cursor.valid) throw new CaffeError(`${this.spec.who}: the database ${source} holds no records`);
     const restart = () => this.log('Restarting data prefetching from start.');
-    const advance = cursor.nextSync && cursor.seekToFirstSync ? () => { // LMDB: no promise per record
-      cursor.nextSync!();
-      if (!cursor.valid) { restart(); cursor.seekToFirstSync!(); }
-    } : async () => {
-      await cursor.next();
-      if (!cursor.valid) { restart(); await cursor.seekToFirst(); }
-    };
+    const advance =
+      cursor.nextSync && cursor.seekToFirstSync
+        ? () => {
+            // LMDB: no promise per record
+            cursor.nextSync!();
+            if (!cursor.valid) {
+              restart();
+              cursor.seekToFirstSync!();
+            }
+          }
+        : async () => {
+            await cursor.next();
+            if (!cursor.valid) {
+              restart();
+              await cursor.seekToFirst();
+            }
+          };
     for (let k = 0; k < spec.skip; k++) await advance();
     const t = this.transformer;
-    return cachedSource(() => {
-      const datum = decodeDatum(cursor.value, () => `${source} record ${cursor.key}`);
-      const label = datum.label ?? 0;
-      return datum.encoded ? t.decodeDatum(datum).then((img) => ({ img, label })) : { datum, label };
-    }, advance, async () => undefined); // workerMain closes the database
+    return cachedSource(
+      () => {
+        const datum = decodeDatum(cursor.value, () => `${source} record ${cursor.key}`);
+        const label = datum.label ?? 0;
+        return datum.encoded ? t.decodeDatum(datum).then((img) => ({ img, label })) : { datum, label };
+      },
+      advance,
+      async () => undefined,
+    ); // workerMain closes the database
   }
 
   private async imageSource(spec: ImageSourceSpec): Promise<Source> {
@@ -224,7 +268,11 @@ class Prefetch {
  * A source whose current record is read (and decoded) once however often it is asked for: Caffe
  * reads the first record twice at set-up and the first of every batch twice (shape, then data).
  */
-function cachedSource(read: () => Item | Promise<Item>, advance: () => void | Promise<void>, close: () => Promise<void>): Source {
+function cachedSource(
+  read: () => Item | Promise<Item>,
+  advance: () => void | Promise<void>,
+  close: () => Promise<void>,
+): Source {
   let item: Item | null = null;
   return {
     current: () => {
@@ -232,7 +280,10 @@ function cachedSource(read: () => Item | Promise<Item>, advance: () => void | Pr
       const r = read();
       return r instanceof Promise ? r.then((v) => (item = v)) : (item = r);
     },
-    advance: () => { item = null; return advance(); },
+    advance: () => {
+      item = null;
+      return advance();
+    },
     close,
   };
 }
@@ -240,9 +291,16 @@ function cachedSource(read: () => Item | Promise<Item>, advance: () => void | Pr
 function fail(ctrl: Int32Array, port: MessagePort, e: unknown): void {
   const err = e as Error;
   const msg: WorkerMessage = {
-    t: 'error', msg: err?.message ?? String(e), stack: err?.stack, caffe: err instanceof CaffeError || err?.name === 'CaffeError',
+    t: 'error',
+    msg: err?.message ?? String(e),
+    stack: err?.stack,
+    caffe: err instanceof CaffeError || err?.name === 'CaffeError',
   };
-  try { port.postMessage(msg); } catch { /* port closed: the layer is gone */ }
+  try {
+    port.postMessage(msg);
+  } catch {
+    /* port closed: the layer is gone */
+  }
   Atomics.store(ctrl, CTRL_STATE, STATE_FAILED);
   Atomics.notify(ctrl, CTRL_STATE);
   Atomics.notify(ctrl, CTRL_PRODUCED);
@@ -258,14 +316,22 @@ export function workerMain(wd: WorkerData): void {
   // while it awaits Atomics.waitAsync (which does not). The main side unrefs the Worker, so the
   // process never waits for this thread.
   let onStart: (spec: WorkerSpec) => void = () => undefined;
-  const started = new Promise<WorkerSpec>((resolve) => { onStart = resolve; });
-  wd.port.on('message', (m: StartMessage) => { if (m?.t === 'start') onStart(m.spec); });
+  const started = new Promise<WorkerSpec>((resolve) => {
+    onStart = resolve;
+  });
+  wd.port.on('message', (m: StartMessage) => {
+    if (m?.t === 'start') onStart(m.spec);
+  });
   // log lines (the DB's "Opened lmdb ...", the transformer's) go to the main thread, which re-emits
   // them through its own sink, so they reach the same stream (and tests' captures)
   setLogSink((line) => {
     const sev = line[0] === 'W' ? 'W' : line[0] === 'I' ? 'I' : 'E';
     const at = line.indexOf('] ');
-    try { wd.port.postMessage({ t: 'log', sev, msg: at >= 0 ? line.slice(at + 2) : line }); } catch { /* closed */ }
+    try {
+      wd.port.postMessage({ t: 'log', sev, msg: at >= 0 ? line.slice(at + 2) : line });
+    } catch {
+      /* closed */
+    }
   });
   (async () => {
     for (const m of wd.init.modules) require(m);

@@ -17,7 +17,9 @@ class GlibcRandom {
   private f = SEP;
   private r = 0;
 
-  constructor(seed: number) { this.seed(seed); }
+  constructor(seed: number) {
+    this.seed(seed);
+  }
 
   /** srand(seed) */
   seed(seed: number): void {
@@ -26,7 +28,8 @@ class GlibcRandom {
     s[0] = word;
     for (let i = 1; i < DEG; i++) {
       // 16807 * word % 2147483647 without overflow (Schrage), as glibc computes it
-      const hi = Math.trunc(word / 127773), lo = word % 127773;
+      const hi = Math.trunc(word / 127773),
+        lo = word % 127773;
       word = 16807 * lo - 2836 * hi;
       if (word < 0) word += 2147483647;
       s[i] = word;
@@ -41,7 +44,10 @@ class GlibcRandom {
     const s = this.state;
     s[this.f] = (s[this.f] + s[this.r]) | 0;
     const out = (s[this.f] >>> 1) & 0x7fffffff;
-    if (++this.f >= DEG) { this.f = 0; ++this.r; } else if (++this.r >= DEG) this.r = 0;
+    if (++this.f >= DEG) {
+      this.f = 0;
+      ++this.r;
+    } else if (++this.r >= DEG) this.r = 0;
     return out;
   }
 }
@@ -50,18 +56,26 @@ class GlibcRandom {
 const cState = new GlibcRandom(1);
 
 /** C's rand(). */
-export function cRand(): number { return cState.next(); }
+export function cRand(): number {
+  return cState.next();
+}
 
 /**
  * C's srand(seed). Caffe never calls it; a long-lived process (a test runner) may, to start over as
  * a fresh Caffe process does (seed 1).
  */
-export function cSrand(seed = 1): void { cState.seed(seed); }
+export function cSrand(seed = 1): void {
+  cState.seed(seed);
+}
 
 /** libstdc++'s std::random_shuffle(first, last): swaps a[i] with a[rand() % (i + 1)], i = 1, 2, ... */
 export function randomShuffle<T>(a: T[]): void {
   for (let i = 1; i < a.length; i++) {
     const j = cRand() % (i + 1);
-    if (j !== i) { const t = a[i]; a[i] = a[j]; a[j] = t; }
+    if (j !== i) {
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
   }
 }

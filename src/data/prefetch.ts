@@ -17,8 +17,22 @@ import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { StartFailure, moduleWorkerEntry, startModuleWorker } from '../util/module_worker';
 import {
-  CTRL_CONSUMED, CTRL_HEADER, CTRL_PRODUCED, CTRL_STATE, CTRL_STOP, DbOpenSpec, HEADER_WORDS, StartMessage,
-  STATE_FAILED, STATE_OPENED, STATE_STARTING, STATE_STOPPED, WorkerInit, WorkerMessage, WorkerSpec, ctrlWords,
+  CTRL_CONSUMED,
+  CTRL_HEADER,
+  CTRL_PRODUCED,
+  CTRL_STATE,
+  CTRL_STOP,
+  DbOpenSpec,
+  HEADER_WORDS,
+  StartMessage,
+  STATE_FAILED,
+  STATE_OPENED,
+  STATE_STARTING,
+  STATE_STOPPED,
+  WorkerInit,
+  WorkerMessage,
+  WorkerSpec,
+  ctrlWords,
 } from './prefetch_protocol';
 
 /** The worker module: data_worker.ts under ts-jest, data_worker.js when compiled. */
@@ -27,7 +41,9 @@ const WORKER_ENTRY = moduleWorkerEntry(__filename, 'data_worker');
 /** A worker module that fails to load reports as a failed worker (STATE_FAILED, an 'error' message). */
 const START_FAILURE: StartFailure = {
   message: { t: 'error', msg: 'data worker failed to start: ', caffe: false },
-  stateWord: CTRL_STATE, state: STATE_FAILED, notify: [CTRL_STATE, CTRL_PRODUCED],
+  stateWord: CTRL_STATE,
+  state: STATE_FAILED,
+  notify: [CTRL_STATE, CTRL_PRODUCED],
 };
 
 /** Modules every data worker requires first (plug-in database backends registered by users). */
@@ -44,7 +60,9 @@ export function registerDataWorkerModule(modulePath: string): void {
 const live = new Set<Prefetcher>();
 
 /** Data workers started and not yet disposed, in this thread. */
-export function liveDataWorkers(): number { return live.size; }
+export function liveDataWorkers(): number {
+  return live.size;
+}
 const finalizer = new FinalizationRegistry<Prefetcher>((p) => p.dispose(false));
 
 /** Caffe's BlockingQueue logs "Waiting for data" on every 1000th wait (LOG_EVERY_N). */
@@ -95,7 +113,11 @@ export class Prefetcher {
     if (init.open) {
       this.waitWhile([STATE_STARTING]);
       this.drain();
-      if (this.failure) { const err = this.failure; this.dispose(false); throw err; }
+      if (this.failure) {
+        const err = this.failure;
+        this.dispose(false);
+        throw err;
+      }
     }
   }
 
@@ -148,7 +170,10 @@ export class Prefetcher {
    * Takes the next batch: data into `data` (reshaped to [batch, C, H, W]), labels into `label`.
    * Blocks only when the worker has no batch ready.
    */
-  take(data: { reshape(s: number[]): void; mutableCpuData(): Float32Array }, label?: { reshape(s: number[]): void; mutableCpuData(): Float32Array }): void {
+  take(
+    data: { reshape(s: number[]): void; mutableCpuData(): Float32Array },
+    label?: { reshape(s: number[]): void; mutableCpuData(): Float32Array },
+  ): void {
     if (this.disposed) throw new CaffeError(`${this.who}: data layer used after dispose()`);
     if (!this.itemShape) throw new Error(`${this.who}: forward before set-up`);
     const seq = this.consumed;
@@ -165,8 +190,11 @@ export class Prefetcher {
     // batches made before a failure are still delivered: the failure surfaces at the forward that
     // needs the batch it prevented, whatever the timing
     this.drain();
-    const s = seq % this.prefetch, h = CTRL_HEADER + s * HEADER_WORDS;
-    const c = this.ctrl[h], hh = this.ctrl[h + 1], w = this.ctrl[h + 2];
+    const s = seq % this.prefetch,
+      h = CTRL_HEADER + s * HEADER_WORDS;
+    const c = this.ctrl[h],
+      hh = this.ctrl[h + 1],
+      w = this.ctrl[h + 2];
     const n = this.batchSize * c * hh * w;
     data.reshape([this.batchSize, c, hh, w]);
     native().copyFloats(data.mutableCpuData(), this.slots[s].data, n);
@@ -186,13 +214,20 @@ export class Prefetcher {
       if (!r) return;
       const m = r.message as WorkerMessage;
       switch (m.t) {
-        case 'setup': onSetup?.(m); break;
-        case 'slot': this.slots[m.slot].data = new Float32Array(m.data); break;
+        case 'setup':
+          onSetup?.(m);
+          break;
+        case 'slot':
+          this.slots[m.slot].data = new Float32Array(m.data);
+          break;
         case 'log':
-          if (m.sev === 'I') log.info(m.msg); else if (m.sev === 'W') log.warning(m.msg); else log.error(m.msg);
+          if (m.sev === 'I') log.info(m.msg);
+          else if (m.sev === 'W') log.warning(m.msg);
+          else log.error(m.msg);
           break;
         case 'error':
-          if (!this.failure) this.failure = new CaffeError(m.caffe ? m.msg : `${m.msg}${m.stack ? `\n${m.stack}` : ''}`);
+          if (!this.failure)
+            this.failure = new CaffeError(m.caffe ? m.msg : `${m.msg}${m.stack ? `\n${m.stack}` : ''}`);
           break;
       }
     }
@@ -213,15 +248,25 @@ export class Prefetcher {
     if (graceful) {
       const deadline = Date.now() + 1000;
       let st: number;
-      while ((st = Atomics.load(this.ctrl, CTRL_STATE)) !== STATE_STOPPED && st !== STATE_FAILED && Date.now() < deadline) {
+      while (
+        (st = Atomics.load(this.ctrl, CTRL_STATE)) !== STATE_STOPPED &&
+        st !== STATE_FAILED &&
+        Date.now() < deadline
+      ) {
         Atomics.wait(this.ctrl, CTRL_STATE, st, 50);
       }
     }
     this.worker?.terminate().catch(() => undefined);
     this.worker = null;
-    try { this.drain(); } catch { /* nothing to report any more */ }
+    try {
+      this.drain();
+    } catch {
+      /* nothing to report any more */
+    }
     this.port.close();
   }
 
-  get isDisposed(): boolean { return this.disposed; }
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
 }

@@ -26,6 +26,8 @@ export function boostUniformInt(rng: Rng, min: number, max: number): number {
 export function caffeShuffle<T>(items: T[], rng: Rng): void {
   for (let i = items.length - 1; i > 0; i--) {
     const j = boostUniformInt(rng, 0, i);
-    const t = items[i]; items[i] = items[j]; items[j] = t;
+    const t = items[i];
+    items[i] = items[j];
+    items[j] = t;
   }
 }

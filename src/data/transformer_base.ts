@@ -66,7 +66,9 @@ export class TransformerBase {
   /** Prefix of error messages: the owning layer. */
   protected readonly who: string;
   protected mean: MeanBlob | null = null;
-  protected meanC = 0; protected meanH = 0; protected meanW = 0;
+  protected meanC = 0;
+  protected meanH = 0;
+  protected meanW = 0;
   /** mean_value, as floats; replicated per channel on first use with a multi-channel input, as Caffe does. */
   protected meanValues: number[] = [];
   protected rng: Rng | null = null;
@@ -77,15 +79,25 @@ export class TransformerBase {
    * Caffe's constructor: checks mean_file / mean_value exclusivity and reads the mean file (logging
    * "Loading mean file from: ..."), unless `opts.mean` already holds it.
    */
-  constructor(param: TransformationParameter | undefined, phase: Phase, opts: { who?: string; mean?: MeanBlob | null } = {}) {
+  constructor(
+    param: TransformationParameter | undefined,
+    phase: Phase,
+    opts: { who?: string; mean?: MeanBlob | null } = {},
+  ) {
     this.param = param ?? {};
     this.phase = phase;
     this.p = readParams(this.param);
     this.who = opts.who ?? '';
     const meanValues: number[] = Array.from(this.param.mean_value ?? [], (v: number) => Math.fround(v));
     if (this.p.meanFile !== undefined) {
-      checkOp(this.who, meanValues.length, '==', 0, 'param_.mean_value_size() == 0',
-        'Cannot specify mean_file and mean_value at the same time');
+      checkOp(
+        this.who,
+        meanValues.length,
+        '==',
+        0,
+        'param_.mean_value_size() == 0',
+        'Cannot specify mean_file and mean_value at the same time',
+      );
       if (opts.mean) {
         this.setMean(opts.mean);
       } else {
@@ -94,16 +106,24 @@ export class TransformerBase {
       }
     }
     if (meanValues.length > 0) {
-      check(this.who, this.p.meanFile === undefined, 'param_.has_mean_file() == false',
-        'Cannot specify mean_file and mean_value at the same time');
+      check(
+        this.who,
+        this.p.meanFile === undefined,
+        'param_.has_mean_file() == false',
+        'Cannot specify mean_file and mean_value at the same time',
+      );
       this.meanValues = meanValues;
     }
   }
 
-  get cropSize(): number { return this.p.cropSize; }
+  get cropSize(): number {
+    return this.p.cropSize;
+  }
 
   /** Whether transforms draw random numbers: mirror, or cropping in TRAIN. */
-  get needsRand(): boolean { return this.p.mirror || (this.phase === 'TRAIN' && this.p.cropSize > 0); }
+  get needsRand(): boolean {
+    return this.p.mirror || (this.phase === 'TRAIN' && this.p.cropSize > 0);
+  }
 
   /**
    * Caffe's InitRand: when random draws are needed, a fresh generator seeded by `seed`, or by the next
@@ -159,8 +179,14 @@ export class TransformerBase {
   // ------------------------------------------------------------------ helpers
 
   protected setMean(m: MeanBlob): void {
-    checkOp(this.who, m.shape.length, '<=', 4, 'num_axes() <= 4',
-      `Cannot use legacy accessors on Blobs with > 4 axes. (mean file ${this.p.meanFile ?? ''})`);
+    checkOp(
+      this.who,
+      m.shape.length,
+      '<=',
+      4,
+      'num_axes() <= 4',
+      `Cannot use legacy accessors on Blobs with > 4 axes. (mean file ${this.p.meanFile ?? ''})`,
+    );
     this.mean = m;
     this.meanC = legacyDim(m.shape, 1);
     this.meanH = legacyDim(m.shape, 2);
@@ -169,7 +195,8 @@ export class TransformerBase {
 
   /** Caffe's three CHECK_EQs of the input against the mean blob, naming the mean file and both shapes. */
   protected checkMeanShape(c: number, h: number, w: number, what: string): void {
-    const ctx = () => `(mean file ${this.p.meanFile ?? ''} has shape ${this.mean!.shape.join(' ')}; the ${what} is ${c} x ${h} x ${w})`;
+    const ctx = () =>
+      `(mean file ${this.p.meanFile ?? ''} has shape ${this.mean!.shape.join(' ')}; the ${what} is ${c} x ${h} x ${w})`;
     const chk = (a: number, b: number, cond: string) => {
       if (a !== b) checkOp(this.who, a, '==', b, cond, ctx());
     };
@@ -181,8 +208,12 @@ export class TransformerBase {
 
   /** Caffe's mean_value CHECK and one-value replication (mean_values_ grows on first use). */
   protected prepareMeanValues(channels: number): void {
-    check(this.who, this.meanValues.length === 1 || this.meanValues.length === channels,
-      'mean_values_.size() == 1 || mean_values_.size() == datum_channels', `Specify either 1 mean_value or as many as channels: ${channels}`);
+    check(
+      this.who,
+      this.meanValues.length === 1 || this.meanValues.length === channels,
+      'mean_values_.size() == 1 || mean_values_.size() == datum_channels',
+      `Specify either 1 mean_value or as many as channels: ${channels}`,
+    );
     if (channels > 1 && this.meanValues.length === 1) {
       for (let c = 1; c < channels; c++) this.meanValues.push(this.meanValues[0]);
     }
@@ -208,10 +239,11 @@ export function loadMeanFile(file: string): MeanBlob {
   const proto = readBlobProtoFromFile(file);
   const shape = blobProtoShape(proto);
   const count = shape.reduce((a, b) => a * b, 1);
-  const src: ArrayLike<number> = proto.double_data?.length ? proto.double_data : proto.data ?? [];
+  const src: ArrayLike<number> = proto.double_data?.length ? proto.double_data : (proto.data ?? []);
   if (src.length !== count) {
-    throw new CaffeError(`${file}: BlobProto has ${src.length} data values for a blob of shape ${shape.join(' ')} (${count})`);
+    throw new CaffeError(
+      `${file}: BlobProto has ${src.length} data values for a blob of shape ${shape.join(' ')} (${count})`,
+    );
   }
   return { shape, data: Float32Array.from(src) };
 }
-

@@ -30,7 +30,10 @@ class LevelDBCursor implements Cursor {
   private done = false;
   private k: string | undefined;
 
-  constructor(private readonly db: Level, private readonly where: string) {}
+  constructor(
+    private readonly db: Level,
+    private readonly where: string,
+  ) {}
 
   private async fill(): Promise<void> {
     this.buf = [];
@@ -85,7 +88,10 @@ class LevelDBCursor implements Cursor {
 class LevelDBTransaction implements Transaction {
   private ops: Array<{ type: 'put'; key: Buffer; value: Buffer }> = [];
 
-  constructor(private readonly db: Level, private readonly where: string) {}
+  constructor(
+    private readonly db: Level,
+    private readonly where: string,
+  ) {}
 
   put(key: string, value: Uint8Array): void {
     // Copies, as Caffe's WriteBatch::Put: the caller may reuse its buffer before the commit.
@@ -108,7 +114,10 @@ export class LevelDB implements DB {
   readonly backend = 'leveldb' as const;
   private cursors = new Set<LevelDBCursor>();
 
-  constructor(readonly path: string, private readonly db: Level) {}
+  constructor(
+    readonly path: string,
+    private readonly db: Level,
+  ) {}
 
   async newCursor(): Promise<Cursor> {
     const c = new LevelDBCursor(this.db, this.path);
@@ -117,7 +126,9 @@ export class LevelDB implements DB {
     return c;
   }
 
-  newTransaction(): Transaction { return new LevelDBTransaction(this.db, this.path); }
+  newTransaction(): Transaction {
+    return new LevelDBTransaction(this.db, this.path);
+  }
 
   /** LevelDB keeps no entry count: this walks the keys. */
   async count(): Promise<number> {
@@ -148,7 +159,9 @@ export class LevelDB implements DB {
  * directory and a LOCK file even when it then fails). */
 function notALevelDB(dbPath: string): string | undefined {
   let st: fs.Stats;
-  try { st = fs.statSync(dbPath); } catch (e) {
+  try {
+    st = fs.statSync(dbPath);
+  } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
   }

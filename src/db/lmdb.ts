@@ -44,7 +44,8 @@ function isNativeError(e: unknown): boolean {
 
 // Records are read ahead in batches (one native call copies up to BATCH records into one buffer);
 // key and value are views into it, valid as long as the caller keeps them.
-const BATCH = 64, BATCH_BYTES = 4 << 20;
+const BATCH = 64,
+  BATCH_BYTES = 4 << 20;
 
 class LmdbCursor implements Cursor {
   valid = false;
@@ -53,10 +54,15 @@ class LmdbCursor implements Cursor {
   private count = 0;
   private i = 0;
 
-  constructor(private readonly c: NativeLmdbCursor, private readonly where: string) {}
+  constructor(
+    private readonly c: NativeLmdbCursor,
+    private readonly where: string,
+  ) {}
 
   private call<T>(fn: () => T): T {
-    try { return fn(); } catch (e) {
+    try {
+      return fn();
+    } catch (e) {
       this.valid = false;
       this.buf = null;
       if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.where}: ${lmdbMessage(e)}`);
@@ -74,13 +80,22 @@ class LmdbCursor implements Cursor {
     this.valid = this.count > 0;
   }
 
-  async seekToFirst(): Promise<void> { this.seekToFirstSync(); }
-  async next(): Promise<void> { this.nextSync(); }
+  async seekToFirst(): Promise<void> {
+    this.seekToFirstSync();
+  }
+  async next(): Promise<void> {
+    this.nextSync();
+  }
 
-  seekToFirstSync(): void { this.fill(this.call(() => this.c.first())); }
+  seekToFirstSync(): void {
+    this.fill(this.call(() => this.c.first()));
+  }
 
   nextSync(): void {
-    if (!this.buf) { this.fill(this.call(() => this.c.next())); return; } // unpositioned: the first
+    if (!this.buf) {
+      this.fill(this.call(() => this.c.next()));
+      return;
+    } // unpositioned: the first
     if (++this.i < this.count) return;
     this.fill(this.call(() => this.c.next()));
   }
@@ -100,7 +115,11 @@ class LmdbCursor implements Cursor {
     return this.buf!.subarray(this.ends[2 * this.i], this.ends[2 * this.i + 1]);
   }
 
-  async close(): Promise<void> { this.valid = false; this.buf = null; this.c.close(); }
+  async close(): Promise<void> {
+    this.valid = false;
+    this.buf = null;
+    this.c.close();
+  }
 }
 
 class LmdbTransaction implements Transaction {
@@ -126,7 +145,12 @@ export class LmdbDB implements DB {
   readonly backend = 'lmdb' as const;
   private env: NativeLmdbEnv | undefined;
 
-  constructor(readonly path: string, env: NativeLmdbEnv) { this.env = env; }
+  constructor(
+    readonly path: string,
+    env: NativeLmdbEnv,
+  ) {
+    this.env = env;
+  }
 
   private handle(): NativeLmdbEnv {
     if (!this.env) throw new CaffeError(`LMDB ${this.path} is closed`);
@@ -135,7 +159,9 @@ export class LmdbDB implements DB {
 
   /** liblmdb's statistics of the environment (mdb_stat + mdb_env_info). */
   stat(): LmdbStat {
-    try { return this.handle().stat(); } catch (e) {
+    try {
+      return this.handle().stat();
+    } catch (e) {
       if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.path}: ${lmdbMessage(e)}`);
       throw e;
     }
@@ -143,7 +169,9 @@ export class LmdbDB implements DB {
 
   /** Writes the pairs in one transaction, growing the map as needed (see native/lmdb.cc). */
   putBatch(keys: Buffer[], values: Uint8Array[]): { mapSize: number; grown: number } {
-    try { return this.handle().putBatch(keys, values); } catch (e) {
+    try {
+      return this.handle().putBatch(keys, values);
+    } catch (e) {
       if (isNativeError(e)) throw new CaffeError(`cannot write LMDB ${this.path}: ${nativeDetail(e)}`);
       throw e;
     }
@@ -152,7 +180,9 @@ export class LmdbDB implements DB {
   async newCursor(): Promise<Cursor> {
     const env = this.handle();
     let c: NativeLmdbCursor;
-    try { c = new (native().LmdbCursor)(env); } catch (e) {
+    try {
+      c = new (native().LmdbCursor)(env);
+    } catch (e) {
       if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.path}: ${lmdbMessage(e)}`);
       throw e;
     }
@@ -161,9 +191,13 @@ export class LmdbDB implements DB {
     return cursor;
   }
 
-  newTransaction(): Transaction { return new LmdbTransaction(this); }
+  newTransaction(): Transaction {
+    return new LmdbTransaction(this);
+  }
 
-  async count(): Promise<number> { return this.stat().entries; }
+  async count(): Promise<number> {
+    return this.stat().entries;
+  }
 
   async close(): Promise<void> {
     this.env?.close();
@@ -191,11 +225,17 @@ export interface LmdbOptions {
 export const openLMDB = async (dbPath: string, mode: Mode, options: LmdbOptions = {}): Promise<LmdbDB> => {
   let mapSize = options.mapSize ?? INITIAL_MAP_SIZE;
   if (mode === 'write') {
-    try { mapSize = Math.max(mapSize, fs.statSync(path.join(dbPath, 'data.mdb')).size); } catch { /* new file */ }
+    try {
+      mapSize = Math.max(mapSize, fs.statSync(path.join(dbPath, 'data.mdb')).size);
+    } catch {
+      /* new file */
+    }
   }
   const Env = native().LmdbEnv;
   let env: NativeLmdbEnv;
-  try { env = new Env(dbPath, MODE[mode], mode === 'read' ? 0 : mapSize); } catch (e) {
+  try {
+    env = new Env(dbPath, MODE[mode], mode === 'read' ? 0 : mapSize);
+  } catch (e) {
     if (isNativeError(e)) throw openFailure(dbPath, mode, e);
     throw e;
   }

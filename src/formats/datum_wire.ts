@@ -8,9 +8,13 @@ import { decodeMessage } from './wire';
 export function decodeDatum(buf: Uint8Array, what: () => string): Message {
   const m: Message = {};
   const n = buf.length;
-  let pos = 0, floats: number[] | null = null;
-  const varint = (): number => { // low 32 bits of a varint, as int32 (negative int32s take 10 bytes)
-    let v = 0, shift = 0, b: number;
+  let pos = 0,
+    floats: number[] | null = null;
+  const varint = (): number => {
+    // low 32 bits of a varint, as int32 (negative int32s take 10 bytes)
+    let v = 0,
+      shift = 0,
+      b: number;
     do {
       if (pos >= n) return NaN;
       b = buf[pos++];
@@ -22,7 +26,8 @@ export function decodeDatum(buf: Uint8Array, what: () => string): Message {
   let view: DataView | null = null;
   while (pos < n) {
     const tag = varint();
-    const field = tag >>> 3, wire = tag & 7;
+    const field = tag >>> 3,
+      wire = tag & 7;
     if (wire === 0 && (field === 1 || field === 2 || field === 3 || field === 5 || field === 7)) {
       const v = varint();
       if (Number.isNaN(v)) return decodeMessage(buf, 'caffe.Datum', what());

@@ -14,10 +14,16 @@ const typeName = (t: protobuf.Type) => t.fullName.slice(1);
 
 /** Inclusive integer ranges per scalar type. */
 const INT_RANGE: Record<string, [bigint, bigint]> = {
-  int32: [-(2n ** 31n), 2n ** 31n - 1n], sint32: [-(2n ** 31n), 2n ** 31n - 1n], sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
-  uint32: [0n, 2n ** 32n - 1n], fixed32: [0n, 2n ** 32n - 1n],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n], sint64: [-(2n ** 63n), 2n ** 63n - 1n], sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
-  uint64: [0n, 2n ** 64n - 1n], fixed64: [0n, 2n ** 64n - 1n],
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sint32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  fixed32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sint64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+  fixed64: [0n, 2n ** 64n - 1n],
 };
 
 /** Value of an integer token (decimal, 0x hex, 0 octal), as protobuf's Tokenizer::ParseInteger reads it. */
@@ -33,7 +39,8 @@ class Parser {
 
   /** Fields until `close` ('}' or '>'), or until end of input for the top level (close = ''). */
   message(type: protobuf.Type, close: string): Message {
-    const t: Tokenizer = this.t, msg: Message = {};
+    const t: Tokenizer = this.t,
+      msg: Message = {};
     for (;;) {
       if (t.type === Tok.End) {
         if (!close) break;
@@ -45,7 +52,8 @@ class Parser {
       }
       this.field(type, msg);
     }
-    for (const f of type.fieldsArray) { // proto2 required fields (protobuf checks IsInitialized)
+    for (const f of type.fieldsArray) {
+      // proto2 required fields (protobuf checks IsInitialized)
       if (f.required && !has(msg, f.name)) t.error(`message ${typeName(type)} is missing required field "${f.name}"`);
     }
     if (close) t.next();
@@ -55,23 +63,31 @@ class Parser {
   private field(type: protobuf.Type, msg: Message): void {
     const t: Tokenizer = this.t;
     if (t.type !== Tok.Ident) t.error(`expected field name, got ${t.describe()}`);
-    const name = t.text, line = t.line, col = t.col;
+    const name = t.text,
+      line = t.line,
+      col = t.col;
     const field = has(type.fields, name) ? type.fields[name] : undefined;
     if (!field) t.error(`message ${typeName(type)} has no field named "${name}"`);
-    if (!field.repeated && has(msg, name)) t.error(`Non-repeated field "${name}" is specified multiple times.`, line, col);
+    if (!field.repeated && has(msg, name))
+      t.error(`Non-repeated field "${name}" is specified multiple times.`, line, col);
     t.next();
     const sub = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
-    if (t.is(':')) t.next(); // required for scalars, optional for messages
+    if (t.is(':'))
+      t.next(); // required for scalars, optional for messages
     else if (!sub) t.error(`expected ":", got ${t.describe()}`);
     if (field.repeated) {
       const list: unknown[] = has(msg, name) ? msg[name] : [];
-      if (t.is('[')) { // list form: name: [v, v] / name [ {..}, {..} ]
+      if (t.is('[')) {
+        // list form: name: [v, v] / name [ {..}, {..} ]
         t.next();
         if (t.is(']')) t.next();
         else {
           for (;;) {
             list.push(sub ? this.subMessage(sub) : this.value(field));
-            if (t.is(']')) { t.next(); break; }
+            if (t.is(']')) {
+              t.next();
+              break;
+            }
             if (!t.is(',')) t.error(`expected "," or "]", got ${t.describe()}`);
             t.next();
           }
@@ -101,15 +117,22 @@ class Parser {
     const rt = field.resolvedType;
     if (rt instanceof protobuf.Enum) return this.enumValue(field, rt);
     switch (field.type) {
-      case 'float': return Math.fround(this.double(field));
-      case 'double': return this.double(field);
-      case 'bool': return this.bool(field);
+      case 'float':
+        return Math.fround(this.double(field));
+      case 'double':
+        return this.double(field);
+      case 'bool':
+        return this.bool(field);
       case 'string':
       case 'bytes': {
         if (t.type !== Tok.String) t.error(`expected string, got ${t.describe()}`);
         const parts: string[] = [];
-        while (t.type === Tok.String) { parts.push(t.text); t.next(); } // adjacent literals concatenate
-        if (field.type === 'string') return parts.length === 1 ? unescapeString(parts[0]) : parts.map(unescapeString).join('');
+        while (t.type === Tok.String) {
+          parts.push(t.text);
+          t.next();
+        } // adjacent literals concatenate
+        if (field.type === 'string')
+          return parts.length === 1 ? unescapeString(parts[0]) : parts.map(unescapeString).join('');
         const chunks = parts.map(unescapeBytes);
         const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
         chunks.reduce((off, c) => (out.set(c, off), off + c.length), 0);
@@ -124,9 +147,14 @@ class Parser {
   }
 
   private integer(typeName: string, [min, max]: [bigint, bigint]): bigint {
-    const t: Tokenizer = this.t, line = t.line, col = t.col;
+    const t: Tokenizer = this.t,
+      line = t.line,
+      col = t.col;
     let neg = false;
-    if (t.is('-')) { neg = true; t.next(); }
+    if (t.is('-')) {
+      neg = true;
+      t.next();
+    }
     if (t.type !== Tok.Int) t.error(`expected integer, got ${t.describe()}`);
     const text = t.text;
     const v = neg ? -intTokenValue(text) : intTokenValue(text);
@@ -138,7 +166,10 @@ class Parser {
   private double(field: protobuf.Field): number {
     const t: Tokenizer = this.t;
     let neg = false;
-    if (t.is('-')) { neg = true; t.next(); }
+    if (t.is('-')) {
+      neg = true;
+      t.next();
+    }
     let v: number;
     const text = t.text;
     if (t.type === Tok.Int) {
@@ -163,14 +194,22 @@ class Parser {
     if (t.type === Tok.Int) return this.integer('bool', [0n, 1n]) === 1n;
     const text = t.text;
     if (t.type === Tok.Ident) {
-      if (text === 'true' || text === 'True' || text === 't') { t.next(); return true; }
-      if (text === 'false' || text === 'False' || text === 'f') { t.next(); return false; }
+      if (text === 'true' || text === 'True' || text === 't') {
+        t.next();
+        return true;
+      }
+      if (text === 'false' || text === 'False' || text === 'f') {
+        t.next();
+        return false;
+      }
     }
     return t.error(`invalid value for boolean field "${field.name}": ${t.describe()}`);
   }
 
   private enumValue(field: protobuf.Field, e: protobuf.Enum): string {
-    const t: Tokenizer = this.t, line = t.line, col = t.col;
+    const t: Tokenizer = this.t,
+      line = t.line,
+      col = t.col;
     let key: string | undefined;
     let shown: string;
     if (t.type === Tok.Ident) {
@@ -229,13 +268,17 @@ function formatScalar(field: protobuf.Field, v: unknown): string {
     return String(v);
   }
   switch (field.type) {
-    case 'float': return formatFloat32(Number(v));
-    case 'double': return formatDouble(Number(v));
-    case 'bool': return v ? 'true' : 'false';
+    case 'float':
+      return formatFloat32(Number(v));
+    case 'double':
+      return formatDouble(Number(v));
+    case 'bool':
+      return v ? 'true' : 'false';
     case 'string':
     case 'bytes': // both go through CEscape; a string is taken as its UTF-8 bytes
       return '"' + (typeof v === 'string' ? escapeString(v) : cEscape(v as ArrayLike<number>)) + '"';
-    default: return formatInt(v, field.type);
+    default:
+      return formatInt(v, field.type);
   }
 }
 

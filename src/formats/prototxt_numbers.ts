@@ -33,12 +33,24 @@ export function cEscape(bytes: ArrayLike<number>): string {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
     switch (b) {
-      case 10: out += '\\n'; break;
-      case 13: out += '\\r'; break;
-      case 9: out += '\\t'; break;
-      case 34: out += '\\"'; break;
-      case 39: out += "\\'"; break;
-      case 92: out += '\\\\'; break;
+      case 10:
+        out += '\\n';
+        break;
+      case 13:
+        out += '\\r';
+        break;
+      case 9:
+        out += '\\t';
+        break;
+      case 34:
+        out += '\\"';
+        break;
+      case 39:
+        out += "\\'";
+        break;
+      case 92:
+        out += '\\\\';
+        break;
       default:
         if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
         else out += '\\' + (b >> 6).toString() + ((b >> 3) & 7).toString() + (b & 7).toString();

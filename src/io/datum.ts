@@ -13,8 +13,10 @@ import { resizeLinear } from './resize';
  * serialized, as Caffe's Datum has it), float_data cleared.
  */
 export function imageToDatum(img: Image, label?: number): Message {
-  const { channels: C, height: H, width: W } = img, src = img.data;
-  const n = H * W, data = new Uint8Array(C * n);
+  const { channels: C, height: H, width: W } = img,
+    src = img.data;
+  const n = H * W,
+    data = new Uint8Array(C * n);
   if (C === 1) data.set(src.subarray(0, n));
   else for (let c = 0; c < C; c++) for (let i = 0, o = c * n, s = c; i < n; i++, s += C) data[o + i] = src[s];
   const d: Message = { channels: C, height: H, width: W, data, encoded: false };
@@ -24,7 +26,9 @@ export function imageToDatum(img: Image, label?: number): Message {
 
 /** The pixels of a non-encoded uint8 Datum as an HWC image (the inverse of imageToDatum). */
 export function datumToImage(datum: Message): Image {
-  const C = datum.channels ?? 0, H = datum.height ?? 0, W = datum.width ?? 0;
+  const C = datum.channels ?? 0,
+    H = datum.height ?? 0,
+    W = datum.width ?? 0;
   const src: Uint8Array = datum.data ?? new Uint8Array(0);
   if (src.length !== C * H * W || ![1, 3, 4].includes(C)) {
     throw new CaffeError(`Datum of ${C}x${H}x${W} holds ${src.length} bytes of data: not an image`);
@@ -62,11 +66,18 @@ export async function decodeDatumNative(datum: Message): Promise<boolean> {
 /** cv::imencode('.png' | '.jpg' ...): lossless PNG at OpenCV's default level 1, JPEG at quality 95. */
 export async function encodeImage(img: Image, type: string): Promise<Buffer> {
   const t = type.toLowerCase().replace(/^\./, '');
-  const n = img.width * img.height, C = img.channels;
+  const n = img.width * img.height,
+    C = img.channels;
   const raw = Buffer.allocUnsafe(n * C);
-  for (let i = 0; i < n * C; i += C) { // BGR(A) -> RGB(A)
-    if (C === 1) { raw[i] = img.data[i]; continue; }
-    raw[i] = img.data[i + 2]; raw[i + 1] = img.data[i + 1]; raw[i + 2] = img.data[i];
+  for (let i = 0; i < n * C; i += C) {
+    // BGR(A) -> RGB(A)
+    if (C === 1) {
+      raw[i] = img.data[i];
+      continue;
+    }
+    raw[i] = img.data[i + 2];
+    raw[i + 1] = img.data[i + 1];
+    raw[i + 2] = img.data[i];
     if (C === 4) raw[i + 3] = img.data[i + 3];
   }
   let s = sharp(raw, { raw: { width: img.width, height: img.height, channels: C } });
@@ -81,7 +92,8 @@ export async function encodeImage(img: Image, type: string): Promise<Buffer> {
 /** io.cpp's matchExt: the file's extension (lower-cased) is the encoding, jpeg counting as jpg. */
 export function matchExt(file: string, encoding: string): boolean {
   const p = file.lastIndexOf('.');
-  const ext = (p >= 0 ? file.slice(p + 1) : file).toLowerCase(), en = encoding.toLowerCase();
+  const ext = (p >= 0 ? file.slice(p + 1) : file).toLowerCase(),
+    en = encoding.toLowerCase();
   return ext === en || (en === 'jpg' && ext === 'jpeg');
 }
 
@@ -91,7 +103,12 @@ export function matchExt(file: string, encoding: string): boolean {
  * and its extension matches, else the image is re-encoded. Throws when the image cannot be read.
  */
 export async function readImageToDatum(
-  file: string, label: number, height: number, width: number, isColor: boolean, encoding: string,
+  file: string,
+  label: number,
+  height: number,
+  width: number,
+  isColor: boolean,
+  encoding: string,
 ): Promise<Message> {
   let img = await readImage(file, isColor);
   if (height > 0 && width > 0) img = resizeLinear(img, height, width);

@@ -10,7 +10,8 @@ export function grayOpenCV(r: number, g: number, b: number): number {
 
 // libpng's png_set_rgb_to_gray(png, 1, 0.299, 0.587), as OpenCV's PNG decoder calls it: the
 // coefficients truncated to 15 bits, the sum truncated (libpng's "historical approach").
-const PNG_RC = Math.floor((29900 * 32768) / 100000), PNG_GC = Math.floor((58700 * 32768) / 100000);
+const PNG_RC = Math.floor((29900 * 32768) / 100000),
+  PNG_GC = Math.floor((58700 * 32768) / 100000);
 const PNG_BC = 32768 - PNG_RC - PNG_GC;
 
 /** libpng's 8-bit gamma table: floor(255 * (i/255)^(g/1e5) + .5), identity when g is ~1. */
@@ -38,21 +39,30 @@ let crcTable: Uint32Array | undefined;
 function crc32(b: Uint8Array): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; crcTable[n] = c >>> 0; }
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
   }
   let c = 0xffffffff;
   for (let i = 0; i < b.length; i++) c = crcTable[(c ^ b[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 function adler32(b: Uint8Array): number {
-  let a = 1, s = 0;
-  for (let i = 0; i < b.length; i++) { a = (a + b[i]) % 65521; s = (s + a) % 65521; }
+  let a = 1,
+    s = 0;
+  for (let i = 0; i < b.length; i++) {
+    a = (a + b[i]) % 65521;
+    s = (s + a) % 65521;
+  }
   return ((s << 16) | a) >>> 0;
 }
 
 function isSRGBProfile(p: Uint8Array): boolean {
   if (p.length < 132) return false;
-  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength), u = (o: number) => dv.getUint32(o);
+  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength),
+    u = (o: number) => dv.getUint32(o);
   for (const [md5, length, intent, adler, crc] of SRGB_PROFILES) {
     if (md5.some((m, i) => u(84 + 4 * i) !== m)) continue;
     if (u(0) !== length || u(64) !== intent) continue;
@@ -68,15 +78,19 @@ export function pngFileGamma(buf: Uint8Array): number {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let gamma = 0;
   for (let p = 8; p + 8 <= buf.length;) {
-    const len = dv.getUint32(p), type = String.fromCharCode(...buf.subarray(p + 4, p + 8));
+    const len = dv.getUint32(p),
+      type = String.fromCharCode(...buf.subarray(p + 4, p + 8));
     if (type === 'IDAT' || type === 'IEND' || p + 12 + len > buf.length) break;
     if (type === 'sRGB') return 45455;
     if (type === 'gAMA' && len === 4) gamma = dv.getUint32(p + 8);
     if (type === 'iCCP') {
-      const body = buf.subarray(p + 8, p + 8 + len), nul = body.indexOf(0);
+      const body = buf.subarray(p + 8, p + 8 + len),
+        nul = body.indexOf(0);
       try {
         if (nul > 0 && isSRGBProfile(zlib.inflateSync(body.subarray(nul + 2)))) return 45455;
-      } catch { /* a broken profile is ignored, as libpng does */ }
+      } catch {
+        /* a broken profile is ignored, as libpng does */
+      }
     }
     p += 12 + len;
   }
@@ -91,10 +105,17 @@ export function pngRgbToGray(rgb: Uint8Array, n: number, step: number, fileGamma
   const to1 = fileGamma ? pngGammaTable(Math.floor(1e10 / fileGamma + 0.5)) : null;
   const from1 = to1 ? pngGammaTable(Math.floor(1e10 / Math.floor(1e10 / fileGamma + 0.5) + 0.5)) : null;
   for (let i = 0, s = 0; i < n; i++, s += step) {
-    let r = rgb[s], g = rgb[s + 1], b = rgb[s + 2];
-    if (r === g && r === b) { out[i] = r; continue; }
+    let r = rgb[s],
+      g = rgb[s + 1],
+      b = rgb[s + 2];
+    if (r === g && r === b) {
+      out[i] = r;
+      continue;
+    }
     if (to1 && from1) {
-      r = to1[r]; g = to1[g]; b = to1[b];
+      r = to1[r];
+      g = to1[g];
+      b = to1[b];
       out[i] = from1[(PNG_RC * r + PNG_GC * g + PNG_BC * b + 16384) >> 15];
     } else {
       out[i] = (PNG_RC * r + PNG_GC * g + PNG_BC * b) >> 15;
@@ -114,16 +135,22 @@ export function pngRgb16ToGray(rgb: Uint16Array, n: number, step: number): Uint8
 
 // libjpeg's YCbCr -> RGB (jdcolor.c, 16-bit fixed point), used to recover the luma that OpenCV's
 // IMREAD_GRAYSCALE gets straight from the decoder (out_color_space = JCS_GRAYSCALE).
-const CRR = new Int32Array(256), CBB = new Int32Array(256), CRG = new Int32Array(256), CBG = new Int32Array(256);
+const CRR = new Int32Array(256),
+  CBB = new Int32Array(256),
+  CRG = new Int32Array(256),
+  CBG = new Int32Array(256);
 for (let i = 0; i < 256; i++) {
   const x = i - 128;
-  CRR[i] = (91881 * x + 32768) >> 16; CBB[i] = (116130 * x + 32768) >> 16;
-  CRG[i] = -46802 * x; CBG[i] = -22554 * x + 32768;
+  CRR[i] = (91881 * x + 32768) >> 16;
+  CBB[i] = (116130 * x + 32768) >> 16;
+  CRG[i] = -46802 * x;
+  CBG[i] = -22554 * x + 32768;
 }
 
 /** The chroma values c whose table entry t[c], added to y and clamped, gives v: [lo, hi] or null. */
 function chromaRange(t: Int32Array, y: number, v: number): [number, number] | null {
-  let lo = 0, hi = 255;
+  let lo = 0,
+    hi = 255;
   if (v > 0) while (lo <= 255 && y + t[lo] < v) lo++;
   if (v < 255) while (hi >= 0 && y + t[hi] > v) hi--;
   return lo <= hi ? [lo, hi] : null;
@@ -131,10 +158,13 @@ function chromaRange(t: Int32Array, y: number, v: number): [number, number] | nu
 
 /** Is (r, g, b) what libjpeg outputs for luma y and some Cb, Cr? */
 function jpegSolves(y: number, r: number, g: number, b: number): boolean {
-  const cr = chromaRange(CRR, y, r), cb = chromaRange(CBB, y, b);
+  const cr = chromaRange(CRR, y, r),
+    cb = chromaRange(CBB, y, b);
   if (!cr || !cb) return false;
-  for (let c = cr[0]; c <= cr[1]; c++) { // G = y + ((CBG[cb] + CRG[cr]) >> 16), decreasing in cb
-    const hiG = y + ((CBG[cb[0]] + CRG[c]) >> 16), loG = y + ((CBG[cb[1]] + CRG[c]) >> 16);
+  for (let c = cr[0]; c <= cr[1]; c++) {
+    // G = y + ((CBG[cb] + CRG[cr]) >> 16), decreasing in cb
+    const hiG = y + ((CBG[cb[0]] + CRG[c]) >> 16),
+      loG = y + ((CBG[cb[1]] + CRG[c]) >> 16);
     if (g === 255 ? hiG >= 255 : g === 0 ? loG <= 0 : false) return true;
     if (g <= 0 || g >= 255 || g > hiG || g < loG) continue;
     for (let k = cb[0]; k <= cb[1]; k++) if (y + ((CBG[k] + CRG[c]) >> 16) === g) return true;
@@ -150,16 +180,22 @@ function jpegSolves(y: number, r: number, g: number, b: number): boolean {
 export function jpegLuma(rgb: Uint8Array, n: number, step: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0, s = 0; i < n; i++, s += step) {
-    const r = rgb[s], g = rgb[s + 1], b = rgb[s + 2];
+    const r = rgb[s],
+      g = rgb[s + 1],
+      b = rgb[s + 2];
     const est = (19595 * r + 38470 * g + 7471 * b + 32768) >>> 16; // jccolor.c's RGB -> Y
     out[i] = est;
     if (r === g && g === b) continue;
-    const high = r === 255 || g === 255 || b === 255, low = r === 0 || g === 0 || b === 0;
+    const high = r === 255 || g === 255 || b === 255,
+      low = r === 0 || g === 0 || b === 0;
     const dir = high && !low ? 1 : low && !high ? -1 : 0;
     const order = [0, dir || -1, -dir || 1, 2 * (dir || -1), -2 * (dir || -1), 3 * (dir || -1), -3 * (dir || -1)];
     for (const d of order) {
       const y = est + d;
-      if (y >= 0 && y <= 255 && jpegSolves(y, r, g, b)) { out[i] = y; break; }
+      if (y >= 0 && y <= 255 && jpegSolves(y, r, g, b)) {
+        out[i] = y;
+        break;
+      }
     }
   }
   return out;

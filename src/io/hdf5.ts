@@ -12,7 +12,10 @@ import { Hdf5Failure, Hdf5Worker, acquire, release } from './hdf5_worker';
 
 export type { Hdf5Array, Hdf5DatasetInput, Hdf5Node, Hdf5RawDataset, Hdf5Tree, Hdf5TreeEntry } from './hdf5_protocol';
 
-interface SessionState { worker: Hdf5Worker | null; handles: Set<number> }
+interface SessionState {
+  worker: Hdf5Worker | null;
+  handles: Set<number>;
+}
 
 const finalizer = new FinalizationRegistry<SessionState>((s) => {
   if (!s.worker) return;
@@ -87,7 +90,11 @@ export class Hdf5Session {
     if (!w) return;
     finalizer.unregister(this);
     for (const h of [...this.s.handles]) {
-      try { this.closeFile(h); } catch { /* the worker is gone: nothing left to close */ }
+      try {
+        this.closeFile(h);
+      } catch {
+        /* the worker is gone: nothing left to close */
+      }
     }
     this.s.worker = null;
     release(w);
@@ -96,7 +103,8 @@ export class Hdf5Session {
 
 /** Message for a failure outside a layer: `file: what`. */
 function fileError(file: string, e: unknown): CaffeError {
-  if (e instanceof Hdf5Failure) return new CaffeError(`${file}: ${e.code === 'open' ? `cannot open HDF5 file (${e.message})` : e.message}`);
+  if (e instanceof Hdf5Failure)
+    return new CaffeError(`${file}: ${e.code === 'open' ? `cannot open HDF5 file (${e.message})` : e.message}`);
   return e instanceof CaffeError ? e : new CaffeError(`${file}: ${String(e)}`);
 }
 

@@ -114,7 +114,12 @@ export interface Hdf5Answers {
 export type Hdf5Posted = Hdf5Request & { seq: number };
 
 /** A failed request, or (seq -1) the worker's own failure. */
-export interface Hdf5Error { seq: number; ok: false; code: Hdf5FailureCode; msg: string }
+export interface Hdf5Error {
+  seq: number;
+  ok: false;
+  code: Hdf5FailureCode;
+  msg: string;
+}
 
 /** A message from the worker: an answer (its fields beside seq and ok) or an Hdf5Error. */
 export type Hdf5Reply = { [O in Hdf5Op]: { seq: number; ok: true } & Hdf5Answers[O] }[Hdf5Op] | Hdf5Error;

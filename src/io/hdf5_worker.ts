@@ -20,14 +20,26 @@ import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worke
 import { CaffeError } from '../util/errors';
 import { StartFailure, moduleWorkerEntry, startModuleWorker } from '../util/module_worker';
 import {
-  CTRL_DONE, CTRL_STATE, Hdf5Answers, Hdf5Error, Hdf5FailureCode, Hdf5Posted, Hdf5Reply, Hdf5Request,
+  CTRL_DONE,
+  CTRL_STATE,
+  Hdf5Answers,
+  Hdf5Error,
+  Hdf5FailureCode,
+  Hdf5Posted,
+  Hdf5Reply,
+  Hdf5Request,
 } from './hdf5_protocol';
 import type { Hdf5WorkerData } from './hdf5_worker_main';
 
 export type { Hdf5FailureCode };
 
 export class Hdf5Failure extends Error {
-  constructor(readonly code: Hdf5FailureCode, message: string, readonly dataset?: string, readonly typeClass?: string) {
+  constructor(
+    readonly code: Hdf5FailureCode,
+    message: string,
+    readonly dataset?: string,
+    readonly typeClass?: string,
+  ) {
     super(message);
     this.name = 'Hdf5Failure';
   }
@@ -39,7 +51,9 @@ const WORKER_ENTRY = moduleWorkerEntry(__filename, 'hdf5_worker_main');
 /** A worker module that fails to load reports as the worker's own failure (state 1). */
 const START_FAILURE: StartFailure = {
   message: { seq: -1, ok: false, code: 'io', msg: 'the HDF5 worker failed: ' },
-  stateWord: CTRL_STATE, state: 1, notify: [CTRL_DONE],
+  stateWord: CTRL_STATE,
+  state: 1,
+  notify: [CTRL_DONE],
 };
 
 /** How long one request may take (reading a large file) before the worker is given up on. */
@@ -57,7 +71,9 @@ function h5wasmUrl(): string {
         const imp = typeof exp === 'string' ? exp : exp?.import;
         if (typeof imp === 'string') entry = imp;
         else if (typeof imp?.default === 'string') entry = imp.default;
-      } catch { /* keep the default entry */ }
+      } catch {
+        /* keep the default entry */
+      }
       return pathToFileURL(path.join(pkgDir, entry)).href;
     }
     if (path.dirname(dir) === dir) break;
@@ -83,7 +99,9 @@ export class Hdf5Worker {
     this.worker.on('error', () => undefined); // reported through ctrl; never an unhandled 'error' event
   }
 
-  get alive(): boolean { return this.worker !== null && Atomics.load(this.ctrl, CTRL_STATE) === 0; }
+  get alive(): boolean {
+    return this.worker !== null && Atomics.load(this.ctrl, CTRL_STATE) === 0;
+  }
 
   /** Sends a request and blocks until its answer; a failed request throws Hdf5Failure. */
   call<R extends Hdf5Request>(req: R): Hdf5Answers[R['op']] {
@@ -100,11 +118,17 @@ export class Hdf5Worker {
           if (!m.ok) throw new Hdf5Failure(m.code, m.msg);
           return m as unknown as Hdf5Answers[R['op']];
         }
-        if (m.seq === -1) { this.shutdown(); throw new CaffeError(`HDF5: ${(m as Hdf5Error).msg}`); }
+        if (m.seq === -1) {
+          this.shutdown();
+          throw new CaffeError(`HDF5: ${(m as Hdf5Error).msg}`);
+        }
         continue; // an answer nobody waits for any more
       }
       const state = Atomics.load(this.ctrl, CTRL_STATE);
-      if (state !== 0) { this.shutdown(); throw new CaffeError('HDF5: the worker stopped'); }
+      if (state !== 0) {
+        this.shutdown();
+        throw new CaffeError('HDF5: the worker stopped');
+      }
       const done = Atomics.load(this.ctrl, CTRL_DONE);
       if (Date.now() > deadline) {
         this.shutdown();
@@ -118,7 +142,11 @@ export class Hdf5Worker {
   /** Sends a request without waiting for (or receiving) an answer. */
   post(req: Hdf5Request): void {
     const posted: Hdf5Posted = { ...req, seq: -2 };
-    try { this.port.postMessage(posted); } catch { /* closed */ }
+    try {
+      this.port.postMessage(posted);
+    } catch {
+      /* closed */
+    }
   }
 
   shutdown(): void {
@@ -146,4 +174,6 @@ export function release(w: Hdf5Worker): void {
 }
 
 /** Whether the HDF5 worker thread is running (tests check that disposing stops it). */
-export function hdf5WorkerRunning(): boolean { return shared !== null; }
+export function hdf5WorkerRunning(): boolean {
+  return shared !== null;
+}

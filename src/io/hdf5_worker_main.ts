@@ -11,8 +11,21 @@ import * as fs from 'fs';
 import { MessagePort } from 'worker_threads';
 import type * as H5 from 'h5wasm';
 import {
-  CTRL_DONE, CTRL_STATE, Hdf5Answers, Hdf5Array, Hdf5Error, Hdf5FailureCode, Hdf5Node, Hdf5Op, Hdf5Posted,
-  Hdf5RawDataset, Hdf5ReadFailure, Hdf5Reply, Hdf5Request, Hdf5Tree, Hdf5TreeEntry,
+  CTRL_DONE,
+  CTRL_STATE,
+  Hdf5Answers,
+  Hdf5Array,
+  Hdf5Error,
+  Hdf5FailureCode,
+  Hdf5Node,
+  Hdf5Op,
+  Hdf5Posted,
+  Hdf5RawDataset,
+  Hdf5ReadFailure,
+  Hdf5Reply,
+  Hdf5Request,
+  Hdf5Tree,
+  Hdf5TreeEntry,
 } from './hdf5_protocol';
 
 export interface Hdf5WorkerData {
@@ -38,7 +51,12 @@ interface Lib {
 }
 
 class Fail extends Error {
-  constructor(readonly code: Hdf5FailureCode, msg: string) { super(msg); }
+  constructor(
+    readonly code: Hdf5FailureCode,
+    msg: string,
+  ) {
+    super(msg);
+  }
 }
 
 /** The innermost cause of an HDF5 error stack ("bad object header version number"). */
@@ -51,7 +69,10 @@ function why(e: unknown): string {
 }
 
 /** Values as read by h5wasm (a typed array, of bigints for 64-bit integers) into a float array. */
-function toFloat<T extends Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(value: H5.OutputData | null, Out: new (n: number) => T): T {
+function toFloat<T extends Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
+  value: H5.OutputData | null,
+  Out: new (n: number) => T,
+): T {
   const v = value as unknown as ArrayLike<number | bigint>;
   const out = new Out(v.length);
   if (typeof v[0] === 'bigint') for (let i = 0; i < v.length; i++) out[i] = Number(v[i]);
@@ -77,7 +98,9 @@ class Server {
   private openFile(file: string, mode: 'r' | 'w'): H5.File {
     if (mode === 'r' && !fs.existsSync(file)) throw new Fail('open', 'no such file');
     try {
-      return mode === 'r' ? new this.lib.h5.File(file, 'r') : new this.lib.h5.File(file, 'w', { libver: ['earliest', 'v110'] });
+      return mode === 'r'
+        ? new this.lib.h5.File(file, 'r')
+        : new this.lib.h5.File(file, 'w', { libver: ['earliest', 'v110'] });
     } catch (e) {
       throw new Fail('open', why(e));
     }
@@ -100,16 +123,28 @@ class Server {
         try {
           for (const name of req.names) {
             const d = this.rootDataset(f, name);
-            if (!d) { fail = { code: 'missing', dataset: name, msg: 'no dataset ' + name }; break; }
+            if (!d) {
+              fail = { code: 'missing', dataset: name, msg: 'no dataset ' + name };
+              break;
+            }
             const md = d.metadata;
             const shape = (md.shape || []).map(Number);
             const typeClass = this.className(md);
-            if (shape.length < 1) { fail = { code: 'ndims', dataset: name, msg: 'dataset ' + name + ' has no axes' }; break; }
+            if (shape.length < 1) {
+              fail = { code: 'ndims', dataset: name, msg: 'dataset ' + name + ' has no axes' };
+              break;
+            }
             if (typeClass !== 'H5T_FLOAT' && typeClass !== 'H5T_INTEGER') {
-              fail = { code: 'class', dataset: name, typeClass, msg: 'unsupported datatype class ' + typeClass }; break;
+              fail = { code: 'class', dataset: name, typeClass, msg: 'unsupported datatype class ' + typeClass };
+              break;
             }
             let data: Float32Array<ArrayBuffer>;
-            try { data = toFloat(d.value, Float32Array); } catch (e) { fail = { code: 'io', dataset: name, msg: why(e) }; break; }
+            try {
+              data = toFloat(d.value, Float32Array);
+            } catch (e) {
+              fail = { code: 'io', dataset: name, msg: why(e) };
+              break;
+            }
             arrays.push({ shape, data, typeClass });
             transfer.push(data.buffer);
           }
@@ -127,8 +162,17 @@ class Server {
             if (!(d instanceof this.lib.h5.Dataset)) continue;
             const md = d.metadata;
             const typeClass = this.className(md);
-            const entry: Hdf5RawDataset = { shape: (md.shape || []).map(Number), dtype: String(d.dtype), typeClass, data: new Float64Array(0) };
-            if (typeClass === 'H5T_FLOAT' || typeClass === 'H5T_INTEGER') { const data = toFloat(d.value, Float64Array); entry.data = data; transfer.push(data.buffer); }
+            const entry: Hdf5RawDataset = {
+              shape: (md.shape || []).map(Number),
+              dtype: String(d.dtype),
+              typeClass,
+              data: new Float64Array(0),
+            };
+            if (typeClass === 'H5T_FLOAT' || typeClass === 'H5T_INTEGER') {
+              const data = toFloat(d.value, Float64Array);
+              entry.data = data;
+              transfer.push(data.buffer);
+            }
             datasets[name] = entry;
           }
         } finally {
@@ -158,7 +202,13 @@ class Server {
       case 'close': {
         const f = this.handles.get(req.handle);
         this.handles.delete(req.handle);
-        if (f) { try { f.close(); } catch (e) { throw new Fail('io', why(e)); } }
+        if (f) {
+          try {
+            f.close();
+          } catch (e) {
+            throw new Fail('io', why(e));
+          }
+        }
         return {};
       }
       case 'writeTree': {
@@ -169,7 +219,12 @@ class Server {
               if ('group' in e && e.group) f.create_group(e.path);
               else if ('string' in e && typeof e.string === 'string') {
                 // H5LTmake_dataset_string: a scalar, fixed-size, NUL-terminated ASCII string
-                f.create_dataset({ name: e.path, data: e.string, shape: [], dtype: 'A' + (Buffer.byteLength(e.string) + 1) });
+                f.create_dataset({
+                  name: e.path,
+                  data: e.string,
+                  shape: [],
+                  dtype: 'A' + (Buffer.byteLength(e.string) + 1),
+                });
               } else {
                 const d = e as Extract<Hdf5TreeEntry, { data: unknown }>;
                 f.create_dataset({ name: e.path, data: d.data, shape: d.shape as number[], dtype: dtypeOf(d.data) });
@@ -193,19 +248,33 @@ class Server {
             for (const name of keys) {
               const p = (gpath === '/' ? '' : gpath) + '/' + name;
               let o: H5.Entity | null;
-              try { o = g.get(name); } catch { nodes[p] = { kind: 'other' }; continue; }
+              try {
+                o = g.get(name);
+              } catch {
+                nodes[p] = { kind: 'other' };
+                continue;
+              }
               if (o instanceof this.lib.h5.Group) walk(o, p);
               else if (o instanceof this.lib.h5.Dataset) {
                 const md = o.metadata;
                 const typeClass = this.className(md);
                 const node: Hdf5Node = { kind: 'dataset', shape: (md.shape || []).map(Number), typeClass };
                 try {
-                  if (typeClass === 'H5T_FLOAT') { const data = toFloat(o.value, Float32Array); node.data = data; transfer.push(data.buffer); }
-                  else if (typeClass === 'H5T_INTEGER') { const data = toFloat(o.value, Float64Array); node.data = data; transfer.push(data.buffer); }
-                  else if (typeClass === 'H5T_STRING') {
+                  if (typeClass === 'H5T_FLOAT') {
+                    const data = toFloat(o.value, Float32Array);
+                    node.data = data;
+                    transfer.push(data.buffer);
+                  } else if (typeClass === 'H5T_INTEGER') {
+                    const data = toFloat(o.value, Float64Array);
+                    node.data = data;
+                    transfer.push(data.buffer);
+                  } else if (typeClass === 'H5T_STRING') {
                     let v = o.value;
                     if (Array.isArray(v)) v = v[0];
-                    if (typeof v === 'string') { const z = v.indexOf('\0'); node.string = z >= 0 ? v.slice(0, z) : v; }
+                    if (typeof v === 'string') {
+                      const z = v.indexOf('\0');
+                      node.string = z >= 0 ? v.slice(0, z) : v;
+                    }
                   }
                 } catch (err) {
                   node.error = why(err);
@@ -230,27 +299,42 @@ class Server {
 export function workerMain(wd: Hdf5WorkerData): void {
   const ctrl = new Int32Array(wd.ctrl);
   const port = wd.port;
-  const finish = (seq: number): void => { Atomics.store(ctrl, CTRL_DONE, seq); Atomics.notify(ctrl, CTRL_DONE); };
+  const finish = (seq: number): void => {
+    Atomics.store(ctrl, CTRL_DONE, seq);
+    Atomics.notify(ctrl, CTRL_DONE);
+  };
   const dead = (state: number, msg: string): void => {
     const m: Hdf5Error = { seq: -1, ok: false, code: 'io', msg };
-    try { port.postMessage(m); } catch { /* closed */ }
+    try {
+      port.postMessage(m);
+    } catch {
+      /* closed */
+    }
     Atomics.store(ctrl, CTRL_STATE, state);
     Atomics.notify(ctrl, CTRL_DONE);
   };
   process.on('uncaughtException', (e) => dead(1, 'the HDF5 worker failed: ' + ((e && e.stack) || e)));
-  process.on('exit', () => { if (Atomics.load(ctrl, CTRL_STATE) === 0) dead(2, 'the HDF5 worker has exited'); });
+  process.on('exit', () => {
+    if (Atomics.load(ctrl, CTRL_STATE) === 0) dead(2, 'the HDF5 worker has exited');
+  });
 
-  let server: Server | null = null, libError: string | null = null;
+  let server: Server | null = null,
+    libError: string | null = null;
   const loading = (async () => {
     try {
       const h5 = await importModule(wd.url);
       await h5.ready;
       h5.Module.activate_throwing_error_handler(); // library errors become exceptions, not stderr dumps
       const classes: Record<number, string> = {};
-      for (const [name, v] of Object.entries(h5.Module.H5T_class_t)) if (v && typeof v.value === 'number') classes[v.value] = name;
+      for (const [name, v] of Object.entries(h5.Module.H5T_class_t))
+        if (v && typeof v.value === 'number') classes[v.value] = name;
       server = new Server({ h5, classes });
     } catch (e) {
-      libError = 'HDF5 support needs the npm package h5wasm, which failed to load from ' + wd.url + ': ' + ((e && (e as { message?: unknown }).message) || e);
+      libError =
+        'HDF5 support needs the npm package h5wasm, which failed to load from ' +
+        wd.url +
+        ': ' +
+        ((e && (e as { message?: unknown }).message) || e);
     }
   })();
 
@@ -263,7 +347,12 @@ export function workerMain(wd: Hdf5WorkerData): void {
       try {
         reply = { seq: req.seq, ok: true, ...server.handle(req, transfer) } as Hdf5Reply;
       } catch (e) {
-        reply = { seq: req.seq, ok: false, code: e instanceof Fail ? e.code : 'io', msg: e instanceof Fail ? e.message : why(e) };
+        reply = {
+          seq: req.seq,
+          ok: false,
+          code: e instanceof Fail ? e.code : 'io',
+          msg: e instanceof Fail ? e.message : why(e),
+        };
         transfer.length = 0;
       }
     }

@@ -3,7 +3,10 @@ import * as fs from 'fs';
 import { CaffeError } from '../util/errors';
 import { writeFileAtomic } from './atomic';
 
-export interface NpyArray { shape: number[]; data: Float32Array }
+export interface NpyArray {
+  shape: number[];
+  data: Float32Array;
+}
 
 const MAGIC = '\x93NUMPY';
 
@@ -17,17 +20,24 @@ export function parseNpy(buf: Uint8Array, what = '<npy>'): NpyArray {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new CaffeError(`${what}: malformed .npy header: ${header.trim()}`);
+  if (!descr || !fortran || shapeText === undefined)
+    throw new CaffeError(`${what}: malformed .npy header: ${header.trim()}`);
   if (fortran === 'True') throw new CaffeError(`${what}: Fortran-order arrays are not supported`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, c) => a * c, 1);
   const off = start + hlen;
   const data = new Float32Array(count);
   if (descr === '<f4') {
-    if (b.length < off + 4 * count) throw new CaffeError(`${what}: truncated (${b.length - off} bytes of data, expected ${4 * count})`);
+    if (b.length < off + 4 * count)
+      throw new CaffeError(`${what}: truncated (${b.length - off} bytes of data, expected ${4 * count})`);
     new Uint8Array(data.buffer).set(b.subarray(off, off + 4 * count));
   } else if (descr === '<f8') {
-    if (b.length < off + 8 * count) throw new CaffeError(`${what}: truncated (${b.length - off} bytes of data, expected ${8 * count})`);
+    if (b.length < off + 8 * count)
+      throw new CaffeError(`${what}: truncated (${b.length - off} bytes of data, expected ${8 * count})`);
     for (let i = 0; i < count; i++) data[i] = b.readDoubleLE(off + 8 * i);
   } else {
     throw new CaffeError(`${what}: dtype ${descr} not supported (expected <f4 or <f8)`);
@@ -48,7 +58,8 @@ export function encodeNpy(shape: readonly number[], data: Float32Array): Uint8Ar
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
   const out = Buffer.alloc(10 + header.length + data.byteLength);
   out.write(MAGIC, 0, 'latin1');
-  out[6] = 1; out[7] = 0;
+  out[6] = 1;
+  out[7] = 0;
   out.writeUInt16LE(header.length, 8);
   out.write(header, 10, 'latin1');
   Buffer.from(data.buffer, data.byteOffset, data.byteLength).copy(out, 10 + header.length);

@@ -10,14 +10,20 @@ export class AbsValLayer extends NeuronLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData();
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData();
     for (let i = 0; i < x.length; i++) y[i] = Math.abs(x[i]);
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
-    for (let i = 0; i < x.length; i++) { const v = x[i]; dx[i] = v > 0 ? dy[i] : v < 0 ? -dy[i] : 0; }
+    const x = bottom[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff();
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      dx[i] = v > 0 ? dy[i] : v < 0 ? -dy[i] : 0;
+    }
   }
 }
 

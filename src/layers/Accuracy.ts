@@ -25,8 +25,8 @@ export class AccuracyLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const classes = Math.floor(bottom[0].count / bottom[1].count);
-    if (this.topK > classes) fatal(this,
-      `top_k must be less than or equal to the number of classes. (${this.topK} vs. ${classes})`);
+    if (this.topK > classes)
+      fatal(this, `top_k must be less than or equal to the number of classes. (${this.topK} vs. ${classes})`);
     this.axis = bottom[0].canonicalAxisIndex(this.param('accuracy_param').axis);
     this.outer = bottom[0].countRange(0, this.axis);
     this.inner = bottom[0].countRange(this.axis + 1);
@@ -39,16 +39,30 @@ export class AccuracyLayer extends Layer {
     }
   }
 
-  override exactNumBottomBlobs(): number { return 2; }
-  override minTopBlobs(): number { return 1; }
-  override maxTopBlobs(): number { return 2; }
+  override exactNumBottomBlobs(): number {
+    return 2;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
+  override maxTopBlobs(): number {
+    return 2;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), label = bottom[1].cpuData();
-    const C = bottom[0].shape[this.axis], inner = this.inner, dim = C * inner, topK = this.topK;
+    const x = bottom[0].cpuData(),
+      label = bottom[1].cpuData();
+    const C = bottom[0].shape[this.axis],
+      inner = this.inner,
+      dim = C * inner,
+      topK = this.topK;
     const perClass = top.length > 1 ? top[1].mutableCpuData() : null;
-    if (perClass) { perClass.fill(0); this.nums.fill(0); }
-    let correct = 0, count = 0;
+    if (perClass) {
+      perClass.fill(0);
+      this.nums.fill(0);
+    }
+    let correct = 0,
+      count = 0;
     forEachLabel(this, label, this.outer, inner, C, this.ignore, (i, j, l) => {
       if (perClass) this.nums[l]++;
       const trueScore = x[i * dim + l * inner + j];

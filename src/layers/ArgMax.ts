@@ -29,12 +29,18 @@ export class ArgMaxLayer extends Layer {
     if (this.topK < 1) fatal(this, `top k must not be less than 1. (${this.topK} vs. 1)`);
     if (this.hasAxis) {
       this.axis = bottom[0].canonicalAxisIndex(this.param('argmax_param').axis);
-      if (this.topK > bottom[0].shape[this.axis]) fatal(this,
-        `top_k must be less than or equal to the dimension of the axis. (${this.topK} vs. ${bottom[0].shape[this.axis]})`);
+      if (this.topK > bottom[0].shape[this.axis])
+        fatal(
+          this,
+          `top_k must be less than or equal to the dimension of the axis. (${this.topK} vs. ${bottom[0].shape[this.axis]})`,
+        );
     } else {
-      if (this.topK > bottom[0].countRange(1)) fatal(this,
-        'top_k must be less than or equal to the dimension of the flattened bottom blob per instance. ' +
-        `(${this.topK} vs. ${bottom[0].countRange(1)})`);
+      if (this.topK > bottom[0].countRange(1))
+        fatal(
+          this,
+          'top_k must be less than or equal to the dimension of the flattened bottom blob per instance. ' +
+            `(${this.topK} vs. ${bottom[0].countRange(1)})`,
+        );
     }
   }
 
@@ -51,14 +57,23 @@ export class ArgMaxLayer extends Layer {
     }
     top[0].reshape(shape);
     const dim = this.hasAxis ? bottom[0].shape[this.axis] : bottom[0].countRange(1);
-    if (this.order.length < dim) { this.order = new Int32Array(dim); this.vals = new Float32Array(dim); }
+    if (this.order.length < dim) {
+      this.order = new Int32Array(dim);
+      this.vals = new Float32Array(dim);
+    }
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), K = this.topK;
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      K = this.topK;
     let dim: number, stride: number;
     if (this.hasAxis) {
       dim = bottom[0].shape[this.axis];
@@ -68,16 +83,24 @@ export class ArgMaxLayer extends Layer {
       stride = 1;
     }
     const num = dim === 0 ? 0 : x.length / dim;
-    const order = this.order.subarray(0, dim), vals = this.vals.subarray(0, dim);
+    const order = this.order.subarray(0, dim),
+      vals = this.vals.subarray(0, dim);
     for (let i = 0; i < num; i++) {
-      const o = Math.floor(i / stride), r = i % stride;
-      for (let j = 0; j < dim; j++) { order[j] = j; vals[j] = x[(o * dim + j) * stride + r]; }
+      const o = Math.floor(i / stride),
+        r = i % stride;
+      for (let j = 0; j < dim; j++) {
+        order[j] = j;
+        vals[j] = x[(o * dim + j) * stride + r];
+      }
       selectTopK(order, vals, K);
       for (let j = 0; j < K; j++) {
         const idx = order[j];
         if (this.outMaxVal) {
           if (this.hasAxis) y[(o * K + j) * stride + r] = vals[idx];
-          else { y[2 * i * K + j] = idx; y[2 * i * K + K + j] = vals[idx]; }
+          else {
+            y[2 * i * K + j] = idx;
+            y[2 * i * K + K + j] = vals[idx];
+          }
         } else {
           y[(o * K + j) * stride + r] = idx;
         }
@@ -92,21 +115,25 @@ export class ArgMaxLayer extends Layer {
 
 /** (value, index) pairs ordered as std::greater<pair>: larger value first, then larger index. */
 function before(vals: Float32Array, a: number, b: number): boolean {
-  const va = vals[a], vb = vals[b];
+  const va = vals[a],
+    vb = vals[b];
   return va > vb || (!(vb > va) && a > b);
 }
 
 /** Moves the k greatest indices (by `before`) to the front of `order`, in order. */
 function selectTopK(order: Int32Array, vals: Float32Array, k: number): void {
   const n = order.length;
-  if (k > 8 && k > n / 4) { // large k: a full sort is cheaper than k selection passes
+  if (k > 8 && k > n / 4) {
+    // large k: a full sort is cheaper than k selection passes
     order.sort((a, b) => (before(vals, a, b) ? -1 : before(vals, b, a) ? 1 : 0));
     return;
   }
   for (let s = 0; s < k; s++) {
     let best = s;
     for (let j = s + 1; j < n; j++) if (before(vals, order[j], order[best])) best = j;
-    const t = order[s]; order[s] = order[best]; order[best] = t;
+    const t = order[s];
+    order[s] = order[best];
+    order[best] = t;
   }
 }
 

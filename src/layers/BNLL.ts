@@ -10,7 +10,9 @@ const BNLL_THRESHOLD = 50;
 export class BNLLLayer extends NeuronLayer {
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     // Caffe: expf(-|x|) in float, then log(1. + e) in double
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), e = neuronScratch(x.length);
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      e = neuronScratch(x.length);
     for (let i = 0; i < x.length; i++) e[i] = x[i] > 0 ? -x[i] : x[i];
     backend().exp(e, e);
     for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] + Math.log(1 + e[i]) : Math.log(1 + e[i]);
@@ -19,7 +21,9 @@ export class BNLLLayer extends NeuronLayer {
   // Reads bottom data (as Caffe does): in-place use gives a wrong gradient there too.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    const x = bottom[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff();
     const e = neuronScratch(x.length); // expf(min(x, threshold)); dy * e in float, / (e + 1.) in double
     for (let i = 0; i < x.length; i++) e[i] = Math.min(x[i], BNLL_THRESHOLD);
     backend().exp(e, e);

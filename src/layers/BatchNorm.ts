@@ -25,12 +25,15 @@ export class BatchNormLayer extends Layer {
   private num = 0;
   private spatial = 0;
   // per-channel: mean, variance, sqrt(variance + eps), and two backward sums
-  private mean = new Scratch(); private variance = new Scratch(); private stdev = new Scratch();
-  private sumDyY = new Scratch(); private sumDy = new Scratch();
+  private mean = new Scratch();
+  private variance = new Scratch();
+  private stdev = new Scratch();
+  private sumDyY = new Scratch();
+  private sumDy = new Scratch();
   private numByChans = new Scratch();
   private ones = new Ones();
   private xNorm = new Scratch(); // normalized output kept for the backward (later in-place layers may clobber top)
-  private temp = new Scratch();  // full-size scratch
+  private temp = new Scratch(); // full-size scratch
 
   override layerSetUp(bottom: Blob[]): void {
     const bp = this.rawParam('batch_norm_param');
@@ -50,8 +53,14 @@ export class BatchNormLayer extends Layer {
     for (let i = 0; i < this.blobs.length; i++) {
       if (specs.length === i) specs.push({ lr_mult: 0 });
       else {
-        checkOp(this, specs[i].lr_mult ?? 1, '==', 0, 'this->layer_param_.param(i).lr_mult() == 0.f',
-          'Cannot configure batch normalization statistics as layer parameters.');
+        checkOp(
+          this,
+          specs[i].lr_mult ?? 1,
+          '==',
+          0,
+          'this->layer_param_.param(i).lr_mult() == 0.f',
+          'Cannot configure batch normalization statistics as layer parameters.',
+        );
       }
     }
     this.paramPropagateDown = this.blobs.map(() => false);
@@ -72,53 +81,79 @@ export class BatchNormLayer extends Layer {
     this.temp.ensure(b.count);
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 
   /** out[c] = alpha * sum over n, s of a[n, c, s] */
   private channelSum(a: Float32Array, alpha: number, out: Float32Array): void {
-    const N = this.num, C = this.channels, S = this.spatial, nbc = this.numByChans.data, ones = this.ones.data;
+    const N = this.num,
+      C = this.channels,
+      S = this.spatial,
+      nbc = this.numByChans.data,
+      ones = this.ones.data;
     sumRows(N * C, S, a, ones, alpha, 0, nbc);
     sumCols(N, C, nbc, ones, 1, 0, out);
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const N = this.num, C = this.channels, S = this.spatial, count = bottom[0].count;
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData();
+    const N = this.num,
+      C = this.channels,
+      S = this.spatial,
+      count = bottom[0].count;
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData();
     if (top[0] !== bottom[0]) y.set(x);
-    const mean = this.mean.data, variance = this.variance.data, stdev = this.stdev.data;
+    const mean = this.mean.data,
+      variance = this.variance.data,
+      stdev = this.stdev.data;
     if (this.useGlobalStats) {
-      const s = this.blobs[2].cpuData()[0], f = s === 0 ? 0 : Math.fround(1 / s);
-      const m0 = this.blobs[0].cpuData(), v0 = this.blobs[1].cpuData();
-      for (let c = 0; c < C; c++) { mean[c] = f * m0[c]; variance[c] = f * v0[c]; }
+      const s = this.blobs[2].cpuData()[0],
+        f = s === 0 ? 0 : Math.fround(1 / s);
+      const m0 = this.blobs[0].cpuData(),
+        v0 = this.blobs[1].cpuData();
+      for (let c = 0; c < C; c++) {
+        mean[c] = f * m0[c];
+        variance[c] = f * v0[c];
+      }
     } else {
       this.channelSum(y, Math.fround(1 / (N * S)), mean);
     }
     // subtract the mean
     let i = 0;
-    for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
-      const m = mean[c];
-      for (let k = 0; k < S; k++, i++) y[i] -= m;
-    }
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++) {
+        const m = mean[c];
+        for (let k = 0; k < S; k++, i++) y[i] -= m;
+      }
     if (!this.useGlobalStats) {
       const sq = this.temp.data;
       for (let j = 0; j < count; j++) sq[j] = y[j] * y[j];
       this.channelSum(sq, Math.fround(1 / (N * S)), variance);
       // running sums
-      const maf = this.maf, m0 = this.blobs[0].mutableCpuData(), v0 = this.blobs[1].mutableCpuData();
+      const maf = this.maf,
+        m0 = this.blobs[0].mutableCpuData(),
+        v0 = this.blobs[1].mutableCpuData();
       const s = this.blobs[2].mutableCpuData();
       s[0] = Math.fround(s[0] * maf) + 1;
-      const m = count / C, corr = m > 1 ? Math.fround(m / (m - 1)) : 1;
+      const m = count / C,
+        corr = m > 1 ? Math.fround(m / (m - 1)) : 1;
       const be = backend(); // Caffe's caffe_cpu_axpby: scal, then axpy
-      be.scal(maf, m0); be.axpy(1, mean, m0);
-      be.scal(maf, v0); be.axpy(corr, variance, v0);
+      be.scal(maf, m0);
+      be.axpy(1, mean, m0);
+      be.scal(maf, v0);
+      be.axpy(corr, variance, v0);
     }
     for (let c = 0; c < C; c++) stdev[c] = Math.sqrt(Math.fround(variance[c] + this.eps));
     i = 0;
-    for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
-      const sd = stdev[c];
-      for (let k = 0; k < S; k++, i++) y[i] /= sd;
-    }
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++) {
+        const sd = stdev[c];
+        for (let k = 0; k < S; k++, i++) y[i] /= sd;
+      }
     if (!this.useGlobalStats) this.xNorm.data.set(y);
   }
 
@@ -127,31 +162,42 @@ export class BatchNormLayer extends Layer {
   // use (dx and dy sharing memory) is safe.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const N = this.num, C = this.channels, S = this.spatial, count = bottom[0].count;
-    const dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), stdev = this.stdev.data;
+    const N = this.num,
+      C = this.channels,
+      S = this.spatial,
+      count = bottom[0].count;
+    const dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff(),
+      stdev = this.stdev.data;
     if (this.useGlobalStats) {
       let i = 0;
-      for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
-        const sd = stdev[c];
-        for (let k = 0; k < S; k++, i++) dx[i] = dy[i] / sd;
-      }
+      for (let n = 0; n < N; n++)
+        for (let c = 0; c < C; c++) {
+          const sd = stdev[c];
+          for (let k = 0; k < S; k++, i++) dx[i] = dy[i] / sd;
+        }
       return;
     }
-    const y = this.xNorm.data, prod = this.temp.data;
+    const y = this.xNorm.data,
+      prod = this.temp.data;
     for (let j = 0; j < count; j++) prod[j] = dy[j] * y[j];
-    const a = this.sumDyY.data, b = this.sumDy.data;
+    const a = this.sumDyY.data,
+      b = this.sumDy.data;
     this.channelSum(prod, 1, a);
     this.channelSum(dy, 1, b);
     // Caffe's sequence, each step rounded to float: t = a y; t += b; t *= -1/m; t += dy; dx = t / sd
     const negInvM = Math.fround(-1 / (N * S));
     let i = 0;
-    for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
-      const ac = a[c], bc = b[c], sd = stdev[c];
-      for (let k = 0; k < S; k++, i++) {
-        const t = Math.fround(negInvM * Math.fround(Math.fround(ac * y[i]) + bc));
-        dx[i] = Math.fround(dy[i] + t) / sd;
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++) {
+        const ac = a[c],
+          bc = b[c],
+          sd = stdev[c];
+        for (let k = 0; k < S; k++, i++) {
+          const t = Math.fround(negInvM * Math.fround(Math.fround(ac * y[i]) + bc));
+          dx[i] = Math.fround(dy[i] + t) / sd;
+        }
       }
-    }
   }
 }
 

@@ -17,8 +17,13 @@ export class BiasLayer extends Layer {
     if (bottom.length === 1 && this.blobs.length > 0) {
       log.info('Skipping parameter initialization');
     } else if (bottom.length === 1) {
-      const shape = spanShape(this, bottom[0], this.param('bias_param').axis,
-        this.param('bias_param').num_axes, 'bias');
+      const shape = spanShape(
+        this,
+        bottom[0],
+        this.param('bias_param').axis,
+        this.param('bias_param').num_axes,
+        'bias',
+      );
       const b = new Blob();
       b.reshape(shape);
       fillBlob(b, this.layerParam.bias_param?.filler);
@@ -35,9 +40,15 @@ export class BiasLayer extends Layer {
     this.ones.ensure(Math.max(outer, inner, 1));
   }
 
-  override minBottomBlobs(): number { return 1; }
-  override maxBottomBlobs(): number { return 2; }
-  override exactNumTopBlobs(): number { return 1; }
+  override minBottomBlobs(): number {
+    return 1;
+  }
+  override maxBottomBlobs(): number {
+    return 2;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     const b = (bottom.length > 1 ? bottom[1] : this.blobs[0]).cpuData();
@@ -60,7 +71,13 @@ export class BiasLayer extends Layer {
 registerLayer('Bias', BiasLayer);
 
 /** Caffe's bias gradient: one gemv per outer index, accumulating (the first overwrites for a bottom bias). */
-export function biasDiff(span: Span, dy: Float32Array, ones: Float32Array, accumulate: boolean, db: Float32Array): void {
+export function biasDiff(
+  span: Span,
+  dy: Float32Array,
+  ones: Float32Array,
+  accumulate: boolean,
+  db: Float32Array,
+): void {
   const { outer, dim, inner } = span;
   for (let n = 0; n < outer; n++) {
     sumRows(dim, inner, dy.subarray(n * dim * inner, (n + 1) * dim * inner), ones, 1, accumulate || n > 0 ? 1 : 0, db);

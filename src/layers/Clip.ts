@@ -4,7 +4,8 @@ import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer } from './neuron';
 
 export class ClipLayer extends NeuronLayer {
-  private min = 0; private max = 0;
+  private min = 0;
+  private max = 0;
 
   override layerSetUp(): void {
     this.min = Math.fround(this.param('clip_param').min);
@@ -12,8 +13,12 @@ export class ClipLayer extends NeuronLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), lo = this.min, hi = this.max;
-    for (let i = 0; i < x.length; i++) { // std::max(min, std::min(x, max)): NaN maps to min, as in Caffe
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      lo = this.min,
+      hi = this.max;
+    for (let i = 0; i < x.length; i++) {
+      // std::max(min, std::min(x, max)): NaN maps to min, as in Caffe
       const m = hi < x[i] ? hi : x[i];
       y[i] = lo < m ? m : lo;
     }
@@ -22,8 +27,15 @@ export class ClipLayer extends NeuronLayer {
   // Reads bottom data (as Caffe does); in place it holds the clipped value, so the gradient passes everywhere.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), lo = this.min, hi = this.max;
-    for (let i = 0; i < x.length; i++) { const v = x[i]; dx[i] = v >= lo && v <= hi ? dy[i] : 0; }
+    const x = bottom[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff(),
+      lo = this.min,
+      hi = this.max;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      dx[i] = v >= lo && v <= hi ? dy[i] : 0;
+    }
   }
 }
 

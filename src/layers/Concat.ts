@@ -16,8 +16,12 @@ export class ConcatLayer extends Layer {
 
   override layerSetUp(): void {
     const p = this.rawParam('concat_param');
-    check(this, !(p.axis !== undefined && p.concat_dim !== undefined), '!(concat_param.has_axis() && concat_param.has_concat_dim())',
-      'Either axis or concat_dim should be specified; not both.');
+    check(
+      this,
+      !(p.axis !== undefined && p.concat_dim !== undefined),
+      '!(concat_param.has_axis() && concat_param.has_concat_dim())',
+      'Either axis or concat_dim should be specified; not both.',
+    );
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
@@ -25,8 +29,14 @@ export class ConcatLayer extends Layer {
     const p = this.rawParam('concat_param');
     if (p.concat_dim !== undefined) {
       this.axis = Number(p.concat_dim) | 0; // uint32 read as int32, as Caffe does
-      checkOp(this, this.axis, '>=', 0, 'concat_axis_ >= 0',
-        `casting concat_dim from uint32 to int32 produced negative result; concat_dim must satisfy 0 <= concat_dim < ${MAX_BLOB_AXES}`);
+      checkOp(
+        this,
+        this.axis,
+        '>=',
+        0,
+        'concat_axis_ >= 0',
+        `casting concat_dim from uint32 to int32 produced negative result; concat_dim must satisfy 0 <= concat_dim < ${MAX_BLOB_AXES}`,
+      );
       checkOp(this, this.axis, '<', numAxes, 'concat_axis_ < num_axes', 'concat_dim out of range.');
     } else {
       this.axis = bottom[0].canonicalAxisIndex(this.param('concat_param').axis);
@@ -36,11 +46,24 @@ export class ConcatLayer extends Layer {
     this.inputSize = bottom[0].countRange(this.axis + 1);
     let countSum = bottom[0].count;
     for (let i = 1; i < bottom.length; i++) {
-      checkOp(this, numAxes, '==', bottom[i].numAxes, 'num_axes == bottom[i]->num_axes()', 'All inputs must have the same #axes.');
+      checkOp(
+        this,
+        numAxes,
+        '==',
+        bottom[i].numAxes,
+        'num_axes == bottom[i]->num_axes()',
+        'All inputs must have the same #axes.',
+      );
       for (let j = 0; j < numAxes; j++) {
         if (j === this.axis) continue;
-        checkOp(this, topShape[j], '==', bottom[i].shape[j], 'top_shape[j] == bottom[i]->shape(j)',
-          'All inputs must have the same shape, except at concat_axis.');
+        checkOp(
+          this,
+          topShape[j],
+          '==',
+          bottom[i].shape[j],
+          'top_shape[j] == bottom[i]->shape(j)',
+          'All inputs must have the same shape, except at concat_axis.',
+        );
       }
       countSum += bottom[i].count;
       topShape[this.axis] += bottom[i].shape[this.axis];
@@ -55,10 +78,15 @@ export class ConcatLayer extends Layer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     if (bottom.length === 1) return;
-    const be = backend(), y = top[0].mutableCpuData(), topAxis = top[0].shape[this.axis], inner = this.inputSize;
+    const be = backend(),
+      y = top[0].mutableCpuData(),
+      topAxis = top[0].shape[this.axis],
+      inner = this.inputSize;
     let offset = 0;
-    for (const b of bottom) { // slab n of bottom i -> top at (n * top_axis + offset) * inner
-      const axisDim = b.shape[this.axis], slab = axisDim * inner;
+    for (const b of bottom) {
+      // slab n of bottom i -> top at (n * top_axis + offset) * inner
+      const axisDim = b.shape[this.axis],
+        slab = axisDim * inner;
       be.copyStrided(this.numConcats, slab, b.cpuData(), 0, slab, y, offset * inner, topAxis * inner);
       offset += axisDim;
     }
@@ -66,10 +94,14 @@ export class ConcatLayer extends Layer {
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (bottom.length === 1) return;
-    const be = backend(), dy = top[0].cpuDiff(), topAxis = top[0].shape[this.axis], inner = this.inputSize;
+    const be = backend(),
+      dy = top[0].cpuDiff(),
+      topAxis = top[0].shape[this.axis],
+      inner = this.inputSize;
     let offset = 0;
     for (let i = 0; i < bottom.length; i++) {
-      const axisDim = bottom[i].shape[this.axis], slab = axisDim * inner;
+      const axisDim = bottom[i].shape[this.axis],
+        slab = axisDim * inner;
       if (propagateDown[i]) {
         be.copyStrided(this.numConcats, slab, dy, offset * inner, topAxis * inner, bottom[i].mutableCpuDiff(), 0, slab);
       }
@@ -77,8 +109,12 @@ export class ConcatLayer extends Layer {
     }
   }
 
-  override minBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override minBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Concat', ConcatLayer);

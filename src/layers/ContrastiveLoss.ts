@@ -35,13 +35,22 @@ export class ContrastiveLossLayer extends LossLayer {
     if (this.distSq.length < bottom[0].num) this.distSq = new Float32Array(bottom[0].num);
   }
 
-  override exactNumBottomBlobs(): number { return 3; }
+  override exactNumBottomBlobs(): number {
+    return 3;
+  }
   // Both feature inputs may receive a gradient; the similarity labels may not.
-  override allowForceBackward(i: number): boolean { return i !== 2; }
+  override allowForceBackward(i: number): boolean {
+    return i !== 2;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const a = bottom[0].cpuData(), b = bottom[1].cpuData(), y = bottom[2].cpuData(), d = this.diff.mutableCpuData();
-    const num = bottom[0].num, C = bottom[0].channels, margin = this.margin;
+    const a = bottom[0].cpuData(),
+      b = bottom[1].cpuData(),
+      y = bottom[2].cpuData(),
+      d = this.diff.mutableCpuData();
+    const num = bottom[0].num,
+      C = bottom[0].channels,
+      margin = this.margin;
     let loss = 0;
     for (let i = 0; i < num; i++) {
       for (let c = 0; c < C; c++) d[i * C + c] = a[i * C + c] - b[i * C + c];
@@ -50,17 +59,23 @@ export class ContrastiveLossLayer extends LossLayer {
       const dsq = this.distSq[i];
       if (Math.trunc(y[i]) !== 0) loss += dsq;
       else if (this.legacy) loss += Math.max(margin - dsq, 0);
-      else { const m = Math.max(margin - Math.sqrt(dsq), 0); loss += m * m; }
+      else {
+        const m = Math.max(margin - Math.sqrt(dsq), 0);
+        loss += m * m;
+      }
     }
     top[0].mutableCpuData()[0] = loss / num / 2;
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
-    const d = this.diff.cpuData(), y = bottom[2].cpuData(), margin = this.margin;
+    const d = this.diff.cpuData(),
+      y = bottom[2].cpuData(),
+      margin = this.margin;
     for (let k = 0; k < 2; k++) {
       if (!propagateDown[k]) continue;
-      const num = bottom[k].num, C = bottom[k].channels;
-      const alpha = Math.fround((k === 0 ? 1 : -1) * top[0].cpuDiff()[0] / num);
+      const num = bottom[k].num,
+        C = bottom[k].channels;
+      const alpha = Math.fround(((k === 0 ? 1 : -1) * top[0].cpuDiff()[0]) / num);
       const dx = bottom[k].mutableCpuDiff();
       for (let j = 0; j < num; j++) {
         let beta: number;
@@ -68,12 +83,18 @@ export class ContrastiveLossLayer extends LossLayer {
           beta = alpha; // similar pair: d(d^2 / 2)
         } else {
           let mdist: number;
-          if (this.legacy) { mdist = margin - this.distSq[j]; beta = -alpha; } else {
+          if (this.legacy) {
+            mdist = margin - this.distSq[j];
+            beta = -alpha;
+          } else {
             const dist = Math.fround(Math.sqrt(this.distSq[j])); // in float, as Caffe
             mdist = Math.fround(margin - dist);
             beta = Math.fround(Math.fround(-alpha * mdist) / Math.fround(dist + Math.fround(1e-4)));
           }
-          if (!(mdist > 0)) { dx.fill(0, j * C, (j + 1) * C); continue; } // beyond the margin: no gradient
+          if (!(mdist > 0)) {
+            dx.fill(0, j * C, (j + 1) * C);
+            continue;
+          } // beyond the margin: no gradient
         }
         for (let c = 0; c < C; c++) dx[j * C + c] = beta * d[j * C + c];
       }

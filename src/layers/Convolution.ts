@@ -6,7 +6,9 @@ import { registerLayer } from '../core/layer_factory';
 import { BaseConvolutionLayer } from './base_conv';
 
 export class ConvolutionLayer extends BaseConvolutionLayer {
-  protected reverseDimensions(): boolean { return false; }
+  protected reverseDimensions(): boolean {
+    return false;
+  }
 
   protected computeOutputShape(input: readonly number[]): number[] {
     return input.map((d, i) => {
@@ -17,18 +19,26 @@ export class ConvolutionLayer extends BaseConvolutionLayer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     if (!this.prim) return;
-    const w = this.blobs[0].cpuData(), b = this.biasTerm ? this.blobs[1].cpuData() : null;
+    const w = this.blobs[0].cpuData(),
+      b = this.biasTerm ? this.blobs[1].cpuData() : null;
     for (let i = 0; i < bottom.length; i++) this.prim.forward(bottom[i].cpuData(), w, b, top[i].mutableCpuData());
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!this.prim) return;
     const w = this.blobs[0].cpuData();
-    const doW = this.paramPropagate(0), doB = this.biasTerm && this.paramPropagate(1);
+    const doW = this.paramPropagate(0),
+      doB = this.biasTerm && this.paramPropagate(1);
     for (let i = 0; i < top.length; i++) {
       const dy = top[i].cpuDiff();
-      if (doW) { // weight (and bias) gradients accumulate into the parameter diffs
-        this.prim.backwardWeights(bottom[i].cpuData(), dy, this.blobs[0].mutableCpuDiff(), doB ? this.blobs[1].mutableCpuDiff() : null);
+      if (doW) {
+        // weight (and bias) gradients accumulate into the parameter diffs
+        this.prim.backwardWeights(
+          bottom[i].cpuData(),
+          dy,
+          this.blobs[0].mutableCpuDiff(),
+          doB ? this.blobs[1].mutableCpuDiff() : null,
+        );
       } else if (doB) {
         this.accumulateBiasDiff(dy, this.spatial(top[i]));
       }

@@ -21,14 +21,21 @@ export class CropLayer extends Layer {
     const start = bottom[0].canonicalAxisIndex(this.param('crop_param').axis);
     checkOp(this, start, '<', nd, 'start_axis < input_dim', 'crop axis bigger than input dim');
     if (offs.length > 1) {
-      checkOp(this, start + offs.length, '==', nd, 'start_axis + param.offset_size() == input_dim',
-        'number of offset values specified must be equal to the number of dimensions following axis.');
+      checkOp(
+        this,
+        start + offs.length,
+        '==',
+        nd,
+        'start_axis + param.offset_size() == input_dim',
+        'number of offset values specified must be equal to the number of dimensions following axis.',
+      );
     }
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const offs: ArrayLike<number> = this.layerParam.crop_param?.offset ?? [];
-    const b = bottom[0], nd = b.numAxes;
+    const b = bottom[0],
+      nd = b.numAxes;
     const start = b.canonicalAxisIndex(this.param('crop_param').axis);
     if (this.offsets.length !== nd) {
       this.offsets = new Int32Array(nd);
@@ -43,8 +50,14 @@ export class CropLayer extends Layer {
         shape[i] = want;
         if (offs.length === 1) off = Number(offs[0]);
         else if (offs.length > 1) off = Number(offs[i - start]);
-        checkOp(this, b.shape[i] - off, '>=', want, 'bottom[0]->shape(i) - crop_offset >= bottom[1]->shape(i)',
-          `the crop for dimension ${i} is out-of-bounds with size ${want} and offset ${off}`);
+        checkOp(
+          this,
+          b.shape[i] - off,
+          '>=',
+          want,
+          'bottom[0]->shape(i) - crop_offset >= bottom[1]->shape(i)',
+          `the crop for dimension ${i} is out-of-bounds with size ${want} and offset ${off}`,
+        );
       }
       this.offsets[i] = off;
       this.srcStrides[i] = b.countRange(i + 1);
@@ -57,9 +70,15 @@ export class CropLayer extends Layer {
    * into top, otherwise the top rows go back into the window.
    */
   private copy(top: Blob, src: Float32Array, dst: Float32Array, forward: boolean): void {
-    const nd = top.numAxes, ts = top.shape, off = this.offsets, st = this.srcStrides, idx = this.index;
+    const nd = top.numAxes,
+      ts = top.shape,
+      off = this.offsets,
+      st = this.srcStrides,
+      idx = this.index;
     if (top.count === 0) return;
-    const rowLen = ts[nd - 1], rows = top.count / rowLen, last = nd - 1;
+    const rowLen = ts[nd - 1],
+      rows = top.count / rowLen,
+      last = nd - 1;
     idx.fill(0);
     for (let r = 0; r < rows; r++) {
       let b = off[last];
@@ -67,7 +86,8 @@ export class CropLayer extends Layer {
       const t = r * rowLen;
       if (forward) dst.set(src.subarray(b, b + rowLen), t);
       else dst.set(src.subarray(t, t + rowLen), b);
-      for (let j = last - 1; j >= 0; j--) { // next row
+      for (let j = last - 1; j >= 0; j--) {
+        // next row
         if (++idx[j] < ts[j]) break;
         idx[j] = 0;
       }
@@ -88,8 +108,12 @@ export class CropLayer extends Layer {
     if (propagateDown[1]) bottom[1].mutableCpuDiff().fill(0);
   }
 
-  override exactNumBottomBlobs(): number { return 2; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 2;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Crop', CropLayer);

@@ -39,8 +39,12 @@ export class DataLayer extends BasePrefetchingDataLayer {
     return { backend: backend.toLowerCase(), source: String(this.param('data_param').source) };
   }
 
-  override minTopBlobs(): number { return 1; }
-  override maxTopBlobs(): number { return 2; }
+  override minTopBlobs(): number {
+    return 1;
+  }
+  override maxTopBlobs(): number {
+    return 2;
+  }
 }
 
 registerLayer('Data', DataLayer);

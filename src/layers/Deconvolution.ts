@@ -8,7 +8,9 @@ import { registerLayer } from '../core/layer_factory';
 import { BaseConvolutionLayer } from './base_conv';
 
 export class DeconvolutionLayer extends BaseConvolutionLayer {
-  protected reverseDimensions(): boolean { return true; }
+  protected reverseDimensions(): boolean {
+    return true;
+  }
 
   protected computeOutputShape(input: readonly number[]): number[] {
     return input.map((d, i) => {
@@ -34,7 +36,8 @@ export class DeconvolutionLayer extends BaseConvolutionLayer {
       const dy = top[i].cpuDiff();
       if (this.biasTerm && this.paramPropagate(1)) this.accumulateBiasDiff(dy, this.spatial(top[i]));
       // the top diff is the underlying convolution's input, the bottom its output
-      if (this.paramPropagate(0)) this.prim.backwardWeights(dy, bottom[i].cpuData(), this.blobs[0].mutableCpuDiff(), null);
+      if (this.paramPropagate(0))
+        this.prim.backwardWeights(dy, bottom[i].cpuData(), this.blobs[0].mutableCpuDiff(), null);
       if (propagateDown[i]) this.prim.forward(dy, w, null, bottom[i].mutableCpuDiff());
     }
   }

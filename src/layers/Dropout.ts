@@ -23,12 +23,18 @@ export class DropoutLayer extends NeuronLayer {
   }
 
   /** The keep-mask of the last TRAIN forward (1 = kept), `count` entries. */
-  get lastMask(): Uint8Array { return this.mask; }
+  get lastMask(): Uint8Array {
+    return this.mask;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData();
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData();
     if (this.phase === 'TRAIN') {
-      const r = rng(), keep = 1 - this.ratio, m = this.mask, s = this.scale;
+      const r = rng(),
+        keep = 1 - this.ratio,
+        m = this.mask,
+        s = this.scale;
       for (let i = 0; i < x.length; i++) {
         m[i] = r.bernoulli(keep);
         y[i] = m[i] ? x[i] * s : 0;
@@ -40,9 +46,11 @@ export class DropoutLayer extends NeuronLayer {
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    const dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff();
     if (this.phase === 'TRAIN') {
-      const m = this.mask, s = this.scale;
+      const m = this.mask,
+        s = this.scale;
       for (let i = 0; i < dy.length; i++) dx[i] = m[i] ? dy[i] * s : 0;
     } else if (top[0] !== bottom[0]) {
       dx.set(dy);

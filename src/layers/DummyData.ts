@@ -23,8 +23,12 @@ export class DummyDataLayer extends Layer {
     const numTop = top.length;
     const dataFillers = p.data_filler ?? [];
     const nf = dataFillers.length;
-    check(this, nf === 0 || nf === 1 || nf === numTop, 'num_data_filler == 0 || num_data_filler == 1 || num_data_filler == num_top',
-      `Number of data fillers must be 0, 1 or equal to the number of tops: ${numTop}; you specified ${nf} data fillers.`);
+    check(
+      this,
+      nf === 0 || nf === 1 || nf === numTop,
+      'num_data_filler == 0 || num_data_filler == 1 || num_data_filler == num_top',
+      `Number of data fillers must be 0, 1 or equal to the number of tops: ${numTop}; you specified ${nf} data fillers.`,
+    );
 
     const shapes = p.shape ?? [];
     const legacy: Record<string, number[]> = {};
@@ -34,12 +38,20 @@ export class DummyDataLayer extends Layer {
       check(this, shapes.length === 0, '0 == param.shape_size()', 'Both shape and legacy fields were specified');
       for (const f of LEGACY_DIMS) {
         const k = legacy[f].length;
-        check(this, k === 1 || k === numTop, `param.${f}_size() == 1 || param.${f}_size() == num_top`,
-          `Must specify '${f}' once, or once per top blob (${numTop}); specified ${k}.`);
+        check(
+          this,
+          k === 1 || k === numTop,
+          `param.${f}_size() == 1 || param.${f}_size() == num_top`,
+          `Must specify '${f}' once, or once per top blob (${numTop}); specified ${k}.`,
+        );
       }
     } else {
-      check(this, shapes.length === 1 || shapes.length === numTop, 'param.shape_size() == 1 || param.shape_size() == num_top',
-        `Must specify 'shape' once, or once per top blob (${numTop}); specified ${shapes.length}.`);
+      check(
+        this,
+        shapes.length === 1 || shapes.length === numTop,
+        'param.shape_size() == 1 || param.shape_size() == num_top',
+        `Must specify 'shape' once, or once per top blob (${numTop}); specified ${shapes.length}.`,
+      );
     }
 
     this.fillers = nf === 0 ? [{ type: 'constant', value: 0 }] : nf === 1 ? [dataFillers[0]] : dataFillers.slice();
@@ -71,8 +83,12 @@ export class DummyDataLayer extends Layer {
 
   protected override backwardCpu(_top: Blob[], _propagateDown: boolean[], _bottom: Blob[]): void {}
 
-  override exactNumBottomBlobs(): number { return 0; }
-  override minTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 0;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('DummyData', DummyDataLayer);

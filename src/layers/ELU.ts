@@ -13,7 +13,10 @@ export class ELULayer extends NeuronLayer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     // Caffe, in float: max(x, 0) + alpha * (expf(min(x, 0)) - 1)
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), a = this.alpha, e = neuronScratch(x.length);
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      a = this.alpha,
+      e = neuronScratch(x.length);
     for (let i = 0; i < x.length; i++) e[i] = Math.min(x[i], 0);
     backend().exp(e, e);
     for (let i = 0; i < x.length; i++) y[i] = Math.max(x[i], 0) + Math.fround(a * Math.fround(e[i] - 1));
@@ -22,7 +25,10 @@ export class ELULayer extends NeuronLayer {
   // Reads bottom data as Caffe does; in place it holds y, which is > 0 exactly where x > 0.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const x = bottom[0].cpuData(), y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    const x = bottom[0].cpuData(),
+      y = top[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff();
     const a = this.alpha;
     for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * Math.fround(a + y[i]);
   }

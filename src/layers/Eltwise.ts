@@ -22,32 +22,47 @@ export class EltwiseLayer extends Layer {
     const p = this.rawParam('eltwise_param');
     const coeff: ArrayLike<number> = p.coeff ?? [];
     this.op = this.param('eltwise_param').operation;
-    check(this, coeff.length === 0 || coeff.length === bottom.length,
-      'coeff_size() == 0 || coeff_size() == bottom.size()', 'Eltwise Layer takes one coefficient per bottom blob.');
-    check(this, !(this.op === 'PROD' && coeff.length > 0), '!(operation() == PROD && coeff_size())',
-      'Eltwise layer only takes coefficients for summation.');
+    check(
+      this,
+      coeff.length === 0 || coeff.length === bottom.length,
+      'coeff_size() == 0 || coeff_size() == bottom.size()',
+      'Eltwise Layer takes one coefficient per bottom blob.',
+    );
+    check(
+      this,
+      !(this.op === 'PROD' && coeff.length > 0),
+      '!(operation() == PROD && coeff_size())',
+      'Eltwise layer only takes coefficients for summation.',
+    );
     // coefficients are floats in caffe.proto
     this.coeffs = bottom.map((_, i) => (coeff.length ? Math.fround(coeff[i]) : 1));
     this.stableProdGrad = this.param('eltwise_param').stable_prod_grad;
-    if (this.op !== 'PROD' && this.op !== 'SUM' && this.op !== 'MAX') throw layerError(this, 'Unknown elementwise operation.');
+    if (this.op !== 'PROD' && this.op !== 'SUM' && this.op !== 'MAX')
+      throw layerError(this, 'Unknown elementwise operation.');
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const s0 = bottom[0].shape;
     for (let i = 1; i < bottom.length; i++) {
       const s = bottom[i].shape;
-      check(this, s.length === s0.length && s.every((d, j) => d === s0[j]), 'bottom[0]->shape() == bottom[i]->shape()',
-        `bottom[0]: ${bottom[0].shapeString()}, bottom[${i}]: ${bottom[i].shapeString()}`);
+      check(
+        this,
+        s.length === s0.length && s.every((d, j) => d === s0[j]),
+        'bottom[0]->shape() == bottom[i]->shape()',
+        `bottom[0]: ${bottom[0].shapeString()}, bottom[${i}]: ${bottom[i].shapeString()}`,
+      );
     }
     top[0].reshapeLike(bottom[0]);
     if (this.op === 'MAX' && this.maxIdx.length < bottom[0].count) this.maxIdx = new Int32Array(bottom[0].count);
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const y = top[0].mutableCpuData(), n = y.length;
+    const y = top[0].mutableCpuData(),
+      n = y.length;
     switch (this.op) {
       case 'PROD': {
-        const a = bottom[0].cpuData(), b = bottom[1].cpuData();
+        const a = bottom[0].cpuData(),
+          b = bottom[1].cpuData();
         for (let i = 0; i < n; i++) y[i] = a[i] * b[i];
         for (let k = 2; k < bottom.length; k++) {
           const c = bottom[k].cpuData();
@@ -61,13 +76,25 @@ export class EltwiseLayer extends Layer {
         break;
       }
       case 'MAX': {
-        const mask = this.maxIdx, a = bottom[0].cpuData(), b = bottom[1].cpuData();
+        const mask = this.maxIdx,
+          a = bottom[0].cpuData(),
+          b = bottom[1].cpuData();
         for (let i = 0; i < n; i++) {
-          if (a[i] > b[i]) { y[i] = a[i]; mask[i] = 0; } else { y[i] = b[i]; mask[i] = 1; }
+          if (a[i] > b[i]) {
+            y[i] = a[i];
+            mask[i] = 0;
+          } else {
+            y[i] = b[i];
+            mask[i] = 1;
+          }
         }
         for (let k = 2; k < bottom.length; k++) {
           const c = bottom[k].cpuData();
-          for (let i = 0; i < n; i++) if (c[i] > y[i]) { y[i] = c[i]; mask[i] = k; }
+          for (let i = 0; i < n; i++)
+            if (c[i] > y[i]) {
+              y[i] = c[i];
+              mask[i] = k;
+            }
         }
         break;
       }
@@ -75,18 +102,25 @@ export class EltwiseLayer extends Layer {
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
-    const y = top[0].cpuData(), dy = top[0].cpuDiff(), n = dy.length;
+    const y = top[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      n = dy.length;
     for (let k = 0; k < bottom.length; k++) {
       if (!propagateDown[k]) continue;
-      const x = bottom[k].cpuData(), dx = bottom[k].mutableCpuDiff();
+      const x = bottom[k].cpuData(),
+        dx = bottom[k].mutableCpuDiff();
       switch (this.op) {
         case 'PROD':
-          if (this.stableProdGrad) { // product of every other bottom
+          if (this.stableProdGrad) {
+            // product of every other bottom
             let first = true;
             for (let j = 0; j < bottom.length; j++) {
               if (j === k) continue;
               const o = bottom[j].cpuData();
-              if (first) { dx.set(o); first = false; } else for (let i = 0; i < n; i++) dx[i] *= o[i];
+              if (first) {
+                dx.set(o);
+                first = false;
+              } else for (let i = 0; i < n; i++) dx[i] *= o[i];
             }
           } else {
             for (let i = 0; i < n; i++) dx[i] = y[i] / x[i];
@@ -95,7 +129,8 @@ export class EltwiseLayer extends Layer {
           break;
         case 'SUM': {
           const w = this.coeffs[k];
-          if (w === 1) dx.set(dy); else for (let i = 0; i < n; i++) dx[i] = w * dy[i];
+          if (w === 1) dx.set(dy);
+          else for (let i = 0; i < n; i++) dx[i] = w * dy[i];
           break;
         }
         case 'MAX': {
@@ -107,8 +142,12 @@ export class EltwiseLayer extends Layer {
     }
   }
 
-  override minBottomBlobs(): number { return 2; }
-  override exactNumTopBlobs(): number { return 1; }
+  override minBottomBlobs(): number {
+    return 2;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Eltwise', EltwiseLayer);

@@ -33,15 +33,22 @@ export class EmbedLayer extends Layer {
 
   /** The weight row of bottom element n, checked as Caffe's debug build does. */
   private index(x: Float32Array, n: number): number {
-    const v = x[n], i = Math.trunc(v);
+    const v = x[n],
+      i = Math.trunc(v);
     if (!(i >= 0 && i < this.K) || i !== v) {
-      throw layerError(this, `embedding index ${v} at position ${n} is not an integer in [0, ${this.K}) (input_dim ${this.K})`);
+      throw layerError(
+        this,
+        `embedding index ${v} at position ${n} is not an integer in [0, ${this.K}) (input_dim ${this.K})`,
+      );
     }
     return i;
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), w = this.blobs[0].cpuData(), y = top[0].mutableCpuData(), N = this.N;
+    const x = bottom[0].cpuData(),
+      w = this.blobs[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      N = this.N;
     for (let n = 0; n < this.M; n++) {
       const r = this.index(x, n) * N;
       y.set(w.subarray(r, r + N), n * N);
@@ -54,9 +61,11 @@ export class EmbedLayer extends Layer {
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (propagateDown[0]) throw layerError(this, "Can't backpropagate to EmbedLayer input.");
-    const dy = top[0].cpuDiff(), N = this.N;
+    const dy = top[0].cpuDiff(),
+      N = this.N;
     if (this.paramPropagate(0)) {
-      const x = bottom[0].cpuData(), dw = this.blobs[0].mutableCpuDiff();
+      const x = bottom[0].cpuData(),
+        dw = this.blobs[0].mutableCpuDiff();
       for (let n = 0, o = 0; n < this.M; n++, o += N) {
         const r = this.index(x, n) * N;
         for (let j = 0; j < N; j++) dw[r + j] += dy[o + j];
@@ -72,8 +81,12 @@ export class EmbedLayer extends Layer {
     }
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Embed', EmbedLayer);

@@ -11,18 +11,25 @@ export class EuclideanLossLayer extends LossLayer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     lossReshape(this, bottom, top);
-    if (bottom[0].countRange(1) !== bottom[1].countRange(1)) fatal(this,
-      `Inputs must have the same dimension. (${bottom[0].countRange(1)} vs. ${bottom[1].countRange(1)})`);
+    if (bottom[0].countRange(1) !== bottom[1].countRange(1))
+      fatal(this, `Inputs must have the same dimension. (${bottom[0].countRange(1)} vs. ${bottom[1].countRange(1)})`);
     this.diff.reshapeLike(bottom[0]);
   }
 
   // Unlike label losses, both inputs may receive a gradient.
-  override allowForceBackward(_i: number): boolean { return true; }
+  override allowForceBackward(_i: number): boolean {
+    return true;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const a = bottom[0].cpuData(), b = bottom[1].cpuData(), d = this.diff.mutableCpuData();
+    const a = bottom[0].cpuData(),
+      b = bottom[1].cpuData(),
+      d = this.diff.mutableCpuData();
     let dot = 0;
-    for (let i = 0; i < d.length; i++) { d[i] = a[i] - b[i]; dot += d[i] * d[i]; }
+    for (let i = 0; i < d.length; i++) {
+      d[i] = a[i] - b[i];
+      dot += d[i] * d[i];
+    }
     top[0].mutableCpuData()[0] = dot / bottom[0].num / 2;
   }
 
@@ -30,7 +37,7 @@ export class EuclideanLossLayer extends LossLayer {
     const d = this.diff.cpuData();
     for (let k = 0; k < 2; k++) {
       if (!propagateDown[k]) continue;
-      const alpha = Math.fround((k === 0 ? 1 : -1) * top[0].cpuDiff()[0] / bottom[k].num); // a float, as Caffe's
+      const alpha = Math.fround(((k === 0 ? 1 : -1) * top[0].cpuDiff()[0]) / bottom[k].num); // a float, as Caffe's
       const dx = bottom[k].mutableCpuDiff();
       for (let i = 0; i < dx.length; i++) dx[i] = alpha * d[i];
     }

@@ -7,7 +7,8 @@ import { check, checkOp } from '../util/check';
 import { NeuronLayer } from './neuron';
 
 export class ExpLayer extends NeuronLayer {
-  private innerScale = 1; private outerScale = 1;
+  private innerScale = 1;
+  private outerScale = 1;
 
   override layerSetUp(): void {
     const base = Math.fround(this.param('exp_param').base);
@@ -23,16 +24,25 @@ export class ExpLayer extends NeuronLayer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     // Caffe: caffe_cpu_scale by the inner scale, caffe_exp, caffe_scal by the outer scale
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), a = this.innerScale, b = this.outerScale;
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      a = this.innerScale,
+      b = this.outerScale;
     if (a === 1) backend().exp(x, y);
-    else { for (let i = 0; i < x.length; i++) y[i] = a * x[i]; backend().exp(y, y); }
+    else {
+      for (let i = 0; i < x.length; i++) y[i] = a * x[i];
+      backend().exp(y, y);
+    }
     if (b !== 1) for (let i = 0; i < y.length; i++) y[i] *= b;
   }
 
   // Only the output is needed, so in-place use is exact.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), a = this.innerScale;
+    const y = top[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff(),
+      a = this.innerScale;
     for (let i = 0; i < y.length; i++) {
       const g = Math.fround(y[i] * dy[i]);
       dx[i] = a === 1 ? g : g * a;

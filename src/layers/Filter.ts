@@ -23,13 +23,25 @@ export class FilterLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
     const sel = bottom[bottom.length - 1];
     for (let i = 1; i < sel.numAxes; i++) {
-      checkOp(this, sel.shape[i], '==', 1, 'bottom[selector_index]->shape(i) == 1',
-        'Selector blob dimensions must be singletons (1), except the first');
+      checkOp(
+        this,
+        sel.shape[i],
+        '==',
+        1,
+        'bottom[selector_index]->shape(i) == 1',
+        'Selector blob dimensions must be singletons (1), except the first',
+      );
     }
     const num = sel.numAxes > 0 ? sel.shape[0] : 1;
     for (let i = 0; i < bottom.length - 1; i++) {
-      checkOp(this, num, '==', bottom[i].dim(0), 'bottom[selector_index]->shape(0) == bottom[i]->shape(0)',
-        'Each bottom should have the same 0th dimension as the selector blob');
+      checkOp(
+        this,
+        num,
+        '==',
+        bottom[i].dim(0),
+        'bottom[selector_index]->shape(0) == bottom[i]->shape(0)',
+        'Each bottom should have the same 0th dimension as the selector blob',
+      );
     }
     if (this.selected.length < num) this.selected = new Int32Array(num);
     const s = sel.cpuData();
@@ -50,7 +62,9 @@ export class FilterLayer extends Layer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     for (let t = 0; t < top.length; t++) {
-      const x = bottom[t].cpuData(), y = top[t].mutableCpuData(), dim = bottom[t].countRange(1);
+      const x = bottom[t].cpuData(),
+        y = top[t].mutableCpuData(),
+        dim = bottom[t].countRange(1);
       for (let n = 0; n < this.numSelected; n++) {
         const from = this.selected[n] * dim;
         y.set(x.subarray(from, from + dim), n * dim);
@@ -59,17 +73,24 @@ export class FilterLayer extends Layer {
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
-    if (propagateDown[bottom.length - 1]) throw layerError(this, `${this.type} Layer cannot backpropagate to filter index inputs`);
+    if (propagateDown[bottom.length - 1])
+      throw layerError(this, `${this.type} Layer cannot backpropagate to filter index inputs`);
     for (let i = 0; i < top.length; i++) {
       if (!propagateDown[i]) continue;
-      const dy = top[i].cpuDiff(), dx = bottom[i].mutableCpuDiff(), dim = bottom[i].countRange(1);
+      const dy = top[i].cpuDiff(),
+        dx = bottom[i].mutableCpuDiff(),
+        dim = bottom[i].countRange(1);
       dx.fill(0);
       for (let n = 0; n < this.numSelected; n++) dx.set(dy.subarray(n * dim, (n + 1) * dim), this.selected[n] * dim);
     }
   }
 
-  override minBottomBlobs(): number { return 2; }
-  override minTopBlobs(): number { return 1; }
+  override minBottomBlobs(): number {
+    return 2;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Filter', FilterLayer);

@@ -25,8 +25,12 @@ export class FlattenLayer extends Layer {
     bottom[0].shareDiff(top[0]);
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Flatten', FlattenLayer);

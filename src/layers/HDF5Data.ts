@@ -46,14 +46,22 @@ export class HDF5DataLayer extends Layer {
   private rowSizes: number[] = [];
   private shuffle = false;
 
-  private get p() { return this.param('hdf5_data_param'); }
+  private get p() {
+    return this.param('hdf5_data_param');
+  }
 
-  private get topNames(): string[] { return this.layerParam.top ?? []; }
+  private get topNames(): string[] {
+    return this.layerParam.top ?? [];
+  }
 
   override layerSetUp(_bottom: Blob[], top: Blob[]): void {
     // HDF5 data is generic: no transformation
-    check(this, this.layerParam.transform_param === undefined, '!this->layer_param_.has_transform_param()',
-      `${this.type} does not transform data.`);
+    check(
+      this,
+      this.layerParam.transform_param === undefined,
+      '!this->layer_param_.has_transform_param()',
+      `${this.type} does not transform data.`,
+    );
     const source = this.p.source;
     log.info(`Loading list of HDF5 filenames from: ${source}`);
     let text: string;
@@ -64,7 +72,14 @@ export class HDF5DataLayer extends Layer {
     }
     this.filenames = text.split(/[ \t\n\v\f\r]+/).filter((s) => s.length > 0); // `source_file >> line`
     log.info(`Number of HDF5 files: ${this.filenames.length}`);
-    checkOp(this, this.filenames.length, '>=', 1, 'num_files_ >= 1', `Must have at least 1 HDF5 filename listed in ${source}`);
+    checkOp(
+      this,
+      this.filenames.length,
+      '>=',
+      1,
+      'num_files_ >= 1',
+      `Must have at least 1 HDF5 filename listed in ${source}`,
+    );
 
     this.shuffle = this.p.shuffle;
     this.filePermutation = this.filenames.map((_, i) => i);
@@ -112,21 +127,30 @@ export class HDF5DataLayer extends Layer {
         case 'ndims':
           return checkFailed(this, 'ndims >= min_dim (0 vs. 1)');
         case 'class':
-          throw layerError(this, f.typeClass && f.typeClass !== 'unknown' ? `Unsupported datatype class: ${f.typeClass}` : 'Datatype class unknown');
+          throw layerError(
+            this,
+            f.typeClass && f.typeClass !== 'unknown'
+              ? `Unsupported datatype class: ${f.typeClass}`
+              : 'Datatype class unknown',
+          );
         default:
           checkFailed(this, 'status >= 0 (-1 vs. 0)', `Failed to read float dataset ${name} (${file}: ${f.message})`);
       }
     }
     const blobs = res.arrays;
     const num = blobs[0].shape[0];
-    for (let i = 1; i < blobs.length; i++) checkOp(this, blobs[i].shape[0], '==', num, 'hdf_blobs_[i]->shape(0) == num');
+    for (let i = 1; i < blobs.length; i++)
+      checkOp(this, blobs[i].shape[0], '==', num, 'hdf_blobs_[i]->shape(0) == num');
     if (num === 0) throw layerError(this, `HDF5 file ${file} holds no rows`);
     if (this.rowSizes.length) {
       blobs.forEach((b, i) => {
         const size = rowSize(b.shape);
         if (size !== this.rowSizes[i]) {
-          throw layerError(this, `dataset ${names[i]} of ${file} has rows of ${size} values (shape ${b.shape.join(' ')}); ` +
-            `the top was set up for rows of ${this.rowSizes[i]} values by the first file`);
+          throw layerError(
+            this,
+            `dataset ${names[i]} of ${file} has rows of ${size} values (shape ${b.shape.join(' ')}); ` +
+              `the top was set up for rows of ${this.rowSizes[i]} values by the first file`,
+          );
         }
       });
     }
@@ -171,8 +195,12 @@ export class HDF5DataLayer extends Layer {
   /** Nothing to propagate (Caffe's Backward_cpu is empty). */
   protected override backwardCpu(_top: Blob[], _propagateDown: boolean[], _bottom: Blob[]): void {}
 
-  override exactNumBottomBlobs(): number { return 0; }
-  override minTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 0;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
 
   /** Lets go of the HDF5 worker; the layer is unusable afterwards. */
   override dispose(): void {

@@ -42,11 +42,14 @@ export class HDF5OutputLayer extends Layer {
   /** Nothing to shape: the layer has no tops. */
   reshape(_bottom: Blob[], _top: Blob[]): void {}
 
-  get file_name(): string { return this.fileName; }
+  get file_name(): string {
+    return this.fileName;
+  }
 
   protected forwardCpu(bottom: Blob[], _top: Blob[]): void {
     checkOp(this, bottom[0].num, '==', bottom[1].num, 'bottom[0]->num() == bottom[1]->num()');
-    const b0 = bottom[0], b1 = bottom[1];
+    const b0 = bottom[0],
+      b1 = bottom[1];
     this.dataBlob.reshape([b0.num, b0.channels, b0.height, b0.width]);
     this.labelBlob.reshape([b1.num, b1.channels, b1.height, b1.width]);
     this.dataBlob.mutableCpuData().set(b0.cpuData());
@@ -57,8 +60,14 @@ export class HDF5OutputLayer extends Layer {
   private saveBlobs(): void {
     if (this.file === null || !this.session) throw layerError(this, 'forward before set-up (or after dispose)');
     log.info(`Saving HDF5 file ${this.fileName}`);
-    checkOp(this, this.dataBlob.num, '==', this.labelBlob.num, 'data_blob_.num() == label_blob_.num()',
-      'data blob and label blob must have the same batch size');
+    checkOp(
+      this,
+      this.dataBlob.num,
+      '==',
+      this.labelBlob.num,
+      'data_blob_.num() == label_blob_.num()',
+      'data blob and label blob must have the same batch size',
+    );
     this.save(HDF5_DATA_DATASET_NAME, this.dataBlob);
     this.save(HDF5_DATA_LABEL_NAME, this.labelBlob);
     log.info(`Successfully saved ${this.dataBlob.num} rows`);
@@ -78,8 +87,12 @@ export class HDF5OutputLayer extends Layer {
   /** Nothing to propagate (Caffe's Backward_cpu returns at once). */
   protected override backwardCpu(_top: Blob[], _propagateDown: boolean[], _bottom: Blob[]): void {}
 
-  override exactNumBottomBlobs(): number { return 2; }
-  override exactNumTopBlobs(): number { return 0; }
+  override exactNumBottomBlobs(): number {
+    return 2;
+  }
+  override exactNumTopBlobs(): number {
+    return 0;
+  }
 
   private closeFile(): void {
     if (this.file === null || !this.session) return;

@@ -24,8 +24,11 @@ export class HingeLossLayer extends LossLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), label = bottom[1].cpuData(), m = this.margins.mutableCpuData();
-    const num = bottom[0].num, dim = x.length / num;
+    const x = bottom[0].cpuData(),
+      label = bottom[1].cpuData(),
+      m = this.margins.mutableCpuData();
+    const num = bottom[0].num,
+      dim = x.length / num;
     m.set(x);
     for (let i = 0; i < num; i++) {
       const l = labelValue(this, label[i], i);
@@ -44,8 +47,11 @@ export class HingeLossLayer extends LossLayer {
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (propagateDown[1]) throw labelBackpropError(this);
     if (!propagateDown[0]) return;
-    const m = this.margins.cpuData(), label = bottom[1].cpuData(), dx = bottom[0].mutableCpuDiff();
-    const num = bottom[0].num, dim = dx.length / num;
+    const m = this.margins.cpuData(),
+      label = bottom[1].cpuData(),
+      dx = bottom[0].mutableCpuDiff();
+    const num = bottom[0].num,
+      dim = dx.length / num;
     dx.set(m);
     for (let i = 0; i < num; i++) dx[i * dim + label[i]] *= -1;
     const w = top[0].cpuDiff()[0];

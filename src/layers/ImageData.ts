@@ -35,19 +35,29 @@ export function parseImageList(text: string): [string, number][] {
 export class ImageDataLayer extends BasePrefetchingDataLayer {
   private spec!: ImageSourceSpec;
 
-  private get p() { return this.param('image_data_param'); }
+  private get p() {
+    return this.param('image_data_param');
+  }
 
   protected override dataLayerSetUp(_bottom: Blob[], _top: Blob[]): void {
-    const newHeight = this.p.new_height, newWidth = this.p.new_width;
+    const newHeight = this.p.new_height,
+      newWidth = this.p.new_width;
     const isColor = this.p.is_color;
     const rootFolder = this.p.root_folder;
-    check(this, (newHeight === 0 && newWidth === 0) || (newHeight > 0 && newWidth > 0),
+    check(
+      this,
+      (newHeight === 0 && newWidth === 0) || (newHeight > 0 && newWidth > 0),
       '(new_height == 0 && new_width == 0) || (new_height > 0 && new_width > 0)',
-      'Current implementation requires new_height and new_width to be set at the same time.');
+      'Current implementation requires new_height and new_width to be set at the same time.',
+    );
     const source = this.p.source;
     log.info(`Opening file ${source}`);
     let text = '';
-    try { text = fs.readFileSync(source, 'utf8'); } catch { /* std::ifstream: an unreadable file reads as empty */ }
+    try {
+      text = fs.readFileSync(source, 'utf8');
+    } catch {
+      /* std::ifstream: an unreadable file reads as empty */
+    }
     const lines = parseImageList(text);
     check(this, lines.length > 0, '!lines_.empty()', 'File is empty');
 
@@ -69,11 +79,17 @@ export class ImageDataLayer extends BasePrefetchingDataLayer {
     this.spec = { kind: 'images', lines, rootFolder, newHeight, newWidth, isColor, shuffleSeed, start };
   }
 
-  protected batchSize(): number { return this.p.batch_size; }
+  protected batchSize(): number {
+    return this.p.batch_size;
+  }
 
-  protected sourceSpec(): ImageSourceSpec { return this.spec; }
+  protected sourceSpec(): ImageSourceSpec {
+    return this.spec;
+  }
 
-  override exactNumTopBlobs(): number { return 2; }
+  override exactNumTopBlobs(): number {
+    return 2;
+  }
 }
 
 registerLayer('ImageData', ImageDataLayer);

@@ -10,8 +10,16 @@ import { createLayer, registerLayer } from '../core/layer_factory';
 import { readBlobProtoFromFile } from '../io/proto_io';
 import { fatal } from '../util/check';
 import {
-  LOG_THRESHOLD, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, lossParam, lossReshape,
-  forEachLabel, labelledLossBackward, checkLabelCount,
+  LOG_THRESHOLD,
+  NormalizationMode,
+  getNormalizer,
+  ignoreLabel,
+  labelBackpropError,
+  lossParam,
+  lossReshape,
+  forEachLabel,
+  labelledLossBackward,
+  checkLabelCount,
 } from './loss';
 import './Softmax'; // registers the inner Softmax type
 
@@ -31,8 +39,11 @@ export class InfogainLossLayer extends LossLayer {
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
     const axis = this.param('infogain_loss_param').axis;
-    this.softmax = createLayer({ // through the factory, which logs "Creating layer" as Caffe's does
-      name: this.name, type: 'Softmax', phase: this.phase,
+    this.softmax = createLayer({
+      // through the factory, which logs "Creating layer" as Caffe's does
+      name: this.name,
+      type: 'Softmax',
+      phase: this.phase,
       softmax_param: { ...(this.layerParam.softmax_param ?? {}), axis },
     });
     this.softmax.setUp([bottom[0]], [this.prob]);
@@ -63,13 +74,27 @@ export class InfogainLossLayer extends LossLayer {
 
   // Neither the labels nor H can receive a gradient (Caffe would allow force_backward into H and
   // then abort in backward).
-  override allowForceBackward(i: number): boolean { return i === 0; }
-  override minBottomBlobs(): number { return 2; }
-  override maxBottomBlobs(): number { return 3; }
-  override exactNumBottomBlobs(): number { return -1; }
-  override exactNumTopBlobs(): number { return -1; }
-  override minTopBlobs(): number { return 1; }
-  override maxTopBlobs(): number { return 2; }
+  override allowForceBackward(i: number): boolean {
+    return i === 0;
+  }
+  override minBottomBlobs(): number {
+    return 2;
+  }
+  override maxBottomBlobs(): number {
+    return 3;
+  }
+  override exactNumBottomBlobs(): number {
+    return -1;
+  }
+  override exactNumTopBlobs(): number {
+    return -1;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
+  override maxTopBlobs(): number {
+    return 2;
+  }
 
   private checkH(H: Blob): void {
     const C = this.numLabels;
@@ -78,7 +103,9 @@ export class InfogainLossLayer extends LossLayer {
 
   private sumRows(H: Blob): void {
     this.checkH(H);
-    const h = H.cpuData(), C = this.numLabels, s = this.sumRowsH;
+    const h = H.cpuData(),
+      C = this.numLabels,
+      s = this.sumRowsH;
     for (let r = 0; r < C; r++) {
       let acc = 0;
       for (let c = 0; c < C; c++) acc += h[r * C + c];
@@ -88,10 +115,14 @@ export class InfogainLossLayer extends LossLayer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     this.softmax.forward([bottom[0]], [this.prob]);
-    const p = this.prob.cpuData(), label = bottom[1].cpuData();
+    const p = this.prob.cpuData(),
+      label = bottom[1].cpuData();
     const h = (bottom.length < 3 ? this.infogain : bottom[2]).cpuData();
-    const C = this.numLabels, inner = this.inner, dim = C * inner;
-    let loss = 0, count = 0;
+    const C = this.numLabels,
+      inner = this.inner,
+      dim = C * inner;
+    let loss = 0,
+      count = 0;
     forEachLabel(this, label, this.outer, inner, C, this.ignore, (i, j, l) => {
       for (let c = 0; c < C; c++) {
         loss -= h[l * C + c] * Math.log(Math.max(p[i * dim + c * inner + j], LOG_THRESHOLD));
@@ -107,10 +138,18 @@ export class InfogainLossLayer extends LossLayer {
     if (propagateDown.length > 2 && propagateDown[2]) throw labelBackpropError(this, 'infogain');
     if (!propagateDown[0]) return;
     let H = this.infogain;
-    if (bottom.length >= 3) { H = bottom[2]; this.sumRows(H); } // a bottom H may change: re-sum every time
-    const p = this.prob.cpuData(), label = bottom[1].cpuData(), h = H.cpuData(), rows = this.sumRowsH;
+    if (bottom.length >= 3) {
+      H = bottom[2];
+      this.sumRows(H);
+    } // a bottom H may change: re-sum every time
+    const p = this.prob.cpuData(),
+      label = bottom[1].cpuData(),
+      h = H.cpuData(),
+      rows = this.sumRowsH;
     const dx = bottom[0].mutableCpuDiff();
-    const C = this.numLabels, inner = this.inner, dim = C * inner;
+    const C = this.numLabels,
+      inner = this.inner,
+      dim = C * inner;
     labelledLossBackward(this, this.normalization, top[0], label, this.outer, inner, C, this.ignore, dx, (i, j, l) => {
       for (let c = 0; c < C; c++) {
         const o = i * dim + c * inner + j;

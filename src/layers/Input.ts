@@ -11,8 +11,12 @@ export class InputLayer extends Layer {
   override layerSetUp(_bottom: Blob[], top: Blob[]): void {
     const shapes = this.layerParam.input_param?.shape ?? [];
     const n = shapes.length;
-    check(this, n === 0 || n === 1 || n === top.length, "num_shape == 0 || num_shape == 1 || num_shape == num_top",
-      `Must specify 'shape' once, once per top blob, or not at all: ${top.length} tops vs. ${n} shapes.`);
+    check(
+      this,
+      n === 0 || n === 1 || n === top.length,
+      'num_shape == 0 || num_shape == 1 || num_shape == num_top',
+      `Must specify 'shape' once, once per top blob, or not at all: ${top.length} tops vs. ${n} shapes.`,
+    );
     if (n === 0) return;
     for (let i = 0; i < top.length; i++) top[i].reshape(blobShapeDims(shapes[n === 1 ? 0 : i]));
   }
@@ -23,8 +27,12 @@ export class InputLayer extends Layer {
   protected forwardCpu(_bottom: Blob[], _top: Blob[]): void {}
   protected override backwardCpu(_top: Blob[], _propagateDown: boolean[], _bottom: Blob[]): void {}
 
-  override exactNumBottomBlobs(): number { return 0; }
-  override minTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 0;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Input', InputLayer);

@@ -49,18 +49,27 @@ export class LRNLayer extends Layer {
     }
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const be = backend(), x = bottom[0].cpuData(), y = top[0].mutableCpuData();
+    const be = backend(),
+      x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData();
     if (this.within) be.lrnWithinForward(this.desc, x, this.pooled.mutableCpuData(), this.power.mutableCpuData(), y);
     else be.lrnAcrossForward(this.desc, x, this.scale.mutableCpuData(), y);
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const be = backend(), x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    const be = backend(),
+      x = bottom[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff();
     if (this.within) be.lrnWithinBackward(this.desc, x, this.pooled.cpuData(), this.power.cpuData(), dy, dx);
     else be.lrnAcrossBackward(this.desc, x, top[0].cpuData(), this.scale.cpuData(), dy, dx);
   }

@@ -6,7 +6,10 @@ import { check, checkOp } from '../util/check';
 import { NeuronLayer, neuronScratch } from './neuron';
 
 export class LogLayer extends NeuronLayer {
-  private baseScale = 1; private inputScale = 1; private inputShift = 0; private backwardNumScale = 1;
+  private baseScale = 1;
+  private inputScale = 1;
+  private inputShift = 0;
+  private backwardNumScale = 1;
 
   override layerSetUp(): void {
     const base = Math.fround(this.param('log_param').base);
@@ -15,8 +18,18 @@ export class LogLayer extends NeuronLayer {
     check(this, !Number.isNaN(logBase), '!isnan(log_base)', `NaN result: log(base) = log(${base}) = ${logBase}`);
     check(this, Number.isFinite(logBase), '!isinf(log_base)', `Inf result: log(base) = log(${base}) = ${logBase}`);
     this.baseScale = Math.fround(1 / logBase);
-    check(this, !Number.isNaN(this.baseScale), '!isnan(base_scale_)', `NaN result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`);
-    check(this, Number.isFinite(this.baseScale), '!isinf(base_scale_)', `Inf result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`);
+    check(
+      this,
+      !Number.isNaN(this.baseScale),
+      '!isnan(base_scale_)',
+      `NaN result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`,
+    );
+    check(
+      this,
+      Number.isFinite(this.baseScale),
+      '!isinf(base_scale_)',
+      `Inf result: 1/log(base) = 1/log(${base}) = ${this.baseScale}`,
+    );
     this.inputScale = Math.fround(this.param('log_param').scale);
     this.inputShift = Math.fround(this.param('log_param').shift);
     this.backwardNumScale = Math.fround(this.inputScale / logBase);
@@ -24,7 +37,8 @@ export class LogLayer extends NeuronLayer {
 
   /** out = x * input_scale + input_shift, in float (caffe_scal, caffe_add_scalar) */
   private affine(x: Float32Array, out: Float32Array): void {
-    const a = this.inputScale, s = this.inputShift;
+    const a = this.inputScale,
+      s = this.inputShift;
     for (let i = 0; i < x.length; i++) {
       let v = x[i];
       if (a !== 1) v = Math.fround(v * a);
@@ -34,7 +48,9 @@ export class LogLayer extends NeuronLayer {
 
   // Caffe: caffe_log (logf) of the affine input, then caffe_scal by 1 / ln(base)
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), b = this.baseScale;
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      b = this.baseScale;
     this.affine(x, y);
     backend().log(y, y);
     if (b !== 1) for (let i = 0; i < y.length; i++) y[i] *= b;
@@ -44,7 +60,10 @@ export class LogLayer extends NeuronLayer {
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
     // Caffe: caffe_powx(affine input, -1), caffe_scal by scale / ln(base), caffe_mul by the top diff
-    const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), s = this.backwardNumScale;
+    const x = bottom[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff(),
+      s = this.backwardNumScale;
     const g = neuronScratch(x.length);
     this.affine(x, g);
     backend().powx(g, -1, g);

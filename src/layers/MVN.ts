@@ -32,7 +32,10 @@ export class MVNLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const b = bottom[0];
-    const n = b.num, c = b.channels, h = b.height, w = b.width;
+    const n = b.num,
+      c = b.channels,
+      h = b.height,
+      w = b.width;
     top[0].reshape([n, c, h, w]);
     this.groups = this.acrossChannels ? n : n * c;
     this.dim = this.groups === 0 ? 0 : b.count / this.groups;
@@ -45,14 +48,24 @@ export class MVNLayer extends Layer {
     if (this.ones.length !== this.dim) this.ones = new Float32Array(this.dim).fill(1);
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 
   // Caffe's sequence: means by gemv (sum / dim), x - mean, then squares (powx 2), their means by gemv,
   // powx 0.5, + eps, and a division; every step stored in float.
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const be = backend(), x = bottom[0].cpuData(), y = top[0].mutableCpuData(), dim = this.dim, G = this.groups;
-    const mean = this.mean.subarray(0, G), std = this.std.subarray(0, G), invDim = Math.fround(1 / dim);
+    const be = backend(),
+      x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      dim = this.dim,
+      G = this.groups;
+    const mean = this.mean.subarray(0, G),
+      std = this.std.subarray(0, G),
+      invDim = Math.fround(1 / dim);
     be.gemv(false, G, dim, invDim, x, this.ones, 0, mean);
     for (let g = 0, i = 0; g < G; g++) for (let k = 0; k < dim; k++, i++) y[i] = x[i] - mean[g];
     if (!this.normalizeVariance) return;
@@ -68,8 +81,14 @@ export class MVNLayer extends Layer {
   // t += sum(dy); t *= -1/dim; t += dy; dx = t / std. Otherwise dx = dy - mean(dy).
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const be = backend(), y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
-    const dim = this.dim, G = this.groups, s1 = this.mean.subarray(0, G), s2 = this.sums.subarray(0, G);
+    const be = backend(),
+      y = top[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff();
+    const dim = this.dim,
+      G = this.groups,
+      s1 = this.mean.subarray(0, G),
+      s2 = this.sums.subarray(0, G);
     if (!this.normalizeVariance) {
       be.gemv(false, G, dim, Math.fround(1 / dim), dy, this.ones, 0, s1);
       for (let g = 0, i = 0; g < G; g++) for (let k = 0; k < dim; k++, i++) dx[i] = dy[i] - s1[g];
@@ -79,7 +98,8 @@ export class MVNLayer extends Layer {
     for (let i = 0; i < prod.length; i++) prod[i] = y[i] * dy[i];
     be.gemv(false, G, dim, 1, prod, this.ones, 0, s1);
     be.gemv(false, G, dim, 1, dy, this.ones, 0, s2);
-    const negInvDim = Math.fround(-1 / dim), std = this.std;
+    const negInvDim = Math.fround(-1 / dim),
+      std = this.std;
     for (let g = 0, i = 0; g < G; g++) {
       for (let k = 0; k < dim; k++, i++) {
         const t = Math.fround(negInvDim * Math.fround(Math.fround(y[i] * s1[g]) + s2[g]));

@@ -25,7 +25,9 @@ export class MemoryDataLayer extends BaseDataLayer {
   private readonly addedData = new Blob();
   private readonly addedLabel = new Blob();
 
-  private get p() { return this.param('memory_data_param'); }
+  private get p() {
+    return this.param('memory_data_param');
+  }
 
   protected override dataLayerSetUp(_bottom: Blob[], top: Blob[]): void {
     this.batchSize_ = this.p.batch_size;
@@ -33,8 +35,14 @@ export class MemoryDataLayer extends BaseDataLayer {
     this.height_ = this.p.height;
     this.width_ = this.p.width;
     this.size_ = this.channels_ * this.height_ * this.width_;
-    checkOp(this, this.batchSize_ * this.size_, '>', 0, 'batch_size_ * size_ > 0',
-      'batch_size, channels, height, and width must be specified and positive in memory_data_param');
+    checkOp(
+      this,
+      this.batchSize_ * this.size_,
+      '>',
+      0,
+      'batch_size_ * size_ > 0',
+      'batch_size, channels, height, and width must be specified and positive in memory_data_param',
+    );
     top[0].reshape([this.batchSize_, this.channels_, this.height_, this.width_]);
     top[1].reshape([this.batchSize_]);
     this.addedData.reshape([this.batchSize_, this.channels_, this.height_, this.width_]);
@@ -48,7 +56,14 @@ export class MemoryDataLayer extends BaseDataLayer {
     check(this, !this.hasNewData_, '!has_new_data_', "Can't add data until current data has been consumed.");
     const num = datums.length;
     checkOp(this, num, '>', 0, 'num > 0', 'There is no datum to add.');
-    checkOp(this, num % this.batchSize_, '==', 0, 'num % batch_size_ == 0', 'The added data must be a multiple of the batch size.');
+    checkOp(
+      this,
+      num % this.batchSize_,
+      '==',
+      0,
+      'num % batch_size_ == 0',
+      'The added data must be a multiple of the batch size.',
+    );
     this.addedData.reshape([num, this.channels_, this.height_, this.width_]);
     this.addedLabel.reshape([num, 1, 1, 1]);
     this.transformer.transformDatums(datums, this.addedData);
@@ -63,7 +78,14 @@ export class MemoryDataLayer extends BaseDataLayer {
     const num = images.length;
     check(this, !this.hasNewData_, '!has_new_data_', "Can't add mat until current data has been consumed.");
     checkOp(this, num, '>', 0, 'num > 0', 'There is no mat to add');
-    checkOp(this, num % this.batchSize_, '==', 0, 'num % batch_size_ == 0', 'The added data must be a multiple of the batch size.');
+    checkOp(
+      this,
+      num % this.batchSize_,
+      '==',
+      0,
+      'num % batch_size_ == 0',
+      'The added data must be a multiple of the batch size.',
+    );
     this.addedData.reshape([num, this.channels_, this.height_, this.width_]);
     this.addedLabel.reshape([num, 1, 1, 1]);
     this.transformer.transformImages(images, this.addedData);
@@ -85,7 +107,8 @@ export class MemoryDataLayer extends BaseDataLayer {
     checkOp(this, data.length, '>=', n * this.size_, 'data.length >= n * channels * height * width');
     checkOp(this, labels.length, '>=', n, 'labels.length >= n');
     // a memory array is meant to be generic: no transformation is done with Reset()
-    if (this.layerParam.transform_param !== undefined) log.warning(`${this.type} does not transform array data on Reset()`);
+    if (this.layerParam.transform_param !== undefined)
+      log.warning(`${this.type} does not transform array data on Reset()`);
     this.data_ = data;
     this.labels_ = labels;
     this.n_ = n;
@@ -99,19 +122,33 @@ export class MemoryDataLayer extends BaseDataLayer {
     this.addedLabel.reshape([this.batchSize_, 1, 1, 1]);
   }
 
-  get batchSize(): number { return this.batchSize_; }
-  get channels(): number { return this.channels_; }
-  get height(): number { return this.height_; }
-  get width(): number { return this.width_; }
+  get batchSize(): number {
+    return this.batchSize_;
+  }
+  get channels(): number {
+    return this.channels_;
+  }
+  get height(): number {
+    return this.height_;
+  }
+  get width(): number {
+    return this.width_;
+  }
 
   protected forwardCpu(_bottom: Blob[], top: Blob[]): void {
     check(this, this.data_ !== null, 'data_', 'MemoryDataLayer needs to be initialized by calling Reset');
-    const b = this.batchSize_, size = this.size_;
+    const b = this.batchSize_,
+      size = this.size_;
     top[0].reshape([b, this.channels_, this.height_, this.width_]);
     top[1].reshape([b, 1, 1, 1]);
     if ((this.pos_ + b) * size > this.data_!.length || this.pos_ + b > this.labels_!.length) {
       // Caffe reads past the array here (set_batch_size after Reset); refuse instead
-      check(this, false, 'pos_ + batch_size_ <= n_', `the next batch (items ${this.pos_}..${this.pos_ + b - 1}) is past the ${this.n_} items given to Reset`);
+      check(
+        this,
+        false,
+        'pos_ + batch_size_ <= n_',
+        `the next batch (items ${this.pos_}..${this.pos_ + b - 1}) is past the ${this.n_} items given to Reset`,
+      );
     }
     top[0].mutableCpuData().set(this.data_!.subarray(this.pos_ * size, (this.pos_ + b) * size));
     top[1].mutableCpuData().set(this.labels_!.subarray(this.pos_, this.pos_ + b));
@@ -119,7 +156,9 @@ export class MemoryDataLayer extends BaseDataLayer {
     if (this.pos_ === 0) this.hasNewData_ = false;
   }
 
-  override exactNumTopBlobs(): number { return 2; }
+  override exactNumTopBlobs(): number {
+    return 2;
+  }
 }
 
 registerLayer('MemoryData', MemoryDataLayer);

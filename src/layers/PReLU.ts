@@ -33,15 +33,21 @@ export class PReLULayer extends NeuronLayer {
       fillBlob(slope, pp.filler ?? { type: 'constant', value: 0.25 });
       this.blobs = [slope];
     }
-    checkOp(this, this.blobs[0].count, '==', this.channelShared ? 1 : this.channels,
+    checkOp(
+      this,
+      this.blobs[0].count,
+      '==',
+      this.channelShared ? 1 : this.channels,
       this.channelShared ? 'this->blobs_[0]->count() == 1' : 'this->blobs_[0]->count() == channels',
-      'Negative slope size is inconsistent with prototxt config');
+      'Negative slope size is inconsistent with prototxt config',
+    );
     this.paramPropagateDown = this.blobs.map(() => true);
   }
 
   override reshape(bottom: Blob[], top: Blob[]): void {
     this.checkAxes(bottom[0]);
-    if (!this.channelShared && bottom[0].shape[1] !== this.channels) { // Caffe would index past the slopes
+    if (!this.channelShared && bottom[0].shape[1] !== this.channels) {
+      // Caffe would index past the slopes
       throw layerError(this, `bottom has ${bottom[0].shape[1]} channels, the slopes were set up for ${this.channels}`);
     }
     super.reshape(bottom, top);
@@ -49,14 +55,21 @@ export class PReLULayer extends NeuronLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), a = this.blobs[0].cpuData();
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      a = this.blobs[0].cpuData();
     if (top[0] === bottom[0]) this.bottomMemory.mutableCpuData().set(x);
-    const C = bottom[0].shape[1], dim = bottom[0].countRange(2), N = bottom[0].shape[0];
+    const C = bottom[0].shape[1],
+      dim = bottom[0].countRange(2),
+      N = bottom[0].shape[0];
     let i = 0;
     for (let n = 0; n < N; n++) {
       for (let c = 0; c < C; c++) {
         const s = a[this.channelShared ? 0 : c];
-        for (let k = 0; k < dim; k++, i++) { const v = x[i]; y[i] = v > 0 ? v : s * v; } // = max(v,0) + s min(v,0), NaN and -0 alike
+        for (let k = 0; k < dim; k++, i++) {
+          const v = x[i];
+          y[i] = v > 0 ? v : s * v;
+        } // = max(v,0) + s min(v,0), NaN and -0 alike
       }
     }
   }
@@ -64,8 +77,11 @@ export class PReLULayer extends NeuronLayer {
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     const inPlace = top[0] === bottom[0];
     const x = inPlace ? this.bottomMemory.cpuData() : bottom[0].cpuData();
-    const dy = top[0].cpuDiff(), a = this.blobs[0].cpuData();
-    const C = bottom[0].shape[1], dim = bottom[0].countRange(2), N = bottom[0].shape[0];
+    const dy = top[0].cpuDiff(),
+      a = this.blobs[0].cpuData();
+    const C = bottom[0].shape[1],
+      dim = bottom[0].countRange(2),
+      N = bottom[0].shape[0];
     // slopes first: in place, writing the bottom diff overwrites the top diff
     if (this.paramPropagate(0)) {
       const da = this.blobs[0].mutableCpuDiff();

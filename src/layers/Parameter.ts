@@ -30,8 +30,12 @@ export class ParameterLayer extends Layer {
   // The top's diff is the parameter's diff: nothing to do.
   protected override backwardCpu(_top: Blob[], _propagateDown: boolean[], _bottom: Blob[]): void {}
 
-  override exactNumBottomBlobs(): number { return 0; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 0;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Parameter', ParameterLayer);

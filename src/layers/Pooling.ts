@@ -27,59 +27,98 @@ export class PoolingLayer extends Layer {
   private method: Method = 'MAX';
   private global = false;
   private floor = false;
-  private kH = 0; private kW = 0; private sH = 1; private sW = 1; private pH = 0; private pW = 0;
+  private kH = 0;
+  private kW = 0;
+  private sH = 1;
+  private sW = 1;
+  private pH = 0;
+  private pW = 0;
   private desc!: PoolDesc;
-  private maxIdx = new Int32Array(0);   // MAX argmax when there is no mask top
-  private randIdx = new Int32Array(0);  // STOCHASTIC sampled index
-  private rand = new Float32Array(0);   // STOCHASTIC uniforms, one per output
+  private maxIdx = new Int32Array(0); // MAX argmax when there is no mask top
+  private randIdx = new Int32Array(0); // STOCHASTIC sampled index
+  private rand = new Float32Array(0); // STOCHASTIC uniforms, one per output
 
-  private has(f: keyof PoolingParameter): boolean { return this.layerParam.pooling_param?.[f] !== undefined; }
-  private get p() { return this.param('pooling_param'); }
+  private has(f: keyof PoolingParameter): boolean {
+    return this.layerParam.pooling_param?.[f] !== undefined;
+  }
+  private get p() {
+    return this.param('pooling_param');
+  }
 
   override layerSetUp(bottom: Blob[]): void {
     const has = (f: keyof PoolingParameter) => this.has(f);
     this.method = this.p.pool;
     this.global = this.p.global_pooling;
     if (this.global) {
-      check(this, !(has('kernel_size') || has('kernel_h') || has('kernel_w')),
+      check(
+        this,
+        !(has('kernel_size') || has('kernel_h') || has('kernel_w')),
         '!(pool_param.has_kernel_size() || pool_param.has_kernel_h() || pool_param.has_kernel_w())',
-        'With Global_pooling: true Filter size cannot specified');
+        'With Global_pooling: true Filter size cannot specified',
+      );
     } else {
-      check(this, !has('kernel_size') !== !(has('kernel_h') && has('kernel_w')),
+      check(
+        this,
+        !has('kernel_size') !== !(has('kernel_h') && has('kernel_w')),
         '!pool_param.has_kernel_size() != !(pool_param.has_kernel_h() && pool_param.has_kernel_w())',
-        'Filter size is kernel_size OR kernel_h and kernel_w; not both');
-      check(this, has('kernel_size') || (has('kernel_h') && has('kernel_w')),
+        'Filter size is kernel_size OR kernel_h and kernel_w; not both',
+      );
+      check(
+        this,
+        has('kernel_size') || (has('kernel_h') && has('kernel_w')),
         'pool_param.has_kernel_size() || (pool_param.has_kernel_h() && pool_param.has_kernel_w())',
-        'For non-square filters both kernel_h and kernel_w are required.');
+        'For non-square filters both kernel_h and kernel_w are required.',
+      );
     }
-    check(this, (!has('pad') && has('pad_h') && has('pad_w')) || (!has('pad_h') && !has('pad_w')),
+    check(
+      this,
+      (!has('pad') && has('pad_h') && has('pad_w')) || (!has('pad_h') && !has('pad_w')),
       '(!pool_param.has_pad() && pool_param.has_pad_h() && pool_param.has_pad_w()) || (!pool_param.has_pad_h() && !pool_param.has_pad_w())',
-      'pad is pad OR pad_h and pad_w are required.');
-    check(this, (!has('stride') && has('stride_h') && has('stride_w')) || (!has('stride_h') && !has('stride_w')),
+      'pad is pad OR pad_h and pad_w are required.',
+    );
+    check(
+      this,
+      (!has('stride') && has('stride_h') && has('stride_w')) || (!has('stride_h') && !has('stride_w')),
       '(!pool_param.has_stride() && pool_param.has_stride_h() && pool_param.has_stride_w()) || (!pool_param.has_stride_h() && !pool_param.has_stride_w())',
-      'Stride is stride OR stride_h and stride_w are required.');
+      'Stride is stride OR stride_h and stride_w are required.',
+    );
     this.floor = this.p.round_mode === 'FLOOR';
     if (this.global) {
-      this.kH = bottom[0].height; this.kW = bottom[0].width;
+      this.kH = bottom[0].height;
+      this.kW = bottom[0].width;
     } else if (has('kernel_size')) {
       this.kH = this.kW = this.p.kernel_size;
     } else {
-      this.kH = this.p.kernel_h; this.kW = this.p.kernel_w;
+      this.kH = this.p.kernel_h;
+      this.kW = this.p.kernel_w;
     }
     checkOp(this, this.kH, '>', 0, 'kernel_h_ > 0', 'Filter dimensions cannot be zero.');
     checkOp(this, this.kW, '>', 0, 'kernel_w_ > 0', 'Filter dimensions cannot be zero.');
     if (!has('pad_h')) this.pH = this.pW = this.p.pad;
-    else { this.pH = this.p.pad_h; this.pW = this.p.pad_w; }
+    else {
+      this.pH = this.p.pad_h;
+      this.pW = this.p.pad_w;
+    }
     if (!has('stride_h')) this.sH = this.sW = this.p.stride;
-    else { this.sH = this.p.stride_h; this.sW = this.p.stride_w; }
+    else {
+      this.sH = this.p.stride_h;
+      this.sW = this.p.stride_w;
+    }
     if (this.global) {
-      check(this, this.pH === 0 && this.pW === 0 && this.sH === 1 && this.sW === 1,
-        'pad_h_ == 0 && pad_w_ == 0 && stride_h_ == 1 && stride_w_ == 1', 'With Global_pooling: true; only pad = 0 and stride = 1');
+      check(
+        this,
+        this.pH === 0 && this.pW === 0 && this.sH === 1 && this.sW === 1,
+        'pad_h_ == 0 && pad_w_ == 0 && stride_h_ == 1 && stride_w_ == 1',
+        'With Global_pooling: true; only pad = 0 and stride = 1',
+      );
     }
     if (this.pH !== 0 || this.pW !== 0) {
-      check(this, this.method === 'AVE' || this.method === 'MAX',
+      check(
+        this,
+        this.method === 'AVE' || this.method === 'MAX',
         'this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_AVE || this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_MAX',
-        'Padding implemented only for average and max pooling.');
+        'Padding implemented only for average and max pooling.',
+      );
       checkOp(this, this.pH, '<', this.kH, 'pad_h_ < kernel_h_');
       checkOp(this, this.pW, '<', this.kW, 'pad_w_ < kernel_w_');
     }
@@ -90,7 +129,10 @@ export class PoolingLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
     checkNchwInput(this, bottom, top);
     const [N, C, H, W] = bottom[0].shape;
-    if (this.global) { this.kH = H; this.kW = W; }
+    if (this.global) {
+      this.kH = H;
+      this.kW = W;
+    }
     const outH = pooledSize(H, this.kH, this.pH, this.sH, this.floor);
     const outW = pooledSize(W, this.kW, this.pW, this.sW, this.floor);
     if (this.pH || this.pW) {
@@ -98,8 +140,18 @@ export class PoolingLayer extends Layer {
       checkOp(this, (outW - 1) * this.sW, '<', W + this.pW, '(pooled_width_ - 1) * stride_w_ < width_ + pad_w_');
     }
     this.desc = {
-      num: N, channels: C, height: H, width: W, kernelH: this.kH, kernelW: this.kW,
-      strideH: this.sH, strideW: this.sW, padH: this.pH, padW: this.pW, outH, outW,
+      num: N,
+      channels: C,
+      height: H,
+      width: W,
+      kernelH: this.kH,
+      kernelW: this.kW,
+      strideH: this.sH,
+      strideW: this.sW,
+      padH: this.pH,
+      padW: this.pW,
+      outH,
+      outW,
     };
     top[0].reshape([N, C, outH, outW]);
     if (top.length > 1) top[1].reshapeLike(top[0]);
@@ -111,12 +163,21 @@ export class PoolingLayer extends Layer {
     }
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override minTopBlobs(): number { return 1; }
-  override maxTopBlobs(): number { return this.p.pool === 'MAX' ? 2 : 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
+  override maxTopBlobs(): number {
+    return this.p.pool === 'MAX' ? 2 : 1;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const be = backend(), d = this.desc, x = bottom[0].cpuData(), y = top[0].mutableCpuData();
+    const be = backend(),
+      d = this.desc,
+      x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData();
     switch (this.method) {
       case 'MAX':
         if (top.length > 1) be.maxPoolForward(d, x, y, null, top[1].mutableCpuData());
@@ -127,7 +188,8 @@ export class PoolingLayer extends Layer {
         break;
       case 'STOCHASTIC':
         if (this.phase === 'TRAIN') {
-          const r = rng(), u = this.rand;
+          const r = rng(),
+            u = this.rand;
           for (let i = 0; i < u.length; i++) u[i] = r.next();
           be.stochasticPoolForward(d, x, y, u, this.randIdx);
         } else {
@@ -141,7 +203,10 @@ export class PoolingLayer extends Layer {
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const be = backend(), d = this.desc, dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    const be = backend(),
+      d = this.desc,
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff();
     switch (this.method) {
       case 'MAX':
         if (top.length > 1) be.indexPoolBackward(d, dy, null, top[1].cpuData(), dx);

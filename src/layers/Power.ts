@@ -8,7 +8,10 @@ import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer } from './neuron';
 
 export class PowerLayer extends NeuronLayer {
-  private power = 1; private scale = 1; private shift = 0; private diffScale = 1;
+  private power = 1;
+  private scale = 1;
+  private shift = 0;
+  private diffScale = 1;
 
   override layerSetUp(): void {
     this.power = Math.fround(this.param('power_param').power);
@@ -18,8 +21,10 @@ export class PowerLayer extends NeuronLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const y = top[0].mutableCpuData(), { power, scale, shift } = this;
-    if (this.diffScale === 0) { // the input does not matter
+    const y = top[0].mutableCpuData(),
+      { power, scale, shift } = this;
+    if (this.diffScale === 0) {
+      // the input does not matter
       y.fill(power === 0 ? 1 : Math.pow(shift, power));
       return;
     }
@@ -35,9 +40,13 @@ export class PowerLayer extends NeuronLayer {
   // Reads bottom data (as Caffe does), so in-place use only gives a correct gradient where Caffe's does.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const dx = bottom[0].mutableCpuDiff(), dy = top[0].cpuDiff();
+    const dx = bottom[0].mutableCpuDiff(),
+      dy = top[0].cpuDiff();
     const { power, scale, shift, diffScale } = this;
-    if (diffScale === 0) { dx.fill(0); return; }
+    if (diffScale === 0) {
+      dx.fill(0);
+      return;
+    }
     if (power === 1) {
       for (let i = 0; i < dx.length; i++) dx[i] = diffScale * dy[i];
       return;
@@ -45,16 +54,19 @@ export class PowerLayer extends NeuronLayer {
     const x = bottom[0].cpuData();
     if (power === 2) {
       // 2 scale (shift + scale x) = diff_scale * scale * x + diff_scale * shift
-      const a = Math.fround(diffScale * scale), b = Math.fround(diffScale * shift);
+      const a = Math.fround(diffScale * scale),
+        b = Math.fround(diffScale * shift);
       for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * Math.fround(Math.fround(a * x[i]) + b);
       return;
     }
     const y = top[0].cpuData();
-    if (shift === 0) { // power * y / x
+    if (shift === 0) {
+      // power * y / x
       for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * Math.fround(power * Math.fround(y[i] / x[i]));
       return;
     }
-    for (let i = 0; i < dx.length; i++) { // diff_scale * y / (shift + scale x)
+    for (let i = 0; i < dx.length; i++) {
+      // diff_scale * y / (shift + scale x)
       let v = x[i];
       if (scale !== 1) v = Math.fround(v * scale);
       v = Math.fround(v + shift);

@@ -11,15 +11,23 @@ export class ReLULayer extends NeuronLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), s = this.slope;
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      s = this.slope;
     // Caffe: max(x, 0) + slope * min(x, 0); `0 +` keeps its +0 where slope * x is -0
-    for (let i = 0; i < x.length; i++) { const v = x[i]; y[i] = v > 0 ? v : 0 + v * s; }
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      y[i] = v > 0 ? v : 0 + v * s;
+    }
   }
 
   // In place, bottom data already holds y; y > 0 exactly where x > 0 (slope >= 0), as Caffe relies on.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), s = this.slope;
+    const x = bottom[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff(),
+      s = this.slope;
     for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * s;
   }
 }

@@ -36,7 +36,10 @@ export class ReductionLayer extends Layer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     // Caffe: caffe_cpu_dot with a ones vector (SUM, MEAN), caffe_cpu_asum, caffe_cpu_dot with itself
-    const be = backend(), x = bottom[0].cpuData(), y = top[0].mutableCpuData(), dim = this.dim;
+    const be = backend(),
+      x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      dim = this.dim;
     if (this.ones.length !== dim) this.ones = new Float32Array(dim).fill(1);
     for (let i = 0, o = 0; i < this.num; i++, o += dim) {
       const xi = x.subarray(o, o + dim);
@@ -47,19 +50,36 @@ export class ReductionLayer extends Layer {
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const x = bottom[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), dim = this.dim;
+    const x = bottom[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff(),
+      dim = this.dim;
     for (let i = 0, o = 0; i < this.num; i++, o += dim) {
       const g = Math.fround(dy[i] * this.coeff);
       switch (this.op) {
-        case 'SUM': case 'MEAN': dx.fill(g, o, o + dim); break;
-        case 'ASUM': for (let j = 0; j < dim; j++) { const v = x[o + j]; dx[o + j] = v > 0 ? g : v < 0 ? -g : 0; } break;
-        case 'SUMSQ': for (let j = 0; j < dim; j++) dx[o + j] = 2 * g * x[o + j]; break;
+        case 'SUM':
+        case 'MEAN':
+          dx.fill(g, o, o + dim);
+          break;
+        case 'ASUM':
+          for (let j = 0; j < dim; j++) {
+            const v = x[o + j];
+            dx[o + j] = v > 0 ? g : v < 0 ? -g : 0;
+          }
+          break;
+        case 'SUMSQ':
+          for (let j = 0; j < dim; j++) dx[o + j] = 2 * g * x[o + j];
+          break;
       }
     }
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Reduction', ReductionLayer);

@@ -72,9 +72,15 @@ export class ScaleLayer extends Layer {
     this.partial.ensure(this.biasTerm ? Math.max(outer * dim, this.biasSpan.outer * this.biasSpan.dim) : outer * dim);
   }
 
-  override minBottomBlobs(): number { return 1; }
-  override maxBottomBlobs(): number { return 2; }
-  override exactNumTopBlobs(): number { return 1; }
+  override minBottomBlobs(): number {
+    return 1;
+  }
+  override maxBottomBlobs(): number {
+    return 2;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     const x = bottom[0].cpuData();
@@ -83,10 +89,11 @@ export class ScaleLayer extends Layer {
     const y = top[0].mutableCpuData();
     const { outer, dim, inner } = this.span;
     let i = 0;
-    for (let n = 0; n < outer; n++) for (let d = 0; d < dim; d++) {
-      const f = s[d];
-      for (let k = 0; k < inner; k++, i++) y[i] = x[i] * f;
-    }
+    for (let n = 0; n < outer; n++)
+      for (let d = 0; d < dim; d++) {
+        const f = s[d];
+        for (let k = 0; k < inner; k++, i++) y[i] = x[i] * f;
+      }
     if (this.biasTerm) addBroadcast(this.biasSpan, this.blobs[this.biasParamId].cpuData(), y);
   }
 
@@ -96,7 +103,9 @@ export class ScaleLayer extends Layer {
    * first gemv writes straight into it, outer 1, the result is the same from a zero diff).
    */
   private scaleDiff(prod: Float32Array, learned: boolean, ds: Float32Array): void {
-    const { outer, dim, inner } = this.span, ones = this.ones.data, be = backend();
+    const { outer, dim, inner } = this.span,
+      ones = this.ones.data,
+      be = backend();
     let sums = prod;
     if (inner !== 1) {
       if (outer * dim === 1) {
@@ -129,7 +138,8 @@ export class ScaleLayer extends Layer {
     if (learned ? this.paramPropagate(0) : propagateDown[1]) {
       const x = (inPlace ? this.temp : bottom[0]).cpuData();
       const ds = scale.mutableCpuDiff();
-      if (bottom[0].count === scale.count) { // element-wise: no reduction
+      if (bottom[0].count === scale.count) {
+        // element-wise: no reduction
         // (Caffe writes the product over a learned scale's diff; parameter diffs accumulate here, which
         // is the same whenever the diff starts at zero, i.e. outside iter_size > 1)
         if (learned) for (let j = 0; j < ds.length; j++) ds[j] += dy[j] * x[j];
@@ -142,13 +152,15 @@ export class ScaleLayer extends Layer {
       }
     }
     if (propagateDown[0]) {
-      const s = scale.cpuData(), dx = bottom[0].mutableCpuDiff();
+      const s = scale.cpuData(),
+        dx = bottom[0].mutableCpuDiff();
       const { outer, dim, inner } = this.span;
       let i = 0;
-      for (let n = 0; n < outer; n++) for (let d = 0; d < dim; d++) {
-        const f = s[d];
-        for (let k = 0; k < inner; k++, i++) dx[i] = dy[i] * f;
-      }
+      for (let n = 0; n < outer; n++)
+        for (let d = 0; d < dim; d++) {
+          const f = s[d];
+          for (let k = 0; k < inner; k++, i++) dx[i] = dy[i] * f;
+        }
     }
   }
 }

@@ -5,16 +5,22 @@ import { NeuronLayer } from './neuron';
 
 export class SigmoidLayer extends NeuronLayer {
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData();
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData();
     for (let i = 0; i < x.length; i++) y[i] = 0.5 * Math.tanh(0.5 * x[i]) + 0.5;
   }
 
   // Only the output is needed, so in-place use is exact.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
+    const y = top[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff();
     // Caffe: top_diff * s rounds to float, then times (1. - s) in double
-    for (let i = 0; i < y.length; i++) { const s = y[i]; dx[i] = Math.fround(dy[i] * s) * (1 - s); }
+    for (let i = 0; i < y.length; i++) {
+      const s = y[i];
+      dx[i] = Math.fround(dy[i] * s) * (1 - s);
+    }
   }
 }
 

@@ -8,7 +8,14 @@ import { Blob } from '../core/blob';
 import { LossLayer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fatal } from '../util/check';
-import { NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, lossReshape, normalizationMode } from './loss';
+import {
+  NormalizationMode,
+  getNormalizer,
+  ignoreLabel,
+  labelBackpropError,
+  lossReshape,
+  normalizationMode,
+} from './loss';
 
 export class SigmoidCrossEntropyLossLayer extends LossLayer {
   /** sigmoid(bottom[0]), as Caffe's internal Sigmoid layer output */
@@ -29,18 +36,25 @@ export class SigmoidCrossEntropyLossLayer extends LossLayer {
     lossReshape(this, bottom, top);
     this.outer = bottom[0].shape[0];
     this.inner = bottom[0].countRange(1);
-    if (bottom[0].count !== bottom[1].count) fatal(this,
-      `SIGMOID_CROSS_ENTROPY_LOSS layer inputs must have the same count. (${bottom[0].count} vs. ${bottom[1].count})`);
+    if (bottom[0].count !== bottom[1].count)
+      fatal(
+        this,
+        `SIGMOID_CROSS_ENTROPY_LOSS layer inputs must have the same count. (${bottom[0].count} vs. ${bottom[1].count})`,
+      );
     this.sigmoid.reshapeLike(bottom[0]);
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), t = bottom[1].cpuData(), s = this.sigmoid.mutableCpuData();
+    const x = bottom[0].cpuData(),
+      t = bottom[1].cpuData(),
+      s = this.sigmoid.mutableCpuData();
     for (let i = 0; i < x.length; i++) s[i] = 0.5 * Math.tanh(0.5 * x[i]) + 0.5;
-    let loss = 0, valid = 0;
+    let loss = 0,
+      valid = 0;
     for (let i = 0; i < x.length; i++) {
       if (this.ignore !== undefined && Math.trunc(t[i]) === this.ignore) continue;
-      const v = x[i], pos = v >= 0 ? 1 : 0;
+      const v = x[i],
+        pos = v >= 0 ? 1 : 0;
       loss -= v * (t[i] - pos) - Math.log(1 + Math.exp(v - 2 * v * pos));
       valid++;
     }
@@ -51,7 +65,9 @@ export class SigmoidCrossEntropyLossLayer extends LossLayer {
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (propagateDown[1]) throw labelBackpropError(this);
     if (!propagateDown[0]) return;
-    const s = this.sigmoid.cpuData(), t = bottom[1].cpuData(), dx = bottom[0].mutableCpuDiff();
+    const s = this.sigmoid.cpuData(),
+      t = bottom[1].cpuData(),
+      dx = bottom[0].mutableCpuDiff();
     const scale = Math.fround(top[0].cpuDiff()[0] / this.normalizer); // floats, as Caffe's caffe_sub then caffe_scal
     for (let i = 0; i < dx.length; i++) {
       const ignored = this.ignore !== undefined && Math.trunc(t[i]) === this.ignore;

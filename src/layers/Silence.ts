@@ -13,8 +13,12 @@ export class SilenceLayer extends Layer {
     for (let i = 0; i < bottom.length; i++) if (propagateDown[i]) bottom[i].mutableCpuDiff().fill(0);
   }
 
-  override minBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 0; }
+  override minBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 0;
+  }
 }
 
 registerLayer('Silence', SilenceLayer);

@@ -17,8 +17,12 @@ export class SliceLayer extends Layer {
 
   override layerSetUp(): void {
     const p = this.rawParam('slice_param');
-    check(this, !(p.axis !== undefined && p.slice_dim !== undefined), '!(slice_param.has_axis() && slice_param.has_slice_dim())',
-      'Either axis or slice_dim should be specified; not both.');
+    check(
+      this,
+      !(p.axis !== undefined && p.slice_dim !== undefined),
+      '!(slice_param.has_axis() && slice_param.has_slice_dim())',
+      'Either axis or slice_dim should be specified; not both.',
+    );
     this.slicePoints = Array.from(p.slice_point ?? [], Number);
   }
 
@@ -27,8 +31,14 @@ export class SliceLayer extends Layer {
     const p = this.rawParam('slice_param');
     if (p.slice_dim !== undefined) {
       this.axis = Number(p.slice_dim) | 0; // uint32 read as int32, as Caffe does
-      checkOp(this, this.axis, '>=', 0, 'slice_axis_ >= 0',
-        `casting slice_dim from uint32 to int32 produced negative result; slice_dim must satisfy 0 <= slice_dim < ${MAX_BLOB_AXES}`);
+      checkOp(
+        this,
+        this.axis,
+        '>=',
+        0,
+        'slice_axis_ >= 0',
+        `casting slice_dim from uint32 to int32 produced negative result; slice_dim must satisfy 0 <= slice_dim < ${MAX_BLOB_AXES}`,
+      );
       checkOp(this, this.axis, '<', numAxes, 'slice_axis_ < num_axes', 'slice_dim out of range.');
     } else {
       this.axis = bottom[0].canonicalAxisIndex(this.param('slice_param').axis);
@@ -40,8 +50,14 @@ export class SliceLayer extends Layer {
     let count = 0;
     if (this.slicePoints.length !== 0) {
       checkOp(this, this.slicePoints.length, '==', top.length - 1, 'slice_point_.size() == top.size() - 1');
-      checkOp(this, top.length, '<=', bottomAxis, 'top.size() <= bottom_slice_axis',
-        `slice axis: ${this.axis}, bottom[0] shape: ${bottom[0].shapeString()}`);
+      checkOp(
+        this,
+        top.length,
+        '<=',
+        bottomAxis,
+        'top.size() <= bottom_slice_axis',
+        `slice axis: ${this.axis}, bottom[0] shape: ${bottom[0].shapeString()}`,
+      );
       let prev = 0;
       const sizes: number[] = [];
       for (const sp of this.slicePoints) {
@@ -56,8 +72,14 @@ export class SliceLayer extends Layer {
         count += top[i].count;
       }
     } else {
-      checkOp(this, bottomAxis % top.length, '==', 0, 'bottom_slice_axis % top.size() == 0',
-        `Number of top blobs (${top.length}) should evenly divide input slice axis (${bottomAxis})`);
+      checkOp(
+        this,
+        bottomAxis % top.length,
+        '==',
+        0,
+        'bottom_slice_axis % top.size() == 0',
+        `Number of top blobs (${top.length}) should evenly divide input slice axis (${bottomAxis})`,
+      );
       topShape[this.axis] = bottomAxis / top.length;
       for (let i = 0; i < top.length; i++) {
         top[i].reshape(topShape);
@@ -73,10 +95,15 @@ export class SliceLayer extends Layer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     if (top.length === 1) return;
-    const be = backend(), x = bottom[0].cpuData(), bottomAxis = bottom[0].shape[this.axis], inner = this.sliceSize;
+    const be = backend(),
+      x = bottom[0].cpuData(),
+      bottomAxis = bottom[0].shape[this.axis],
+      inner = this.sliceSize;
     let offset = 0;
-    for (const t of top) { // bottom at (n * bottom_axis + offset) * inner -> slab n of top i
-      const axisDim = t.shape[this.axis], slab = axisDim * inner;
+    for (const t of top) {
+      // bottom at (n * bottom_axis + offset) * inner -> slab n of top i
+      const axisDim = t.shape[this.axis],
+        slab = axisDim * inner;
       be.copyStrided(this.numSlices, slab, x, offset * inner, bottomAxis * inner, t.mutableCpuData(), 0, slab);
       offset += axisDim;
     }
@@ -84,18 +111,25 @@ export class SliceLayer extends Layer {
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0] || top.length === 1) return;
-    const be = backend(), dx = bottom[0].mutableCpuDiff(), bottomAxis = bottom[0].shape[this.axis];
+    const be = backend(),
+      dx = bottom[0].mutableCpuDiff(),
+      bottomAxis = bottom[0].shape[this.axis];
     const inner = this.sliceSize;
     let offset = 0;
     for (const t of top) {
-      const axisDim = t.shape[this.axis], slab = axisDim * inner;
+      const axisDim = t.shape[this.axis],
+        slab = axisDim * inner;
       be.copyStrided(this.numSlices, slab, t.cpuDiff(), 0, slab, dx, offset * inner, bottomAxis * inner);
       offset += axisDim;
     }
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override minTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Slice', SliceLayer);

@@ -26,12 +26,20 @@ export class SoftmaxLayer extends Layer {
     if (this.ones.length !== this.channels) this.ones = new Float32Array(this.channels).fill(1);
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), s = this.scale;
-    const C = this.channels, inner = this.inner, dim = C * inner;
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      s = this.scale;
+    const C = this.channels,
+      inner = this.inner,
+      dim = C * inner;
     for (let i = 0; i < this.outer; i++) {
       const base = i * dim;
       // max over channels, per inner position
@@ -58,8 +66,13 @@ export class SoftmaxLayer extends Layer {
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), s = this.scale;
-    const C = this.channels, inner = this.inner, dim = C * inner;
+    const y = top[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff(),
+      s = this.scale;
+    const C = this.channels,
+      inner = this.inner,
+      dim = C * inner;
     // Caffe: s = dot over channels of (dy, y) (caffe_cpu_strided_dot), then dx = (dy - s) * y in float
     for (let i = 0; i < this.outer; i++) {
       const base = i * dim;

@@ -7,8 +7,16 @@ import { Blob } from '../core/blob';
 import { Layer, LossLayer } from '../core/layer';
 import { createLayer, registerLayer } from '../core/layer_factory';
 import {
-  FLT_MIN, NormalizationMode, getNormalizer, ignoreLabel, labelBackpropError, lossReshape, normalizationMode,
-  forEachLabel, labelledLossBackward, checkLabelCount,
+  FLT_MIN,
+  NormalizationMode,
+  getNormalizer,
+  ignoreLabel,
+  labelBackpropError,
+  lossReshape,
+  normalizationMode,
+  forEachLabel,
+  labelledLossBackward,
+  checkLabelCount,
 } from './loss';
 import './Softmax'; // registers the inner Softmax type
 
@@ -24,8 +32,11 @@ export class SoftmaxWithLossLayer extends LossLayer {
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
     // The internal softmax gets this layer's softmax_param only (no loss weights of its own).
-    this.softmax = createLayer({ // through the factory, which logs "Creating layer" as Caffe's does
-      name: this.name, type: 'Softmax', phase: this.phase,
+    this.softmax = createLayer({
+      // through the factory, which logs "Creating layer" as Caffe's does
+      name: this.name,
+      type: 'Softmax',
+      phase: this.phase,
       ...(this.layerParam.softmax_param !== undefined ? { softmax_param: this.layerParam.softmax_param } : {}),
     });
     this.softmax.setUp([bottom[0]], [this.prob]);
@@ -43,15 +54,25 @@ export class SoftmaxWithLossLayer extends LossLayer {
     if (top.length >= 2) top[1].reshapeLike(bottom[0]);
   }
 
-  override exactNumTopBlobs(): number { return -1; }
-  override minTopBlobs(): number { return 1; }
-  override maxTopBlobs(): number { return 2; }
+  override exactNumTopBlobs(): number {
+    return -1;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
+  override maxTopBlobs(): number {
+    return 2;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     this.softmax.forward([bottom[0]], [this.prob]);
-    const p = this.prob.cpuData(), label = bottom[1].cpuData();
-    const C = bottom[0].shape[this.axis], inner = this.inner, dim = C * inner;
-    let loss = 0, count = 0;
+    const p = this.prob.cpuData(),
+      label = bottom[1].cpuData();
+    const C = bottom[0].shape[this.axis],
+      inner = this.inner,
+      dim = C * inner;
+    let loss = 0,
+      count = 0;
     forEachLabel(this, label, this.outer, inner, C, this.ignore, (i, j, l) => {
       loss = Math.fround(loss - Math.fround(Math.log(Math.max(p[i * dim + l * inner + j], FLT_MIN)))); // float, as Caffe
       count++;
@@ -63,11 +84,15 @@ export class SoftmaxWithLossLayer extends LossLayer {
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (propagateDown[1]) throw labelBackpropError(this);
     if (!propagateDown[0]) return;
-    const dx = bottom[0].mutableCpuDiff(), label = bottom[1].cpuData();
+    const dx = bottom[0].mutableCpuDiff(),
+      label = bottom[1].cpuData();
     dx.set(this.prob.cpuData());
-    const C = bottom[0].shape[this.axis], inner = this.inner, dim = C * inner;
-    labelledLossBackward(this, this.normalization, top[0], label, this.outer, inner, C, this.ignore, dx,
-      (i, j, l) => { dx[i * dim + l * inner + j] -= 1; });
+    const C = bottom[0].shape[this.axis],
+      inner = this.inner,
+      dim = C * inner;
+    labelledLossBackward(this, this.normalization, top[0], label, this.outer, inner, C, this.ignore, dx, (i, j, l) => {
+      dx[i * dim + l * inner + j] -= 1;
+    });
   }
 }
 

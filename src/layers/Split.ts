@@ -15,8 +15,12 @@ export class SplitLayer extends Layer {
     }
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override minTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     for (const t of top) t.shareData(bottom[0]);

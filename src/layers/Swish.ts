@@ -18,7 +18,10 @@ export class SwishLayer extends NeuronLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), s = this.sig, b = this.beta;
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      s = this.sig,
+      b = this.beta;
     for (let i = 0; i < x.length; i++) {
       const v = x[i];
       s[i] = 0.5 * Math.tanh(0.5 * Math.fround(v * b)) + 0.5;
@@ -29,7 +32,11 @@ export class SwishLayer extends NeuronLayer {
   // Needs only y and the stored sigmoid, so in-place use is exact.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), s = this.sig, b = this.beta;
+    const y = top[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff(),
+      s = this.sig,
+      b = this.beta;
     for (let i = 0; i < y.length; i++) {
       const by = b * y[i];
       dx[i] = dy[i] * (by + s[i] * (1 - by));

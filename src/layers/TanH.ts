@@ -12,8 +12,13 @@ export class TanHLayer extends NeuronLayer {
   // Only the output is needed, so in-place use is exact.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const y = top[0].cpuData(), dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff();
-    for (let i = 0; i < y.length; i++) { const t = y[i]; dx[i] = dy[i] * Math.fround(1 - Math.fround(t * t)); } // in float, as Caffe
+    const y = top[0].cpuData(),
+      dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff();
+    for (let i = 0; i < y.length; i++) {
+      const t = y[i];
+      dx[i] = dy[i] * Math.fround(1 - Math.fround(t * t));
+    } // in float, as Caffe
   }
 }
 

@@ -13,7 +13,9 @@ export class ThresholdLayer extends NeuronLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), t = this.threshold;
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      t = this.threshold;
     for (let i = 0; i < x.length; i++) y[i] = x[i] > t ? 1 : 0;
   }
 

@@ -12,7 +12,12 @@ export class TileLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const axis = bottom[0].canonicalAxisIndex(this.param('tile_param').axis);
-    check(this, this.layerParam.tile_param?.tiles !== undefined, 'tile_param.has_tiles()', 'Number of tiles must be specified');
+    check(
+      this,
+      this.layerParam.tile_param?.tiles !== undefined,
+      'tile_param.has_tiles()',
+      'Number of tiles must be specified',
+    );
     this.tiles = this.param('tile_param').tiles;
     checkOp(this, this.tiles, '>', 0, 'tiles_ > 0', 'Number of tiles must be positive.');
     const shape = bottom[0].shape.slice();
@@ -23,7 +28,9 @@ export class TileLayer extends Layer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const x = bottom[0].cpuData(), y = top[0].mutableCpuData(), inner = this.inner;
+    const x = bottom[0].cpuData(),
+      y = top[0].mutableCpuData(),
+      inner = this.inner;
     let o = 0;
     for (let i = 0; i < this.outer; i++) {
       const block = x.subarray(i * inner, (i + 1) * inner);
@@ -33,7 +40,9 @@ export class TileLayer extends Layer {
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const dy = top[0].cpuDiff(), dx = bottom[0].mutableCpuDiff(), inner = this.inner;
+    const dy = top[0].cpuDiff(),
+      dx = bottom[0].mutableCpuDiff(),
+      inner = this.inner;
     let o = 0;
     for (let i = 0; i < this.outer; i++) {
       const base = i * inner;
@@ -45,8 +54,12 @@ export class TileLayer extends Layer {
     }
   }
 
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 }
 
 registerLayer('Tile', TileLayer);

@@ -43,34 +43,55 @@ export abstract class BaseConvolutionLayer extends Layer {
   /** The spatial output size for a bottom of spatial size `input`. */
   protected abstract computeOutputShape(input: readonly number[]): number[];
 
-  override minBottomBlobs(): number { return 1; }
-  override minTopBlobs(): number { return 1; }
-  override equalNumBottomTopBlobs(): boolean { return true; }
+  override minBottomBlobs(): number {
+    return 1;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
+  override equalNumBottomTopBlobs(): boolean {
+    return true;
+  }
 
   override layerSetUp(bottom: Blob[]): void {
     const cp = this.param('convolution_param');
     const len = (f: PerAxis): number => cp[f].length;
     this.channelAxis = bottom[0].canonicalAxisIndex(cp.axis);
-    const nsa = this.numSpatialAxes = bottom[0].numAxes - this.channelAxis - 1;
+    const nsa = (this.numSpatialAxes = bottom[0].numAxes - this.channelAxis - 1);
     // kernel_h/kernel_w, or kernel_size once / once per spatial axis
     const set = this.rawParam('convolution_param');
     const perAxis = (field: PerAxis, def: number | null, what: string, hw: [Axis2D, Axis2D]): number[] => {
       if (set[hw[0]] !== undefined || set[hw[1]] !== undefined) {
-        checkOp(this, nsa, '==', 2, 'num_spatial_axes_ == 2',
-          `${hw[0]} & ${hw[1]} can only be used for 2D convolution.`);
-        checkOp(this, 0, '==', len(field), `0 == conv_param.${field}_size()`,
-          `Either ${field} or ${what}/w should be specified; not both.`);
+        checkOp(
+          this,
+          nsa,
+          '==',
+          2,
+          'num_spatial_axes_ == 2',
+          `${hw[0]} & ${hw[1]} can only be used for 2D convolution.`,
+        );
+        checkOp(
+          this,
+          0,
+          '==',
+          len(field),
+          `0 == conv_param.${field}_size()`,
+          `Either ${field} or ${what}/w should be specified; not both.`,
+        );
         return [cp[hw[0]], cp[hw[1]]];
       }
       const n = len(field);
       if (!(n === 1 || n === nsa || (def !== null && n === 0))) {
         const once = def === null ? 'num_kernel_dims == 1' : `num_${field}_dims == 0 || num_${field}_dims == 1`;
         const name = field === 'kernel_size' ? 'kernel' : field;
-        checkFailed(this, `${once} || num_${name}_dims == num_spatial_axes_`,
-          `${field} must be specified once, or once per spatial dimension (${field} specified ${n} times; ${nsa} spatial dims).`);
+        checkFailed(
+          this,
+          `${once} || num_${name}_dims == num_spatial_axes_`,
+          `${field} must be specified once, or once per spatial dimension (${field} specified ${n} times; ${nsa} spatial dims).`,
+        );
       }
       const v = cp[field];
-      return Array.from({ length: nsa }, (_, i) => (n === 0 ? def as number : Number(v[n === 1 ? 0 : i])));
+      return Array.from({ length: nsa }, (_, i) => (n === 0 ? (def as number) : Number(v[n === 1 ? 0 : i])));
     };
     this.kernel = perAxis('kernel_size', null, 'kernel_h', ['kernel_h', 'kernel_w']);
     for (const k of this.kernel) {
@@ -81,8 +102,11 @@ export abstract class BaseConvolutionLayer extends Layer {
     this.pad = perAxis('pad', 0, 'pad_h', ['pad_h', 'pad_w']);
     const nd = len('dilation');
     if (!(nd === 0 || nd === 1 || nd === nsa)) {
-      checkFailed(this, 'num_dilation_dims == 0 || num_dilation_dims == 1 || num_dilation_dims == num_spatial_axes_',
-        `dilation must be specified once, or once per spatial dimension (dilation specified ${nd} times; ${nsa} spatial dims).`);
+      checkFailed(
+        this,
+        'num_dilation_dims == 0 || num_dilation_dims == 1 || num_dilation_dims == num_spatial_axes_',
+        `dilation must be specified once, or once per spatial dimension (dilation specified ${nd} times; ${nsa} spatial dims).`,
+      );
     }
     const dil = cp.dilation;
     this.dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : Number(dil[nd === 1 ? 0 : i])));
@@ -97,32 +121,49 @@ export abstract class BaseConvolutionLayer extends Layer {
     this.group = cp.group;
     checkOp(this, this.group, '>', 0, 'group_ > 0');
     checkOp(this, this.channels % this.group, '==', 0, 'channels_ % group_ == 0');
-    checkOp(this, this.numOutput % this.group, '==', 0, 'num_output_ % group_ == 0',
-      'Number of output should be multiples of group.');
+    checkOp(
+      this,
+      this.numOutput % this.group,
+      '==',
+      0,
+      'num_output_ % group_ == 0',
+      'Number of output should be multiples of group.',
+    );
     if (nsa !== 2) {
-      throw new CaffeError(`${this.type} layer ${this.name}: only 2-D convolution is supported ` +
-        `(${nsa} spatial axes after channel axis ${this.channelAxis} of a ${bottom[0].numAxes}-D bottom)`);
+      throw new CaffeError(
+        `${this.type} layer ${this.name}: only 2-D convolution is supported ` +
+          `(${nsa} spatial axes after channel axis ${this.channelAxis} of a ${bottom[0].numAxes}-D bottom)`,
+      );
     }
     this.setUpParameters(cp);
   }
 
   // weights: conv_out_channels x (conv_in_channels / group) x kernel; bias: num_output
   private setUpParameters(cp: LayerParamView<'convolution_param'>): void {
-    const [convOut, convIn] = this.reverseDimensions() ? [this.channels, this.numOutput] : [this.numOutput, this.channels];
+    const [convOut, convIn] = this.reverseDimensions()
+      ? [this.channels, this.numOutput]
+      : [this.numOutput, this.channels];
     const wShape = [convOut, convIn / this.group, ...this.kernel];
     this.biasTerm = this.param('convolution_param').bias_term;
     if (this.blobs.length > 0) {
       const want = 1 + (this.biasTerm ? 1 : 0);
       if (this.blobs.length !== want) {
-        checkFailed(this, `1 + bias_term_ == this->blobs_.size() (${want} vs. ${this.blobs.length})`,
-          'Incorrect number of weight blobs.');
+        checkFailed(
+          this,
+          `1 + bias_term_ == this->blobs_.size() (${want} vs. ${this.blobs.length})`,
+          'Incorrect number of weight blobs.',
+        );
       }
       const same = (b: Blob, s: number[]) => b.shape.length === s.length && s.every((d, i) => d === b.shape[i]);
       if (!same(this.blobs[0], wShape)) {
-        throw new CaffeError(`Incorrect weight shape: expected shape ${new Blob(wShape).shapeString()}; instead, shape was ${this.blobs[0].shapeString()}`);
+        throw new CaffeError(
+          `Incorrect weight shape: expected shape ${new Blob(wShape).shapeString()}; instead, shape was ${this.blobs[0].shapeString()}`,
+        );
       }
       if (this.biasTerm && !same(this.blobs[1], [this.numOutput])) {
-        throw new CaffeError(`Incorrect bias shape: expected shape ${new Blob([this.numOutput]).shapeString()}; instead, shape was ${this.blobs[1].shapeString()}`);
+        throw new CaffeError(
+          `Incorrect bias shape: expected shape ${new Blob([this.numOutput]).shapeString()}; instead, shape was ${this.blobs[1].shapeString()}`,
+        );
       }
     }
     setUpWeightAndBias(this, cp, wShape, this.biasTerm ? [this.numOutput] : undefined);
@@ -130,16 +171,31 @@ export abstract class BaseConvolutionLayer extends Layer {
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const first = this.channelAxis + 1;
-    checkOp(this, bottom[0].numAxes, '==', first + this.numSpatialAxes,
-      'bottom[0]->num_axes() == first_spatial_axis + num_spatial_axes_', 'bottom num_axes may not change.');
+    checkOp(
+      this,
+      bottom[0].numAxes,
+      '==',
+      first + this.numSpatialAxes,
+      'bottom[0]->num_axes() == first_spatial_axis + num_spatial_axes_',
+      'bottom num_axes may not change.',
+    );
     this.num = bottom[0].countRange(0, this.channelAxis);
-    checkOp(this, bottom[0].shape[this.channelAxis], '==', this.channels,
-      'bottom[0]->shape(channel_axis_) == channels_', 'Input size incompatible with convolution kernel.');
+    checkOp(
+      this,
+      bottom[0].shape[this.channelAxis],
+      '==',
+      this.channels,
+      'bottom[0]->shape(channel_axis_) == channels_',
+      'Input size incompatible with convolution kernel.',
+    );
     for (let i = 1; i < bottom.length; i++) {
       const s = bottom[i].shape;
-      if (s.length !== bottom[0].numAxes || s.some((d, j) => d !== bottom[0].shape[j])) checkFailed(this,
-        'bottom[0]->shape() == bottom[bottom_id]->shape()',
-        `shape mismatch - bottom[0]: ${bottom[0].shapeString()} vs. bottom[${i}]: ${bottom[i].shapeString()}`);
+      if (s.length !== bottom[0].numAxes || s.some((d, j) => d !== bottom[0].shape[j]))
+        checkFailed(
+          this,
+          'bottom[0]->shape() == bottom[bottom_id]->shape()',
+          `shape mismatch - bottom[0]: ${bottom[0].shapeString()} vs. bottom[${i}]: ${bottom[i].shapeString()}`,
+        );
     }
     const input = bottom[0].shape.slice(first);
     this.outputShape = this.computeOutputShape(input);
@@ -149,11 +205,23 @@ export abstract class BaseConvolutionLayer extends Layer {
     const rev = this.reverseDimensions();
     const [src, dst] = rev ? [this.outputShape, input] : [input, this.outputShape];
     const desc: ConvDesc = {
-      num: this.num, channels: rev ? this.numOutput : this.channels, height: src[0], width: src[1],
-      numOutput: rev ? this.channels : this.numOutput, group: this.group,
-      kernelH: this.kernel[0], kernelW: this.kernel[1], strideH: this.stride[0], strideW: this.stride[1],
-      padH: this.pad[0], padW: this.pad[1], dilationH: this.dilation[0], dilationW: this.dilation[1],
-      outH: dst[0], outW: dst[1], bias: this.biasTerm && !rev,
+      num: this.num,
+      channels: rev ? this.numOutput : this.channels,
+      height: src[0],
+      width: src[1],
+      numOutput: rev ? this.channels : this.numOutput,
+      group: this.group,
+      kernelH: this.kernel[0],
+      kernelW: this.kernel[1],
+      strideH: this.stride[0],
+      strideW: this.stride[1],
+      padH: this.pad[0],
+      padW: this.pad[1],
+      dilationH: this.dilation[0],
+      dilationW: this.dilation[1],
+      outH: dst[0],
+      outW: dst[1],
+      bias: this.biasTerm && !rev,
     };
     const key = JSON.stringify(desc);
     if (key === this.primKey) return;
@@ -164,7 +232,9 @@ export abstract class BaseConvolutionLayer extends Layer {
   }
 
   /** Spatial size of one top/bottom channel image. */
-  protected spatial(b: Blob): number { return b.countRange(this.channelAxis + 1); }
+  protected spatial(b: Blob): number {
+    return b.countRange(this.channelAxis + 1);
+  }
 
   /** y[n, c, :] += bias[c] over `num` images of `numOutput` channels. */
   protected addBias(y: Float32Array, spatial: number): void {
@@ -179,9 +249,11 @@ export abstract class BaseConvolutionLayer extends Layer {
 
   /** bias_diff += dy[n] 1 image by image (a gemv each, accumulating, as Caffe). */
   protected accumulateBiasDiff(dy: Float32Array, spatial: number): void {
-    const db = this.blobs[1].mutableCpuDiff(), dim = this.numOutput * spatial;
+    const db = this.blobs[1].mutableCpuDiff(),
+      dim = this.numOutput * spatial;
     if (this.ones.length !== spatial) this.ones = new Float32Array(spatial).fill(1);
-    for (let n = 0; n < this.num; n++) backend().gemv(false, this.numOutput, spatial, 1, dy.subarray(n * dim, (n + 1) * dim), this.ones, 1, db);
+    for (let n = 0; n < this.num; n++)
+      backend().gemv(false, this.numOutput, spatial, 1, dy.subarray(n * dim, (n + 1) * dim), this.ones, 1, db);
   }
 
   override dispose(): void {

@@ -20,7 +20,9 @@ export abstract class BaseDataLayer extends Layer {
   protected outputLabels = false;
 
   /** `<Type> layer <name>`, the prefix of this layer's errors. */
-  get who(): string { return `${this.type} layer ${this.name}`; }
+  get who(): string {
+    return `${this.type} layer ${this.name}`;
+  }
 
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     this.outputLabels = top.length !== 1;
@@ -37,13 +39,17 @@ export abstract class BaseDataLayer extends Layer {
 
   protected override backwardCpu(_top: Blob[], _propagateDown: boolean[], _bottom: Blob[]): void {}
 
-  override exactNumBottomBlobs(): number { return 0; }
+  override exactNumBottomBlobs(): number {
+    return 0;
+  }
 
   /** Releases what the layer holds (worker threads); the layer is unusable afterwards. */
   override dispose(): void {}
 
   /** The transformer (for inspection and tests). */
-  get dataTransformer(): DataTransformer { return this.transformer; }
+  get dataTransformer(): DataTransformer {
+    return this.transformer;
+  }
 }
 
 export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
@@ -56,7 +62,9 @@ export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
   protected abstract sourceSpec(): DbSourceSpec | ImageSourceSpec;
 
   /** The database the worker opens as it starts (Data layers), or null. */
-  protected openSpec(): DbOpenSpec | null { return null; }
+  protected openSpec(): DbOpenSpec | null {
+    return null;
+  }
 
   /** data_param.prefetch: batches prepared ahead (BasePrefetchingDataLayer reads it for every type). */
   protected prefetchCount(): number {
@@ -79,14 +87,16 @@ export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
     this.transformer.initRand();
     rng().u32(); // StartInternalThread: the prefetch thread's own seed (it draws nothing from it)
     const batchSize = this.batchSize();
-    const shape = this.prefetcher.start({
-      who: this.who,
-      batchSize,
-      prefetch: this.prefetchCount(),
-      outputLabels: this.outputLabels,
-      transformer: this.transformer.state,
-      source: this.sourceSpec(),
-    }).slice();
+    const shape = this.prefetcher
+      .start({
+        who: this.who,
+        batchSize,
+        prefetch: this.prefetchCount(),
+        outputLabels: this.outputLabels,
+        transformer: this.transformer.state,
+        source: this.sourceSpec(),
+      })
+      .slice();
     shape[0] = batchSize;
     top[0].reshape(shape);
     log.info(`output data size: ${shape.join(',')}`);
@@ -99,13 +109,19 @@ export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
   }
 
   /** The prefetch queue (null before set-up). */
-  get prefetchQueue(): Prefetcher | null { return this.prefetcher; }
+  get prefetchQueue(): Prefetcher | null {
+    return this.prefetcher;
+  }
 
   /** Batches prefetched and waiting (0 means the next forward blocks). */
-  batchesReady(): number { return this.prefetcher?.ready ?? 0; }
+  batchesReady(): number {
+    return this.prefetcher?.ready ?? 0;
+  }
 
   /** How many forwards had to wait for the worker. */
-  get forwardWaits(): number { return this.prefetcher?.waits ?? 0; }
+  get forwardWaits(): number {
+    return this.prefetcher?.waits ?? 0;
+  }
 
   override dispose(): void {
     this.prefetcher?.dispose();

@@ -21,19 +21,29 @@ export const LOG_THRESHOLD = Math.fround(1e-20);
 
 /** Caffe's LossLayer::Reshape: data and label share their first dimension; the loss is a 0-axis blob. */
 export function lossReshape(layer: Layer, bottom: Blob[], top: Blob[]): void {
-  const n0 = bottom[0].shape[0], n1 = bottom[1].shape[0];
-  if (!(bottom[0].numAxes > 0 && bottom[1].numAxes > 0 && n0 === n1)) fatal(layer,
-    `The data and label should have the same first dimension. (${n0} vs. ${n1})`);
+  const n0 = bottom[0].shape[0],
+    n1 = bottom[1].shape[0];
+  if (!(bottom[0].numAxes > 0 && bottom[1].numAxes > 0 && n0 === n1))
+    fatal(layer, `The data and label should have the same first dimension. (${n0} vs. ${n1})`);
   top[0].reshape([]);
 }
 
 /** Caffe's CHECK_EQ(outer_num_ * inner_num_, bottom[1]->count()): one label per prediction position.
  *  `axisName` is the word Caffe's message uses for the class axis (label, softmax, infogain). */
-export function checkLabelCount(layer: Layer, axisName: string, outer: number, inner: number, labelCount: number): void {
-  if (outer * inner !== labelCount) fatal(layer,
-    `Number of labels must match number of predictions; e.g., if ${axisName} axis == 1 and prediction shape ` +
-    'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
-    `(${outer * inner} vs. ${labelCount})`);
+export function checkLabelCount(
+  layer: Layer,
+  axisName: string,
+  outer: number,
+  inner: number,
+  labelCount: number,
+): void {
+  if (outer * inner !== labelCount)
+    fatal(
+      layer,
+      `Number of labels must match number of predictions; e.g., if ${axisName} axis == 1 and prediction shape ` +
+        'is (N, C, H, W), label count (number of labels) must be N*H*W, with integer values in {0, 1, ..., C-1}. ' +
+        `(${outer * inner} vs. ${labelCount})`,
+    );
 }
 
 /** The LossParameter of a layer (possibly empty). */
@@ -58,14 +68,29 @@ export function normalizationMode(layer: Layer, fallback: NormalizationMode = 'V
  * when validCount is -1), BATCH_SIZE = outer, NONE = 1; never below 1, so a batch with every label
  * ignored gives a zero loss rather than NaN.
  */
-export function getNormalizer(layer: Layer, mode: NormalizationMode, outer: number, inner: number, validCount: number): number {
+export function getNormalizer(
+  layer: Layer,
+  mode: NormalizationMode,
+  outer: number,
+  inner: number,
+  validCount: number,
+): number {
   let n: number;
   switch (mode) {
-    case 'FULL': n = outer * inner; break;
-    case 'VALID': n = validCount === -1 ? outer * inner : validCount; break;
-    case 'BATCH_SIZE': n = outer; break;
-    case 'NONE': n = 1; break;
-    default: throw layerError(layer, `Unknown normalization mode: ${String(mode)}`);
+    case 'FULL':
+      n = outer * inner;
+      break;
+    case 'VALID':
+      n = validCount === -1 ? outer * inner : validCount;
+      break;
+    case 'BATCH_SIZE':
+      n = outer;
+      break;
+    case 'NONE':
+      n = 1;
+      break;
+    default:
+      throw layerError(layer, `Unknown normalization mode: ${String(mode)}`);
   }
   return Math.max(1, n);
 }
@@ -89,8 +114,11 @@ export function labelValue(layer: Layer, v: number, index: number): number {
 /** Caffe's DCHECK_GE(label, 0) / DCHECK_LT(label, C): a label indexes one of `numClasses` classes. */
 export function checkLabelRange(layer: Layer, label: number, numClasses: number, index: number): void {
   if (label < 0 || label >= numClasses) {
-    throw layerError(layer, `label ${index} is ${label}; labels must be integer values in {0, 1, ..., ${numClasses - 1}}` +
-      ` (or the ignore_label)`);
+    throw layerError(
+      layer,
+      `label ${index} is ${label}; labels must be integer values in {0, 1, ..., ${numClasses - 1}}` +
+        ` (or the ignore_label)`,
+    );
   }
 }
 
@@ -108,8 +136,15 @@ export function notImplemented(layer: Layer): CaffeError {
  * Visits every (outer i, inner j) position whose label is not `ignore`, after Caffe's label checks:
  * fn(i, j, label). Labels live at i * inner + j; scores of class c at (i * C + c) * inner + j.
  */
-export function forEachLabel(layer: Layer, label: Float32Array, outer: number, inner: number, numClasses: number,
-  ignore: number | undefined, fn: (i: number, j: number, l: number) => void): void {
+export function forEachLabel(
+  layer: Layer,
+  label: Float32Array,
+  outer: number,
+  inner: number,
+  numClasses: number,
+  ignore: number | undefined,
+  fn: (i: number, j: number, l: number) => void,
+): void {
   for (let i = 0; i < outer; i++) {
     for (let j = 0; j < inner; j++) {
       const li = i * inner + j;
@@ -127,8 +162,18 @@ export function forEachLabel(layer: Layer, label: Float32Array, outer: number, i
  * diff is scaled by top_diff / normalizer (in float, caffe_scal), the normalizer counting the labelled
  * positions.
  */
-export function labelledLossBackward(layer: Layer, mode: NormalizationMode, top: Blob, label: Float32Array, outer: number,
-  inner: number, C: number, ignore: number | undefined, dx: Float32Array, fn: (i: number, j: number, l: number) => void): void {
+export function labelledLossBackward(
+  layer: Layer,
+  mode: NormalizationMode,
+  top: Blob,
+  label: Float32Array,
+  outer: number,
+  inner: number,
+  C: number,
+  ignore: number | undefined,
+  dx: Float32Array,
+  fn: (i: number, j: number, l: number) => void,
+): void {
   const dim = C * inner;
   let count = 0;
   for (let i = 0; i < outer; i++) {

@@ -15,6 +15,10 @@ export abstract class NeuronLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
     if (top[0] !== bottom[0]) top[0].reshapeLike(bottom[0]);
   }
-  override exactNumBottomBlobs(): number { return 1; }
-  override exactNumTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 1;
+  }
+  override exactNumTopBlobs(): number {
+    return 1;
+  }
 }

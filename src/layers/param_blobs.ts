@@ -13,12 +13,7 @@ export type WeightFillers = { weight_filler?: FillerParameter; bias_filler?: Fil
  *  of `weightShape` filled by p.weight_filler, then, when `biasShape` is given (bias_term), blobs_[1] =
  *  a bias of that shape filled by p.bias_filler: weight before bias, Caffe's order of random draws.
  *  Every parameter blob gets param_propagate_down = true. */
-export function setUpWeightAndBias(
-  layer: Layer,
-  p: WeightFillers,
-  weightShape: number[],
-  biasShape?: number[],
-): void {
+export function setUpWeightAndBias(layer: Layer, p: WeightFillers, weightShape: number[], biasShape?: number[]): void {
   if (layer.blobs.length > 0) {
     log.info('Skipping parameter initialization');
   } else {

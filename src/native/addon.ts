@@ -7,11 +7,23 @@ import { CaffeError } from '../util/errors';
 
 /** Convolution geometry for `new Conv(desc)` (native/conv.cc; the backend's ConvDesc). */
 export interface NativeConvDesc {
-  num: number; channels: number; height: number; width: number;
-  numOutput: number; group: number;
-  kernelH: number; kernelW: number; strideH: number; strideW: number;
-  padH: number; padW: number; dilationH: number; dilationW: number;
-  outH: number; outW: number; bias: boolean;
+  num: number;
+  channels: number;
+  height: number;
+  width: number;
+  numOutput: number;
+  group: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  outH: number;
+  outW: number;
+  bias: boolean;
 }
 
 /** A oneDNN convolution (native/conv.cc); its primitives are built on first use. */
@@ -27,20 +39,46 @@ export interface NativeConv {
 
 /** The pooling kernels' geometry (native/pool_util.h ReadGeo): planes = num * channels. */
 export type NativePoolGeometry = [
-  planes: number, height: number, width: number, outH: number, outW: number,
-  kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
+  planes: number,
+  height: number,
+  width: number,
+  outH: number,
+  outW: number,
+  kernelH: number,
+  kernelW: number,
+  strideH: number,
+  strideW: number,
+  padH: number,
+  padW: number,
 ];
 
 /** im2col / col2im geometry of one image (native/blas.cc). */
 export type NativeIm2colGeometry = [
-  channels: number, height: number, width: number, kernelH: number, kernelW: number,
-  padH: number, padW: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
+  channels: number,
+  height: number,
+  width: number,
+  kernelH: number,
+  kernelW: number,
+  padH: number,
+  padW: number,
+  strideH: number,
+  strideW: number,
+  dilationH: number,
+  dilationW: number,
 ];
 
 /** An LMDB environment's statistics (mdb_stat and mdb_env_info). */
 export interface LmdbStat {
-  entries: number; depth: number; pageSize: number; branchPages: number; leafPages: number;
-  overflowPages: number; mapSize: number; lastPage: number; maxKeySize: number; noLock: boolean;
+  entries: number;
+  depth: number;
+  pageSize: number;
+  branchPages: number;
+  leafPages: number;
+  overflowPages: number;
+  mapSize: number;
+  lastPage: number;
+  maxKeySize: number;
+  noLock: boolean;
 }
 
 /**
@@ -77,8 +115,18 @@ export interface NativeAddon {
   /** memcpy of n floats (stays a memcpy for SharedArrayBuffers); RangeError when n exceeds an array */
   copyFloats(dst: Float32Array, src: Float32Array, n: number): void;
   /** row-major C = alpha op(A) op(B) + beta C with oneDNN's sgemm (caffe_cpu_gemm's arguments) */
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Float32Array,
+    beta: number,
+    C: Float32Array,
+  ): void;
   /** the OpenMP thread count of the kernels (0: one per core) */
   ompThreads(n: number): void;
   /** oneDNN's version, its CPU ISA (dnnl_cpu_isa_t), OpenMP threads, hardware threads */
@@ -88,25 +136,82 @@ export interface NativeAddon {
   Conv: new (desc: NativeConvDesc) => NativeConv;
 
   // pool.cc: argmax indices are plane-local, in `mask` (Int32) or `topMask` (floats)
-  maxPoolForward(x: Float32Array, y: Float32Array, mask: Int32Array | null, topMask: Float32Array | null,
-    ...geo: NativePoolGeometry): void;
-  indexPoolBackward(dy: Float32Array, mask: Int32Array | null, topMask: Float32Array | null, dx: Float32Array,
-    ...geo: NativePoolGeometry): void;
+  maxPoolForward(
+    x: Float32Array,
+    y: Float32Array,
+    mask: Int32Array | null,
+    topMask: Float32Array | null,
+    ...geo: NativePoolGeometry
+  ): void;
+  indexPoolBackward(
+    dy: Float32Array,
+    mask: Int32Array | null,
+    topMask: Float32Array | null,
+    dx: Float32Array,
+    ...geo: NativePoolGeometry
+  ): void;
   avePoolForward(x: Float32Array, y: Float32Array, ...geo: NativePoolGeometry): void;
   avePoolBackward(dy: Float32Array, dx: Float32Array, ...geo: NativePoolGeometry): void;
   /** TRAIN samples with `rand` into y and idx; TEST (rand null) gives sum x^2 / sum x */
-  stochasticPoolForward(x: Float32Array, y: Float32Array, rand: Float32Array | null, idx: Int32Array | null,
-    ...geo: NativePoolGeometry): void;
+  stochasticPoolForward(
+    x: Float32Array,
+    y: Float32Array,
+    rand: Float32Array | null,
+    idx: Int32Array | null,
+    ...geo: NativePoolGeometry
+  ): void;
 
   // lrn.cc
-  lrnAcrossForward(x: Float32Array, scale: Float32Array, y: Float32Array, num: number, channels: number,
-    spatial: number, localSize: number, alpha: number, beta: number, k: number): void;
-  lrnAcrossBackward(x: Float32Array, y: Float32Array, scale: Float32Array, dy: Float32Array, dx: Float32Array,
-    num: number, channels: number, spatial: number, localSize: number, alpha: number, beta: number): void;
-  lrnWithinForward(x: Float32Array, pooled: Float32Array, power: Float32Array, y: Float32Array, planes: number,
-    height: number, width: number, localSize: number, alpha: number, beta: number): void;
-  lrnWithinBackward(x: Float32Array, pooled: Float32Array, power: Float32Array, dy: Float32Array, dx: Float32Array,
-    planes: number, height: number, width: number, localSize: number, alpha: number, beta: number): void;
+  lrnAcrossForward(
+    x: Float32Array,
+    scale: Float32Array,
+    y: Float32Array,
+    num: number,
+    channels: number,
+    spatial: number,
+    localSize: number,
+    alpha: number,
+    beta: number,
+    k: number,
+  ): void;
+  lrnAcrossBackward(
+    x: Float32Array,
+    y: Float32Array,
+    scale: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    num: number,
+    channels: number,
+    spatial: number,
+    localSize: number,
+    alpha: number,
+    beta: number,
+  ): void;
+  lrnWithinForward(
+    x: Float32Array,
+    pooled: Float32Array,
+    power: Float32Array,
+    y: Float32Array,
+    planes: number,
+    height: number,
+    width: number,
+    localSize: number,
+    alpha: number,
+    beta: number,
+  ): void;
+  lrnWithinBackward(
+    x: Float32Array,
+    pooled: Float32Array,
+    power: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    planes: number,
+    height: number,
+    width: number,
+    localSize: number,
+    alpha: number,
+    beta: number,
+  ): void;
 
   // lmdb.cc
   /** mode 0 READ, 1 WRITE, 2 NEW (mkdir first); mapSize in bytes for WRITE / NEW (0: the file's own) */
@@ -119,10 +224,28 @@ export interface NativeAddon {
   /** the CBLAS library's name, or null (blasError() says why) */
   blasLibrary(): string | null;
   blasError(): string;
-  blasGemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
-  blasGemv(transA: boolean, M: number, N: number, alpha: number, A: Float32Array, x: Float32Array,
-    beta: number, y: Float32Array): void;
+  blasGemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    B: Float32Array,
+    beta: number,
+    C: Float32Array,
+  ): void;
+  blasGemv(
+    transA: boolean,
+    M: number,
+    N: number,
+    alpha: number,
+    A: Float32Array,
+    x: Float32Array,
+    beta: number,
+    y: Float32Array,
+  ): void;
   /** y += alpha x over y's length */
   blasAxpy(alpha: number, x: Float32Array, y: Float32Array): void;
   blasScal(alpha: number, x: Float32Array): void;
@@ -143,10 +266,22 @@ export interface NativeAddon {
 
   // transform.cc: DataTransformer on uint8 pixels; geo = offset, C, datum H, datum W, H, W, h_off,
   // w_off, mirror (9 numbers per item)
-  transformUint8(src: Uint8Array, mean: Float32Array | null, meanValues: Float32Array | null, scale: number,
-    out: Float32Array, geo: Int32Array): void;
-  transformUint8Batch(srcs: Uint8Array[], geos: Int32Array, mean: Float32Array | null,
-    meanValues: Float32Array | null, scale: number, out: Float32Array): void;
+  transformUint8(
+    src: Uint8Array,
+    mean: Float32Array | null,
+    meanValues: Float32Array | null,
+    scale: number,
+    out: Float32Array,
+    geo: Int32Array,
+  ): void;
+  transformUint8Batch(
+    srcs: Uint8Array[],
+    geos: Int32Array,
+    mean: Float32Array | null,
+    meanValues: Float32Array | null,
+    scale: number,
+    out: Float32Array,
+  ): void;
 }
 
 let addon: NativeAddon | undefined;
@@ -157,8 +292,10 @@ export function native(): NativeAddon {
     try {
       addon = require(file) as NativeAddon;
     } catch (e) {
-      throw new CaffeError(`cannot load the native backend ${file} (${(e as Error).message.split('\n')[0]}); ` +
-        'run `npm ci` (needs libdnnl-dev and liblmdb-dev: apt-get install -y libdnnl-dev liblmdb-dev)');
+      throw new CaffeError(
+        `cannot load the native backend ${file} (${(e as Error).message.split('\n')[0]}); ` +
+          'run `npm ci` (needs libdnnl-dev and liblmdb-dev: apt-get install -y libdnnl-dev liblmdb-dev)',
+      );
     }
   }
   return addon;

@@ -38,15 +38,20 @@ export function backwardDebugInfo(net: Net, layerId: number): void {
 
 /** After a whole backward: norms of all learnable params' data and diff (Caffe logs this at ERROR). */
 export function paramNormsDebugInfo(net: Net): void {
-  let asumData = 0, asumDiff = 0, sumsqData = 0, sumsqDiff = 0;
+  let asumData = 0,
+    asumDiff = 0,
+    sumsqData = 0,
+    sumsqDiff = 0;
   for (const p of net.learnableParams) {
     asumData = Math.fround(asumData + Math.fround(p.asumData()));
     asumDiff = Math.fround(asumDiff + Math.fround(p.asumDiff()));
     sumsqData = Math.fround(sumsqData + Math.fround(p.sumsqData()));
     sumsqDiff = Math.fround(sumsqDiff + Math.fround(p.sumsqDiff()));
   }
-  log.error(`    [Backward] All net params (data, diff): L1 norm = (${g(asumData)}, ${g(asumDiff)}); ` +
-    `L2 norm = (${g(Math.sqrt(sumsqData))}, ${g(Math.sqrt(sumsqDiff))})`);
+  log.error(
+    `    [Backward] All net params (data, diff): L1 norm = (${g(asumData)}, ${g(asumDiff)}); ` +
+      `L2 norm = (${g(Math.sqrt(sumsqData))}, ${g(Math.sqrt(sumsqDiff))})`,
+  );
 }
 
 export function updateDebugInfo(net: Net, paramId: number): void {
@@ -55,10 +60,14 @@ export function updateDebugInfo(net: Net, paramId: number): void {
   const layerName = net.layerNames[net.paramLayerIndices[paramId][0]];
   const displayName = net.paramDisplayNames[paramId];
   if (owner < 0) {
-    log.info(`    [Update] Layer ${layerName}, param ${displayName} data: ${meanAbs(blob, false)}; diff: ${meanAbs(blob, true)}`);
+    log.info(
+      `    [Update] Layer ${layerName}, param ${displayName} data: ${meanAbs(blob, false)}; diff: ${meanAbs(blob, true)}`,
+    );
   } else {
     const ownerLayerName = net.layerNames[net.paramLayerIndices[owner][0]];
-    log.info(`    [Update] Layer ${layerName}, param blob ${displayName} (owned by layer ${ownerLayerName}, ` +
-      `param ${net.paramDisplayNames[owner]}) diff: ${meanAbs(blob, true)}`);
+    log.info(
+      `    [Update] Layer ${layerName}, param blob ${displayName} (owned by layer ${ownerLayerName}, ` +
+        `param ${net.paramDisplayNames[owner]}) diff: ${meanAbs(blob, true)}`,
+    );
   }
 }

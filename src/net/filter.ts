@@ -17,17 +17,23 @@ export function stateMeetsRule(state: Message | undefined, rule: Message, layerN
   const level = getField(state, STATE, 'level');
   const stages: string[] = state?.stage ?? [];
   if (rule.phase !== undefined && rule.phase !== statePhase) {
-    log.info(`The NetState phase (${phaseNumber(statePhase)}) differed from the phase (${phaseNumber(rule.phase)}) ` +
-      `specified by a rule in layer ${layerName}`);
+    log.info(
+      `The NetState phase (${phaseNumber(statePhase)}) differed from the phase (${phaseNumber(rule.phase)}) ` +
+        `specified by a rule in layer ${layerName}`,
+    );
     return false;
   }
   if (rule.min_level !== undefined && level < rule.min_level) {
     // sic: Caffe says "above" here too
-    log.info(`The NetState level (${level}) is above the min_level (${rule.min_level}) specified by a rule in layer ${layerName}`);
+    log.info(
+      `The NetState level (${level}) is above the min_level (${rule.min_level}) specified by a rule in layer ${layerName}`,
+    );
     return false;
   }
   if (rule.max_level !== undefined && level > rule.max_level) {
-    log.info(`The NetState level (${level}) is above the max_level (${rule.max_level}) specified by a rule in layer ${layerName}`);
+    log.info(
+      `The NetState level (${level}) is above the max_level (${rule.max_level}) specified by a rule in layer ${layerName}`,
+    );
     return false;
   }
   for (const s of (rule.stage ?? []) as string[]) {
@@ -47,10 +53,14 @@ export function stateMeetsRule(state: Message | undefined, rule: Message, layerN
 
 /** Whether layer `lp` belongs to the net in `state`. */
 export function layerIncluded(state: Message | undefined, lp: Message): boolean {
-  const include: Message[] = lp.include ?? [], exclude: Message[] = lp.exclude ?? [];
+  const include: Message[] = lp.include ?? [],
+    exclude: Message[] = lp.exclude ?? [];
   if (include.length && exclude.length) {
-    checkFailed(null, 'layer_param.include_size() == 0 || layer_param.exclude_size() == 0',
-      'Specify either include rules or exclude rules; not both.');
+    checkFailed(
+      null,
+      'layer_param.include_size() == 0 || layer_param.exclude_size() == 0',
+      'Specify either include rules or exclude rules; not both.',
+    );
   }
   const name: string = lp.name ?? '';
   let included = include.length === 0;
@@ -67,6 +77,8 @@ export function layerIncluded(state: Message | undefined, lp: Message): boolean 
 export function filterNet(param: Message): Message {
   const out: Message = {};
   for (const [f, v] of Object.entries(param)) if (f !== 'layer' && v !== undefined) out[f] = cloneMessage(v);
-  out.layer = ((param.layer ?? []) as Message[]).filter((lp) => layerIncluded(param.state, lp)).map((lp) => cloneMessage(lp));
+  out.layer = ((param.layer ?? []) as Message[])
+    .filter((lp) => layerIncluded(param.state, lp))
+    .map((lp) => cloneMessage(lp));
   return out;
 }

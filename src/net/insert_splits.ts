@@ -18,8 +18,13 @@ export function splitBlobName(layerName: string, blobName: string, blobIdx: numb
 }
 
 /** The Split layer definition for top `blobIdx` (named `blobName`) of layer `layerName`. */
-export function configureSplitLayer(layerName: string, blobName: string, blobIdx: number, splitCount: number,
-  lossWeight: number): Message {
+export function configureSplitLayer(
+  layerName: string,
+  blobName: string,
+  blobIdx: number,
+  splitCount: number,
+  lossWeight: number,
+): Message {
   const split: Message = {
     name: splitLayerName(layerName, blobName, blobIdx),
     type: 'Split',
@@ -47,7 +52,8 @@ export function insertSplits(param: Message): Message {
   const nextSplit = new Map<string, number>(); // (layer, top) -> next split output to hand out
 
   layers.forEach((lp, i) => {
-    const bottoms: string[] = lp.bottom ?? [], tops: string[] = lp.top ?? [];
+    const bottoms: string[] = lp.bottom ?? [],
+      tops: string[] = lp.top ?? [];
     bottoms.forEach((blob, j) => {
       const src = lastTop.get(blob);
       if (!src) throw new CaffeError(`Unknown bottom blob '${blob}' (layer '${lp.name ?? ''}', bottom index ${j})`);

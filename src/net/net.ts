@@ -78,8 +78,12 @@ export class Net {
     initNet(this, withState(param, overrides));
   }
 
-  get numInputs(): number { return this.inputBlobs.length; }
-  get numOutputs(): number { return this.outputBlobs.length; }
+  get numInputs(): number {
+    return this.inputBlobs.length;
+  }
+  get numOutputs(): number {
+    return this.outputBlobs.length;
+  }
 
   // ---- forward / backward ----
 
@@ -95,11 +99,17 @@ export class Net {
     return loss;
   }
 
-  forwardFrom(start: number): number { return this.forwardFromTo(start, this.layers.length - 1); }
-  forwardTo(end: number): number { return this.forwardFromTo(0, end); }
+  forwardFrom(start: number): number {
+    return this.forwardFromTo(start, this.layers.length - 1);
+  }
+  forwardTo(end: number): number {
+    return this.forwardFromTo(0, end);
+  }
 
   /** The whole net forward (inputs already filled in); returns the loss. Outputs are in outputBlobs. */
-  forward(): number { return this.forwardFromTo(0, this.layers.length - 1); }
+  forward(): number {
+    return this.forwardFromTo(0, this.layers.length - 1);
+  }
 
   /** Releases every layer's outside-the-heap resources (data prefetch workers, native primitives). */
   dispose(): void {
@@ -117,8 +127,12 @@ export class Net {
     }
   }
 
-  backwardFrom(start: number): void { this.backwardFromTo(start, 0); }
-  backwardTo(end: number): void { this.backwardFromTo(this.layers.length - 1, end); }
+  backwardFrom(start: number): void {
+    this.backwardFromTo(start, 0);
+  }
+  backwardTo(end: number): void {
+    this.backwardFromTo(this.layers.length - 1, end);
+  }
 
   backward(): void {
     this.backwardFromTo(this.layers.length - 1, 0);
@@ -148,10 +162,14 @@ export class Net {
   }
 
   /** Caffe's UpdateDebugInfo line for net param `paramId`. */
-  updateDebugInfo(paramId: number): void { updateDebugInfo(this, paramId); }
+  updateDebugInfo(paramId: number): void {
+    updateDebugInfo(this, paramId);
+  }
 
   /** Copies weights from a NetParameter's layers, matched by layer name (unmatched layers ignored). */
-  copyTrainedLayersFrom(param: Message): void { copyTrainedLayers(this, param); }
+  copyTrainedLayersFrom(param: Message): void {
+    copyTrainedLayers(this, param);
+  }
 
   /** Copies weights from a binary .caffemodel (older formats are upgraded on read) or an HDF5 .caffemodel.h5. */
   copyTrainedLayersFromFile(file: string): void {
@@ -160,7 +178,9 @@ export class Net {
   }
 
   /** Makes same-named layers use `other`'s parameter memory (a test net sharing the train net's weights). */
-  shareTrainedLayersWith(other: Net): void { shareTrainedLayers(this, other); }
+  shareTrainedLayersWith(other: Net): void {
+    shareTrainedLayers(this, other);
+  }
 
   /** The net as a NetParameter: each layer's definition with its current parameter blobs. */
   toProto(writeDiff = false): Message {
@@ -169,8 +189,12 @@ export class Net {
 
   // ---- lookup ----
 
-  hasBlob(name: string): boolean { return this.blobNamesIndex.has(name); }
-  hasLayer(name: string): boolean { return this.layerNamesIndex.has(name); }
+  hasBlob(name: string): boolean {
+    return this.blobNamesIndex.has(name);
+  }
+  hasLayer(name: string): boolean {
+    return this.layerNamesIndex.has(name);
+  }
 
   /** The blob called `name`; unknown names log Caffe's warning and throw (Caffe returns NULL). */
   blobByName(name: string): Blob {
@@ -208,7 +232,9 @@ function isHdf5(file: string): boolean {
   try {
     fd = fs.openSync(file, 'r');
     const sig = Buffer.alloc(8);
-    return fs.readSync(fd, sig, 0, 8, 0) === 8 && sig.equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
+    return (
+      fs.readSync(fd, sig, 0, 8, 0) === 8 && sig.equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))
+    );
   } catch {
     return false; // the reader reports missing files in Caffe's words
   } finally {

@@ -34,16 +34,25 @@ export function initNet(net: Net, inParam: Message): void {
     const bottoms: string[] = lp.bottom ?? [];
     const propagateDown: boolean[] = lp.propagate_down ?? [];
     if (propagateDown.length > 0) {
-      checkOp(null, propagateDown.length, '==', bottoms.length,
+      checkOp(
+        null,
+        propagateDown.length,
+        '==',
+        bottoms.length,
         'layer_param.propagate_down_size() == layer_param.bottom_size()',
-        'propagate_down param must be specified either 0 or bottom_size times ');
+        'propagate_down param must be specified either 0 or bottom_size times ',
+      );
     }
     const layer = createLayer(lp);
     net.layers.push(layer);
     net.layerNames.push(lp.name ?? '');
     log.info(`Creating Layer ${lp.name ?? ''}`);
-    net.bottomVecs.push([]); net.bottomIdVecs.push([]); net.bottomNeedBackward.push([]);
-    net.topVecs.push([]); net.topIdVecs.push([]); net.paramIdVecs.push([]);
+    net.bottomVecs.push([]);
+    net.bottomIdVecs.push([]);
+    net.bottomNeedBackward.push([]);
+    net.topVecs.push([]);
+    net.topIdVecs.push([]);
+    net.paramIdVecs.push([]);
     let needBackward = false;
 
     for (let b = 0; b < bottoms.length; b++) {
@@ -54,7 +63,8 @@ export function initNet(net: Net, inParam: Message): void {
     let numTop = (lp.top ?? []).length;
     for (let t = 0; t < numTop; t++) {
       appendTop(net, lp, layerId, t, available, blobNameToIdx);
-      if (lp.type === 'Input') { // Input layers' tops are the net's inputs
+      if (lp.type === 'Input') {
+        // Input layers' tops are the net's inputs
         const blobId = net.blobs.length - 1;
         net.inputBlobIndices.push(blobId);
         net.inputBlobs.push(net.blobs[blobId]);
@@ -80,8 +90,14 @@ export function initNet(net: Net, inParam: Message): void {
 
     const specs: Message[] = lp.param ?? [];
     const numParamBlobs = layer.blobs.length;
-    checkOp(null, specs.length, '<=', numParamBlobs, 'param_size <= num_param_blobs',
-      `Too many params specified for layer ${lp.name ?? ''}`);
+    checkOp(
+      null,
+      specs.length,
+      '<=',
+      numParamBlobs,
+      'param_size <= num_param_blobs',
+      `Too many params specified for layer ${lp.name ?? ''}`,
+    );
     for (let p = 0; p < numParamBlobs; p++) {
       const lr = getField(specs[p], 'caffe.ParamSpec', 'lr_mult');
       needBackward = needBackward || lr !== 0;
@@ -111,9 +127,16 @@ export function initNet(net: Net, inParam: Message): void {
 }
 
 /** Adds top `topId` of a layer: a new blob, or the bottom blob itself when computed in place. */
-function appendTop(net: Net, lp: Message, layerId: number, topId: number,
-  available: Set<string> | null, nameToIdx: Map<string, number> | null): void {
-  const tops: string[] = lp.top ?? [], bottoms: string[] = lp.bottom ?? [];
+function appendTop(
+  net: Net,
+  lp: Message,
+  layerId: number,
+  topId: number,
+  available: Set<string> | null,
+  nameToIdx: Map<string, number> | null,
+): void {
+  const tops: string[] = lp.top ?? [],
+    bottoms: string[] = lp.bottom ?? [];
   const blobName = tops.length > topId ? tops[topId] : '(automatic)';
   if (nameToIdx && bottoms.length > topId && blobName === bottoms[topId]) {
     log.info(`${lp.name ?? ''} -> ${blobName} (in-place)`);
@@ -137,8 +160,14 @@ function appendTop(net: Net, lp: Message, layerId: number, topId: number,
 }
 
 /** Connects bottom `bottomId` of a layer to the blob of that name; returns its blob id. */
-function appendBottom(net: Net, lp: Message, layerId: number, bottomId: number,
-  available: Set<string>, nameToIdx: Map<string, number>): number {
+function appendBottom(
+  net: Net,
+  lp: Message,
+  layerId: number,
+  bottomId: number,
+  available: Set<string>,
+  nameToIdx: Map<string, number>,
+): number {
   const blobName: string = lp.bottom[bottomId];
   if (!available.has(blobName)) {
     throw new CaffeError(`Unknown bottom blob '${blobName}' (layer '${lp.name ?? ''}', bottom index ${bottomId})`);
@@ -161,10 +190,12 @@ function appendBottom(net: Net, lp: Message, layerId: number, bottomId: number,
  * gradient (every consumer skips propagating to it). Logs each layer's verdict.
  */
 function pruneBackward(net: Net): void {
-  const underLoss = new Set<string>(), skipBackprop = new Set<string>();
+  const underLoss = new Set<string>(),
+    skipBackprop = new Set<string>();
   for (let id = net.layers.length - 1; id >= 0; id--) {
     const layer = net.layers[id];
-    let contributesLoss = false, skipPropagateDown = true;
+    let contributesLoss = false,
+      skipPropagateDown = true;
     for (let t = 0; t < net.topVecs[id].length; t++) {
       const name = net.blobNames[net.topIdVecs[id][t]];
       if (layer.loss(t) || underLoss.has(name)) contributesLoss = true;

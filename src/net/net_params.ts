@@ -17,7 +17,8 @@ const MAX_BLOB_AXES = 32;
 
 const SPEC = 'caffe.ParamSpec';
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Registers parameter `paramId` of layer `layerId` with the net (Caffe's AppendParam). */
 export function appendParam(net: Net, layerId: number, paramId: number): void {
@@ -32,7 +33,8 @@ export function appendParam(net: Net, layerId: number, paramId: number): void {
   net.paramLayerIndices.push([layerId, paramId]);
   const lrMult = Math.fround(getField(spec, SPEC, 'lr_mult'));
   const decayMult = Math.fround(getField(spec, SPEC, 'decay_mult'));
-  const hasLr = spec?.lr_mult !== undefined, hasDecay = spec?.decay_mult !== undefined;
+  const hasLr = spec?.lr_mult !== undefined,
+    hasDecay = spec?.decay_mult !== undefined;
 
   if (!paramName || !net.paramNamesIndex.has(paramName)) {
     // anonymous, or the first use of this name: the layer owns the blob
@@ -51,24 +53,41 @@ export function appendParam(net: Net, layerId: number, paramId: number): void {
   const ownerNetParamId = net.paramNamesIndex.get(paramName)!;
   net.paramOwners.push(ownerNetParamId);
   const [ownerLayerId, ownerParamId] = net.paramLayerIndices[ownerNetParamId];
-  const ownerLayerName = net.layerNames[ownerLayerId], layerName = net.layerNames[layerId];
+  const ownerLayerName = net.layerNames[ownerLayerId],
+    layerName = net.layerNames[layerId];
   log.info(`Sharing parameters '${paramName}' owned by layer '${ownerLayerName}', param index ${ownerParamId}`);
-  const mine = layer.blobs[paramId], owner = net.layers[ownerLayerId].blobs[ownerParamId];
+  const mine = layer.blobs[paramId],
+    owner = net.layers[ownerLayerId].blobs[ownerParamId];
   const who = `Cannot share param '${paramName}' owned by layer '${ownerLayerName}' with layer '${layerName}'`;
   if (spec?.share_mode === 'PERMISSIVE') {
-    checkOp(null, mine.count, '==', owner.count, 'this_blob->count() == owner_blob->count()',
+    checkOp(
+      null,
+      mine.count,
+      '==',
+      owner.count,
+      'this_blob->count() == owner_blob->count()',
       `${who}; count mismatch.  Owner layer param shape is ${owner.shapeString()}; ` +
-      `sharing layer shape is ${mine.shapeString()}`);
+        `sharing layer shape is ${mine.shapeString()}`,
+    );
   } else if (!sameShape(mine.shape, owner.shape)) {
-    checkFailed(null, 'this_blob->shape() == owner_blob->shape()',
-      `${who}; shape mismatch.  Owner layer param shape is ${owner.shapeString()}; sharing layer expects shape ${mine.shapeString()}`);
+    checkFailed(
+      null,
+      'this_blob->shape() == owner_blob->shape()',
+      `${who}; shape mismatch.  Owner layer param shape is ${owner.shapeString()}; sharing layer expects shape ${mine.shapeString()}`,
+    );
   }
   const learnableId = net.learnableParamIds[ownerNetParamId];
   net.learnableParamIds.push(learnableId);
   if (hasLr) {
     if (net.hasParamsLr[learnableId]) {
-      checkOp(null, lrMult, '==', net.paramsLr[learnableId], 'param_spec->lr_mult() == params_lr_[learnable_param_id]',
-        `Shared param '${paramName}' has mismatched lr_mult.`);
+      checkOp(
+        null,
+        lrMult,
+        '==',
+        net.paramsLr[learnableId],
+        'param_spec->lr_mult() == params_lr_[learnable_param_id]',
+        `Shared param '${paramName}' has mismatched lr_mult.`,
+      );
     } else {
       net.hasParamsLr[learnableId] = true;
       net.paramsLr[learnableId] = lrMult;
@@ -76,9 +95,14 @@ export function appendParam(net: Net, layerId: number, paramId: number): void {
   }
   if (hasDecay) {
     if (net.hasParamsDecay[learnableId]) {
-      checkOp(null, decayMult, '==', net.paramsWeightDecay[learnableId],
+      checkOp(
+        null,
+        decayMult,
+        '==',
+        net.paramsWeightDecay[learnableId],
         'param_spec->decay_mult() == params_weight_decay_[learnable_param_id]',
-        `Shared param '${paramName}' has mismatched decay_mult.`);
+        `Shared param '${paramName}' has mismatched decay_mult.`,
+      );
     } else {
       net.hasParamsDecay[learnableId] = true;
       net.paramsWeightDecay[learnableId] = decayMult;
@@ -101,7 +125,8 @@ export function shareWeights(net: Net): void {
  * axes whose shape, padded with leading 1s to 4 axes, is (num, channels, height, width).
  */
 export function blobShapeEqualsProto(blob: Blob, proto: Message): boolean {
-  const legacy = proto.num !== undefined || proto.channels !== undefined || proto.height !== undefined || proto.width !== undefined;
+  const legacy =
+    proto.num !== undefined || proto.channels !== undefined || proto.height !== undefined || proto.width !== undefined;
   if (!legacy) return sameShape(blob.shape, blobProtoShape(proto));
   if (blob.numAxes > 4) return false;
   const padded = [1, 1, 1, 1, ...blob.shape].slice(-4);
@@ -110,7 +135,10 @@ export function blobShapeEqualsProto(blob: Blob, proto: Message): boolean {
 
 /** Copies a matching BlobProto's values (data, and diff if present) into `blob`, keeping its shape. */
 function copyFromProto(blob: Blob, proto: Message): void {
-  if (sameShape(blob.shape, blobProtoShape(proto))) { blob.fromProto(proto, false); return; }
+  if (sameShape(blob.shape, blobProtoShape(proto))) {
+    blob.fromProto(proto, false);
+    return;
+  }
   // legacy 4-d proto of a lower-dimensional blob: read it at its own shape, then copy the values
   const tmp = new Blob();
   tmp.fromProto(proto, true);
@@ -130,14 +158,22 @@ export function copyTrainedLayers(net: Net, param: Message): void {
     }
     const targetBlobs = net.layers[target].blobs;
     const sourceBlobs: Message[] = source.blobs ?? [];
-    checkOp(null, targetBlobs.length, '==', sourceBlobs.length, 'target_blobs.size() == source_layer.blobs_size()',
-      `Incompatible number of blobs for layer ${name}`);
+    checkOp(
+      null,
+      targetBlobs.length,
+      '==',
+      sourceBlobs.length,
+      'target_blobs.size() == source_layer.blobs_size()',
+      `Incompatible number of blobs for layer ${name}`,
+    );
     targetBlobs.forEach((blob, j) => {
       if (!blobShapeEqualsProto(blob, sourceBlobs[j])) {
         const srcShape = new Blob(blobProtoShape(sourceBlobs[j])).shapeString();
-        throw new CaffeError(`Cannot copy param ${j} weights from layer '${name}'; shape mismatch.  ` +
-          `Source param shape is ${srcShape}; target param shape is ${blob.shapeString()}. ` +
-          'To learn this layer\'s parameters from scratch rather than copying from a saved net, rename the layer.');
+        throw new CaffeError(
+          `Cannot copy param ${j} weights from layer '${name}'; shape mismatch.  ` +
+            `Source param shape is ${srcShape}; target param shape is ${blob.shapeString()}. ` +
+            "To learn this layer's parameters from scratch rather than copying from a saved net, rename the layer.",
+        );
       }
       copyFromProto(blob, sourceBlobs[j]);
     });
@@ -154,15 +190,23 @@ export function shareTrainedLayers(net: Net, other: Net): void {
       return;
     }
     const targetBlobs = net.layers[target].blobs;
-    checkOp(null, targetBlobs.length, '==', sourceLayer.blobs.length,
+    checkOp(
+      null,
+      targetBlobs.length,
+      '==',
+      sourceLayer.blobs.length,
       'target_blobs.size() == source_layer->blobs().size()',
-      `Incompatible number of blobs for layer ${name}`);
+      `Incompatible number of blobs for layer ${name}`,
+    );
     targetBlobs.forEach((blob, j) => {
       const src = sourceLayer.blobs[j];
       if (!sameShape(blob.shape, src.shape)) {
-        checkFailed(null, 'target_blobs[j]->shape() == source_blob->shape()',
+        checkFailed(
+          null,
+          'target_blobs[j]->shape() == source_blob->shape()',
           `Cannot share param ${j} weights from layer '${name}'; shape mismatch.  Source param shape is ` +
-          `${src.shapeString()}; target param shape is ${blob.shapeString()}`);
+            `${src.shapeString()}; target param shape is ${blob.shapeString()}`,
+        );
       }
       blob.shareData(src);
     });
@@ -194,8 +238,12 @@ export function loadHdf5Blob(tree: Hdf5Tree, dsPath: string, name: string, blob:
   }
   if (!sameShape(dims, blob.shape)) {
     const count = dims.reduce((a, b) => a * b, 1);
-    checkFailed(null, 'blob_dims == blob->shape()', 'Cannot load blob from hdf5; shape mismatch. Source shape is ' +
-      `${dims.map((d) => `${d} `).join('')}(${count}) target shape is ${blob.shapeString()}`);
+    checkFailed(
+      null,
+      'blob_dims == blob->shape()',
+      'Cannot load blob from hdf5; shape mismatch. Source shape is ' +
+        `${dims.map((d) => `${d} `).join('')}(${count}) target shape is ${blob.shapeString()}`,
+    );
   }
   if (!node.data) {
     const why = node.error ? ` (${node.error})` : '';
@@ -231,8 +279,14 @@ export function copyTrainedLayersFromHdf5(net: Net, file: string): void {
       checkFailed(null, 'layer_hid >= 0 (-1 vs. 0)', `Error reading weights from ${file}`);
     }
     const numSource = layer.keys?.length ?? 0;
-    checkOp(null, numSource, '<=', targetBlobs.length, 'num_source_params <= target_blobs.size()',
-      `Incompatible number of blobs for layer ${name}`);
+    checkOp(
+      null,
+      numSource,
+      '<=',
+      targetBlobs.length,
+      'num_source_params <= target_blobs.size()',
+      `Incompatible number of blobs for layer ${name}`,
+    );
     targetBlobs.forEach((blob, j) => {
       const dsPath = `/data/${name}/${j}`;
       if (!tree[dsPath]) {

@@ -48,7 +48,10 @@ function pyInt(s: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-interface Stamp { month: number; us: number }
+interface Stamp {
+  month: number;
+  us: number;
+}
 
 /** extract_seconds.extract_datetime_from_line: `I0210 13:39:22.381027 ...` in `year`; undefined
  *  where Python raises (ValueError: parse_log.py skips the line; IndexError: it would crash). */
@@ -72,13 +75,24 @@ export function glogStamp(line: string, year: number): Stamp | undefined {
   return { month, us: d.getTime() * 1000 + micro };
 }
 
-function netOutput(re: RegExp, row: LogRow | undefined, list: LogRow[], line: string,
-  iteration: number, seconds: number, lr: number): LogRow | undefined {
+function netOutput(
+  re: RegExp,
+  row: LogRow | undefined,
+  list: LogRow[],
+  line: string,
+  iteration: number,
+  seconds: number,
+  lr: number,
+): LogRow | undefined {
   const m = re.exec(line);
   if (m) {
     if (!row || row.get('NumIters') !== iteration) {
       if (row) list.push(row);
-      row = new Map([['NumIters', iteration], ['Seconds', seconds], ['LearningRate', lr]]);
+      row = new Map([
+        ['NumIters', iteration],
+        ['Seconds', seconds],
+        ['LearningRate', lr],
+      ]);
     }
     row.set(m[2], Number(m[3]));
   }
@@ -178,7 +192,8 @@ export function formatParseLogCsv(rows: LogRow[], delimiter = ','): string {
   const quote = (s: string) => (s.includes(delimiter) || /["\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const header = [...rows[0].keys()];
   const lines = [header.map(quote).join(delimiter)];
-  for (const r of rows) lines.push(header.map((k) => (r.has(k) ? pyFloatRepr(r.get(k) as number) : '')).join(delimiter));
+  for (const r of rows)
+    lines.push(header.map((k) => (r.has(k) ? pyFloatRepr(r.get(k) as number) : '')).join(delimiter));
   return lines.map((l) => l + '\r\n').join('');
 }
 

@@ -12,8 +12,14 @@ import { drawLegend, drawPanel, legendWidth, Marker, niceTicks, PALETTE, Series,
 
 /** plot_training_log.py's chart types, in its order (get_supported_chart_types). */
 export const CHART_TYPES = [
-  'Test accuracy  vs. Iters', 'Test accuracy  vs. Seconds', 'Test loss  vs. Iters', 'Test loss  vs. Seconds',
-  'Train learning rate  vs. Iters', 'Train learning rate  vs. Seconds', 'Train loss  vs. Iters', 'Train loss  vs. Seconds',
+  'Test accuracy  vs. Iters',
+  'Test accuracy  vs. Seconds',
+  'Test loss  vs. Iters',
+  'Test loss  vs. Seconds',
+  'Train learning rate  vs. Iters',
+  'Train learning rate  vs. Seconds',
+  'Train loss  vs. Iters',
+  'Train loss  vs. Seconds',
 ];
 
 export interface PlotOptions {
@@ -45,11 +51,20 @@ function column(rows: LogRow[], exact: string, like: RegExp): string | undefined
 type Field = 'Test accuracy' | 'Test loss' | 'Train learning rate' | 'Train loss';
 
 /** x and y of one field of a log; undefined when the log has no such column. */
-function fieldData(log: ParsedLog, field: Field, xKey: 'NumIters' | 'Seconds'): { x: number[]; y: number[] } | undefined {
+function fieldData(
+  log: ParsedLog,
+  field: Field,
+  xKey: 'NumIters' | 'Seconds',
+): { x: number[]; y: number[] } | undefined {
   const rows = field.startsWith('Test') ? log.test : log.train;
-  const col = field === 'Test accuracy' ? column(rows, 'accuracy', /acc/i)
-    : field === 'Train learning rate' ? (rows.length ? 'LearningRate' : undefined)
-      : column(rows, 'loss', /loss/i) ?? (field === 'Train loss' ? column(rows, '', /./) : undefined);
+  const col =
+    field === 'Test accuracy'
+      ? column(rows, 'accuracy', /acc/i)
+      : field === 'Train learning rate'
+        ? rows.length
+          ? 'LearningRate'
+          : undefined
+        : (column(rows, 'loss', /loss/i) ?? (field === 'Train loss' ? column(rows, '', /./) : undefined));
   if (!col) return undefined;
   return { x: rows.map((r) => r.get(xKey) ?? NaN), y: rows.map((r) => r.get(col) ?? NaN) };
 }
@@ -59,7 +74,9 @@ function labels(files: string[]): string[] {
   const base = (f: string) => path.basename(f).replace(/\.log$/, '');
   const short = files.map(base);
   const clip = (s: string) => (s.length > 40 ? `…${s.slice(-39)}` : s);
-  return short.map((s, i) => clip(short.indexOf(s) !== short.lastIndexOf(s) ? `${path.basename(path.dirname(path.resolve(files[i])))}/${s}` : s));
+  return short.map((s, i) =>
+    clip(short.indexOf(s) !== short.lastIndexOf(s) ? `${path.basename(path.dirname(path.resolve(files[i])))}/${s}` : s),
+  );
 }
 
 /** Parses the logs; a missing log or one without iterations is a one-line CaffeError. */
@@ -69,14 +86,17 @@ export function loadLogs(files: string[], year?: number): PlotLog[] {
   return files.map((file, i) => {
     const parsed = parseLog(file, { year, flushPartial: true });
     if (!parsed.train.length && !parsed.test.length) {
-      throw new CaffeError(`${file}: no training iterations found (no "Iteration N" lines with net outputs; is it a Caffe training log?)`);
+      throw new CaffeError(
+        `${file}: no training iterations found (no "Iteration N" lines with net outputs; is it a Caffe training log?)`,
+      );
     }
     return { file, label: names[i], parsed };
   });
 }
 
 const finite = (d: { y: number[] } | undefined) => !!d && d.y.some(Number.isFinite);
-const fitsUnit = (ds: ({ y: number[] } | undefined)[]) => ds.every((d) => !d || d.y.every((v) => !Number.isFinite(v) || (v >= 0 && v <= 1)));
+const fitsUnit = (ds: ({ y: number[] } | undefined)[]) =>
+  ds.every((d) => !d || d.y.every((v) => !Number.isFinite(v) || (v >= 0 && v <= 1)));
 
 /** The dashboard: loss and accuracy vs. iterations above, the learning rate below. */
 function dashboard(logs: PlotLog[], o: PlotOptions): string {
@@ -101,18 +121,38 @@ function dashboard(logs: PlotLog[], o: PlotOptions): string {
     const name = (s: string) => (multi ? `${l.label}: ${s}` : s);
     if (finite(tl)) main.push({ ...tl!, ...styles.train, label: name(styles.train.name), color: color(i, 0) });
     const mk = (d: { x: number[] }, m: Marker): Marker => (d.x.length <= 50 ? m : 'none');
-    if (finite(vl)) main.push({ ...vl!, ...styles.test, marker: mk(vl!, 'circle'), label: name(styles.test.name), color: color(i, 1) });
+    if (finite(vl))
+      main.push({
+        ...vl!,
+        ...styles.test,
+        marker: mk(vl!, 'circle'),
+        label: name(styles.test.name),
+        color: color(i, 1),
+      });
     if (finite(va)) {
-      main.push({ ...va!, ...styles.acc, marker: mk(va!, 'square'), label: name(styles.acc.name), color: color(i, 2), axis: 'right' });
+      main.push({
+        ...va!,
+        ...styles.acc,
+        marker: mk(va!, 'square'),
+        label: name(styles.acc.name),
+        color: color(i, 2),
+        axis: 'right',
+      });
       accData.push(va);
     }
-    if (finite(r)) lr.push({ ...r!, label: multi ? l.label : 'learning rate', color: multi ? color(i, 0) : PALETTE[4], width: 1.6 });
+    if (finite(r))
+      lr.push({ ...r!, label: multi ? l.label : 'learning rate', color: multi ? color(i, 0) : PALETTE[4], width: 1.6 });
   });
   const legendEntries: Series[] = multi
     ? Object.values(styles).map((s) => ({ ...s, label: s.name, x: [], y: [], color: '#555' }))
     : main.concat(lr);
-  const logEntries: Series[] = multi ? logs.map((l, i) => ({ label: l.label, x: [], y: [], color: color(i, 0), width: 4 })) : [];
-  const lw = Math.max(legendWidth(legendEntries.map((e) => e.label).concat('Series')), legendWidth(logEntries.map((e) => e.label).concat('Logs')));
+  const logEntries: Series[] = multi
+    ? logs.map((l, i) => ({ label: l.label, x: [], y: [], color: color(i, 0), width: 4 }))
+    : [];
+  const lw = Math.max(
+    legendWidth(legendEntries.map((e) => e.label).concat('Series')),
+    legendWidth(logEntries.map((e) => e.label).concat('Logs')),
+  );
   const hasAcc = main.some((s) => s.axis === 'right');
   const left = 90;
   const pw = W - left - (hasAcc ? 80 : 30) - lw - 20;
@@ -121,12 +161,27 @@ function dashboard(logs: PlotLog[], o: PlotOptions): string {
   const lrH = H - lrY - 62;
   let xs = [...main, ...lr].flatMap((s) => s.x.filter(Number.isFinite));
   if (!xs.length) xs = [0, 1];
-  const xt = niceTicks(xs.reduce((a, b) => Math.min(a, b)), xs.reduce((a, b) => Math.max(a, b)), Math.max(3, Math.round(pw / 80)));
+  const xt = niceTicks(
+    xs.reduce((a, b) => Math.min(a, b)),
+    xs.reduce((a, b) => Math.max(a, b)),
+    Math.max(3, Math.round(pw / 80)),
+  );
   const xRange: [number, number] = [xt.lo, xt.hi];
-  svg.text(W / 2, 28, o.title ?? `Training log: ${logs.map((l) => l.label).join(', ')}`, { anchor: 'middle', size: 17, bold: true });
+  svg.text(W / 2, 28, o.title ?? `Training log: ${logs.map((l) => l.label).join(', ')}`, {
+    anchor: 'middle',
+    size: 17,
+    bold: true,
+  });
   drawPanel(svg, {
-    x: left, y: 60, w: pw, h: mainH, xRange, series: main, yLabel: 'Loss',
-    y2Label: hasAcc ? 'Test accuracy' : undefined, y2Range: hasAcc && fitsUnit(accData) ? [0, 1] : undefined,
+    x: left,
+    y: 60,
+    w: pw,
+    h: mainH,
+    xRange,
+    series: main,
+    yLabel: 'Loss',
+    y2Label: hasAcc ? 'Test accuracy' : undefined,
+    y2Range: hasAcc && fitsUnit(accData) ? [0, 1] : undefined,
   });
   drawPanel(svg, { x: left, y: lrY, w: pw, h: lrH, xRange, series: lr, yLabel: 'Learning rate', xLabel: 'Iterations' });
   const lx = W - lw - 15;
@@ -149,14 +204,23 @@ function singleChart(logs: PlotLog[], n: number, o: PlotOptions): string {
     series.push({ ...d!, label: l.label, color: PALETTE[i % PALETTE.length], marker, width: 1.5 });
   });
   if (!series.length) {
-    throw new CaffeError(`plot --chart=${n} (${desc}): no ${yField.toLowerCase()} values in ${logs.map((l) => l.file).join(', ')}`);
+    throw new CaffeError(
+      `plot --chart=${n} (${desc}): no ${yField.toLowerCase()} values in ${logs.map((l) => l.file).join(', ')}`,
+    );
   }
   const svg = new Svg(W, H);
   const lw = legendWidth(series.map((s) => s.label));
   const accUnit = yField === 'Test accuracy' && fitsUnit(series);
   drawPanel(svg, {
-    x: 90, y: 50, w: W - 90 - lw - 40, h: H - 50 - 70, title: o.title ?? desc, series,
-    xLabel: xField, yLabel: yField, yRange: accUnit ? [0, 1] : undefined,
+    x: 90,
+    y: 50,
+    w: W - 90 - lw - 40,
+    h: H - 50 - 70,
+    title: o.title ?? desc,
+    series,
+    xLabel: xField,
+    yLabel: yField,
+    yRange: accUnit ? [0, 1] : undefined,
   });
   drawLegend(svg, W - lw - 15, 50, series);
   return svg.toString();
@@ -171,14 +235,17 @@ export function renderChartSvg(logs: PlotLog[], options: PlotOptions = {}): stri
 /** A one-line CaffeError unless `n` is undefined (the dashboard) or one of CHART_TYPES. */
 export function checkChartType(n: number | undefined): void {
   if (n === undefined || (Number.isInteger(n) && n >= 0 && n < CHART_TYPES.length)) return;
-  throw new CaffeError(`plot: ${n} is not a valid chart type; supported (0-${CHART_TYPES.length - 1}): ` +
-    CHART_TYPES.map((c, i) => `${i}: ${c.replace('  ', ' ')}`).join(', '));
+  throw new CaffeError(
+    `plot: ${n} is not a valid chart type; supported (0-${CHART_TYPES.length - 1}): ` +
+      CHART_TYPES.map((c, i) => `${i}: ${c.replace('  ', ' ')}`).join(', '),
+  );
 }
 
 /** The chart format by `outFile`'s extension; anything but .svg / .png is a one-line CaffeError. */
 export function chartFormat(outFile: string): 'svg' | 'png' {
   const ext = path.extname(outFile).toLowerCase();
-  if (ext !== '.svg' && ext !== '.png') throw new CaffeError(`${outFile}: the chart's file name must end in .png or .svg`);
+  if (ext !== '.svg' && ext !== '.png')
+    throw new CaffeError(`${outFile}: the chart's file name must end in .png or .svg`);
   return ext === '.svg' ? 'svg' : 'png';
 }
 
@@ -197,7 +264,11 @@ export async function writeChart(logs: PlotLog[], outFile: string, options: Plot
 
 /** Draws the chart of `logFile` (one log or several, one legend entry each) to `outFile`: SVG for
  *  .svg, PNG (the SVG rasterized by sharp) for .png. Returns the format written. */
-export async function plotTrainingLog(logFile: string | string[], outFile: string, options: PlotOptions = {}): Promise<'svg' | 'png'> {
+export async function plotTrainingLog(
+  logFile: string | string[],
+  outFile: string,
+  options: PlotOptions = {},
+): Promise<'svg' | 'png'> {
   chartFormat(outFile);
   checkChartType(options.chart);
   return writeChart(loadLogs(Array.isArray(logFile) ? logFile : [logFile], options.year), outFile, options);

@@ -18,7 +18,10 @@ export interface Series {
 }
 
 export interface Panel {
-  x: number; y: number; w: number; h: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
   title?: string;
   xLabel?: string;
   yLabel: string;
@@ -31,7 +34,18 @@ export interface Panel {
 }
 
 export const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
-export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+export const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+];
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (v: number) => String(Math.round(v * 100) / 100);
@@ -41,52 +55,95 @@ export const textWidth = (s: string, size: number) => s.length * size * 0.6;
 export class Svg {
   private readonly parts: string[] = [];
   private clipId = 0;
-  constructor(readonly width: number, readonly height: number) {}
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {}
 
-  add(el: string): void { this.parts.push(el); }
+  add(el: string): void {
+    this.parts.push(el);
+  }
 
-  text(x: number, y: number, s: string, o: { size?: number; anchor?: 'start' | 'middle' | 'end'; rotate?: boolean; bold?: boolean; color?: string } = {}): void {
+  text(
+    x: number,
+    y: number,
+    s: string,
+    o: { size?: number; anchor?: 'start' | 'middle' | 'end'; rotate?: boolean; bold?: boolean; color?: string } = {},
+  ): void {
     const rot = o.rotate ? ` transform="rotate(-90 ${num(x)} ${num(y)})"` : '';
-    this.add(`<text x="${num(x)}" y="${num(y)}" font-size="${o.size ?? 12}" text-anchor="${o.anchor ?? 'start'}"` +
-      `${o.bold ? ' font-weight="bold"' : ''} fill="${o.color ?? '#222'}"${rot}>${esc(s)}</text>`);
+    this.add(
+      `<text x="${num(x)}" y="${num(y)}" font-size="${o.size ?? 12}" text-anchor="${o.anchor ?? 'start'}"` +
+        `${o.bold ? ' font-weight="bold"' : ''} fill="${o.color ?? '#222'}"${rot}>${esc(s)}</text>`,
+    );
   }
 
   line(x1: number, y1: number, x2: number, y2: number, stroke: string, width = 1, dash?: string): void {
-    this.add(`<line x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}" stroke="${stroke}" stroke-width="${width}"` +
-      `${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
+    this.add(
+      `<line x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}" stroke="${stroke}" stroke-width="${width}"` +
+        `${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
+    );
   }
 
   marker(kind: Marker, x: number, y: number, color: string, r = 3.5): void {
     const p = (pts: number[][]) => pts.map(([a, b]) => `${num(x + a)},${num(y + b)}`).join(' ');
     if (kind === 'circle') this.add(`<circle cx="${num(x)}" cy="${num(y)}" r="${r}" fill="${color}"/>`);
-    else if (kind === 'square') this.add(`<rect x="${num(x - r)}" y="${num(y - r)}" width="${2 * r}" height="${2 * r}" fill="${color}"/>`);
-    else if (kind === 'triangle') this.add(`<polygon points="${p([[0, -r * 1.2], [r * 1.1, r * 0.8], [-r * 1.1, r * 0.8]])}" fill="${color}"/>`);
-    else if (kind === 'diamond') this.add(`<polygon points="${p([[0, -r * 1.3], [r * 1.1, 0], [0, r * 1.3], [-r * 1.1, 0]])}" fill="${color}"/>`);
+    else if (kind === 'square')
+      this.add(`<rect x="${num(x - r)}" y="${num(y - r)}" width="${2 * r}" height="${2 * r}" fill="${color}"/>`);
+    else if (kind === 'triangle')
+      this.add(
+        `<polygon points="${p([
+          [0, -r * 1.2],
+          [r * 1.1, r * 0.8],
+          [-r * 1.1, r * 0.8],
+        ])}" fill="${color}"/>`,
+      );
+    else if (kind === 'diamond')
+      this.add(
+        `<polygon points="${p([
+          [0, -r * 1.3],
+          [r * 1.1, 0],
+          [0, r * 1.3],
+          [-r * 1.1, 0],
+        ])}" fill="${color}"/>`,
+      );
   }
 
   /** A new clip rectangle; returns its id. */
   clip(x: number, y: number, w: number, h: number): string {
     const id = `clip${this.clipId++}`;
-    this.add(`<clipPath id="${id}"><rect x="${num(x)}" y="${num(y)}" width="${num(w)}" height="${num(h)}"/></clipPath>`);
+    this.add(
+      `<clipPath id="${id}"><rect x="${num(x)}" y="${num(y)}" width="${num(w)}" height="${num(h)}"/></clipPath>`,
+    );
     return id;
   }
 
   toString(): string {
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}"` +
+    return (
+      `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}"` +
       ` viewBox="0 0 ${this.width} ${this.height}" font-family="${FONT}">\n` +
-      `<rect width="100%" height="100%" fill="white"/>\n${this.parts.join('\n')}\n</svg>\n`;
+      `<rect width="100%" height="100%" fill="white"/>\n${this.parts.join('\n')}\n</svg>\n`
+    );
   }
 }
 
-export interface Ticks { lo: number; hi: number; step: number; values: number[] }
+export interface Ticks {
+  lo: number;
+  hi: number;
+  step: number;
+  values: number[];
+}
 
 /** Nice numbers: a range covering [min, max] with about `target` ticks at 1/2/5 x 10^k. */
 export function niceTicks(min: number, max: number, target = 6): Ticks {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) { min = 0; max = 1; }
+  if (!Number.isFinite(min) || !Number.isFinite(max)) {
+    min = 0;
+    max = 1;
+  }
   if (max < min) [min, max] = [max, min];
   if (max === min) {
     const pad = min === 0 ? 1 : Math.abs(min) * 0.05;
-    min -= pad; max += pad;
+    min -= pad;
+    max += pad;
   }
   const raw = (max - min) / Math.max(1, target - 1);
   const e = Math.floor(Math.log10(raw));
@@ -110,7 +167,10 @@ export function formatTick(v: number, step: number): string {
   const mag = Math.max(Math.abs(v), step);
   if (mag < 1e-3 || mag >= 1e6) {
     const digits = Math.max(0, Math.floor(Math.log10(Math.abs(v)) + 1e-9) - Math.floor(Math.log10(step) + 1e-9));
-    return v.toExponential(Math.min(digits, 6)).replace(/\.?0+e/, 'e').replace('e+', 'e');
+    return v
+      .toExponential(Math.min(digits, 6))
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   }
   const decimals = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
   return v.toFixed(Math.min(decimals, 10));
@@ -119,7 +179,12 @@ export function formatTick(v: number, step: number): string {
 function finiteRange(series: Series[], pick: (s: Series) => number[]): [number, number] | undefined {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const s of series) for (const v of pick(s)) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  for (const s of series)
+    for (const v of pick(s))
+      if (Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
   return lo <= hi ? [lo, hi] : undefined;
 }
 
@@ -151,8 +216,10 @@ export function drawPanel(svg: Svg, p: Panel): void {
   const xr = p.xRange ?? finiteRange(p.series, (s) => s.x) ?? [0, 1];
   const xt = niceTicks(xr[0], xr[1], Math.max(3, Math.round(p.w / 80)));
   const yt = niceTicks(...(p.yRange ?? finiteRange(left, (s) => s.y) ?? [0, 1]), Math.max(3, Math.round(p.h / 55)));
-  const y2t = right.length || p.y2Label
-    ? niceTicks(...(p.y2Range ?? finiteRange(right, (s) => s.y) ?? [0, 1]), Math.max(3, Math.round(p.h / 55))) : undefined;
+  const y2t =
+    right.length || p.y2Label
+      ? niceTicks(...(p.y2Range ?? finiteRange(right, (s) => s.y) ?? [0, 1]), Math.max(3, Math.round(p.h / 55)))
+      : undefined;
   const [x0, x1] = p.xRange ? p.xRange : [xt.lo, xt.hi];
   const sx = (v: number) => p.x + ((v - x0) / (x1 - x0 || 1)) * p.w;
   const sy = (t: Ticks) => (v: number) => p.y + p.h - ((v - t.lo) / (t.hi - t.lo || 1)) * p.h;
@@ -181,7 +248,8 @@ export function drawPanel(svg: Svg, p: Panel): void {
       svg.line(p.x + p.w, sy2(v), p.x + p.w + 5, sy2(v), '#444');
       svg.text(p.x + p.w + 8, sy2(v) + 4, label, { size: 11 });
     }
-    if (p.y2Label) svg.text(p.x + p.w + w2 + 26, p.y + p.h / 2, p.y2Label, { anchor: 'middle', rotate: true, size: 13 });
+    if (p.y2Label)
+      svg.text(p.x + p.w + w2 + 26, p.y + p.h / 2, p.y2Label, { anchor: 'middle', rotate: true, size: 13 });
   }
   svg.add(`<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" fill="none" stroke="#444"/>`);
   if (p.xLabel) svg.text(p.x + p.w / 2, p.y + p.h + 38, p.xLabel, { anchor: 'middle', size: 13 });
@@ -193,8 +261,12 @@ export function drawPanel(svg: Svg, p: Panel): void {
     let run: number[][] = [];
     const flush = () => {
       if (run.length > 1) {
-        svg.add(`<polyline points="${decimate(run).map(([a, b]) => `${num(a)},${num(b)}`).join(' ')}" fill="none"` +
-          ` stroke="${s.color}" stroke-width="${s.width ?? 1.8}" stroke-linejoin="round"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+        svg.add(
+          `<polyline points="${decimate(run)
+            .map(([a, b]) => `${num(a)},${num(b)}`)
+            .join(' ')}" fill="none"` +
+            ` stroke="${s.color}" stroke-width="${s.width ?? 1.8}" stroke-linejoin="round"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+        );
       }
       run = [];
     };
@@ -222,9 +294,14 @@ export function drawLegend(svg: Svg, x: number, y: number, entries: Series[], he
   const rowH = size + 9;
   const w = legendWidth(entries.map((e) => e.label).concat(heading ? [heading] : []), size);
   const h = entries.length * rowH + (heading ? rowH : 0) + 10;
-  svg.add(`<rect x="${x}" y="${y}" width="${num(w)}" height="${h}" fill="white" fill-opacity="0.9" stroke="#bbb" rx="3"/>`);
+  svg.add(
+    `<rect x="${x}" y="${y}" width="${num(w)}" height="${h}" fill="white" fill-opacity="0.9" stroke="#bbb" rx="3"/>`,
+  );
   let cy = y + 6 + rowH / 2;
-  if (heading) { svg.text(x + 8, cy + size * 0.35, heading, { size, bold: true }); cy += rowH; }
+  if (heading) {
+    svg.text(x + 8, cy + size * 0.35, heading, { size, bold: true });
+    cy += rowH;
+  }
   for (const e of entries) {
     svg.line(x + 8, cy, x + 38, cy, e.color, e.width ?? 1.8, e.dash);
     if (e.marker && e.marker !== 'none') svg.marker(e.marker, x + 23, cy, e.color);

@@ -45,10 +45,14 @@ export function fieldDefault(field: protobuf.Field): unknown {
   if (field.resolvedType instanceof protobuf.Type) return undefined;
   if (opt !== undefined) return opt;
   switch (field.type) {
-    case 'string': return '';
-    case 'bytes': return new Uint8Array(0);
-    case 'bool': return false;
-    default: return 0;
+    case 'string':
+      return '';
+    case 'bytes':
+      return new Uint8Array(0);
+    case 'bool':
+      return false;
+    default:
+      return 0;
   }
 }
 

@@ -5,17 +5,25 @@ import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
 
 export class AdaDeltaSolver extends SGDSolver {
-  override get type(): string { return 'AdaDelta'; }
+  override get type(): string {
+    return 'AdaDelta';
+  }
 
   /** SGD's history, then one more blob per param for the update history. */
-  protected override historySets(): number { return 2; }
+  protected override historySets(): number {
+    return 2;
+  }
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
     const n = this.net.learnableParams.length;
-    const momentum = f32(this.p('momentum')), delta = f32(this.p('delta'));
-    const diff = p.mutableCpuDiff(), u = this.updateBlobs[id].mutableCpuData(), t = this.temp[id].mutableCpuData();
-    const hGrad = this.history[id].mutableCpuData(), hUpdate = this.history[n + id].mutableCpuData();
+    const momentum = f32(this.p('momentum')),
+      delta = f32(this.p('delta'));
+    const diff = p.mutableCpuDiff(),
+      u = this.updateBlobs[id].mutableCpuData(),
+      t = this.temp[id].mutableCpuData();
+    const hGrad = this.history[id].mutableCpuData(),
+      hUpdate = this.history[n + id].mutableCpuData();
     square(diff, u);
     axpby(f32(1 - momentum), u, momentum, hGrad);
     t.fill(delta);

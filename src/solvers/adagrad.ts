@@ -8,15 +8,25 @@ import { SGDSolver } from './sgd';
 export class AdaGradSolver extends SGDSolver {
   constructor(param: SolverParameter) {
     super(param);
-    checkOp(null, 0, '==', f32(this.p('momentum')), '0 == this->param_.momentum()',
-      'Momentum cannot be used with AdaGrad.');
+    checkOp(
+      null,
+      0,
+      '==',
+      f32(this.p('momentum')),
+      '0 == this->param_.momentum()',
+      'Momentum cannot be used with AdaGrad.',
+    );
   }
 
-  override get type(): string { return 'AdaGrad'; }
+  override get type(): string {
+    return 'AdaGrad';
+  }
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
-    const diff = p.mutableCpuDiff(), h = this.history[id].mutableCpuData(), u = this.updateBlobs[id].mutableCpuData();
+    const diff = p.mutableCpuDiff(),
+      h = this.history[id].mutableCpuData(),
+      u = this.updateBlobs[id].mutableCpuData();
     square(diff, u);
     add(u, h, h);
     sqrt(h, u);

@@ -6,16 +6,23 @@ import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
 
 export class AdamSolver extends SGDSolver {
-  override get type(): string { return 'Adam'; }
+  override get type(): string {
+    return 'Adam';
+  }
 
-  protected override historySets(): number { return 2; }
+  protected override historySets(): number {
+    return 2;
+  }
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
     const n = this.net.learnableParams.length;
-    const beta1 = f32(this.p('momentum')), beta2 = f32(this.p('momentum2'));
-    const m = this.history[id].mutableCpuData(), v = this.history[n + id].mutableCpuData();
-    const t = this.temp[id].mutableCpuData(), diff = p.mutableCpuDiff();
+    const beta1 = f32(this.p('momentum')),
+      beta2 = f32(this.p('momentum2'));
+    const m = this.history[id].mutableCpuData(),
+      v = this.history[n + id].mutableCpuData();
+    const t = this.temp[id].mutableCpuData(),
+      diff = p.mutableCpuDiff();
     const step = this.iter + 1;
     // bias correction in double, as Caffe's pow(float, int) computes it, then stored as float
     const correction = f32(Math.sqrt(1 - Math.pow(beta2, step)) / (1 - Math.pow(beta1, step)));

@@ -14,7 +14,9 @@ export function axpby(alpha: number, x: Float32Array, beta: number, y: Float32Ar
 }
 
 /** caffe_axpy: y += alpha*x. */
-export function axpy(alpha: number, x: Float32Array, y: Float32Array): void { backend().axpy(alpha, x, y); }
+export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {
+  backend().axpy(alpha, x, y);
+}
 
 /** caffe_cpu_scale: y = alpha*x. */
 export function scale(alpha: number, x: Float32Array, y: Float32Array): void {
@@ -22,13 +24,19 @@ export function scale(alpha: number, x: Float32Array, y: Float32Array): void {
 }
 
 /** caffe_scal: x *= alpha. */
-export function scal(alpha: number, x: Float32Array): void { backend().scal(alpha, x); }
+export function scal(alpha: number, x: Float32Array): void {
+  backend().scal(alpha, x);
+}
 
 /** caffe_powx(x, 2): y = x^2. */
-export function square(x: Float32Array, y: Float32Array): void { backend().powx(x, 2, y); }
+export function square(x: Float32Array, y: Float32Array): void {
+  backend().powx(x, 2, y);
+}
 
 /** caffe_powx(x, 0.5): y = x^0.5. */
-export function sqrt(x: Float32Array, y: Float32Array): void { backend().powx(x, 0.5, y); }
+export function sqrt(x: Float32Array, y: Float32Array): void {
+  backend().powx(x, 0.5, y);
+}
 
 /** caffe_add: y = a + b. */
 export function add(a: Float32Array, b: Float32Array, y: Float32Array): void {

@@ -22,7 +22,11 @@ export function writeHdf5Atomic(file: string, entries: readonly Hdf5TreeEntry[],
   try {
     writeHdf5Tree(tmp, entries);
     const fd = fs.openSync(tmp, 'r+');
-    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -49,8 +53,10 @@ export function netToHdf5Entries(net: Net, writeDiff: boolean): Hdf5TreeEntry[] 
       const netParamId = net.paramIdVecs[layerId][paramId];
       const blob: Blob = net.params[netParamId];
       // only params that own themselves are saved; diffs regardless of weight sharing
-      if (net.paramOwners[netParamId] === -1) entries.push({ path: `/data/${name}/${paramId}`, shape: [...blob.shape], data: f32copy(blob.cpuData()) });
-      if (writeDiff) entries.push({ path: `/diff/${name}/${paramId}`, shape: [...blob.shape], data: f32copy(blob.cpuDiff()) });
+      if (net.paramOwners[netParamId] === -1)
+        entries.push({ path: `/data/${name}/${paramId}`, shape: [...blob.shape], data: f32copy(blob.cpuData()) });
+      if (writeDiff)
+        entries.push({ path: `/diff/${name}/${paramId}`, shape: [...blob.shape], data: f32copy(blob.cpuDiff()) });
     });
   });
   return entries;
@@ -62,7 +68,13 @@ export function writeNetToHdf5(net: Net, file: string, writeDiff: boolean): void
 }
 
 /** Writes SnapshotSolverStateToHDF5's file (atomically). */
-export function writeSolverStateHdf5(file: string, iter: number, learnedNet: string, currentStep: number, history: readonly Blob[]): void {
+export function writeSolverStateHdf5(
+  file: string,
+  iter: number,
+  learnedNet: string,
+  currentStep: number,
+  history: readonly Blob[],
+): void {
   const entries: Hdf5TreeEntry[] = [
     { path: '/iter', shape: [1], data: Int32Array.of(iter) },
     { path: '/learned_net', string: learnedNet },
@@ -74,7 +86,12 @@ export function writeSolverStateHdf5(file: string, iter: number, learnedNet: str
 }
 
 /** What RestoreSolverStateFromHDF5 reads. */
-export interface Hdf5SolverState { iter: number; learnedNet?: string; currentStep: number; tree: Hdf5Tree }
+export interface Hdf5SolverState {
+  iter: number;
+  learnedNet?: string;
+  currentStep: number;
+  tree: Hdf5Tree;
+}
 
 /** hdf5_load_int: the first value of an integer (or float) dataset, as H5LTread_dataset_int. */
 function loadInt(tree: Hdf5Tree, name: string): number {
@@ -114,7 +131,13 @@ export function restoreHistoryHdf5(state: Hdf5SolverState, stateFile: string, hi
   if (!group || group.kind !== 'group') {
     checkFailed(null, 'history_hid >= 0 (-1 vs. 0)', `Error reading history from ${stateFile}`);
   }
-  checkOp(null, group.keys!.length, '==', history.length, 'state_history_size == history_.size()',
-    'Incorrect length of history blobs.');
+  checkOp(
+    null,
+    group.keys!.length,
+    '==',
+    history.length,
+    'state_history_size == history_.size()',
+    'Incorrect length of history blobs.',
+  );
   history.forEach((h, i) => loadHdf5Blob(state.tree, `/history/${i}`, String(i), h));
 }

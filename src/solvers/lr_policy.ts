@@ -26,11 +26,16 @@ export function checkLrPolicy(param: SolverParameter): void {
 }
 
 /** The mutable part of the schedule: Caffe's current_step_ (step and multistep policies). */
-export interface LrState { iter: number; currentStep: number; }
+export interface LrState {
+  iter: number;
+  currentStep: number;
+}
 
 export function learningRate(param: SolverParameter, s: LrState): number {
   const sp = withDefaults(SP, param);
-  const baseLr = f32(sp.base_lr), gamma = f32(sp.gamma), power = f32(sp.power);
+  const baseLr = f32(sp.base_lr),
+    gamma = f32(sp.gamma),
+    power = f32(sp.power);
   const gammaNonNegative = () => checkOp(null, gamma, '>=', 0, 'this->param_.gamma() >= 0');
   const iter = s.iter;
   const policy = sp.lr_policy;

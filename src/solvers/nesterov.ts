@@ -5,12 +5,15 @@ import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
 
 export class NesterovSolver extends SGDSolver {
-  override get type(): string { return 'Nesterov'; }
+  override get type(): string {
+    return 'Nesterov';
+  }
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
     const momentum = f32(this.p('momentum'));
-    const h = this.history[id].mutableCpuData(), u = this.updateBlobs[id].mutableCpuData();
+    const h = this.history[id].mutableCpuData(),
+      u = this.updateBlobs[id].mutableCpuData();
     u.set(h); // the old velocity, to step back
     axpby(this.localRate(id, rate), p.cpuDiff(), momentum, h);
     axpby(f32(1 + momentum), h, -momentum, u);

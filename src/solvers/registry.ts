@@ -28,8 +28,11 @@ export function createSolver(param: SolverParameter): Solver {
   const type = getField(param, 'caffe.SolverParameter', 'type');
   const creator = registry.get(type);
   if (!creator) {
-    checkFailed(null, 'registry.count(type) == 1 (0 vs. 1)', `Unknown solver type: ${type} ` +
-      `(known types: ${solverTypeList().join(', ')})`);
+    checkFailed(
+      null,
+      'registry.count(type) == 1 (0 vs. 1)',
+      `Unknown solver type: ${type} ` + `(known types: ${solverTypeList().join(', ')})`,
+    );
   }
   return creator(param);
 }

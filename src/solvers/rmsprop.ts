@@ -9,19 +9,29 @@ import { SGDSolver } from './sgd';
 export class RMSPropSolver extends SGDSolver {
   constructor(param: SolverParameter) {
     super(param);
-    checkOp(null, 0, '==', f32(this.p('momentum')), '0 == this->param_.momentum()',
-      'Momentum cannot be used with RMSProp.');
+    checkOp(
+      null,
+      0,
+      '==',
+      f32(this.p('momentum')),
+      '0 == this->param_.momentum()',
+      'Momentum cannot be used with RMSProp.',
+    );
     const decay = f32(this.p('rms_decay'));
     checkOp(null, decay, '>=', 0, 'this->param_.rms_decay() >= 0', 'rms_decay should lie between 0 and 1.');
     checkOp(null, decay, '<', 1, 'this->param_.rms_decay() < 1', 'rms_decay should lie between 0 and 1.');
   }
 
-  override get type(): string { return 'RMSProp'; }
+  override get type(): string {
+    return 'RMSProp';
+  }
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
     const decay = f32(this.p('rms_decay'));
-    const diff = p.mutableCpuDiff(), h = this.history[id].mutableCpuData(), u = this.updateBlobs[id].mutableCpuData();
+    const diff = p.mutableCpuDiff(),
+      h = this.history[id].mutableCpuData(),
+      u = this.updateBlobs[id].mutableCpuData();
     square(diff, u);
     axpby(f32(1 - decay), u, decay, h);
     sqrt(h, u);

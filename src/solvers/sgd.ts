@@ -31,10 +31,14 @@ export class SGDSolver extends Solver {
     this.preSolve();
   }
 
-  get type(): string { return 'SGD'; }
+  get type(): string {
+    return 'SGD';
+  }
 
   /** History blobs per learnable param (AdaDelta and Adam keep a second set, after the first). */
-  protected historySets(): number { return 1; }
+  protected historySets(): number {
+    return 1;
+  }
 
   /** Zeroed history, update and temp blobs shaped like each learnable param. */
   protected preSolve(): void {
@@ -77,8 +81,10 @@ export class SGDSolver extends Solver {
     const l2 = f32(Math.sqrt(sumsq));
     if (l2 > clip) {
       const factor = f32(clip / l2);
-      log.info(`Gradient clipping: scaling down gradients (L2 norm ${streamFloat(l2)} > ${streamFloat(clip)}) ` +
-        `by scale factor ${streamFloat(factor)}`);
+      log.info(
+        `Gradient clipping: scaling down gradients (L2 norm ${streamFloat(l2)} > ${streamFloat(clip)}) ` +
+          `by scale factor ${streamFloat(factor)}`,
+      );
       for (const p of params) p.scaleDiff(factor);
     }
   }
@@ -108,7 +114,9 @@ export class SGDSolver extends Solver {
   }
 
   /** rate * lr_mult of learnable param `id`, in float */
-  protected localRate(id: number, rate: number): number { return f32(rate * this.net.paramsLr[id]); }
+  protected localRate(id: number, rate: number): number {
+    return f32(rate * this.net.paramsLr[id]);
+  }
 
   /** SGD with momentum: history = momentum * history + local_rate * diff; diff = history. */
   protected computeUpdateValue(id: number, rate: number): void {
@@ -126,7 +134,9 @@ export class SGDSolver extends Solver {
       return;
     }
     const state: Message = {
-      iter: this.iter, learned_net: modelFilename, current_step: this.currentStep,
+      iter: this.iter,
+      learned_net: modelFilename,
+      current_step: this.currentStep,
       history: this.history.map((h) => h.toProto()),
     };
     const file = this.snapshotFilename('.solverstate');
@@ -142,8 +152,14 @@ export class SGDSolver extends Solver {
     }
     this.currentStep = state.current_step ?? 0;
     const history: Message[] = state.history ?? [];
-    checkOp(null, history.length, '==', this.history.length, 'state.history_size() == history_.size()',
-      'Incorrect length of history blobs.');
+    checkOp(
+      null,
+      history.length,
+      '==',
+      this.history.length,
+      'state.history_size() == history_.size()',
+      'Incorrect length of history blobs.',
+    );
     log.info('SGDSolver: restoring history');
     this.history.forEach((h, i) => h.fromProto(history[i]));
   }

@@ -18,10 +18,17 @@ let hookedUp = false;
 export class SignalHandler {
   private gotSigint = false;
   private gotSighup = false;
-  private readonly onSigint = () => { this.gotSigint = true; };
-  private readonly onSighup = () => { this.gotSighup = true; };
+  private readonly onSigint = () => {
+    this.gotSigint = true;
+  };
+  private readonly onSighup = () => {
+    this.gotSighup = true;
+  };
 
-  constructor(private readonly sigintAction: SolverAction, private readonly sighupAction: SolverAction) {
+  constructor(
+    private readonly sigintAction: SolverAction,
+    private readonly sighupAction: SolverAction,
+  ) {
     if (hookedUp) throw new CaffeError('Tried to hookup signal handlers more than once.');
     hookedUp = true;
     process.on('SIGINT', this.onSigint);
@@ -30,12 +37,20 @@ export class SignalHandler {
 
   /** The action requested by a signal received since the last call, or NONE. */
   checkForSignals(): SolverAction {
-    if (this.gotSighup) { this.gotSighup = false; return this.sighupAction; }
-    if (this.gotSigint) { this.gotSigint = false; return this.sigintAction; }
+    if (this.gotSighup) {
+      this.gotSighup = false;
+      return this.sighupAction;
+    }
+    if (this.gotSigint) {
+      this.gotSigint = false;
+      return this.sigintAction;
+    }
     return 'NONE';
   }
 
-  actionFunction(): ActionFunction { return () => this.checkForSignals(); }
+  actionFunction(): ActionFunction {
+    return () => this.checkForSignals();
+  }
 
   /** Restores the default signal behaviour. */
   dispose(): void {

@@ -23,7 +23,10 @@ export type SolverAction = 'NONE' | 'STOP' | 'SNAPSHOT';
 export type ActionFunction = () => SolverAction;
 
 /** Hooks into the loop (Caffe's Solver::Callback). */
-export interface SolverCallback { onStart?(): void; onGradientsReady?(): void; }
+export interface SolverCallback {
+  onStart?(): void;
+  onGradientsReady?(): void;
+}
 
 const SP = 'caffe.SolverParameter';
 const g = streamFloat; // a float as `<<` prints it
@@ -50,8 +53,14 @@ export abstract class Solver {
   constructor(param: SolverParameter) {
     log.info(`Initializing solver from parameters: \n${printPrototxt(param, SP).replace(/\n$/, '')}`);
     this.param = cloneMessage(param);
-    checkOp(null, this.p('average_loss'), '>=', 1, 'param_.average_loss() >= 1',
-      'average_loss should be non-negative.');
+    checkOp(
+      null,
+      this.p('average_loss'),
+      '>=',
+      1,
+      'param_.average_loss() >= 1',
+      'average_loss should be non-negative.',
+    );
     checkSnapshotWritePermissions(this.param);
     const seed = this.p('random_seed');
     if (seed >= 0) setRandomSeed(seed);
@@ -73,9 +82,15 @@ export abstract class Solver {
     return getField(this.param, SP, name);
   }
 
-  setActionFunction(fn: ActionFunction | undefined): void { this.actionFunction = fn; }
-  getRequestedAction(): SolverAction { return this.actionFunction ? this.actionFunction() : 'NONE'; }
-  addCallback(cb: SolverCallback): void { this.callbacks.push(cb); }
+  setActionFunction(fn: ActionFunction | undefined): void {
+    this.actionFunction = fn;
+  }
+  getRequestedAction(): SolverAction {
+    return this.actionFunction ? this.actionFunction() : 'NONE';
+  }
+  addCallback(cb: SolverCallback): void {
+    this.callbacks.push(cb);
+  }
 
   /** Trains to max_iter (resuming from `resumeFile` if given), then snapshots, displays and tests as Caffe. */
   async solve(resumeFile?: string): Promise<void> {
@@ -94,7 +109,8 @@ export abstract class Solver {
       log.info('Optimization stopped early.');
       return;
     }
-    const display = this.p('display'), testInterval = this.p('test_interval');
+    const display = this.p('display'),
+      testInterval = this.p('test_interval');
     if (display && this.iter % display === 0) {
       const loss = this.net.forward();
       this.updateSmoothedLoss(loss, startIter, this.p('average_loss'));
@@ -106,10 +122,14 @@ export abstract class Solver {
 
   /** Runs `iters` training iterations (fewer if a STOP is requested). */
   async step(iters: number): Promise<void> {
-    const startIter = this.iter, stopIter = this.iter + iters;
-    const averageLoss = this.p('average_loss'), iterSize = this.p('iter_size');
-    const display = this.p('display'), testInterval = this.p('test_interval');
-    const snapshot = this.p('snapshot'), debugInfo = this.p('debug_info');
+    const startIter = this.iter,
+      stopIter = this.iter + iters;
+    const averageLoss = this.p('average_loss'),
+      iterSize = this.p('iter_size');
+    const display = this.p('display'),
+      testInterval = this.p('test_interval');
+    const snapshot = this.p('snapshot'),
+      debugInfo = this.p('debug_info');
     this.losses = [];
     this.smoothedLoss = 0;
     this.timerStart = performance.now();
@@ -144,13 +164,16 @@ export abstract class Solver {
     // Caffe's CPU timer counts whole milliseconds
     const lapse = f32(Math.floor(performance.now() - this.timerStart) / 1000);
     const perS = f32((this.iter - this.iterationsLast) / (lapse ? lapse : 1));
-    log.info(`Iteration ${this.iter} (${g(perS)} iter/s, ${g(lapse)}s/${this.p('display')} iters), loss = ${g(this.smoothedLoss)}`);
+    log.info(
+      `Iteration ${this.iter} (${g(perS)} iter/s, ${g(lapse)}s/${this.p('display')} iters), loss = ${g(this.smoothedLoss)}`,
+    );
     this.timerStart = performance.now();
     this.iterationsLast = this.iter;
     let scoreIndex = 0;
     this.net.outputBlobs.forEach((blob, j) => {
       const id = this.net.outputBlobIndices[j];
-      const name = this.net.blobNames[id], weight = this.net.blobLossWeights[id];
+      const name = this.net.blobNames[id],
+        weight = this.net.blobLossWeights[id];
       const v = blob.cpuData();
       for (let k = 0; k < v.length; k++) {
         const lossMsg = weight ? ` (* ${g(weight)} = ${g(f32(weight * v[k]))} loss)` : '';
@@ -183,7 +206,8 @@ export abstract class Solver {
     testNet.shareTrainedLayersWith(this.net);
     const testIter = this.p('test_iter')[id];
     const computeLoss = this.p('test_compute_loss');
-    const scores: number[] = [], outputIds: number[] = [];
+    const scores: number[] = [],
+      outputIds: number[] = [];
     let loss = 0;
     for (let i = 0; i < testIter; i++) {
       await yieldToEventLoop();
@@ -198,7 +222,10 @@ export abstract class Solver {
       testNet.outputBlobs.forEach((blob, j) => {
         const v = blob.cpuData();
         for (let k = 0; k < v.length; k++, idx++) {
-          if (i === 0) { scores.push(v[k]); outputIds.push(j); } else scores[idx] = f32(scores[idx] + v[k]);
+          if (i === 0) {
+            scores.push(v[k]);
+            outputIds.push(j);
+          } else scores[idx] = f32(scores[idx] + v[k]);
         }
       });
     }
@@ -209,7 +236,8 @@ export abstract class Solver {
     if (computeLoss) log.info(`Test loss: ${g(f32(loss / testIter))}`);
     scores.forEach((score, i) => {
       const blobId = testNet.outputBlobIndices[outputIds[i]];
-      const name = testNet.blobNames[blobId], weight = testNet.blobLossWeights[blobId];
+      const name = testNet.blobNames[blobId],
+        weight = testNet.blobLossWeights[blobId];
       const mean = f32(score / testIter);
       const lossMsg = weight ? ` (* ${g(weight)} = ${g(f32(weight * mean))} loss)` : '';
       log.info(`    Test net output #${i}: ${name} = ${g(mean)}${lossMsg}`);

@@ -42,10 +42,22 @@ export function initTrainNet(param: SolverParameter): Net {
   const fields = ['net', 'net_param', 'train_net', 'train_net_param'];
   const num = fields.filter((f) => param[f as keyof SolverParameter] !== undefined).length;
   const names = 'net, net_param, train_net, train_net_param';
-  checkOp(null, num, '>=', 1, 'num_train_nets >= 1',
-    `SolverParameter must specify a train net using one of these fields: ${names}`);
-  checkOp(null, num, '<=', 1, 'num_train_nets <= 1',
-    `SolverParameter must not contain more than one of these fields specifying a train_net: ${names}`);
+  checkOp(
+    null,
+    num,
+    '>=',
+    1,
+    'num_train_nets >= 1',
+    `SolverParameter must specify a train net using one of these fields: ${names}`,
+  );
+  checkOp(
+    null,
+    num,
+    '<=',
+    1,
+    'num_train_nets <= 1',
+    `SolverParameter must not contain more than one of these fields specifying a train_net: ${names}`,
+  );
   let netParam: NetParameter = {};
   if (param.train_net_param !== undefined) {
     log.info('Creating training net specified in train_net_param.');
@@ -64,38 +76,67 @@ export function initTrainNet(param: SolverParameter): Net {
   }
   const net = new Net(withState(netParam, 'TRAIN', param.train_state));
   if (!net.blobLossWeights.some((w) => w !== 0)) {
-    throw new CaffeError(`The train net "${net.name}" has no loss: nothing would be learned. ` +
-      'Add a loss layer (e.g. SoftmaxWithLoss) or set loss_weight on an output.');
+    throw new CaffeError(
+      `The train net "${net.name}" has no loss: nothing would be learned. ` +
+        'Add a loss layer (e.g. SoftmaxWithLoss) or set loss_weight on an output.',
+    );
   }
   for (const w of param.weights ?? []) loadNetWeights(net, w);
   return net;
 }
 
 export function initTestNets(param: SolverParameter): Net[] {
-  const hasNetParam = param.net_param !== undefined, hasNetFile = param.net !== undefined;
+  const hasNetParam = param.net_param !== undefined,
+    hasNetFile = param.net !== undefined;
   const numGeneric = Number(hasNetParam) + Number(hasNetFile);
   checkOp(null, numGeneric, '<=', 1, 'num_generic_nets <= 1', 'Both net_param and net_file may not be specified.');
-  const testNetParams: NetParameter[] = param.test_net_param ?? [], testNetFiles: string[] = param.test_net ?? [];
+  const testNetParams: NetParameter[] = param.test_net_param ?? [],
+    testNetFiles: string[] = param.test_net ?? [];
   const testIter: number[] = param.test_iter ?? [];
   const numTestNets = testNetParams.length + testNetFiles.length;
   if (numGeneric) {
-    checkOp(null, testIter.length, '>=', numTestNets, 'param_.test_iter_size() >= num_test_nets',
-      'test_iter must be specified for each test network.');
+    checkOp(
+      null,
+      testIter.length,
+      '>=',
+      numTestNets,
+      'param_.test_iter_size() >= num_test_nets',
+      'test_iter must be specified for each test network.',
+    );
   } else {
-    checkOp(null, testIter.length, '==', numTestNets, 'param_.test_iter_size() == num_test_nets',
-      'test_iter must be specified for each test network.');
+    checkOp(
+      null,
+      testIter.length,
+      '==',
+      numTestNets,
+      'param_.test_iter_size() == num_test_nets',
+      'test_iter must be specified for each test network.',
+    );
   }
   const numInstances = numTestNets + (testIter.length - numTestNets);
   const testState: NetState[] = param.test_state ?? [];
   if (testState.length) {
-    checkOp(null, testState.length, '==', numInstances, 'param_.test_state_size() == num_test_net_instances',
-      'test_state must be unspecified or specified once per test net.');
+    checkOp(
+      null,
+      testState.length,
+      '==',
+      numInstances,
+      'param_.test_state_size() == num_test_net_instances',
+      'test_state must be unspecified or specified once per test net.',
+    );
   }
   if (numInstances) checkOp(null, getField(param, SP, 'test_interval'), '>', 0, 'param_.test_interval() > 0');
 
-  const sources: string[] = [], netParams: NetParameter[] = [];
-  for (const p of testNetParams) { sources.push('test_net_param'); netParams.push(cloneMessage(p)); }
-  for (const f of testNetFiles) { sources.push(`test_net file: ${f}`); netParams.push(readNetParamsFromTextFile(f)); }
+  const sources: string[] = [],
+    netParams: NetParameter[] = [];
+  for (const p of testNetParams) {
+    sources.push('test_net_param');
+    netParams.push(cloneMessage(p));
+  }
+  for (const f of testNetFiles) {
+    sources.push(`test_net file: ${f}`);
+    netParams.push(readNetParamsFromTextFile(f));
+  }
   const remaining = testIter.length - netParams.length;
   for (let i = 0; i < remaining; i++) {
     if (param.net_param !== undefined) {
@@ -122,8 +163,11 @@ export function checkSnapshotWritePermissions(param: SolverParameter): void {
   const snapshot = getField(param, SP, 'snapshot');
   if (!snapshot && !getField(param, SP, 'snapshot_after_train')) return;
   if (snapshot && param.snapshot_prefix === undefined) {
-    checkFailed(null, 'param_.has_snapshot_prefix()',
-      'In solver params, snapshot is specified but snapshot_prefix is not');
+    checkFailed(
+      null,
+      'param_.has_snapshot_prefix()',
+      'In solver params, snapshot is specified but snapshot_prefix is not',
+    );
   }
   const prefix = getField(param, SP, 'snapshot_prefix');
   const probe = `${prefix}_iter_0.tempfile`;
@@ -131,6 +175,8 @@ export function checkSnapshotWritePermissions(param: SolverParameter): void {
     fs.writeFileSync(probe, '');
     fs.rmSync(probe, { force: true });
   } catch {
-    throw new CaffeError(`Cannot write to snapshot prefix '${prefix}'.  Make sure that the directory exists and is writable.`);
+    throw new CaffeError(
+      `Cannot write to snapshot prefix '${prefix}'.  Make sure that the directory exists and is writable.`,
+    );
   }
 }

@@ -24,14 +24,18 @@ export function upgradeNetInput(net: Message): void {
       if (shapes.length > 0) {
         // Caffe indexes past the end here (undefined behaviour); refuse instead.
         if (i >= shapes.length) {
-          throw new CaffeError(`Net input ${i} (${name}) has no input_shape: ` +
-            `${inputs.length} inputs but ${shapes.length} input_shape entries`);
+          throw new CaffeError(
+            `Net input ${i} (${name}) has no input_shape: ` +
+              `${inputs.length} inputs but ${shapes.length} input_shape entries`,
+          );
         }
         add(inputParam, 'shape', cloneMessage(shapes[i]));
       } else {
         if (4 * i + 4 > dims.length) {
-          throw new CaffeError(`Net input ${i} (${name}) needs input_dim entries ${4 * i} to ` +
-            `${4 * i + 3}, but only ${dims.length} input_dim values are given (4 per input)`);
+          throw new CaffeError(
+            `Net input ${i} (${name}) needs input_dim entries ${4 * i} to ` +
+              `${4 * i + 3}, but only ${dims.length} input_dim values are given (4 per input)`,
+          );
         }
         add(inputParam, 'shape', { dim: dims.slice(4 * i, 4 * i + 4) });
       }

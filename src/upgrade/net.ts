@@ -10,8 +10,13 @@ import { netNeedsBatchNormUpgrade, upgradeNetBatchNorm } from './batchnorm';
 
 /** True iff any upgrade applies to `net` (old BatchNorm param specs included). */
 export function netNeedsUpgrade(net: Message): boolean {
-  return netNeedsV0ToV1Upgrade(net) || netNeedsV1ToV2Upgrade(net) || netNeedsDataUpgrade(net) ||
-    netNeedsInputUpgrade(net) || netNeedsBatchNormUpgrade(net);
+  return (
+    netNeedsV0ToV1Upgrade(net) ||
+    netNeedsV1ToV2Upgrade(net) ||
+    netNeedsDataUpgrade(net) ||
+    netNeedsInputUpgrade(net) ||
+    netNeedsBatchNormUpgrade(net)
+  );
 }
 
 /**
@@ -24,21 +29,26 @@ export function upgradeNetAsNeeded(paramFile: string, net: Message): boolean {
     log.info(`Attempting to upgrade input file specified using deprecated V0LayerParameter: ${paramFile}`);
     if (!upgradeV0Net({ ...net }, net)) {
       success = false;
-      log.error('Warning: had one or more problems upgrading V0NetParameter to NetParameter ' +
-        '(see above); continuing anyway.');
+      log.error(
+        'Warning: had one or more problems upgrading V0NetParameter to NetParameter ' +
+          '(see above); continuing anyway.',
+      );
     } else {
       log.info('Successfully upgraded file specified using deprecated V0LayerParameter');
     }
-    log.warning('Note that future Caffe releases will not support V0NetParameter; use ' +
-      './build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary ' +
-      'for model weights upgrade this and any other net protos to the new format.');
+    log.warning(
+      'Note that future Caffe releases will not support V0NetParameter; use ' +
+        './build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary ' +
+        'for model weights upgrade this and any other net protos to the new format.',
+    );
   }
   if (netNeedsDataUpgrade(net)) {
     log.info(`Attempting to upgrade input file specified using deprecated transformation parameters: ${paramFile}`);
     upgradeNetDataTransformation(net);
     log.info('Successfully upgraded file specified using deprecated data transformation parameters.');
-    log.warning('Note that future Caffe releases will only support transform_param messages for ' +
-      'transformation fields.');
+    log.warning(
+      'Note that future Caffe releases will only support transform_param messages for ' + 'transformation fields.',
+    );
   }
   if (netNeedsV1ToV2Upgrade(net)) {
     log.info(`Attempting to upgrade input file specified using deprecated V1LayerParameter: ${paramFile}`);

@@ -26,9 +26,12 @@ export function solverNeedsTypeUpgrade(solver: Message): boolean {
  */
 export function upgradeSolverType(solver: Message): boolean {
   if (has(solver, 'solver_type') && has(solver, 'type')) {
-    checkFailed(null, '!solver_param->has_solver_type() || !solver_param->has_type()',
+    checkFailed(
+      null,
+      '!solver_param->has_solver_type() || !solver_param->has_type()',
       'Failed to upgrade solver: old solver_type field (enum) and new type field (string) ' +
-      'cannot be both specified in solver proto text.');
+        'cannot be both specified in solver proto text.',
+    );
   }
   if (!has(solver, 'solver_type')) {
     log.error('Warning: solver type already up to date. ');
@@ -49,16 +52,18 @@ export function upgradeSolverType(solver: Message): boolean {
 export function upgradeSolverAsNeeded(paramFile: string, solver: Message): boolean {
   let success = true;
   if (solverNeedsTypeUpgrade(solver)) {
-    log.info("Attempting to upgrade input file specified using deprecated 'solver_type' " +
-      `field (enum)': ${paramFile}`);
+    log.info(
+      "Attempting to upgrade input file specified using deprecated 'solver_type' " + `field (enum)': ${paramFile}`,
+    );
     if (!upgradeSolverType(solver)) {
       success = false;
       log.error('Warning: had one or more problems upgrading SolverType (see above).');
     } else {
-      log.info("Successfully upgraded file specified using deprecated 'solver_type' field " +
-        "(enum) to 'type' field (string).");
-      log.warning("Note that future Caffe releases will only support 'type' field (string) " +
-        "for a solver's type.");
+      log.info(
+        "Successfully upgraded file specified using deprecated 'solver_type' field " +
+          "(enum) to 'type' field (string).",
+      );
+      log.warning("Note that future Caffe releases will only support 'type' field (string) " + "for a solver's type.");
     }
   }
   return success;

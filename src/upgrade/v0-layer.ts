@@ -43,9 +43,9 @@ type Dest = { param: string; field: string; repeated?: boolean };
 const to = (param: string, field: string, repeated = false): Dest => ({ param, field, repeated });
 
 interface Rule {
-  v0: string;            // the V0LayerParameter field
-  label?: string;        // its name in the error message, when that differs
-  any?: Dest;            // valid for every type
+  v0: string; // the V0LayerParameter field
+  label?: string; // its name in the error message, when that differs
+  any?: Dest; // valid for every type
   byType?: Record<string, Dest>;
   convert?: (v: unknown) => unknown | undefined; // undefined = value not convertible
 }
@@ -56,20 +56,41 @@ const convertPool = (v: unknown): unknown =>
 
 const dataSources = (field: string, types: string[]): Record<string, Dest> => {
   const params: Record<string, string> = {
-    data: 'data_param', hdf5_data: 'hdf5_data_param', images: 'image_data_param',
-    window_data: 'window_data_param', infogain_loss: 'infogain_loss_param',
+    data: 'data_param',
+    hdf5_data: 'hdf5_data_param',
+    images: 'image_data_param',
+    window_data: 'window_data_param',
+    infogain_loss: 'infogain_loss_param',
   };
   return Object.fromEntries(types.map((t) => [t, to(params[t], field)]));
 };
 
 // In the order Caffe examines them (this fixes the order of its error lines).
 const RULES: Rule[] = [
-  { v0: 'num_output', byType: { conv: to('convolution_param', 'num_output'), innerproduct: to('inner_product_param', 'num_output') } },
-  { v0: 'biasterm', byType: { conv: to('convolution_param', 'bias_term'), innerproduct: to('inner_product_param', 'bias_term') } },
-  { v0: 'weight_filler', byType: { conv: to('convolution_param', 'weight_filler'), innerproduct: to('inner_product_param', 'weight_filler') } },
-  { v0: 'bias_filler', byType: { conv: to('convolution_param', 'bias_filler'), innerproduct: to('inner_product_param', 'bias_filler') } },
+  {
+    v0: 'num_output',
+    byType: { conv: to('convolution_param', 'num_output'), innerproduct: to('inner_product_param', 'num_output') },
+  },
+  {
+    v0: 'biasterm',
+    byType: { conv: to('convolution_param', 'bias_term'), innerproduct: to('inner_product_param', 'bias_term') },
+  },
+  {
+    v0: 'weight_filler',
+    byType: {
+      conv: to('convolution_param', 'weight_filler'),
+      innerproduct: to('inner_product_param', 'weight_filler'),
+    },
+  },
+  {
+    v0: 'bias_filler',
+    byType: { conv: to('convolution_param', 'bias_filler'), innerproduct: to('inner_product_param', 'bias_filler') },
+  },
   { v0: 'pad', byType: { conv: to('convolution_param', 'pad', true), pool: to('pooling_param', 'pad') } },
-  { v0: 'kernelsize', byType: { conv: to('convolution_param', 'kernel_size', true), pool: to('pooling_param', 'kernel_size') } },
+  {
+    v0: 'kernelsize',
+    byType: { conv: to('convolution_param', 'kernel_size', true), pool: to('pooling_param', 'kernel_size') },
+  },
   { v0: 'group', byType: { conv: to('convolution_param', 'group') } },
   { v0: 'stride', byType: { conv: to('convolution_param', 'stride', true), pool: to('pooling_param', 'stride') } },
   { v0: 'pool', byType: { pool: to('pooling_param', 'pool') }, convert: convertPool },
@@ -136,7 +157,8 @@ export function upgradeV0LayerParameter(v0Layer: Message, layer: Message): boole
         continue;
       }
     }
-    if (dest.field === '') { // the whole sub-message moves
+    if (dest.field === '') {
+      // the whole sub-message moves
       layer[dest.param] = cloneMessage(value);
     } else if (dest.repeated) {
       add(mutable(layer, dest.param), dest.field, value);

@@ -1,8 +1,6 @@
 // V0 -> V1 for whole nets: V0 nets describe every layer inside `layers { layer { ... } }`,
 // and pad with separate "padding" layers, which the V1 format folds into conv/pool layers.
-import {
-  Message, add, clearMessage, cloneMessage, has, items,
-} from '../proto/message';
+import { Message, add, clearMessage, cloneMessage, has, items } from '../proto/message';
 import { checkFailed, checkOp, fatal } from '../util/check';
 import { upgradeV0LayerParameter } from './v0-layer';
 
@@ -43,15 +41,36 @@ export function upgradeV0PaddingLayers(net: Message, out: Message): void {
       const sourceV0: Message = source.layer ?? {};
       if ((sourceV0.type ?? '') !== 'padding') return;
       if (type !== 'conv' && type !== 'pool') {
-        checkFailed(null, '(layer_param.type() == "conv") || (layer_param.type() == "pool")',
-          `Padding layer input to non-convolutional / non-pooling layer type ${type}`);
+        checkFailed(
+          null,
+          '(layer_param.type() == "conv") || (layer_param.type() == "pool")',
+          `Padding layer input to non-convolutional / non-pooling layer type ${type}`,
+        );
       }
-      checkOp(null, bottoms.length, '==', 1, 'layer_connection.bottom_size() == 1',
-        'Conv Layer takes a single blob as input.');
-      checkOp(null, items(source, 'bottom').length, '==', 1, 'source_layer.bottom_size() == 1',
-        'Padding Layer takes a single blob as input.');
-      checkOp(null, items(source, 'top').length, '==', 1, 'source_layer.top_size() == 1',
-        'Padding Layer produces a single blob as output.');
+      checkOp(
+        null,
+        bottoms.length,
+        '==',
+        1,
+        'layer_connection.bottom_size() == 1',
+        'Conv Layer takes a single blob as input.',
+      );
+      checkOp(
+        null,
+        items(source, 'bottom').length,
+        '==',
+        1,
+        'source_layer.bottom_size() == 1',
+        'Padding Layer takes a single blob as input.',
+      );
+      checkOp(
+        null,
+        items(source, 'top').length,
+        '==',
+        1,
+        'source_layer.top_size() == 1',
+        'Padding Layer produces a single blob as output.',
+      );
       const target = kept[kept.length - 1];
       if (target.layer === undefined) target.layer = {};
       target.layer.pad = sourceV0.pad ?? 0; // an unset pad still folds in as an explicit 0

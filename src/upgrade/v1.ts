@@ -50,12 +50,36 @@ const V1_TYPES: Record<string, string> = {
 
 // The per-type sub-messages V1 and V2 share, in the order Caffe copies them.
 const SHARED_PARAMS = [
-  'accuracy_param', 'argmax_param', 'concat_param', 'contrastive_loss_param', 'convolution_param',
-  'data_param', 'dropout_param', 'dummy_data_param', 'eltwise_param', 'exp_param',
-  'hdf5_data_param', 'hdf5_output_param', 'hinge_loss_param', 'image_data_param',
-  'infogain_loss_param', 'inner_product_param', 'lrn_param', 'memory_data_param', 'mvn_param',
-  'pooling_param', 'power_param', 'relu_param', 'sigmoid_param', 'softmax_param', 'slice_param',
-  'tanh_param', 'threshold_param', 'window_data_param', 'transform_param', 'loss_param',
+  'accuracy_param',
+  'argmax_param',
+  'concat_param',
+  'contrastive_loss_param',
+  'convolution_param',
+  'data_param',
+  'dropout_param',
+  'dummy_data_param',
+  'eltwise_param',
+  'exp_param',
+  'hdf5_data_param',
+  'hdf5_output_param',
+  'hinge_loss_param',
+  'image_data_param',
+  'infogain_loss_param',
+  'inner_product_param',
+  'lrn_param',
+  'memory_data_param',
+  'mvn_param',
+  'pooling_param',
+  'power_param',
+  'relu_param',
+  'sigmoid_param',
+  'softmax_param',
+  'slice_param',
+  'tanh_param',
+  'threshold_param',
+  'window_data_param',
+  'transform_param',
+  'loss_param',
 ];
 
 /** The V2 type string of a V1 LayerType (NONE gives ""); unknown values are fatal. */
@@ -66,14 +90,46 @@ export function upgradeV1LayerType(type: string | number): string {
 }
 
 const V1_NUMBERS: Record<number, string> = {
-  0: 'NONE', 35: 'ABSVAL', 1: 'ACCURACY', 30: 'ARGMAX', 2: 'BNLL', 3: 'CONCAT',
-  37: 'CONTRASTIVE_LOSS', 4: 'CONVOLUTION', 39: 'DECONVOLUTION', 5: 'DATA', 6: 'DROPOUT',
-  32: 'DUMMY_DATA', 7: 'EUCLIDEAN_LOSS', 25: 'ELTWISE', 38: 'EXP', 8: 'FLATTEN', 9: 'HDF5_DATA',
-  10: 'HDF5_OUTPUT', 28: 'HINGE_LOSS', 11: 'IM2COL', 12: 'IMAGE_DATA', 13: 'INFOGAIN_LOSS',
-  14: 'INNER_PRODUCT', 15: 'LRN', 29: 'MEMORY_DATA', 16: 'MULTINOMIAL_LOGISTIC_LOSS', 34: 'MVN',
-  17: 'POOLING', 26: 'POWER', 18: 'RELU', 19: 'SIGMOID', 27: 'SIGMOID_CROSS_ENTROPY_LOSS',
-  36: 'SILENCE', 20: 'SOFTMAX', 21: 'SOFTMAX_LOSS', 22: 'SPLIT', 33: 'SLICE', 23: 'TANH',
-  24: 'WINDOW_DATA', 31: 'THRESHOLD',
+  0: 'NONE',
+  35: 'ABSVAL',
+  1: 'ACCURACY',
+  30: 'ARGMAX',
+  2: 'BNLL',
+  3: 'CONCAT',
+  37: 'CONTRASTIVE_LOSS',
+  4: 'CONVOLUTION',
+  39: 'DECONVOLUTION',
+  5: 'DATA',
+  6: 'DROPOUT',
+  32: 'DUMMY_DATA',
+  7: 'EUCLIDEAN_LOSS',
+  25: 'ELTWISE',
+  38: 'EXP',
+  8: 'FLATTEN',
+  9: 'HDF5_DATA',
+  10: 'HDF5_OUTPUT',
+  28: 'HINGE_LOSS',
+  11: 'IM2COL',
+  12: 'IMAGE_DATA',
+  13: 'INFOGAIN_LOSS',
+  14: 'INNER_PRODUCT',
+  15: 'LRN',
+  29: 'MEMORY_DATA',
+  16: 'MULTINOMIAL_LOGISTIC_LOSS',
+  34: 'MVN',
+  17: 'POOLING',
+  26: 'POWER',
+  18: 'RELU',
+  19: 'SIGMOID',
+  27: 'SIGMOID_CROSS_ENTROPY_LOSS',
+  36: 'SILENCE',
+  20: 'SOFTMAX',
+  21: 'SOFTMAX_LOSS',
+  22: 'SPLIT',
+  33: 'SLICE',
+  23: 'TANH',
+  24: 'WINDOW_DATA',
+  31: 'THRESHOLD',
 };
 const numberToV1Name = (n: number): string | undefined => V1_NUMBERS[n];
 
@@ -89,10 +145,13 @@ export function netNeedsV1ToV2Upgrade(net: Message): boolean {
  */
 export function upgradeV1Net(v1Net: Message, net: Message): boolean {
   if (has(v1Net, 'layer')) {
-    fatal(null, "Refusing to upgrade inconsistent NetParameter input; the definition includes both " +
-      "'layer' and 'layers' fields. The current format defines 'layer' fields with string type " +
-      "like layer { type: 'Layer' ... } and not layers { type: LAYER ... }. Manually switch the " +
-      'definition to \'layer\' format to continue.');
+    fatal(
+      null,
+      'Refusing to upgrade inconsistent NetParameter input; the definition includes both ' +
+        "'layer' and 'layers' fields. The current format defines 'layer' fields with string type " +
+        "like layer { type: 'Layer' ... } and not layers { type: LAYER ... }. Manually switch the " +
+        "definition to 'layer' format to continue.",
+    );
   }
   const v1Layers = items<Message>(v1Net, 'layers');
   const rest = { ...v1Net };
@@ -134,15 +193,21 @@ export function upgradeV1LayerParameter(v1Layer: Message, layer: Message): boole
   for (const rule of items(src, 'exclude')) add(layer, 'exclude', cloneMessage(rule));
   if (has(src, 'type')) layer.type = upgradeV1LayerType(src.type);
   for (const blob of items(src, 'blobs')) add(layer, 'blobs', cloneMessage(blob));
-  items<string>(src, 'param').forEach((name, i) => { paramSpec(layer, i).name = name; });
+  items<string>(src, 'param').forEach((name, i) => {
+    paramSpec(layer, i).name = name;
+  });
   items<string | number>(src, 'blob_share_mode').forEach((mode, i) => {
     const spec = paramSpec(layer, i);
     if (mode === 'STRICT' || mode === 0) spec.share_mode = 'STRICT';
     else if (mode === 'PERMISSIVE' || mode === 1) spec.share_mode = 'PERMISSIVE';
     else fatal(null, `Unknown blob_share_mode: ${mode}`);
   });
-  items<number>(src, 'blobs_lr').forEach((lr, i) => { paramSpec(layer, i).lr_mult = lr; });
-  items<number>(src, 'weight_decay').forEach((wd, i) => { paramSpec(layer, i).decay_mult = wd; });
+  items<number>(src, 'blobs_lr').forEach((lr, i) => {
+    paramSpec(layer, i).lr_mult = lr;
+  });
+  items<number>(src, 'weight_decay').forEach((wd, i) => {
+    paramSpec(layer, i).decay_mult = wd;
+  });
   for (const w of items<number>(src, 'loss_weight')) add(layer, 'loss_weight', w);
   for (const p of SHARED_PARAMS) {
     if (has(src, p)) layer[p] = cloneMessage(src[p]);

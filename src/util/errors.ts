@@ -2,7 +2,10 @@
 // Anything else that escapes is a bug and keeps its stack.
 
 export class CaffeError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'CaffeError';
   }

@@ -6,7 +6,8 @@ const u32 = new Uint32Array(f64.buffer); // little-endian word order on every No
 /** Whether the finite, nonzero |a| is exactly equal to the decimal string `d` (BigInt check). */
 function exactlyEquals(a: number, d: string): boolean {
   f64[0] = a;
-  const hi = u32[1], lo = u32[0];
+  const hi = u32[1],
+    lo = u32[0];
   const bexp = (hi >>> 20) & 0x7ff;
   let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
   const e2 = bexp === 0 ? -1074 : bexp - 1075;
@@ -17,9 +18,12 @@ function exactlyEquals(a: number, d: string): boolean {
   const dm = BigInt(digits);
   const e10 = Number(ex ?? 0) - frac;
   // compare m * 2^e2 with dm * 10^e10
-  let left = m, right = dm;
-  if (e2 >= 0) left <<= BigInt(e2); else right <<= BigInt(-e2);
-  if (e10 >= 0) right *= 10n ** BigInt(e10); else left *= 10n ** BigInt(-e10);
+  let left = m,
+    right = dm;
+  if (e2 >= 0) left <<= BigInt(e2);
+  else right <<= BigInt(-e2);
+  if (e10 >= 0) right *= 10n ** BigInt(e10);
+  else left *= 10n ** BigInt(-e10);
   return left === right;
 }
 
@@ -43,10 +47,16 @@ export function formatG(x: number, p: number): string {
   let s: string;
   if (exp < -4 || exp >= p) {
     const t = digits.replace(/0+$/, '');
-    s = t[0] + (t.length > 1 ? '.' + t.slice(1) : '') + 'e' + (exp < 0 ? '-' : '+') +
-      (Math.abs(exp) < 10 ? '0' : '') + Math.abs(exp);
+    s =
+      t[0] +
+      (t.length > 1 ? '.' + t.slice(1) : '') +
+      'e' +
+      (exp < 0 ? '-' : '+') +
+      (Math.abs(exp) < 10 ? '0' : '') +
+      Math.abs(exp);
   } else if (exp >= 0) {
-    const int = digits.slice(0, exp + 1), frac = digits.slice(exp + 1).replace(/0+$/, '');
+    const int = digits.slice(0, exp + 1),
+      frac = digits.slice(exp + 1).replace(/0+$/, '');
     s = frac ? `${int}.${frac}` : int;
   } else {
     s = '0.' + '0'.repeat(-exp - 1) + digits.replace(/0+$/, '');

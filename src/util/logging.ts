@@ -12,31 +12,39 @@ let minLevel = Number(process.env.GLOG_minloglevel ?? 0);
 export function setLogSink(fn: (line: string) => void): () => void {
   const prev = sink;
   sink = fn;
-  return () => { sink = prev; };
+  return () => {
+    sink = prev;
+  };
 }
 
 /** Lines below this severity (0 INFO, 1 WARNING, 2 ERROR) are dropped, like GLOG_minloglevel. */
-export function setMinLogLevel(level: number): void { minLevel = level; }
+export function setMinLogLevel(level: number): void {
+  minLevel = level;
+}
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** The glog prefix for `sev` at time `d`, tagged `file:line`. */
 export function glogPrefix(sev: Severity, d: Date, where: string, us = d.getMilliseconds() * 1000): string {
-  return `${sev}${pad(d.getMonth() + 1)}${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:` +
-    `${pad(d.getSeconds())}.${pad(us, 6)} ${process.pid} ${where}]`;
+  return (
+    `${sev}${pad(d.getMonth() + 1)}${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:` +
+    `${pad(d.getSeconds())}.${pad(us, 6)} ${process.pid} ${where}]`
+  );
 }
 
 /** file.ts:line of the code that called log.info/warning/error: V8's structured call sites, two
  *  frames above emit() (no stack string is formatted, so a log line stays cheap). */
 function callSite(): string {
-  const prepare = Error.prepareStackTrace, limit = Error.stackTraceLimit;
+  const prepare = Error.prepareStackTrace,
+    limit = Error.stackTraceLimit;
   const holder: { stack?: NodeJS.CallSite[] } = {};
   try {
     Error.prepareStackTrace = (_e, frames) => frames;
     Error.stackTraceLimit = 2;
     Error.captureStackTrace(holder, emit);
     const f = holder.stack?.[1];
-    const file = f?.getFileName(), line = f?.getLineNumber();
+    const file = f?.getFileName(),
+      line = f?.getLineNumber();
     if (!file || !line) return 'caffets:0';
     return `${file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1).replace(/\.js$/, '.ts')}:${line}`;
   } finally {

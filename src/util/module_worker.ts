@@ -88,8 +88,14 @@ export function moduleWorkerEntry(callerFile: string, name: string): string {
  * Starts a worker thread running `entry`'s workerMain(workerData). workerData.port is transferred;
  * the worker also sees `boot` (the entry and `failure`) in its workerData.
  */
-export function startModuleWorker<D extends ModuleWorkerData>(entry: string, workerData: D, failure: StartFailure): Worker {
+export function startModuleWorker<D extends ModuleWorkerData>(
+  entry: string,
+  workerData: D,
+  failure: StartFailure,
+): Worker {
   return new Worker(BOOTSTRAP, {
-    eval: true, workerData: { ...workerData, boot: { entry, failure } }, transferList: [workerData.port],
+    eval: true,
+    workerData: { ...workerData, boot: { entry, failure } },
+    transferList: [workerData.port],
   });
 }

@@ -17,8 +17,12 @@ export class ProgressBar {
   private readonly active: boolean;
   private restoreSink?: () => void;
 
-  constructor(private readonly total: number, private readonly label = '',
-    private readonly stream: ProgressStream = process.stderr, enabled = true) {
+  constructor(
+    private readonly total: number,
+    private readonly label = '',
+    private readonly stream: ProgressStream = process.stderr,
+    enabled = true,
+  ) {
     this.active = enabled && !!stream.isTTY && total > 0;
     if (this.active) {
       this.restoreSink = setLogSink((line) => {
@@ -34,7 +38,10 @@ export class ProgressBar {
     if (note !== undefined) this.note = note;
     if (!this.active) return;
     const now = Date.now();
-    if (now - this.lastDraw >= 100 || this.done >= this.total) { this.lastDraw = now; this.draw(); }
+    if (now - this.lastDraw >= 100 || this.done >= this.total) {
+      this.lastDraw = now;
+      this.draw();
+    }
   }
 
   /** Removes the bar and gives log lines back to their sink. */
@@ -48,7 +55,8 @@ export class ProgressBar {
   /** The text of the bar: `label [=====>    ] 123/1000 12% 45.6/s eta 19s note`. */
   render(width = this.stream.columns || 80): string {
     const frac = Math.min(1, this.done / this.total);
-    const secs = Math.max(1e-3, (Date.now() - this.start) / 1000), rate = this.done / secs;
+    const secs = Math.max(1e-3, (Date.now() - this.start) / 1000),
+      rate = this.done / secs;
     const eta = this.done > 0 && this.done < this.total ? ` eta ${formatSeconds((this.total - this.done) / rate)}` : '';
     const tail = ` ${this.done}/${this.total} ${Math.floor(frac * 100)}% ${rate.toFixed(1)}/s${eta}${this.note ? ` ${this.note}` : ''}`;
     const head = this.label ? `${this.label} ` : '';

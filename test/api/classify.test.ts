@@ -9,34 +9,60 @@ import { formatPrediction } from '../../src/api/classify_command';
 import { setMinLogLevel } from '../../src/util/logging';
 import { describeShared, sharedPath } from '../helpers';
 
-const M = sharedPath('fixtures/models'), IMAGES = sharedPath('fixtures/images');
+const M = sharedPath('fixtures/models'),
+  IMAGES = sharedPath('fixtures/images');
 const REF = `${M}/reference-outputs`;
 const CIFAR_SAMPLES = `${M}/cifar10-quick/samples`;
 const cifar = { deploy: `${M}/cifar10-quick/deploy.prototxt`, labels: `${M}/cifar10-quick/labels.txt` };
 
-interface Case { opts: ClassifierOptions; dirs: string[] }
+interface Case {
+  opts: ClassifierOptions;
+  dirs: string[];
+}
 const CASES: Record<string, Case> = {
   squeezenet_dc: {
     opts: {
-      deploy: `${M}/squeezenet-v1.0/deploy.prototxt`, weights: `${M}/squeezenet-v1.0/squeezenet_v1.0.caffemodel`,
-      meanFile: `${M}/imagenet/imagenet_mean.binaryproto`, labels: `${M}/imagenet/synset_words.txt`,
+      deploy: `${M}/squeezenet-v1.0/deploy.prototxt`,
+      weights: `${M}/squeezenet-v1.0/squeezenet_v1.0.caffemodel`,
+      meanFile: `${M}/imagenet/imagenet_mean.binaryproto`,
+      labels: `${M}/imagenet/synset_words.txt`,
     },
     dirs: [IMAGES],
   },
   cifar10q_simshang5000: {
-    opts: { ...cifar, weights: `${M}/cifar10-quick/cifar10_quick_iter_5000.caffemodel`, meanFile: `${M}/cifar10-quick/mean.binaryproto` },
+    opts: {
+      ...cifar,
+      weights: `${M}/cifar10-quick/cifar10_quick_iter_5000.caffemodel`,
+      meanFile: `${M}/cifar10-quick/mean.binaryproto`,
+    },
     dirs: [CIFAR_SAMPLES, IMAGES],
   },
-  cifar10q_ikkichung_v1: { // V1-format weights (upgraded on read) in the V2 deploy
-    opts: { ...cifar, weights: `${M}/cifar10-quick-v1-legacy/cifar10_quick_iter_5000.v1.caffemodel`, meanFile: `${M}/cifar10-quick/mean.binaryproto` },
+  cifar10q_ikkichung_v1: {
+    // V1-format weights (upgraded on read) in the V2 deploy
+    opts: {
+      ...cifar,
+      weights: `${M}/cifar10-quick-v1-legacy/cifar10_quick_iter_5000.v1.caffemodel`,
+      meanFile: `${M}/cifar10-quick/mean.binaryproto`,
+    },
     dirs: [CIFAR_SAMPLES, IMAGES],
   },
   resnet20_cifar10: {
-    opts: { ...cifar, deploy: `${M}/resnet20-cifar10/deploy.prototxt`, weights: `${M}/resnet20-cifar10/cifar10_res20_iter_64000.caffemodel`, meanFile: `${M}/cifar10-quick/mean.binaryproto` },
+    opts: {
+      ...cifar,
+      deploy: `${M}/resnet20-cifar10/deploy.prototxt`,
+      weights: `${M}/resnet20-cifar10/cifar10_res20_iter_64000.caffemodel`,
+      meanFile: `${M}/cifar10-quick/mean.binaryproto`,
+    },
     dirs: [CIFAR_SAMPLES, IMAGES],
   },
-  lenet_ahmdtaha: { // no mean file ships with LeNet: a zero mean (the outputs saturate to 1 / exact 0s)
-    opts: { deploy: `${M}/lenet-mnist/deploy.prototxt`, weights: `${M}/lenet-mnist/lenet_iter_10000.caffemodel`, meanValue: [0], labels: `${M}/lenet-mnist/labels.txt` },
+  lenet_ahmdtaha: {
+    // no mean file ships with LeNet: a zero mean (the outputs saturate to 1 / exact 0s)
+    opts: {
+      deploy: `${M}/lenet-mnist/deploy.prototxt`,
+      weights: `${M}/lenet-mnist/lenet_iter_10000.caffemodel`,
+      meanValue: [0],
+      labels: `${M}/lenet-mnist/labels.txt`,
+    },
     dirs: [`${M}/lenet-mnist/samples`],
   },
 };
@@ -58,36 +84,51 @@ function findImage(dirs: string[], name: string): string | undefined {
   return dirs.map((d) => `${d}/${name}`).find((p) => fs.existsSync(p));
 }
 
-async function run(opts: ClassifierOptions, files: string[], each?: (r: ClassifyResult, c: Classifier) => void): Promise<ClassifyResult[]> {
+async function run(
+  opts: ClassifierOptions,
+  files: string[],
+  each?: (r: ClassifyResult, c: Classifier) => void,
+): Promise<ClassifyResult[]> {
   const c = new Classifier({ batchSize: 1, ...opts });
   const results: ClassifyResult[] = [];
-  await c.classifyFiles(files, 5, (r) => { results.push(r); each?.(r, c); });
+  await c.classifyFiles(files, 5, (r) => {
+    results.push(r);
+    each?.(r, c);
+  });
   return results;
 }
 
 beforeAll(() => setMinLogLevel(2));
 afterAll(() => setMinLogLevel(0));
 
-describeShared('classify matches Caffe\'s classification example', () => {
-  it.each(Object.keys(CASES))('%s: same top-5 labels, scores within 0.1, Caffe\'s exact lines', async (name) => {
-    const ref = readToolOutput(name), { opts, dirs } = CASES[name];
-    const files = [...ref.keys()].map((f) => findImage(dirs, f)).filter((f): f is string => !!f);
-    expect(files.length).toBeGreaterThanOrEqual(5);
-    const results = await run({ ...opts, batchSize: 4 }, files);
-    let maxDiff = 0;
-    for (const r of results) {
-      const base = r.image.slice(r.image.lastIndexOf('/') + 1), want = ref.get(base)!;
-      expect(r.error).toBeUndefined();
-      expect(r.predictions!.map((p) => p.label)).toEqual(want.map((w) => w.label));
-      want.forEach((w, i) => { maxDiff = Math.max(maxDiff, Math.abs(w.score - r.predictions![i].score)); });
-      // the printed lines themselves (4 decimals): equal unless a score sits on a rounding edge
-      const lines = formatPrediction(r).split('\n').slice(1, 6);
-      const same = lines.filter((l, i) => l === `${want[i].score.toFixed(4)} - "${want[i].label}"`).length;
-      expect(same).toBeGreaterThanOrEqual(4);
-    }
-    expect(maxDiff).toBeLessThan(0.1);
-    expect(maxDiff).toBeLessThan(1e-3); // in practice: the print's rounding
-  }, 120000);
+describeShared("classify matches Caffe's classification example", () => {
+  it.each(Object.keys(CASES))(
+    "%s: same top-5 labels, scores within 0.1, Caffe's exact lines",
+    async (name) => {
+      const ref = readToolOutput(name),
+        { opts, dirs } = CASES[name];
+      const files = [...ref.keys()].map((f) => findImage(dirs, f)).filter((f): f is string => !!f);
+      expect(files.length).toBeGreaterThanOrEqual(5);
+      const results = await run({ ...opts, batchSize: 4 }, files);
+      let maxDiff = 0;
+      for (const r of results) {
+        const base = r.image.slice(r.image.lastIndexOf('/') + 1),
+          want = ref.get(base)!;
+        expect(r.error).toBeUndefined();
+        expect(r.predictions!.map((p) => p.label)).toEqual(want.map((w) => w.label));
+        want.forEach((w, i) => {
+          maxDiff = Math.max(maxDiff, Math.abs(w.score - r.predictions![i].score));
+        });
+        // the printed lines themselves (4 decimals): equal unless a score sits on a rounding edge
+        const lines = formatPrediction(r).split('\n').slice(1, 6);
+        const same = lines.filter((l, i) => l === `${want[i].score.toFixed(4)} - "${want[i].label}"`).length;
+        expect(same).toBeGreaterThanOrEqual(4);
+      }
+      expect(maxDiff).toBeLessThan(0.1);
+      expect(maxDiff).toBeLessThan(1e-3); // in practice: the print's rounding
+    },
+    120000,
+  );
 });
 
 interface JsonRef {
@@ -104,33 +145,47 @@ const JSON_CASES: Record<string, { opts: ClassifierOptions; dirs: string[] }> = 
   lenet_ahmdtaha_unscaled: CASES.lenet_ahmdtaha,
 };
 
-describeShared('classify front end matches Caffe\'s ImageData outputs (--mean_value, --input_scale)', () => {
-  it.each(Object.keys(JSON_CASES))('%s: every output blob within 1e-4 (relative to its largest value)', async (name) => {
-    const ref = JSON.parse(fs.readFileSync(`${REF}/${name}.json`, 'utf8')) as JsonRef;
-    const { opts, dirs } = JSON_CASES[name], pp = ref.preprocess;
-    const o: ClassifierOptions = {
-      ...opts, meanFile: undefined, meanValue: pp.mean_value.length ? pp.mean_value : undefined, inputScale: pp.scale ?? undefined,
-    };
-    const present = ref.outputs.filter((x) => findImage(dirs, x.image));
-    const byImage = new Map(present.map((x) => [findImage(dirs, x.image)!, x.blobs]));
-    const errs: Record<string, number> = {};
-    await run(o, [...byImage.keys()], (r, c) => { // batch size 1: the net holds this image's blobs
-      for (const [blob, want] of Object.entries(byImage.get(r.image)!)) {
-        const ours = c.net.blobByName(blob).cpuData();
-        expect(ours.length).toBe(want.data.length);
-        let maxErr = 0, maxAbs = 0;
-        want.data.forEach((v, i) => { maxErr = Math.max(maxErr, Math.abs(ours[i] - v)); maxAbs = Math.max(maxAbs, Math.abs(v)); });
-        errs[blob] = Math.max(errs[blob] ?? 0, maxErr / (maxAbs || 1));
-      }
-    });
-    expect(Object.keys(errs).length).toBeGreaterThan(0);
-    for (const e of Object.values(errs)) expect(e).toBeLessThan(1e-4);
-  }, 120000);
+describeShared("classify front end matches Caffe's ImageData outputs (--mean_value, --input_scale)", () => {
+  it.each(Object.keys(JSON_CASES))(
+    '%s: every output blob within 1e-4 (relative to its largest value)',
+    async (name) => {
+      const ref = JSON.parse(fs.readFileSync(`${REF}/${name}.json`, 'utf8')) as JsonRef;
+      const { opts, dirs } = JSON_CASES[name],
+        pp = ref.preprocess;
+      const o: ClassifierOptions = {
+        ...opts,
+        meanFile: undefined,
+        meanValue: pp.mean_value.length ? pp.mean_value : undefined,
+        inputScale: pp.scale ?? undefined,
+      };
+      const present = ref.outputs.filter((x) => findImage(dirs, x.image));
+      const byImage = new Map(present.map((x) => [findImage(dirs, x.image)!, x.blobs]));
+      const errs: Record<string, number> = {};
+      await run(o, [...byImage.keys()], (r, c) => {
+        // batch size 1: the net holds this image's blobs
+        for (const [blob, want] of Object.entries(byImage.get(r.image)!)) {
+          const ours = c.net.blobByName(blob).cpuData();
+          expect(ours.length).toBe(want.data.length);
+          let maxErr = 0,
+            maxAbs = 0;
+          want.data.forEach((v, i) => {
+            maxErr = Math.max(maxErr, Math.abs(ours[i] - v));
+            maxAbs = Math.max(maxAbs, Math.abs(v));
+          });
+          errs[blob] = Math.max(errs[blob] ?? 0, maxErr / (maxAbs || 1));
+        }
+      });
+      expect(Object.keys(errs).length).toBeGreaterThan(0);
+      for (const e of Object.values(errs)) expect(e).toBeLessThan(1e-4);
+    },
+    120000,
+  );
 });
 
 describeShared('classify --center_only / --oversample on a real photo', () => {
   it('all three modes agree on a clear photo; the scores differ', async () => {
-    const c = CASES.squeezenet_dc.opts, file = `${IMAGES}/squirrel_cls.jpg`;
+    const c = CASES.squeezenet_dc.opts,
+      file = `${IMAGES}/squirrel_cls.jpg`;
     const [resize] = await run(c, [file]);
     const [center] = await run({ ...c, mode: 'center' }, [file]);
     const [over] = await run({ ...c, mode: 'oversample', batchSize: 10 }, [file]);

@@ -39,10 +39,17 @@ describeShared('compute_image_mean on Caffe-made LMDBs', () => {
     it(`${name}: equals Caffe's mean.binaryproto (legacy 4-D fields) and logs Caffe's lines`, async () => {
       const dir = sharedPath('fixtures', 'caffe-train', name);
       const out = path.join(tmpDir(), 'mean.binaryproto');
-      const { result, lines } = await logged(() => computeImageMean({ input: path.join(dir, 'train_lmdb'), output: out }));
+      const { result, lines } = await logged(() =>
+        computeImageMean({ input: path.join(dir, 'train_lmdb'), output: out }),
+      );
       const ref = readBlobProtoFromFile(path.join(dir, 'mean.binaryproto'));
       const mine = readBlobProtoFromFile(out);
-      expect([mine.num, mine.channels, mine.height, mine.width]).toEqual([ref.num, ref.channels, ref.height, ref.width]);
+      expect([mine.num, mine.channels, mine.height, mine.width]).toEqual([
+        ref.num,
+        ref.channels,
+        ref.height,
+        ref.width,
+      ]);
       expect(mine.shape).toBeUndefined();
       expect(mine.data.length).toBe(ref.data.length);
       let maxDiff = 0;
@@ -51,8 +58,12 @@ describeShared('compute_image_mean on Caffe-made LMDBs', () => {
       expect(fs.readFileSync(out).equals(fs.readFileSync(path.join(dir, 'mean.binaryproto')))).toBe(true); // float32 as Caffe sums
       expect(result).toMatchObject({ channels, count: name === 'lenet-fmnist' ? 1000 : 320 });
       const msgs = lines.map((l) => l.replace(/^.*?\] /, ''));
-      expect(msgs).toEqual(expect.arrayContaining(['Starting iteration', `Write to ${out}`, `Number of channels: ${channels}`]));
-      expect(msgs.filter((m) => m.startsWith('mean_value'))).toEqual(means.map((m, c) => `mean_value channel [${c}]: ${m}`));
+      expect(msgs).toEqual(
+        expect.arrayContaining(['Starting iteration', `Write to ${out}`, `Number of channels: ${channels}`]),
+      );
+      expect(msgs.filter((m) => m.startsWith('mean_value'))).toEqual(
+        means.map((m, c) => `mean_value channel [${c}]: ${m}`),
+      );
       expect(msgs.indexOf(`Write to ${out}`)).toBeLessThan(msgs.indexOf(`Number of channels: ${channels}`));
     });
   }
@@ -74,9 +85,23 @@ describe('compute_image_mean', () => {
 
   it('decodes encoded Datums (logging "Decoding Datum") to the same mean as plain ones', async () => {
     const d = tmpDir();
-    const imgs = [0, 1, 2].map((k) => ({ channels: 3 as const, height: 2, width: 3, data: Uint8Array.from({ length: 18 }, (_, i) => (i * 13 + k * 50) % 256) }));
-    const plain = await makeDB(path.join(d, 'p'), imgs.map((im, i) => imageToDatum(im, i)));
-    const enc = await makeDB(path.join(d, 'e'), await Promise.all(imgs.map(async (im, i) => ({ data: new Uint8Array(await encodeImage(im, 'png')), label: i, encoded: true }))), 'leveldb');
+    const imgs = [0, 1, 2].map((k) => ({
+      channels: 3 as const,
+      height: 2,
+      width: 3,
+      data: Uint8Array.from({ length: 18 }, (_, i) => (i * 13 + k * 50) % 256),
+    }));
+    const plain = await makeDB(
+      path.join(d, 'p'),
+      imgs.map((im, i) => imageToDatum(im, i)),
+    );
+    const enc = await makeDB(
+      path.join(d, 'e'),
+      await Promise.all(
+        imgs.map(async (im, i) => ({ data: new Uint8Array(await encodeImage(im, 'png')), label: i, encoded: true })),
+      ),
+      'leveldb',
+    );
     const a = await logged(() => computeImageMean({ input: plain }));
     const b = await logged(() => computeImageMean({ input: enc, backend: 'leveldb' }));
     expect(Array.from(b.result.data)).toEqual(Array.from(a.result.data));

@@ -36,44 +36,67 @@ async function logged<T>(fn: () => Promise<T>): Promise<{ result: T; lines: stri
   }
 }
 
-const meanAbs = (a: Uint8Array, b: Uint8Array) => { let s = 0; for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]); return s / a.length; };
+const meanAbs = (a: Uint8Array, b: Uint8Array) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
+  return s / a.length;
+};
 
 describeShared('convert_imageset vs Caffe-made golden LMDBs', () => {
   it('fmnist-1200 --gray: the keys and byte-identical Datums of lenet-fmnist/train_lmdb', async () => {
     const root = sharedPath('fixtures', 'datasets', 'fmnist-1200');
     const db = path.join(tmpDir(), 'train_lmdb');
-    const { result, lines } = await logged(() => convertImageset({ root: root + '/', listFile: path.join(root, 'train.txt'), db, gray: true, progress: false }));
+    const { result, lines } = await logged(() =>
+      convertImageset({ root: root + '/', listFile: path.join(root, 'train.txt'), db, gray: true, progress: false }),
+    );
     expect(result).toMatchObject({ count: 1000, total: 1000, skipped: [] });
     expect(lines.some((l) => / convert_imageset\.ts:\d+\] A total of 1000 images\.$/.test(l))).toBe(true);
     expect(lines.filter((l) => l.endsWith('Processed 1000 files.'))).toHaveLength(1);
-    const mine = await records(db), ref = await records(sharedPath('fixtures', 'caffe-train', 'lenet-fmnist', 'train_lmdb'));
+    const mine = await records(db),
+      ref = await records(sharedPath('fixtures', 'caffe-train', 'lenet-fmnist', 'train_lmdb'));
     expect(mine.map((r) => r[0])).toEqual(ref.map((r) => r[0]));
     expect(mine.filter((r, i) => !r[1].equals(ref[i][1])).map((r) => r[0])).toEqual([]);
   });
 
   const dist = path.join(ROOT, 'dist', 'api', 'convert_imageset.js');
-  const distFresh = fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= fs.statSync(path.join(ROOT, 'src', 'api', 'convert_imageset.ts')).mtimeMs;
-  (distFresh ? it : it.skip)(`the CLI from dist/, decoding on worker threads, makes the same LMDB${distFresh ? '' : ' [skipped: dist/ is not built or older than src/]'}`, async () => {
-    const root = sharedPath('fixtures', 'datasets', 'fmnist-1200');
-    const db = path.join(tmpDir(), 'cli_lmdb');
-    const out = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'caffets'), 'convert_imageset', '--gray', `${root}/`, path.join(root, 'train.txt'), db],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(out.toString()).toBe('');
-    const mine = await records(db), ref = await records(sharedPath('fixtures', 'caffe-train', 'lenet-fmnist', 'train_lmdb'));
-    expect(mine.length).toBe(1000);
-    expect(mine.filter((r, i) => r[0] !== ref[i][0] || !r[1].equals(ref[i][1])).map((r) => r[0])).toEqual([]);
-  });
+  const distFresh =
+    fs.existsSync(dist) &&
+    fs.statSync(dist).mtimeMs >= fs.statSync(path.join(ROOT, 'src', 'api', 'convert_imageset.ts')).mtimeMs;
+  (distFresh ? it : it.skip)(
+    `the CLI from dist/, decoding on worker threads, makes the same LMDB${distFresh ? '' : ' [skipped: dist/ is not built or older than src/]'}`,
+    async () => {
+      const root = sharedPath('fixtures', 'datasets', 'fmnist-1200');
+      const db = path.join(tmpDir(), 'cli_lmdb');
+      const out = execFileSync(
+        process.execPath,
+        [path.join(ROOT, 'bin', 'caffets'), 'convert_imageset', '--gray', `${root}/`, path.join(root, 'train.txt'), db],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      expect(out.toString()).toBe('');
+      const mine = await records(db),
+        ref = await records(sharedPath('fixtures', 'caffe-train', 'lenet-fmnist', 'train_lmdb'));
+      expect(mine.length).toBe(1000);
+      expect(mine.filter((r, i) => r[0] !== ref[i][0] || !r[1].equals(ref[i][1])).map((r) => r[0])).toEqual([]);
+    },
+  );
 
   it('photo-crops-400 (colour, PNG and JPEG): the keys and Datums of alexnet-mini/train_lmdb', async () => {
     const root = sharedPath('fixtures', 'datasets', 'photo-crops-400');
     const db = path.join(tmpDir(), 'train_lmdb');
-    await logged(() => convertImageset({ root: root + '/', listFile: path.join(root, 'train.txt'), db, progress: false }));
-    const mine = await records(db), ref = await records(sharedPath('fixtures', 'caffe-train', 'alexnet-mini', 'train_lmdb'));
+    await logged(() =>
+      convertImageset({ root: root + '/', listFile: path.join(root, 'train.txt'), db, progress: false }),
+    );
+    const mine = await records(db),
+      ref = await records(sharedPath('fixtures', 'caffe-train', 'alexnet-mini', 'train_lmdb'));
     expect(mine.map((r) => r[0])).toEqual(ref.map((r) => r[0]));
     for (let i = 0; i < ref.length; i++) {
       const key = ref[i][0];
-      if (key.endsWith('.png')) { expect([key, mine[i][1].equals(ref[i][1])]).toEqual([key, true]); continue; }
-      const a = decodeMessage(mine[i][1], 'caffe.Datum'), b = decodeMessage(ref[i][1], 'caffe.Datum');
+      if (key.endsWith('.png')) {
+        expect([key, mine[i][1].equals(ref[i][1])]).toEqual([key, true]);
+        continue;
+      }
+      const a = decodeMessage(mine[i][1], 'caffe.Datum'),
+        b = decodeMessage(ref[i][1], 'caffe.Datum');
       expect([key, a.channels, a.height, a.width, a.label]).toEqual([key, b.channels, b.height, b.width, b.label]);
       expect([key, meanAbs(a.data, b.data) < 0.05]).toEqual([key, true]);
     }
@@ -86,22 +109,34 @@ describeCaffe('convert_imageset vs the installed convert_imageset', () => {
   beforeAll(() => {
     d = tmpDir();
     list = path.join(d, 'list.txt'); // as squeezenet-v1.0/extract-features/list.txt
-    fs.writeFileSync(list, fs.readdirSync(images).sort().map((f, i) => `${f} ${i}\n`).join(''));
+    fs.writeFileSync(
+      list,
+      fs
+        .readdirSync(images)
+        .sort()
+        .map((f, i) => `${f} ${i}\n`)
+        .join(''),
+    );
   });
 
   async function both(flags: string[], opts: Partial<ConvertImagesetOptions>) {
-    const ref = path.join(d, `ref${Math.random().toString(36).slice(2)}`), mine = `${ref}_mine`;
+    const ref = path.join(d, `ref${Math.random().toString(36).slice(2)}`),
+      mine = `${ref}_mine`;
     execFileSync('convert_imageset', [...flags, `${images}/`, list, ref], { stdio: 'pipe' });
     await logged(() => convertImageset({ root: `${images}/`, listFile: list, db: mine, progress: false, ...opts }));
     return [await records(mine), await records(ref)];
   }
 
   it('real photos resized to 256x256: mean abs difference < 1.5 (bit-exact in practice)', async () => {
-    const [mine, ref] = await both(['--resize_height=256', '--resize_width=256'], { resizeHeight: 256, resizeWidth: 256 });
+    const [mine, ref] = await both(['--resize_height=256', '--resize_width=256'], {
+      resizeHeight: 256,
+      resizeWidth: 256,
+    });
     expect(mine.map((r) => r[0])).toEqual(ref.map((r) => r[0]));
     expect(ref).toHaveLength(12);
     for (let i = 0; i < ref.length; i++) {
-      const a = decodeMessage(mine[i][1], 'caffe.Datum'), b = decodeMessage(ref[i][1], 'caffe.Datum');
+      const a = decodeMessage(mine[i][1], 'caffe.Datum'),
+        b = decodeMessage(ref[i][1], 'caffe.Datum');
       expect([ref[i][0], a.channels, a.height, a.width]).toEqual([ref[i][0], 3, 256, 256]);
       expect([ref[i][0], meanAbs(a.data, b.data) < 1.5]).toEqual([ref[i][0], true]);
       if (ref[i][0].endsWith('.png')) expect([ref[i][0], mine[i][1].equals(ref[i][1])]).toEqual([ref[i][0], true]);
@@ -111,9 +146,14 @@ describeCaffe('convert_imageset vs the installed convert_imageset', () => {
   it('--encoded: file bytes stored as they are; --encode_type=png with a resize: the same pixels as Caffe', async () => {
     const [asIs, refAsIs] = await both(['--encoded'], { encoded: true });
     expect(asIs.filter((r, i) => !r[1].equals(refAsIs[i][1])).map((r) => r[0])).toEqual([]);
-    const [png, refPng] = await both(['--encode_type=png', '--resize_height=32', '--resize_width=48'], { encodeType: 'png', resizeHeight: 32, resizeWidth: 48 });
+    const [png, refPng] = await both(['--encode_type=png', '--resize_height=32', '--resize_width=48'], {
+      encodeType: 'png',
+      resizeHeight: 32,
+      resizeWidth: 48,
+    });
     for (let i = 0; i < refPng.length; i++) {
-      const a = decodeMessage(png[i][1], 'caffe.Datum'), b = decodeMessage(refPng[i][1], 'caffe.Datum');
+      const a = decodeMessage(png[i][1], 'caffe.Datum'),
+        b = decodeMessage(refPng[i][1], 'caffe.Datum');
       expect([a.encoded, a.label]).toEqual([true, b.label]);
       await decodeDatumNative(a);
       await decodeDatumNative(b);
@@ -126,21 +166,34 @@ describe('convert_imageset behaviour', () => {
   let d: string;
   beforeAll(async () => {
     d = tmpDir();
-    for (const [name, v] of [['a.png', 10], ['b.png', 20], ['c.png', 30], ['d.jpg', 40]] as [string, number][]) {
+    for (const [name, v] of [
+      ['a.png', 10],
+      ['b.png', 20],
+      ['c.png', 30],
+      ['d.jpg', 40],
+    ] as [string, number][]) {
       const s = sharp(Buffer.alloc(4 * 3 * 3, v), { raw: { width: 4, height: 3, channels: 3 } });
       await (name.endsWith('.png') ? s.png() : s.jpeg()).toFile(path.join(d, name));
     }
-    await sharp(Buffer.alloc(12, 1), { raw: { width: 2, height: 2, channels: 3 } }).png().toFile(path.join(d, 'big.png'));
+    await sharp(Buffer.alloc(12, 1), { raw: { width: 2, height: 2, channels: 3 } })
+      .png()
+      .toFile(path.join(d, 'big.png'));
     fs.mkdirSync(path.join(d, 'sub dir'));
     fs.copyFileSync(path.join(d, 'a.png'), path.join(d, 'sub dir', 'x y.png'));
   });
-  const write = (name: string, text: string) => { fs.writeFileSync(path.join(d, name), text); return path.join(d, name); };
+  const write = (name: string, text: string) => {
+    fs.writeFileSync(path.join(d, name), text);
+    return path.join(d, name);
+  };
   const conv = (o: Partial<ConvertImagesetOptions> & { listFile: string; db: string }) =>
     logged(() => convertImageset({ root: `${d}/`, progress: false, ...o }));
 
   it('reads the label after the LAST space (paths may hold spaces) and refuses a line without one', () => {
     const l = write('spaces.txt', 'sub dir/x y.png 7\r\na.png -2\n');
-    expect(readImageList(l)).toEqual([{ path: 'sub dir/x y.png', label: 7, line: 1 }, { path: 'a.png', label: -2, line: 2 }]);
+    expect(readImageList(l)).toEqual([
+      { path: 'sub dir/x y.png', label: 7, line: 1 },
+      { path: 'a.png', label: -2, line: 2 },
+    ]);
     const bad = write('bad.txt', 'a.png 1\nb.png\n');
     expect(() => readImageList(bad)).toThrow(CaffeError);
     expect(() => readImageList(bad)).toThrow(`${bad}:2: expected 'path label'`);
@@ -158,11 +211,19 @@ describe('convert_imageset behaviour', () => {
     const db = path.join(d, 'skip_lmdb');
     const { result, lines } = await conv({ listFile: write('miss.txt', 'a.png 1\nmissing.png 2\nb.png 3\n'), db });
     expect(result).toMatchObject({ count: 2, total: 3, skipped: [`${d}/missing.png`] });
-    expect(lines.some((l) => l.startsWith('E') && l.includes(`Could not open or find file ${d}/missing.png`))).toBe(true);
+    expect(lines.some((l) => l.startsWith('E') && l.includes(`Could not open or find file ${d}/missing.png`))).toBe(
+      true,
+    );
     expect(lines.filter((l) => /Processed 2 files\.$/.test(l))).toHaveLength(1);
     const recs = await records(db);
     expect(recs.map((r) => r[0])).toEqual(['00000000_a.png', '00000002_b.png']);
-    expect(decodeMessage(recs[1][1], 'caffe.Datum')).toMatchObject({ channels: 3, height: 3, width: 4, label: 3, encoded: false });
+    expect(decodeMessage(recs[1][1], 'caffe.Datum')).toMatchObject({
+      channels: 3,
+      height: 3,
+      width: 4,
+      label: 3,
+      encoded: false,
+    });
     expect(fs.readdirSync(d).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
@@ -178,7 +239,9 @@ describe('convert_imageset behaviour', () => {
 
   it('leaves nothing under the final name when it fails (--check_size)', async () => {
     const db = path.join(d, 'fail_lmdb');
-    await expect(conv({ listFile: write('mixed.txt', 'a.png 1\nbig.png 2\n'), db, checkSize: true })).rejects.toThrow(/Incorrect data field size/);
+    await expect(conv({ listFile: write('mixed.txt', 'a.png 1\nbig.png 2\n'), db, checkSize: true })).rejects.toThrow(
+      /Incorrect data field size/,
+    );
     expect(fs.existsSync(db)).toBe(false);
     expect(fs.readdirSync(d).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
@@ -190,7 +253,9 @@ describe('convert_imageset behaviour', () => {
       await conv({ listFile: list, db, shuffle: true, shuffleSeed: seed });
       return (await records(db)).map(([k, v]) => `${k}:${decodeMessage(v, 'caffe.Datum').label}`);
     };
-    const a = await keys(1701, 's1'), b = await keys(1701, 's2'), c = await keys(7, 's3');
+    const a = await keys(1701, 's1'),
+      b = await keys(1701, 's2'),
+      c = await keys(7, 's3');
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     expect(a.map((k) => Number(k.split(':')[1])).sort((x, y) => x - y)).toEqual([...Array(12).keys()]);
@@ -217,12 +282,18 @@ describe('convert_imageset behaviour', () => {
 
   it('writes LevelDB too, and gray with a resize', async () => {
     const db = path.join(d, 'gray_leveldb');
-    await conv({ listFile: write('g.txt', 'a.png 1\nd.jpg 4\n'), db, backend: 'leveldb', gray: true, resizeHeight: 6, resizeWidth: 5 });
+    await conv({
+      listFile: write('g.txt', 'a.png 1\nd.jpg 4\n'),
+      db,
+      backend: 'leveldb',
+      gray: true,
+      resizeHeight: 6,
+      resizeWidth: 5,
+    });
     const recs = await records(db, 'leveldb');
     expect(recs.map((r) => r[0])).toEqual(['00000000_a.png', '00000001_d.jpg']);
     const a = decodeMessage(recs[0][1], 'caffe.Datum');
     expect([a.channels, a.height, a.width, a.label]).toEqual([1, 6, 5, 1]);
     expect(Array.from(a.data as Uint8Array).every((v) => v === 10)).toBe(true);
   });
-
 });

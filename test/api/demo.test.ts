@@ -20,7 +20,10 @@ test('demo: writes, converts, trains and classifies; the solver is logged once',
     const start = log.indexOf('Initializing solver from parameters:');
     expect(start).toBeGreaterThan(0);
     const printed = log.slice(start).split('\n').slice(1);
-    const solver = printed.slice(0, printed.findIndex((l) => /^[IWEF]\d{4} /.test(l)));
+    const solver = printed.slice(
+      0,
+      printed.findIndex((l) => /^[IWEF]\d{4} /.test(l)),
+    );
     const file = fs.readFileSync(path.join(dir, 'lenet_solver.prototxt'), 'utf8');
     for (const line of file.split('\n').filter(Boolean)) {
       expect(solver.filter((l) => l === line)).toHaveLength(1);

@@ -11,7 +11,9 @@ import { ROOT, describeCaffe, tmpDir } from '../helpers';
 import { G, bodies, captureLogs, modelBlobs } from '../solvers/solver_helpers';
 
 let dir: string;
-beforeEach(() => { dir = tmpDir('caffets-train-'); });
+beforeEach(() => {
+  dir = tmpDir('caffets-train-');
+});
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** The golden SGD case's files in `dir`; returns the solver file. */
@@ -21,13 +23,18 @@ const init = () => path.join(dir, 'init.caffemodel');
 describe('train()', () => {
   it('checks its flags as Caffe', async () => {
     await expect(train({ solver: '' })).rejects.toThrow('Need a solver definition to train.');
-    await expect(train({ solver: 'x', snapshot: 'a.solverstate', weights: 'b.caffemodel' }))
-      .rejects.toThrow('Give a snapshot to resume training or weights to finetune but not both.');
-    await expect(captureLogs(() => train({ solver: setup(), sigint_effect: 'kill' }))).rejects.toThrow('Invalid signal effect "kill" was specified');
-    await expect(captureLogs(() => train({ solver: path.join(dir, 'missing.prototxt') }))).rejects.toThrow(/missing.prototxt/);
+    await expect(train({ solver: 'x', snapshot: 'a.solverstate', weights: 'b.caffemodel' })).rejects.toThrow(
+      'Give a snapshot to resume training or weights to finetune but not both.',
+    );
+    await expect(captureLogs(() => train({ solver: setup(), sigint_effect: 'kill' }))).rejects.toThrow(
+      'Invalid signal effect "kill" was specified',
+    );
+    await expect(captureLogs(() => train({ solver: path.join(dir, 'missing.prototxt') }))).rejects.toThrow(
+      /missing.prototxt/,
+    );
   });
 
-  it('finetunes from --weights with Caffe\'s log lines, and unhooks its signal handlers', async () => {
+  it("finetunes from --weights with Caffe's log lines, and unhooks its signal handlers", async () => {
     const listeners = process.listenerCount('SIGINT');
     const { lines, result } = await captureLogs(() => train({ solver: setup(), weights: init(), gpu: '0' }));
     const b = bodies(lines);
@@ -37,7 +44,10 @@ describe('train()', () => {
     const params = b.find((l) => l.startsWith('Initializing solver from parameters: '))!;
     expect(params).toContain('train_state {\n  level: 0\n  stage: ""\n}');
     expect(params).toContain(`weights: "${init()}"`);
-    expect(b.filter((l) => l.startsWith('Finetuning from'))).toEqual([`Finetuning from ${init()}`, `Finetuning from ${init()}`]);
+    expect(b.filter((l) => l.startsWith('Finetuning from'))).toEqual([
+      `Finetuning from ${init()}`,
+      `Finetuning from ${init()}`,
+    ]);
     expect(b.indexOf('Starting Optimization')).toBe(b.indexOf('Solver scaffolding done.') + 1);
     expect(b.slice(-2)).toEqual(['Optimization Done.', 'Optimization Done.']);
   });
@@ -49,7 +59,9 @@ describe('train()', () => {
     const { lines } = await captureLogs(() => train({ solver: resumeSolver, snapshot: state }));
     expect(bodies(lines)).toContain(`Resuming from ${state}`);
     expect(bodies(lines).find((l) => l.startsWith('Initializing solver'))).not.toContain('weights:');
-    expect(modelBlobs(path.join(dir, 'res_iter_20.caffemodel'))).toEqual(modelBlobs(path.join(dir, 'snap_iter_20.caffemodel')));
+    expect(modelBlobs(path.join(dir, 'res_iter_20.caffemodel'))).toEqual(
+      modelBlobs(path.join(dir, 'snap_iter_20.caffemodel')),
+    );
   });
 });
 
@@ -60,12 +72,22 @@ describe('testModel()', () => {
     const { lines, result } = await captureLogs(() => testModel({ model, weights: init(), iterations: 2 }));
     const b = bodies(lines);
     const [acc, loss] = result.scores;
-    expect(result.scores.map((s) => [s.name, s.lossWeight])).toEqual([['accuracy', 0], ['loss', 1]]);
+    expect(result.scores.map((s) => [s.name, s.lossWeight])).toEqual([
+      ['accuracy', 0],
+      ['loss', 1],
+    ]);
     expect(b).toContain('Running for 2 iterations.');
-    expect(b.filter((l) => l.startsWith('Batch '))).toEqual([0, 1].flatMap((i) =>
-      [`Batch ${i}, accuracy = ${+acc.value.toPrecision(6)}`, `Batch ${i}, loss = ${+loss.value.toPrecision(6)}`]));
-    expect(b.slice(-3)).toEqual([`Loss: ${+loss.value.toPrecision(6)}`, `accuracy = ${+acc.value.toPrecision(6)}`,
-      `loss = ${+loss.value.toPrecision(6)} (* 1 = ${+loss.value.toPrecision(6)} loss)`]);
+    expect(b.filter((l) => l.startsWith('Batch '))).toEqual(
+      [0, 1].flatMap((i) => [
+        `Batch ${i}, accuracy = ${+acc.value.toPrecision(6)}`,
+        `Batch ${i}, loss = ${+loss.value.toPrecision(6)}`,
+      ]),
+    );
+    expect(b.slice(-3)).toEqual([
+      `Loss: ${+loss.value.toPrecision(6)}`,
+      `accuracy = ${+acc.value.toPrecision(6)}`,
+      `loss = ${+loss.value.toPrecision(6)} (* 1 = ${+loss.value.toPrecision(6)} loss)`,
+    ]);
     expect(loss.value).toBeCloseTo(golden('SGD').losses[0], 5);
     expect(() => testModel({ model: '', weights: 'w' })).toThrow('Need a model definition to score.');
     expect(() => testModel({ model, weights: '' })).toThrow('Need model weights to score.');
@@ -81,10 +103,13 @@ function caffets(args: string[]) {
   const waiters: [RegExp, () => void][] = [];
   child.stderr!.on('data', (d) => {
     err += d;
-    for (const w of waiters.splice(0)) if (w[0].test(err)) w[1](); else waiters.push(w);
+    for (const w of waiters.splice(0))
+      if (w[0].test(err)) w[1]();
+      else waiters.push(w);
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = (re: RegExp) => new Promise<void>((resolve) => (re.test(err) ? resolve() : waiters.push([re, resolve])));
+  const waitFor = (re: RegExp) =>
+    new Promise<void>((resolve) => (re.test(err) ? resolve() : waiters.push([re, resolve])));
   return { child, exited, waitFor, err: () => err };
 }
 
@@ -95,7 +120,9 @@ describe('caffets train / test (spawned)', () => {
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
     expect(run.err()).toMatch(/Optimization stopped early\.\n.*Optimization Done\.\n$/);
-    const iter = Number(/Snapshotting solver state to binary proto file .*_iter_(\d+)\.solverstate/.exec(run.err())![1]);
+    const iter = Number(
+      /Snapshotting solver state to binary proto file .*_iter_(\d+)\.solverstate/.exec(run.err())![1],
+    );
     expect(iter).toBeGreaterThanOrEqual(4);
     const { result: s } = await captureLogs(() => {
       const solver = createSolver(lib.readSolverParamsFromTextFile(path.join(dir, 'solver.prototxt')));
@@ -106,7 +133,14 @@ describe('caffets train / test (spawned)', () => {
   });
 
   it('--sigint_effect=snapshot snapshots and goes on; --sighup_effect=stop stops', async () => {
-    const run = caffets(['train', `--solver=${setup(1000000)}`, `--weights=${init()}`, '--sigint_effect=snapshot', '--sighup_effect', 'stop']);
+    const run = caffets([
+      'train',
+      `--solver=${setup(1000000)}`,
+      `--weights=${init()}`,
+      '--sigint_effect=snapshot',
+      '--sighup_effect',
+      'stop',
+    ]);
     await run.waitFor(/Iteration 2, lr = /);
     run.child.kill('SIGINT');
     await run.waitFor(/Snapshotting solver state/);
@@ -118,7 +152,10 @@ describe('caffets train / test (spawned)', () => {
 
   it('reports a bad solver on one line', () => {
     fs.writeFileSync(path.join(dir, 'bad.prototxt'), 'base_lr: 0.1\nnet: "nowhere.prototxt"\n');
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/caffets'), 'train', '--solver=bad.prototxt'], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/caffets'), 'train', '--solver=bad.prototxt'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n').pop()).toBe('caffets: File not found: nowhere.prototxt');
   });
@@ -131,7 +168,11 @@ describeCaffe('caffets test against caffe test', () => {
     const ours = spawnSync(process.execPath, [path.join(ROOT, 'bin/caffets'), ...args], { cwd: dir, encoding: 'utf8' });
     const caffe = spawnSync('caffe', args, { cwd: dir, encoding: 'utf8' });
     expect(ours.status).toBe(0);
-    const scores = (s: string) => s.split('\n').filter((l) => /\] (Batch \d+, |Loss: |accuracy = |loss = )/.test(l)).map((l) => l.replace(/^.*\] /, ''));
+    const scores = (s: string) =>
+      s
+        .split('\n')
+        .filter((l) => /\] (Batch \d+, |Loss: |accuracy = |loss = )/.test(l))
+        .map((l) => l.replace(/^.*\] /, ''));
     expect(scores(ours.stderr)).toHaveLength(7);
     const num = (l: string) => l.replace(/[-\d.e+]+/g, (m) => (Number.isNaN(+m) ? m : (+m).toPrecision(4)));
     expect(scores(ours.stderr).map(num)).toEqual(scores(caffe.stderr).map(num));
@@ -141,16 +182,23 @@ describeCaffe('caffets test against caffe test', () => {
 describeCaffe('caffets train against caffe train, line by line', () => {
   it.each(['SGD', 'itersize-clip-avgloss'])('%s: the same log from solver set-up to the end', async (id) => {
     const solver = G.writeCase(lib, id, dir, 'snap', 'solver');
-    const caffe = spawnSync('caffe', ['train', `--solver=${solver}`, `--weights=${init()}`], { cwd: dir, encoding: 'utf8' });
+    const caffe = spawnSync('caffe', ['train', `--solver=${solver}`, `--weights=${init()}`], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(caffe.status).toBe(0);
     const { lines } = await captureLogs(() => train({ solver, weights: init() }));
     // numbers to 4 digits (float summation order), timings out; the layer factory's own
     // "Creating layer" lines (SoftmaxWithLoss's inner Softmax) are the engine's business
-    const norm = (l: string[]) => l.filter((x) => !x.startsWith('Creating layer ')).map((x) => x
-      .replace(/\(\S+ iter\/s, \S+s\/(\d+) iters\)/, '(T, $1)')
-      .replace(/-?\d+\.\d+(e[-+]\d+)?/g, (m) => String(+(+m).toPrecision(4))));
+    const norm = (l: string[]) =>
+      l
+        .filter((x) => !x.startsWith('Creating layer '))
+        .map((x) =>
+          x
+            .replace(/\(\S+ iter\/s, \S+s\/(\d+) iters\)/, '(T, $1)')
+            .replace(/-?\d+\.\d+(e[-+]\d+)?/g, (m) => String(+(+m).toPrecision(4))),
+        );
     const caffeLines = bodies(caffe.stderr.replace(/\n$/, '').split('\n'));
     expect(norm(bodies(lines.join('\n').split('\n')))).toEqual(norm(caffeLines));
   });
 });
-

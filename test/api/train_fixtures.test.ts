@@ -16,7 +16,9 @@ import { G, captureLogs, modelBlobs, relL2, worstRel } from '../solvers/solver_h
 // the Data layer registers itself when loaded (until src/layers/index.ts loads it)
 const HAVE_DATA = fs.existsSync(path.join(ROOT, 'src/layers/Data.ts'));
 if (HAVE_DATA) require('../../src/layers/Data');
-const describeData = HAVE_DATA ? describeShared : (name: string, fn: () => void) => describe.skip(`${name} [skipped: no Data layer]`, fn);
+const describeData = HAVE_DATA
+  ? describeShared
+  : (name: string, fn: () => void) => describe.skip(`${name} [skipped: no Data layer]`, fn);
 
 /** Runs `caffets train` in a writable copy of fixture `name`; returns its parsed log and the copy's path. */
 async function trainIn(name: string, o: { solver: string; weights?: string; snapshot?: string }, work: string) {
@@ -38,15 +40,18 @@ function copyFixture(name: string): string {
   return work;
 }
 
-const caffeLog = (name: string, file: string) => G.parseLog(fs.readFileSync(sharedPath('fixtures/caffe-train', name, file), 'utf8'));
+const caffeLog = (name: string, file: string) =>
+  G.parseLog(fs.readFileSync(sharedPath('fixtures/caffe-train', name, file), 'utf8'));
 const fixtureBlobs = (name: string, file: string) => modelBlobs(sharedPath('fixtures/caffe-train', name, file));
 const testValues = (log: { tests: [string, number][] }) => log.tests.map((t) => t[1]);
 
 describeData('training runs of reference Caffe, replayed', () => {
   let work = '';
-  afterEach(() => { if (work) fs.rmSync(work, { recursive: true, force: true }); });
+  afterEach(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
 
-  it('lenet-fmnist: 60 iterations of SGD with the inv policy, then Caffe\'s resume from iteration 30', async () => {
+  it("lenet-fmnist: 60 iterations of SGD with the inv policy, then Caffe's resume from iteration 30", async () => {
     work = copyFixture('lenet-fmnist');
     const ours = await trainIn('lenet-fmnist', { solver: 'solver.prototxt', weights: 'init.caffemodel' }, work);
     const caffe = caffeLog('lenet-fmnist', 'caffe_train.log');
@@ -57,15 +62,29 @@ describeData('training runs of reference Caffe, replayed', () => {
     expect(ours.tests.map((t: [string, number]) => t[0])).toEqual(caffe.tests.map((t: [string, number]) => t[0]));
     expect(worstRel(testValues(ours), testValues(caffe), 4)).toBeLessThan(1e-4);
     expect(worstRel(testValues(ours), testValues(caffe))).toBeLessThan(5e-3);
-    expect(relL2(modelBlobs(path.join(work, 'lenet_iter_30.caffemodel')), fixtureBlobs('lenet-fmnist', 'lenet_iter_30.caffemodel'))).toBeLessThan(1e-3);
-    expect(relL2(modelBlobs(path.join(work, 'lenet_iter_60.caffemodel')), fixtureBlobs('lenet-fmnist', 'lenet_iter_60.caffemodel'))).toBeLessThan(5e-3);
+    expect(
+      relL2(
+        modelBlobs(path.join(work, 'lenet_iter_30.caffemodel')),
+        fixtureBlobs('lenet-fmnist', 'lenet_iter_30.caffemodel'),
+      ),
+    ).toBeLessThan(1e-3);
+    expect(
+      relL2(
+        modelBlobs(path.join(work, 'lenet_iter_60.caffemodel')),
+        fixtureBlobs('lenet-fmnist', 'lenet_iter_60.caffemodel'),
+      ),
+    ).toBeLessThan(5e-3);
 
     // resume from Caffe's own snapshot, as caffe_resume.log did
     for (const f of ['lenet_iter_30.caffemodel', 'lenet_iter_30.solverstate']) {
       fs.copyFileSync(sharedPath('fixtures/caffe-train/lenet-fmnist', f), path.join(work, f));
     }
     fs.mkdirSync(path.join(work, 'resume'));
-    const resumed = await trainIn('lenet-fmnist', { solver: 'resume_solver.prototxt', snapshot: 'lenet_iter_30.solverstate' }, work);
+    const resumed = await trainIn(
+      'lenet-fmnist',
+      { solver: 'resume_solver.prototxt', snapshot: 'lenet_iter_30.solverstate' },
+      work,
+    );
     const caffeResumed = caffeLog('lenet-fmnist', 'caffe_resume.log');
     expect(resumed.losses.slice(0, 30).every((l: unknown) => l === undefined)).toBe(true);
     expect(worstRel(resumed.losses.slice(30), caffeResumed.losses.slice(30))).toBeLessThan(1e-4);
@@ -82,9 +101,21 @@ describeData('training runs of reference Caffe, replayed', () => {
     expect(worstRel(ours.lrs, caffe.lrs)).toBeLessThan(2e-6);
     expect(ours.clips).toHaveLength(caffe.clips.length);
     expect(worstRel(testValues(ours), testValues(caffe))).toBeLessThan(1e-4);
-    expect(relL2(modelBlobs(path.join(work, 'alexmini_iter_20.caffemodel')), fixtureBlobs('alexnet-mini', 'alexmini_iter_20.caffemodel'))).toBeLessThan(5e-4);
-    expect(relL2(modelBlobs(path.join(work, 'alexmini_iter_40.caffemodel')), fixtureBlobs('alexnet-mini', 'alexmini_iter_40.caffemodel'))).toBeLessThan(1e-3);
-    expect(lib.readProtoFromBinaryFile(path.join(work, 'alexmini_iter_40.solverstate'), 'caffe.SolverState').current_step).toBe(3);
+    expect(
+      relL2(
+        modelBlobs(path.join(work, 'alexmini_iter_20.caffemodel')),
+        fixtureBlobs('alexnet-mini', 'alexmini_iter_20.caffemodel'),
+      ),
+    ).toBeLessThan(5e-4);
+    expect(
+      relL2(
+        modelBlobs(path.join(work, 'alexmini_iter_40.caffemodel')),
+        fixtureBlobs('alexnet-mini', 'alexmini_iter_40.caffemodel'),
+      ),
+    ).toBeLessThan(1e-3);
+    expect(
+      lib.readProtoFromBinaryFile(path.join(work, 'alexmini_iter_40.solverstate'), 'caffe.SolverState').current_step,
+    ).toBe(3);
   });
 });
 
@@ -93,18 +124,33 @@ describeData('training runs of reference Caffe, replayed', () => {
 // drift to 1.4e-3 (relative L2) from them by iteration 60. `--engine=CAFFE` computes as Caffe does (im2col,
 // the same BLAS calls in the same order, expf/powf), so with that BLAS configuration `caffets train` writes
 // the very same snapshot files and log values.
-const cpuFlags = fs.existsSync('/proc/cpuinfo') ? (/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '') : '';
+const cpuFlags = fs.existsSync('/proc/cpuinfo')
+  ? (/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '')
+  : '';
 const HAVE_AVX2 = /\bavx2\b/.test(cpuFlags) && /\bfma\b/.test(cpuFlags);
-const OPENBLAS = (() => { try { return native().blasThreads() !== null; } catch { return false; } })();
-const describeReplay = !HAVE_SHARED || !HAVE_DATA ? describeData
-  : !HAVE_AVX2 ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: OpenBLAS's Haswell kernels need AVX2 + FMA]`, fn)
-    : !OPENBLAS && !process.env.CI ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: OpenBLAS not installed]`, fn)
-      : describe;
+const OPENBLAS = (() => {
+  try {
+    return native().blasThreads() !== null;
+  } catch {
+    return false;
+  }
+})();
+const describeReplay =
+  !HAVE_SHARED || !HAVE_DATA
+    ? describeData
+    : !HAVE_AVX2
+      ? (name: string, fn: () => void) =>
+          describe.skip(`${name} [skipped: OpenBLAS's Haswell kernels need AVX2 + FMA]`, fn)
+      : !OPENBLAS && !process.env.CI
+        ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: OpenBLAS not installed]`, fn)
+        : describe;
 
 /** `caffets train ... --engine=CAFFE` run as a user would, with the fixtures' BLAS configuration. */
 function caffetsTrain(work: string, args: string[]) {
   const run = spawnSync(process.execPath, [path.join(ROOT, 'bin/caffets'), 'train', ...args, '--engine=CAFFE'], {
-    cwd: work, encoding: 'utf8', maxBuffer: 1 << 26,
+    cwd: work,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
     env: { ...process.env, OPENBLAS_CORETYPE: 'Haswell', OPENBLAS_NUM_THREADS: '2' },
   });
   if (run.status !== 0) throw new Error(`caffets train exited ${run.status}: ${run.stderr.slice(-2000)}`);
@@ -113,24 +159,39 @@ function caffetsTrain(work: string, args: string[]) {
 }
 
 /** Every value a log prints: losses, learning rates, test outputs, clipping lines. */
-const logValues = (l: { losses: number[]; lrs: number[]; tests: [string, number][]; clips?: unknown[] }) =>
-  ({ losses: l.losses, lrs: l.lrs, tests: l.tests, clips: l.clips });
+const logValues = (l: { losses: number[]; lrs: number[]; tests: [string, number][]; clips?: unknown[] }) => ({
+  losses: l.losses,
+  lrs: l.lrs,
+  tests: l.tests,
+  clips: l.clips,
+});
 
 function expectSameFile(work: string, fixture: string, file: string): void {
-  const ours = fs.readFileSync(path.join(work, file)), caffe = fs.readFileSync(sharedPath('fixtures/caffe-train', fixture, file));
-  if (!ours.equals(caffe)) throw new Error(`${file} differs from Caffe's: relative L2 of the weights ${file.endsWith('.caffemodel') ? relL2(modelBlobs(path.join(work, file)), fixtureBlobs(fixture, file)) : '(solver state)'}`);
+  const ours = fs.readFileSync(path.join(work, file)),
+    caffe = fs.readFileSync(sharedPath('fixtures/caffe-train', fixture, file));
+  if (!ours.equals(caffe))
+    throw new Error(
+      `${file} differs from Caffe's: relative L2 of the weights ${file.endsWith('.caffemodel') ? relL2(modelBlobs(path.join(work, file)), fixtureBlobs(fixture, file)) : '(solver state)'}`,
+    );
 }
 
-describeReplay('engine CAFFE replays reference Caffe\'s training runs bit for bit', () => {
+describeReplay("engine CAFFE replays reference Caffe's training runs bit for bit", () => {
   let work = '';
-  afterEach(() => { if (work) fs.rmSync(work, { recursive: true, force: true }); });
+  afterEach(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
 
   it('lenet-fmnist: the same log values and byte-identical snapshots at 30 and 60; the resume too', () => {
     work = copyFixture('lenet-fmnist');
     const ours = caffetsTrain(work, ['--solver=solver.prototxt', '--weights=init.caffemodel']);
     expect(ours.losses).toHaveLength(61);
     expect(logValues(ours)).toEqual(logValues(caffeLog('lenet-fmnist', 'caffe_train.log')));
-    for (const f of ['lenet_iter_30.caffemodel', 'lenet_iter_30.solverstate', 'lenet_iter_60.caffemodel', 'lenet_iter_60.solverstate']) {
+    for (const f of [
+      'lenet_iter_30.caffemodel',
+      'lenet_iter_30.solverstate',
+      'lenet_iter_60.caffemodel',
+      'lenet_iter_60.solverstate',
+    ]) {
       expectSameFile(work, 'lenet-fmnist', f);
     }
     fs.mkdirSync(path.join(work, 'resume'));
@@ -143,7 +204,12 @@ describeReplay('engine CAFFE replays reference Caffe\'s training runs bit for bi
     const ours = caffetsTrain(work, ['--solver=solver.prototxt', '--weights=init.caffemodel']);
     expect(ours.losses).toHaveLength(41);
     expect(logValues(ours)).toEqual(logValues(caffeLog('alexnet-mini', 'caffe_train.log')));
-    for (const f of ['alexmini_iter_20.caffemodel', 'alexmini_iter_20.solverstate', 'alexmini_iter_40.caffemodel', 'alexmini_iter_40.solverstate']) {
+    for (const f of [
+      'alexmini_iter_20.caffemodel',
+      'alexmini_iter_20.solverstate',
+      'alexmini_iter_40.caffemodel',
+      'alexmini_iter_40.solverstate',
+    ]) {
       expectSameFile(work, 'alexnet-mini', f);
     }
   });
@@ -152,22 +218,34 @@ describeReplay('engine CAFFE replays reference Caffe\'s training runs bit for bi
 // The same with whatever kernels and thread count OpenBLAS picks here: reference Caffe and caffets
 // side by side on this machine.
 (HAVE_CAFFE && HAVE_SHARED && (OPENBLAS || process.env.CI) ? describe : describe.skip)(
-  `engine CAFFE against reference Caffe run here${HAVE_CAFFE ? '' : ' [skipped: reference Caffe not installed]'}`, () => {
+  `engine CAFFE against reference Caffe run here${HAVE_CAFFE ? '' : ' [skipped: reference Caffe not installed]'}`,
+  () => {
     const dirs: string[] = [];
-    afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+    afterAll(() => {
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    });
 
-    it('lenet-fmnist: byte-identical snapshots with this machine\'s default BLAS kernels', () => {
+    it("lenet-fmnist: byte-identical snapshots with this machine's default BLAS kernels", () => {
       const env = { ...process.env };
       delete env.OPENBLAS_CORETYPE;
-      const caffeDir = copyFixture('lenet-fmnist'), ourDir = copyFixture('lenet-fmnist');
+      const caffeDir = copyFixture('lenet-fmnist'),
+        ourDir = copyFixture('lenet-fmnist');
       dirs.push(caffeDir, ourDir);
-      const c = spawnSync('caffe', ['train', '--solver=solver.prototxt', '--weights=init.caffemodel'], { cwd: caffeDir, env, encoding: 'utf8' });
+      const c = spawnSync('caffe', ['train', '--solver=solver.prototxt', '--weights=init.caffemodel'], {
+        cwd: caffeDir,
+        env,
+        encoding: 'utf8',
+      });
       expect(c.status).toBe(0);
-      const o = spawnSync(process.execPath, [path.join(ROOT, 'bin/caffets'), 'train', '--solver=solver.prototxt', '--weights=init.caffemodel'],
-        { cwd: ourDir, env: { ...env, CAFFETS_ENGINE: 'CAFFE' }, encoding: 'utf8' });
+      const o = spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'bin/caffets'), 'train', '--solver=solver.prototxt', '--weights=init.caffemodel'],
+        { cwd: ourDir, env: { ...env, CAFFETS_ENGINE: 'CAFFE' }, encoding: 'utf8' },
+      );
       expect(o.status).toBe(0);
       for (const f of ['lenet_iter_30.caffemodel', 'lenet_iter_60.caffemodel', 'lenet_iter_60.solverstate']) {
         expect(fs.readFileSync(path.join(ourDir, f)).equals(fs.readFileSync(path.join(caffeDir, f)))).toBe(true);
       }
     });
-  });
+  },
+);

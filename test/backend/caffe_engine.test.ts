@@ -16,14 +16,19 @@ import { G, Geo, expectClose, paramFor } from '../layers/conv_geometry';
 
 const HAVE_BLAS = native().blasLibrary() !== null;
 // CI installs OpenBLAS (.ci/run); elsewhere the engine's tests need one too
-const describeBlas = HAVE_BLAS || process.env.CI
-  ? describe
-  : (name: string, fn: () => void) => describe.skip(`${name} [skipped: no CBLAS library: ${native().blasError()}]`, fn);
+const describeBlas =
+  HAVE_BLAS || process.env.CI
+    ? describe
+    : (name: string, fn: () => void) =>
+        describe.skip(`${name} [skipped: no CBLAS library: ${native().blasError()}]`, fn);
 
 function rand(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
   let s = seed;
-  for (let i = 0; i < n; i++) { s = (s * 1103515245 + 12345) % 2147483648; a[i] = s / 2147483648 - 0.5; }
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    a[i] = s / 2147483648 - 0.5;
+  }
   return a;
 }
 
@@ -42,28 +47,46 @@ describe('engine selection', () => {
 
 describeBlas('engine CAFFE: BLAS calls', () => {
   let be: CaffeBackend;
-  beforeAll(() => { be = new CaffeBackend(); });
+  beforeAll(() => {
+    be = new CaffeBackend();
+  });
 
   it('names its library and thread count', () => {
     expect(be.blasLibrary).toMatch(/blas/);
     expect(be.info().lines.at(-1)).toMatch(/^Engine: CAFFE \(im2col \+ BLAS from .*blas.*\)$/);
   });
 
-  it.each([[false, false], [true, false], [false, true], [true, true]])('gemm transA=%s transB=%s, with beta', (ta, tb) => {
-    const M = 7, N = 13, K = 19;
-    const A = rand(M * K, 1), B = rand(K * N, 2), C = rand(M * N, 3), want = new Float32Array(M * N);
-    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += (ta ? A[k * M + i] : A[i * K + k]) * (tb ? B[j * K + k] : B[k * N + j]);
-      want[i * N + j] = 0.5 * s + 2 * C[i * N + j];
-    }
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('gemm transA=%s transB=%s, with beta', (ta, tb) => {
+    const M = 7,
+      N = 13,
+      K = 19;
+    const A = rand(M * K, 1),
+      B = rand(K * N, 2),
+      C = rand(M * N, 3),
+      want = new Float32Array(M * N);
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += (ta ? A[k * M + i] : A[i * K + k]) * (tb ? B[j * K + k] : B[k * N + j]);
+        want[i * N + j] = 0.5 * s + 2 * C[i * N + j];
+      }
     be.gemm(ta, tb, M, N, K, 0.5, A, B, 2, C);
     expectClose(C, want, 1e-5);
   });
 
   it.each([false, true])('gemv transA=%s, on subarray views', (ta) => {
-    const M = 9, N = 31, buf = rand(M * N + 5, 4), A = buf.subarray(5);
-    const x = rand(ta ? M : N, 5), y = rand(ta ? N : M, 6), want = new Float32Array(y.length);
+    const M = 9,
+      N = 31,
+      buf = rand(M * N + 5, 4),
+      A = buf.subarray(5);
+    const x = rand(ta ? M : N, 5),
+      y = rand(ta ? N : M, 6),
+      want = new Float32Array(y.length);
     for (let i = 0; i < y.length; i++) {
       let s = 0;
       for (let k = 0; k < x.length; k++) s += (ta ? A[k * N + i] : A[i * N + k]) * x[k];
@@ -74,25 +97,38 @@ describeBlas('engine CAFFE: BLAS calls', () => {
   });
 
   it('refuses arrays shorter than the sizes say, in one line (no read past the end)', () => {
-    expect(() => be.gemm(false, false, 2, 2, 2, 1, new Float32Array(3), new Float32Array(4), 0, new Float32Array(4)))
-      .toThrow('blasGemm: array argument 6 holds 3 floats, 4 needed');
-    expect(() => be.gemv(true, 3, 2, 1, new Float32Array(6), new Float32Array(2), 0, new Float32Array(2))).toThrow(/^blasGemv: array argument 5 /);
+    expect(() =>
+      be.gemm(false, false, 2, 2, 2, 1, new Float32Array(3), new Float32Array(4), 0, new Float32Array(4)),
+    ).toThrow('blasGemm: array argument 6 holds 3 floats, 4 needed');
+    expect(() => be.gemv(true, 3, 2, 1, new Float32Array(6), new Float32Array(2), 0, new Float32Array(2))).toThrow(
+      /^blasGemv: array argument 5 /,
+    );
     expect(() => be.axpy(1, new Float32Array(2), new Float32Array(3))).toThrow(/^blasAxpy: /);
-    expect(() => native().expf(new Float32Array(3), new Float32Array(2))).toThrow('element-wise: the output is shorter than the input');
+    expect(() => native().expf(new Float32Array(3), new Float32Array(2))).toThrow(
+      'element-wise: the output is shorter than the input',
+    );
   });
 
   it('axpy and scal', () => {
-    const x = rand(37, 7), y = rand(37, 8), want = y.map((v, i) => Math.fround(0.25 * x[i] + v));
+    const x = rand(37, 7),
+      y = rand(37, 8),
+      want = y.map((v, i) => Math.fround(0.25 * x[i] + v));
     be.axpy(0.25, x, y);
     expectClose(y, want, 1e-7);
     be.scal(-2, y);
-    expectClose(y, want.map((v) => -2 * v), 0);
+    expectClose(
+      y,
+      want.map((v) => -2 * v),
+      0,
+    );
   });
 });
 
 describeBlas('engine CAFFE: layers agree with the DEFAULT engine', () => {
   let restoreLog: () => void;
-  beforeAll(() => { restoreLog = setLogSink(() => undefined); });
+  beforeAll(() => {
+    restoreLog = setLogSink(() => undefined);
+  });
   afterAll(() => restoreLog());
   beforeEach(() => setRandomSeed(1701));
   afterEach(() => setEngine('DEFAULT'));
@@ -101,7 +137,8 @@ describeBlas('engine CAFFE: layers agree with the DEFAULT engine', () => {
   function run(type: string, cp: object, blobs: Blob[], x: Blob, dyValues: Float32Array, engine: 'DEFAULT' | 'CAFFE') {
     setEngine(engine);
     const layer = createLayer({ name: 'l', type, convolution_param: cp });
-    const bottom = new Blob(x.shape), top = new Blob();
+    const bottom = new Blob(x.shape),
+      top = new Blob();
     bottom.mutableCpuData().set(x.cpuData());
     layer.setUp([bottom], [top]);
     blobs.forEach((b, i) => layer.blobs[i].mutableCpuData().set(b.cpuData()));
@@ -109,7 +146,11 @@ describeBlas('engine CAFFE: layers agree with the DEFAULT engine', () => {
     top.mutableCpuDiff().set(dyValues.subarray(0, top.count));
     for (const b of layer.blobs) b.mutableCpuDiff().fill(0);
     layer.backward([top], [true], [bottom]);
-    return { y: Float32Array.from(top.cpuData()), dx: Float32Array.from(bottom.cpuDiff()), dparams: layer.blobs.map((b) => Float32Array.from(b.cpuDiff())) };
+    return {
+      y: Float32Array.from(top.cpuData()),
+      dx: Float32Array.from(bottom.cpuDiff()),
+      dparams: layer.blobs.map((b) => Float32Array.from(b.cpuDiff())),
+    };
   }
 
   const geos: [string, Geo][] = [
@@ -135,13 +176,15 @@ describeBlas('engine CAFFE: layers agree with the DEFAULT engine', () => {
     });
   });
 
-  it('LRN across channels (BLAS running sums, powf): the DEFAULT engine\'s values', () => {
+  it("LRN across channels (BLAS running sums, powf): the DEFAULT engine's values", () => {
     const lrn = { local_size: 5, alpha: 0.3, beta: 0.75, k: 2 };
-    const x = gaussianBlob([2, 7, 3, 4], 5), dy = rand(x.count, 6);
+    const x = gaussianBlob([2, 7, 3, 4], 5),
+      dy = rand(x.count, 6);
     const runLrn = (engine: 'DEFAULT' | 'CAFFE') => {
       setEngine(engine);
       const layer = createLayer({ name: 'n', type: 'LRN', lrn_param: lrn });
-      const top = new Blob(), bottom = new Blob(x.shape);
+      const top = new Blob(),
+        bottom = new Blob(x.shape);
       bottom.mutableCpuData().set(x.cpuData());
       layer.setUp([bottom], [top]);
       layer.forward([bottom], [top]);
@@ -149,7 +192,8 @@ describeBlas('engine CAFFE: layers agree with the DEFAULT engine', () => {
       layer.backward([top], [true], [bottom]);
       return [Float32Array.from(top.cpuData()), Float32Array.from(bottom.cpuDiff())];
     };
-    const [y0, dx0] = runLrn('DEFAULT'), [y1, dx1] = runLrn('CAFFE');
+    const [y0, dx0] = runLrn('DEFAULT'),
+      [y1, dx1] = runLrn('CAFFE');
     expectClose(y1, y0, 1e-5);
     expectClose(dx1, dx0, 1e-5);
   });

@@ -9,7 +9,10 @@ const threads = (): number => native().info().threads;
 
 describe('describeEngines', () => {
   let allCores = 0;
-  beforeAll(() => { setEngine('DEFAULT'); allCores = threads(); });
+  beforeAll(() => {
+    setEngine('DEFAULT');
+    allCores = threads();
+  });
 
   it('tests every engine of src/backend', () => expect(TEST_ENGINES).toEqual(ENGINES));
 

@@ -17,8 +17,20 @@ describe('caffets CLI', () => {
   it('lists every Caffe tool in --help', () => {
     const r = caffets('--help');
     expect(r.code).toBe(0);
-    for (const c of ['train', 'test', 'time', 'device_query', 'convert_imageset', 'compute_image_mean', 'classify',
-      'extract_features', 'upgrade_net_proto_text', 'upgrade_net_proto_binary', 'upgrade_solver_proto_text', 'demo']) {
+    for (const c of [
+      'train',
+      'test',
+      'time',
+      'device_query',
+      'convert_imageset',
+      'compute_image_mean',
+      'classify',
+      'extract_features',
+      'upgrade_net_proto_text',
+      'upgrade_net_proto_binary',
+      'upgrade_solver_proto_text',
+      'demo',
+    ]) {
       expect(r.out).toContain(`caffets ${c}`);
     }
   });
@@ -39,7 +51,12 @@ describe('caffets CLI', () => {
   });
 
   it('accepts Caffe flag spellings (-flag value, -flag=value, --flag value)', () => {
-    for (const form of [['-solver', 's.prototxt'], ['-solver=s.prototxt'], ['--solver', 's.prototxt'], ['--solver=s.prototxt']]) {
+    for (const form of [
+      ['-solver', 's.prototxt'],
+      ['-solver=s.prototxt'],
+      ['--solver', 's.prototxt'],
+      ['--solver=s.prototxt'],
+    ]) {
       const r = caffets('train', ...form, '-gpu', 'all');
       expect(r.err).not.toMatch(/Unknown argument/);
     }
@@ -93,7 +110,9 @@ describe('caffets CLI', () => {
     const out = path.join(d, 'v2.prototxt');
     let r = caffets('upgrade_net_proto_text', v1, out);
     expect(r.code).toBe(0);
-    expect(fs.readFileSync(out, 'utf8')).toBe('name: "n"\nlayer {\n  name: "r"\n  type: "ReLU"\n  bottom: "x"\n  top: "x"\n}\n');
+    expect(fs.readFileSync(out, 'utf8')).toBe(
+      'name: "n"\nlayer {\n  name: "r"\n  type: "ReLU"\n  bottom: "x"\n  top: "x"\n}\n',
+    );
     expect(r.err).toMatch(/Attempting to upgrade input file specified using deprecated V1LayerParameter/);
     r = caffets('upgrade_net_proto_text', out, path.join(d, 'v3.prototxt'));
     expect(r.code).toBe(0);
@@ -110,23 +129,34 @@ describe('caffets CLI', () => {
     expect(fs.readFileSync(path.join(d, 'o.prototxt'), 'utf8')).toBe('base_lr: 0.01\ntype: "Nesterov"\n');
   });
 
-  const tinyNet = 'name: "tiny"\n' +
+  const tinyNet =
+    'name: "tiny"\n' +
     'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 4 dim: 1 dim: 8 dim: 8 } shape { dim: 4 } } }\n' +
     'layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 3 kernel_size: 3 weight_filler { type: "xavier" } } }\n' +
     'layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }\n' +
     'layer { name: "ip1" type: "InnerProduct" bottom: "pool1" top: "ip1" inner_product_param { num_output: 5 weight_filler { type: "xavier" } } }\n' +
     'layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip1" bottom: "label" top: "loss" }\n';
 
-  it('time prints Caffe\'s benchmark lines', () => {
+  it("time prints Caffe's benchmark lines", () => {
     const d = tmpDir();
     fs.writeFileSync(path.join(d, 'net.prototxt'), tinyNet);
     const r = caffets('time', '-model', path.join(d, 'net.prototxt'), '-iterations', '3');
     expect(r.code).toBe(0);
-    for (const re of [/\] Use CPU\.$/m, /\] Top shape: 4 3 6 6 \(432\)$/m, /\] Initial loss: [\d.]+$/m, /\] \*\*\* Benchmark begins \*\*\*$/m,
-      /\] Testing for 3 iterations\.$/m, /\] Iteration: 3 forward-backward time: [\d.e+-]+ ms\.$/m,
-      /\] {6}conv1\tforward: [\d.e+-]+ ms\.$/m, /\] {7}loss\tbackward: [\d.e+-]+ ms\.$/m,
-      /\] Average Forward pass: [\d.e+-]+ ms\.$/m, /\] Average Backward pass: [\d.e+-]+ ms\.$/m,
-      /\] Average Forward-Backward: [\d.e+-]+ ms\.$/m, /\] Total Time: [\d.e+-]+ ms\.$/m, /\] \*\*\* Benchmark ends \*\*\*$/m]) {
+    for (const re of [
+      /\] Use CPU\.$/m,
+      /\] Top shape: 4 3 6 6 \(432\)$/m,
+      /\] Initial loss: [\d.]+$/m,
+      /\] \*\*\* Benchmark begins \*\*\*$/m,
+      /\] Testing for 3 iterations\.$/m,
+      /\] Iteration: 3 forward-backward time: [\d.e+-]+ ms\.$/m,
+      /\] {6}conv1\tforward: [\d.e+-]+ ms\.$/m,
+      /\] {7}loss\tbackward: [\d.e+-]+ ms\.$/m,
+      /\] Average Forward pass: [\d.e+-]+ ms\.$/m,
+      /\] Average Backward pass: [\d.e+-]+ ms\.$/m,
+      /\] Average Forward-Backward: [\d.e+-]+ ms\.$/m,
+      /\] Total Time: [\d.e+-]+ ms\.$/m,
+      /\] \*\*\* Benchmark ends \*\*\*$/m,
+    ]) {
       expect(r.err).toMatch(re);
     }
   });
@@ -138,20 +168,43 @@ describe('caffets CLI', () => {
     expect(r.code).toBe(1);
     noStack(r.err);
     const last = r.err.trim().split('\n').pop()!;
-    expect(last).toMatch(/^caffets: Unknown layer type: Poolin \(layer "pool1"; known types: .*Convolution, .*Pooling, .*\)$/);
+    expect(last).toMatch(
+      /^caffets: Unknown layer type: Poolin \(layer "pool1"; known types: .*Convolution, .*Pooling, .*\)$/,
+    );
   });
 
   it('names the layer and both shapes when weights belong to another net', () => {
     const d = tmpDir();
     fs.writeFileSync(path.join(d, 'net.prototxt'), tinyNet);
-    const other = encodeMessage({ name: 'other', layer: [{ name: 'conv1', type: 'Convolution',
-      blobs: [{ shape: { dim: [2, 1, 5, 5] }, data: new Float32Array(50) }, { shape: { dim: [2] }, data: new Float32Array(2) }] }] }, 'caffe.NetParameter');
+    const other = encodeMessage(
+      {
+        name: 'other',
+        layer: [
+          {
+            name: 'conv1',
+            type: 'Convolution',
+            blobs: [
+              { shape: { dim: [2, 1, 5, 5] }, data: new Float32Array(50) },
+              { shape: { dim: [2] }, data: new Float32Array(2) },
+            ],
+          },
+        ],
+      },
+      'caffe.NetParameter',
+    );
     fs.writeFileSync(path.join(d, 'w.caffemodel'), other);
-    const r = caffets('time', `--model=${path.join(d, 'net.prototxt')}`, `--weights=${path.join(d, 'w.caffemodel')}`, '--iterations=1');
+    const r = caffets(
+      'time',
+      `--model=${path.join(d, 'net.prototxt')}`,
+      `--weights=${path.join(d, 'w.caffemodel')}`,
+      '--iterations=1',
+    );
     expect(r.code).toBe(1);
     noStack(r.err);
-    expect(r.err.trim().split('\n').pop()).toBe("caffets: Cannot copy param 0 weights from layer 'conv1'; shape mismatch.  Source param shape is 2 1 5 5 (50); " +
-      "target param shape is 3 1 3 3 (27). To learn this layer's parameters from scratch rather than copying from a saved net, rename the layer.");
+    expect(r.err.trim().split('\n').pop()).toBe(
+      "caffets: Cannot copy param 0 weights from layer 'conv1'; shape mismatch.  Source param shape is 2 1 5 5 (50); " +
+        "target param shape is 3 1 3 3 (27). To learn this layer's parameters from scratch rather than copying from a saved net, rename the layer.",
+    );
   });
 
   it('device_query describes the CPU backend', () => {

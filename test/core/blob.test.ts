@@ -14,7 +14,8 @@ describe('Blob', () => {
     expect(b.shapeString()).toBe('2 3 4 5 (120)');
     expect(() => b.canonicalAxisIndex(4)).toThrow(CaffeError);
     expect(() => b.canonicalAxisIndex(-5)).toThrow(/axis -5 out of range for 4-D blob/);
-    const scalar = new Blob(); scalar.reshape([]); // a 0-axis blob (a loss) holds one value
+    const scalar = new Blob();
+    scalar.reshape([]); // a 0-axis blob (a loss) holds one value
     expect(scalar.shapeString()).toBe('(1)');
   });
 
@@ -28,17 +29,20 @@ describe('Blob', () => {
     const d1 = b.mutableCpuData();
     d1[0] = 42;
     b.reshape([3, 2]);
-    expect(b.cpuData()[0]).toBe(42);           // same memory
+    expect(b.cpuData()[0]).toBe(42); // same memory
     b.reshape([1, 2]);
-    expect(b.cpuData().length).toBe(2);        // views are exactly count long
+    expect(b.cpuData().length).toBe(2); // views are exactly count long
     b.reshape([4, 4]);
-    expect(b.cpuData()[0]).toBe(0);            // new, zeroed memory
+    expect(b.cpuData()[0]).toBe(0); // new, zeroed memory
   });
 
   it('shares data and diff', () => {
-    const a = new Blob([4]), b = new Blob([4]);
-    b.shareData(a); b.shareDiff(a);
-    a.mutableCpuData()[1] = 5; a.mutableCpuDiff()[2] = 7;
+    const a = new Blob([4]),
+      b = new Blob([4]);
+    b.shareData(a);
+    b.shareDiff(a);
+    a.mutableCpuData()[1] = 5;
+    a.mutableCpuDiff()[2] = 7;
     expect(b.cpuData()[1]).toBe(5);
     expect(b.cpuDiff()[2]).toBe(7);
     expect(() => new Blob([3]).shareData(a)).toThrow(/count 3 vs 4/);
@@ -67,7 +71,9 @@ describe('Blob', () => {
     b.fromProto({ shape: { dim: [1, 1, 1, 2] }, double_data: [5, 6] }, false);
     expect(Array.from(b.cpuData())).toEqual([5, 6]);
     expect(() => b.fromProto({ shape: { dim: [2] }, data: [1, 2] }, false)).toThrow(/different sizes/);
-    expect(() => new Blob().fromProto({ shape: { dim: [3] }, data: [1] })).toThrow(/1 data values for a blob of count 3/);
+    expect(() => new Blob().fromProto({ shape: { dim: [3] }, data: [1] })).toThrow(
+      /1 data values for a blob of count 3/,
+    );
   });
 
   it('writes BlobProto with shape.dim, data and optionally diff', () => {

@@ -3,8 +3,16 @@ import { fillBlob } from '../../src/core/filler';
 import { Rng, setRandomSeed } from '../../src/core/rng';
 
 function stats(d: Float32Array) {
-  let s = 0, s2 = 0, mn = Infinity, mx = -Infinity;
-  for (const v of d) { s += v; s2 += v * v; mn = Math.min(mn, v); mx = Math.max(mx, v); }
+  let s = 0,
+    s2 = 0,
+    mn = Infinity,
+    mx = -Infinity;
+  for (const v of d) {
+    s += v;
+    s2 += v * v;
+    mn = Math.min(mn, v);
+    mx = Math.max(mx, v);
+  }
   const mean = s / d.length;
   return { mean, std: Math.sqrt(s2 / d.length - mean * mean), min: mn, max: mx };
 }
@@ -14,44 +22,61 @@ describe('fillers', () => {
   const blob = () => new Blob([100, 20, 5, 5]); // fan_in 500, fan_out 2500
 
   it('constant', () => {
-    const b = blob(); fillBlob(b, { type: 'constant', value: 0.25 });
+    const b = blob();
+    fillBlob(b, { type: 'constant', value: 0.25 });
     expect(b.cpuData().every((v) => v === 0.25)).toBe(true);
-    const z = blob(); fillBlob(z, undefined); // Caffe's default filler: constant 0
+    const z = blob();
+    fillBlob(z, undefined); // Caffe's default filler: constant 0
     expect(z.cpuData().every((v) => v === 0)).toBe(true);
   });
 
   it('uniform within [min, max]', () => {
-    const b = blob(); fillBlob(b, { type: 'uniform', min: -0.3, max: 0.7 });
+    const b = blob();
+    fillBlob(b, { type: 'uniform', min: -0.3, max: 0.7 });
     const s = stats(b.cpuData());
-    expect(s.min).toBeGreaterThanOrEqual(-0.3); expect(s.max).toBeLessThanOrEqual(0.7);
+    expect(s.min).toBeGreaterThanOrEqual(-0.3);
+    expect(s.max).toBeLessThanOrEqual(0.7);
     expect(s.mean).toBeCloseTo(0.2, 2);
   });
 
   it('gaussian mean and std, and sparse keeps about sparse / num_outputs', () => {
-    const b = blob(); fillBlob(b, { type: 'gaussian', mean: 1, std: 0.5 });
+    const b = blob();
+    fillBlob(b, { type: 'gaussian', mean: 1, std: 0.5 });
     const s = stats(b.cpuData());
-    expect(s.mean).toBeCloseTo(1, 1); expect(s.std).toBeCloseTo(0.5, 1);
-    const sp = blob(); fillBlob(sp, { type: 'gaussian', std: 1, sparse: 20 });
+    expect(s.mean).toBeCloseTo(1, 1);
+    expect(s.std).toBeCloseTo(0.5, 1);
+    const sp = blob();
+    fillBlob(sp, { type: 'gaussian', std: 1, sparse: 20 });
     const nonzero = sp.cpuData().filter((v) => v !== 0).length / sp.count;
-    expect(nonzero).toBeGreaterThan(0.17); expect(nonzero).toBeLessThan(0.23);
+    expect(nonzero).toBeGreaterThan(0.17);
+    expect(nonzero).toBeLessThan(0.23);
   });
 
   it('xavier: uniform(+-sqrt(3 / n)) by variance_norm', () => {
-    for (const [norm, n] of [['FAN_IN', 500], ['FAN_OUT', 2500], ['AVERAGE', 1500]] as const) {
-      const b = blob(); fillBlob(b, { type: 'xavier', variance_norm: norm });
-      const s = stats(b.cpuData()), a = Math.sqrt(3 / n);
-      expect(s.max).toBeLessThanOrEqual(a); expect(s.min).toBeGreaterThanOrEqual(-a);
+    for (const [norm, n] of [
+      ['FAN_IN', 500],
+      ['FAN_OUT', 2500],
+      ['AVERAGE', 1500],
+    ] as const) {
+      const b = blob();
+      fillBlob(b, { type: 'xavier', variance_norm: norm });
+      const s = stats(b.cpuData()),
+        a = Math.sqrt(3 / n);
+      expect(s.max).toBeLessThanOrEqual(a);
+      expect(s.min).toBeGreaterThanOrEqual(-a);
       expect(s.std).toBeCloseTo(a / Math.sqrt(3), 3);
     }
   });
 
   it('msra: gaussian(0, sqrt(2 / n))', () => {
-    const b = blob(); fillBlob(b, { type: 'msra' });
+    const b = blob();
+    fillBlob(b, { type: 'msra' });
     expect(stats(b.cpuData()).std).toBeCloseTo(Math.sqrt(2 / 500), 3);
   });
 
   it('positive_unitball: rows of non-negative values summing to 1', () => {
-    const b = new Blob([4, 3, 2, 2]); fillBlob(b, { type: 'positive_unitball' });
+    const b = new Blob([4, 3, 2, 2]);
+    fillBlob(b, { type: 'positive_unitball' });
     const d = b.cpuData();
     for (let n = 0; n < 4; n++) {
       const row = d.subarray(n * 12, n * 12 + 12);
@@ -61,7 +86,8 @@ describe('fillers', () => {
   });
 
   it('bilinear: the 4x4 upsampling kernel', () => {
-    const b = new Blob([1, 1, 4, 4]); fillBlob(b, { type: 'bilinear' });
+    const b = new Blob([1, 1, 4, 4]);
+    fillBlob(b, { type: 'bilinear' });
     const w1 = [0.25, 0.75, 0.75, 0.25]; // f = 2, c = 0.75
     const want = w1.flatMap((y) => w1.map((x) => y * x));
     expect(Array.from(b.cpuData())).toEqual(Array.from(Float32Array.from(want)));
@@ -72,8 +98,12 @@ describe('fillers', () => {
   });
 
   it('is reproducible from random_seed', () => {
-    setRandomSeed(3); const a = blob(); fillBlob(a, { type: 'gaussian' });
-    setRandomSeed(3); const b = blob(); fillBlob(b, { type: 'gaussian' });
+    setRandomSeed(3);
+    const a = blob();
+    fillBlob(a, { type: 'gaussian' });
+    setRandomSeed(3);
+    const b = blob();
+    fillBlob(b, { type: 'gaussian' });
     expect(Array.from(a.cpuData())).toEqual(Array.from(b.cpuData()));
   });
 });
@@ -88,7 +118,11 @@ describe('Rng', () => {
   it('int(n) stays in range and bernoulli(p) has mean p', () => {
     const r = new Rng(1);
     let hits = 0;
-    for (let i = 0; i < 20000; i++) { const k = r.int(7); expect(k >= 0 && k < 7).toBe(true); hits += r.bernoulli(0.3); }
+    for (let i = 0; i < 20000; i++) {
+      const k = r.int(7);
+      expect(k >= 0 && k < 7).toBe(true);
+      hits += r.bernoulli(0.3);
+    }
     expect(hits / 20000).toBeCloseTo(0.3, 1);
   });
 });

@@ -11,7 +11,13 @@ import { tmpDir } from '../helpers';
 
 /** A raw datum C x H x W whose CHW byte i is fill(i). */
 export function rawDatum(c: number, h: number, w: number, label: number, fill: (i: number) => number): Message {
-  return { channels: c, height: h, width: w, data: Uint8Array.from({ length: c * h * w }, (_, i) => fill(i) & 255), label };
+  return {
+    channels: c,
+    height: h,
+    width: w,
+    data: Uint8Array.from({ length: c * h * w }, (_, i) => fill(i) & 255),
+    label,
+  };
 }
 
 /** Writes the datums to a new database (keys 00000000, 00000001, ...), returns its path. */

@@ -26,7 +26,9 @@ function run(t: DataTransformer, d: object, shape?: number[]): number[] {
 }
 
 let quiet: () => void;
-beforeAll(() => { quiet = setLogSink(() => undefined); });
+beforeAll(() => {
+  quiet = setLogSink(() => undefined);
+});
 afterAll(() => quiet());
 
 describe('DataTransformer: Datum', () => {
@@ -41,18 +43,25 @@ describe('DataTransformer: Datum', () => {
     const d = datum(2, 1, 2, (i) => 10 * i); // c0: 0 10, c1: 20 30
     expect(run(new DataTransformer({ mean_value: [5] }, 'TEST'), d)).toEqual([-5, 5, 15, 25]);
     expect(run(new DataTransformer({ mean_value: [1, 2], scale: 0.5 }, 'TEST'), d)).toEqual([-0.5, 4.5, 9, 14]);
-    expect(run(new DataTransformer({ mean_value: [0.1] }, 'TEST'), datum(1, 1, 1, () => 1))).toEqual([f(1 - f(0.1))]);
+    expect(
+      run(
+        new DataTransformer({ mean_value: [0.1] }, 'TEST'),
+        datum(1, 1, 1, () => 1),
+      ),
+    ).toEqual([f(1 - f(0.1))]);
   });
 
-  it('mean_value count must be 1 or the channel count (Caffe\'s message)', () => {
+  it("mean_value count must be 1 or the channel count (Caffe's message)", () => {
     const t = new DataTransformer({ mean_value: [1, 2] }, 'TEST', { who: 'Data layer d' });
     expect(() => run(t, datum(3, 1, 1))).toThrow(
-      'Data layer d: Check failed: mean_values_.size() == 1 || mean_values_.size() == datum_channels Specify either 1 mean_value or as many as channels: 3');
+      'Data layer d: Check failed: mean_values_.size() == 1 || mean_values_.size() == datum_channels Specify either 1 mean_value or as many as channels: 3',
+    );
   });
 
   it('mean_file and mean_value together are refused', () => {
     expect(() => new DataTransformer({ mean_file: 'x', mean_value: [1] }, 'TEST')).toThrow(
-      'Check failed: param_.mean_value_size() == 0 (1 vs. 0) Cannot specify mean_file and mean_value at the same time');
+      'Check failed: param_.mean_value_size() == 0 (1 vs. 0) Cannot specify mean_file and mean_value at the same time',
+    );
   });
 
   it('float_data datums are used when data is empty', () => {
@@ -75,27 +84,36 @@ describe('DataTransformer: Datum', () => {
     const t = new DataTransformer({ crop_size: 2, mean_file: file, scale: 0.5 }, 'TEST');
     const d = datum(2, 4, 5, (i) => 2 * i);
     const want: number[] = [];
-    for (let c = 0; c < 2; c++) for (let h = 0; h < 2; h++) for (let w = 0; w < 2; w++) {
-      const idx = (c * 4 + 1 + h) * 5 + 1 + w;
-      want.push(f(f(2 * idx - mean[idx]) * f(0.5)));
-    }
+    for (let c = 0; c < 2; c++)
+      for (let h = 0; h < 2; h++)
+        for (let w = 0; w < 2; w++) {
+          const idx = (c * 4 + 1 + h) * 5 + 1 + w;
+          want.push(f(f(2 * idx - mean[idx]) * f(0.5)));
+        }
     expect(run(t, d)).toEqual(want);
     // the state carries the mean: a rebuilt transformer (the worker's) reads no file
     expect(run(DataTransformer.fromState(t.state), d)).toEqual(want);
   });
 
-  it('mean_file of another shape: Caffe\'s CHECK, naming the mean file and both shapes', () => {
+  it("mean_file of another shape: Caffe's CHECK, naming the mean file and both shapes", () => {
     const dir = tmpDir();
     const file = path.join(dir, 'mean.binaryproto');
-    writeProtoToBinaryFile({ num: 1, channels: 1, height: 28, width: 28, data: new Float32Array(784) }, 'caffe.BlobProto', file);
+    writeProtoToBinaryFile(
+      { num: 1, channels: 1, height: 28, width: 28, data: new Float32Array(784) },
+      'caffe.BlobProto',
+      file,
+    );
     const t = new DataTransformer({ mean_file: file }, 'TEST', { who: 'Data layer mnist' });
     expect(() => run(t, datum(3, 28, 28))).toThrow(
-      `Data layer mnist: Check failed: datum_channels == data_mean_.channels() (3 vs. 1) (mean file ${file} has shape 1 1 28 28; the datum is 3 x 28 x 28)`);
+      `Data layer mnist: Check failed: datum_channels == data_mean_.channels() (3 vs. 1) (mean file ${file} has shape 1 1 28 28; the datum is 3 x 28 x 28)`,
+    );
     expect(() => run(t, datum(1, 28, 27))).toThrow('Check failed: datum_width == data_mean_.width() (27 vs. 28)');
   });
 
-  it('missing mean file: the reader\'s error', () => {
-    expect(() => new DataTransformer({ mean_file: '/nonexistent/mean.binaryproto' }, 'TEST')).toThrow('File not found: /nonexistent/mean.binaryproto');
+  it("missing mean file: the reader's error", () => {
+    expect(() => new DataTransformer({ mean_file: '/nonexistent/mean.binaryproto' }, 'TEST')).toThrow(
+      'File not found: /nonexistent/mean.binaryproto',
+    );
   });
 
   it('TRAIN: mirror draw first, then crop row, then crop column, from the seeded generator (Rand(n) = u32 % n)', () => {
@@ -105,12 +123,16 @@ describe('DataTransformer: Datum', () => {
       t.initRand(seed);
       const g = new Rng(seed);
       for (let k = 0; k < 4; k++) {
-        const mirror = g.u32() % 2 === 1, hOff = g.u32() % 3, wOff = g.u32() % 4;
+        const mirror = g.u32() % 2 === 1,
+          hOff = g.u32() % 3,
+          wOff = g.u32() % 4;
         const want: number[] = [];
-        for (let c = 0; c < 2; c++) for (let h = 0; h < 3; h++) for (let w = 0; w < 3; w++) {
-          const sw = mirror ? 2 - w : w;
-          want.push((c * 5 + hOff + h) * 6 + wOff + sw);
-        }
+        for (let c = 0; c < 2; c++)
+          for (let h = 0; h < 3; h++)
+            for (let w = 0; w < 3; w++) {
+              const sw = mirror ? 2 - w : w;
+              want.push((c * 5 + hOff + h) * 6 + wOff + sw);
+            }
         expect(run(t, d)).toEqual(want);
       }
     }
@@ -119,7 +141,8 @@ describe('DataTransformer: Datum', () => {
   it('TEST with mirror: Caffe mirrors at random in every phase (only cropping is centred in TEST)', () => {
     const t = new DataTransformer({ mirror: true }, 'TEST');
     t.initRand(7);
-    const g = new Rng(7), d = datum(1, 1, 3);
+    const g = new Rng(7),
+      d = datum(1, 1, 3);
     for (let k = 0; k < 8; k++) expect(run(t, d)).toEqual(g.u32() % 2 ? [2, 1, 0] : [0, 1, 2]);
   });
 
@@ -130,22 +153,31 @@ describe('DataTransformer: Datum', () => {
     setRandomSeed(5);
     const t = new DataTransformer({ crop_size: 2 }, 'TRAIN');
     t.initRand();
-    const g = new Rng(5), seed = g.u32();
+    const g = new Rng(5),
+      seed = g.u32();
     expect(t.state.seed).toBe(seed);
     expect(rng().u32()).toBe(g.u32());
   });
 
   it('destination shape checks of Transform(Datum, Blob)', () => {
     const t = new DataTransformer({}, 'TEST');
-    expect(() => t.transformDatum(datum(1, 2, 2), new Float32Array(8), 0, [2, 2, 2])).toThrow('Check failed: channels == datum_channels (2 vs. 1)');
-    expect(() => t.transformDatum(datum(1, 2, 2), new Float32Array(8), 0, [1, 1, 2])).toThrow('Check failed: datum_height == height (2 vs. 1)');
+    expect(() => t.transformDatum(datum(1, 2, 2), new Float32Array(8), 0, [2, 2, 2])).toThrow(
+      'Check failed: channels == datum_channels (2 vs. 1)',
+    );
+    expect(() => t.transformDatum(datum(1, 2, 2), new Float32Array(8), 0, [1, 1, 2])).toThrow(
+      'Check failed: datum_height == height (2 vs. 1)',
+    );
     const c = new DataTransformer({ crop_size: 3 }, 'TEST');
     expect(() => c.inferDatumShape(datum(1, 2, 4))).toThrow('Check failed: datum_height >= crop_size (2 vs. 3)');
   });
 
   it('writes at the given offset and leaves the rest alone', () => {
     const out = new Float32Array(6).fill(-1);
-    new DataTransformer({}, 'TEST').transformDatum(datum(1, 1, 2, (i) => i + 7), out, 3);
+    new DataTransformer({}, 'TEST').transformDatum(
+      datum(1, 1, 2, (i) => i + 7),
+      out,
+      3,
+    );
     expect(arr(out)).toEqual([-1, -1, -1, 7, 8, -1]);
   });
 
@@ -154,13 +186,22 @@ describe('DataTransformer: Datum', () => {
     const t = new DataTransformer({ scale: 2 }, 'TEST');
     t.transformDatums([datum(1, 1, 2, () => 1), datum(1, 1, 2, () => 2)], b);
     expect(arr(b.cpuData())).toEqual([2, 2, 4, 4, 0, 0]);
-    expect(() => t.transformDatums([1, 2, 3, 4].map(() => datum(1, 1, 2)), b)).toThrow('The size of datum_vector must be no greater than transformed_blob->num()');
+    expect(() =>
+      t.transformDatums(
+        [1, 2, 3, 4].map(() => datum(1, 1, 2)),
+        b,
+      ),
+    ).toThrow('The size of datum_vector must be no greater than transformed_blob->num()');
   });
 });
 
 describe('DataTransformer: images (cv::Mat, HWC BGR)', () => {
-  const img = (h: number, w: number, c: number): ImageLike =>
-    ({ channels: c, height: h, width: w, data: Uint8Array.from({ length: h * w * c }, (_, i) => i) });
+  const img = (h: number, w: number, c: number): ImageLike => ({
+    channels: c,
+    height: h,
+    width: w,
+    data: Uint8Array.from({ length: h * w * c }, (_, i) => i),
+  });
 
   it('HWC interleaved pixels go to CHW planes', () => {
     const out = new Float32Array(12);
@@ -172,14 +213,19 @@ describe('DataTransformer: images (cv::Mat, HWC BGR)', () => {
   it('crop, mirror and per-channel mean_value on an image, draws as for datums', () => {
     const t = new DataTransformer({ crop_size: 2, mirror: true, mean_value: [1, 2, 3], scale: 0.5 }, 'TRAIN');
     t.initRand(42);
-    const g = new Rng(42), im = img(3, 4, 3);
+    const g = new Rng(42),
+      im = img(3, 4, 3);
     for (let k = 0; k < 5; k++) {
-      const mirror = g.u32() % 2 === 1, hOff = g.u32() % 2, wOff = g.u32() % 3;
+      const mirror = g.u32() % 2 === 1,
+        hOff = g.u32() % 2,
+        wOff = g.u32() % 3;
       const want: number[] = [];
-      for (let c = 0; c < 3; c++) for (let h = 0; h < 2; h++) for (let w = 0; w < 2; w++) {
-        const sw = mirror ? 1 - w : w;
-        want.push(f(f(((hOff + h) * 4 + wOff + sw) * 3 + c - (c + 1)) * 0.5));
-      }
+      for (let c = 0; c < 3; c++)
+        for (let h = 0; h < 2; h++)
+          for (let w = 0; w < 2; w++) {
+            const sw = mirror ? 1 - w : w;
+            want.push(f(f(((hOff + h) * 4 + wOff + sw) * 3 + c - (c + 1)) * 0.5));
+          }
       const out = new Float32Array(12);
       t.transformImage(im, out, 0);
       expect(arr(out)).toEqual(want);
@@ -188,7 +234,9 @@ describe('DataTransformer: images (cv::Mat, HWC BGR)', () => {
 
   it('mean_file on an image: indexed CHW at the crop offset', () => {
     const mean: Float32Array = Float32Array.from({ length: 1 * 3 * 3 }, (_, i) => i / 2);
-    const t = new DataTransformer({ crop_size: 1, mean_file: 'm' }, 'TEST', { mean: { shape: [1, 1, 3, 3], data: mean } });
+    const t = new DataTransformer({ crop_size: 1, mean_file: 'm' }, 'TEST', {
+      mean: { shape: [1, 1, 3, 3], data: mean },
+    });
     const out = new Float32Array(1);
     t.transformImage(img(3, 3, 1), out, 0);
     expect(arr(out)).toEqual([4 - 2]);
@@ -197,7 +245,9 @@ describe('DataTransformer: images (cv::Mat, HWC BGR)', () => {
 
   it('transformImages wants exactly num images', () => {
     const t = new DataTransformer({}, 'TEST');
-    expect(() => t.transformImages([img(1, 1, 1)], new Blob([2, 1, 1, 1]))).toThrow('The size of mat_vector must be equals to transformed_blob->num()');
+    expect(() => t.transformImages([img(1, 1, 1)], new Blob([2, 1, 1, 1]))).toThrow(
+      'The size of mat_vector must be equals to transformed_blob->num()',
+    );
   });
 });
 
@@ -234,8 +284,12 @@ describe('DataTransformer: one index mapping on every path', () => {
     const g = new Rng(20240601);
     const pick = (n: number) => g.u32() % n;
     for (let k = 0; k < 80; k++) {
-      const C = [1, 3, 4][pick(3)], H = 1 + pick(12), W = 1 + pick(12), reps = 3;
-      const crop = pick(2) ? 1 + pick(Math.min(H, W)) : 0, phase = pick(2) ? 'TRAIN' : 'TEST';
+      const C = [1, 3, 4][pick(3)],
+        H = 1 + pick(12),
+        W = 1 + pick(12),
+        reps = 3;
+      const crop = pick(2) ? 1 + pick(Math.min(H, W)) : 0,
+        phase = pick(2) ? 'TRAIN' : 'TEST';
       const param: Record<string, unknown> = { crop_size: crop, mirror: pick(2) === 1 };
       const scale = [1, 0.00390625, g.u32() / 2 ** 31][pick(3)];
       if (scale !== 1) param.scale = scale;
@@ -254,8 +308,15 @@ describe('DataTransformer: one index mapping on every path', () => {
         for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) hwc[(h * W + w) * C + c] = px[(c * H + h) * W + w];
       }
       const seed = g.u32();
-      const make = () => { const t = new DataTransformer(param, phase, { mean }); t.initRand(seed); return t; };
-      const oh = crop || H, ow = crop || W, item = C * oh * ow, shape = [C, oh, ow];
+      const make = () => {
+        const t = new DataTransformer(param, phase, { mean });
+        t.initRand(seed);
+        return t;
+      };
+      const oh = crop || H,
+        ow = crop || W,
+        item = C * oh * ow,
+        shape = [C, oh, ow];
       const outs = Array.from({ length: 5 }, () => new Float32Array(reps * item));
       const [single, batched, floats, images, blobs] = [make(), make(), make(), make(), make()];
       batched.beginBatch();
@@ -265,7 +326,8 @@ describe('DataTransformer: one index mapping on every path', () => {
         const floatData = Float32Array.from(px);
         floats.transformDatum({ channels: C, height: H, width: W, float_data: floatData }, outs[2], r * item, shape);
         images.transformImage({ channels: C, height: H, width: W, data: hwc }, outs[3], r * item, shape);
-        const input = new Blob([1, C, H, W]), out = new Blob([1, ...shape]);
+        const input = new Blob([1, C, H, W]),
+          out = new Blob([1, ...shape]);
         input.mutableCpuData().set(px);
         blobs.transformBlob(input, out);
         outs[4].set(out.cpuData(), r * item);
@@ -280,24 +342,28 @@ describe('DataTransformer: one index mapping on every path', () => {
   });
 });
 
-describe('Caffe\'s random helpers', () => {
-  it('boostUniformInt stays in range and uses boost\'s bucket rejection', () => {
+describe("Caffe's random helpers", () => {
+  it("boostUniformInt stays in range and uses boost's bucket rejection", () => {
     const g = new Rng(1);
     for (let i = 0; i < 1000; i++) {
       const v = boostUniformInt(g, 0, 6);
       expect(v >= 0 && v <= 6).toBe(true);
     }
     // bucket_size for range 6: floor(0xffffffff / 7) = 613566756 (no +1: 0xffffffff % 7 = 3 != 6)
-    const a = new Rng(9), b = new Rng(9);
+    const a = new Rng(9),
+      b = new Rng(9);
     for (let i = 0; i < 50; i++) {
       let r: number;
-      do { r = Math.floor(b.u32() / 613566756); } while (r > 6);
+      do {
+        r = Math.floor(b.u32() / 613566756);
+      } while (r > 6);
       expect(boostUniformInt(a, 0, 6)).toBe(r);
     }
   });
 
   it('caffeShuffle is a permutation, reproducible from the seed', () => {
-    const a = Array.from({ length: 20 }, (_, i) => i), b = a.slice();
+    const a = Array.from({ length: 20 }, (_, i) => i),
+      b = a.slice();
     caffeShuffle(a, new Rng(11));
     caffeShuffle(b, new Rng(11));
     expect(a).toEqual(b);

@@ -54,7 +54,10 @@ describeShared('LMDBs written by Caffe (convert_imageset)', () => {
     const { mean, count, shape } = await datumMean(db);
     await db.close();
     expect(count).toBe(1000);
-    const blob = decodeMessage(fs.readFileSync(sharedPath('fixtures/caffe-train/lenet-fmnist/mean.binaryproto')), 'caffe.BlobProto');
+    const blob = decodeMessage(
+      fs.readFileSync(sharedPath('fixtures/caffe-train/lenet-fmnist/mean.binaryproto')),
+      'caffe.BlobProto',
+    );
     expect([blob.channels, blob.height, blob.width]).toEqual(shape);
     expect(Array.from(blob.data as Float32Array)).toEqual(Array.from(mean));
   });
@@ -69,15 +72,21 @@ function run(cmd: string, args: string[]): string {
 describeCaffe('reference Caffe and caffets databases', () => {
   quietLogs();
   let dir: string;
-  beforeAll(() => { dir = tmpDir('caffets-db-caffe-'); });
+  beforeAll(() => {
+    dir = tmpDir('caffets-db-caffe-');
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const C = 3, H = 32, W = 24, COUNT = 700;
+  const C = 3,
+    H = 32,
+    W = 24,
+    COUNT = 700;
 
   /** Writes COUNT random Datums with caffets, as convert_imageset lays them out. */
   async function writeDatums(backend: Backend, p: string): Promise<void> {
     // LMDB starts at 1 MiB, so the ~1.6 MB written also exercises map growth.
-    const db = backend === 'lmdb' ? await openLMDB(p, 'new', { mapSize: 1024 * 1024 }) : await openDB(backend, p, 'new');
+    const db =
+      backend === 'lmdb' ? await openLMDB(p, 'new', { mapSize: 1024 * 1024 }) : await openDB(backend, p, 'new');
     const r = rng(backend === 'lmdb' ? 11 : 12);
     const t = db.newTransaction();
     for (let i = 0; i < COUNT; i++) {
@@ -90,30 +99,37 @@ describeCaffe('reference Caffe and caffets databases', () => {
     await db.close();
   }
 
-  it.each<Backend>(['lmdb', 'leveldb'])('compute_image_mean --backend=%s reads a caffets database; the means agree', async (backend) => {
-    const p = path.join(dir, `mean_${backend}`);
-    await writeDatums(backend, p);
-    const out = path.join(dir, `mean_${backend}.binaryproto`);
-    const log = run('compute_image_mean', [`--backend=${backend}`, p, out]);
-    expect(log).toContain(`Processed ${COUNT} files.`);
-    const blob = decodeMessage(fs.readFileSync(out), 'caffe.BlobProto');
-    const db = await openDB(backend, p, 'read');
-    const { mean, count, shape } = await datumMean(db);
-    await db.close();
-    expect(count).toBe(COUNT);
-    expect([blob.num, blob.channels, blob.height, blob.width]).toEqual([1, ...shape]);
-    expect(Array.from(blob.data as Float32Array)).toEqual(Array.from(mean));
-  });
+  it.each<Backend>(['lmdb', 'leveldb'])(
+    'compute_image_mean --backend=%s reads a caffets database; the means agree',
+    async (backend) => {
+      const p = path.join(dir, `mean_${backend}`);
+      await writeDatums(backend, p);
+      const out = path.join(dir, `mean_${backend}.binaryproto`);
+      const log = run('compute_image_mean', [`--backend=${backend}`, p, out]);
+      expect(log).toContain(`Processed ${COUNT} files.`);
+      const blob = decodeMessage(fs.readFileSync(out), 'caffe.BlobProto');
+      const db = await openDB(backend, p, 'read');
+      const { mean, count, shape } = await datumMean(db);
+      await db.close();
+      expect(count).toBe(COUNT);
+      expect([blob.num, blob.channels, blob.height, blob.width]).toEqual([1, ...shape]);
+      expect(Array.from(blob.data as Float32Array)).toEqual(Array.from(mean));
+    },
+  );
 
   it.each<Backend>(['lmdb', 'leveldb'])('caffets reads what convert_imageset --backend=%s writes', async (backend) => {
     const root = path.join(dir, `imgs_${backend}`);
     fs.mkdirSync(root);
     const r = rng(5);
-    const w = 8, h = 6, files: Array<{ name: string; rgb: Uint8Array; label: number }> = [];
+    const w = 8,
+      h = 6,
+      files: Array<{ name: string; rgb: Uint8Array; label: number }> = [];
     for (let i = 0; i < 5; i++) {
       const rgb = randomBytes(r, w * h * 3);
       const name = `im${i}.png`;
-      await sharp(Buffer.from(rgb), { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(root, name));
+      await sharp(Buffer.from(rgb), { raw: { width: w, height: h, channels: 3 } })
+        .png()
+        .toFile(path.join(root, name));
       files.push({ name, rgb, label: i * 3 });
     }
     const list = path.join(dir, `list_${backend}.txt`);
@@ -131,7 +147,8 @@ describeCaffe('reference Caffe and caffets databases', () => {
       // OpenCV's BGR, channel-major: data[c][y][x] = rgb[y][x][2 - c].
       const data = d.data as Uint8Array;
       const want = new Uint8Array(3 * h * w);
-      for (let ch = 0; ch < 3; ch++) for (let k = 0; k < h * w; k++) want[ch * h * w + k] = files[i].rgb[k * 3 + (2 - ch)];
+      for (let ch = 0; ch < 3; ch++)
+        for (let k = 0; k < h * w; k++) want[ch * h * w + k] = files[i].rgb[k * 3 + (2 - ch)];
       expect(Buffer.from(data).equals(Buffer.from(want))).toBe(true);
     }
     await c.close();

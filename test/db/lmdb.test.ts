@@ -26,14 +26,18 @@ function checkValue(i: number, v: Uint8Array, len: number): boolean {
 describe('LMDB', () => {
   quietLogs();
   let dir: string;
-  beforeAll(() => { dir = tmpDir('caffets-lmdb-'); });
+  beforeAll(() => {
+    dir = tmpDir('caffets-lmdb-');
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('grows the map: 200 MB into a database that starts at 1 MiB, with no MAP_FULL', async () => {
     const p = path.join(dir, 'grow');
     const db = await openLMDB(p, 'new', { mapSize: 1 * MiB });
     expect(db.stat().mapSize).toBe(1 * MiB);
-    const LEN = 50 * 1024, COUNT = 4000, BATCH = 250; // 4000 x 50 KiB = 200 MiB in 16 commits
+    const LEN = 50 * 1024,
+      COUNT = 4000,
+      BATCH = 250; // 4000 x 50 KiB = 200 MiB in 16 commits
     const t = db.newTransaction();
     for (let i = 0; i < COUNT; i++) {
       t.put(String(i).padStart(8, '0'), value(i, LEN));
@@ -63,8 +67,12 @@ describe('LMDB', () => {
   it('grows in one step for a batch larger than twice the map, and reports it', async () => {
     const p = path.join(dir, 'bigbatch');
     const db = await openLMDB(p, 'new', { mapSize: 1 * MiB });
-    const keys: Buffer[] = [], values: Uint8Array[] = [];
-    for (let i = 0; i < 100; i++) { keys.push(Buffer.from(`k${i}`)); values.push(value(i, 300 * 1024)); }
+    const keys: Buffer[] = [],
+      values: Uint8Array[] = [];
+    for (let i = 0; i < 100; i++) {
+      keys.push(Buffer.from(`k${i}`));
+      values.push(value(i, 300 * 1024));
+    }
     const r = db.putBatch(keys, values); // 30 MB at once
     expect(r.grown).toBe(1);
     expect(r.mapSize).toBeGreaterThan(30 * MiB);
@@ -72,7 +80,7 @@ describe('LMDB', () => {
     await db.close();
   });
 
-  it('starts a write environment at the default size, or the data file\'s when larger', async () => {
+  it("starts a write environment at the default size, or the data file's when larger", async () => {
     const p = path.join(dir, 'sizes');
     const db = await openLMDB(p, 'new');
     expect(db.stat().mapSize).toBe(INITIAL_MAP_SIZE);
@@ -93,7 +101,9 @@ describe('LMDB', () => {
     for (let i = 0; i < 10; i++) t.put(`b${i}`, value(i, 200 * 1024));
     const err = await t.commit().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CaffeError);
-    expect((err as Error).message).toMatch(/^cannot write LMDB .*: MDB_MAP_FULL: .* \(the map must grow, which cannot happen while a cursor of this environment is open\)$/);
+    expect((err as Error).message).toMatch(
+      /^cannot write LMDB .*: MDB_MAP_FULL: .* \(the map must grow, which cannot happen while a cursor of this environment is open\)$/,
+    );
     expect((err as Error).message).not.toContain('\n');
     expect(c.key).toBe('a'); // the cursor's snapshot is intact
     await c.close();
@@ -112,7 +122,9 @@ describe('LMDB', () => {
     const err = await t.commit().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CaffeError);
     const msg = (err as Error).message;
-    expect(msg).toMatch(/^cannot write LMDB .*: MDB_BAD_VALSIZE.*record 1 of the batch, key "00000001_x+\.\.\.", 609 bytes; LMDB keys hold at most 511 bytes\)$/);
+    expect(msg).toMatch(
+      /^cannot write LMDB .*: MDB_BAD_VALSIZE.*record 1 of the batch, key "00000001_x+\.\.\.", 609 bytes; LMDB keys hold at most 511 bytes\)$/,
+    );
     expect(await db.count()).toBe(0); // the batch is atomic
     await db.close();
   });
@@ -208,6 +220,8 @@ describe('LMDB', () => {
     fs.mkdirSync(bad);
     fs.writeFileSync(path.join(bad, 'data.mdb'), Buffer.alloc(16384, 1));
     await expect(openDB('lmdb', bad, 'read')).rejects.toThrow(new RegExp(`^cannot open LMDB ${bad}: MDB_INVALID`));
-    await expect(openDB('lmdb', path.join(dir, 'no', 'such'), 'new')).rejects.toThrow(/^cannot create LMDB .*: No such file or directory$/);
+    await expect(openDB('lmdb', path.join(dir, 'no', 'such'), 'new')).rejects.toThrow(
+      /^cannot create LMDB .*: No such file or directory$/,
+    );
   });
 });

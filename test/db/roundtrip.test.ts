@@ -28,7 +28,9 @@ function byteOrder(a: string, b: string): number {
 describe.each<Backend>(['lmdb', 'leveldb'])('%s backend', (backend) => {
   quietLogs();
   let dir: string;
-  beforeAll(() => { dir = tmpDir(`caffets-db-${backend}-`); });
+  beforeAll(() => {
+    dir = tmpDir(`caffets-db-${backend}-`);
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it(`round-trips ${N} records written in several commits, keys in bytewise order`, async () => {
@@ -51,7 +53,10 @@ describe.each<Backend>(['lmdb', 'leveldb'])('%s backend', (backend) => {
       const scratch = Uint8Array.from(v);
       txn.put(k, scratch);
       scratch.fill(7); // the put copied it, as Caffe's Put does
-      if ((i + 1) % BATCH === 0) { await txn.commit(); commits++; }
+      if ((i + 1) % BATCH === 0) {
+        await txn.commit();
+        commits++;
+      }
     }
     await txn.commit(); // the partial last batch
     await txn.commit(); // an empty commit is a no-op
@@ -156,7 +161,7 @@ describe.each<Backend>(['lmdb', 'leveldb'])('%s backend', (backend) => {
     expect(fs.existsSync(p)).toBe(false);
   });
 
-  it('READ of the other backend\'s database says so', async () => {
+  it("READ of the other backend's database says so", async () => {
     const other: Backend = backend === 'lmdb' ? 'leveldb' : 'lmdb';
     const p = path.join(dir, `made-by-${other}`);
     await (await openDB(other, p, 'new')).close();

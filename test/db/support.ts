@@ -38,7 +38,9 @@ export function randomValues(seed: number, count: number, maxLen: number): Uint8
 export function quietLogs(): string[] {
   const lines: string[] = [];
   let restore: () => void = () => undefined;
-  beforeAll(() => { restore = setLogSink((l) => lines.push(l)); });
+  beforeAll(() => {
+    restore = setLogSink((l) => lines.push(l));
+  });
   afterAll(() => restore());
   return lines;
 }

@@ -21,11 +21,21 @@ describe('printPrototxt: byte-identical to TextFormat::Print', () => {
           blobs: [{ double_data: new Float64Array([0.1, 1 / 3]), shape: { dim: [1, 2 ** 63] } }],
           include: [{ phase: 'TRAIN' }, { min_level: -1, stage: ['a', 'b'] }],
           pooling_param: { stride: 2, pool: 'MAX', kernel_size: 3 },
-          phase: 'TEST', top: ['pool1'], bottom: ['conv1'], type: 'Pooling', name: 'pool1',
+          phase: 'TEST',
+          top: ['pool1'],
+          bottom: ['conv1'],
+          type: 'Pooling',
+          name: 'pool1',
         },
         {
-          name: 'relu', type: 'ReLU', relu_param: { negative_slope: 0.333333343 },
-          convolution_param: { num_output: 4294967295, bias_term: false, weight_filler: { type: 'gaussian', std: 0.01 } },
+          name: 'relu',
+          type: 'ReLU',
+          relu_param: { negative_slope: 0.333333343 },
+          convolution_param: {
+            num_output: 4294967295,
+            bias_term: false,
+            weight_filler: { type: 'gaussian', std: 0.01 },
+          },
         },
       ],
       name: 'n',
@@ -89,28 +99,59 @@ layer {
 
   test('absent, undefined and empty repeated fields are not printed; empty messages are', () => {
     expect(printPrototxt({}, NET)).toBe('');
-    expect(printPrototxt({ name: undefined, layer: [{}, { name: 'x', top: [], transform_param: {} }] }, NET))
-      .toBe('layer {\n}\nlayer {\n  name: "x"\n  transform_param {\n  }\n}\n');
+    expect(printPrototxt({ name: undefined, layer: [{}, { name: 'x', top: [], transform_param: {} }] }, NET)).toBe(
+      'layer {\n}\nlayer {\n  name: "x"\n  transform_param {\n  }\n}\n',
+    );
   });
 
   test('strings: CEscape of the UTF-8 bytes (quotes, newline, tab, non-ASCII as octal)', () => {
-    expect(printPrototxt({ name: 'te"st\n\t\'ü€\x01\x7f' }, NET))
-      .toBe(String.raw`name: "te\"st\n\t\'\303\274\342\202\254\001\177"` + '\n');
-    expect(roundTrip(String.raw`name: "\x41\101\u00e9\U0001F600\a\b\f\v\?\0\x7\0012"`))
-      .toBe(String.raw`name: "AA\303\251\360\237\230\200\007\010\014\013?\000\007\0012"` + '\n');
+    expect(printPrototxt({ name: 'te"st\n\t\'ü€\x01\x7f' }, NET)).toBe(
+      String.raw`name: "te\"st\n\t\'\303\274\342\202\254\001\177"` + '\n',
+    );
+    expect(roundTrip(String.raw`name: "\x41\101\u00e9\U0001F600\a\b\f\v\?\0\x7\0012"`)).toBe(
+      String.raw`name: "AA\303\251\360\237\230\200\007\010\014\013?\000\007\0012"` + '\n',
+    );
     // string fields are JS strings: bytes that are not UTF-8 become U+FFFD (Caffe would keep them)
     expect(roundTrip(String.raw`name: "\xfe"`)).toBe(String.raw`name: "\357\277\275"` + '\n');
     expect(cEscape(new Uint8Array([0, 13, 92, 63, 255]))).toBe(String.raw`\000\r\\?\377`);
   });
 
   test('float fields: SimpleFtoa (%.6g, else %.9g; subnormals %.9g; ties to even)', () => {
-    const input = 'layer { loss_weight: [0.1, 1e-5, 1e-4, 0.0001, 100000, 1e6, 3.14159265, 0.333333343, ' +
+    const input =
+      'layer { loss_weight: [0.1, 1e-5, 1e-4, 0.0001, 100000, 1e6, 3.14159265, 0.333333343, ' +
       '0.3333333333333333, -0, -2.5, inf, -inf, nan, -nan, 1e39, 1e-46, 1.5f, 123456789, 16777217, 1e-45, ' +
       '3.4028235e38, 1.17549435e-38, 1e-40, 1.17549e-38, 4294967295, 99999.95, 0.1025390625, 0.1005859375] }';
-    const want = ['0.1', '1e-05', '0.0001', '0.0001', '100000', '1e+06', '3.14159274', '0.333333343',
-      '0.333333343', '-0', '-2.5', 'inf', '-inf', 'nan', 'nan', 'inf', '0', '1.5', '123456792', '16777216',
-      '1.40129846e-45', '3.40282347e+38', '1.17549435e-38', '9.9999461e-41', '1.17549001e-38', '4.2949673e+09',
-      '99999.9531', '0.102539062', '0.100585938'];
+    const want = [
+      '0.1',
+      '1e-05',
+      '0.0001',
+      '0.0001',
+      '100000',
+      '1e+06',
+      '3.14159274',
+      '0.333333343',
+      '0.333333343',
+      '-0',
+      '-2.5',
+      'inf',
+      '-inf',
+      'nan',
+      'nan',
+      'inf',
+      '0',
+      '1.5',
+      '123456792',
+      '16777216',
+      '1.40129846e-45',
+      '3.40282347e+38',
+      '1.17549435e-38',
+      '9.9999461e-41',
+      '1.17549001e-38',
+      '4.2949673e+09',
+      '99999.9531',
+      '0.102539062',
+      '0.100585938',
+    ];
     expect(roundTrip(input)).toBe(`layer {\n${want.map((w) => `  loss_weight: ${w}\n`).join('')}}\n`);
     expect(formatFloat32(1 / 3)).toBe('0.333333343');
     expect(formatFloat32(-0.1025390625)).toBe('-0.102539062');
@@ -118,13 +159,33 @@ layer {
   });
 
   test('double fields: SimpleDtoa (%.15g, else %.17g; ties to even)', () => {
-    const input = 'layer { blobs { double_data: [0.1, 0.3333333333333333, 1e-5, 1e100, -0, 1e21, 123456789012345678, ' +
+    const input =
+      'layer { blobs { double_data: [0.1, 0.3333333333333333, 1e-5, 1e100, -0, 1e21, 123456789012345678, ' +
       'inf, nan, 5e-324, 1e15, 1e16, 0.30000000000000004, 2.2250738585072014e-308, 1e-310, 18014398509481985, ' +
       '0.125, 1e23, 0.100009918212890625, 0.100002288818359375, -0.100009918212890625] } }';
-    const want = ['0.1', '0.33333333333333331', '1e-05', '1e+100', '-0', '1e+21', '1.2345678901234568e+17',
-      'inf', 'nan', '4.94065645841247e-324', '1e+15', '1e+16', '0.30000000000000004', '2.2250738585072014e-308',
-      '9.99999999999997e-311', '18014398509481984', '0.125', '1e+23', '0.10000991821289062',
-      '0.10000228881835938', '-0.10000991821289062'];
+    const want = [
+      '0.1',
+      '0.33333333333333331',
+      '1e-05',
+      '1e+100',
+      '-0',
+      '1e+21',
+      '1.2345678901234568e+17',
+      'inf',
+      'nan',
+      '4.94065645841247e-324',
+      '1e+15',
+      '1e+16',
+      '0.30000000000000004',
+      '2.2250738585072014e-308',
+      '9.99999999999997e-311',
+      '18014398509481984',
+      '0.125',
+      '1e+23',
+      '0.10000991821289062',
+      '0.10000228881835938',
+      '-0.10000991821289062',
+    ];
     expect(roundTrip(input)).toBe(`layer {\n  blobs {\n${want.map((w) => `    double_data: ${w}\n`).join('')}  }\n}\n`);
     expect(formatDouble(1 / 3)).toBe('0.33333333333333331');
   });
@@ -168,17 +229,26 @@ type: "Adam"
 
 describe('parsePrototxt', () => {
   test('plain objects, no defaults, presence kept', () => {
-    const m = parsePrototxt('name: "n" layer { name: "c" type: "Convolution" convolution_param { num_output: 8 bias_term: false } }', NET);
-    expect(m).toEqual({ name: 'n', layer: [{ name: 'c', type: 'Convolution', convolution_param: { num_output: 8, bias_term: false } }] });
+    const m = parsePrototxt(
+      'name: "n" layer { name: "c" type: "Convolution" convolution_param { num_output: 8 bias_term: false } }',
+      NET,
+    );
+    expect(m).toEqual({
+      name: 'n',
+      layer: [{ name: 'c', type: 'Convolution', convolution_param: { num_output: 8, bias_term: false } }],
+    });
     expect(Object.keys(m.layer[0].convolution_param)).toEqual(['num_output', 'bias_term']);
   });
 
   test('syntax: comments, separators, message forms, list forms, string concatenation', () => {
-    const m = parsePrototxt(`# header
+    const m = parsePrototxt(
+      `# header
       layer: { name: "a"; top: "b", bottom: "c"; }  # trailing
       layer < name: 'b' >
       layer [ { name: "c" }, < name: "d" > ] layer: [] layer [ ]
-      layer { top: ["x", 'y' "z"] propagate_down: [true, f, 1, True, t, False, 0] name: "p" 'q' "\\n" }`, NET);
+      layer { top: ["x", 'y' "z"] propagate_down: [true, f, 1, True, t, False, 0] name: "p" 'q' "\\n" }`,
+      NET,
+    );
     expect(m.layer.map((l: Message) => l.name)).toEqual(['a', 'b', 'c', 'd', 'pq\n']);
     expect(m.layer[0]).toEqual({ name: 'a', top: ['b'], bottom: ['c'] });
     expect(m.layer[4].top).toEqual(['x', 'yz']);
@@ -187,12 +257,15 @@ describe('parsePrototxt', () => {
   });
 
   test('numbers: ints (hex, octal, signs, limits), floats (forms, suffix, inf/nan), enums by name or number', () => {
-    const m = parsePrototxt(`input_dim: [0x10, 010, -0x7fffffff, 2147483647, -2147483648, - 5]
+    const m = parsePrototxt(
+      `input_dim: [0x10, 010, -0x7fffffff, 2147483647, -2147483648, - 5]
       layer { convolution_param { num_output: 4294967295 }
         loss_weight: [.5, 5., 1e1f, 1.E2, 5e+2, 1.5F, 7, -inf, Infinity, -INF, NaN]
         blobs { shape { dim: [-9223372036854775808, 0x7fffffffffffffff] } double_data: 0.1 }
         pooling_param { pool: 1 } }
-      layer { pooling_param { pool: STOCHASTIC } phase: 0 }`, NET);
+      layer { pooling_param { pool: STOCHASTIC } phase: 0 }`,
+      NET,
+    );
     expect(m.input_dim).toEqual([16, 8, -2147483647, 2147483647, -2147483648, -5]);
     const l = m.layer[0];
     expect(l.convolution_param.num_output).toBe(4294967295);
@@ -210,10 +283,18 @@ describe('parsePrototxt', () => {
   });
 
   test('V0/V1 nets parse as NetParameter', () => {
-    const m = parsePrototxt(`name: "v1" input: "data" input_dim: 1
+    const m = parsePrototxt(
+      `name: "v1" input: "data" input_dim: 1
       layers { name: "conv" type: CONVOLUTION blobs_lr: 1 blobs_lr: 2 convolution_param { num_output: 4 } }
-      layers { layer { name: "old" type: "conv" num_output: 3 } }`, NET);
-    expect(m.layers[0]).toEqual({ name: 'conv', type: 'CONVOLUTION', blobs_lr: [1, 2], convolution_param: { num_output: 4 } });
+      layers { layer { name: "old" type: "conv" num_output: 3 } }`,
+      NET,
+    );
+    expect(m.layers[0]).toEqual({
+      name: 'conv',
+      type: 'CONVOLUTION',
+      blobs_lr: [1, 2],
+      convolution_param: { num_output: 4 },
+    });
     expect(m.layers[1].layer).toEqual({ name: 'old', type: 'conv', num_output: 3 });
   });
 
@@ -247,7 +328,8 @@ describe('parsePrototxt', () => {
       }
       return min;
     };
-    const small = best(text), large = best(net(3000));
+    const small = best(text),
+      large = best(net(3000));
     expect(parsePrototxt(text, NET).layer).toHaveLength(300);
     expect(large / small).toBeLessThan(30);
   });

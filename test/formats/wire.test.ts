@@ -7,14 +7,21 @@ import { describeShared, findFiles, SHARED } from '../helpers';
 describe('wire codec', () => {
   const net = {
     name: 'tiny',
-    layer: [{
-      name: 'ip', type: 'InnerProduct', bottom: ['data'], top: ['ip'],
-      param: [{ lr_mult: 1 }, { lr_mult: 2, decay_mult: 0 }],
-      blobs: [{ shape: { dim: [2, 3] }, data: new Float32Array([1, -2, 3.5, 0, 1e-7, -1e30]) },
-        { shape: { dim: [2] }, data: [0.5, 0.25] }],
-      inner_product_param: { num_output: 2, weight_filler: { type: 'xavier' } },
-      phase: 'TEST',
-    }],
+    layer: [
+      {
+        name: 'ip',
+        type: 'InnerProduct',
+        bottom: ['data'],
+        top: ['ip'],
+        param: [{ lr_mult: 1 }, { lr_mult: 2, decay_mult: 0 }],
+        blobs: [
+          { shape: { dim: [2, 3] }, data: new Float32Array([1, -2, 3.5, 0, 1e-7, -1e30]) },
+          { shape: { dim: [2] }, data: [0.5, 0.25] },
+        ],
+        inner_product_param: { num_output: 2, weight_filler: { type: 'xavier' } },
+        phase: 'TEST',
+      },
+    ],
   };
 
   it('round-trips a net with blobs, enums, nested and repeated messages', () => {
@@ -62,8 +69,12 @@ describe('wire codec', () => {
     const bytes = encodeMessage(net, 'caffe.NetParameter');
     const cut = bytes.subarray(0, bytes.length - 7);
     expect(() => decodeMessage(cut, 'caffe.NetParameter', 'w.caffemodel')).toThrow(CaffeError);
-    try { decodeMessage(cut, 'caffe.NetParameter', 'w.caffemodel'); } catch (e) {
-      expect((e as Error).message).toMatch(/^w\.caffemodel: cannot parse as caffe\.NetParameter \(truncated or corrupt/);
+    try {
+      decodeMessage(cut, 'caffe.NetParameter', 'w.caffemodel');
+    } catch (e) {
+      expect((e as Error).message).toMatch(
+        /^w\.caffemodel: cannot parse as caffe\.NetParameter \(truncated or corrupt/,
+      );
       expect((e as Error).message).not.toContain('\n');
     }
   });

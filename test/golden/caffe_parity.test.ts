@@ -9,7 +9,9 @@ import { upgradeNetProtoBinary, upgradeNetProtoText, upgradeSolverProtoText } fr
 import { setLogSink } from '../../src/util/logging';
 
 const parity = require('../../scripts/caffe-parity.js');
-const digests: Record<string, string> = JSON.parse(fs.readFileSync(path.join(__dirname, 'caffe-upgrade-digests.json'), 'utf8'));
+const digests: Record<string, string> = JSON.parse(
+  fs.readFileSync(path.join(__dirname, 'caffe-upgrade-digests.json'), 'utf8'),
+);
 
 const files: string[] = fs.existsSync(SHARED) ? parity.listFiles([path.join(SHARED, 'fixtures')]) : [];
 const rel = (f: string) => path.relative(SHARED, f);
@@ -24,7 +26,8 @@ describeShared('upgrade goldens (sha256 of reference Caffe output)', () => {
     const out = path.join(tmpDir(), kind === 'weights' ? 'o.caffemodel' : 'o.prototxt');
     const restore = setLogSink(() => {});
     try {
-      const fn = kind === 'net' ? upgradeNetProtoText : kind === 'solver' ? upgradeSolverProtoText : upgradeNetProtoBinary;
+      const fn =
+        kind === 'net' ? upgradeNetProtoText : kind === 'solver' ? upgradeSolverProtoText : upgradeNetProtoBinary;
       expect(fn(file, out)).toBe(true);
     } finally {
       restore();

@@ -11,7 +11,8 @@ import { describeShared, sharedPath } from '../helpers';
 const dir = sharedPath('fixtures/models/squeezenet-v1.0');
 
 function relErr(ours: Float32Array, ref: Float32Array): number {
-  let maxErr = 0, maxAbs = 0;
+  let maxErr = 0,
+    maxAbs = 0;
   for (let i = 0; i < ref.length; i++) {
     maxErr = Math.max(maxErr, Math.abs(ours[i] - ref[i]));
     maxAbs = Math.max(maxAbs, Math.abs(ref[i]));
@@ -22,14 +23,20 @@ function relErr(ours: Float32Array, ref: Float32Array): number {
 describeShared('SqueezeNet v1.0 forward matches Caffe', () => {
   let net: Net;
   const outputs: Record<string, Float32Array[]> = {};
-  const blobs = { conv1: 'conv1.npy', 'fire5/concat': 'fire5.npy', 'fire9/concat': 'fire9.npy', pool_final: 'pool.npy' };
+  const blobs = {
+    conv1: 'conv1.npy',
+    'fire5/concat': 'fire5.npy',
+    'fire9/concat': 'fire9.npy',
+    pool_final: 'pool.npy',
+  };
 
   beforeAll(() => {
     setMinLogLevel(1);
     net = new Net(readNetParamsFromTextFile(`${dir}/deploy.prototxt`), { phase: 'TEST' });
     net.copyTrainedLayersFromFile(`${dir}/squeezenet_v1.0.caffemodel`);
     const data = readNpy(`${dir}/extract-features/data.npy`);
-    const per = 3 * 227 * 227, n = data.shape[0];
+    const per = 3 * 227 * 227,
+      n = data.shape[0];
     const input = net.blobByName('data');
     input.reshape([1, 3, 227, 227]);
     net.reshape();

@@ -24,6 +24,8 @@ describe('writeFileAtomic', () => {
   });
 
   it('names a missing directory in one line', () => {
-    expect(() => writeFileAtomic('/nonexistent/dir/m.caffemodel', 'x')).toThrow(/^\/nonexistent\/dir\/m\.caffemodel: cannot write: directory/);
+    expect(() => writeFileAtomic('/nonexistent/dir/m.caffemodel', 'x')).toThrow(
+      /^\/nonexistent\/dir\/m\.caffemodel: cannot write: directory/,
+    );
   });
 });

@@ -19,8 +19,16 @@ beforeAll(() => setMinLogLevel(2));
 afterAll(() => setMinLogLevel(0));
 
 const png = (d: string, name: string, px: number[], w: number, h: number, ch: 1 | 3 | 4) =>
-  sharp(Buffer.from(px), { raw: { width: w, height: h, channels: ch } }).png().toFile(path.join(d, name)).then(() => path.join(d, name));
-const gray = (w: number, h: number, px: number[]): Image => ({ channels: 1, height: h, width: w, data: Uint8Array.from(px) });
+  sharp(Buffer.from(px), { raw: { width: w, height: h, channels: ch } })
+    .png()
+    .toFile(path.join(d, name))
+    .then(() => path.join(d, name));
+const gray = (w: number, h: number, px: number[]): Image => ({
+  channels: 1,
+  height: h,
+  width: w,
+  data: Uint8Array.from(px),
+});
 
 describe('resizeLinear: cv::resize INTER_LINEAR, outputs recorded from Caffe/OpenCV 4.5', () => {
   const g5 = gray(5, 1, [0, 50, 100, 200, 255]);
@@ -32,19 +40,29 @@ describe('resizeLinear: cv::resize INTER_LINEAR, outputs recorded from Caffe/Ope
     expect(Array.from(resizeLinear(g5, 3, 2).data)).toEqual([37, 214, 38, 214, 37, 214]);
   });
   it('takes the INTER_AREA path for exactly half size, linear otherwise', () => {
-    const g44 = gray(4, 4, [...Array(16).keys()].map((i) => i * 17));
+    const g44 = gray(
+      4,
+      4,
+      [...Array(16).keys()].map((i) => i * 17),
+    );
     expect(Array.from(resizeLinear(g44, 2, 2).data)).toEqual([43, 77, 179, 213]);
     expect(Array.from(resizeLinear(g44, 3, 3).data)).toEqual([14, 37, 59, 105, 128, 150, 195, 218, 241]);
   });
   it('resizes BGR images channel by channel (CHW as Caffe stores them)', () => {
-    const rgb = [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 200, 100, 50, 7, 77, 177, 0, 0, 0, 128, 128, 128, 255, 255, 255];
+    const rgb = [
+      255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 200, 100, 50, 7, 77, 177, 0, 0, 0, 128, 128, 128, 255, 255, 255,
+    ];
     const bgr: number[] = [];
     for (let i = 0; i < rgb.length; i += 3) bgr.push(rgb[i + 2], rgb[i + 1], rgb[i]);
     const img: Image = { channels: 3, height: 3, width: 3, data: Uint8Array.from(bgr) };
-    expect(Array.from(imageToDatum(resizeLinear(img, 2, 2)).data)).toEqual([9, 180, 33, 204, 58, 68, 34, 188, 158, 14, 38, 181]);
+    expect(Array.from(imageToDatum(resizeLinear(img, 2, 2)).data)).toEqual([
+      9, 180, 33, 204, 58, 68, 34, 188, 158, 14, 38, 181,
+    ]);
     expect(Array.from(imageToDatum(resizeLinear(img, 5, 4)).data)).toEqual([
-      0, 0, 95, 255, 12, 17, 96, 224, 30, 43, 98, 177, 12, 65, 144, 224, 0, 80, 175, 255, 0, 159, 159, 0, 8, 123, 132, 31, 20, 70,
-      91, 77, 8, 76, 142, 184, 0, 80, 175, 255, 255, 95, 0, 0, 157, 109, 51, 3, 10, 129, 128, 7, 4, 99, 156, 156, 0, 80, 175, 255]);
+      0, 0, 95, 255, 12, 17, 96, 224, 30, 43, 98, 177, 12, 65, 144, 224, 0, 80, 175, 255, 0, 159, 159, 0, 8, 123, 132,
+      31, 20, 70, 91, 77, 8, 76, 142, 184, 0, 80, 175, 255, 255, 95, 0, 0, 157, 109, 51, 3, 10, 129, 128, 7, 4, 99, 156,
+      156, 0, 80, 175, 255,
+    ]);
   });
   it('copies at the same size and refuses an empty one', () => {
     const out = resizeLinear(g5, 1, 5);
@@ -56,7 +74,9 @@ describe('resizeLinear: cv::resize INTER_LINEAR, outputs recorded from Caffe/Ope
 
 describe('readImage: cv::imread', () => {
   let d: string;
-  beforeAll(() => { d = tmpDir(); });
+  beforeAll(() => {
+    d = tmpDir();
+  });
 
   it('converts colour PNGs to gray as libpng does for OpenCV (truncated 15-bit weights), not BGR2GRAY', async () => {
     const f = await png(d, 'g6.png', [0, 64, 0, 126, 0, 0, 0, 0, 64, 200, 100, 50, 1, 2, 3, 255, 255, 0], 6, 1, 3);
@@ -66,7 +86,12 @@ describe('readImage: cv::imread', () => {
 
   it('gives BGR for colour, replicates gray, drops alpha without compositing', async () => {
     const rgba = await png(d, 'rgba.png', [10, 20, 30, 0, 40, 50, 60, 255], 2, 1, 4);
-    expect(await readImage(rgba, true)).toEqual({ channels: 3, height: 1, width: 2, data: Uint8Array.from([30, 20, 10, 60, 50, 40]) });
+    expect(await readImage(rgba, true)).toEqual({
+      channels: 3,
+      height: 1,
+      width: 2,
+      data: Uint8Array.from([30, 20, 10, 60, 50, 40]),
+    });
     const g = await png(d, 'g.png', [7, 9], 2, 1, 1);
     expect(Array.from((await readImage(g, true)).data)).toEqual([7, 7, 7, 9, 9, 9]);
     expect(Array.from((await readImage(g, false)).data)).toEqual([7, 9]);
@@ -78,10 +103,18 @@ describe('readImage: cv::imread', () => {
 
   it('applies EXIF orientation to JPEGs (OpenCV 4.5 does), not to PNGs', async () => {
     const px = Buffer.alloc(8 * 4 * 3, 128);
-    const jpg = path.join(d, 'rot.jpg'), p6 = path.join(d, 'rot.png');
-    await sharp(px, { raw: { width: 8, height: 4, channels: 3 } }).withMetadata({ orientation: 6 }).jpeg().toFile(jpg);
-    await sharp(px, { raw: { width: 8, height: 4, channels: 3 } }).withMetadata({ orientation: 6 }).png().toFile(p6);
-    const a = await readImage(jpg, true), b = await readImage(p6, true);
+    const jpg = path.join(d, 'rot.jpg'),
+      p6 = path.join(d, 'rot.png');
+    await sharp(px, { raw: { width: 8, height: 4, channels: 3 } })
+      .withMetadata({ orientation: 6 })
+      .jpeg()
+      .toFile(jpg);
+    await sharp(px, { raw: { width: 8, height: 4, channels: 3 } })
+      .withMetadata({ orientation: 6 })
+      .png()
+      .toFile(p6);
+    const a = await readImage(jpg, true),
+      b = await readImage(p6, true);
     expect([a.height, a.width]).toEqual([8, 4]);
     expect([b.height, b.width]).toEqual([4, 8]);
   });
@@ -107,12 +140,24 @@ describe('Datum helpers', () => {
   it('CVMatToDatum: HWC BGR to CHW, encoded=false set; the inverse', () => {
     const img: Image = { channels: 3, height: 1, width: 2, data: Uint8Array.from([1, 2, 3, 4, 5, 6]) };
     const datum = imageToDatum(img, 7);
-    expect(datum).toEqual({ channels: 3, height: 1, width: 2, data: Uint8Array.from([1, 4, 2, 5, 3, 6]), label: 7, encoded: false });
+    expect(datum).toEqual({
+      channels: 3,
+      height: 1,
+      width: 2,
+      data: Uint8Array.from([1, 4, 2, 5, 3, 6]),
+      label: 7,
+      encoded: false,
+    });
     expect(datumToImage(datum)).toEqual(img);
   });
 
   it('encodes PNG losslessly and decodes an encoded Datum back to the same pixels', async () => {
-    const img: Image = { channels: 3, height: 3, width: 4, data: Uint8Array.from({ length: 36 }, (_, i) => (i * 37) % 256) };
+    const img: Image = {
+      channels: 3,
+      height: 3,
+      width: 4,
+      data: Uint8Array.from({ length: 36 }, (_, i) => (i * 37) % 256),
+    };
     const datum = { data: new Uint8Array(await encodeImage(img, 'png')), label: 2, encoded: true };
     expect(await decodeDatumNative(datum)).toBe(true);
     expect(datum).toEqual({ ...imageToDatum(img, 2) });
@@ -140,8 +185,18 @@ describeCaffe('image reading and resize vs the installed convert_imageset (OpenC
   beforeAll(async () => {
     d = tmpDir();
     let seed = 12345;
-    const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 24; };
-    for (const [w, h] of [[1, 1], [7, 1], [1, 9], [17, 13], [64, 48], [255, 129]]) {
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 24;
+    };
+    for (const [w, h] of [
+      [1, 1],
+      [7, 1],
+      [1, 9],
+      [17, 13],
+      [64, 48],
+      [255, 129],
+    ]) {
       for (const ch of [1, 3, 4] as const) {
         const name = `r_${w}x${h}_${ch}.png`;
         await png(d, name, Array.from({ length: w * h * ch }, rnd), w, h, ch);
@@ -149,13 +204,19 @@ describeCaffe('image reading and resize vs the installed convert_imageset (OpenC
       }
     }
     const px = Buffer.from(Array.from({ length: 40 * 30 * 3 }, rnd));
-    await sharp(px, { raw: { width: 40, height: 30, channels: 3 } }).jpeg({ quality: 80 }).toFile(path.join(d, 'q.jpg'));
-    await sharp(px, { raw: { width: 40, height: 30, channels: 3 } }).webp({ quality: 80 }).toFile(path.join(d, 'q.webp'));
+    await sharp(px, { raw: { width: 40, height: 30, channels: 3 } })
+      .jpeg({ quality: 80 })
+      .toFile(path.join(d, 'q.jpg'));
+    await sharp(px, { raw: { width: 40, height: 30, channels: 3 } })
+      .webp({ quality: 80 })
+      .toFile(path.join(d, 'q.webp'));
     list.push('q.jpg', 'q.webp');
     fs.writeFileSync(path.join(d, 'list.txt'), list.map((f, i) => `${f} ${i}\n`).join(''));
   });
 
-  async function caffeDatums(flags: string[]): Promise<Map<string, { data: Uint8Array; c: number; h: number; w: number }>> {
+  async function caffeDatums(
+    flags: string[],
+  ): Promise<Map<string, { data: Uint8Array; c: number; h: number; w: number }>> {
     const db = path.join(d, `db${Math.random().toString(36).slice(2)}`);
     execFileSync('convert_imageset', [...flags, `${d}/`, path.join(d, 'list.txt'), db], { stdio: 'pipe' });
     const out = new Map();
@@ -171,7 +232,8 @@ describeCaffe('image reading and resize vs the installed convert_imageset (OpenC
   }
 
   for (const [flags, isColor, size] of [
-    [[], true, null], [['--gray'], false, null],
+    [[], true, null],
+    [['--gray'], false, null],
     [['--resize_height=10', '--resize_width=23'], true, [10, 23]],
     [['--gray', '--resize_height=31', '--resize_width=9'], false, [31, 9]],
     [['--resize_height=128', '--resize_width=64'], true, [128, 64]],
@@ -185,7 +247,8 @@ describeCaffe('image reading and resize vs the installed convert_imageset (OpenC
         const mine = imageToDatum(img);
         const r = ref.get(f)!;
         expect([f, mine.channels, mine.height, mine.width]).toEqual([f, r.c, r.h, r.w]);
-        if (!isColor && !f.endsWith('.png')) { // the codec's own luma, recovered from RGB: see below
+        if (!isColor && !f.endsWith('.png')) {
+          // the codec's own luma, recovered from RGB: see below
           let sum = 0;
           for (let i = 0; i < r.data.length; i++) sum += Math.abs(r.data[i] - mine.data[i]);
           expect([f, sum / r.data.length < 0.25]).toEqual([f, true]); // noise clips a lot; photos: < 0.05 below
@@ -198,7 +261,8 @@ describeCaffe('image reading and resize vs the installed convert_imageset (OpenC
 
   it('JPEG --gray (luma recovered from RGB) within 0.05 of Caffe on real photos', async () => {
     const photos = fs.readdirSync(sharedPath('fixtures', 'images')).filter((f) => f.endsWith('.jpg'));
-    const lf = path.join(d, 'photos.txt'), db = path.join(d, 'photos_gray');
+    const lf = path.join(d, 'photos.txt'),
+      db = path.join(d, 'photos_gray');
     fs.writeFileSync(lf, photos.map((f) => `${f} 0\n`).join(''));
     execFileSync('convert_imageset', ['--gray', `${sharedPath('fixtures', 'images')}/`, lf, db], { stdio: 'pipe' });
     const h = await openDB('lmdb', db, 'read');

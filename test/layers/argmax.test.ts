@@ -5,10 +5,16 @@ import { gaussianBlob } from '../gradient_checker';
 import { describeEngines } from '../engines';
 
 const make = (p: object = {}) => createLayer({ name: 'am', type: 'ArgMax', argmax_param: p });
-const blob = (shape: number[], v: number[]) => { const b = new Blob(shape); b.mutableCpuData().set(v); return b; };
+const blob = (shape: number[], v: number[]) => {
+  const b = new Blob(shape);
+  b.mutableCpuData().set(v);
+  return b;
+};
 function run(p: object, x: Blob): Blob {
-  const top = new Blob(), l = make(p);
-  l.setUp([x], [top]); l.forward([x], [top]);
+  const top = new Blob(),
+    l = make(p);
+  l.setUp([x], [top]);
+  l.forward([x], [top]);
   return top;
 }
 
@@ -62,9 +68,12 @@ describeEngines('ArgMax', () => {
   });
 
   it('Caffe TestCPU / TestCPUMaxVal', () => {
-    const top = run({}, big), x = big.cpuData(), dim = 4000;
+    const top = run({}, big),
+      x = big.cpuData(),
+      dim = 4000;
     for (let i = 0; i < 10; i++) {
-      const idx = top.cpuData()[i], mv = x[i * dim + idx];
+      const idx = top.cpuData()[i],
+        mv = x[i * dim + idx];
       for (let j = 0; j < dim; j++) expect(x[i * dim + j]).toBeLessThanOrEqual(mv);
     }
     const tv = run({ out_max_val: true }, big).cpuData();
@@ -72,37 +81,48 @@ describeEngines('ArgMax', () => {
   });
 
   it('Caffe TestCPUTopK / TestCPUMaxValTopK: the j-th entry has exactly j larger values', () => {
-    const K = 5, x = big.cpuData(), dim = 4000;
-    const ti = run({ top_k: K }, big), tv = run({ top_k: K, out_max_val: true }, big);
-    for (let i = 0; i < 10; i++) for (let j = 0; j < K; j++) {
-      const idx = at(ti, [i, 0, j, 0]);
-      const mv = x[i * dim + idx];
-      expect(at(tv, [i, 0, j, 0])).toBe(idx);
-      expect(at(tv, [i, 1, j, 0])).toBe(mv);
-      let count = 0;
-      for (let k = 0; k < dim; k++) if (x[i * dim + k] > mv) count++;
-      expect(count).toBe(j);
-    }
+    const K = 5,
+      x = big.cpuData(),
+      dim = 4000;
+    const ti = run({ top_k: K }, big),
+      tv = run({ top_k: K, out_max_val: true }, big);
+    for (let i = 0; i < 10; i++)
+      for (let j = 0; j < K; j++) {
+        const idx = at(ti, [i, 0, j, 0]);
+        const mv = x[i * dim + idx];
+        expect(at(tv, [i, 0, j, 0])).toBe(idx);
+        expect(at(tv, [i, 1, j, 0])).toBe(mv);
+        let count = 0;
+        for (let k = 0; k < dim; k++) if (x[i * dim + k] > mv) count++;
+        expect(count).toBe(j);
+      }
   });
 
   it('Caffe TestCPUAxis / TestCPUAxisTopK / TestCPUAxisMaxValTopK', () => {
     const t0 = run({ axis: 0 }, big);
-    for (let c = 0; c < 10; c += 3) for (let h = 0; h < 20; h += 7) for (let w = 0; w < 20; w += 5) {
-      const idx = at(t0, [0, c, h, w]), mv = at(big, [idx, c, h, w]);
-      for (let n = 0; n < 10; n++) expect(at(big, [n, c, h, w])).toBeLessThanOrEqual(mv);
-    }
+    for (let c = 0; c < 10; c += 3)
+      for (let h = 0; h < 20; h += 7)
+        for (let w = 0; w < 20; w += 5) {
+          const idx = at(t0, [0, c, h, w]),
+            mv = at(big, [idx, c, h, w]);
+          for (let n = 0; n < 10; n++) expect(at(big, [n, c, h, w])).toBeLessThanOrEqual(mv);
+        }
     const t2 = run({ axis: 2, top_k: 5 }, big);
     const tv = run({ axis: -1, top_k: 5, out_max_val: true }, big);
-    for (let n = 0; n < 10; n += 3) for (let c = 0; c < 10; c += 4) for (let k = 0; k < 20; k += 6) for (let m = 0; m < 5; m++) {
-      const idx = at(t2, [n, c, m, k]), mv = at(big, [n, c, idx, k]);
-      let count = 0;
-      for (let l = 0; l < 20; l++) if (at(big, [n, c, l, k]) > mv) count++;
-      expect(count).toBe(m);
-      const v = at(tv, [n, c, k, m]);
-      count = 0;
-      for (let l = 0; l < 20; l++) if (at(big, [n, c, k, l]) > v) count++;
-      expect(count).toBe(m);
-    }
+    for (let n = 0; n < 10; n += 3)
+      for (let c = 0; c < 10; c += 4)
+        for (let k = 0; k < 20; k += 6)
+          for (let m = 0; m < 5; m++) {
+            const idx = at(t2, [n, c, m, k]),
+              mv = at(big, [n, c, idx, k]);
+            let count = 0;
+            for (let l = 0; l < 20; l++) if (at(big, [n, c, l, k]) > mv) count++;
+            expect(count).toBe(m);
+            const v = at(tv, [n, c, k, m]);
+            count = 0;
+            for (let l = 0; l < 20; l++) if (at(big, [n, c, k, l]) > v) count++;
+            expect(count).toBe(m);
+          }
   });
 
   it('top_k equal to the whole dimension sorts fully', () => {
@@ -112,12 +132,17 @@ describeEngines('ArgMax', () => {
 
   it('errors: top_k 0, top_k too large, no backward', () => {
     expect(() => make({ top_k: 0 }).setUp([new Blob([2, 3])], [new Blob()])).toThrow(/top k must not be less than 1/);
-    expect(() => make({ top_k: 4 }).setUp([new Blob([2, 3])], [new Blob()]))
-      .toThrow(/top_k must be less than or equal to the dimension of the flattened bottom blob per instance/);
-    expect(() => make({ top_k: 3, axis: 0 }).setUp([new Blob([2, 3])], [new Blob()]))
-      .toThrow(/top_k must be less than or equal to the dimension of the axis/);
-    const x = blob([1, 2], [1, 2]), top = new Blob(), l = make();
-    l.setUp([x], [top]); l.forward([x], [top]);
+    expect(() => make({ top_k: 4 }).setUp([new Blob([2, 3])], [new Blob()])).toThrow(
+      /top_k must be less than or equal to the dimension of the flattened bottom blob per instance/,
+    );
+    expect(() => make({ top_k: 3, axis: 0 }).setUp([new Blob([2, 3])], [new Blob()])).toThrow(
+      /top_k must be less than or equal to the dimension of the axis/,
+    );
+    const x = blob([1, 2], [1, 2]),
+      top = new Blob(),
+      l = make();
+    l.setUp([x], [top]);
+    l.forward([x], [top]);
     expect(() => l.backward([top], [true], [x])).toThrow(/Not Implemented/);
   });
 });

@@ -15,20 +15,30 @@ describeEngines('BNLL', () => {
     expect(run(make(), [0, 1, -1, 100, -100])).toEqual(f32([Math.LN2, 1 + Math.log(1 + e1), Math.log(1 + e1), 100, 0]));
   });
   it('forward >= 0 and >= x (Caffe TestBNLL)', () => {
-    const x = gaussianBlob([2, 3, 4, 5]), y = new Blob(), l = make();
-    l.setUp([x], [y]); l.forward([x], [y]);
-    x.cpuData().forEach((v, i) => { expect(y.cpuData()[i]).toBeGreaterThanOrEqual(0); expect(y.cpuData()[i]).toBeGreaterThanOrEqual(v); });
+    const x = gaussianBlob([2, 3, 4, 5]),
+      y = new Blob(),
+      l = make();
+    l.setUp([x], [y]);
+    l.forward([x], [y]);
+    x.cpuData().forEach((v, i) => {
+      expect(y.cpuData()[i]).toBeGreaterThanOrEqual(0);
+      expect(y.cpuData()[i]).toBeGreaterThanOrEqual(v);
+    });
   });
   it('backward is sigmoid(x) dy, with exp capped at 50', () => {
-    const x = new Blob([3]); x.mutableCpuData().set([0, 1000, -2]);
-    const y = new Blob(), l = make();
-    l.setUp([x], [y]); l.forward([x], [y]);
+    const x = new Blob([3]);
+    x.mutableCpuData().set([0, 1000, -2]);
+    const y = new Blob(),
+      l = make();
+    l.setUp([x], [y]);
+    l.forward([x], [y]);
     y.mutableCpuDiff().set([2, 1, 1]);
     l.backward([y], [true], [x]);
     expect(x.cpuDiff()[0]).toBe(1);
     expect(x.cpuDiff()[1]).toBe(1);
     expect(x.cpuDiff()[2]).toBeCloseTo(1 / (1 + Math.exp(2)), 7);
   });
-  it('gradient', () => checkGradient(make(), [gaussianBlob([2, 3, 4, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-3 }));
+  it('gradient', () =>
+    checkGradient(make(), [gaussianBlob([2, 3, 4, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-3 }));
   it('in place (forward)', () => checkInPlace(make, [2, 3, 4]));
 });

@@ -21,13 +21,20 @@ const CONV = 'num_output: 4 kernel_size: 3 stride: 2 pad: 1 group: 2';
 const DECONV = 'num_output: 6 kernel_h: 3 kernel_w: 2 stride: 2 pad: 1 dilation: 1 group: 2';
 const convParam = { num_output: 4, kernel_size: [3], stride: [2], pad: [1], group: 2 };
 const deconvParam = { num_output: 6, kernel_h: 3, kernel_w: 2, stride: [2], pad: [1], dilation: [1], group: 2 };
-const SHAPES = { conv: [[4, 2, 3, 3], [4]], deconv: [[4, 3, 3, 2], [6]], convT: [[2, 4, 4, 3]], deconvT: [[2, 6, 13, 10]] };
+const SHAPES = {
+  conv: [[4, 2, 3, 3], [4]],
+  deconv: [[4, 3, 3, 2], [6]],
+  convT: [[2, 4, 4, 3]],
+  deconvT: [[2, 6, 13, 10]],
+};
 
 const param = (name: string, top: string, shape: number[], lr: number) =>
   `layer { name: "${name}" type: "Parameter" top: "${top}" param { lr_mult: ${lr} } parameter_param { shape { ${shape.map((d) => `dim: ${d}`).join(' ')} } } }`;
 const NET = [
   'name: "golden"',
-  param('x', 'x', X, 1), param('convT', 'convT', SHAPES.convT[0], 0), param('deconvT', 'deconvT', SHAPES.deconvT[0], 0),
+  param('x', 'x', X, 1),
+  param('convT', 'convT', SHAPES.convT[0], 0),
+  param('deconvT', 'deconvT', SHAPES.deconvT[0], 0),
   `layer { name: "conv" type: "Convolution" bottom: "x" top: "conv" convolution_param { ${CONV} } }`,
   `layer { name: "deconv" type: "Deconvolution" bottom: "x" top: "deconv" convolution_param { ${DECONV} } }`,
   'layer { name: "l1" type: "EuclideanLoss" bottom: "conv" bottom: "convT" top: "l1" include { phase: TRAIN } }',
@@ -39,14 +46,19 @@ const blobMsg = (b: Blob): Message => ({ shape: { dim: b.shape.slice() }, data: 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < got.length; i++) {
-    if (!(Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i])))) throw new Error(`${what}[${i}]: ours ${got[i]}, Caffe ${want[i]}`);
+    if (!(Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i]))))
+      throw new Error(`${what}[${i}]: ours ${got[i]}, Caffe ${want[i]}`);
   }
 }
 
 (HAVE_CAFFE ? describe : describe.skip)('Convolution/Deconvolution match reference Caffe', () => {
   it('forward outputs and one SGD step (weights, bias, bottom gradients)', () => {
     const dir = tmpDir('caffets-conv-golden-');
-    try { golden(dir); } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+    try {
+      golden(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -55,24 +67,53 @@ function golden(dir: string): void {
   const blobs: Record<string, Blob[]> = {};
   let seed = 10;
   for (const [name, shapes] of Object.entries(SHAPES)) blobs[name] = shapes.map((s) => randomBlob(s, -1, 1, seed++));
-  const model = { name: 'golden', layer: [['x', [x]], ...Object.entries(blobs)].map(([n, b]) => ({ name: n, blobs: (b as Blob[]).map(blobMsg) })) };
+  const model = {
+    name: 'golden',
+    layer: [['x', [x]], ...Object.entries(blobs)].map(([n, b]) => ({ name: n, blobs: (b as Blob[]).map(blobMsg) })),
+  };
   fs.writeFileSync(path.join(dir, 'net.prototxt'), NET);
   writeProtoToBinaryFile(model, 'caffe.NetParameter', path.join(dir, 'init.caffemodel'));
-  fs.writeFileSync(path.join(dir, 'solver.prototxt'), `net: "${dir}/net.prototxt"\nbase_lr: 1\nlr_policy: "fixed"\nmax_iter: 1\n` +
-    `display: 1\nsolver_mode: CPU\nsnapshot_prefix: "${dir}/snap"\n`);
+  fs.writeFileSync(
+    path.join(dir, 'solver.prototxt'),
+    `net: "${dir}/net.prototxt"\nbase_lr: 1\nlr_policy: "fixed"\nmax_iter: 1\n` +
+      `display: 1\nsolver_mode: CPU\nsnapshot_prefix: "${dir}/snap"\n`,
+  );
   // caffe logs (and prints the outputs) on stderr
-  const out = execFileSync('sh', ['-c', 'caffe test -model net.prototxt -weights init.caffemodel -iterations 1 2>&1'], { cwd: dir, encoding: 'utf8' });
-  const printed = (name: string) => [...out.matchAll(new RegExp(`Batch 0, ${name} = (\\S+)`, 'g'))].map((m) => Number(m[1]));
-  execFileSync('sh', ['-c', 'caffe train -solver solver.prototxt -weights init.caffemodel > train.log 2>&1'], { cwd: dir });
+  const out = execFileSync('sh', ['-c', 'caffe test -model net.prototxt -weights init.caffemodel -iterations 1 2>&1'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  const printed = (name: string) =>
+    [...out.matchAll(new RegExp(`Batch 0, ${name} = (\\S+)`, 'g'))].map((m) => Number(m[1]));
+  execFileSync('sh', ['-c', 'caffe train -solver solver.prototxt -weights init.caffemodel > train.log 2>&1'], {
+    cwd: dir,
+  });
   const snap: Message = readProtoFromBinaryFile(path.join(dir, 'snap_iter_1.caffemodel'), 'caffe.NetParameter');
-  const caffeBlob = (layer: string, i: number): Float32Array => snap.layer.find((l: Message) => l.name === layer).blobs[i].data;
+  const caffeBlob = (layer: string, i: number): Float32Array =>
+    snap.layer.find((l: Message) => l.name === layer).blobs[i].data;
 
   // ours: the same layers with the same parameters
   const restore = setLogSink(() => undefined);
-  const conv = createLayer({ name: 'conv', type: 'Convolution', convolution_param: convParam, blobs: blobs.conv.map(blobMsg) });
-  const deconv = createLayer({ name: 'deconv', type: 'Deconvolution', convolution_param: deconvParam, blobs: blobs.deconv.map(blobMsg) });
-  const yc = new Blob(), yd = new Blob();
-  try { conv.setUp([x], [yc]); deconv.setUp([x], [yd]); } finally { restore(); }
+  const conv = createLayer({
+    name: 'conv',
+    type: 'Convolution',
+    convolution_param: convParam,
+    blobs: blobs.conv.map(blobMsg),
+  });
+  const deconv = createLayer({
+    name: 'deconv',
+    type: 'Deconvolution',
+    convolution_param: deconvParam,
+    blobs: blobs.deconv.map(blobMsg),
+  });
+  const yc = new Blob(),
+    yd = new Blob();
+  try {
+    conv.setUp([x], [yc]);
+    deconv.setUp([x], [yd]);
+  } finally {
+    restore();
+  }
   conv.forward([x], [yc]);
   deconv.forward([x], [yd]);
   expectClose(yc.cpuData(), printed('conv'), 2e-5, 'conv output');
@@ -81,17 +122,27 @@ function golden(dir: string): void {
   // EuclideanLoss: dy = (y - t) / num; SGD with lr 1: p <- p - dp; x gets both branches' gradients
   const xd = new Float32Array(x.count);
   const step = (layer: typeof conv, y: Blob, t: Blob, name: string) => {
-    const d = y.mutableCpuDiff(), yv = y.cpuData(), tv = t.cpuData();
+    const d = y.mutableCpuDiff(),
+      yv = y.cpuData(),
+      tv = t.cpuData();
     for (let i = 0; i < d.length; i++) d[i] = (yv[i] - tv[i]) / y.shape[0];
     for (const p of layer.blobs) p.mutableCpuDiff().fill(0);
     layer.backward([y], [true], [x]);
-    x.cpuDiff().forEach((v, i) => { xd[i] += v; });
+    x.cpuDiff().forEach((v, i) => {
+      xd[i] += v;
+    });
     layer.blobs.forEach((p, j) => {
-      const want = caffeBlob(name, j), ours = p.cpuData().map((v, i) => v - p.cpuDiff()[i]);
+      const want = caffeBlob(name, j),
+        ours = p.cpuData().map((v, i) => v - p.cpuDiff()[i]);
       expectClose(ours, want, 1e-5, `${name} param ${j} after one step`);
     });
   };
   step(conv, yc, blobs.convT[0], 'conv');
   step(deconv, yd, blobs.deconvT[0], 'deconv');
-  expectClose(x.cpuData().map((v, i) => v - xd[i]), caffeBlob('x', 0), 1e-5, 'x after one step');
+  expectClose(
+    x.cpuData().map((v, i) => v - xd[i]),
+    caffeBlob('x', 0),
+    1e-5,
+    'x after one step',
+  );
 }

@@ -14,17 +14,23 @@ const strides = (s: readonly number[]) => s.map((_, i) => s.slice(i + 1).reduce(
 
 /** top[idx] must equal bottom[idx + off] at every top index. */
 function expectWindow(bottom: Blob, top: Blob, off: number[]): void {
-  const ts = top.shape, tst = strides(ts), bst = strides(bottom.shape), x = bottom.cpuData(), y = top.cpuData();
+  const ts = top.shape,
+    tst = strides(ts),
+    bst = strides(bottom.shape),
+    x = bottom.cpuData(),
+    y = top.cpuData();
   for (let t = 0; t < top.count; t++) {
     let b = 0;
-    for (let j = 0; j < ts.length; j++) b += (Math.floor(t / tst[j]) % ts[j] + off[j]) * bst[j];
+    for (let j = 0; j < ts.length; j++) b += ((Math.floor(t / tst[j]) % ts[j]) + off[j]) * bst[j];
     expect(y[t]).toBe(x[b]);
   }
 }
 
 function cropped(p: object, x = data(), r = ref()): Blob {
-  const top = new Blob(), l = make(p);
-  l.setUp([x, r], [top]); l.forward([x, r], [top]);
+  const top = new Blob(),
+    l = make(p);
+  l.setUp([x, r], [top]);
+  l.forward([x, r], [top]);
   return top;
 }
 
@@ -56,13 +62,18 @@ describeEngines('Crop', () => {
   });
 
   it('1-D crop', () => {
-    const x = new Blob([5]); x.mutableCpuData().set([0, 1, 2, 3, 4]);
+    const x = new Blob([5]);
+    x.mutableCpuData().set([0, 1, 2, 3, 4]);
     expect(Array.from(cropped({ axis: 0, offset: [2] }, x, new Blob([3])).cpuData())).toEqual([2, 3, 4]);
   });
 
   it('backward zero-fills the bottom diff and copies the top diff into the window', () => {
-    const x = new Blob([1, 1, 3, 3]), r = new Blob([1, 1, 2, 2]), top = new Blob(), l = make({ offset: [1, 0] });
-    l.setUp([x, r], [top]); l.forward([x, r], [top]);
+    const x = new Blob([1, 1, 3, 3]),
+      r = new Blob([1, 1, 2, 2]),
+      top = new Blob(),
+      l = make({ offset: [1, 0] });
+    l.setUp([x, r], [top]);
+    l.forward([x, r], [top]);
     x.mutableCpuDiff().fill(9);
     r.mutableCpuDiff().fill(9);
     top.mutableCpuDiff().set([1, 2, 3, 4]);
@@ -72,8 +83,12 @@ describeEngines('Crop', () => {
   });
 
   it('rejects out-of-bounds crops and offset lists of the wrong length', () => {
-    expect(() => cropped({ offset: [2] })).toThrow('Check failed: bottom[0]->shape(i) - crop_offset >= bottom[1]->shape(i) (3 vs. 4) the crop for dimension 2 is out-of-bounds with size 4 and offset 2');
-    expect(() => cropped({ axis: 0, offset: [1, 1, 1] })).toThrow('number of offset values specified must be equal to the number of dimensions following axis.');
+    expect(() => cropped({ offset: [2] })).toThrow(
+      'Check failed: bottom[0]->shape(i) - crop_offset >= bottom[1]->shape(i) (3 vs. 4) the crop for dimension 2 is out-of-bounds with size 4 and offset 2',
+    );
+    expect(() => cropped({ axis: 0, offset: [1, 1, 1] })).toThrow(
+      'number of offset values specified must be equal to the number of dimensions following axis.',
+    );
     expect(() => cropped({ axis: 4 })).toThrow('axis 4 out of range');
     expect(() => cropped({ axis: 0 }, data(), ref([2, 3, 4]))).toThrow('axis 3 out of range');
   });
@@ -84,11 +99,16 @@ describeEngines('Crop', () => {
   });
 
   it('gradient, crop HW (Caffe TestCropHWGradient)', () => {
-    checkGradient(make({ axis: 2, offset: [1, 2] }), [data(), ref()], [new Blob()], { stepsize: 1e-2, threshold: 1e-3 });
+    checkGradient(make({ axis: 2, offset: [1, 2] }), [data(), ref()], [new Blob()], {
+      stepsize: 1e-2,
+      threshold: 1e-3,
+    });
   });
 
   it('gradient, 5-D (Caffe TestCrop5DGradient)', () => {
-    checkGradient(make({ axis: 2, offset: [1, 2, 0] }), [data([2, 4, 5, 4, 2]), ref([2, 3, 4, 2, 1])], [new Blob()],
-      { stepsize: 1e-2, threshold: 1e-3 });
+    checkGradient(make({ axis: 2, offset: [1, 2, 0] }), [data([2, 4, 5, 4, 2]), ref([2, 3, 4, 2, 1])], [new Blob()], {
+      stepsize: 1e-2,
+      threshold: 1e-3,
+    });
   });
 });

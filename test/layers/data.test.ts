@@ -51,7 +51,9 @@ describe('Data layer (LevelDB, LMDB)', () => {
           expect(arr(label.cpuData())).toEqual(want);
           expect(arr(data.cpuData())).toEqual(want.flatMap(record));
         }
-        expect(log.lines.filter((x) => x === 'Restarting data prefetching from start.').length).toBeGreaterThanOrEqual(2);
+        expect(log.lines.filter((x) => x === 'Restarting data prefetching from start.').length).toBeGreaterThanOrEqual(
+          2,
+        );
       } finally {
         log.stop();
       }
@@ -59,7 +61,11 @@ describe('Data layer (LevelDB, LMDB)', () => {
   }
 
   it('one top: no labels; scale and mean_value applied', () => {
-    const l = makeLayer<DataLayer>({ type: 'Data', transform_param: { scale: 0.5, mean_value: [1] }, data_param: { source: leveldb, batch_size: 2 } });
+    const l = makeLayer<DataLayer>({
+      type: 'Data',
+      transform_param: { scale: 0.5, mean_value: [1] },
+      data_param: { source: leveldb, batch_size: 2 },
+    });
     const [data] = tops(1);
     l.setUp([], [data]);
     l.forward([], [data]);
@@ -68,7 +74,10 @@ describe('Data layer (LevelDB, LMDB)', () => {
 
   it('rand_skip is ignored, as Caffe 1.0 ignores it (no skip, no log line, no random draw)', () => {
     setRandomSeed(77);
-    const next = (() => { rng().u32(); return rng().u32(); })(); // the thread-seed draw, then the next one
+    const next = (() => {
+      rng().u32();
+      return rng().u32();
+    })(); // the thread-seed draw, then the next one
     setRandomSeed(77);
     const log = captureLog();
     try {
@@ -87,11 +96,19 @@ describe('Data layer (LevelDB, LMDB)', () => {
   it('seeded crops and mirrors are the same run to run; another seed differs', () => {
     const run = (seed: number) => {
       setRandomSeed(seed);
-      const l = makeLayer<DataLayer>({ type: 'Data', phase: 'TRAIN', transform_param: { crop_size: 2, mirror: true }, data_param: { source: lmdb, backend: 'LMDB', batch_size: 4 } });
+      const l = makeLayer<DataLayer>({
+        type: 'Data',
+        phase: 'TRAIN',
+        transform_param: { crop_size: 2, mirror: true },
+        data_param: { source: lmdb, backend: 'LMDB', batch_size: 4 },
+      });
       const t = tops(2);
       l.setUp([], t);
       const out: number[] = [];
-      for (let i = 0; i < 6; i++) { l.forward([], t); out.push(...t[0].cpuData()); }
+      for (let i = 0; i < 6; i++) {
+        l.forward([], t);
+        out.push(...t[0].cpuData());
+      }
       l.dispose();
       return out;
     };
@@ -105,7 +122,11 @@ describe('Data layer (LevelDB, LMDB)', () => {
       { channels: 1, height: 1, width: 2, float_data: [0.25, -2], label: 4 },
       { channels: 1, height: 1, width: 2, float_data: [1.5, 3], label: 5 },
     ]);
-    const l = makeLayer<DataLayer>({ type: 'Data', transform_param: { scale: 2 }, data_param: { source: src, batch_size: 2 } });
+    const l = makeLayer<DataLayer>({
+      type: 'Data',
+      transform_param: { scale: 2 },
+      data_param: { source: src, batch_size: 2 },
+    });
     const t = tops(2);
     l.setUp([], t);
     l.forward([], t);
@@ -115,10 +136,16 @@ describe('Data layer (LevelDB, LMDB)', () => {
 
   it('encoded (PNG) records are decoded, natively or as force_color / force_gray asks', async () => {
     const rgb = Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30]); // 2 x 2 RGB
-    const png = await sharp(rgb, { raw: { width: 2, height: 2, channels: 3 } }).png().toBuffer();
+    const png = await sharp(rgb, { raw: { width: 2, height: 2, channels: 3 } })
+      .png()
+      .toBuffer();
     const src = await makeDB('lmdb', [{ encoded: true, data: png, label: 1 }]);
     const run = (tp: object) => {
-      const l = makeLayer<DataLayer>({ type: 'Data', transform_param: tp, data_param: { source: src, backend: 'LMDB', batch_size: 1 } });
+      const l = makeLayer<DataLayer>({
+        type: 'Data',
+        transform_param: tp,
+        data_param: { source: src, backend: 'LMDB', batch_size: 1 },
+      });
       const t = tops(2);
       l.setUp([], t);
       l.forward([], t);
@@ -131,8 +158,13 @@ describe('Data layer (LevelDB, LMDB)', () => {
     expect(() => run({ force_color: true, force_gray: true })).toThrow('cannot set both force_color and force_gray');
   });
 
-  it('each batch takes the shape of its first record; a differing record fails Caffe\'s CHECK', async () => {
-    const src = await makeDB('leveldb', [rawDatum(1, 2, 2, 0, (i) => i), rawDatum(1, 3, 3, 1, (i) => i), rawDatum(1, 3, 3, 2, (i) => i), rawDatum(1, 2, 2, 3, (i) => i)]);
+  it("each batch takes the shape of its first record; a differing record fails Caffe's CHECK", async () => {
+    const src = await makeDB('leveldb', [
+      rawDatum(1, 2, 2, 0, (i) => i),
+      rawDatum(1, 3, 3, 1, (i) => i),
+      rawDatum(1, 3, 3, 2, (i) => i),
+      rawDatum(1, 2, 2, 3, (i) => i),
+    ]);
     const l = makeLayer<DataLayer>({ type: 'Data', data_param: { source: src, batch_size: 1 } });
     const t = tops(2);
     l.setUp([], t);
@@ -150,18 +182,22 @@ describe('Data layer (LevelDB, LMDB)', () => {
 
   it('errors: missing database at creation; no batch size; too many tops', () => {
     // the database opens when the layer is created, as in Caffe's DataLayer constructor
-    expect(() => makeLayer({ type: 'Data', data_param: { source: '/nonexistent/db', batch_size: 1, backend: 'LMDB' } }))
-      .toThrow(/\/nonexistent\/db/);
-    expect(() => makeLayer({ type: 'Data', data_param: { source: lmdb, backend: 'LMDB' } }).setUp([], tops(2)))
-      .toThrow('Data layer data: Check failed: batch_size > 0 (0 vs. 0) Positive batch size required');
-    expect(() => makeLayer({ type: 'Data', data_param: { source: lmdb, backend: 'LMDB', batch_size: 1 } }).setUp([], tops(3)))
-      .toThrow('produces at most 2 top blob(s) as output.');
+    expect(() =>
+      makeLayer({ type: 'Data', data_param: { source: '/nonexistent/db', batch_size: 1, backend: 'LMDB' } }),
+    ).toThrow(/\/nonexistent\/db/);
+    expect(() => makeLayer({ type: 'Data', data_param: { source: lmdb, backend: 'LMDB' } }).setUp([], tops(2))).toThrow(
+      'Data layer data: Check failed: batch_size > 0 (0 vs. 0) Positive batch size required',
+    );
+    expect(() =>
+      makeLayer({ type: 'Data', data_param: { source: lmdb, backend: 'LMDB', batch_size: 1 } }).setUp([], tops(3)),
+    ).toThrow('produces at most 2 top blob(s) as output.');
   });
 
   it('an empty database is refused at set-up', async () => {
     const src = await makeDB('lmdb', []);
-    expect(() => makeLayer({ type: 'Data', data_param: { source: src, batch_size: 1, backend: 'LMDB' } }).setUp([], tops(2)))
-      .toThrow(`Data layer data: the database ${src} holds no records`);
+    expect(() =>
+      makeLayer({ type: 'Data', data_param: { source: src, batch_size: 1, backend: 'LMDB' } }).setUp([], tops(2)),
+    ).toThrow(`Data layer data: the database ${src} holds no records`);
   });
 
   it('LevelDB allows one open handle per process (as in Caffe); dispose releases it', () => {
@@ -195,7 +231,7 @@ describe('Data layer (LevelDB, LMDB)', () => {
   });
 });
 
-describeShared('Data layer on Caffe\'s lenet-fmnist LMDB', () => {
+describeShared("Data layer on Caffe's lenet-fmnist LMDB", () => {
   const dir = sharedPath('fixtures/caffe-train/lenet-fmnist');
   const source = path.join(dir, 'train_lmdb');
   const meanFile = path.join(dir, 'mean.binaryproto');
@@ -205,9 +241,11 @@ describeShared('Data layer on Caffe\'s lenet-fmnist LMDB', () => {
     const db = await openDB('lmdb', source, 'read');
     const cur = await db.newCursor();
     const out = [];
-    for (await cur.seekToFirst(); cur.valid && out.length < n; await cur.next()) out.push(decodeMessage(cur.value, 'caffe.Datum'));
+    for (await cur.seekToFirst(); cur.valid && out.length < n; await cur.next())
+      out.push(decodeMessage(cur.value, 'caffe.Datum'));
     const count = await db.count();
-    await cur.close(); await db.close();
+    await cur.close();
+    await db.close();
     return { datums: out, count };
   }
 
@@ -216,8 +254,12 @@ describeShared('Data layer on Caffe\'s lenet-fmnist LMDB', () => {
     const meanProto = readBlobProtoFromFile(meanFile);
     const mean = Float32Array.from(meanProto.data);
     const scale = f(0.00390625);
-    const l = makeLayer<DataLayer>({ type: 'Data', phase: 'TRAIN', transform_param: { scale: 0.00390625, mean_file: meanFile },
-      data_param: { source, batch_size: 50, backend: 'LMDB' } });
+    const l = makeLayer<DataLayer>({
+      type: 'Data',
+      phase: 'TRAIN',
+      transform_param: { scale: 0.00390625, mean_file: meanFile },
+      data_param: { source, batch_size: 50, backend: 'LMDB' },
+    });
     const [data, label] = tops(2);
     const log = captureLog();
     try {
@@ -226,7 +268,9 @@ describeShared('Data layer on Caffe\'s lenet-fmnist LMDB', () => {
       l.forward([], [data, label]);
       expect(data.shape).toEqual([50, 1, 28, 28]);
       const want = new Float32Array(50 * 784);
-      datums.forEach((d, n) => { for (let i = 0; i < 784; i++) want[n * 784 + i] = f(f(d.data[i] - mean[i]) * scale); });
+      datums.forEach((d, n) => {
+        for (let i = 0; i < 784; i++) want[n * 784 + i] = f(f(d.data[i] - mean[i]) * scale);
+      });
       expect(data.cpuData()).toEqual(want);
       expect(arr(label.cpuData())).toEqual(datums.map((d) => d.label));
       // 1000 records = 20 batches: batch 21 is batch 1 again
@@ -240,7 +284,7 @@ describeShared('Data layer on Caffe\'s lenet-fmnist LMDB', () => {
     }
   });
 
-  it('a Net built from Caffe\'s train_test.prototxt runs forward from the LMDB', () => {
+  it("a Net built from Caffe's train_test.prototxt runs forward from the LMDB", () => {
     const param = readNetParamsFromTextFile(path.join(dir, 'train_test.prototxt'));
     for (const lp of param.layer) {
       if (lp.type !== 'Data') continue;
@@ -263,11 +307,12 @@ describeShared('Data layer on Caffe\'s lenet-fmnist LMDB', () => {
       const loss = net.forward();
       expect(loss).toBeGreaterThan(0);
       expect(Number.isFinite(loss)).toBe(true);
-      expect(Array.from(net.blobByName('label').cpuData()).every((x) => Number.isInteger(x) && x >= 0 && x < 10)).toBe(true);
+      expect(Array.from(net.blobByName('label').cpuData()).every((x) => Number.isInteger(x) && x >= 0 && x < 10)).toBe(
+        true,
+      );
     } finally {
       log.stop();
       for (const layer of net?.layers ?? []) if (layer instanceof BaseDataLayer) layer.dispose();
     }
   });
 });
-

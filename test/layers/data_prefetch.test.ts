@@ -24,7 +24,10 @@ async function until(l: DataLayer, n: number, ms = 10000): Promise<void> {
 describe('prefetch', () => {
   let src: string;
   beforeAll(async () => {
-    src = await makeDB('lmdb', Array.from({ length: 64 }, (_, r) => rawDatum(3, 16, 16, r, (i) => r + i)));
+    src = await makeDB(
+      'lmdb',
+      Array.from({ length: 64 }, (_, r) => rawDatum(3, 16, 16, r, (i) => r + i)),
+    );
   });
 
   it('fills `prefetch` batches (default 4) while the net is idle; forward then never waits', async () => {
@@ -51,7 +54,10 @@ describe('prefetch', () => {
   });
 
   it('data_param.prefetch sets the number of slots', async () => {
-    const l = makeLayer<DataLayer>({ type: 'Data', data_param: { source: src, backend: 'LMDB', batch_size: 2, prefetch: 2 } });
+    const l = makeLayer<DataLayer>({
+      type: 'Data',
+      data_param: { source: src, backend: 'LMDB', batch_size: 2, prefetch: 2 },
+    });
     l.setUp([], tops(2));
     await until(l, 2);
     await sleep(50);
@@ -61,7 +67,10 @@ describe('prefetch', () => {
   it('a forward that finds no batch ready waits for it', () => {
     const log = captureLog();
     try {
-      const l = makeLayer<DataLayer>({ type: 'Data', data_param: { source: src, backend: 'LMDB', batch_size: 64, prefetch: 1 } });
+      const l = makeLayer<DataLayer>({
+        type: 'Data',
+        data_param: { source: src, backend: 'LMDB', batch_size: 64, prefetch: 1 },
+      });
       const t = tops(2);
       l.setUp([], t);
       for (let i = 0; i < 5; i++) {
@@ -78,8 +87,20 @@ describe('prefetch', () => {
     const dir = path.join(tmpDir(), 'bad');
     const db = await openDB('lmdb', dir, 'new');
     const txn = db.newTransaction();
-    txn.put('0', encodeMessage(rawDatum(1, 2, 2, 0, (i) => i), 'caffe.Datum'));
-    txn.put('1', encodeMessage(rawDatum(1, 2, 2, 1, (i) => i), 'caffe.Datum'));
+    txn.put(
+      '0',
+      encodeMessage(
+        rawDatum(1, 2, 2, 0, (i) => i),
+        'caffe.Datum',
+      ),
+    );
+    txn.put(
+      '1',
+      encodeMessage(
+        rawDatum(1, 2, 2, 1, (i) => i),
+        'caffe.Datum',
+      ),
+    );
     txn.put('2', Uint8Array.from([0x0a, 0xff, 0xff])); // truncated
     await txn.commit();
     await db.close();
@@ -102,7 +123,10 @@ describe('prefetch', () => {
   });
 
   it('a worker blocked on full slots stops promptly', async () => {
-    const l = makeLayer<DataLayer>({ type: 'Data', data_param: { source: src, backend: 'LMDB', batch_size: 1, prefetch: 1 } });
+    const l = makeLayer<DataLayer>({
+      type: 'Data',
+      data_param: { source: src, backend: 'LMDB', batch_size: 1, prefetch: 1 },
+    });
     l.setUp([], tops(2));
     await until(l, 1);
     const t0 = Date.now();
@@ -127,9 +151,11 @@ describe('prefetch', () => {
   });
 
   const distData = path.resolve(__dirname, '../../dist/layers/Data.js');
-  (fs.existsSync(distData) ? it : it.skip)('compiled (dist/): the .js worker runs, and an undisposed layer does not keep the process alive', () => {
-    // what the CLI runs; npm test builds dist first (skipped when it is absent)
-    const script = `
+  (fs.existsSync(distData) ? it : it.skip)(
+    'compiled (dist/): the .js worker runs, and an undisposed layer does not keep the process alive',
+    () => {
+      // what the CLI runs; npm test builds dist first (skipped when it is absent)
+      const script = `
       const { createLayer } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/core/layer_factory.js'))});
       const { Blob } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/core/blob.js'))});
       require(${JSON.stringify(distData)});
@@ -139,7 +165,11 @@ describe('prefetch', () => {
       console.log(JSON.stringify(Array.from(t[1].cpuData())));
       // no dispose: the unref'd worker must not hold the process
     `;
-    const out = execFileSync(process.execPath, ['-e', script], { timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-    expect(out.trim()).toBe('[3,4,5]');
-  });
+      const out = execFileSync(process.execPath, ['-e', script], {
+        timeout: 20000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).toString();
+      expect(out.trim()).toBe('[3,4,5]');
+    },
+  );
 });

@@ -7,10 +7,17 @@ import { checkGradient, checkInPlace, randomBlob, gaussianBlob } from '../gradie
 import { describeEngines } from '../engines';
 
 const make = (phase: 'TRAIN' | 'TEST', ratio?: number) => () =>
-  createLayer({ name: 'd', type: 'Dropout', phase, ...(ratio !== undefined ? { dropout_param: { dropout_ratio: ratio } } : {}) });
+  createLayer({
+    name: 'd',
+    type: 'Dropout',
+    phase,
+    ...(ratio !== undefined ? { dropout_param: { dropout_ratio: ratio } } : {}),
+  });
 
 function trainForward(ratio: number | undefined, shape: number[], seed: number) {
-  const x = gaussianBlob(shape), y = new Blob(), l = make('TRAIN', ratio)();
+  const x = gaussianBlob(shape),
+    y = new Blob(),
+    l = make('TRAIN', ratio)();
   l.setUp([x], [y]);
   setRandomSeed(seed);
   l.forward([x], [y]);
@@ -22,29 +29,40 @@ describeEngines('Dropout', () => {
     const r = ratio ?? 0.5; // 0.5 is the default
     it(`TRAIN keeps units scaled by 1/(1-ratio), at the right rate (ratio ${r}; Caffe TestDropout*)`, () => {
       const { x, y } = trainForward(ratio, [2, 3, 4, 5], 1701);
-      const scale = 1 / (1 - r), n = x.count;
+      const scale = 1 / (1 - r),
+        n = x.count;
       let kept = 0;
       x.cpuData().forEach((v, i) => {
         const t = y.cpuData()[i];
-        if (t !== 0) { kept++; expect(t).toBe(Math.fround(v * scale)); }
+        if (t !== 0) {
+          kept++;
+          expect(t).toBe(Math.fround(v * scale));
+        }
       });
-      const stdErr = Math.sqrt(r * (1 - r) / n);
+      const stdErr = Math.sqrt((r * (1 - r)) / n);
       expect(Math.abs(1 - kept / n - r)).toBeLessThanOrEqual(3 * stdErr);
     });
   }
 
   it('mask statistics over a large blob: keep rate, and independence of neighbours', () => {
-    const ratio = 0.3, { l } = trainForward(ratio, [100, 1000], 42);
+    const ratio = 0.3,
+      { l } = trainForward(ratio, [100, 1000], 42);
     const m = (l as DropoutLayer).lastMask.subarray(0, 100000);
-    let kept = 0, pairs = 0;
-    for (let i = 0; i < m.length; i++) { kept += m[i]; if (i > 0) pairs += m[i] * m[i - 1]; }
-    const p = 1 - ratio, n = m.length;
-    expect(Math.abs(kept / n - p)).toBeLessThan(4 * Math.sqrt(p * (1 - p) / n));
+    let kept = 0,
+      pairs = 0;
+    for (let i = 0; i < m.length; i++) {
+      kept += m[i];
+      if (i > 0) pairs += m[i] * m[i - 1];
+    }
+    const p = 1 - ratio,
+      n = m.length;
+    expect(Math.abs(kept / n - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
     expect(Math.abs(pairs / (n - 1) - p * p)).toBeLessThan(0.01);
   });
 
   it('the mask comes from the global rng: reseeding reproduces it, another seed differs', () => {
-    const a = trainForward(0.5, [10, 10], 7).y.cpuData(), b = trainForward(0.5, [10, 10], 7).y.cpuData();
+    const a = trainForward(0.5, [10, 10], 7).y.cpuData(),
+      b = trainForward(0.5, [10, 10], 7).y.cpuData();
     const c = trainForward(0.5, [10, 10], 8).y.cpuData();
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(c));
@@ -59,8 +77,11 @@ describeEngines('Dropout', () => {
   });
 
   it('TEST is the identity, forward and backward (Caffe TestDropoutTestPhase)', () => {
-    const x = gaussianBlob([2, 3, 4, 5]), y = new Blob(), l = make('TEST')();
-    l.setUp([x], [y]); l.forward([x], [y]);
+    const x = gaussianBlob([2, 3, 4, 5]),
+      y = new Blob(),
+      l = make('TEST')();
+    l.setUp([x], [y]);
+    l.forward([x], [y]);
     expect(Array.from(y.cpuData())).toEqual(Array.from(x.cpuData()));
     y.mutableCpuDiff().set(randomBlob([2, 3, 4, 5]).cpuData());
     l.backward([y], [true], [x]);
@@ -68,20 +89,32 @@ describeEngines('Dropout', () => {
   });
 
   it('gradient, TRAIN (reseeded before each forward)', () =>
-    checkGradient(make('TRAIN')(), [gaussianBlob([2, 3, 4, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-3, seed: 1701 }));
+    checkGradient(make('TRAIN')(), [gaussianBlob([2, 3, 4, 5])], [new Blob()], {
+      stepsize: 1e-2,
+      threshold: 1e-3,
+      seed: 1701,
+    }));
   it('gradient, TEST', () =>
     checkGradient(make('TEST')(), [gaussianBlob([2, 3, 4, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-3 }));
 
   it('in place: TEST, and TRAIN with the same seed', () => {
     checkInPlace(make('TEST'), [2, 3, 4]);
-    const a = randomBlob([2, 3, 4]), b = randomBlob([2, 3, 4]), ya = new Blob();
-    const la = make('TRAIN', 0.4)(), lb = make('TRAIN', 0.4)();
-    la.setUp([a], [ya]); lb.setUp([b], [b]);
-    setRandomSeed(5); la.forward([a], [ya]);
-    setRandomSeed(5); lb.forward([b], [b]);
+    const a = randomBlob([2, 3, 4]),
+      b = randomBlob([2, 3, 4]),
+      ya = new Blob();
+    const la = make('TRAIN', 0.4)(),
+      lb = make('TRAIN', 0.4)();
+    la.setUp([a], [ya]);
+    lb.setUp([b], [b]);
+    setRandomSeed(5);
+    la.forward([a], [ya]);
+    setRandomSeed(5);
+    lb.forward([b], [b]);
     expect(Array.from(b.cpuData())).toEqual(Array.from(ya.cpuData()));
-    ya.mutableCpuDiff().fill(1); b.mutableCpuDiff().fill(1);
-    la.backward([ya], [true], [a]); lb.backward([b], [true], [b]);
+    ya.mutableCpuDiff().fill(1);
+    b.mutableCpuDiff().fill(1);
+    la.backward([ya], [true], [a]);
+    lb.backward([b], [true], [b]);
     expect(Array.from(b.cpuDiff())).toEqual(Array.from(a.cpuDiff()));
   });
 });

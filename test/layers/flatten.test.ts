@@ -24,9 +24,12 @@ describeEngines('Flatten', () => {
     }
   });
 
-  it('forward: the top is the bottom\'s data memory, in the same order (Caffe TestForward)', () => {
-    const x = bottom(), top = new Blob(), l = make();
-    l.setUp([x], [top]); l.forward([x], [top]);
+  it("forward: the top is the bottom's data memory, in the same order (Caffe TestForward)", () => {
+    const x = bottom(),
+      top = new Blob(),
+      l = make();
+    l.setUp([x], [top]);
+    l.forward([x], [top]);
     expect(top.dataMemory).toBe(x.dataMemory);
     for (let c = 0; c < 90; c++) {
       expect(top.cpuData()[c]).toBe(x.cpuData()[x.offset(0, Math.floor(c / 30), Math.floor(c / 5) % 6, c % 5)]);
@@ -36,9 +39,12 @@ describeEngines('Flatten', () => {
     expect(top.cpuData()[7]).toBe(42);
   });
 
-  it('backward: the bottom takes the top\'s diff memory', () => {
-    const x = bottom(), top = new Blob(), l = make();
-    l.setUp([x], [top]); l.forward([x], [top]);
+  it("backward: the bottom takes the top's diff memory", () => {
+    const x = bottom(),
+      top = new Blob(),
+      l = make();
+    l.setUp([x], [top]);
+    l.forward([x], [top]);
     top.mutableCpuDiff().fill(3);
     l.backward([top], [true], [x]);
     expect(x.diffMemory).toBe(top.diffMemory);
@@ -53,6 +59,9 @@ describeEngines('Flatten', () => {
 
   it('gradient (Caffe TestGradient: 1e-2, 1e-2)', () => {
     checkGradient(make(), [bottom()], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 });
-    checkGradient(make({ axis: 0, end_axis: -2 }), [randomBlob([2, 3, 4])], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 });
+    checkGradient(make({ axis: 0, end_axis: -2 }), [randomBlob([2, 3, 4])], [new Blob()], {
+      stepsize: 1e-2,
+      threshold: 1e-2,
+    });
   });
 });

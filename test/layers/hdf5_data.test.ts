@@ -28,7 +28,9 @@ function makeLayer(param: Message): Layer {
   made.push(l);
   return l;
 }
-afterEach(() => { while (made.length) made.pop()!.dispose(); });
+afterEach(() => {
+  while (made.length) made.pop()!.dispose();
+});
 
 let warm: Hdf5Session | null = null;
 let restoreLog: () => void = () => undefined;
@@ -36,7 +38,10 @@ beforeAll(() => {
   restoreLog = setLogSink(() => undefined); // quiet: tests capture what they check
   warm = new Hdf5Session(); // one worker for the file (its start-up costs a few tenths of a second)
 });
-afterAll(() => { warm?.dispose(); restoreLog(); });
+afterAll(() => {
+  warm?.dispose();
+  restoreLog();
+});
 
 const tops = (n: number) => Array.from({ length: n }, () => new Blob());
 
@@ -44,7 +49,10 @@ const tops = (n: number) => Array.from({ length: n }, () => new Blob());
 function rowFile(dir: string, k: number, n: number, name = `f${k}.h5`): string {
   const file = path.join(dir, name);
   writeHdf5File(file, {
-    data: { shape: [n, 2, 3], data: Float32Array.from({ length: n * 6 }, (_, j) => 100 * k + 10 * Math.floor(j / 6) + (j % 6)) },
+    data: {
+      shape: [n, 2, 3],
+      data: Float32Array.from({ length: n * 6 }, (_, j) => 100 * k + 10 * Math.floor(j / 6) + (j % 6)),
+    },
     label: { shape: [n], data: Float64Array.from({ length: n }, (_, r) => 100 * k + r) },
   });
   return file;
@@ -60,14 +68,19 @@ function listFile(dir: string, files: string[], sep = '\n'): string {
 /** Runs `count` forwards; returns the label values served, batch by batch. */
 function labels(l: Layer, t: Blob[], count: number): number[][] {
   const out: number[][] = [];
-  for (let i = 0; i < count; i++) { l.forward([], t); out.push(arr(t[1].cpuData())); }
+  for (let i = 0; i < count; i++) {
+    l.forward([], t);
+    out.push(arr(t[1].cpuData()));
+  }
   return out;
 }
 
 describe('C rand() and std::random_shuffle (hdf5_crand)', () => {
   it("is glibc's rand(): seed 1 by default, srand(0) = srand(1)", () => {
     cSrand();
-    expect(Array.from({ length: 8 }, cRand)).toEqual([1804289383, 846930886, 1681692777, 1714636915, 1957747793, 424238335, 719885386, 1649760492]);
+    expect(Array.from({ length: 8 }, cRand)).toEqual([
+      1804289383, 846930886, 1681692777, 1714636915, 1957747793, 424238335, 719885386, 1649760492,
+    ]);
     cSrand(42);
     expect(cRand()).toBe(71876166);
     cSrand(0);
@@ -76,7 +89,8 @@ describe('C rand() and std::random_shuffle (hdf5_crand)', () => {
 
   it("shuffles as libstdc++'s random_shuffle: the order reference Caffe served (2 files, 10 rows)", () => {
     cSrand(1);
-    const files = [0, 1], rows = Array.from({ length: 10 }, (_, i) => i);
+    const files = [0, 1],
+      rows = Array.from({ length: 10 }, (_, i) => i);
     randomShuffle(files);
     randomShuffle(rows);
     expect(files).toEqual([0, 1]);
@@ -86,7 +100,9 @@ describe('C rand() and std::random_shuffle (hdf5_crand)', () => {
 
 describe('HDF5Data layer', () => {
   let dir: string;
-  beforeAll(() => { dir = tmpDir('caffets-hdf5-'); });
+  beforeAll(() => {
+    dir = tmpDir('caffets-hdf5-');
+  });
 
   it('serves batch_size rows per forward, wraps around a single file, shapes the tops from the datasets', () => {
     const src = listFile(dir, [rowFile(dir, 0, 5)]);
@@ -100,7 +116,9 @@ describe('HDF5Data layer', () => {
       log.stop();
     }
     expect(log.lines.filter((x) => !x.startsWith('Creating layer'))).toEqual([
-      `Loading list of HDF5 filenames from: ${src}`, 'Number of HDF5 files: 1', 'Datatype class: H5T_FLOAT',
+      `Loading list of HDF5 filenames from: ${src}`,
+      'Number of HDF5 files: 1',
+      'Datatype class: H5T_FLOAT',
     ]);
     expect(t[0].shape).toEqual([3, 2, 3]);
     expect(t[1].shape).toEqual([3]);
@@ -109,7 +127,11 @@ describe('HDF5Data layer', () => {
     expect(arr(t[1].cpuData())).toEqual([0, 1, 2]);
     l.forward([], t);
     expect(arr(t[0].cpuData())).toEqual([...dataRow(0, 3), ...dataRow(0, 4), ...dataRow(0, 0)]);
-    expect(labels(l, t, 3)).toEqual([[1, 2, 3], [4, 0, 1], [2, 3, 4]]);
+    expect(labels(l, t, 3)).toEqual([
+      [1, 2, 3],
+      [4, 0, 1],
+      [2, 3, 4],
+    ]);
     // no backward to do, whatever is asked
     expect(() => l.backward(t, [true], [])).not.toThrow();
   });
@@ -127,7 +149,11 @@ describe('HDF5Data layer', () => {
       log.stop();
     }
     expect(log.lines).toContain('Number of HDF5 files: 3');
-    expect(labels(l, t, 3)).toEqual([[0, 1, 100, 101], [102, 200, 0, 1], [100, 101, 102, 200]]);
+    expect(labels(l, t, 3)).toEqual([
+      [0, 1, 100, 101],
+      [102, 200, 0, 1],
+      [100, 101, 102, 200],
+    ]);
   });
 
   it('reads float64 and int32 datasets as float, N-d rows, any number of tops (one here)', () => {
@@ -140,7 +166,8 @@ describe('HDF5Data layer', () => {
     const log = captureLog();
     const one = makeLayer({ top: ['x'], hdf5_data_param: { source: src, batch_size: 1 } });
     const two = makeLayer({ top: ['y', 'x'], hdf5_data_param: { source: src, batch_size: 2 } });
-    const t1 = tops(1), t2 = tops(2);
+    const t1 = tops(1),
+      t2 = tops(2);
     try {
       one.setUp([], t1);
       two.setUp([], t2);
@@ -174,18 +201,24 @@ describe('HDF5Data layer', () => {
       expect(arr(t[0].cpuData())).toEqual(dataRow(Math.floor(lab / 100), lab % 100));
       return seq;
     };
-    const a = run(), b = run();
+    const a = run(),
+      b = run();
     expect(a).toEqual(b);
     // the expected order, drawn as Caffe draws: files at set-up, rows at each load and after each pass
     cSrand(1);
-    const sizes = [4, 3, 5], perm = [0, 1, 2];
+    const sizes = [4, 3, 5],
+      perm = [0, 1, 2];
     randomShuffle(perm);
     const expected: number[] = [];
-    let fi = 0, rows = Array.from({ length: sizes[perm[0]] }, (_, i) => i);
+    let fi = 0,
+      rows = Array.from({ length: sizes[perm[0]] }, (_, i) => i);
     randomShuffle(rows);
     while (expected.length < 36) {
       for (const r of rows) expected.push(100 * perm[fi] + r);
-      if (++fi === 3) { fi = 0; randomShuffle(perm); }
+      if (++fi === 3) {
+        fi = 0;
+        randomShuffle(perm);
+      }
       rows = Array.from({ length: sizes[perm[fi]] }, (_, i) => i);
       randomShuffle(rows);
       randomShuffle(rows);
@@ -220,30 +253,51 @@ describe('HDF5Data layer', () => {
 
   it('errors: source, empty list, missing or non-HDF5 file, missing dataset, row counts, row sizes, transform_param', () => {
     const good = rowFile(dir, 0, 3, 'good.h5');
-    const setUp = (param: Message, n = 2) => () => makeLayer(param).setUp([], tops(n));
-    const p = (source: string, extra: Message = {}) => ({ top: ['data', 'label'], hdf5_data_param: { source, batch_size: 2 }, ...extra });
+    const setUp =
+      (param: Message, n = 2) =>
+      () =>
+        makeLayer(param).setUp([], tops(n));
+    const p = (source: string, extra: Message = {}) => ({
+      top: ['data', 'label'],
+      hdf5_data_param: { source, batch_size: 2 },
+      ...extra,
+    });
 
-    expect(setUp(p(path.join(dir, 'nolist.txt')))).toThrow(`HDF5Data layer d: Failed to open source file: ${path.join(dir, 'nolist.txt')}`);
+    expect(setUp(p(path.join(dir, 'nolist.txt')))).toThrow(
+      `HDF5Data layer d: Failed to open source file: ${path.join(dir, 'nolist.txt')}`,
+    );
     const empty = listFile(dir, []);
-    expect(setUp(p(empty))).toThrow(`HDF5Data layer d: Check failed: num_files_ >= 1 (0 vs. 1) Must have at least 1 HDF5 filename listed in ${empty}`);
+    expect(setUp(p(empty))).toThrow(
+      `HDF5Data layer d: Check failed: num_files_ >= 1 (0 vs. 1) Must have at least 1 HDF5 filename listed in ${empty}`,
+    );
     const absent = path.join(dir, 'absent.h5');
     expect(setUp(p(listFile(dir, [absent])))).toThrow(`HDF5Data layer d: Failed opening HDF5 file: ${absent}`);
     const junk = path.join(dir, 'junk.h5');
     fs.writeFileSync(junk, 'not an HDF5 file');
     expect(setUp(p(listFile(dir, [junk])))).toThrow(`HDF5Data layer d: Failed opening HDF5 file: ${junk}`);
-    expect(setUp({ ...p(listFile(dir, [good])), top: ['data', 'target'] }))
-      .toThrow('HDF5Data layer d: Check failed: H5LTfind_dataset(file_id, dataset_name_) Failed to find HDF5 dataset target');
+    expect(setUp({ ...p(listFile(dir, [good])), top: ['data', 'target'] })).toThrow(
+      'HDF5Data layer d: Check failed: H5LTfind_dataset(file_id, dataset_name_) Failed to find HDF5 dataset target',
+    );
 
     const uneven = path.join(dir, 'uneven.h5');
-    writeHdf5File(uneven, { data: { shape: [3, 2], data: new Float32Array(6) }, label: { shape: [2], data: new Float32Array(2) } });
-    expect(setUp(p(listFile(dir, [uneven])))).toThrow('HDF5Data layer d: Check failed: hdf_blobs_[i]->shape(0) == num (2 vs. 3)');
+    writeHdf5File(uneven, {
+      data: { shape: [3, 2], data: new Float32Array(6) },
+      label: { shape: [2], data: new Float32Array(2) },
+    });
+    expect(setUp(p(listFile(dir, [uneven])))).toThrow(
+      'HDF5Data layer d: Check failed: hdf_blobs_[i]->shape(0) == num (2 vs. 3)',
+    );
 
-    expect(setUp(p(listFile(dir, [good]), { transform_param: { scale: 2 } })))
-      .toThrow('HDF5Data layer d: Check failed: !this->layer_param_.has_transform_param() HDF5Data does not transform data.');
+    expect(setUp(p(listFile(dir, [good]), { transform_param: { scale: 2 } }))).toThrow(
+      'HDF5Data layer d: Check failed: !this->layer_param_.has_transform_param() HDF5Data does not transform data.',
+    );
 
     // a later file whose rows differ in size from the first's (Caffe would copy past its buffer)
     const wide = path.join(dir, 'wide.h5');
-    writeHdf5File(wide, { data: { shape: [2, 7], data: new Float32Array(14) }, label: { shape: [2], data: new Float32Array(2) } });
+    writeHdf5File(wide, {
+      data: { shape: [2, 7], data: new Float32Array(14) },
+      label: { shape: [2], data: new Float32Array(2) },
+    });
     const l = makeLayer(p(listFile(dir, [good, wide])));
     const t = tops(2);
     l.setUp([], t);
@@ -252,7 +306,10 @@ describe('HDF5Data layer', () => {
 
     // a file with no rows
     const none = path.join(dir, 'none.h5');
-    writeHdf5File(none, { data: { shape: [0, 2], data: new Float32Array(0) }, label: { shape: [0], data: new Float32Array(0) } });
+    writeHdf5File(none, {
+      data: { shape: [0, 2], data: new Float32Array(0) },
+      label: { shape: [0], data: new Float32Array(0) },
+    });
     expect(setUp(p(listFile(dir, [none])))).toThrow(/holds no rows/);
   });
 });
@@ -260,19 +317,28 @@ describe('HDF5Data layer', () => {
 // ---------------------------------------------------------------------------- reference Caffe
 
 /** Runs `caffe test`; returns its "Batch i, x = v" and "Loss: v" lines, or throws with its output. */
-function caffeTest(dir: string, net: string, iterations: number): { lines: string[]; status: number | null; text: string } {
+function caffeTest(
+  dir: string,
+  net: string,
+  iterations: number,
+): { lines: string[]; status: number | null; text: string } {
   const model = path.join(dir, `net${Math.random().toString(36).slice(2)}.prototxt`);
   fs.writeFileSync(model, net);
   const weights = path.join(dir, 'empty.caffemodel');
   fs.writeFileSync(weights, ''); // an empty NetParameter: the nets here have no learned weights to load
-  const r = spawnSync('caffe', ['test', `--model=${model}`, `--weights=${weights}`, `--iterations=${iterations}`],
-    { cwd: dir, timeout: 120000, maxBuffer: 1 << 28 });
+  const r = spawnSync('caffe', ['test', `--model=${model}`, `--weights=${weights}`, `--iterations=${iterations}`], {
+    cwd: dir,
+    timeout: 120000,
+    maxBuffer: 1 << 28,
+  });
   const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   return { lines: scoreLines(text.split('\n')), status: r.status, text };
 }
 
 function scoreLines(lines: string[]): string[] {
-  return lines.map((l) => (l.includes('] ') ? l.slice(l.indexOf('] ') + 2) : l)).filter((l) => /^(Batch \d+, |Loss: )/.test(l));
+  return lines
+    .map((l) => (l.includes('] ') ? l.slice(l.indexOf('] ') + 2) : l))
+    .filter((l) => /^(Batch \d+, |Loss: )/.test(l));
 }
 
 /** Our `caffets test` on the same net: the same lines. */
@@ -330,18 +396,26 @@ layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "label" top: "lo
 
   it('caffe train: train and test nets share the rand() stream, in construction order (losses as Caffe)', async () => {
     const net = path.join(dir, 'train_net.prototxt');
-    fs.writeFileSync(net, `name: "t"
+    fs.writeFileSync(
+      net,
+      `name: "t"
 layer { name: "d" type: "HDF5Data" top: "data" top: "label" include { phase: TRAIN } hdf5_data_param { source: "${src}" batch_size: 3 shuffle: true } }
 layer { name: "d" type: "HDF5Data" top: "data" top: "label" include { phase: TEST } hdf5_data_param { source: "${src}" batch_size: 2 shuffle: true } }
 layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
   inner_product_param { num_output: 1 weight_filler { type: "constant" value: 0.001 } bias_filler { type: "constant" value: 0 } } }
-layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "label" top: "loss" }`);
+layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "label" top: "loss" }`,
+    );
     const solver = path.join(dir, 'solver.prototxt');
-    fs.writeFileSync(solver, `net: "${net}"\nbase_lr: 0.00002\nlr_policy: "fixed"\nmax_iter: 24\ndisplay: 1\n` +
-      `test_iter: 3\ntest_interval: 8\nrandom_seed: 3\nsolver_mode: CPU\nsnapshot_after_train: false\n`);
-    const pick = (lines: string[]) => lines.map((l) => (l.includes('] ') ? l.slice(l.indexOf('] ') + 2) : l))
-      .filter((l) => /(Train|Test) net output #0: loss = |Iteration \d+, loss = /.test(l))
-      .map((l) => l.replace(/ \(\* 1 = .*$/, ''));
+    fs.writeFileSync(
+      solver,
+      `net: "${net}"\nbase_lr: 0.00002\nlr_policy: "fixed"\nmax_iter: 24\ndisplay: 1\n` +
+        `test_iter: 3\ntest_interval: 8\nrandom_seed: 3\nsolver_mode: CPU\nsnapshot_after_train: false\n`,
+    );
+    const pick = (lines: string[]) =>
+      lines
+        .map((l) => (l.includes('] ') ? l.slice(l.indexOf('] ') + 2) : l))
+        .filter((l) => /(Train|Test) net output #0: loss = |Iteration \d+, loss = /.test(l))
+        .map((l) => l.replace(/ \(\* 1 = .*$/, ''));
     const r = spawnSync('caffe', ['train', `--solver=${solver}`], { cwd: dir, timeout: 120000, maxBuffer: 1 << 28 });
     const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     if (r.status !== 0) throw new Error(`caffe train failed: ${text.slice(-3000)}`);
@@ -396,9 +470,15 @@ describe('the HDF5 worker', () => {
     const { parsePrototxt } = require('../../src/formats/prototxt') as typeof import('../../src/formats/prototxt');
     const log = captureLog();
     try {
-      const net = new Net(parsePrototxt(`name: "h" layer { name: "d" type: "HDF5Data" top: "data" top: "label"
+      const net = new Net(
+        parsePrototxt(
+          `name: "h" layer { name: "d" type: "HDF5Data" top: "data" top: "label"
         hdf5_data_param { source: "${src}" batch_size: 2 } }
-        layer { name: "s" type: "Silence" bottom: "data" bottom: "label" }`, 'caffe.NetParameter'), { phase: 'TEST' });
+        layer { name: "s" type: "Silence" bottom: "data" bottom: "label" }`,
+          'caffe.NetParameter',
+        ),
+        { phase: 'TEST' },
+      );
       expect(hdf5WorkerRunning()).toBe(true);
       net.forward();
       net.forward();

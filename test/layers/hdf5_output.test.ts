@@ -25,7 +25,9 @@ function makeLayer(param: Message): Layer {
   made.push(l);
   return l;
 }
-afterEach(() => { while (made.length) made.pop()!.dispose(); });
+afterEach(() => {
+  while (made.length) made.pop()!.dispose();
+});
 
 let warm: Hdf5Session | null = null;
 let restoreLog: () => void = () => undefined;
@@ -33,7 +35,10 @@ beforeAll(() => {
   restoreLog = setLogSink(() => undefined); // quiet: tests capture what they check
   warm = new Hdf5Session(); // one worker for the whole file (its start-up costs a few tenths of a second)
 });
-afterAll(() => { warm?.dispose(); restoreLog(); });
+afterAll(() => {
+  warm?.dispose();
+  restoreLog();
+});
 
 function blob(shape: number[], fill: (i: number) => number): Blob {
   const b = new Blob(shape);
@@ -41,15 +46,19 @@ function blob(shape: number[], fill: (i: number) => number): Blob {
   return b;
 }
 
-const output = (file: string) => makeLayer({ type: 'HDF5Output', bottom: ['data', 'label'], hdf5_output_param: { file_name: file } });
+const output = (file: string) =>
+  makeLayer({ type: 'HDF5Output', bottom: ['data', 'label'], hdf5_output_param: { file_name: file } });
 
 describe('HDF5Output layer', () => {
   let dir: string;
-  beforeAll(() => { dir = tmpDir('caffets-hdf5out-'); });
+  beforeAll(() => {
+    dir = tmpDir('caffets-hdf5out-');
+  });
 
   it('writes data and label as float32 with legacy 4-d shapes, logging as Caffe', () => {
     const file = path.join(dir, 'out.h5');
-    const data = blob([3, 4], (i) => i / 4 - 1), label = blob([3], (i) => 7 - i);
+    const data = blob([3, 4], (i) => i / 4 - 1),
+      label = blob([3], (i) => 7 - i);
     const l = output(file);
     const log = captureLog();
     try {
@@ -59,7 +68,10 @@ describe('HDF5Output layer', () => {
     } finally {
       log.stop();
     }
-    expect(log.lines.filter((x) => !x.startsWith('Creating layer'))).toEqual([`Saving HDF5 file ${file}`, 'Successfully saved 3 rows']);
+    expect(log.lines.filter((x) => !x.startsWith('Creating layer'))).toEqual([
+      `Saving HDF5 file ${file}`,
+      'Successfully saved 3 rows',
+    ]);
     l.dispose();
     const raw = readHdf5File(file);
     expect(Object.keys(raw).sort()).toEqual(['data', 'label']);
@@ -71,7 +83,8 @@ describe('HDF5Output layer', () => {
 
   it('4-d and 3-d bottoms keep their axes (3-d padded with a 1), no backward', () => {
     const file = path.join(dir, 'nd.h5');
-    const data = blob([2, 3, 2, 2], (i) => i), label = blob([2, 5, 3], (i) => -i);
+    const data = blob([2, 3, 2, 2], (i) => i),
+      label = blob([2, 5, 3], (i) => -i);
     const l = output(file);
     l.setUp([data, label], []);
     l.forward([data, label], []);
@@ -85,11 +98,14 @@ describe('HDF5Output layer', () => {
 
   it('a second forward fails as Caffe does (it makes the datasets anew); the first is kept', () => {
     const file = path.join(dir, 'twice.h5');
-    const data = blob([2, 2], (i) => i), label = blob([2], (i) => i);
+    const data = blob([2, 2], (i) => i),
+      label = blob([2], (i) => i);
     const l = output(file);
     l.setUp([data, label], []);
     l.forward([data, label], []);
-    expect(() => l.forward([data, label], [])).toThrow('HDF5Output layer o: Check failed: status >= 0 (-1 vs. 0) Failed to make float dataset data');
+    expect(() => l.forward([data, label], [])).toThrow(
+      'HDF5Output layer o: Check failed: status >= 0 (-1 vs. 0) Failed to make float dataset data',
+    );
     l.dispose();
     expect(arr(readHdf5File(file).data.data)).toEqual([0, 1, 2, 3]);
   });
@@ -97,7 +113,8 @@ describe('HDF5Output layer', () => {
   it('truncates an existing file at set-up; the file reads back through HDF5Data', () => {
     const file = path.join(dir, 'again.h5');
     writeHdf5File(file, { other: { shape: [1], data: new Float32Array([1]) } });
-    const data = blob([4, 3], (i) => 10 + i), label = blob([4], (i) => i);
+    const data = blob([4, 3], (i) => 10 + i),
+      label = blob([4], (i) => i);
     const l = output(file);
     l.setUp([data, label], []);
     expect(readHdf5File(file)).toEqual({});
@@ -105,7 +122,12 @@ describe('HDF5Output layer', () => {
     l.dispose();
     const src = path.join(dir, 'again.txt');
     fs.writeFileSync(src, `${file}\n`);
-    const d = makeLayer({ type: 'HDF5Data', name: 'd', top: ['data', 'label'], hdf5_data_param: { source: src, batch_size: 4 } });
+    const d = makeLayer({
+      type: 'HDF5Data',
+      name: 'd',
+      top: ['data', 'label'],
+      hdf5_data_param: { source: src, batch_size: 4 },
+    });
     const t = [new Blob(), new Blob()];
     d.setUp([], t);
     d.forward([], t);
@@ -116,11 +138,16 @@ describe('HDF5Output layer', () => {
 
   it('errors: unequal batch sizes, an unwritable file name, blob counts', () => {
     const l = output(path.join(dir, 'uneq.h5'));
-    const data = blob([4, 2], (i) => i), label = blob([3], (i) => i);
+    const data = blob([4, 2], (i) => i),
+      label = blob([3], (i) => i);
     l.setUp([data, label], []);
-    expect(() => l.forward([data, label], [])).toThrow('HDF5Output layer o: Check failed: bottom[0]->num() == bottom[1]->num() (4 vs. 3)');
+    expect(() => l.forward([data, label], [])).toThrow(
+      'HDF5Output layer o: Check failed: bottom[0]->num() == bottom[1]->num() (4 vs. 3)',
+    );
     const bad = path.join(dir, 'no', 'such', 'dir.h5');
-    expect(() => output(bad).setUp([data, label], [])).toThrow(`HDF5Output layer o: Check failed: file_id_ >= 0 (-1 vs. 0) Failed to open HDF5 file ${bad}`);
+    expect(() => output(bad).setUp([data, label], [])).toThrow(
+      `HDF5Output layer o: Check failed: file_id_ >= 0 (-1 vs. 0) Failed to open HDF5 file ${bad}`,
+    );
     expect(() => output(path.join(dir, 'x.h5')).setUp([data], [])).toThrow('takes 2 bottom blob(s) as input');
   });
 });
@@ -131,8 +158,10 @@ describe('the HDF5 worker', () => {
     warm = null;
     expect(hdf5WorkerRunning()).toBe(false);
     const dir = tmpDir('caffets-hdf5out-');
-    const a = output(path.join(dir, 'a.h5')), b = output(path.join(dir, 'b.h5'));
-    const data = blob([1, 1], () => 1), label = blob([1], () => 2);
+    const a = output(path.join(dir, 'a.h5')),
+      b = output(path.join(dir, 'b.h5'));
+    const data = blob([1, 1], () => 1),
+      label = blob([1], () => 2);
     a.setUp([data, label], []);
     b.setUp([data, label], []);
     expect(hdf5WorkerRunning()).toBe(true);
@@ -170,8 +199,11 @@ layer { name: "o" type: "HDF5Output" bottom: "data" bottom: "label" hdf5_output_
   function caffe(out: string, iterations: number): { status: number | null; text: string } {
     const model = path.join(dir, `caffe_${iterations}.prototxt`);
     fs.writeFileSync(model, net(out));
-    const r = spawnSync('caffe', ['test', `--model=${model}`, `--weights=${path.join(dir, 'empty.caffemodel')}`, `--iterations=${iterations}`],
-      { cwd: dir, timeout: 120000, maxBuffer: 1 << 28 });
+    const r = spawnSync(
+      'caffe',
+      ['test', `--model=${model}`, `--weights=${path.join(dir, 'empty.caffemodel')}`, `--iterations=${iterations}`],
+      { cwd: dir, timeout: 120000, maxBuffer: 1 << 28 },
+    );
     return { status: r.status, text: `${r.stdout ?? ''}${r.stderr ?? ''}` };
   }
 
@@ -182,13 +214,15 @@ layer { name: "o" type: "HDF5Output" bottom: "data" bottom: "label" hdf5_output_
   }
 
   it('writes the same datasets (names, float32, shapes, values) as Caffe', () => {
-    const theirs = path.join(dir, 'caffe_out.h5'), mine = path.join(dir, 'our_out.h5');
+    const theirs = path.join(dir, 'caffe_out.h5'),
+      mine = path.join(dir, 'our_out.h5');
     const r = caffe(theirs, 1);
     if (r.status !== 0) throw new Error(`caffe test failed: ${r.text.slice(-3000)}`);
     expect(r.text).toContain(`Saving HDF5 file ${theirs}`);
     expect(r.text).toContain('Successfully saved 4 rows');
     ours(mine, 1);
-    const a = readHdf5File(theirs), b = readHdf5File(mine);
+    const a = readHdf5File(theirs),
+      b = readHdf5File(mine);
     expect(a.data.shape).toEqual([4, 2, 3, 1]);
     expect(a.label.shape).toEqual([4, 2, 1, 1]);
     expect(b).toEqual(a);
@@ -199,6 +233,8 @@ layer { name: "o" type: "HDF5Output" bottom: "data" bottom: "label" hdf5_output_
     const r = caffe(path.join(dir, 'caffe_twice.h5'), 2);
     expect(r.status).not.toBe(0);
     expect(r.text).toContain('Check failed: status >= 0 (-1 vs. 0) Failed to make float dataset data');
-    expect(() => ours(path.join(dir, 'our_twice.h5'), 2)).toThrow('Check failed: status >= 0 (-1 vs. 0) Failed to make float dataset data');
+    expect(() => ours(path.join(dir, 'our_twice.h5'), 2)).toThrow(
+      'Check failed: status >= 0 (-1 vs. 0) Failed to make float dataset data',
+    );
   });
 });

@@ -27,22 +27,34 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(dir, 'img'));
   for (let k = 0; k < N; k++) {
     const px = Buffer.from(Array.from({ length: 20 }, (_, i) => grayPixel(k, Math.floor(i / 5), i % 5)));
-    await sharp(px, { raw: { width: 5, height: 4, channels: 1 } }).png().toFile(path.join(dir, 'img', `g${k}.png`));
+    await sharp(px, { raw: { width: 5, height: 4, channels: 1 } })
+      .png()
+      .toFile(path.join(dir, 'img', `g${k}.png`));
   }
   const rgb = Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } }).png().toFile(path.join(dir, 'img', 'c.png'));
-  fs.writeFileSync(path.join(dir, 'gray.txt'), Array.from({ length: N }, (_, k) => `img/g${k}.png ${100 + k}\n`).join(''));
+  await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } })
+    .png()
+    .toFile(path.join(dir, 'img', 'c.png'));
+  fs.writeFileSync(
+    path.join(dir, 'gray.txt'),
+    Array.from({ length: N }, (_, k) => `img/g${k}.png ${100 + k}\n`).join(''),
+  );
   fs.writeFileSync(path.join(dir, 'color.txt'), 'img/c.png 7\n');
 });
 
 const gray = (k: number) => Array.from({ length: 20 }, (_, i) => grayPixel(k, Math.floor(i / 5), i % 5));
 
 function layer(p: object, tp: object = {}, phase = 'TEST') {
-  return makeLayer<ImageDataLayer>({ type: 'ImageData', phase, transform_param: tp, image_data_param: { root_folder: dir + '/', ...p } });
+  return makeLayer<ImageDataLayer>({
+    type: 'ImageData',
+    phase,
+    transform_param: tp,
+    image_data_param: { root_folder: dir + '/', ...p },
+  });
 }
 
 describe('ImageData layer', () => {
-  it('gray images in list order, labels, wrap-around; Caffe\'s log lines', () => {
+  it("gray images in list order, labels, wrap-around; Caffe's log lines", () => {
     const log = captureLog();
     try {
       const l = layer({ source: path.join(dir, 'gray.txt'), batch_size: 4, is_color: false });
@@ -50,7 +62,13 @@ describe('ImageData layer', () => {
       l.setUp([], t);
       expect(t[0].shape).toEqual([4, 1, 4, 5]);
       expect(t[1].shape).toEqual([4]);
-      expect(log.lines).toEqual(expect.arrayContaining([`Opening file ${path.join(dir, 'gray.txt')}`, `A total of ${N} images.`, 'output data size: 4,1,4,5']));
+      expect(log.lines).toEqual(
+        expect.arrayContaining([
+          `Opening file ${path.join(dir, 'gray.txt')}`,
+          `A total of ${N} images.`,
+          'output data size: 4,1,4,5',
+        ]),
+      );
       l.forward([], t);
       expect(arr(t[1].cpuData())).toEqual([100, 101, 102, 103]);
       expect(arr(t[0].cpuData())).toEqual([0, 1, 2, 3].flatMap(gray));
@@ -82,7 +100,10 @@ describe('ImageData layer', () => {
   });
 
   it('new_height / new_width resize with cv::resize INTER_LINEAR (resizeLinear), then transform', async () => {
-    const l = layer({ source: path.join(dir, 'gray.txt'), batch_size: 1, is_color: false, new_height: 3, new_width: 7 }, { scale: 0.5 });
+    const l = layer(
+      { source: path.join(dir, 'gray.txt'), batch_size: 1, is_color: false, new_height: 3, new_width: 7 },
+      { scale: 0.5 },
+    );
     const t = tops(2);
     l.setUp([], t);
     l.forward([], t);
@@ -93,12 +114,15 @@ describe('ImageData layer', () => {
     expect(t[0].cpuData()).toEqual(want);
   });
 
-  it('shuffle: Caffe\'s shuffle with a generator seeded from the global one, again at every epoch', () => {
+  it("shuffle: Caffe's shuffle with a generator seeded from the global one, again at every epoch", () => {
     setRandomSeed(3);
     const g = new Rng(rng().u32()); // the layer draws this seed first (no random transform)
     const order = Array.from({ length: N }, (_, k) => 100 + k);
     const want: number[] = [];
-    for (let epoch = 0; epoch < 3; epoch++) { caffeShuffle(order, g); want.push(...order); }
+    for (let epoch = 0; epoch < 3; epoch++) {
+      caffeShuffle(order, g);
+      want.push(...order);
+    }
     setRandomSeed(3);
     const log = captureLog();
     try {
@@ -107,7 +131,10 @@ describe('ImageData layer', () => {
       l.setUp([], t);
       expect(log.lines).toContain('Shuffling data');
       const got: number[] = [];
-      for (let b = 0; b < 6; b++) { l.forward([], t); got.push(...t[1].cpuData()); }
+      for (let b = 0; b < 6; b++) {
+        l.forward([], t);
+        got.push(...t[1].cpuData());
+      }
       expect(got).toEqual(want);
       // every epoch is a permutation of the list
       for (let e = 0; e < 3; e++) expect(got.slice(e * N, e * N + N).sort()).toEqual([100, 101, 102, 103, 104, 105]);
@@ -135,24 +162,33 @@ describe('ImageData layer', () => {
 
   it('errors: empty list, unreadable image, half a new size, one top, rand_skip beyond the list', () => {
     fs.writeFileSync(path.join(dir, 'empty.txt'), '');
-    expect(() => layer({ source: path.join(dir, 'empty.txt') }).setUp([], tops(2))).toThrow('ImageData layer data: Check failed: !lines_.empty() File is empty');
+    expect(() => layer({ source: path.join(dir, 'empty.txt') }).setUp([], tops(2))).toThrow(
+      'ImageData layer data: Check failed: !lines_.empty() File is empty',
+    );
     expect(() => layer({ source: path.join(dir, 'nonexistent.txt') }).setUp([], tops(2))).toThrow('File is empty');
     fs.writeFileSync(path.join(dir, 'missing.txt'), 'img/none.png 1\n');
     const log = captureLog();
     try {
-      expect(() => layer({ source: path.join(dir, 'missing.txt') }).setUp([], tops(2))).toThrow('ImageData layer data: Check failed: cv_img.data Could not load img/none.png');
+      expect(() => layer({ source: path.join(dir, 'missing.txt') }).setUp([], tops(2))).toThrow(
+        'ImageData layer data: Check failed: cv_img.data Could not load img/none.png',
+      );
       expect(log.lines.some((x) => x.startsWith(`Could not open or find file ${dir}/img/none.png`))).toBe(true);
     } finally {
       log.stop();
     }
-    expect(() => layer({ source: path.join(dir, 'gray.txt'), new_height: 3 }).setUp([], tops(2)))
-      .toThrow('Current implementation requires new_height and new_width to be set at the same time.');
-    expect(() => layer({ source: path.join(dir, 'gray.txt') }).setUp([], tops(1))).toThrow('produces 2 top blob(s) as output.');
+    expect(() => layer({ source: path.join(dir, 'gray.txt'), new_height: 3 }).setUp([], tops(2))).toThrow(
+      'Current implementation requires new_height and new_width to be set at the same time.',
+    );
+    expect(() => layer({ source: path.join(dir, 'gray.txt') }).setUp([], tops(1))).toThrow(
+      'produces 2 top blob(s) as output.',
+    );
     fs.writeFileSync(path.join(dir, 'one.txt'), 'img/g0.png 1\n');
     setRandomSeed(1);
     expect(rng().u32() % 1000).not.toBe(0);
     setRandomSeed(1);
-    expect(() => layer({ source: path.join(dir, 'one.txt'), rand_skip: 1000 }).setUp([], tops(2))).toThrow('Not enough points to skip');
+    expect(() => layer({ source: path.join(dir, 'one.txt'), rand_skip: 1000 }).setUp([], tops(2))).toThrow(
+      'Not enough points to skip',
+    );
   });
 
   it('a bad image later in the list fails the forward that needs it', () => {
@@ -171,15 +207,25 @@ describe('ImageData layer', () => {
   });
 });
 
-describe('parseImageList (std::getline + find_last_of(\' \') + atoi)', () => {
+describe("parseImageList (std::getline + find_last_of(' ') + atoi)", () => {
   it('splits at the last space; names may hold spaces', () => {
-    expect(parseImageList('a b/c.png 3\nd.png 12\n')).toEqual([['a b/c.png', 3], ['d.png', 12]]);
+    expect(parseImageList('a b/c.png 3\nd.png 12\n')).toEqual([
+      ['a b/c.png', 3],
+      ['d.png', 12],
+    ]);
   });
   it('no final newline; CR before LF is ignored by atoi', () => {
-    expect(parseImageList('x.png 1\r\ny.png 2')).toEqual([['x.png', 1], ['y.png', 2]]);
+    expect(parseImageList('x.png 1\r\ny.png 2')).toEqual([
+      ['x.png', 1],
+      ['y.png', 2],
+    ]);
   });
   it('no space: the whole line is the name and atoi(line) the label; empty lines count', () => {
-    expect(parseImageList('x.png\n\n7\n')).toEqual([['x.png', 0], ['', 0], ['7', 7]]);
+    expect(parseImageList('x.png\n\n7\n')).toEqual([
+      ['x.png', 0],
+      ['', 0],
+      ['7', 7],
+    ]);
   });
   it('labels as atoi reads them', () => {
     expect(parseImageList('a -4\nb +5\nc 6x\nd x6\n').map((r) => r[1])).toEqual([-4, 5, 6, 0]);

@@ -9,11 +9,16 @@ const make = (ip: object) => createLayer({ name: 'ip', type: 'InnerProduct', inn
 
 describeEngines('InnerProduct', () => {
   beforeEach(() => setRandomSeed(1701));
-  const filled = { num_output: 10, weight_filler: { type: 'uniform', min: -1, max: 1 }, bias_filler: { type: 'uniform', min: 1, max: 2 } };
+  const filled = {
+    num_output: 10,
+    weight_filler: { type: 'uniform', min: -1, max: 1 },
+    bias_filler: { type: 'uniform', min: 1, max: 2 },
+  };
 
   it('computes x W^T + b', () => {
     const l = make({ num_output: 2, weight_filler: { type: 'constant', value: 0 } });
-    const x = new Blob([1, 3]); x.mutableCpuData().set([1, 2, 3]);
+    const x = new Blob([1, 3]);
+    x.mutableCpuData().set([1, 2, 3]);
     const y = new Blob();
     l.setUp([x], [y]);
     l.blobs[0].mutableCpuData().set([1, 0, 0, 0, 1, 1]);
@@ -24,7 +29,8 @@ describeEngines('InnerProduct', () => {
   });
 
   it('flattens from axis (default 1): 2x3x4x5 -> 2x10', () => {
-    const l = make(filled), y = new Blob();
+    const l = make(filled),
+      y = new Blob();
     l.setUp([randomBlob([2, 3, 4, 5])], [y]);
     expect(y.shape).toEqual([2, 10]);
     expect(l.blobs[0].shape).toEqual([10, 60]);

@@ -8,36 +8,53 @@ const run = forwardValues;
 
 const make = (base: number, scale: number, shift: number) => () =>
   createLayer({ name: 'l', type: 'Log', log_param: { base, scale, shift } });
-const cases: [number, number, number][] = [[-1, 1, 0], [2, 1, 0], [2, 1, 1], [2, 3, 0], [2, 3, 1]];
+const cases: [number, number, number][] = [
+  [-1, 1, 0],
+  [2, 1, 0],
+  [2, 1, 1],
+  [2, 3, 0],
+  [2, 3, 1],
+];
 /** exp of a gaussian: strictly positive inputs, as Caffe's LogBottomInit */
 function positiveBlob(shape: number[]): Blob {
-  const b = gaussianBlob(shape), d = b.mutableCpuData();
+  const b = gaussianBlob(shape),
+    d = b.mutableCpuData();
   for (let i = 0; i < d.length; i++) d[i] = Math.exp(d[i]);
   return b;
 }
 
 describeEngines('Log', () => {
   it('defaults: natural log (hand-computed)', () => {
-    expect(run(createLayer({ name: 'l', type: 'Log' }), [1, Math.E, 0.5])).toEqual([0, Math.log(Math.fround(Math.E)), Math.log(0.5)].map(Math.fround));
+    expect(run(createLayer({ name: 'l', type: 'Log' }), [1, Math.E, 0.5])).toEqual(
+      [0, Math.log(Math.fround(Math.E)), Math.log(0.5)].map(Math.fround),
+    );
   });
   it('forward with base 2, scale 3, shift 1 (hand-computed)', () => {
     expect(run(make(2, 3, 1)(), [1, 5, 0])).toEqual([2, 4, 0]);
   });
   for (const [base, scale, shift] of cases) {
     it(`forward base ${base} scale ${scale} shift ${shift} (Caffe TestLogLayer*)`, () => {
-      const x = positiveBlob([2, 3, 4, 5]), y = new Blob(), l = make(base, scale, shift)();
-      l.setUp([x], [y]); l.forward([x], [y]);
+      const x = positiveBlob([2, 3, 4, 5]),
+        y = new Blob(),
+        l = make(base, scale, shift)();
+      l.setUp([x], [y]);
+      l.forward([x], [y]);
       x.cpuData().forEach((v, i) => {
         const want = base === -1 ? Math.log(shift + scale * v) : Math.log(shift + scale * v) / Math.log(base);
         expect(Math.abs(y.cpuData()[i] - want)).toBeLessThanOrEqual(2e-4);
       });
     });
     it(`gradient base ${base} scale ${scale} shift ${shift}`, () =>
-      checkGradient(make(base, scale, shift)(), [positiveBlob([2, 3, 4, 5])], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 }));
+      checkGradient(make(base, scale, shift)(), [positiveBlob([2, 3, 4, 5])], [new Blob()], {
+        stepsize: 1e-2,
+        threshold: 1e-2,
+      }));
   }
   it('rejects a bad base', () => {
     expect(() => make(-3, 1, 0)().setUp([positiveBlob([3])], [new Blob()])).toThrow('base must be strictly positive.');
-    expect(() => make(1, 1, 0)().setUp([positiveBlob([3])], [new Blob()])).toThrow('Inf result: 1/log(base) = 1/log(1)');
+    expect(() => make(1, 1, 0)().setUp([positiveBlob([3])], [new Blob()])).toThrow(
+      'Inf result: 1/log(base) = 1/log(1)',
+    );
   });
   it('in place (forward)', () => checkInPlace(make(2, 3, 1), [2, 3, 4], 0.1, 2));
 });

@@ -6,7 +6,11 @@ import { captureLog, makeLayer, rawDatum, tops } from '../data/data_helpers';
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
 const mk = (p: object, extra: object = {}) =>
-  makeLayer<MemoryDataLayer>({ type: 'MemoryData', memory_data_param: { batch_size: 2, channels: 1, height: 1, width: 3, ...p }, ...extra });
+  makeLayer<MemoryDataLayer>({
+    type: 'MemoryData',
+    memory_data_param: { batch_size: 2, channels: 1, height: 1, width: 3, ...p },
+    ...extra,
+  });
 
 describe('MemoryData layer', () => {
   it('set-up shapes the tops from memory_data_param', () => {
@@ -34,14 +38,19 @@ describe('MemoryData layer', () => {
       const first = (k % 2) * 2;
       expect(arr(t[0].cpuData())).toEqual(arr(data.subarray(first * 3, first * 3 + 6)));
     }
-    expect(seen).toEqual([[10, 11], [12, 13], [10, 11]]);
+    expect(seen).toEqual([
+      [10, 11],
+      [12, 13],
+      [10, 11],
+    ]);
   });
 
   it('reset keeps the arrays, not copies (changes show at the next forward)', () => {
     const l = mk({ batch_size: 1, width: 1 });
     const t = tops(2);
     l.setUp([], t);
-    const d = Float32Array.from([1, 2]), y = Float32Array.from([0, 0]);
+    const d = Float32Array.from([1, 2]),
+      y = Float32Array.from([0, 0]);
     l.reset(d, y, 2);
     d[0] = 42;
     l.forward([], t);
@@ -49,7 +58,10 @@ describe('MemoryData layer', () => {
   });
 
   it('addDatumVector transforms (scale, crop) and labels the datums', () => {
-    const l = mk({ batch_size: 2, channels: 1, height: 2, width: 2 }, { transform_param: { scale: 2, crop_size: 2 }, phase: 'TEST' });
+    const l = mk(
+      { batch_size: 2, channels: 1, height: 2, width: 2 },
+      { transform_param: { scale: 2, crop_size: 2 }, phase: 'TEST' },
+    );
     const t = tops(2);
     const log = captureLog();
     try {
@@ -76,16 +88,29 @@ describe('MemoryData layer', () => {
     expect(arr(t[1].cpuData())).toEqual([9]);
   });
 
-  it('Caffe\'s checks: data before forward, multiples of batch_size, unconsumed data', () => {
+  it("Caffe's checks: data before forward, multiples of batch_size, unconsumed data", () => {
     const l = mk({});
     const t = tops(2);
     l.setUp([], t);
-    expect(() => l.forward([], t)).toThrow('MemoryData layer data: Check failed: data_ MemoryDataLayer needs to be initialized by calling Reset');
-    expect(() => l.reset(new Float32Array(9), new Float32Array(3), 3)).toThrow('Check failed: n % batch_size_ == 0 (1 vs. 0) n must be a multiple of batch size');
-    expect(() => l.addDatumVector([rawDatum(1, 1, 3, 0, (i) => i)])).toThrow('The added data must be a multiple of the batch size.');
+    expect(() => l.forward([], t)).toThrow(
+      'MemoryData layer data: Check failed: data_ MemoryDataLayer needs to be initialized by calling Reset',
+    );
+    expect(() => l.reset(new Float32Array(9), new Float32Array(3), 3)).toThrow(
+      'Check failed: n % batch_size_ == 0 (1 vs. 0) n must be a multiple of batch size',
+    );
+    expect(() => l.addDatumVector([rawDatum(1, 1, 3, 0, (i) => i)])).toThrow(
+      'The added data must be a multiple of the batch size.',
+    );
     expect(() => l.addDatumVector([])).toThrow('There is no datum to add.');
-    l.addDatumVector([rawDatum(1, 1, 3, 0, (i) => i), rawDatum(1, 1, 3, 1, (i) => i), rawDatum(1, 1, 3, 2, (i) => i), rawDatum(1, 1, 3, 3, (i) => i)]);
-    expect(() => l.addDatumVector([rawDatum(1, 1, 3, 0, (i) => i), rawDatum(1, 1, 3, 1, (i) => i)])).toThrow("Can't add data until current data has been consumed.");
+    l.addDatumVector([
+      rawDatum(1, 1, 3, 0, (i) => i),
+      rawDatum(1, 1, 3, 1, (i) => i),
+      rawDatum(1, 1, 3, 2, (i) => i),
+      rawDatum(1, 1, 3, 3, (i) => i),
+    ]);
+    expect(() => l.addDatumVector([rawDatum(1, 1, 3, 0, (i) => i), rawDatum(1, 1, 3, 1, (i) => i)])).toThrow(
+      "Can't add data until current data has been consumed.",
+    );
     expect(() => l.setBatchSize(4)).toThrow("Can't change batch_size until current data has been consumed.");
     l.forward([], t);
     l.forward([], t); // all 4 consumed
@@ -97,7 +122,8 @@ describe('MemoryData layer', () => {
   });
 
   it('unset dimensions are refused', () => {
-    expect(() => makeLayer({ type: 'MemoryData', memory_data_param: { batch_size: 2 } }).setUp([], tops(2)))
-      .toThrow('batch_size, channels, height, and width must be specified and positive in memory_data_param');
+    expect(() => makeLayer({ type: 'MemoryData', memory_data_param: { batch_size: 2 } }).setUp([], tops(2))).toThrow(
+      'batch_size, channels, height, and width must be specified and positive in memory_data_param',
+    );
   });
 });

@@ -8,7 +8,8 @@ const make = (extra: object = {}) =>
 
 describe('Parameter', () => {
   it('creates one zero blob of the shape and outputs it: the top shares its data and diff', () => {
-    const top = new Blob(), l = make();
+    const top = new Blob(),
+      l = make();
     l.setUp([], [top]);
     expect(l.blobs.length).toBe(1);
     expect(l.blobs[0].shape).toEqual([2, 3]);
@@ -29,11 +30,15 @@ describe('Parameter', () => {
     const lines: string[] = [];
     const restore = setLogSink((s) => lines.push(s));
     try {
-      const top = new Blob(), l = make({ blobs: [{ shape: { dim: [2, 3] }, data: [6, 5, 4, 3, 2, 1] }] });
-      l.setUp([], [top]); l.forward([], [top]);
+      const top = new Blob(),
+        l = make({ blobs: [{ shape: { dim: [2, 3] }, data: [6, 5, 4, 3, 2, 1] }] });
+      l.setUp([], [top]);
+      l.forward([], [top]);
       expect(Array.from(top.cpuData())).toEqual([6, 5, 4, 3, 2, 1]);
       expect(lines.some((s) => s.includes('Skipping parameter initialization'))).toBe(true);
-    } finally { restore(); }
+    } finally {
+      restore();
+    }
   });
 
   it('takes no bottom and exactly one top', () => {

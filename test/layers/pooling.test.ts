@@ -20,7 +20,9 @@ function planes(N: number, C: number, H: number, W: number, plane: number[]): Bl
 }
 
 function run(param: object, x: Blob, withMask = false): { top: Blob; mask: Blob } {
-  const top = new Blob(), mask = new Blob(), layer = make(param);
+  const top = new Blob(),
+    mask = new Blob(),
+    layer = make(param);
   const tops = withMask ? [top, mask] : [top];
   layer.setUp([x], tops);
   layer.forward([x], tops);
@@ -33,8 +35,10 @@ function expectPlanes(b: Blob, plane: number[]): void {
   for (let i = 0; i < d.length; i += plane.length) expect(d.slice(i, i + plane.length)).toEqual(plane);
 }
 
-const MAGIC6 = [35, 1, 6, 26, 19, 24, 3, 32, 7, 21, 23, 25, 31, 9, 2, 22, 27, 20,
-  8, 28, 33, 17, 10, 15, 30, 5, 34, 12, 14, 16, 4, 36, 29, 13, 18, 11];
+const MAGIC6 = [
+  35, 1, 6, 26, 19, 24, 3, 32, 7, 21, 23, 25, 31, 9, 2, 22, 27, 20, 8, 28, 33, 17, 10, 15, 30, 5, 34, 12, 14, 16, 4, 36,
+  29, 13, 18, 11,
+];
 
 describeEngines('Pooling (Caffe test cases)', () => {
   it('setup shapes: 3x3/2, padded AVE, global', () => {
@@ -68,20 +72,27 @@ describeEngines('Pooling (Caffe test cases)', () => {
   });
 
   it('forward MAX padded (pad 2 on 3x3)', () => {
-    const { top } = run({ kernel_size: 3, stride: 2, pad: 2, pool: 'MAX' }, planes(1, 1, 3, 3, [1, 2, 4, 2, 3, 2, 4, 2, 1]));
+    const { top } = run(
+      { kernel_size: 3, stride: 2, pad: 2, pool: 'MAX' },
+      planes(1, 1, 3, 3, [1, 2, 4, 2, 3, 2, 4, 2, 1]),
+    );
     expect(top.shape).toEqual([1, 1, 3, 3]);
     expect(Array.from(top.cpuData())).toEqual([1, 4, 4, 4, 4, 4, 4, 4, 1]);
   });
 
   it('forward AVE padded: the divisor counts the padding (8/9, 4/3, 2)', () => {
     const { top } = run({ kernel_size: 3, stride: 1, pad: 1, pool: 'AVE' }, planes(1, 1, 3, 3, new Array(9).fill(2)));
-    const a = 8 / 9, b = 4 / 3;
+    const a = 8 / 9,
+      b = 4 / 3;
     Array.from(top.cpuData()).forEach((v, i) => expect(v).toBeCloseTo([a, b, a, b, 2, b, a, b, a][i], 5));
   });
 
   it('AVE divisor stops at H + pad: the CEIL extra window is averaged over its in-bounds part', () => {
     // 4 wide, kernel 3, stride 2, pad 1: windows [-1,2) [1,4) [3,6)->[3,5): divisors 3, 3, 2 (not 3)
-    const { top } = run({ kernel_h: 1, kernel_w: 3, stride: 2, pad_h: 0, pad_w: 1, pool: 'AVE' }, planes(1, 1, 1, 4, [3, 6, 9, 12]));
+    const { top } = run(
+      { kernel_h: 1, kernel_w: 3, stride: 2, pad_h: 0, pad_w: 1, pool: 'AVE' },
+      planes(1, 1, 1, 4, [3, 6, 9, 12]),
+    );
     expect(top.shape).toEqual([1, 1, 1, 3]);
     expect(Array.from(top.cpuData())).toEqual([3, 9, 6].map(Math.fround));
   });
@@ -90,7 +101,9 @@ describeEngines('Pooling (Caffe test cases)', () => {
 describeEngines('Pooling MAX tie-break', () => {
   it('all-equal windows pick the first index in row-major order, and backward routes there', () => {
     const x = new Blob([1, 1, 4, 4]); // zeros, as after a ReLU
-    const top = new Blob(), mask = new Blob(), layer = make({ kernel_size: 3, stride: 2, pad: 1 });
+    const top = new Blob(),
+      mask = new Blob(),
+      layer = make({ kernel_size: 3, stride: 2, pad: 1 });
     layer.setUp([x], [top, mask]);
     layer.forward([x], [top, mask]);
     expect(top.shape).toEqual([1, 1, 3, 3]); // windows [-1,2) [1,4) [3,6) clipped to the image
@@ -100,7 +113,9 @@ describeEngines('Pooling MAX tie-break', () => {
     expect(Array.from(x.cpuDiff())).toEqual([1, 2, 0, 3, 4, 5, 0, 6, 0, 0, 0, 0, 7, 8, 0, 9]);
   });
   it('windows sharing their first element accumulate its gradient', () => {
-    const x = new Blob([1, 1, 2, 2]), top = new Blob(), layer = make({ kernel_size: 2, stride: 1, pad: 1 });
+    const x = new Blob([1, 1, 2, 2]),
+      top = new Blob(),
+      layer = make({ kernel_size: 2, stride: 1, pad: 1 });
     layer.setUp([x], [top]);
     layer.forward([x], [top]);
     top.mutableCpuDiff().fill(1);
@@ -117,7 +132,10 @@ describe('Pooling parameter checks (Caffe CHECK messages)', () => {
   const x = randomBlob([1, 1, 6, 6]);
   const fails = (param: object, msg: string) => expect(() => run(param, x)).toThrow(msg);
   it('kernel', () => {
-    fails({ kernel_size: 3, kernel_h: 3, kernel_w: 3 }, 'Filter size is kernel_size OR kernel_h and kernel_w; not both');
+    fails(
+      { kernel_size: 3, kernel_h: 3, kernel_w: 3 },
+      'Filter size is kernel_size OR kernel_h and kernel_w; not both',
+    );
     fails({ kernel_h: 3 }, 'Filter size is kernel_size OR kernel_h and kernel_w; not both');
     fails({ kernel_size: 0 }, 'Check failed: kernel_h_ > 0 (0 vs. 0) Filter dimensions cannot be zero.');
     fails({ global_pooling: true, kernel_size: 2 }, 'With Global_pooling: true Filter size cannot specified');
@@ -130,49 +148,87 @@ describe('Pooling parameter checks (Caffe CHECK messages)', () => {
     fails({ kernel_size: 3, pad: 1, pool: 'STOCHASTIC' }, 'Padding implemented only for average and max pooling.');
   });
   it('blob counts, axes, in place', () => {
-    expect(() => make({ kernel_size: 2, pool: 'AVE' }).setUp([x], [new Blob(), new Blob()])).toThrow('produces at most 1 top blob(s)');
+    expect(() => make({ kernel_size: 2, pool: 'AVE' }).setUp([x], [new Blob(), new Blob()])).toThrow(
+      'produces at most 1 top blob(s)',
+    );
     expect(() => run({ kernel_size: 2 }, randomBlob([2, 6, 6]))).toThrow('Input must have 4 axes');
     expect(() => make({ kernel_size: 2 }).setUp([x], [x])).toThrow('in-place');
   });
 });
 
 describeEngines('Pooling gradients (Caffe: MAX 1e-4/1e-2, AVE 1e-2/1e-2)', () => {
-  const kernels = [[3, 3], [3, 4], [4, 3], [4, 4]];
+  const kernels = [
+    [3, 3],
+    [3, 4],
+    [4, 3],
+    [4, 4],
+  ];
   it.each(kernels)('MAX %ix%i stride 2 pad 1', (kh, kw) =>
-    checkGradient(make({ kernel_h: kh, kernel_w: kw, stride: 2, pad: 1 }), [randomBlob([2, 3, 6, 5])], [new Blob()],
-      { stepsize: 1e-4, threshold: 1e-2 }));
+    checkGradient(make({ kernel_h: kh, kernel_w: kw, stride: 2, pad: 1 }), [randomBlob([2, 3, 6, 5])], [new Blob()], {
+      stepsize: 1e-4,
+      threshold: 1e-2,
+    }),
+  );
   it.each(kernels)('MAX %ix%i stride 2, top mask', (kh, kw) =>
-    checkGradient(make({ kernel_h: kh, kernel_w: kw, stride: 2 }), [randomBlob([2, 3, 6, 5])], [new Blob(), new Blob()],
-      { stepsize: 1e-4, threshold: 1e-2 }));
+    checkGradient(
+      make({ kernel_h: kh, kernel_w: kw, stride: 2 }),
+      [randomBlob([2, 3, 6, 5])],
+      [new Blob(), new Blob()],
+      { stepsize: 1e-4, threshold: 1e-2 },
+    ),
+  );
   it.each(kernels)('AVE %ix%i stride 2', (kh, kw) =>
-    checkGradient(make({ kernel_h: kh, kernel_w: kw, stride: 2, pool: 'AVE' }), [randomBlob([2, 3, 6, 5])], [new Blob()]));
+    checkGradient(
+      make({ kernel_h: kh, kernel_w: kw, stride: 2, pool: 'AVE' }),
+      [randomBlob([2, 3, 6, 5])],
+      [new Blob()],
+    ),
+  );
   it.each(kernels)('AVE %ix%i stride 2 pad 2', (kh, kw) =>
-    checkGradient(make({ kernel_h: kh, kernel_w: kw, stride: 2, pad: 2, pool: 'AVE' }), [randomBlob([2, 3, 6, 5])], [new Blob()]));
-  it('AVE global', () => checkGradient(make({ global_pooling: true, pool: 'AVE' }), [randomBlob([2, 3, 4, 5])], [new Blob()]));
+    checkGradient(
+      make({ kernel_h: kh, kernel_w: kw, stride: 2, pad: 2, pool: 'AVE' }),
+      [randomBlob([2, 3, 6, 5])],
+      [new Blob()],
+    ),
+  );
+  it('AVE global', () =>
+    checkGradient(make({ global_pooling: true, pool: 'AVE' }), [randomBlob([2, 3, 4, 5])], [new Blob()]));
   it('STOCHASTIC (TRAIN, seeded)', () =>
-    checkGradient(make({ kernel_size: 3, stride: 2, pool: 'STOCHASTIC' }, 'TRAIN'), [randomBlob([2, 3, 6, 5], 0.1, 1)], [new Blob()],
-      { stepsize: 1e-4, threshold: 1e-2, seed: 1701 }));
+    checkGradient(
+      make({ kernel_size: 3, stride: 2, pool: 'STOCHASTIC' }, 'TRAIN'),
+      [randomBlob([2, 3, 6, 5], 0.1, 1)],
+      [new Blob()],
+      { stepsize: 1e-4, threshold: 1e-2, seed: 1701 },
+    ));
 });
 
 describeEngines('Pooling STOCHASTIC (test_stochastic_pooling.cpp)', () => {
   const x = randomBlob([2, 3, 6, 5], 0.1, 1, 1701);
   const windowValues = (n: number, c: number, ph: number, pw: number): number[] => {
     const v: number[] = [];
-    for (let h = ph * 2; h < Math.min(ph * 2 + 3, 6); h++) for (let w = pw * 2; w < Math.min(pw * 2 + 3, 5); w++) v.push(x.cpuData()[x.offset(n, c, h, w)]);
+    for (let h = ph * 2; h < Math.min(ph * 2 + 3, 6); h++)
+      for (let w = pw * 2; w < Math.min(pw * 2 + 3, 5); w++) v.push(x.cpuData()[x.offset(n, c, h, w)]);
     return v;
   };
   const forEachOut = (top: Blob, fn: (v: number, win: number[]) => void) => {
-    for (let n = 0; n < 2; n++) for (let c = 0; c < 3; c++) for (let ph = 0; ph < 3; ph++) for (let pw = 0; pw < 2; pw++) {
-      fn(top.cpuData()[top.offset(n, c, ph, pw)], windowValues(n, c, ph, pw));
-    }
+    for (let n = 0; n < 2; n++)
+      for (let c = 0; c < 3; c++)
+        for (let ph = 0; ph < 3; ph++)
+          for (let pw = 0; pw < 2; pw++) {
+            fn(top.cpuData()[top.offset(n, c, ph, pw)], windowValues(n, c, ph, pw));
+          }
   };
   it('TRAIN samples a window element, weighted towards large values, reproducibly by seed', () => {
-    const layer = make({ kernel_size: 3, stride: 2, pool: 'STOCHASTIC' }, 'TRAIN'), top = new Blob();
+    const layer = make({ kernel_size: 3, stride: 2, pool: 'STOCHASTIC' }, 'TRAIN'),
+      top = new Blob();
     layer.setUp([x], [top]);
     setRandomSeed(1701);
     layer.forward([x], [top]);
     let total = 0;
-    forEachOut(top, (v, win) => { total += v; expect(win).toContain(v); });
+    forEachOut(top, (v, win) => {
+      total += v;
+      expect(win).toContain(v);
+    });
     expect(total / top.count).toBeGreaterThanOrEqual(0.55);
     const first = Array.from(top.cpuData());
     setRandomSeed(1701);
@@ -180,10 +236,20 @@ describeEngines('Pooling STOCHASTIC (test_stochastic_pooling.cpp)', () => {
     expect(Array.from(top.cpuData())).toEqual(first);
   });
   it('TEST gives sum x^2 / sum x over the window', () => {
-    const { top } = (() => { const t = new Blob(), l = make({ kernel_size: 3, stride: 2, pool: 'STOCHASTIC' }, 'TEST'); l.setUp([x], [t]); l.forward([x], [t]); return { top: t }; })();
+    const { top } = (() => {
+      const t = new Blob(),
+        l = make({ kernel_size: 3, stride: 2, pool: 'STOCHASTIC' }, 'TEST');
+      l.setUp([x], [t]);
+      l.forward([x], [t]);
+      return { top: t };
+    })();
     forEachOut(top, (v, win) => {
-      let s = 0, q = 0;
-      for (const a of win) { s = Math.fround(s + a); q = Math.fround(q + Math.fround(a * a)); }
+      let s = 0,
+        q = 0;
+      for (const a of win) {
+        s = Math.fround(s + a);
+        q = Math.fround(q + Math.fround(a * a));
+      }
       expect(v).toBe(Math.fround(q / s));
       expect(v).toBeLessThanOrEqual(Math.max(...win));
     });

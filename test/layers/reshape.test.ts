@@ -33,8 +33,11 @@ describeEngines('Reshape', () => {
   });
 
   it('the top is a view: same data and diff memory, values in order (Caffe TestForward / TestFlattenValues)', () => {
-    const x = bottom(), top = new Blob(), l = make([6, 2, 3, 5]);
-    l.setUp([x], [top]); l.forward([x], [top]);
+    const x = bottom(),
+      top = new Blob(),
+      l = make([6, 2, 3, 5]);
+    l.setUp([x], [top]);
+    l.forward([x], [top]);
     expect(top.shape).toEqual([6, 2, 3, 5]);
     expect(top.dataMemory).toBe(x.dataMemory);
     expect(top.diffMemory).toBe(x.diffMemory);
@@ -46,8 +49,11 @@ describeEngines('Reshape', () => {
   });
 
   it('forward after the bottom is reshaped (Caffe TestForwardAfterReshape)', () => {
-    const x = bottom(), top = new Blob(), l = make([6, 2, 3, 5]);
-    l.setUp([x], [top]); l.forward([x], [top]);
+    const x = bottom(),
+      top = new Blob(),
+      l = make([6, 2, 3, 5]);
+    l.setUp([x], [top]);
+    l.forward([x], [top]);
     x.reshape([180]);
     l.reshape([x], [top]);
     x.mutableCpuData().set(randomBlob([180], -1, 1, 99).cpuData());
@@ -64,10 +70,17 @@ describeEngines('Reshape', () => {
 
   it('errors: two -1s, a 0 past the bottom axes, indivisible count, count mismatch, bad axis, in place', () => {
     expect(() => shapeOf([-1, 0, -1])).toThrow(
-      'Check failed: inferred_axis_ == -1 (0 vs. -1) new shape contains multiple -1 dims; at most a single (1) value of -1 may be specified');
-    expect(() => shapeOf([0, 0, 0, 0, 0])).toThrow('new shape contains a 0, but there was no corresponding bottom axis to copy');
-    expect(() => shapeOf([7, -1])).toThrow('bottom count (180) must be divisible by the product of the specified dimensions (7)');
-    expect(() => shapeOf([2, 3])).toThrow('Check failed: top[0]->count() == bottom[0]->count() (6 vs. 180) output count must match input count');
+      'Check failed: inferred_axis_ == -1 (0 vs. -1) new shape contains multiple -1 dims; at most a single (1) value of -1 may be specified',
+    );
+    expect(() => shapeOf([0, 0, 0, 0, 0])).toThrow(
+      'new shape contains a 0, but there was no corresponding bottom axis to copy',
+    );
+    expect(() => shapeOf([7, -1])).toThrow(
+      'bottom count (180) must be divisible by the product of the specified dimensions (7)',
+    );
+    expect(() => shapeOf([2, 3])).toThrow(
+      'Check failed: top[0]->count() == bottom[0]->count() (6 vs. 180) output count must match input count',
+    );
     expect(() => shapeOf([1], { axis: 5 })).toThrow('axis 5 out of range for 4-D input blob');
     expect(() => shapeOf([1], { axis: -6 })).toThrow('axis -6 out of range');
     expect(() => shapeOf([1], { axis: 2, num_axes: 3 })).toThrow('end_axis = axis + num_axes is out of range');

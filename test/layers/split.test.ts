@@ -7,8 +7,11 @@ import { describeEngines } from '../engines';
 const make = () => createLayer({ name: 'split', type: 'Split' });
 
 describeEngines('Split', () => {
-  it('gives every top the bottom\'s shape and shares its data (no copy)', () => {
-    const x = randomBlob([2, 3, 4]), t1 = new Blob(), t2 = new Blob(), t3 = new Blob();
+  it("gives every top the bottom's shape and shares its data (no copy)", () => {
+    const x = randomBlob([2, 3, 4]),
+      t1 = new Blob(),
+      t2 = new Blob(),
+      t3 = new Blob();
     const l = make();
     l.setUp([x], [t1, t2, t3]);
     expect(t1.shape).toEqual([2, 3, 4]);
@@ -24,7 +27,10 @@ describeEngines('Split', () => {
   });
 
   it('sums the top diffs into the bottom diff (overwriting it)', () => {
-    const x = new Blob([3]), t1 = new Blob(), t2 = new Blob(), t3 = new Blob();
+    const x = new Blob([3]),
+      t1 = new Blob(),
+      t2 = new Blob(),
+      t3 = new Blob();
     const l = make();
     l.setUp([x], [t1, t2, t3]);
     l.forward([x], [t1, t2, t3]);
@@ -39,7 +45,9 @@ describeEngines('Split', () => {
   });
 
   it('leaves the bottom diff alone without propagate_down', () => {
-    const x = new Blob([2]), t1 = new Blob(), t2 = new Blob();
+    const x = new Blob([2]),
+      t1 = new Blob(),
+      t2 = new Blob();
     const l = make();
     l.setUp([x], [t1, t2]);
     x.mutableCpuDiff().set([5, 6]);

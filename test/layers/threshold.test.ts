@@ -13,15 +13,21 @@ describeEngines('Threshold', () => {
     expect(run(make()(), [-1, 0, 1e-6, 3])).toEqual([0, 0, 1, 1]);
   });
   it('forward with threshold 0.5 (Caffe TestThreshold2)', () => {
-    const x = gaussianBlob([2, 3, 6, 5]), y = new Blob(), l = make({ threshold: 0.5 })();
-    l.setUp([x], [y]); l.forward([x], [y]);
+    const x = gaussianBlob([2, 3, 6, 5]),
+      y = new Blob(),
+      l = make({ threshold: 0.5 })();
+    l.setUp([x], [y]);
+    l.forward([x], [y]);
     expect(y.shape).toEqual([2, 3, 6, 5]);
     x.cpuData().forEach((v, i) => expect(y.cpuData()[i]).toBe(v > 0.5 ? 1 : 0));
     expect(run(make({ threshold: 0.5 })(), [0.5, 0.51])).toEqual([0, 1]);
   });
   it('has no backward (Caffe: Not Implemented Yet)', () => {
-    const x = gaussianBlob([4]), y = new Blob(), l = make()();
-    l.setUp([x], [y]); l.forward([x], [y]);
+    const x = gaussianBlob([4]),
+      y = new Blob(),
+      l = make()();
+    l.setUp([x], [y]);
+    l.forward([x], [y]);
     expect(() => l.backward([y], [true], [x])).toThrow('Not Implemented Yet');
     expect(() => l.backward([y], [false], [x])).not.toThrow();
   });

@@ -19,15 +19,19 @@ describeEngines('Tile', () => {
   });
 
   it('forward along num and channels (Caffe TestForwardNum / TestForwardChannels)', () => {
-    const x = bottom(), xs = x.cpuData();
+    const x = bottom(),
+      xs = x.cpuData();
     for (const axis of [0, 1]) {
-      const top = new Blob(), l = make({ axis, tiles: 3 });
-      l.setUp([x], [top]); l.forward([x], [top]);
+      const top = new Blob(),
+        l = make({ axis, tiles: 3 });
+      l.setUp([x], [top]);
+      l.forward([x], [top]);
       for (let n = 0; n < top.num; n++) {
         for (let c = 0; c < top.channels; c++) {
           for (let h = 0; h < 4; h++) {
             for (let w = 0; w < 5; w++) {
-              const bn = axis === 0 ? n % 2 : n, bc = axis === 1 ? c % 3 : c;
+              const bn = axis === 0 ? n % 2 : n,
+                bc = axis === 1 ? c % 3 : c;
               expect(top.cpuData()[top.offset(n, c, h, w)]).toBe(xs[x.offset(bn, bc, h, w)]);
             }
           }
@@ -37,9 +41,12 @@ describeEngines('Tile', () => {
   });
 
   it('hand-computed: axis -1', () => {
-    const x = new Blob([2, 2]); x.mutableCpuData().set([1, 2, 3, 4]);
-    const top = new Blob(), l = make({ axis: -1, tiles: 2 });
-    l.setUp([x], [top]); l.forward([x], [top]);
+    const x = new Blob([2, 2]);
+    x.mutableCpuData().set([1, 2, 3, 4]);
+    const top = new Blob(),
+      l = make({ axis: -1, tiles: 2 });
+    l.setUp([x], [top]);
+    l.forward([x], [top]);
     expect(Array.from(top.cpuData())).toEqual([1, 2, 1, 2, 3, 4, 3, 4]);
     top.mutableCpuDiff().set([1, 10, 100, 1000, 2, 20, 200, 2000]);
     l.backward([top], [true], [x]);
@@ -48,7 +55,9 @@ describeEngines('Tile', () => {
 
   it('requires a positive number of tiles', () => {
     expect(() => make({ axis: 1 }).setUp([bottom()], [new Blob()])).toThrow('Number of tiles must be specified');
-    expect(() => make({ tiles: 0 }).setUp([bottom()], [new Blob()])).toThrow('Check failed: tiles_ > 0 (0 vs. 0) Number of tiles must be positive.');
+    expect(() => make({ tiles: 0 }).setUp([bottom()], [new Blob()])).toThrow(
+      'Check failed: tiles_ > 0 (0 vs. 0) Number of tiles must be positive.',
+    );
   });
 
   // Caffe: stepsize 1e-2, threshold 1e-2

@@ -20,7 +20,10 @@ function build(): Net {
 
 /** The debug lines of one forward + backward. */
 function debugLines(net: Net): string[] {
-  return captureLog(() => { net.forward(); net.backward(); }).lines;
+  return captureLog(() => {
+    net.forward();
+    net.backward();
+  }).lines;
 }
 
 describe('debug_info', () => {
@@ -28,7 +31,9 @@ describe('debug_info', () => {
     const net = build();
     expect(net.debugInfo).toBe(true);
     const lines = debugLines(net);
-    const shape = lines.map((l) => l.replace(/-?\d[\d.e+-]*$/, 'N').replace(/\(\S+, \S+\); L2 norm = \(\S+, \S+\)$/, '(N, N); L2 norm = (N, N)'));
+    const shape = lines.map((l) =>
+      l.replace(/-?\d[\d.e+-]*$/, 'N').replace(/\(\S+, \S+\); L2 norm = \(\S+, \S+\)$/, '(N, N); L2 norm = (N, N)'),
+    );
     expect(shape).toEqual([
       'I     [Forward] Layer data, top blob data data: N',
       'I     [Forward] Layer data, top blob label data: N',
@@ -56,20 +61,41 @@ describe('debug_info', () => {
       'E     [Backward] All net params (data, diff): L1 norm = (N, N); L2 norm = (N, N)',
     ]);
     const ip1 = net.layerByName('ip1').blobs[0];
-    expect(lines[3]).toBe(`I     [Forward] Layer ip1, param blob 0 data: ${Number((ip1.asumData() / ip1.count).toPrecision(6))}`);
+    expect(lines[3]).toBe(
+      `I     [Forward] Layer ip1, param blob 0 data: ${Number((ip1.asumData() / ip1.count).toPrecision(6))}`,
+    );
   });
 
   it('prints floats as C++ streams do', () => {
-    expect([0.5, 1 / 3, 1e-7, 123456789, NaN, 1e40, -1e40].map(streamFloat)).toEqual(['0.5', '0.333333', '1e-07', '1.23457e+08', 'nan', 'inf', '-inf']);
+    expect([0.5, 1 / 3, 1e-7, 123456789, NaN, 1e40, -1e40].map(streamFloat)).toEqual([
+      '0.5',
+      '0.333333',
+      '1e-07',
+      '1.23457e+08',
+      'nan',
+      'inf',
+      '-inf',
+    ]);
   });
 
   it('logs Update lines for owned and shared params', () => {
-    const net = captureLog(() => new Net(netParam(`
+    const net = captureLog(
+      () =>
+        new Net(
+          netParam(`
       layer { name: "data" type: "Input" top: "x" input_param { shape { dim: 1 dim: 2 } } }
       layer { name: "a" type: "InnerProduct" bottom: "x" top: "y" param { name: "w" } inner_product_param { num_output: 2 bias_term: false weight_filler { type: "constant" value: 0.5 } } }
-      layer { name: "b" type: "InnerProduct" bottom: "y" top: "z" param { name: "w" } inner_product_param { num_output: 2 bias_term: false } }`))).result;
-    const { lines } = captureLog(() => { net.updateDebugInfo(0); net.updateDebugInfo(1); });
-    expect(lines).toEqual(['I     [Update] Layer a, param w data: 0.5; diff: 0', 'I     [Update] Layer b, param blob w (owned by layer a, param w) diff: 0']);
+      layer { name: "b" type: "InnerProduct" bottom: "y" top: "z" param { name: "w" } inner_product_param { num_output: 2 bias_term: false } }`),
+        ),
+    ).result;
+    const { lines } = captureLog(() => {
+      net.updateDebugInfo(0);
+      net.updateDebugInfo(1);
+    });
+    expect(lines).toEqual([
+      'I     [Update] Layer a, param w data: 0.5; diff: 0',
+      'I     [Update] Layer b, param blob w (owned by layer a, param w) diff: 0',
+    ]);
   });
 });
 
@@ -79,20 +105,30 @@ describe('debug_info', () => {
     const dir = tmpDir();
     fs.writeFileSync(path.join(dir, 'net.prototxt'), DEBUG_NET);
     writeProtoToBinaryFile(net.toProto(), 'caffe.NetParameter', path.join(dir, 'w.caffemodel'));
-    fs.writeFileSync(path.join(dir, 'solver.prototxt'), `net: "${dir}/net.prototxt"\nbase_lr: 0\nlr_policy: "fixed"\n` +
-      `display: 1\nmax_iter: 1\ndebug_info: true\nsnapshot_after_train: false\nsnapshot_prefix: "${dir}/s"\n`);
+    fs.writeFileSync(
+      path.join(dir, 'solver.prototxt'),
+      `net: "${dir}/net.prototxt"\nbase_lr: 0\nlr_policy: "fixed"\n` +
+        `display: 1\nmax_iter: 1\ndebug_info: true\nsnapshot_after_train: false\nsnapshot_prefix: "${dir}/s"\n`,
+    );
     // (caffe time ignores --weights; train runs one forward/backward on them, with the solver's debug_info)
-    const run = spawnSync('caffe', ['train', `--solver=${dir}/solver.prototxt`, `--weights=${dir}/w.caffemodel`], { encoding: 'utf8' });
+    const run = spawnSync('caffe', ['train', `--solver=${dir}/solver.prototxt`, `--weights=${dir}/w.caffemodel`], {
+      encoding: 'utf8',
+    });
     fs.rmSync(dir, { recursive: true, force: true });
     const ours = debugLines(net); // Input blobs are zero in both
     // iteration 0's forward + backward (Caffe's final loss display adds another forward after)
-    const caffe = `${run.stdout}${run.stderr}`.split('\n').filter((l) => l.includes('    [')).map(strip).slice(0, ours.length);
+    const caffe = `${run.stdout}${run.stderr}`
+      .split('\n')
+      .filter((l) => l.includes('    ['))
+      .map(strip)
+      .slice(0, ours.length);
     expect(ours).toHaveLength(24);
     expect(caffe).toHaveLength(24);
     const num = /-?\d+(?:\.\d+)?(?:e[+-]\d+)?/g;
     ours.forEach((l, i) => {
       expect(l.replace(num, 'N')).toBe(caffe[i].replace(num, 'N'));
-      const a = l.match(num)!.map(Number), b = caffe[i].match(num)!.map(Number);
+      const a = l.match(num)!.map(Number),
+        b = caffe[i].match(num)!.map(Number);
       a.forEach((x, k) => expect(Math.abs(x - b[k])).toBeLessThanOrEqual(2e-5 * Math.max(1, Math.abs(b[k]))));
     });
   });

@@ -39,27 +39,43 @@ describe('filterNet', () => {
     expect(kept({ phase: 'TEST', level: -1 })).not.toContain('lvl');
   });
 
-  it('needs all of a rule\'s stages, any one rule, and none of its not_stages', () => {
+  it("needs all of a rule's stages, any one rule, and none of its not_stages", () => {
     expect(kept({ phase: 'TRAIN', stage: ['x'] })).toEqual(['always', 'train', 'notest', 'either']);
     expect(kept({ phase: 'TEST', stage: ['y', 'x'] })).toEqual(['always', 'test', 'stages', 'either', 'exx']);
     expect(kept({ phase: 'TEST', stage: ['z'] })).toEqual(['always', 'test', 'either', 'notx', 'exx']);
   });
 
-  it('logs why a rule is not met, in Caffe\'s words (phases by number)', () => {
+  it("logs why a rule is not met, in Caffe's words (phases by number)", () => {
     const state = { phase: 'TRAIN', level: 3, stage: ['x'] };
     const log = (rule: Message) => captureLog(() => stateMeetsRule(state, rule, 'L'));
-    expect(log({ phase: 'TEST' })).toEqual({ result: false, lines: ['I The NetState phase (0) differed from the phase (1) specified by a rule in layer L'] });
-    expect(log({ min_level: 4 }).lines).toEqual(['I The NetState level (3) is above the min_level (4) specified by a rule in layer L']);
-    expect(log({ max_level: 2 }).lines).toEqual(['I The NetState level (3) is above the max_level (2) specified by a rule in layer L']);
-    expect(log({ stage: ['x', 'q'] }).lines).toEqual(["I The NetState did not contain stage 'q' specified by a rule in layer L"]);
-    expect(log({ not_stage: ['x'] }).lines).toEqual(["I The NetState contained a not_stage 'x' specified by a rule in layer L"]);
-    expect(log({ phase: 'TRAIN', min_level: 3, max_level: 3, stage: ['x'], not_stage: ['y'] })).toEqual({ result: true, lines: [] });
+    expect(log({ phase: 'TEST' })).toEqual({
+      result: false,
+      lines: ['I The NetState phase (0) differed from the phase (1) specified by a rule in layer L'],
+    });
+    expect(log({ min_level: 4 }).lines).toEqual([
+      'I The NetState level (3) is above the min_level (4) specified by a rule in layer L',
+    ]);
+    expect(log({ max_level: 2 }).lines).toEqual([
+      'I The NetState level (3) is above the max_level (2) specified by a rule in layer L',
+    ]);
+    expect(log({ stage: ['x', 'q'] }).lines).toEqual([
+      "I The NetState did not contain stage 'q' specified by a rule in layer L",
+    ]);
+    expect(log({ not_stage: ['x'] }).lines).toEqual([
+      "I The NetState contained a not_stage 'x' specified by a rule in layer L",
+    ]);
+    expect(log({ phase: 'TRAIN', min_level: 3, max_level: 3, stage: ['x'], not_stage: ['y'] })).toEqual({
+      result: true,
+      lines: [],
+    });
   });
 
   it('refuses a layer with both include and exclude rules', () => {
     const lp = { name: 'a', include: [{ phase: 'TRAIN' }], exclude: [{ phase: 'TEST' }] };
-    expect(() => layerIncluded({}, lp)).toThrow('Check failed: layer_param.include_size() == 0 || layer_param.exclude_size() == 0 ' +
-      'Specify either include rules or exclude rules; not both.');
+    expect(() => layerIncluded({}, lp)).toThrow(
+      'Check failed: layer_param.include_size() == 0 || layer_param.exclude_size() == 0 ' +
+        'Specify either include rules or exclude rules; not both.',
+    );
   });
 
   it('keeps the other NetParameter fields and leaves the input alone', () => {
@@ -71,7 +87,7 @@ describe('filterNet', () => {
     expect(p.layer).toHaveLength(9);
   });
 
-  it('Net applies phase / level / stage overrides on top of the NetParameter\'s state', () => {
+  it("Net applies phase / level / stage overrides on top of the NetParameter's state", () => {
     const p = netParam(`state { stage: "y" } ${NET}`);
     const net = captureLog(() => new Net(p, { phase: 'TRAIN', level: 1, stages: ['x'] })).result;
     expect(net.phase).toBe('TRAIN');

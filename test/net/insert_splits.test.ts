@@ -5,10 +5,14 @@ import { Message } from '../../src/proto/schema';
 import { cloneMessage } from '../../src/proto/message';
 import { netParam } from './support';
 
-const wiring = (p: Message) => (p.layer as Message[]).map((l) =>
-  `${l.name}: ${(l.bottom ?? []).join(',')} -> ${(l.top ?? []).join(',')}${l.loss_weight ? ` [${l.loss_weight.join(',')}]` : ''}`);
+const wiring = (p: Message) =>
+  (p.layer as Message[]).map(
+    (l) =>
+      `${l.name}: ${(l.bottom ?? []).join(',')} -> ${(l.top ?? []).join(',')}${l.loss_weight ? ` [${l.loss_weight.join(',')}]` : ''}`,
+  );
 
-const INPUT2 = 'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 2 dim: 3 } shape { dim: 2 dim: 4 } } }';
+const INPUT2 =
+  'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 2 dim: 3 } shape { dim: 2 dim: 4 } } }';
 
 describe('insertSplits', () => {
   it('leaves nets without shared blobs alone (in-place chains included)', () => {
@@ -48,7 +52,12 @@ describe('insertSplits', () => {
       'loss3: ip3,label_data_1_split_1 -> loss3',
     ]);
     const split = insertSplits(p).layer[1];
-    expect(split).toEqual({ name: 'label_data_1_split', type: 'Split', bottom: ['label'], top: ['label_data_1_split_0', 'label_data_1_split_1'] });
+    expect(split).toEqual({
+      name: 'label_data_1_split',
+      type: 'Split',
+      bottom: ['label'],
+      top: ['label_data_1_split_0', 'label_data_1_split_1'],
+    });
   });
 
   it('gives a consumed loss top an extra split output that carries the loss weight', () => {
@@ -76,7 +85,7 @@ describe('insertSplits', () => {
     ]);
   });
 
-  it('clears all of the producer\'s loss weights when one of its tops is split (Caffe does)', () => {
+  it("clears all of the producer's loss weights when one of its tops is split (Caffe does)", () => {
     const p = netParam(`layer { name: "data" type: "Input" top: "data" top: "label" loss_weight: 1 loss_weight: 3 }
       layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" }`);
     expect(wiring(insertSplits(p))).toEqual([

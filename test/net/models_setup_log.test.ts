@@ -20,16 +20,25 @@ const MODELS = [
 //   inside layers (Scale's Bias, SoftmaxWithLoss's Softmax); here only the Net logs it.
 // - glog cuts a line at 29998 characters (prefix included): GoogLeNet's DebugString is cut where
 //   our shorter / longer prefix moves the cut.
-const normalise = (lines: string[]) => lines.filter((l) => !l.startsWith('I Creating layer ')).map((l) => l.slice(0, 29000));
+const normalise = (lines: string[]) =>
+  lines.filter((l) => !l.startsWith('I Creating layer ')).map((l) => l.slice(0, 29000));
 
 describeCaffe('Net setup log of real models matches Caffe', () => {
-  it.each(MODELS)('%s', (model) => {
-    const file = sharedPath('fixtures/models', model);
-    const run = spawnSync('caffe', ['time', `--model=${file}`, '--iterations=1', '--phase=TEST'], { encoding: 'utf8' });
-    const caffe = netSetupLines(`${run.stdout}${run.stderr}`);
-    const { lines } = captureLog(() => new Net(readNetParamsFromTextFile(file), { phase: 'TEST', level: 0, stages: [''] }));
-    const ours = lines.slice(lines.findIndex((l) => l.startsWith('I Initializing net')));
-    expect(caffe.length).toBeGreaterThan(10);
-    expect(normalise(ours)).toEqual(normalise(caffe));
-  }, 120000);
+  it.each(MODELS)(
+    '%s',
+    (model) => {
+      const file = sharedPath('fixtures/models', model);
+      const run = spawnSync('caffe', ['time', `--model=${file}`, '--iterations=1', '--phase=TEST'], {
+        encoding: 'utf8',
+      });
+      const caffe = netSetupLines(`${run.stdout}${run.stderr}`);
+      const { lines } = captureLog(
+        () => new Net(readNetParamsFromTextFile(file), { phase: 'TEST', level: 0, stages: [''] }),
+      );
+      const ours = lines.slice(lines.findIndex((l) => l.startsWith('I Initializing net')));
+      expect(caffe.length).toBeGreaterThan(10);
+      expect(normalise(ours)).toEqual(normalise(caffe));
+    },
+    120000,
+  );
 });

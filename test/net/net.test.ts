@@ -29,7 +29,10 @@ function build(text: string | Message, overrides = {}): Net {
 
 function fillInputs(net: Net, seed = 7): void {
   const r = new Rng(seed);
-  for (const b of net.inputBlobs) { const d = b.mutableCpuData(); for (let i = 0; i < d.length; i++) d[i] = r.uniform(-1, 1); }
+  for (const b of net.inputBlobs) {
+    const d = b.mutableCpuData();
+    for (let i = 0; i < d.length; i++) d[i] = r.uniform(-1, 1);
+  }
 }
 
 /** Central differences of the net's loss w.r.t. every element of `blobs`, against the backward diffs. */
@@ -42,10 +45,13 @@ function checkNetGradient(net: Net, blobs: Blob[], h = 1e-3, thr = 1e-2): number
     const x = b.mutableCpuData();
     for (let i = 0; i < x.length; i++) {
       const x0 = x[i];
-      x[i] = x0 + h; const lp = net.forward();
-      x[i] = x0 - h; const lm = net.forward();
+      x[i] = x0 + h;
+      const lp = net.forward();
+      x[i] = x0 - h;
+      const lm = net.forward();
       x[i] = x0;
-      const est = (lp - lm) / (2 * h), got = analytic[j][i];
+      const est = (lp - lm) / (2 * h),
+        got = analytic[j][i];
       if (Math.abs(est - got) > thr * Math.max(1, Math.abs(est), Math.abs(got))) {
         throw new Error(`blob ${j} element ${i}: analytic ${got}, numeric ${est}`);
       }
@@ -60,10 +66,43 @@ describe('Net: an MLP with two heads', () => {
 
   it('wires layers and blobs as Caffe (split after the in-place ReLU)', () => {
     expect(net.name).toBe('mlp');
-    expect(net.layerNames).toEqual(['data', 'label_data_1_split', 'ip1', 'relu1', 'ip1_relu1_0_split', 'ip2', 'ip3', 'loss', 'loss3']);
-    expect(net.blobNames).toEqual(['data', 'label', 'label_data_1_split_0', 'label_data_1_split_1', 'ip1',
-      'ip1_relu1_0_split_0', 'ip1_relu1_0_split_1', 'ip2', 'ip3', 'loss', 'loss3']);
-    expect(net.blobs.map((b) => b.shape)).toEqual([[4, 3], [4, 2], [4, 2], [4, 2], [4, 5], [4, 5], [4, 5], [4, 2], [4, 2], [], []]);
+    expect(net.layerNames).toEqual([
+      'data',
+      'label_data_1_split',
+      'ip1',
+      'relu1',
+      'ip1_relu1_0_split',
+      'ip2',
+      'ip3',
+      'loss',
+      'loss3',
+    ]);
+    expect(net.blobNames).toEqual([
+      'data',
+      'label',
+      'label_data_1_split_0',
+      'label_data_1_split_1',
+      'ip1',
+      'ip1_relu1_0_split_0',
+      'ip1_relu1_0_split_1',
+      'ip2',
+      'ip3',
+      'loss',
+      'loss3',
+    ]);
+    expect(net.blobs.map((b) => b.shape)).toEqual([
+      [4, 3],
+      [4, 2],
+      [4, 2],
+      [4, 2],
+      [4, 5],
+      [4, 5],
+      [4, 5],
+      [4, 2],
+      [4, 2],
+      [],
+      [],
+    ]);
     expect(net.topVecs[3][0]).toBe(net.bottomVecs[3][0]); // in place
     expect(net.inputBlobs).toEqual([net.blobByName('data'), net.blobByName('label')]);
     expect(net.inputBlobIndices).toEqual([0, 1]);
@@ -75,7 +114,17 @@ describe('Net: an MLP with two heads', () => {
 
   it('works out backward needs and lr / decay multipliers', () => {
     expect(net.layerNeedBackward).toEqual([false, false, true, true, true, true, true, true, true]);
-    expect(net.bottomNeedBackward).toEqual([[], [false], [false], [true], [true], [true], [true], [true, false], [true, false]]);
+    expect(net.bottomNeedBackward).toEqual([
+      [],
+      [false],
+      [false],
+      [true],
+      [true],
+      [true],
+      [true],
+      [true, false],
+      [true, false],
+    ]);
     expect(net.blobNeedBackward).toEqual([false, false, false, false, true, true, true, true, true, true, true]);
     expect(net.paramDisplayNames).toEqual(['0', '1', '0', '1', '0', '1']);
     expect(net.paramOwners).toEqual([-1, -1, -1, -1, -1, -1]);
@@ -90,7 +139,13 @@ describe('Net: an MLP with two heads', () => {
 
   it('forward returns the weighted sum of the losses', () => {
     const loss = net.forward();
-    const eu = (a: Blob, b: Blob) => { let s = 0; a.cpuData().forEach((v, i) => { s += (v - b.cpuData()[i]) ** 2; }); return s / a.num / 2; };
+    const eu = (a: Blob, b: Blob) => {
+      let s = 0;
+      a.cpuData().forEach((v, i) => {
+        s += (v - b.cpuData()[i]) ** 2;
+      });
+      return s / a.num / 2;
+    };
     const label = net.blobByName('label');
     const want = eu(net.blobByName('ip2'), label) + 0.5 * eu(net.blobByName('ip3'), label);
     expect(loss).toBeCloseTo(want, 5);
@@ -115,7 +170,8 @@ describe('Net: an MLP with two heads', () => {
   it('update() steps data by -diff, clearParamDiffs() zeroes the diffs', () => {
     const n = build(MLP);
     n.forwardBackward();
-    const before = Float32Array.from(n.params[0].cpuData()), diff = Float32Array.from(n.params[0].cpuDiff());
+    const before = Float32Array.from(n.params[0].cpuData()),
+      diff = Float32Array.from(n.params[0].cpuDiff());
     n.update();
     n.params[0].cpuData().forEach((v, i) => expect(v).toBeCloseTo(before[i] - diff[i], 6));
     n.clearParamDiffs();
@@ -144,14 +200,20 @@ describe('Net: an MLP with two heads', () => {
     expect(Number.isFinite(n.forward())).toBe(true);
   });
 
-  it('looks blobs and layers up by name (unknown: Caffe\'s warning, then an error)', () => {
+  it("looks blobs and layers up by name (unknown: Caffe's warning, then an error)", () => {
     expect(net.hasBlob('ip1')).toBe(true);
     expect(net.hasBlob('nope')).toBe(false);
     expect(net.hasLayer('relu1')).toBe(true);
     expect(net.layerByName('relu1').type).toBe('ReLU');
-    const { lines } = captureLog(() => { expect(() => net.blobByName('nope')).toThrow('Unknown blob name nope'); });
+    const { lines } = captureLog(() => {
+      expect(() => net.blobByName('nope')).toThrow('Unknown blob name nope');
+    });
     expect(lines).toEqual(['W Unknown blob name nope']);
-    expect(captureLog(() => { expect(() => net.layerByName('x')).toThrow('Unknown layer name x'); }).lines).toEqual(['W Unknown layer name x']);
+    expect(
+      captureLog(() => {
+        expect(() => net.layerByName('x')).toThrow('Unknown layer name x');
+      }).lines,
+    ).toEqual(['W Unknown layer name x']);
   });
 });
 
@@ -206,7 +268,10 @@ layer { name: "loss" type: "TestEuclideanLoss" bottom: "ipB" bottom: "label" top
     expect(n.paramOwners).toEqual([-1, -1, 0, 1]);
     expect(n.learnableParamIds).toEqual([0, 1, 0, 1]);
     expect(n.paramDisplayNames).toEqual(['w', 'b', 'w', 'b']);
-    expect([...n.paramNamesIndex]).toEqual([['w', 0], ['b', 1]]);
+    expect([...n.paramNamesIndex]).toEqual([
+      ['w', 0],
+      ['b', 1],
+    ]);
     expect(n.paramsLr).toEqual([2, 3]);
     expect(n.hasParamsLr).toEqual([true, true]);
     expect(n.paramsWeightDecay).toEqual([1, 0]);
@@ -215,7 +280,7 @@ layer { name: "loss" type: "TestEuclideanLoss" bottom: "ipB" bottom: "label" top
     expect(n.params[2].diffMemory).toBe(n.params[0].diffMemory);
   });
 
-  it('accumulates both users\' gradients into the owner (numerical check)', () => {
+  it("accumulates both users' gradients into the owner (numerical check)", () => {
     const n = build(SHARED);
     expect(checkNetGradient(n, n.learnableParams)).toBe(20);
   });
@@ -226,36 +291,55 @@ layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "y" param { ${a} } 
 layer { name: "ip2" type: "InnerProduct" bottom: "y" top: "z" param { ${b} } inner_product_param { num_output: ${outB} } }`;
   const fails = (text: string) => expect(() => captureLog(() => new Net(netParam(text))));
 
-  it('checks shapes (strict) or counts (PERMISSIVE), and multipliers, with Caffe\'s messages', () => {
-    fails(two('name: "w"', 'name: "w"', 3)).toThrow("Check failed: this_blob->shape() == owner_blob->shape() Cannot share param 'w' " +
-      "owned by layer 'ip1' with layer 'ip2'; shape mismatch.  Owner layer param shape is 4 4 (16); sharing layer expects shape 3 4 (12)");
-    fails(two('name: "w"', 'name: "w" share_mode: PERMISSIVE', 3)).toThrow("Check failed: this_blob->count() == owner_blob->count() (12 vs. 16) " +
-      "Cannot share param 'w' owned by layer 'ip1' with layer 'ip2'; count mismatch.  Owner layer param shape is 4 4 (16); sharing layer shape is 3 4 (12)");
-    fails(two('name: "w" lr_mult: 1', 'name: "w" lr_mult: 2.5')).toThrow('Check failed: param_spec->lr_mult() == params_lr_[learnable_param_id] ' +
-      "(2.5 vs. 1) Shared param 'w' has mismatched lr_mult.");
-    fails(two('name: "w" decay_mult: 1', 'name: "w" decay_mult: 0.1')).toThrow('Check failed: param_spec->decay_mult() == ' +
-      "params_weight_decay_[learnable_param_id] (0.1 vs. 1) Shared param 'w' has mismatched decay_mult.");
-    expect(() => captureLog(() => new Net(netParam(two('name: "w"', 'name: "w" share_mode: PERMISSIVE'))))).not.toThrow();
+  it("checks shapes (strict) or counts (PERMISSIVE), and multipliers, with Caffe's messages", () => {
+    fails(two('name: "w"', 'name: "w"', 3)).toThrow(
+      "Check failed: this_blob->shape() == owner_blob->shape() Cannot share param 'w' " +
+        "owned by layer 'ip1' with layer 'ip2'; shape mismatch.  Owner layer param shape is 4 4 (16); sharing layer expects shape 3 4 (12)",
+    );
+    fails(two('name: "w"', 'name: "w" share_mode: PERMISSIVE', 3)).toThrow(
+      'Check failed: this_blob->count() == owner_blob->count() (12 vs. 16) ' +
+        "Cannot share param 'w' owned by layer 'ip1' with layer 'ip2'; count mismatch.  Owner layer param shape is 4 4 (16); sharing layer shape is 3 4 (12)",
+    );
+    fails(two('name: "w" lr_mult: 1', 'name: "w" lr_mult: 2.5')).toThrow(
+      'Check failed: param_spec->lr_mult() == params_lr_[learnable_param_id] ' +
+        "(2.5 vs. 1) Shared param 'w' has mismatched lr_mult.",
+    );
+    fails(two('name: "w" decay_mult: 1', 'name: "w" decay_mult: 0.1')).toThrow(
+      'Check failed: param_spec->decay_mult() == ' +
+        "params_weight_decay_[learnable_param_id] (0.1 vs. 1) Shared param 'w' has mismatched decay_mult.",
+    );
+    expect(() =>
+      captureLog(() => new Net(netParam(two('name: "w"', 'name: "w" share_mode: PERMISSIVE')))),
+    ).not.toThrow();
   });
 });
 
-describe('Net: construction errors in Caffe\'s words', () => {
+describe("Net: construction errors in Caffe's words", () => {
   const fails = (text: string) => expect(() => captureLog(() => new Net(netParam(text))));
   const IN = 'layer { name: "a" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 } } }\n';
 
   it('unknown bottoms, duplicate tops, propagate_down size, too many param specs', () => {
-    fails(`${IN}layer { name: "r1" type: "ReLU" bottom: "z" top: "y" }`).toThrow("Unknown bottom blob 'z' (layer 'r1', bottom index 0)");
-    fails(`${IN}layer { name: "r1" type: "ReLU" bottom: "x" top: "y" }\nlayer { name: "b" type: "ReLU" bottom: "y" top: "x" }`)
-      .toThrow("Top blob 'x' produced by multiple sources.");
-    fails(`${IN}layer { name: "r1" type: "ReLU" bottom: "x" top: "y" propagate_down: true propagate_down: false }`)
-      .toThrow('Check failed: layer_param.propagate_down_size() == layer_param.bottom_size() (2 vs. 1) ' +
-        'propagate_down param must be specified either 0 or bottom_size times');
-    fails(`${IN}layer { name: "ip" type: "InnerProduct" bottom: "x" top: "y" param {} param {} param {} inner_product_param { num_output: 2 } }`)
-      .toThrow('Check failed: param_size <= num_param_blobs (3 vs. 2) Too many params specified for layer ip');
+    fails(`${IN}layer { name: "r1" type: "ReLU" bottom: "z" top: "y" }`).toThrow(
+      "Unknown bottom blob 'z' (layer 'r1', bottom index 0)",
+    );
+    fails(
+      `${IN}layer { name: "r1" type: "ReLU" bottom: "x" top: "y" }\nlayer { name: "b" type: "ReLU" bottom: "y" top: "x" }`,
+    ).toThrow("Top blob 'x' produced by multiple sources.");
+    fails(
+      `${IN}layer { name: "r1" type: "ReLU" bottom: "x" top: "y" propagate_down: true propagate_down: false }`,
+    ).toThrow(
+      'Check failed: layer_param.propagate_down_size() == layer_param.bottom_size() (2 vs. 1) ' +
+        'propagate_down param must be specified either 0 or bottom_size times',
+    );
+    fails(
+      `${IN}layer { name: "ip" type: "InnerProduct" bottom: "x" top: "y" param {} param {} param {} inner_product_param { num_output: 2 } }`,
+    ).toThrow('Check failed: param_size <= num_param_blobs (3 vs. 2) Too many params specified for layer ip');
   });
 
   it('auto tops: a loss layer without a top gets an anonymous one that is not an output', () => {
-    const { lines, result: n } = captureLog(() => new Net(netParam(`${IN}layer { name: "l" type: "TestEuclideanLoss" bottom: "x" bottom: "x" }`)));
+    const { lines, result: n } = captureLog(
+      () => new Net(netParam(`${IN}layer { name: "l" type: "TestEuclideanLoss" bottom: "x" bottom: "x" }`)),
+    );
     expect(lines).toContain('I l -> (automatic)');
     expect(n.blobNames).toEqual(['x', 'x_a_0_split_0', 'x_a_0_split_1', '(automatic)']);
     expect(n.outputBlobs).toEqual([]);
@@ -279,7 +363,9 @@ layer { name: "accuracy" type: "Accuracy" bottom: "ip" bottom: "label" top: "acc
   });
 
   it('TEST phase adds the Accuracy layer behind a split, which needs no backward', () => {
-    const { lines, result: n } = captureLog(() => new Net(netParam(TEXT.replace('force_backward: true', '')), { phase: 'TEST' }));
+    const { lines, result: n } = captureLog(
+      () => new Net(netParam(TEXT.replace('force_backward: true', '')), { phase: 'TEST' }),
+    );
     expect(n.layerNames).toEqual(['data', 'label_data_1_split', 'ip', 'ip_ip_0_split', 'loss', 'accuracy']);
     expect(lines).toContain('I accuracy does not need backward computation.');
     expect(lines).toContain('I loss needs backward computation.');

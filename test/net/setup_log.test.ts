@@ -28,8 +28,14 @@ describe('Net setup log matches Caffe', () => {
     const dir = tmpDir();
     const model = path.join(dir, `${name}.prototxt`);
     fs.writeFileSync(model, c.prototxt);
-    const args = ['time', `--model=${model}`, '--iterations=1', `--phase=${c.state.phase}`, `--level=${c.state.level}`,
-      `--stage=${c.state.stages.join(',')}`];
+    const args = [
+      'time',
+      `--model=${model}`,
+      '--iterations=1',
+      `--phase=${c.state.phase}`,
+      `--level=${c.state.level}`,
+      `--stage=${c.state.stages.join(',')}`,
+    ];
     const run = spawnSync('caffe', args, { encoding: 'utf8', env: { ...process.env, GLOG_logtostderr: '1' } });
     const out = `${run.stdout ?? ''}${run.stderr ?? ''}`;
     fs.rmSync(dir, { recursive: true, force: true });

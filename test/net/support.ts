@@ -14,12 +14,17 @@ import { CaffeError } from '../../src/util/errors';
 class StandInInput extends Layer {
   override layerSetUp(_bottom: Blob[], top: Blob[]): void {
     const shapes: Message[] = this.layerParam.input_param?.shape ?? [];
-    if (shapes.length !== 1 && shapes.length !== top.length) throw new CaffeError('Must specify \'shape\' once, or once per top blob');
+    if (shapes.length !== 1 && shapes.length !== top.length)
+      throw new CaffeError("Must specify 'shape' once, or once per top blob");
     top.forEach((t, i) => t.reshape((shapes.length === 1 ? shapes[0] : shapes[i]).dim ?? []));
   }
   reshape(): void {}
-  override exactNumBottomBlobs(): number { return 0; }
-  override minTopBlobs(): number { return 1; }
+  override exactNumBottomBlobs(): number {
+    return 0;
+  }
+  override minTopBlobs(): number {
+    return 1;
+  }
   protected forwardCpu(): void {}
 }
 
@@ -27,22 +32,31 @@ class StandInInput extends Layer {
 export class EuclideanLossStandIn extends LossLayer {
   private diff = new Blob();
   reshape(bottom: Blob[], top: Blob[]): void {
-    if (bottom[0].shape[0] !== bottom[1].shape[0]) throw new CaffeError('The data and label should have the same first dimension.');
+    if (bottom[0].shape[0] !== bottom[1].shape[0])
+      throw new CaffeError('The data and label should have the same first dimension.');
     top[0].reshape([]);
     this.diff.reshapeLike(bottom[0]);
   }
-  override allowForceBackward(): boolean { return true; }
+  override allowForceBackward(): boolean {
+    return true;
+  }
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    const a = bottom[0].cpuData(), b = bottom[1].cpuData(), d = this.diff.mutableCpuData();
+    const a = bottom[0].cpuData(),
+      b = bottom[1].cpuData(),
+      d = this.diff.mutableCpuData();
     let s = 0;
-    for (let i = 0; i < d.length; i++) { d[i] = a[i] - b[i]; s += d[i] * d[i]; }
+    for (let i = 0; i < d.length; i++) {
+      d[i] = a[i] - b[i];
+      s += d[i] * d[i];
+    }
     top[0].mutableCpuData()[0] = s / bottom[0].num / 2;
   }
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     for (let i = 0; i < 2; i++) {
       if (!propagateDown[i]) continue;
-      const alpha = (i === 0 ? 1 : -1) * top[0].cpuDiff()[0] / bottom[i].num;
-      const d = this.diff.cpuData(), g = bottom[i].mutableCpuDiff();
+      const alpha = ((i === 0 ? 1 : -1) * top[0].cpuDiff()[0]) / bottom[i].num;
+      const d = this.diff.cpuData(),
+        g = bottom[i].mutableCpuDiff();
       for (let k = 0; k < d.length; k++) g[k] = alpha * d[k];
     }
   }

@@ -2,7 +2,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  formatParseLogCsv, glogStamp, parseLog, parseLogText, pyFloatRepr, saveParseLogCsvFiles, LogRow,
+  formatParseLogCsv,
+  glogStamp,
+  parseLog,
+  parseLogText,
+  pyFloatRepr,
+  saveParseLogCsvFiles,
+  LogRow,
 } from '../../src/plot/parse_log';
 import { CaffeError } from '../../src/util/errors';
 import { describeShared, sharedPath, tmpDir } from '../helpers';
@@ -39,10 +45,24 @@ const SYNTHETIC = [
 describe('parse_log', () => {
   it('formats floats as Python repr()', () => {
     const cases: [number, string][] = [
-      [0, '0.0'], [-0, '-0.0'], [1, '1.0'], [30, '30.0'], [0.01, '0.01'], [1e-5, '1e-05'], [0.0001, '0.0001'],
-      [1.5e-7, '1.5e-07'], [1e16, '1e+16'], [1e15, '1000000000000000.0'], [0.1 + 0.2, '0.30000000000000004'],
-      [123456789012.5, '123456789012.5'], [2.5e20, '2.5e+20'], [-0.056492, '-0.056492'], [1e100, '1e+100'],
-      [NaN, 'nan'], [Infinity, 'inf'], [-Infinity, '-inf'],
+      [0, '0.0'],
+      [-0, '-0.0'],
+      [1, '1.0'],
+      [30, '30.0'],
+      [0.01, '0.01'],
+      [1e-5, '1e-05'],
+      [0.0001, '0.0001'],
+      [1.5e-7, '1.5e-07'],
+      [1e16, '1e+16'],
+      [1e15, '1000000000000000.0'],
+      [0.1 + 0.2, '0.30000000000000004'],
+      [123456789012.5, '123456789012.5'],
+      [2.5e20, '2.5e+20'],
+      [-0.056492, '-0.056492'],
+      [1e100, '1e+100'],
+      [NaN, 'nan'],
+      [Infinity, 'inf'],
+      [-Infinity, '-inf'],
     ];
     for (const [v, s] of cases) expect(pyFloatRepr(v)).toBe(s);
   });
@@ -80,15 +100,20 @@ describe('parse_log', () => {
     const { train } = parseLogText(SYNTHETIC, { year: 2023, flushPartial: true });
     expect(formatParseLogCsv(train)).toBe(
       'NumIters,Seconds,LearningRate,loss,"""odd,name"""\r\n' +
-      '0.0,0.750001,1e-05,2.3,1.5e+20\r\n' +
-      '1.0,1.750001,1e-05,0.30000000000000004,7.0\r\n' +
-      '2.0,2.000002,9.99e-06,,8.0\r\n');
-    expect(formatParseLogCsv(train, '\t').split('\r\n')[0]).toBe('NumIters\tSeconds\tLearningRate\tloss\t"""odd,name"""');
+        '0.0,0.750001,1e-05,2.3,1.5e+20\r\n' +
+        '1.0,1.750001,1e-05,0.30000000000000004,7.0\r\n' +
+        '2.0,2.000002,9.99e-06,,8.0\r\n',
+    );
+    expect(formatParseLogCsv(train, '\t').split('\r\n')[0]).toBe(
+      'NumIters\tSeconds\tLearningRate\tloss\t"""odd,name"""',
+    );
     expect(formatParseLogCsv([])).toBe('');
   });
 
   it('starts the clock at the first time stamp when there is no Solving line', () => {
-    const text = SYNTHETIC.split('\n').filter((l) => !l.includes('Solving')).join('\n');
+    const text = SYNTHETIC.split('\n')
+      .filter((l) => !l.includes('Solving'))
+      .join('\n');
     const { train } = parseLogText(text, { year: 2023 });
     expect(train[0].get('Seconds')).toBe(1.250001);
     expect(parseLogText('nothing here\n', { year: 2023 })).toEqual({ train: [], test: [] });
@@ -100,18 +125,25 @@ describe('parse_log', () => {
     fs.writeFileSync(log, SYNTHETIC);
     expect(saveParseLogCsvFiles(log, d, parseLog(log, { year: 2023 }))).toEqual([`${log}.train`, `${log}.test`]);
     expect(fs.readFileSync(`${log}.train`, 'utf8')).toMatch(/^NumIters,Seconds,LearningRate,loss,/);
-    expect(fs.readFileSync(`${log}.test`, 'utf8')).toBe('NumIters,Seconds,LearningRate,accuracy,loss\r\n0.0,0.5,nan,0.1,2.30259\r\n');
+    expect(fs.readFileSync(`${log}.test`, 'utf8')).toBe(
+      'NumIters,Seconds,LearningRate,accuracy,loss\r\n0.0,0.5,nan,0.1,2.30259\r\n',
+    );
     fs.writeFileSync(log, SYNTHETIC.replace(/Test net/g, 'Test nett'));
     fs.rmSync(`${log}.test`);
     expect(saveParseLogCsvFiles(log, d, parseLog(log, { year: 2023 }))).toEqual([`${log}.train`]);
     expect(fs.existsSync(`${log}.test`)).toBe(false);
-    expect(() => parseLog(path.join(d, 'nope.log'))).toThrow(new CaffeError(`${path.join(d, 'nope.log')}: no such log file`));
+    expect(() => parseLog(path.join(d, 'nope.log'))).toThrow(
+      new CaffeError(`${path.join(d, 'nope.log')}: no such log file`),
+    );
   });
 });
 
 /** Rows of the log text counted independently of the parser. */
 function count(file: string, re: RegExp): number {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => re.test(l)).length;
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => re.test(l)).length;
 }
 const stampSeconds = (line: string) => {
   const m = /^.\d{4} (\d+):(\d+):(\d+)\.(\d+)/.exec(line)!;
@@ -143,7 +175,10 @@ describeShared('parse_log on real Caffe logs', () => {
     expect(train).toHaveLength(30);
     expect(train[0].get('NumIters')).toBe(30);
     expect(row(train[0])).toMatchObject({ loss: 1.00635, LearningRate: 0.00997756 });
-    expect(test.map((r) => [r.get('NumIters'), r.get('accuracy')])).toEqual([[40, 0.625], [60, 0.66]]);
+    expect(test.map((r) => [r.get('NumIters'), r.get('accuracy')])).toEqual([
+      [40, 0.625],
+      [60, 0.66],
+    ]);
   });
 
   it('alexnet-mini/caffe_train.log: three test outputs, step lr', () => {

@@ -12,21 +12,41 @@ import { HAVE_SHARED, ROOT, sharedPath, tmpDir } from '../helpers';
 const BVLC = process.env.BVLC_CAFFE_ROOT ?? path.resolve(ROOT, '../bvlc');
 const PARSE_LOG = path.join(BVLC, 'tools/extra/parse_log.py');
 
-interface Py { cmd: string; env: NodeJS.ProcessEnv }
+interface Py {
+  cmd: string;
+  env: NodeJS.ProcessEnv;
+}
 
 function findPython2(): Py | undefined {
-  const tries: Py[] = [{ cmd: 'python2', env: process.env }, { cmd: 'python2.7', env: process.env }];
+  const tries: Py[] = [
+    { cmd: 'python2', env: process.env },
+    { cmd: 'python2.7', env: process.env },
+  ];
   try {
-    const versions = execFileSync('pyenv', ['versions', '--bare'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    for (const v of versions.split('\n').map((s) => s.trim()).filter((s) => /^2\.\d/.test(s))) {
+    const versions = execFileSync('pyenv', ['versions', '--bare'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    for (const v of versions
+      .split('\n')
+      .map((s) => s.trim())
+      .filter((s) => /^2\.\d/.test(s))) {
       tries.push({ cmd: 'python', env: { ...process.env, PYENV_VERSION: v } });
     }
-  } catch { /* no pyenv */ }
+  } catch {
+    /* no pyenv */
+  }
   for (const t of tries) {
     try {
-      const out = execFileSync(t.cmd, ['-c', 'import sys; print(sys.version_info[0])'], { env: t.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(t.cmd, ['-c', 'import sys; print(sys.version_info[0])'], {
+        env: t.env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       if (out.trim() === '2') return t;
-    } catch { /* try the next */ }
+    } catch {
+      /* try the next */
+    }
   }
   return undefined;
 }
@@ -71,10 +91,13 @@ function compare(log: string): void {
   fs.mkdirSync(theirs);
   fs.mkdirSync(ours);
   execFileSync(PY!.cmd, [PARSE_LOG, log, theirs], { env: PY!.env, stdio: 'pipe' });
-  const written = saveParseLogCsvFiles(log, ours, parseLog(log)).map((f) => path.basename(f)).sort();
+  const written = saveParseLogCsvFiles(log, ours, parseLog(log))
+    .map((f) => path.basename(f))
+    .sort();
   expect(written).toEqual(fs.readdirSync(theirs).sort());
   expect(written.length).toBeGreaterThan(0);
-  for (const f of written) expect(fs.readFileSync(path.join(ours, f)).equals(fs.readFileSync(path.join(theirs, f)))).toBe(true);
+  for (const f of written)
+    expect(fs.readFileSync(path.join(ours, f)).equals(fs.readFileSync(path.join(theirs, f)))).toBe(true);
 }
 
 describeBvlc('parse_log.py byte-for-byte (optional dev check, needs ../bvlc and Python 2)', () => {
@@ -91,12 +114,16 @@ describeBvlc('parse_log.py byte-for-byte (optional dev check, needs ../bvlc and 
 
   it("formats floats as Python 2's repr() does", () => {
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const xs: number[] = [];
     for (let i = 0; i < 3000; i++) xs.push((rand() - 0.3) * 10 ** Math.floor(rand() * 44 - 22));
     xs.push(0.1 + 0.2, 1e16, 1e15, 9999999999999998, 0.0001, 0.00009999, 5e-324, 1.7976931348623157e308);
     const script = 'import sys\nfor s in sys.stdin.read().split(): print(repr(float(s)))';
-    const out = execFileSync(PY!.cmd, ['-c', script], { env: PY!.env, input: xs.map(String).join('\n'), encoding: 'utf8' });
+    const out = execFileSync(PY!.cmd, ['-c', script], {
+      env: PY!.env,
+      input: xs.map(String).join('\n'),
+      encoding: 'utf8',
+    });
     expect(xs.map(pyFloatRepr)).toEqual(out.trim().split('\n'));
   });
 });

@@ -38,14 +38,28 @@ function caffets(...args: string[]) {
 }
 
 let restoreLog: () => void;
-beforeAll(() => { restoreLog = setLogSink(() => undefined); });
+beforeAll(() => {
+  restoreLog = setLogSink(() => undefined);
+});
 afterAll(() => restoreLog());
 
 describe('svg_chart', () => {
   it('picks nice ticks and labels', () => {
     expect(niceTicks(0, 60, 7)).toMatchObject({ lo: 0, hi: 60, step: 10 });
     expect(niceTicks(0.00995598, 0.01, 4)).toMatchObject({ step: 0.00001 });
-    expect(niceTicks(0.4, 2.36, 8).values.map((v) => formatTick(v, 0.2))).toEqual(['0.4', '0.6', '0.8', '1.0', '1.2', '1.4', '1.6', '1.8', '2.0', '2.2', '2.4']);
+    expect(niceTicks(0.4, 2.36, 8).values.map((v) => formatTick(v, 0.2))).toEqual([
+      '0.4',
+      '0.6',
+      '0.8',
+      '1.0',
+      '1.2',
+      '1.4',
+      '1.6',
+      '1.8',
+      '2.0',
+      '2.2',
+      '2.4',
+    ]);
     const t = niceTicks(3, 3);
     expect(t.lo).toBeLessThan(3);
     expect(t.hi).toBeGreaterThan(3);
@@ -63,7 +77,15 @@ describe('plot', () => {
     const svg = renderChartSvg(logs);
     expect(svg).toMatch(/^<\?xml/);
     expect(svg.match(/<polyline /g)?.length).toBe(4); // train loss, test loss, test accuracy, lr
-    for (const s of ['train loss', 'test loss', 'test accuracy', 'learning rate', 'Iterations', 'Loss', 'Test accuracy']) {
+    for (const s of [
+      'train loss',
+      'test loss',
+      'test accuracy',
+      'learning rate',
+      'Iterations',
+      'Loss',
+      'Test accuracy',
+    ]) {
       expect(svg).toContain(`>${s}</text>`);
     }
     expect(svg).toContain('Training log: a&#60;b&#62;');
@@ -87,8 +109,12 @@ describe('plot', () => {
     const d = tmpDir();
     const junk = path.join(d, 'junk.log');
     fs.writeFileSync(junk, 'I0301 10:00:00.000000 1 caffe.cpp:1] hello\n');
-    await expect(plotTrainingLog(path.join(d, 'nope.log'), path.join(d, 'x.png'))).rejects.toThrow(new CaffeError(`${path.join(d, 'nope.log')}: no such log file`));
-    await expect(plotTrainingLog(junk, path.join(d, 'x.png'))).rejects.toThrow(/junk\.log: no training iterations found/);
+    await expect(plotTrainingLog(path.join(d, 'nope.log'), path.join(d, 'x.png'))).rejects.toThrow(
+      new CaffeError(`${path.join(d, 'nope.log')}: no such log file`),
+    );
+    await expect(plotTrainingLog(junk, path.join(d, 'x.png'))).rejects.toThrow(
+      /junk\.log: no training iterations found/,
+    );
     await expect(plotTrainingLog(tinyLog(d), path.join(d, 'x.jpg'))).rejects.toThrow(/must end in \.png or \.svg/);
     expect(fs.readdirSync(d).sort()).toEqual(['junk.log', 'tiny.log']);
   });
@@ -99,7 +125,11 @@ describe('plot', () => {
     expect(await plotCommand([log], { csv: true })).toEqual([`${log}.train`, `${log}.test`]);
     expect(fs.existsSync(`${log}.png`)).toBe(false);
     const svgOut = path.join(d, 'c.svg');
-    expect(await plotCommand([log], { csv: true, output: svgOut, chart: 6 })).toEqual([`${log}.train`, `${log}.test`, svgOut]);
+    expect(await plotCommand([log], { csv: true, output: svgOut, chart: 6 })).toEqual([
+      `${log}.train`,
+      `${log}.test`,
+      svgOut,
+    ]);
     expect(await plotCommand([log], {})).toEqual([`${log}.png`]);
     expect((await sharp(`${log}.png`).metadata()).format).toBe('png');
   });
@@ -126,7 +156,8 @@ describeShared('plot on real Caffe logs', () => {
 
   it('charts several logs, labels them by file (with the folder when names clash)', async () => {
     const svg = renderChartSvg(loadLogs([lenet, resume, alex]));
-    for (const l of ['lenet-fmnist/caffe_train', 'caffe_resume', 'alexnet-mini/caffe_train']) expect(svg).toContain(`>${l}</text>`);
+    for (const l of ['lenet-fmnist/caffe_train', 'caffe_resume', 'alexnet-mini/caffe_train'])
+      expect(svg).toContain(`>${l}</text>`);
     expect(svg.match(/<polyline /g)?.length).toBe(3 * 4);
     const d = tmpDir();
     const png = path.join(d, 'acc.png');
@@ -145,7 +176,9 @@ describeShared('plot on real Caffe logs', () => {
     r = caffets('plot', copy, '--csv');
     expect(r.code).toBe(0);
     expect(fs.readdirSync(d).sort()).toEqual(['caffe.log', 'caffe.log.test', 'caffe.log.train', 'chart.svg']);
-    expect(fs.readFileSync(`${copy}.test`, 'utf8').split('\r\n')[0]).toBe('NumIters,Seconds,LearningRate,accuracy,loss');
+    expect(fs.readFileSync(`${copy}.test`, 'utf8').split('\r\n')[0]).toBe(
+      'NumIters,Seconds,LearningRate,accuracy,loss',
+    );
     r = caffets('plot', path.join(d, 'missing.log'));
     expect(r.code).toBe(1);
     expect(r.err).toBe(`caffets: ${path.join(d, 'missing.log')}: no such log file\n`);

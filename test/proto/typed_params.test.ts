@@ -57,8 +57,23 @@ test('tsc names the misspelt field and suggests the right one', () => {
     const tsc = require.resolve('typescript/bin/tsc');
     const r = spawnSync(
       process.execPath,
-      [tsc, '--noEmit', '--strict', '--skipLibCheck', '--esModuleInterop', '--target', 'ES2022', '--module', 'commonjs',
-        '--moduleResolution', 'node', '--resolveJsonModule', '--types', 'node', file],
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--esModuleInterop',
+        '--target',
+        'ES2022',
+        '--module',
+        'commonjs',
+        '--moduleResolution',
+        'node',
+        '--resolveJsonModule',
+        '--types',
+        'node',
+        file,
+      ],
       { encoding: 'utf8' },
     );
     const errors = r.stdout.split('\n').filter((l) => l.includes('error TS') && l.includes('probe.ts'));

@@ -25,9 +25,12 @@ const IDS: string[] = Object.keys(G.CASES);
 
 describe('solver runs match the goldens from reference Caffe', () => {
   it('covers every solver type and lr policy', () => {
-    expect(new Set(IDS.map((id) => G.CASES[id].type))).toEqual(new Set(['SGD', 'Nesterov', 'AdaGrad', 'RMSProp', 'AdaDelta', 'Adam']));
-    expect(new Set(IDS.map((id) => G.CASES[id].lr_policy)))
-      .toEqual(new Set(['fixed', 'step', 'exp', 'inv', 'multistep', 'poly', 'sigmoid']));
+    expect(new Set(IDS.map((id) => G.CASES[id].type))).toEqual(
+      new Set(['SGD', 'Nesterov', 'AdaGrad', 'RMSProp', 'AdaDelta', 'Adam']),
+    );
+    expect(new Set(IDS.map((id) => G.CASES[id].lr_policy))).toEqual(
+      new Set(['fixed', 'step', 'exp', 'inv', 'multistep', 'poly', 'sigmoid']),
+    );
     expect(Object.keys(golden).sort()).toEqual([...IDS].sort());
   });
 
@@ -45,7 +48,12 @@ describe('solver runs match the goldens from reference Caffe', () => {
       expect(log.clips).toHaveLength(want.clips.length);
       expect(worstRel(log.clips, want.clips)).toBeLessThan(1e-4);
       expect(log.tests.map((t: [string, number]) => t[0])).toEqual(want.tests.map((t: [string, number]) => t[0]));
-      expect(worstRel(log.tests.map((t: [string, number]) => t[1]), want.tests.map((t: [string, number]) => t[1]))).toBeLessThan(1e-4);
+      expect(
+        worstRel(
+          log.tests.map((t: [string, number]) => t[1]),
+          want.tests.map((t: [string, number]) => t[1]),
+        ),
+      ).toBeLessThan(1e-4);
       const ours = G.digest(modelBlobs(path.join(dir, `ours_iter_${G.MAX_ITER}.caffemodel`)));
       expect(Object.keys(ours)).toEqual(Object.keys(want.weights));
       for (const [k, w] of Object.entries(want.weights)) {
@@ -65,7 +73,9 @@ describeCaffe('solver runs side by side with reference Caffe', () => {
     const dir = tmpDir('caffets-solver-live-');
     try {
       const solver = G.writeCase(lib, id, dir, 'caffe');
-      const caffe = G.parseLog(G.runCaffe(dir, [`--solver=${solver}`, `--weights=${path.join(dir, 'init.caffemodel')}`]));
+      const caffe = G.parseLog(
+        G.runCaffe(dir, [`--solver=${solver}`, `--weights=${path.join(dir, 'init.caffemodel')}`]),
+      );
       const { log } = await runOurs(id, dir);
       expect(worstRel(log.losses, caffe.losses, 10)).toBeLessThan(1e-4);
       expect(worstRel(log.lrs, caffe.lrs)).toBeLessThan(2e-6);

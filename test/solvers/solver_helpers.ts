@@ -34,16 +34,34 @@ export function quadraticNet(w0: number[], target: number[], wSpec: Message = {}
   return {
     name: 'quadratic',
     layer: [
-      { name: 'w', type: 'Parameter', top: ['w'], param: [wSpec], parameter_param: { shape: { dim: [1, w0.length] } }, blobs: [blob(w0)] },
-      { name: 't', type: 'Parameter', top: ['t'], param: [{ lr_mult: 0, decay_mult: 0 }], parameter_param: { shape: { dim: [1, target.length] } },
-        blobs: [blob(target)] },
+      {
+        name: 'w',
+        type: 'Parameter',
+        top: ['w'],
+        param: [wSpec],
+        parameter_param: { shape: { dim: [1, w0.length] } },
+        blobs: [blob(w0)],
+      },
+      {
+        name: 't',
+        type: 'Parameter',
+        top: ['t'],
+        param: [{ lr_mult: 0, decay_mult: 0 }],
+        parameter_param: { shape: { dim: [1, target.length] } },
+        blobs: [blob(target)],
+      },
       { name: 'loss', type: 'EuclideanLoss', bottom: ['w', 't'], top: ['loss'] },
     ],
   };
 }
 
 /** A solver on the quadratic net, no snapshots. */
-export async function quadraticSolver(fields: Message, w0: number[], target: number[], wSpec: Message = {}): Promise<Solver> {
+export async function quadraticSolver(
+  fields: Message,
+  w0: number[],
+  target: number[],
+  wSpec: Message = {},
+): Promise<Solver> {
   const param = { net_param: quadraticNet(w0, target, wSpec), max_iter: 1, snapshot_after_train: false, ...fields };
   return (await captureLogs(() => createSolver(param))).result;
 }
@@ -68,10 +86,14 @@ export function modelBlobs(file: string): Record<string, number[]> {
 
 /** ||a - b|| / ||b|| over all blobs of two weightBlobs() maps. */
 export function relL2(a: Record<string, number[]>, b: Record<string, number[]>): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (const k of Object.keys(b)) {
     expect(a[k]).toHaveLength(b[k].length);
-    b[k].forEach((v, i) => { num += (a[k][i] - v) ** 2; den += v * v; });
+    b[k].forEach((v, i) => {
+      num += (a[k][i] - v) ** 2;
+      den += v * v;
+    });
   }
   return Math.sqrt(num / den);
 }

@@ -12,14 +12,14 @@ export const EXPECTED: Record<string, GoldenResult> = {
   v0_all_types: {
     rc: 0,
     log: [
-      "I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_all_types.prototxt",
-      "I Successfully upgraded file specified using deprecated V0LayerParameter",
-      "W Note that future Caffe releases will not support V0NetParameter; use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for model weights upgrade this and any other net protos to the new format.",
-      "I Attempting to upgrade input file specified using deprecated V1LayerParameter: v0_all_types.prototxt",
-      "I Successfully upgraded file specified using deprecated V1LayerParameter",
-      "I Attempting to upgrade input file specified using deprecated input fields: v0_all_types.prototxt",
-      "I Successfully upgraded file specified using deprecated input fields.",
-      "W Note that future Caffe releases will only support input layers and not input fields.",
+      'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_all_types.prototxt',
+      'I Successfully upgraded file specified using deprecated V0LayerParameter',
+      'W Note that future Caffe releases will not support V0NetParameter; use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for model weights upgrade this and any other net protos to the new format.',
+      'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v0_all_types.prototxt',
+      'I Successfully upgraded file specified using deprecated V1LayerParameter',
+      'I Attempting to upgrade input file specified using deprecated input fields: v0_all_types.prototxt',
+      'I Successfully upgraded file specified using deprecated input fields.',
+      'W Note that future Caffe releases will only support input layers and not input fields.',
     ],
     output: `name: "v0_all"
 force_backward: true
@@ -342,43 +342,43 @@ layer {
   v0_bad_fields: {
     rc: 1,
     log: [
-      "I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_bad_fields.prototxt",
-      "E Unknown parameter num_output for layer type relu",
-      "E Unknown parameter biasterm for layer type relu",
-      "E Unknown parameter weight_filler for layer type relu",
-      "E Unknown parameter bias_filler for layer type relu",
-      "E Unknown parameter pad for layer type relu",
-      "E Unknown parameter kernelsize for layer type relu",
-      "E Unknown parameter group for layer type relu",
-      "E Unknown parameter stride for layer type relu",
-      "E Unknown parameter pool for layer type relu",
-      "E Unknown parameter dropout_ratio for layer type relu",
-      "E Unknown parameter local_size for layer type relu",
-      "E Unknown parameter alpha for layer type relu",
-      "E Unknown parameter beta for layer type relu",
-      "E Unknown parameter k for layer type relu",
-      "E Unknown parameter source for layer type relu",
-      "E Unknown parameter batchsize for layer type relu",
-      "E Unknown parameter rand_skip for layer type relu",
-      "E Unknown parameter shuffle for layer type relu",
-      "E Unknown parameter new_height for layer type relu",
-      "E Unknown parameter new_width for layer type relu",
-      "E Unknown parameter concat_dim for layer type relu",
-      "E Unknown parameter det_fg_threshold for layer type relu",
-      "E Unknown parameter det_bg_threshold for layer type relu",
-      "E Unknown parameter det_fg_fraction for layer type relu",
-      "E Unknown parameter det_context_pad for layer type relu",
-      "E Unknown parameter det_crop_mode for layer type relu",
-      "E Unknown parameter hdf5_output_param for layer type relu",
-      "E Unknown parameter num_output for layer type ",
-      "E Unknown parameter pool for layer type conv",
-      "E Warning: had one or more problems upgrading V0NetParameter to NetParameter (see above); continuing anyway.",
-      "W Note that future Caffe releases will not support V0NetParameter; use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for model weights upgrade this and any other net protos to the new format.",
-      "I Attempting to upgrade input file specified using deprecated V1LayerParameter: v0_bad_fields.prototxt",
-      "I Successfully upgraded file specified using deprecated V1LayerParameter",
-      "I Attempting to upgrade input file specified using deprecated input fields: v0_bad_fields.prototxt",
-      "I Successfully upgraded file specified using deprecated input fields.",
-      "W Note that future Caffe releases will only support input layers and not input fields.",
+      'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_bad_fields.prototxt',
+      'E Unknown parameter num_output for layer type relu',
+      'E Unknown parameter biasterm for layer type relu',
+      'E Unknown parameter weight_filler for layer type relu',
+      'E Unknown parameter bias_filler for layer type relu',
+      'E Unknown parameter pad for layer type relu',
+      'E Unknown parameter kernelsize for layer type relu',
+      'E Unknown parameter group for layer type relu',
+      'E Unknown parameter stride for layer type relu',
+      'E Unknown parameter pool for layer type relu',
+      'E Unknown parameter dropout_ratio for layer type relu',
+      'E Unknown parameter local_size for layer type relu',
+      'E Unknown parameter alpha for layer type relu',
+      'E Unknown parameter beta for layer type relu',
+      'E Unknown parameter k for layer type relu',
+      'E Unknown parameter source for layer type relu',
+      'E Unknown parameter batchsize for layer type relu',
+      'E Unknown parameter rand_skip for layer type relu',
+      'E Unknown parameter shuffle for layer type relu',
+      'E Unknown parameter new_height for layer type relu',
+      'E Unknown parameter new_width for layer type relu',
+      'E Unknown parameter concat_dim for layer type relu',
+      'E Unknown parameter det_fg_threshold for layer type relu',
+      'E Unknown parameter det_bg_threshold for layer type relu',
+      'E Unknown parameter det_fg_fraction for layer type relu',
+      'E Unknown parameter det_context_pad for layer type relu',
+      'E Unknown parameter det_crop_mode for layer type relu',
+      'E Unknown parameter hdf5_output_param for layer type relu',
+      'E Unknown parameter num_output for layer type ',
+      'E Unknown parameter pool for layer type conv',
+      'E Warning: had one or more problems upgrading V0NetParameter to NetParameter (see above); continuing anyway.',
+      'W Note that future Caffe releases will not support V0NetParameter; use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for model weights upgrade this and any other net protos to the new format.',
+      'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v0_bad_fields.prototxt',
+      'I Successfully upgraded file specified using deprecated V1LayerParameter',
+      'I Attempting to upgrade input file specified using deprecated input fields: v0_bad_fields.prototxt',
+      'I Successfully upgraded file specified using deprecated input fields.',
+      'W Note that future Caffe releases will only support input layers and not input fields.',
     ],
     output: `name: "v0_bad"
 layer {
@@ -425,14 +425,14 @@ layer {
   v0_pad_nopad: {
     rc: 0,
     log: [
-      "I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_pad_nopad.prototxt",
-      "I Successfully upgraded file specified using deprecated V0LayerParameter",
-      "W Note that future Caffe releases will not support V0NetParameter; use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for model weights upgrade this and any other net protos to the new format.",
-      "I Attempting to upgrade input file specified using deprecated V1LayerParameter: v0_pad_nopad.prototxt",
-      "I Successfully upgraded file specified using deprecated V1LayerParameter",
-      "I Attempting to upgrade input file specified using deprecated input fields: v0_pad_nopad.prototxt",
-      "I Successfully upgraded file specified using deprecated input fields.",
-      "W Note that future Caffe releases will only support input layers and not input fields.",
+      'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_pad_nopad.prototxt',
+      'I Successfully upgraded file specified using deprecated V0LayerParameter',
+      'W Note that future Caffe releases will not support V0NetParameter; use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for model weights upgrade this and any other net protos to the new format.',
+      'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v0_pad_nopad.prototxt',
+      'I Successfully upgraded file specified using deprecated V1LayerParameter',
+      'I Attempting to upgrade input file specified using deprecated input fields: v0_pad_nopad.prototxt',
+      'I Successfully upgraded file specified using deprecated input fields.',
+      'W Note that future Caffe releases will only support input layers and not input fields.',
     ],
     output: `layer {
   name: "conv"
@@ -480,46 +480,46 @@ layer {
   v0_pad_into_relu: {
     rc: 134,
     log: [
-      "I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_pad_into_relu.prototxt",
-      "F Check failed: (layer_param.type() == \"conv\") || (layer_param.type() == \"pool\") Padding layer input to non-convolutional / non-pooling layer type relu",
+      'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_pad_into_relu.prototxt',
+      'F Check failed: (layer_param.type() == "conv") || (layer_param.type() == "pool") Padding layer input to non-convolutional / non-pooling layer type relu',
     ],
     output: null,
   },
   v0_pad_two_bottoms: {
     rc: 134,
     log: [
-      "I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_pad_two_bottoms.prototxt",
-      "F Check failed: layer_connection.bottom_size() == 1 (2 vs. 1) Conv Layer takes a single blob as input.",
+      'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_pad_two_bottoms.prototxt',
+      'F Check failed: layer_connection.bottom_size() == 1 (2 vs. 1) Conv Layer takes a single blob as input.',
     ],
     output: null,
   },
   v0_unknown_blob: {
     rc: 134,
     log: [
-      "I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_unknown_blob.prototxt",
-      "F Unknown blob input nowhere to layer 1",
+      'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_unknown_blob.prototxt',
+      'F Unknown blob input nowhere to layer 1',
     ],
     output: null,
   },
   v0_unknown_type: {
     rc: 134,
     log: [
-      "I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_unknown_type.prototxt",
-      "F Unknown layer name: gelu",
+      'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_unknown_type.prototxt',
+      'F Unknown layer name: gelu',
     ],
     output: null,
   },
   v1_full: {
     rc: 0,
     log: [
-      "I Attempting to upgrade input file specified using deprecated transformation parameters: v1_full.prototxt",
-      "I Successfully upgraded file specified using deprecated data transformation parameters.",
-      "W Note that future Caffe releases will only support transform_param messages for transformation fields.",
-      "I Attempting to upgrade input file specified using deprecated V1LayerParameter: v1_full.prototxt",
-      "I Successfully upgraded file specified using deprecated V1LayerParameter",
-      "I Attempting to upgrade input file specified using deprecated input fields: v1_full.prototxt",
-      "I Successfully upgraded file specified using deprecated input fields.",
-      "W Note that future Caffe releases will only support input layers and not input fields.",
+      'I Attempting to upgrade input file specified using deprecated transformation parameters: v1_full.prototxt',
+      'I Successfully upgraded file specified using deprecated data transformation parameters.',
+      'W Note that future Caffe releases will only support transform_param messages for transformation fields.',
+      'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v1_full.prototxt',
+      'I Successfully upgraded file specified using deprecated V1LayerParameter',
+      'I Attempting to upgrade input file specified using deprecated input fields: v1_full.prototxt',
+      'I Successfully upgraded file specified using deprecated input fields.',
+      'W Note that future Caffe releases will only support input layers and not input fields.',
     ],
     output: `name: "v1_full"
 state {
@@ -1044,7 +1044,7 @@ layer {
   v1_vs_v2: {
     rc: 134,
     log: [
-      "I Attempting to upgrade input file specified using deprecated V1LayerParameter: v1_vs_v2.prototxt",
+      'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v1_vs_v2.prototxt',
       "F Refusing to upgrade inconsistent NetParameter input; the definition includes both 'layer' and 'layers' fields. The current format defines 'layer' fields with string type like layer { type: 'Layer' ... } and not layers { type: LAYER ... }. Manually switch the definition to 'layer' format to continue.",
     ],
     output: null,
@@ -1052,14 +1052,14 @@ layer {
   v1_v0_mix_ordered: {
     rc: 0,
     log: [
-      "I Attempting to upgrade input file specified using deprecated transformation parameters: v1_v0_mix_ordered.prototxt",
-      "I Successfully upgraded file specified using deprecated data transformation parameters.",
-      "W Note that future Caffe releases will only support transform_param messages for transformation fields.",
-      "I Attempting to upgrade input file specified using deprecated V1LayerParameter: v1_v0_mix_ordered.prototxt",
-      "I Successfully upgraded file specified using deprecated V1LayerParameter",
-      "I Attempting to upgrade input file specified using deprecated input fields: v1_v0_mix_ordered.prototxt",
-      "I Successfully upgraded file specified using deprecated input fields.",
-      "W Note that future Caffe releases will only support input layers and not input fields.",
+      'I Attempting to upgrade input file specified using deprecated transformation parameters: v1_v0_mix_ordered.prototxt',
+      'I Successfully upgraded file specified using deprecated data transformation parameters.',
+      'W Note that future Caffe releases will only support transform_param messages for transformation fields.',
+      'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v1_v0_mix_ordered.prototxt',
+      'I Successfully upgraded file specified using deprecated V1LayerParameter',
+      'I Attempting to upgrade input file specified using deprecated input fields: v1_v0_mix_ordered.prototxt',
+      'I Successfully upgraded file specified using deprecated input fields.',
+      'W Note that future Caffe releases will only support input layers and not input fields.',
     ],
     output: `name: "v1_with_inputs_and_bn_names"
 layer {
@@ -1107,9 +1107,9 @@ layer {
   input_shape: {
     rc: 0,
     log: [
-      "I Attempting to upgrade input file specified using deprecated input fields: input_shape.prototxt",
-      "I Successfully upgraded file specified using deprecated input fields.",
-      "W Note that future Caffe releases will only support input layers and not input fields.",
+      'I Attempting to upgrade input file specified using deprecated input fields: input_shape.prototxt',
+      'I Successfully upgraded file specified using deprecated input fields.',
+      'W Note that future Caffe releases will only support input layers and not input fields.',
     ],
     output: `name: "shapes"
 layer {
@@ -1140,9 +1140,9 @@ layer {
   input_only: {
     rc: 0,
     log: [
-      "I Attempting to upgrade input file specified using deprecated input fields: input_only.prototxt",
-      "I Successfully upgraded file specified using deprecated input fields.",
-      "W Note that future Caffe releases will only support input layers and not input fields.",
+      'I Attempting to upgrade input file specified using deprecated input fields: input_only.prototxt',
+      'I Successfully upgraded file specified using deprecated input fields.',
+      'W Note that future Caffe releases will only support input layers and not input fields.',
     ],
     output: `name: "bare_inputs"
 layer {
@@ -1171,8 +1171,8 @@ layer {
   batchnorm: {
     rc: 0,
     log: [
-      "I Attempting to upgrade batch norm layers using deprecated params: batchnorm.prototxt",
-      "I Successfully upgraded batch norm layers using deprecated params.",
+      'I Attempting to upgrade batch norm layers using deprecated params: batchnorm.prototxt',
+      'I Successfully upgraded batch norm layers using deprecated params.',
     ],
     output: `name: "bn"
 layer {
@@ -1298,7 +1298,7 @@ type: "AdaGrad"
     rc: 134,
     log: [
       "I Attempting to upgrade input file specified using deprecated 'solver_type' field (enum)': solver_both.prototxt",
-      "F Check failed: !solver_param->has_solver_type() || !solver_param->has_type() Failed to upgrade solver: old solver_type field (enum) and new type field (string) cannot be both specified in solver proto text.",
+      'F Check failed: !solver_param->has_solver_type() || !solver_param->has_type() Failed to upgrade solver: old solver_type field (enum) and new type field (string) cannot be both specified in solver proto text.',
     ],
     output: null,
   },

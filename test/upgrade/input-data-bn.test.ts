@@ -1,14 +1,23 @@
 import type { Message } from '../../src/proto/schema';
 import {
-  netNeedsInputUpgrade, upgradeNetInput, netNeedsBatchNormUpgrade, upgradeNetBatchNorm,
-  netNeedsDataUpgrade, upgradeNetDataTransformation,
+  netNeedsInputUpgrade,
+  upgradeNetInput,
+  netNeedsBatchNormUpgrade,
+  upgradeNetBatchNorm,
+  netNeedsDataUpgrade,
+  upgradeNetDataTransformation,
 } from '../../src/upgrade';
 
 describe('upgradeNetInput', () => {
   it('turns input/input_dim (4 per input) into a first Input layer', () => {
     const net: Message = {
-      name: 'n', input: ['data', 'label'], input_dim: [10, 3, 227, 227, 10, 1, 1, 1, 42],
-      layer: [{ name: 'conv', type: 'Convolution' }, { name: 'relu', type: 'ReLU' }],
+      name: 'n',
+      input: ['data', 'label'],
+      input_dim: [10, 3, 227, 227, 10, 1, 1, 1, 42],
+      layer: [
+        { name: 'conv', type: 'Convolution' },
+        { name: 'relu', type: 'ReLU' },
+      ],
     };
     expect(netNeedsInputUpgrade(net)).toBe(true);
     upgradeNetInput(net);
@@ -16,10 +25,13 @@ describe('upgradeNetInput', () => {
       name: 'n',
       layer: [
         {
-          name: 'input', type: 'Input', top: ['data', 'label'],
+          name: 'input',
+          type: 'Input',
+          top: ['data', 'label'],
           input_param: { shape: [{ dim: [10, 3, 227, 227] }, { dim: [10, 1, 1, 1] }] },
         },
-        { name: 'conv', type: 'Convolution' }, { name: 'relu', type: 'ReLU' },
+        { name: 'conv', type: 'Convolution' },
+        { name: 'relu', type: 'ReLU' },
       ],
     });
     expect(netNeedsInputUpgrade(net)).toBe(false);
@@ -27,7 +39,9 @@ describe('upgradeNetInput', () => {
   it('prefers input_shape over input_dim', () => {
     const net: Message = { input: ['a'], input_shape: [{ dim: [1, 2] }], input_dim: [9, 9, 9, 9] };
     upgradeNetInput(net);
-    expect(net).toEqual({ layer: [{ name: 'input', type: 'Input', top: ['a'], input_param: { shape: [{ dim: [1, 2] }] } }] });
+    expect(net).toEqual({
+      layer: [{ name: 'input', type: 'Input', top: ['a'], input_param: { shape: [{ dim: [1, 2] }] } }],
+    });
   });
   it('just drops inputs given without shapes (old binary models)', () => {
     const net: Message = { input: ['data'], layer: [{ name: 'x' }] };
@@ -47,7 +61,11 @@ describe('upgradeNetBatchNorm', () => {
   it('zeroes lr_mult/decay_mult of BatchNorm layers with exactly three param specs, keeping them', () => {
     const net: Message = {
       layer: [
-        { name: 'bn', type: 'BatchNorm', param: [{ lr_mult: 0 }, { lr_mult: 0 }, { lr_mult: 0, name: 'x', decay_mult: 3 }] },
+        {
+          name: 'bn',
+          type: 'BatchNorm',
+          param: [{ lr_mult: 0 }, { lr_mult: 0 }, { lr_mult: 0, name: 'x', decay_mult: 3 }],
+        },
         { name: 'bn2', type: 'BatchNorm', param: [{ lr_mult: 1 }, { lr_mult: 1 }] },
         { name: 'conv', type: 'Convolution', param: [{ lr_mult: 1 }, { lr_mult: 1 }, { lr_mult: 1 }] },
       ],
@@ -55,7 +73,9 @@ describe('upgradeNetBatchNorm', () => {
     expect(netNeedsBatchNormUpgrade(net)).toBe(true);
     upgradeNetBatchNorm(net);
     expect(net.layer[0].param).toEqual([
-      { lr_mult: 0, decay_mult: 0 }, { lr_mult: 0, decay_mult: 0 }, { lr_mult: 0, decay_mult: 0, name: 'x' },
+      { lr_mult: 0, decay_mult: 0 },
+      { lr_mult: 0, decay_mult: 0 },
+      { lr_mult: 0, decay_mult: 0, name: 'x' },
     ]);
     expect(net.layer[1].param).toEqual([{ lr_mult: 1 }, { lr_mult: 1 }]);
     expect(net.layer[2].param).toEqual([{ lr_mult: 1 }, { lr_mult: 1 }, { lr_mult: 1 }]);
@@ -78,7 +98,11 @@ describe('upgradeNetDataTransformation', () => {
     expect(netNeedsDataUpgrade(net)).toBe(true);
     upgradeNetDataTransformation(net);
     expect(net.layers).toEqual([
-      { type: 'DATA', data_param: { source: 's' }, transform_param: { scale: 0.5, mean_file: 'm', crop_size: 3, mirror: true } },
+      {
+        type: 'DATA',
+        data_param: { source: 's' },
+        transform_param: { scale: 0.5, mean_file: 'm', crop_size: 3, mirror: true },
+      },
       { type: 'IMAGE_DATA', image_data_param: {}, transform_param: { mean_value: [1], mirror: false } },
       { type: 'WINDOW_DATA', window_data_param: {}, transform_param: { crop_size: 227 } },
       { type: 'DATA', data_param: {}, transform_param: {} }, // created empty, as Caffe does

@@ -2,7 +2,8 @@ import { netNeedsUpgrade, upgradeNetAsNeeded } from '../../src/upgrade';
 import { captureLog } from './capture';
 import type { Message } from '../../src/proto/schema';
 
-const V0_NOTE = 'W Note that future Caffe releases will not support V0NetParameter; use ' +
+const V0_NOTE =
+  'W Note that future Caffe releases will not support V0NetParameter; use ' +
   './build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for ' +
   'model weights upgrade this and any other net protos to the new format.';
 
@@ -18,10 +19,16 @@ describe('netNeedsUpgrade', () => {
 describe('upgradeNetAsNeeded', () => {
   it('runs V0 -> V1 -> V2 -> inputs in order, continuing after a V0 problem', () => {
     const net: Message = {
-      name: 'old', input: ['data'], input_dim: [1, 3, 4, 4],
+      name: 'old',
+      input: ['data'],
+      input_dim: [1, 3, 4, 4],
       layers: [
         { layer: { name: 'pad', type: 'padding', pad: 1 }, bottom: ['data'], top: ['p'] },
-        { layer: { name: 'conv', type: 'conv', num_output: 2, kernelsize: 3, blobs_lr: [1, 2] }, bottom: ['p'], top: ['c'] },
+        {
+          layer: { name: 'conv', type: 'conv', num_output: 2, kernelsize: 3, blobs_lr: [1, 2] },
+          bottom: ['p'],
+          top: ['c'],
+        },
         { layer: { name: 'relu', type: 'relu', dropout_ratio: 0.5 }, bottom: ['c'], top: ['c'] },
       ],
     };
@@ -43,7 +50,11 @@ describe('upgradeNetAsNeeded', () => {
       layer: [
         { name: 'input', type: 'Input', top: ['data'], input_param: { shape: [{ dim: [1, 3, 4, 4] }] } },
         {
-          name: 'conv', type: 'Convolution', bottom: ['data'], top: ['c'], param: [{ lr_mult: 1 }, { lr_mult: 2 }],
+          name: 'conv',
+          type: 'Convolution',
+          bottom: ['data'],
+          top: ['c'],
+          param: [{ lr_mult: 1 }, { lr_mult: 2 }],
           convolution_param: { num_output: 2, kernel_size: [3], pad: [1] },
         },
         { name: 'relu', type: 'ReLU', bottom: ['c'], top: ['c'] },
@@ -70,7 +81,9 @@ describe('upgradeNetAsNeeded', () => {
       layer: [{ name: 'd', type: 'Data', top: ['x'], data_param: { source: 's' }, transform_param: { mirror: true } }],
     });
 
-    const bn: Message = { layer: [{ name: 'bn', type: 'BatchNorm', param: [{ lr_mult: 0 }, { lr_mult: 0 }, { lr_mult: 0 }] }] };
+    const bn: Message = {
+      layer: [{ name: 'bn', type: 'BatchNorm', param: [{ lr_mult: 0 }, { lr_mult: 0 }, { lr_mult: 0 }] }],
+    };
     const r = captureLog(() => upgradeNetAsNeeded('bn.prototxt', bn));
     expect(r.result).toBe(true);
     expect(r.log).toEqual([

@@ -15,7 +15,8 @@ import { captureFatal } from './capture';
 const SHARED = path.resolve(__dirname, '../../../shared');
 const HAVE_SHARED = fs.existsSync(SHARED);
 const DIGESTS: Record<string, string> = JSON.parse(
-  fs.readFileSync(path.resolve(__dirname, '../golden/caffe-upgrade-digests.json'), 'utf8'));
+  fs.readFileSync(path.resolve(__dirname, '../golden/caffe-upgrade-digests.json'), 'utf8'),
+);
 const TOOLS = { text: '/usr/bin/upgrade_net_proto_text', binary: '/usr/bin/upgrade_net_proto_binary' };
 
 const FILES: Array<[string, keyof typeof TOOLS]> = [
@@ -31,18 +32,23 @@ const upgradeLine = /^([IWEF])\d{4} [\d:.]+ +\d+ upgrade_proto\.cpp:\d+\] (.*)$/
 /** caffets' upgrade of a shared file, as upgrade_net_proto_{text,binary} would write it. */
 function ours(file: string, kind: keyof typeof TOOLS): { bytes: Buffer; ok: boolean | undefined; log: string[] } {
   const raw = fs.readFileSync(file);
-  const net: Message = kind === 'text'
-    ? parsePrototxt(raw.toString('utf8'), 'NetParameter', file)
-    : decodeMessage(raw, 'NetParameter', file);
+  const net: Message =
+    kind === 'text'
+      ? parsePrototxt(raw.toString('utf8'), 'NetParameter', file)
+      : decodeMessage(raw, 'NetParameter', file);
   const { ok, log } = netNeedsUpgrade(net) ? captureFatal(() => upgradeNetAsNeeded(file, net)) : { ok: true, log: [] };
-  const bytes = kind === 'text' ? Buffer.from(printPrototxt(net, 'NetParameter')) : Buffer.from(encodeMessage(net, 'NetParameter'));
+  const bytes =
+    kind === 'text' ? Buffer.from(printPrototxt(net, 'NetParameter')) : Buffer.from(encodeMessage(net, 'NetParameter'));
   return { bytes, ok, log };
 }
 
 function caffe(file: string, kind: keyof typeof TOOLS): { bytes: Buffer; rc: number | null; log: string[] } {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'caffets-shared-')), 'out');
   const r = spawnSync(TOOLS[kind], [file, out], { encoding: 'utf8' });
-  const log = r.stderr.split('\n').map((l) => upgradeLine.exec(l)).filter((m): m is RegExpExecArray => m !== null)
+  const log = r.stderr
+    .split('\n')
+    .map((l) => upgradeLine.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => `${m[1]} ${m[2]}`);
   const bytes = fs.readFileSync(out);
   fs.rmSync(path.dirname(out), { recursive: true, force: true });
@@ -50,27 +56,35 @@ function caffe(file: string, kind: keyof typeof TOOLS): { bytes: Buffer; rc: num
 }
 
 const sharedDescribe = HAVE_SHARED ? describe : describe.skip;
-sharedDescribe(HAVE_SHARED ? 'shared legacy models upgrade like Caffe (sha256 of its output)'
-  : 'shared legacy models [skipped: ../shared is absent]', () => {
-  it.each(FILES)('%s', (rel, kind) => {
-    const r = ours(path.join(SHARED, rel), kind);
-    expect(r.ok).toBe(true);
-    expect(sha256(r.bytes)).toBe(DIGESTS[rel]);
-  });
-});
+sharedDescribe(
+  HAVE_SHARED
+    ? 'shared legacy models upgrade like Caffe (sha256 of its output)'
+    : 'shared legacy models [skipped: ../shared is absent]',
+  () => {
+    it.each(FILES)('%s', (rel, kind) => {
+      const r = ours(path.join(SHARED, rel), kind);
+      expect(r.ok).toBe(true);
+      expect(sha256(r.bytes)).toBe(DIGESTS[rel]);
+    });
+  },
+);
 
 const HAVE_CAFFE = fs.existsSync(TOOLS.text) && fs.existsSync(TOOLS.binary);
 const liveDescribe = HAVE_SHARED && HAVE_CAFFE ? describe : describe.skip;
-liveDescribe(HAVE_SHARED && HAVE_CAFFE ? 'shared legacy models vs live reference Caffe'
-  : `shared legacy models vs live Caffe [skipped: ${HAVE_SHARED ? 'upgrade_net_proto_* not installed' : '../shared is absent'}]`, () => {
-  it.each(FILES)('%s', (rel, kind) => {
-    const file = path.join(SHARED, rel);
-    const theirs = caffe(file, kind);
-    const mine = ours(file, kind);
-    expect(theirs.rc).toBe(0);
-    expect(mine.log).toEqual(theirs.log);
-    if (kind === 'text') expect(mine.bytes.toString('utf8')).toBe(theirs.bytes.toString('utf8'));
-    else expect(mine.bytes.equals(theirs.bytes)).toBe(true);
-    expect(sha256(theirs.bytes)).toBe(DIGESTS[rel]); // the committed digest is still Caffe's
-  });
-});
+liveDescribe(
+  HAVE_SHARED && HAVE_CAFFE
+    ? 'shared legacy models vs live reference Caffe'
+    : `shared legacy models vs live Caffe [skipped: ${HAVE_SHARED ? 'upgrade_net_proto_* not installed' : '../shared is absent'}]`,
+  () => {
+    it.each(FILES)('%s', (rel, kind) => {
+      const file = path.join(SHARED, rel);
+      const theirs = caffe(file, kind);
+      const mine = ours(file, kind);
+      expect(theirs.rc).toBe(0);
+      expect(mine.log).toEqual(theirs.log);
+      if (kind === 'text') expect(mine.bytes.toString('utf8')).toBe(theirs.bytes.toString('utf8'));
+      else expect(mine.bytes.equals(theirs.bytes)).toBe(true);
+      expect(sha256(theirs.bytes)).toBe(DIGESTS[rel]); // the committed digest is still Caffe's
+    });
+  },
+);

@@ -2,7 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  solverNeedsTypeUpgrade, upgradeSolverType, upgradeSolverAsNeeded, upgradeSnapshotPrefixProperty,
+  solverNeedsTypeUpgrade,
+  upgradeSolverType,
+  upgradeSolverAsNeeded,
+  upgradeSnapshotPrefixProperty,
 } from '../../src/upgrade';
 import { captureLog } from './capture';
 import type { Message } from '../../src/proto/schema';
@@ -10,7 +13,12 @@ import type { Message } from '../../src/proto/schema';
 describe('solver type upgrade', () => {
   it('maps every solver_type', () => {
     const names: Record<string, string> = {
-      SGD: 'SGD', NESTEROV: 'Nesterov', ADAGRAD: 'AdaGrad', RMSPROP: 'RMSProp', ADADELTA: 'AdaDelta', ADAM: 'Adam',
+      SGD: 'SGD',
+      NESTEROV: 'Nesterov',
+      ADAGRAD: 'AdaGrad',
+      RMSPROP: 'RMSProp',
+      ADADELTA: 'AdaDelta',
+      ADAM: 'Adam',
     };
     for (const [k, v] of Object.entries(names)) {
       const s: Message = { base_lr: 0.1, solver_type: k };
@@ -34,7 +42,8 @@ describe('solver type upgrade', () => {
   it('refuses solver_type together with type', () => {
     expect(() => upgradeSolverType({ solver_type: 'SGD', type: 'Adam' })).toThrow(
       'Check failed: !solver_param->has_solver_type() || !solver_param->has_type() Failed to upgrade solver: ' +
-      'old solver_type field (enum) and new type field (string) cannot be both specified in solver proto text.');
+        'old solver_type field (enum) and new type field (string) cannot be both specified in solver proto text.',
+    );
   });
   it('says when there is nothing to upgrade', () => {
     const { result, log } = captureLog(() => upgradeSolverType({ type: 'SGD' }));
@@ -56,7 +65,10 @@ describe('upgradeSnapshotPrefixProperty', () => {
   });
   it('appends the solver stem to a directory prefix and leaves other prefixes alone', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caffets-snap-'));
-    for (const [prefix, expected] of [[dir, `${dir}/solver`], [`${dir}/`, `${dir}/solver`]]) {
+    for (const [prefix, expected] of [
+      [dir, `${dir}/solver`],
+      [`${dir}/`, `${dir}/solver`],
+    ]) {
       const s: Message = { snapshot_prefix: prefix };
       const { log } = captureLog(() => upgradeSnapshotPrefixProperty('x/solver.prototxt', s));
       expect(s.snapshot_prefix).toBe(expected);

@@ -31,7 +31,8 @@ describe('util/check', () => {
     expect(() => check(null, true, 'x')).not.toThrow();
     expect(thrown(() => check(null, false, 'data_'))).toBe('Check failed: data_');
     expect(thrown(() => check(layer, false, 'top[0] != bottom[0]', 'in place'))).toBe(
-      'Convolution layer conv1: Check failed: top[0] != bottom[0] in place');
+      'Convolution layer conv1: Check failed: top[0] != bottom[0] in place',
+    );
   });
 
   it('keeps the space glog streams after the condition when msg is given as ""', () => {
@@ -42,9 +43,18 @@ describe('util/check', () => {
 
   it('checks each CHECK_OP and prints both operands', () => {
     const cases: [number, '==' | '!=' | '<' | '<=' | '>' | '>=', number, boolean][] = [
-      [1, '==', 1, true], [1, '==', 2, false], [1, '!=', 2, true], [2, '!=', 2, false],
-      [1, '<', 2, true], [2, '<', 2, false], [2, '<=', 2, true], [3, '<=', 2, false],
-      [3, '>', 2, true], [2, '>', 2, false], [2, '>=', 2, true], [1, '>=', 2, false],
+      [1, '==', 1, true],
+      [1, '==', 2, false],
+      [1, '!=', 2, true],
+      [2, '!=', 2, false],
+      [1, '<', 2, true],
+      [2, '<', 2, false],
+      [2, '<=', 2, true],
+      [3, '<=', 2, false],
+      [3, '>', 2, true],
+      [2, '>', 2, false],
+      [2, '>=', 2, true],
+      [1, '>=', 2, false],
     ];
     for (const [a, op, b, ok] of cases) {
       const fn = () => checkOp(null, a, op, b, `a ${op} b`);
@@ -52,7 +62,8 @@ describe('util/check', () => {
       else expect(thrown(fn)).toBe(`Check failed: a ${op} b (${a} vs. ${b})`);
     }
     expect(thrown(() => checkOp(layer, 3, '==', 4, 'a == b', 'message'))).toBe(
-      'Convolution layer conv1: Check failed: a == b (3 vs. 4) message');
+      'Convolution layer conv1: Check failed: a == b (3 vs. 4) message',
+    );
     expect(thrown(() => checkOp('', 0, '>', 0, 'n > 0'))).toBe('Check failed: n > 0 (0 vs. 0)');
   });
 
@@ -74,6 +85,7 @@ describe('util/check', () => {
     expect(glogValue(3e9)).toBe('3e+09');
     expect(glogValue(Infinity)).toBe('inf');
     expect(thrown(() => checkOp(null, 0, '==', Math.fround(0.9), '0 == this->param_.momentum()'))).toBe(
-      'Check failed: 0 == this->param_.momentum() (0 vs. 0.9)');
+      'Check failed: 0 == this->param_.momentum() (0 vs. 0.9)',
+    );
   });
 });

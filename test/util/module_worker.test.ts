@@ -13,8 +13,16 @@ describe('module workers', () => {
   it('reports a module that fails to load through the port and the control words', async () => {
     const ctrl = new Int32Array(new SharedArrayBuffer(16));
     const { port1, port2 } = new MessageChannel();
-    const worker = startModuleWorker(path.join(__dirname, 'no_such_worker_module.js'), { ctrl: ctrl.buffer, port: port2 },
-      { message: { t: 'error', msg: 'test worker failed to start: ', caffe: false }, stateWord: 2, state: 7, notify: [2] });
+    const worker = startModuleWorker(
+      path.join(__dirname, 'no_such_worker_module.js'),
+      { ctrl: ctrl.buffer, port: port2 },
+      {
+        message: { t: 'error', msg: 'test worker failed to start: ', caffe: false },
+        stateWord: 2,
+        state: 7,
+        notify: [2],
+      },
+    );
     try {
       expect(Atomics.wait(ctrl, 2, 0, 30000)).not.toBe('timed-out');
       expect(Array.from(ctrl)).toEqual([0, 0, 7, 0]);
