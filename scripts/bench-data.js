@@ -92,7 +92,8 @@ for (const c of CONVERT) {
   const cr = n / bestCaffe,
     or = n / bestOurs;
   console.log(
-    `| ${c.name} | ${n} | ${haveCaffe ? cr.toFixed(0) : 'n/a'} | ${or.toFixed(0)} | ${haveCaffe ? (or / cr).toFixed(2) : 'n/a'} |`,
+    `| ${c.name} | ${n} | ${haveCaffe ? cr.toFixed(0) : 'n/a'} | ${or.toFixed(0)} | ` +
+      `${haveCaffe ? (or / cr).toFixed(2) : 'n/a'} |`,
   );
 }
 
@@ -110,7 +111,8 @@ layer { name: "data" type: "Data" top: "data" top: "label" ${d.transform}
 layer { name: "silence" type: "Silence" bottom: "data" bottom: "label" }
 `,
   );
-  const iters = 1000; // steady state: the prefetch worker's JIT warm-up (first ~100 batches) is not what a training run sees
+  // steady state: the prefetch worker's JIT warm-up (first ~100 batches) is not what a training run sees
+  const iters = 1000;
   let bestCaffe = Infinity,
     bestOurs = Infinity;
   const fwd = (log) => Number(/Average Forward pass: ([\d.e+-]+) ms/.exec(log)[1]);
@@ -122,7 +124,8 @@ layer { name: "silence" type: "Silence" bottom: "data" bottom: "label" }
   const cr = (d.batch * 1000) / bestCaffe,
     or = (d.batch * 1000) / bestOurs;
   console.log(
-    `| ${d.name} | ${haveCaffe ? cr.toFixed(0) : 'n/a'} | ${or.toFixed(0)} | ${haveCaffe ? (or / cr).toFixed(2) : 'n/a'} |`,
+    `| ${d.name} | ${haveCaffe ? cr.toFixed(0) : 'n/a'} | ${or.toFixed(0)} | ` +
+      `${haveCaffe ? (or / cr).toFixed(2) : 'n/a'} |`,
   );
 }
 fs.rmSync(tmp, { recursive: true, force: true });

@@ -38,7 +38,8 @@ function run(tool, model, iters) {
 
 const haveCaffe = spawnSync('sh', ['-c', 'command -v caffe']).status === 0;
 console.log(
-  `machine: ${require('os').cpus()[0].model}, ${require('os').cpus().length} cores; rounds: ${rounds} (interleaved), best of each`,
+  `machine: ${require('os').cpus()[0].model}, ${require('os').cpus().length} cores; ` +
+    `rounds: ${rounds} (interleaved), best of each`,
 );
 console.log('| net | iterations | caffe ms | caffets ms | ratio (caffe/caffets) |');
 console.log('|---|---|---|---|---|');

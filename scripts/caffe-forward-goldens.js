@@ -2,7 +2,8 @@
 // Forward goldens from reference Caffe for the trained models of ../shared: each net's data input is
 // replaced by a Parameter layer whose blob (a fixed pseudo-random input) is stored in the weights, so
 // `caffe test` runs the exact same input without any data pipeline and prints every output element.
-// Inner blobs listed as `taps` are exposed as `<blob>_tap` outputs. Writes test/golden/caffe-forward.json: { case: { outputs: { blob: [values...] } } }.
+// Inner blobs listed as `taps` are exposed as `<blob>_tap` outputs. Writes test/golden/caffe-forward.json:
+// { case: { outputs: { blob: [values...] } } }.
 // Usage: node scripts/caffe-forward-goldens.js   (needs `npm run build` and reference Caffe)
 'use strict';
 const fs = require('fs');

@@ -126,7 +126,9 @@ if (require.main === module) {
           : `DIFFERENT${r.error ? ': ' + r.error : ''}`;
     if (r.identical) same++;
     console.log(
-      `${r.kind.padEnd(8)} ${verdict.padEnd(12)} ${r.reprintIdentical === null ? '' : r.reprintIdentical ? '(re-print ok) ' : '(re-print DIFFERENT) '}${r.file}`,
+      `${r.kind.padEnd(8)} ${verdict.padEnd(12)} ` +
+        (r.reprintIdentical === null ? '' : r.reprintIdentical ? '(re-print ok) ' : '(re-print DIFFERENT) ') +
+        r.file,
     );
   }
   console.log(`${same} of ${rows.length} files identical to reference Caffe's upgrade`);

@@ -56,7 +56,10 @@ const paramLayer = (name, top, dims) => ({
 });
 const learn = [{ lr_mult: 1 }, { lr_mult: 2, decay_mult: 0 }];
 
-/** The net: Parameter inputs, conv 3x3 -> ReLU -> max pool -> IP 10 -> ReLU -> IP 3 -> SoftmaxWithLoss (+ Accuracy in TEST). */
+/**
+ * The net: Parameter inputs, conv 3x3 -> ReLU -> max pool -> IP 10 -> ReLU -> IP 3 -> SoftmaxWithLoss
+ * (+ Accuracy in TEST).
+ */
 function netParam() {
   return {
     name: 'SolverGolden',
@@ -230,7 +233,8 @@ if (require.main === module) {
     const final = lib.readNetParamsFromBinaryFile(path.join(dir, `caffe_iter_${MAX_ITER}.caffemodel`));
     res[id] = { ...log, weights: digest(weightBlobs(final)) };
     console.error(
-      `${id}: losses ${log.losses.length}, first ${log.losses[0]}, last ${log.losses[MAX_ITER]}, lr ${log.lrs[MAX_ITER - 1]}`,
+      `${id}: losses ${log.losses.length}, first ${log.losses[0]}, last ${log.losses[MAX_ITER]}, ` +
+        `lr ${log.lrs[MAX_ITER - 1]}`,
     );
     fs.rmSync(dir, { recursive: true, force: true });
   }

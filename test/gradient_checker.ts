@@ -78,7 +78,8 @@ export function checkGradient(layer: Layer, bottom: Blob[], top: Blob[], opts: G
         const want = 2 * grads.p[j][i];
         if (Math.abs(d[i] - want) > 1e-4 * Math.max(1, Math.abs(want))) {
           throw new Error(
-            `${layer.type}: param blob ${j} diff does not accumulate (element ${i}: ${d[i]} after two backwards, expected ${want})`,
+            `${layer.type}: param blob ${j} diff does not accumulate ` +
+              `(element ${i}: ${d[i]} after two backwards, expected ${want})`,
           );
         }
       }

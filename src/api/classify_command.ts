@@ -27,7 +27,10 @@ export function formatPrediction(r: ClassifyResult): string {
   return lines.join('\n') + '\n';
 }
 
-/** Image files from arguments: a file, a folder (its images, sorted), or @list (one path a line, an optional label after). */
+/**
+ * Image files from arguments: a file, a folder (its images, sorted), or @list (one path a line, an optional
+ * label after).
+ */
 export function expandImageArgs(args: string[]): string[] {
   const out: string[] = [];
   for (const a of args) {
@@ -61,7 +64,10 @@ export function expandImageArgs(args: string[]): string[] {
 }
 
 export interface ClassifyCommandOptions extends Omit<ClassifierOptions, 'meanFile' | 'labels' | 'deploy' | 'weights'> {
-  /** DEPLOY WEIGHTS [MEAN] [LABELS] IMG...: MEAN is absent with --mean_value, LABELS with --labels; '-' or 'none' = none */
+  /**
+   * DEPLOY WEIGHTS [MEAN] [LABELS] IMG...: MEAN is absent with --mean_value, LABELS with --labels; '-' or
+   * 'none' = none
+   */
   positionals: string[];
   labels?: string;
   topK?: number;

@@ -67,7 +67,9 @@ export class Preprocessor {
     blob.fromProto(readBlobProtoFromFile(meanFile));
     if (blob.numAxes > 4 || blob.channels !== C) {
       throw new CaffeError(
-        `mean file ${meanFile} has ${blob.numAxes > 4 ? 'a ' + blob.numAxes + '-D blob, not' : blob.channels} channels, the net's input has ${C}`,
+        `mean file ${meanFile} has ` +
+          `${blob.numAxes > 4 ? 'a ' + blob.numAxes + '-D blob, not' : blob.channels} channels, ` +
+          `the net's input has ${C}`,
       );
     }
     // cv::mean of the merged mean image, then a constant CV_32F image of that value

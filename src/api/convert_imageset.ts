@@ -1,8 +1,9 @@
 // Caffe's tools/convert_imageset.cpp as a library call: a list of `path label` lines becomes an
 // LMDB/LevelDB of Datums keyed `%08d_<path>` by list position. Images are read, decoded, resized
 // and serialized concurrently (worker threads, one per core, when run from dist/; else on the main
-// thread with sharp's pool) and written in list order, committed every 1000. The database is built under `<DB>.tmp-<pid>` and renamed into place at the end, so a
-// failed or interrupted run never leaves a half-written database under the final name.
+// thread with sharp's pool) and written in list order, committed every 1000. The database is built
+// under `<DB>.tmp-<pid>` and renamed into place at the end, so a failed or interrupted run never
+// leaves a half-written database under the final name.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -118,7 +119,8 @@ async function decodeHere(j: Job): Promise<Outcome> {
 
 // Worker threads decode, resize and serialize on every core; the main thread only writes. They run
 // the compiled modules, so they are used when caffets runs from dist/ (ts-jest decodes in process).
-const WORKER_SRC = `
+const WORKER_SRC =
+  `
 const { parentPort, workerData } = require('worker_threads');
 const { readImageToDatum } = require(workerData.datum);
 const { encodeMessage } = require(workerData.wire);
@@ -129,7 +131,8 @@ parentPort.on('message', async (j) => {
     const dims = (d.channels || 0) * (d.height || 0) * (d.width || 0);
     parentPort.postMessage({ id: j.id, bytes, dataLen: d.data.length, dims }, [bytes.buffer]);
   } catch (e) {
-    parentPort.postMessage({ id: j.id, error: e && e.name === 'CaffeError' ? String(e.message) : undefined, fatal: String(e && e.stack || e) });
+    parentPort.postMessage({ id: j.id, error: e && e.name === 'CaffeError' ? String(e.message) : undefined, ` +
+  `fatal: String(e && e.stack || e) });
   }
 });`;
 

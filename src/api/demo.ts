@@ -70,7 +70,8 @@ export async function demo(opts: DemoOptions = {}): Promise<DemoResult> {
   const dir = path.resolve(opts.dir ?? 'caffets-demo');
   fs.mkdirSync(dir, { recursive: true });
   log.info(
-    `caffets demo in ${dir}: ${o.trainPerClass * 10} training and ${o.testPerClass * 10} test digits from the mnist package`,
+    `caffets demo in ${dir}: ${o.trainPerClass * 10} training and ${o.testPerClass * 10} test digits ` +
+      `from the mnist package`,
   );
 
   const held = await writeDigits(dir, o);
@@ -139,7 +140,8 @@ export async function demo(opts: DemoOptions = {}): Promise<DemoResult> {
     for (let c = 1; c < prob.length; c++) if (prob[c] > prob[best]) best = c;
     if (best === h.label) correct++;
     process.stdout.write(
-      `${h.file}: predicted ${best} (p = ${prob[best].toFixed(4)}), true ${h.label}${best === h.label ? '' : '  <- wrong'}\n`,
+      `${h.file}: predicted ${best} (p = ${prob[best].toFixed(4)}), ` +
+        `true ${h.label}${best === h.label ? '' : '  <- wrong'}\n`,
     );
   }
   net.dispose();

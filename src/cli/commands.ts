@@ -38,7 +38,8 @@ const caffeFlags = {
   weights: {
     type: 'string',
     describe:
-      "Optional; the pretrained weights to initialize finetuning, separated by ','. Cannot be set simultaneously with snapshot.",
+      "Optional; the pretrained weights to initialize finetuning, separated by ','. " +
+      'Cannot be set simultaneously with snapshot.',
   },
   iterations: { type: 'number', default: 50, describe: 'The number of iterations to run.' },
   sigint_effect: {
@@ -57,7 +58,8 @@ const caffeFlags = {
     type: 'string',
     describe:
       "caffets addition: DEFAULT (oneDNN, fast) or CAFFE (Caffe's own arithmetic: im2col + the system BLAS, " +
-      "bit for bit Caffe's results with the same BLAS library, kernels and thread count). Default $CAFFETS_ENGINE, else DEFAULT.",
+      "bit for bit Caffe's results with the same BLAS library, kernels and thread count). " +
+      'Default $CAFFETS_ENGINE, else DEFAULT.',
   },
 } satisfies Record<string, Options>;
 
@@ -215,8 +217,9 @@ export const COMMANDS: CommandSpec[] = [
     name: 'classify',
     positionals: '<DEPLOY> <WEIGHTS> <ARGS..>',
     describe:
-      "Classify images with a trained model: caffets classify DEPLOY WEIGHTS MEAN LABELS IMG... as Caffe's classification " +
-      'example (MEAN is left out with --mean_value, LABELS with --labels; `none` for neither). IMG: files, folders, @list files.',
+      'Classify images with a trained model: caffets classify DEPLOY WEIGHTS MEAN LABELS IMG... ' +
+      "as Caffe's classification example (MEAN is left out with --mean_value, LABELS with --labels; " +
+      '`none` for neither). IMG: files, folders, @list files.',
     options: {
       mean_value: { type: 'string', describe: 'Per-channel mean(s) "b,g,r" (or one value) instead of a mean file' },
       labels: {
@@ -337,8 +340,10 @@ export const COMMANDS: CommandSpec[] = [
       chart: {
         type: 'number',
         describe:
-          'A plot_training_log.py chart instead of the dashboard: 0 test accuracy vs. iters, 1 test accuracy vs. seconds, ' +
-          '2 test loss vs. iters, 3 test loss vs. seconds, 4 train learning rate vs. iters, 5 train learning rate vs. seconds, 6 train loss vs. iters, 7 train loss vs. seconds.',
+          'A plot_training_log.py chart instead of the dashboard: ' +
+          '0 test accuracy vs. iters, 1 test accuracy vs. seconds, 2 test loss vs. iters, 3 test loss vs. seconds, ' +
+          '4 train learning rate vs. iters, 5 train learning rate vs. seconds, ' +
+          '6 train loss vs. iters, 7 train loss vs. seconds.',
       },
       csv: {
         type: 'boolean',

@@ -27,7 +27,8 @@ export async function run(argv: string[]): Promise<number> {
   const parser = yargs(normalizeGflags(argv, booleanFlags()))
     .scriptName('caffets')
     .usage(
-      "caffets <command> [flags]\n\nCaffe-compatible deep learning toolchain. Flags take Caffe's forms: --flag=value, --flag value, -flag value, -flag=value.",
+      'caffets <command> [flags]\n\nCaffe-compatible deep learning toolchain. ' +
+        "Flags take Caffe's forms: --flag=value, --flag value, -flag value, -flag=value.",
     )
     .version(VERSION)
     .help()

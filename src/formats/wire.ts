@@ -234,7 +234,8 @@ export function decodeMessage(buf: Uint8Array, typeName: string, what = '<buffer
       (e instanceof Error && /index out of range|invalid wire type|overrun/.test(e.message))
     ) {
       throw new CaffeError(
-        `${what}: cannot parse as ${type.fullName.slice(1)} (truncated or corrupt binary protobuf: ${e.message}; ${buf.length} bytes)`,
+        `${what}: cannot parse as ${type.fullName.slice(1)} ` +
+          `(truncated or corrupt binary protobuf: ${e.message}; ${buf.length} bytes)`,
       );
     }
     throw e;

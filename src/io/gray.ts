@@ -97,7 +97,10 @@ export function pngFileGamma(buf: Uint8Array): number {
   return gamma;
 }
 
-/** libpng's 8-bit rgb_to_gray: gray pixels kept, the others weighted by PNG_RC/GC/BC, in linear light when the file has a gamma. */
+/**
+ * libpng's 8-bit rgb_to_gray: gray pixels kept, the others weighted by PNG_RC/GC/BC, in linear light when the
+ * file has a gamma.
+ */
 export function pngRgbToGray(rgb: Uint8Array, n: number, step: number, fileGamma: number): Uint8Array {
   const out = new Uint8Array(n);
   // libpng with a file gamma and no screen gamma: screen = 1/file, so the overall table is the identity

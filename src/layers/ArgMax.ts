@@ -32,7 +32,8 @@ export class ArgMaxLayer extends Layer {
       if (this.topK > bottom[0].shape[this.axis])
         fatal(
           this,
-          `top_k must be less than or equal to the dimension of the axis. (${this.topK} vs. ${bottom[0].shape[this.axis]})`,
+          'top_k must be less than or equal to the dimension of the axis. ' +
+            `(${this.topK} vs. ${bottom[0].shape[this.axis]})`,
         );
     } else {
       if (this.topK > bottom[0].countRange(1))

@@ -35,7 +35,8 @@ export class ConcatLayer extends Layer {
         '>=',
         0,
         'concat_axis_ >= 0',
-        `casting concat_dim from uint32 to int32 produced negative result; concat_dim must satisfy 0 <= concat_dim < ${MAX_BLOB_AXES}`,
+        'casting concat_dim from uint32 to int32 produced negative result; ' +
+          `concat_dim must satisfy 0 <= concat_dim < ${MAX_BLOB_AXES}`,
       );
       checkOp(this, this.axis, '<', numAxes, 'concat_axis_ < num_axes', 'concat_dim out of range.');
     } else {

@@ -27,7 +27,8 @@ export class DummyDataLayer extends Layer {
       this,
       nf === 0 || nf === 1 || nf === numTop,
       'num_data_filler == 0 || num_data_filler == 1 || num_data_filler == num_top',
-      `Number of data fillers must be 0, 1 or equal to the number of tops: ${numTop}; you specified ${nf} data fillers.`,
+      `Number of data fillers must be 0, 1 or equal to the number of tops: ${numTop}; ` +
+        `you specified ${nf} data fillers.`,
     );
 
     const shapes = p.shape ?? [];

@@ -73,13 +73,15 @@ export class PoolingLayer extends Layer {
     check(
       this,
       (!has('pad') && has('pad_h') && has('pad_w')) || (!has('pad_h') && !has('pad_w')),
-      '(!pool_param.has_pad() && pool_param.has_pad_h() && pool_param.has_pad_w()) || (!pool_param.has_pad_h() && !pool_param.has_pad_w())',
+      '(!pool_param.has_pad() && pool_param.has_pad_h() && pool_param.has_pad_w()) || ' +
+        '(!pool_param.has_pad_h() && !pool_param.has_pad_w())',
       'pad is pad OR pad_h and pad_w are required.',
     );
     check(
       this,
       (!has('stride') && has('stride_h') && has('stride_w')) || (!has('stride_h') && !has('stride_w')),
-      '(!pool_param.has_stride() && pool_param.has_stride_h() && pool_param.has_stride_w()) || (!pool_param.has_stride_h() && !pool_param.has_stride_w())',
+      '(!pool_param.has_stride() && pool_param.has_stride_h() && pool_param.has_stride_w()) || ' +
+        '(!pool_param.has_stride_h() && !pool_param.has_stride_w())',
       'Stride is stride OR stride_h and stride_w are required.',
     );
     this.floor = this.p.round_mode === 'FLOOR';
@@ -116,7 +118,8 @@ export class PoolingLayer extends Layer {
       check(
         this,
         this.method === 'AVE' || this.method === 'MAX',
-        'this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_AVE || this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_MAX',
+        'this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_AVE || ' +
+          'this->layer_param_.pooling_param().pool() == PoolingParameter_PoolMethod_MAX',
         'Padding implemented only for average and max pooling.',
       );
       checkOp(this, this.pH, '<', this.kH, 'pad_h_ < kernel_h_');

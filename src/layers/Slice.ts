@@ -37,7 +37,8 @@ export class SliceLayer extends Layer {
         '>=',
         0,
         'slice_axis_ >= 0',
-        `casting slice_dim from uint32 to int32 produced negative result; slice_dim must satisfy 0 <= slice_dim < ${MAX_BLOB_AXES}`,
+        'casting slice_dim from uint32 to int32 produced negative result; ' +
+          `slice_dim must satisfy 0 <= slice_dim < ${MAX_BLOB_AXES}`,
       );
       checkOp(this, this.axis, '<', numAxes, 'slice_axis_ < num_axes', 'slice_dim out of range.');
     } else {

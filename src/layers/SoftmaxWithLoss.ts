@@ -74,7 +74,8 @@ export class SoftmaxWithLossLayer extends LossLayer {
     let loss = 0,
       count = 0;
     forEachLabel(this, label, this.outer, inner, C, this.ignore, (i, j, l) => {
-      loss = Math.fround(loss - Math.fround(Math.log(Math.max(p[i * dim + l * inner + j], FLT_MIN)))); // float, as Caffe
+      // float, as Caffe
+      loss = Math.fround(loss - Math.fround(Math.log(Math.max(p[i * dim + l * inner + j], FLT_MIN))));
       count++;
     });
     top[0].mutableCpuData()[0] = loss / getNormalizer(this, this.normalization, this.outer, inner, count);

@@ -87,7 +87,8 @@ export abstract class BaseConvolutionLayer extends Layer {
         checkFailed(
           this,
           `${once} || num_${name}_dims == num_spatial_axes_`,
-          `${field} must be specified once, or once per spatial dimension (${field} specified ${n} times; ${nsa} spatial dims).`,
+          `${field} must be specified once, or once per spatial dimension ` +
+            `(${field} specified ${n} times; ${nsa} spatial dims).`,
         );
       }
       const v = cp[field];
@@ -105,7 +106,8 @@ export abstract class BaseConvolutionLayer extends Layer {
       checkFailed(
         this,
         'num_dilation_dims == 0 || num_dilation_dims == 1 || num_dilation_dims == num_spatial_axes_',
-        `dilation must be specified once, or once per spatial dimension (dilation specified ${nd} times; ${nsa} spatial dims).`,
+        'dilation must be specified once, or once per spatial dimension ' +
+          `(dilation specified ${nd} times; ${nsa} spatial dims).`,
       );
     }
     const dil = cp.dilation;
@@ -157,12 +159,14 @@ export abstract class BaseConvolutionLayer extends Layer {
       const same = (b: Blob, s: number[]) => b.shape.length === s.length && s.every((d, i) => d === b.shape[i]);
       if (!same(this.blobs[0], wShape)) {
         throw new CaffeError(
-          `Incorrect weight shape: expected shape ${new Blob(wShape).shapeString()}; instead, shape was ${this.blobs[0].shapeString()}`,
+          `Incorrect weight shape: expected shape ${new Blob(wShape).shapeString()}; ` +
+            `instead, shape was ${this.blobs[0].shapeString()}`,
         );
       }
       if (this.biasTerm && !same(this.blobs[1], [this.numOutput])) {
         throw new CaffeError(
-          `Incorrect bias shape: expected shape ${new Blob([this.numOutput]).shapeString()}; instead, shape was ${this.blobs[1].shapeString()}`,
+          `Incorrect bias shape: expected shape ${new Blob([this.numOutput]).shapeString()}; ` +
+            `instead, shape was ${this.blobs[1].shapeString()}`,
         );
       }
     }

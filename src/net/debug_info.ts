@@ -61,7 +61,8 @@ export function updateDebugInfo(net: Net, paramId: number): void {
   const displayName = net.paramDisplayNames[paramId];
   if (owner < 0) {
     log.info(
-      `    [Update] Layer ${layerName}, param ${displayName} data: ${meanAbs(blob, false)}; diff: ${meanAbs(blob, true)}`,
+      `    [Update] Layer ${layerName}, param ${displayName} ` +
+        `data: ${meanAbs(blob, false)}; diff: ${meanAbs(blob, true)}`,
     );
   } else {
     const ownerLayerName = net.layerNames[net.paramLayerIndices[owner][0]];

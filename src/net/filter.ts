@@ -26,13 +26,15 @@ export function stateMeetsRule(state: Message | undefined, rule: Message, layerN
   if (rule.min_level !== undefined && level < rule.min_level) {
     // sic: Caffe says "above" here too
     log.info(
-      `The NetState level (${level}) is above the min_level (${rule.min_level}) specified by a rule in layer ${layerName}`,
+      `The NetState level (${level}) is above the min_level (${rule.min_level}) ` +
+        `specified by a rule in layer ${layerName}`,
     );
     return false;
   }
   if (rule.max_level !== undefined && level > rule.max_level) {
     log.info(
-      `The NetState level (${level}) is above the max_level (${rule.max_level}) specified by a rule in layer ${layerName}`,
+      `The NetState level (${level}) is above the max_level (${rule.max_level}) ` +
+        `specified by a rule in layer ${layerName}`,
     );
     return false;
   }

@@ -73,7 +73,8 @@ export function appendParam(net: Net, layerId: number, paramId: number): void {
     checkFailed(
       null,
       'this_blob->shape() == owner_blob->shape()',
-      `${who}; shape mismatch.  Owner layer param shape is ${owner.shapeString()}; sharing layer expects shape ${mine.shapeString()}`,
+      `${who}; shape mismatch.  Owner layer param shape is ${owner.shapeString()}; ` +
+        `sharing layer expects shape ${mine.shapeString()}`,
     );
   }
   const learnableId = net.learnableParamIds[ownerNetParamId];

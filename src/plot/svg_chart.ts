@@ -79,8 +79,8 @@ export class Svg {
 
   line(x1: number, y1: number, x2: number, y2: number, stroke: string, width = 1, dash?: string): void {
     this.add(
-      `<line x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}" stroke="${stroke}" stroke-width="${width}"` +
-        `${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
+      `<line x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}"` +
+        ` stroke="${stroke}" stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
     );
   }
 
@@ -119,7 +119,8 @@ export class Svg {
 
   toString(): string {
     return (
-      `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}"` +
+      `<?xml version="1.0" encoding="UTF-8"?>\n` +
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}"` +
       ` viewBox="0 0 ${this.width} ${this.height}" font-family="${FONT}">\n` +
       `<rect width="100%" height="100%" fill="white"/>\n${this.parts.join('\n')}\n</svg>\n`
     );
@@ -265,7 +266,8 @@ export function drawPanel(svg: Svg, p: Panel): void {
           `<polyline points="${decimate(run)
             .map(([a, b]) => `${num(a)},${num(b)}`)
             .join(' ')}" fill="none"` +
-            ` stroke="${s.color}" stroke-width="${s.width ?? 1.8}" stroke-linejoin="round"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+            ` stroke="${s.color}" stroke-width="${s.width ?? 1.8}" stroke-linejoin="round"` +
+            `${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
         );
       }
       run = [];

@@ -165,7 +165,8 @@ export abstract class Solver {
     const lapse = f32(Math.floor(performance.now() - this.timerStart) / 1000);
     const perS = f32((this.iter - this.iterationsLast) / (lapse ? lapse : 1));
     log.info(
-      `Iteration ${this.iter} (${g(perS)} iter/s, ${g(lapse)}s/${this.p('display')} iters), loss = ${g(this.smoothedLoss)}`,
+      `Iteration ${this.iter} (${g(perS)} iter/s, ${g(lapse)}s/${this.p('display')} iters), ` +
+        `loss = ${g(this.smoothedLoss)}`,
     );
     this.timerStart = performance.now();
     this.iterationsLast = this.iter;

@@ -58,7 +58,9 @@ export class ProgressBar {
     const secs = Math.max(1e-3, (Date.now() - this.start) / 1000),
       rate = this.done / secs;
     const eta = this.done > 0 && this.done < this.total ? ` eta ${formatSeconds((this.total - this.done) / rate)}` : '';
-    const tail = ` ${this.done}/${this.total} ${Math.floor(frac * 100)}% ${rate.toFixed(1)}/s${eta}${this.note ? ` ${this.note}` : ''}`;
+    const tail =
+      ` ${this.done}/${this.total} ${Math.floor(frac * 100)}% ${rate.toFixed(1)}/s${eta}` +
+      `${this.note ? ` ${this.note}` : ''}`;
     const head = this.label ? `${this.label} ` : '';
     const barLen = Math.max(10, Math.min(40, width - head.length - tail.length - 3));
     const full = Math.floor(frac * barLen);

@@ -55,7 +55,8 @@ describeShared('compute_image_mean on Caffe-made LMDBs', () => {
       let maxDiff = 0;
       for (let i = 0; i < ref.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(mine.data[i] - ref.data[i]));
       expect(maxDiff).toBeLessThan(1e-4);
-      expect(fs.readFileSync(out).equals(fs.readFileSync(path.join(dir, 'mean.binaryproto')))).toBe(true); // float32 as Caffe sums
+      // float32 as Caffe sums
+      expect(fs.readFileSync(out).equals(fs.readFileSync(path.join(dir, 'mean.binaryproto')))).toBe(true);
       expect(result).toMatchObject({ channels, count: name === 'lenet-fmnist' ? 1000 : 320 });
       const msgs = lines.map((l) => l.replace(/^.*?\] /, ''));
       expect(msgs).toEqual(

@@ -63,7 +63,8 @@ describeShared('convert_imageset vs Caffe-made golden LMDBs', () => {
     fs.existsSync(dist) &&
     fs.statSync(dist).mtimeMs >= fs.statSync(path.join(ROOT, 'src', 'api', 'convert_imageset.ts')).mtimeMs;
   (distFresh ? it : it.skip)(
-    `the CLI from dist/, decoding on worker threads, makes the same LMDB${distFresh ? '' : ' [skipped: dist/ is not built or older than src/]'}`,
+    `the CLI from dist/, decoding on worker threads, ` +
+      `makes the same LMDB${distFresh ? '' : ' [skipped: dist/ is not built or older than src/]'}`,
     async () => {
       const root = sharedPath('fixtures', 'datasets', 'fmnist-1200');
       const db = path.join(tmpDir(), 'cli_lmdb');
@@ -143,23 +144,26 @@ describeCaffe('convert_imageset vs the installed convert_imageset', () => {
     }
   });
 
-  it('--encoded: file bytes stored as they are; --encode_type=png with a resize: the same pixels as Caffe', async () => {
-    const [asIs, refAsIs] = await both(['--encoded'], { encoded: true });
-    expect(asIs.filter((r, i) => !r[1].equals(refAsIs[i][1])).map((r) => r[0])).toEqual([]);
-    const [png, refPng] = await both(['--encode_type=png', '--resize_height=32', '--resize_width=48'], {
-      encodeType: 'png',
-      resizeHeight: 32,
-      resizeWidth: 48,
-    });
-    for (let i = 0; i < refPng.length; i++) {
-      const a = decodeMessage(png[i][1], 'caffe.Datum'),
-        b = decodeMessage(refPng[i][1], 'caffe.Datum');
-      expect([a.encoded, a.label]).toEqual([true, b.label]);
-      await decodeDatumNative(a);
-      await decodeDatumNative(b);
-      expect([png[i][0], Buffer.from(a.data).equals(Buffer.from(b.data))]).toEqual([png[i][0], true]);
-    }
-  });
+  it(
+    '--encoded: file bytes stored as they are; ' + '--encode_type=png with a resize: the same pixels as Caffe',
+    async () => {
+      const [asIs, refAsIs] = await both(['--encoded'], { encoded: true });
+      expect(asIs.filter((r, i) => !r[1].equals(refAsIs[i][1])).map((r) => r[0])).toEqual([]);
+      const [png, refPng] = await both(['--encode_type=png', '--resize_height=32', '--resize_width=48'], {
+        encodeType: 'png',
+        resizeHeight: 32,
+        resizeWidth: 48,
+      });
+      for (let i = 0; i < refPng.length; i++) {
+        const a = decodeMessage(png[i][1], 'caffe.Datum'),
+          b = decodeMessage(refPng[i][1], 'caffe.Datum');
+        expect([a.encoded, a.label]).toEqual([true, b.label]);
+        await decodeDatumNative(a);
+        await decodeDatumNative(b);
+        expect([png[i][0], Buffer.from(a.data).equals(Buffer.from(b.data))]).toEqual([png[i][0], true]);
+      }
+    },
+  );
 });
 
 describe('convert_imageset behaviour', () => {

@@ -171,7 +171,10 @@ function expectSameFile(work: string, fixture: string, file: string): void {
     caffe = fs.readFileSync(sharedPath('fixtures/caffe-train', fixture, file));
   if (!ours.equals(caffe))
     throw new Error(
-      `${file} differs from Caffe's: relative L2 of the weights ${file.endsWith('.caffemodel') ? relL2(modelBlobs(path.join(work, file)), fixtureBlobs(fixture, file)) : '(solver state)'}`,
+      `${file} differs from Caffe's: relative L2 of the weights ` +
+        (file.endsWith('.caffemodel')
+          ? relL2(modelBlobs(path.join(work, file)), fixtureBlobs(fixture, file))
+          : '(solver state)'),
     );
 }
 

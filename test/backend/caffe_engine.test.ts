@@ -133,7 +133,10 @@ describeBlas('engine CAFFE: layers agree with the DEFAULT engine', () => {
   beforeEach(() => setRandomSeed(1701));
   afterEach(() => setEngine('DEFAULT'));
 
-  /** forward + backward of a fresh layer under `engine` with the given weights; returns top, bottom diff and param diffs */
+  /**
+   * forward + backward of a fresh layer under `engine` with the given weights; returns top, bottom diff and
+   * param diffs
+   */
   function run(type: string, cp: object, blobs: Blob[], x: Blob, dyValues: Float32Array, engine: 'DEFAULT' | 'CAFFE') {
     setEngine(engine);
     const layer = createLayer({ name: 'l', type, convolution_param: cp });

@@ -410,7 +410,11 @@ describeCaffe('engine CAFFE against reference Caffe, byte for byte', () => {
     await sideBySide('softmax40', SOFTMAX_NET, SOFTMAX_INIT, 10);
   });
 
-  it('the second zoo (Deconvolution, MVN, Eltwise PROD/MAX, Concat, padded pooling, LRN, Tile, Crop, Softmax, Log, Power, Reduction, Scale by a bottom, Flatten, Euclidean and sigmoid cross-entropy losses), 8 iterations', async () => {
-    await sideBySide('zoo2', ZOO2_NET, ZOO2_INIT, 8);
-  });
+  it(
+    'the second zoo (Deconvolution, MVN, Eltwise PROD/MAX, Concat, padded pooling, LRN, Tile, Crop, Softmax, ' +
+      'Log, Power, Reduction, Scale by a bottom, Flatten, Euclidean and sigmoid cross-entropy losses), 8 iterations',
+    async () => {
+      await sideBySide('zoo2', ZOO2_NET, ZOO2_INIT, 8);
+    },
+  );
 });

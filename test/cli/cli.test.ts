@@ -131,10 +131,14 @@ describe('caffets CLI', () => {
 
   const tinyNet =
     'name: "tiny"\n' +
-    'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 4 dim: 1 dim: 8 dim: 8 } shape { dim: 4 } } }\n' +
-    'layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 3 kernel_size: 3 weight_filler { type: "xavier" } } }\n' +
-    'layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }\n' +
-    'layer { name: "ip1" type: "InnerProduct" bottom: "pool1" top: "ip1" inner_product_param { num_output: 5 weight_filler { type: "xavier" } } }\n' +
+    'layer { name: "data" type: "Input" top: "data" top: "label" ' +
+    'input_param { shape { dim: 4 dim: 1 dim: 8 dim: 8 } shape { dim: 4 } } }\n' +
+    'layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" ' +
+    'convolution_param { num_output: 3 kernel_size: 3 weight_filler { type: "xavier" } } }\n' +
+    'layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1" ' +
+    'pooling_param { pool: MAX kernel_size: 2 stride: 2 } }\n' +
+    'layer { name: "ip1" type: "InnerProduct" bottom: "pool1" top: "ip1" ' +
+    'inner_product_param { num_output: 5 weight_filler { type: "xavier" } } }\n' +
     'layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip1" bottom: "label" top: "loss" }\n';
 
   it("time prints Caffe's benchmark lines", () => {
@@ -203,7 +207,8 @@ describe('caffets CLI', () => {
     noStack(r.err);
     expect(r.err.trim().split('\n').pop()).toBe(
       "caffets: Cannot copy param 0 weights from layer 'conv1'; shape mismatch.  Source param shape is 2 1 5 5 (50); " +
-        "target param shape is 3 1 3 3 (27). To learn this layer's parameters from scratch rather than copying from a saved net, rename the layer.",
+        'target param shape is 3 1 3 3 (27). ' +
+        "To learn this layer's parameters from scratch rather than copying from a saved net, rename the layer.",
     );
   });
 

@@ -54,7 +54,8 @@ describe('DataTransformer: Datum', () => {
   it("mean_value count must be 1 or the channel count (Caffe's message)", () => {
     const t = new DataTransformer({ mean_value: [1, 2] }, 'TEST', { who: 'Data layer d' });
     expect(() => run(t, datum(3, 1, 1))).toThrow(
-      'Data layer d: Check failed: mean_values_.size() == 1 || mean_values_.size() == datum_channels Specify either 1 mean_value or as many as channels: 3',
+      'Data layer d: Check failed: mean_values_.size() == 1 || mean_values_.size() == datum_channels ' +
+        'Specify either 1 mean_value or as many as channels: 3',
     );
   });
 
@@ -105,7 +106,8 @@ describe('DataTransformer: Datum', () => {
     );
     const t = new DataTransformer({ mean_file: file }, 'TEST', { who: 'Data layer mnist' });
     expect(() => run(t, datum(3, 28, 28))).toThrow(
-      `Data layer mnist: Check failed: datum_channels == data_mean_.channels() (3 vs. 1) (mean file ${file} has shape 1 1 28 28; the datum is 3 x 28 x 28)`,
+      `Data layer mnist: Check failed: datum_channels == data_mean_.channels() (3 vs. 1) ` +
+        `(mean file ${file} has shape 1 1 28 28; the datum is 3 x 28 x 28)`,
     );
     expect(() => run(t, datum(1, 28, 27))).toThrow('Check failed: datum_width == data_mean_.width() (27 vs. 28)');
   });

@@ -174,33 +174,37 @@ describe('LMDB', () => {
     await expect(c.next()).rejects.toThrow(/cursor is closed/);
   });
 
-  it('reads ahead in batches: every record in order, across batch and byte-cap boundaries, then from the start again', async () => {
-    const p = path.join(dir, 'batches');
-    const db = await openLMDB(p, 'new');
-    const t = db.newTransaction();
-    // 150 small records (more than one 64-record batch) with 1.5 MiB ones among them (over the 4 MiB cap)
-    const len = (i: number) => (i % 50 === 7 || i === 149 ? 1.5 * MiB : 20 + i);
-    const key = (i: number) => `k${String(i).padStart(4, '0')}`;
-    for (let i = 0; i < 150; i++) t.put(key(i), value(i, len(i)));
-    await t.commit();
-    await db.close();
-    const rd = await openLMDB(p, 'read');
-    const c = await rd.newCursor();
-    for (let pass = 0; pass < 2; pass++) {
-      await c.seekToFirst();
-      const seen: string[] = [];
-      for (let i = 0; c.valid; i++, await c.next()) {
-        seen.push(c.key);
-        if (!checkValue(i, c.value, len(i))) throw new Error(`record ${i}: wrong value`);
+  it(
+    'reads ahead in batches: every record in order, ' +
+      'across batch and byte-cap boundaries, then from the start again',
+    async () => {
+      const p = path.join(dir, 'batches');
+      const db = await openLMDB(p, 'new');
+      const t = db.newTransaction();
+      // 150 small records (more than one 64-record batch) with 1.5 MiB ones among them (over the 4 MiB cap)
+      const len = (i: number) => (i % 50 === 7 || i === 149 ? 1.5 * MiB : 20 + i);
+      const key = (i: number) => `k${String(i).padStart(4, '0')}`;
+      for (let i = 0; i < 150; i++) t.put(key(i), value(i, len(i)));
+      await t.commit();
+      await db.close();
+      const rd = await openLMDB(p, 'read');
+      const c = await rd.newCursor();
+      for (let pass = 0; pass < 2; pass++) {
+        await c.seekToFirst();
+        const seen: string[] = [];
+        for (let i = 0; c.valid; i++, await c.next()) {
+          seen.push(c.key);
+          if (!checkValue(i, c.value, len(i))) throw new Error(`record ${i}: wrong value`);
+        }
+        expect(seen).toEqual(Array.from({ length: 150 }, (_, i) => key(i)));
       }
-      expect(seen).toEqual(Array.from({ length: 150 }, (_, i) => key(i)));
-    }
-    c.seekToFirstSync!();
-    for (let i = 0; i < 70; i++) c.nextSync!();
-    expect(c.key).toBe(key(70));
-    await c.close();
-    await rd.close();
-  });
+      c.seekToFirstSync!();
+      for (let i = 0; i < 70; i++) c.nextSync!();
+      expect(c.key).toBe(key(70));
+      await c.close();
+      await rd.close();
+    },
+  );
 
   it('refuses writes to a database opened for reading', async () => {
     const p = path.join(dir, 'ro-write');

@@ -279,7 +279,8 @@ describe('parsePrototxt', () => {
   });
 
   test('strings are UTF-8 text; escapes decode to bytes first', () => {
-    expect(parsePrototxt(String.raw`name: "\303\274\u00fc\U0001F600\ud83d\ude00\x41é"`, NET).name).toBe('üü😀😀Aé');
+    const text = String.raw`name: "\303\274\u00fc\U0001F600\ud83d\ude00\x41é"`;
+    expect(parsePrototxt(text, NET).name).toBe('üü😀😀Aé');
   });
 
   test('V0/V1 nets parse as NetParameter', () => {

@@ -80,7 +80,8 @@ describe('readImage: cv::imread', () => {
 
   it('converts colour PNGs to gray as libpng does for OpenCV (truncated 15-bit weights), not BGR2GRAY', async () => {
     const f = await png(d, 'g6.png', [0, 64, 0, 126, 0, 0, 0, 0, 64, 200, 100, 50, 1, 2, 3, 255, 255, 0], 6, 1, 3);
-    expect(Array.from((await readImage(f, false)).data)).toEqual([37, 37, 7, 124, 1, 225]); // recorded from Caffe --gray
+    // recorded from Caffe --gray
+    expect(Array.from((await readImage(f, false)).data)).toEqual([37, 37, 7, 124, 1, 225]);
     expect(grayOpenCV(0, 64, 0)).toBe(38); // cvtColor's rounding would differ on the first pixel
   });
 
@@ -166,17 +167,20 @@ describe('Datum helpers', () => {
     expect(back).toEqual(g);
   });
 
-  it('ReadImageToDatum stores the file bytes as they are when encoded without resize and the extension matches', async () => {
-    const d = tmpDir();
-    const f = await png(d, 'x.PNG', [1, 2, 3, 4, 5, 6], 2, 1, 3);
-    const asIs = await readImageToDatum(f, 3, 0, 0, true, 'png');
-    expect(Buffer.from(asIs.data).equals(fs.readFileSync(f))).toBe(true);
-    expect(asIs).toMatchObject({ label: 3, encoded: true });
-    expect(asIs.channels).toBeUndefined();
-    const resized = await readImageToDatum(f, 3, 2, 2, true, 'png'); // resized: re-encoded
-    expect(Buffer.from(resized.data).equals(fs.readFileSync(f))).toBe(false);
-    expect((await decodeImage(resized.data, true)).height).toBe(2);
-  });
+  it(
+    'ReadImageToDatum stores the file bytes as they are ' + 'when encoded without resize and the extension matches',
+    async () => {
+      const d = tmpDir();
+      const f = await png(d, 'x.PNG', [1, 2, 3, 4, 5, 6], 2, 1, 3);
+      const asIs = await readImageToDatum(f, 3, 0, 0, true, 'png');
+      expect(Buffer.from(asIs.data).equals(fs.readFileSync(f))).toBe(true);
+      expect(asIs).toMatchObject({ label: 3, encoded: true });
+      expect(asIs.channels).toBeUndefined();
+      const resized = await readImageToDatum(f, 3, 2, 2, true, 'png'); // resized: re-encoded
+      expect(Buffer.from(resized.data).equals(fs.readFileSync(f))).toBe(false);
+      expect((await decodeImage(resized.data, true)).height).toBe(2);
+    },
+  );
 });
 
 describeCaffe('image reading and resize vs the installed convert_imageset (OpenCV)', () => {

@@ -160,7 +160,8 @@ describeEngines('Concat', () => {
       'Either axis or concat_dim should be specified; not both.',
     );
     expect(() => make({ axis: 0 }).setUp([b0(), b1()], [new Blob()])).toThrow(
-      'Check failed: top_shape[j] == bottom[i]->shape(j) (3 vs. 5) All inputs must have the same shape, except at concat_axis.',
+      'Check failed: top_shape[j] == bottom[i]->shape(j) (3 vs. 5) ' +
+        'All inputs must have the same shape, except at concat_axis.',
     );
     expect(() => make().setUp([b0(), new Blob([2, 3, 6])], [new Blob()])).toThrow(
       'All inputs must have the same #axes.',

@@ -277,7 +277,8 @@ describeEngines('Convolution', () => {
     it('rejects kernel_size with kernel_h/w', () =>
       err(
         setup({ num_output: 2, kernel_size: [3], kernel_h: 3, kernel_w: 3 }),
-        'Check failed: 0 == conv_param.kernel_size_size() (0 vs. 1) Either kernel_size or kernel_h/w should be specified; not both.',
+        'Check failed: 0 == conv_param.kernel_size_size() (0 vs. 1) ' +
+          'Either kernel_size or kernel_h/w should be specified; not both.',
       ));
     it('rejects stride with stride_h/w', () =>
       err(
@@ -292,7 +293,8 @@ describeEngines('Convolution', () => {
     it('rejects kernel_size given 3 times for 2 axes', () =>
       err(
         setup({ num_output: 2, kernel_size: [3, 3, 3] }),
-        'kernel_size must be specified once, or once per spatial dimension (kernel_size specified 3 times; 2 spatial dims).',
+        'kernel_size must be specified once, or once per spatial dimension ' +
+          '(kernel_size specified 3 times; 2 spatial dims).',
       ));
     it('rejects a missing kernel', () => err(setup({ num_output: 2 }), 'kernel_size specified 0 times'));
     it('rejects a zero kernel_w', () =>

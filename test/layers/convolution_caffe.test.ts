@@ -29,7 +29,8 @@ const SHAPES = {
 };
 
 const param = (name: string, top: string, shape: number[], lr: number) =>
-  `layer { name: "${name}" type: "Parameter" top: "${top}" param { lr_mult: ${lr} } parameter_param { shape { ${shape.map((d) => `dim: ${d}`).join(' ')} } } }`;
+  `layer { name: "${name}" type: "Parameter" top: "${top}" param { lr_mult: ${lr} } ` +
+  `parameter_param { shape { ${shape.map((d) => `dim: ${d}`).join(' ')} } } }`;
 const NET = [
   'name: "golden"',
   param('x', 'x', X, 1),

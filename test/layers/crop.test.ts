@@ -35,12 +35,16 @@ function cropped(p: object, x = data(), r = ref()): Blob {
 }
 
 describeEngines('Crop', () => {
-  it('shapes: all axes, default axis 2, axis -1, uncropped axes may differ (Caffe TestSetupShape* / TestDimensionsCheck)', () => {
-    expect(cropped({ axis: 0 }).shape).toEqual([2, 3, 4, 2]);
-    expect(cropped({}).shape).toEqual([2, 4, 4, 2]);
-    expect(cropped({ axis: -1 }).shape).toEqual([2, 4, 5, 2]);
-    expect(cropped({}, data(), ref([2, 5, 4, 2])).shape).toEqual([2, 4, 4, 2]);
-  });
+  it(
+    'shapes: all axes, default axis 2, axis -1, uncropped axes may differ ' +
+      '(Caffe TestSetupShape* / TestDimensionsCheck)',
+    () => {
+      expect(cropped({ axis: 0 }).shape).toEqual([2, 3, 4, 2]);
+      expect(cropped({}).shape).toEqual([2, 4, 4, 2]);
+      expect(cropped({ axis: -1 }).shape).toEqual([2, 4, 5, 2]);
+      expect(cropped({}, data(), ref([2, 5, 4, 2])).shape).toEqual([2, 4, 4, 2]);
+    },
+  );
 
   it('crop all without and with offsets (Caffe TestCropAll / TestCropAllOffset)', () => {
     const x = data();
@@ -84,7 +88,8 @@ describeEngines('Crop', () => {
 
   it('rejects out-of-bounds crops and offset lists of the wrong length', () => {
     expect(() => cropped({ offset: [2] })).toThrow(
-      'Check failed: bottom[0]->shape(i) - crop_offset >= bottom[1]->shape(i) (3 vs. 4) the crop for dimension 2 is out-of-bounds with size 4 and offset 2',
+      'Check failed: bottom[0]->shape(i) - crop_offset >= bottom[1]->shape(i) (3 vs. 4) ' +
+        'the crop for dimension 2 is out-of-bounds with size 4 and offset 2',
     );
     expect(() => cropped({ axis: 0, offset: [1, 1, 1] })).toThrow(
       'number of offset values specified must be equal to the number of dimensions following axis.',

@@ -249,40 +249,43 @@ describeShared("Data layer on Caffe's lenet-fmnist LMDB", () => {
     return { datums: out, count };
   }
 
-  it('first batch = the first 50 datums, (x - mean) * scale in float; the last record is followed by the first', async () => {
-    const { datums, count } = await readRecords(50);
-    const meanProto = readBlobProtoFromFile(meanFile);
-    const mean = Float32Array.from(meanProto.data);
-    const scale = f(0.00390625);
-    const l = makeLayer<DataLayer>({
-      type: 'Data',
-      phase: 'TRAIN',
-      transform_param: { scale: 0.00390625, mean_file: meanFile },
-      data_param: { source, batch_size: 50, backend: 'LMDB' },
-    });
-    const [data, label] = tops(2);
-    const log = captureLog();
-    try {
-      l.setUp([], [data, label]);
-      expect(log.lines).toContain(`Loading mean file from: ${meanFile}`);
-      l.forward([], [data, label]);
-      expect(data.shape).toEqual([50, 1, 28, 28]);
-      const want = new Float32Array(50 * 784);
-      datums.forEach((d, n) => {
-        for (let i = 0; i < 784; i++) want[n * 784 + i] = f(f(d.data[i] - mean[i]) * scale);
+  it(
+    'first batch = the first 50 datums, (x - mean) * scale in float; ' + 'the last record is followed by the first',
+    async () => {
+      const { datums, count } = await readRecords(50);
+      const meanProto = readBlobProtoFromFile(meanFile);
+      const mean = Float32Array.from(meanProto.data);
+      const scale = f(0.00390625);
+      const l = makeLayer<DataLayer>({
+        type: 'Data',
+        phase: 'TRAIN',
+        transform_param: { scale: 0.00390625, mean_file: meanFile },
+        data_param: { source, batch_size: 50, backend: 'LMDB' },
       });
-      expect(data.cpuData()).toEqual(want);
-      expect(arr(label.cpuData())).toEqual(datums.map((d) => d.label));
-      // 1000 records = 20 batches: batch 21 is batch 1 again
-      expect(count % 50).toBe(0);
-      for (let b = 1; b < count / 50; b++) l.forward([], [data, label]);
-      l.forward([], [data, label]);
-      expect(data.cpuData()).toEqual(want);
-      expect(log.lines).toContain('Restarting data prefetching from start.');
-    } finally {
-      log.stop();
-    }
-  });
+      const [data, label] = tops(2);
+      const log = captureLog();
+      try {
+        l.setUp([], [data, label]);
+        expect(log.lines).toContain(`Loading mean file from: ${meanFile}`);
+        l.forward([], [data, label]);
+        expect(data.shape).toEqual([50, 1, 28, 28]);
+        const want = new Float32Array(50 * 784);
+        datums.forEach((d, n) => {
+          for (let i = 0; i < 784; i++) want[n * 784 + i] = f(f(d.data[i] - mean[i]) * scale);
+        });
+        expect(data.cpuData()).toEqual(want);
+        expect(arr(label.cpuData())).toEqual(datums.map((d) => d.label));
+        // 1000 records = 20 batches: batch 21 is batch 1 again
+        expect(count % 50).toBe(0);
+        for (let b = 1; b < count / 50; b++) l.forward([], [data, label]);
+        l.forward([], [data, label]);
+        expect(data.cpuData()).toEqual(want);
+        expect(log.lines).toContain('Restarting data prefetching from start.');
+      } finally {
+        log.stop();
+      }
+    },
+  );
 
   it("a Net built from Caffe's train_test.prototxt runs forward from the LMDB", () => {
     const param = readNetParamsFromTextFile(path.join(dir, 'train_test.prototxt'));

@@ -37,7 +37,8 @@ function runCaffe(dataLayer: string, seed: number, iters: number): { name: strin
   fs.writeFileSync(
     path.join(dir, 'solver.prototxt'),
     `train_net: "net.prototxt"\nbase_lr: 0\nlr_policy: "fixed"\n` +
-      `max_iter: ${iters}\ndisplay: 1\ndebug_info: true\nrandom_seed: ${seed}\nsolver_mode: CPU\nsnapshot_after_train: false\n`,
+      `max_iter: ${iters}\ndisplay: 1\ndebug_info: true\nrandom_seed: ${seed}\n` +
+      `solver_mode: CPU\nsnapshot_after_train: false\n`,
   );
   const r = spawnSync('caffe', ['train', '--solver=solver.prototxt'], {
     cwd: dir,
@@ -102,20 +103,23 @@ describeCaffe('data layers vs reference Caffe (random crops, mirrors, shuffles)'
   const lenet = sharedPath('fixtures/caffe-train/lenet-fmnist');
   const fmnist = sharedPath('fixtures/datasets/fmnist-1200');
 
-  it('Data: LMDB, mean_file, crop 24 + mirror in TRAIN, seed 1701, 31 forwards (rand_skip ignored as by Caffe 1.0)', () => {
-    const tp = { scale: 0.00390625, crop_size: 24, mirror: true, mean_file: path.join(lenet, 'mean.binaryproto') };
-    const dp = { source: path.join(lenet, 'train_lmdb'), batch_size: 1, backend: 'LMDB', rand_skip: 5 };
-    const caffe = runCaffe(
-      `layer { name: "data" type: "Data" top: "data" top: "label" include { phase: TRAIN }
+  it(
+    'Data: LMDB, mean_file, crop 24 + mirror in TRAIN, seed 1701, 31 forwards ' + '(rand_skip ignored as by Caffe 1.0)',
+    () => {
+      const tp = { scale: 0.00390625, crop_size: 24, mirror: true, mean_file: path.join(lenet, 'mean.binaryproto') };
+      const dp = { source: path.join(lenet, 'train_lmdb'), batch_size: 1, backend: 'LMDB', rand_skip: 5 };
+      const caffe = runCaffe(
+        `layer { name: "data" type: "Data" top: "data" top: "label" include { phase: TRAIN }
       transform_param { scale: ${tp.scale} crop_size: 24 mirror: true mean_file: "${tp.mean_file}" }
       data_param { source: "${dp.source}" batch_size: 1 backend: LMDB rand_skip: 5 } }`,
-      1701,
-      30,
-    );
-    setRandomSeed(1701);
-    const ours = ourForward(makeLayer({ type: 'Data', phase: 'TRAIN', transform_param: tp, data_param: dp }), 31, 24);
-    expectSame(ours, caffe);
-  });
+        1701,
+        30,
+      );
+      setRandomSeed(1701);
+      const ours = ourForward(makeLayer({ type: 'Data', phase: 'TRAIN', transform_param: tp, data_param: dp }), 31, 24);
+      expectSame(ours, caffe);
+    },
+  );
 
   it('ImageData: gray, shuffle, rand_skip, crop + mirror, mean_value, batch 3 over a 20-image list (4 epochs)', () => {
     const dir = tmpDir();
@@ -128,7 +132,8 @@ describeCaffe('data layers vs reference Caffe (random crops, mirrors, shuffles)'
     const caffe = runCaffe(
       `layer { name: "data" type: "ImageData" top: "data" top: "label" include { phase: TRAIN }
       transform_param { scale: 0.00390625 crop_size: 24 mirror: true mean_value: 33 }
-      image_data_param { source: "${list}" root_folder: "${fmnist}/" batch_size: 3 shuffle: true is_color: false rand_skip: 7 } }`,
+      image_data_param { source: "${list}" root_folder: "${fmnist}/" batch_size: 3 ` +
+        `shuffle: true is_color: false rand_skip: 7 } }`,
       4242,
       25,
     );

@@ -155,11 +155,13 @@ describe('prefetch', () => {
     'compiled (dist/): the .js worker runs, and an undisposed layer does not keep the process alive',
     () => {
       // what the CLI runs; npm test builds dist first (skipped when it is absent)
-      const script = `
+      const script =
+        `
       const { createLayer } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/core/layer_factory.js'))});
       const { Blob } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/core/blob.js'))});
       require(${JSON.stringify(distData)});
-      const l = createLayer({ name: 'd', type: 'Data', data_param: { source: ${JSON.stringify(src)}, backend: 'LMDB', batch_size: 3 } });
+      const l = createLayer({ name: 'd', type: 'Data', data_param: { source: ${JSON.stringify(src)}, ` +
+        `backend: 'LMDB', batch_size: 3 } });
       const t = [new Blob(), new Blob()];
       l.setUp([], t); l.forward([], t); l.forward([], t);
       console.log(JSON.stringify(Array.from(t[1].cpuData())));

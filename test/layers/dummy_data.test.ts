@@ -31,30 +31,34 @@ describe('DummyData', () => {
     expect(all(t[0], 7) && all(t[1], 7)).toBe(true);
   });
 
-  it('constant / gaussian / constant: constants filled once at set-up, gaussian refilled every forward (Caffe TestThreeTopConstantGaussianConstant)', () => {
-    const t = tops(3);
-    const l = make({
-      num: [5],
-      channels: [3],
-      height: [2],
-      width: [4],
-      data_filler: [{ value: 7 }, { type: 'gaussian', mean: 3, std: 0.01 }, { value: 9 }],
-    });
-    l.setUp([], t);
-    for (const b of t) expect(b.shape).toEqual([5, 3, 2, 4]);
-    expect(all(t[0], 7)).toBe(true);
-    expect(all(t[1], 0)).toBe(true); // not filled until the first forward
-    expect(all(t[2], 9)).toBe(true);
-    l.forward([], t);
-    expect(all(t[0], 7) && all(t[2], 9)).toBe(true);
-    for (const v of t[1].cpuData()) expect(Math.abs(v - 3)).toBeLessThan(0.1);
-    const first = t[1].cpuData()[0],
-      last = t[1].cpuData()[119];
-    l.forward([], t);
-    expect(t[1].cpuData()[0]).not.toBe(first);
-    expect(t[1].cpuData()[119]).not.toBe(last);
-    for (const v of t[1].cpuData()) expect(Math.abs(v - 3)).toBeLessThan(0.1);
-  });
+  it(
+    'constant / gaussian / constant: constants filled once at set-up, gaussian refilled every forward ' +
+      '(Caffe TestThreeTopConstantGaussianConstant)',
+    () => {
+      const t = tops(3);
+      const l = make({
+        num: [5],
+        channels: [3],
+        height: [2],
+        width: [4],
+        data_filler: [{ value: 7 }, { type: 'gaussian', mean: 3, std: 0.01 }, { value: 9 }],
+      });
+      l.setUp([], t);
+      for (const b of t) expect(b.shape).toEqual([5, 3, 2, 4]);
+      expect(all(t[0], 7)).toBe(true);
+      expect(all(t[1], 0)).toBe(true); // not filled until the first forward
+      expect(all(t[2], 9)).toBe(true);
+      l.forward([], t);
+      expect(all(t[0], 7) && all(t[2], 9)).toBe(true);
+      for (const v of t[1].cpuData()) expect(Math.abs(v - 3)).toBeLessThan(0.1);
+      const first = t[1].cpuData()[0],
+        last = t[1].cpuData()[119];
+      l.forward([], t);
+      expect(t[1].cpuData()[0]).not.toBe(first);
+      expect(t[1].cpuData()[119]).not.toBe(last);
+      for (const v of t[1].cpuData()) expect(Math.abs(v - 3)).toBeLessThan(0.1);
+    },
+  );
 
   it('a constant top is not rewritten by forward', () => {
     const [a] = tops(1),

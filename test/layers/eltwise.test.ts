@@ -50,23 +50,27 @@ describeEngines('Eltwise', () => {
     expect(Array.from(run({ operation: 'MAX' }, [x, y]))).toEqual([2, 4, 3, 0.5]);
   });
 
-  it('MAX routes the gradient to the winner; a tie between bottoms 0 and 1 goes to 1, later bottoms must win strictly', () => {
-    const x = new Blob([3]),
-      y = new Blob([3]),
-      z = new Blob([3]),
-      top = new Blob(),
-      l = make({ operation: 'MAX' });
-    x.mutableCpuData().set([5, 1, 2]);
-    y.mutableCpuData().set([5, 0, 1]);
-    z.mutableCpuData().set([5, 3, 2]);
-    l.setUp([x, y, z], [top]);
-    l.forward([x, y, z], [top]);
-    top.mutableCpuDiff().set([10, 20, 30]);
-    l.backward([top], [true, true, true], [x, y, z]);
-    expect(Array.from(x.cpuDiff())).toEqual([0, 0, 30]);
-    expect(Array.from(y.cpuDiff())).toEqual([10, 0, 0]);
-    expect(Array.from(z.cpuDiff())).toEqual([0, 20, 0]);
-  });
+  it(
+    'MAX routes the gradient to the winner; ' +
+      'a tie between bottoms 0 and 1 goes to 1, later bottoms must win strictly',
+    () => {
+      const x = new Blob([3]),
+        y = new Blob([3]),
+        z = new Blob([3]),
+        top = new Blob(),
+        l = make({ operation: 'MAX' });
+      x.mutableCpuData().set([5, 1, 2]);
+      y.mutableCpuData().set([5, 0, 1]);
+      z.mutableCpuData().set([5, 3, 2]);
+      l.setUp([x, y, z], [top]);
+      l.forward([x, y, z], [top]);
+      top.mutableCpuDiff().set([10, 20, 30]);
+      l.backward([top], [true, true, true], [x, y, z]);
+      expect(Array.from(x.cpuDiff())).toEqual([0, 0, 30]);
+      expect(Array.from(y.cpuDiff())).toEqual([10, 0, 0]);
+      expect(Array.from(z.cpuDiff())).toEqual([0, 20, 0]);
+    },
+  );
 
   it("rejects bad coefficients and mismatched shapes with Caffe's messages", () => {
     expect(() => make({ coeff: [1, 2] }).setUp(bottoms(), [new Blob()])).toThrow(

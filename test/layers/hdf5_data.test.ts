@@ -251,67 +251,72 @@ describe('HDF5Data layer', () => {
     expect(first).not.toEqual(second);
   });
 
-  it('errors: source, empty list, missing or non-HDF5 file, missing dataset, row counts, row sizes, transform_param', () => {
-    const good = rowFile(dir, 0, 3, 'good.h5');
-    const setUp =
-      (param: Message, n = 2) =>
-      () =>
-        makeLayer(param).setUp([], tops(n));
-    const p = (source: string, extra: Message = {}) => ({
-      top: ['data', 'label'],
-      hdf5_data_param: { source, batch_size: 2 },
-      ...extra,
-    });
+  it(
+    'errors: source, empty list, missing or non-HDF5 file, missing dataset, ' +
+      'row counts, row sizes, transform_param',
+    () => {
+      const good = rowFile(dir, 0, 3, 'good.h5');
+      const setUp =
+        (param: Message, n = 2) =>
+        () =>
+          makeLayer(param).setUp([], tops(n));
+      const p = (source: string, extra: Message = {}) => ({
+        top: ['data', 'label'],
+        hdf5_data_param: { source, batch_size: 2 },
+        ...extra,
+      });
 
-    expect(setUp(p(path.join(dir, 'nolist.txt')))).toThrow(
-      `HDF5Data layer d: Failed to open source file: ${path.join(dir, 'nolist.txt')}`,
-    );
-    const empty = listFile(dir, []);
-    expect(setUp(p(empty))).toThrow(
-      `HDF5Data layer d: Check failed: num_files_ >= 1 (0 vs. 1) Must have at least 1 HDF5 filename listed in ${empty}`,
-    );
-    const absent = path.join(dir, 'absent.h5');
-    expect(setUp(p(listFile(dir, [absent])))).toThrow(`HDF5Data layer d: Failed opening HDF5 file: ${absent}`);
-    const junk = path.join(dir, 'junk.h5');
-    fs.writeFileSync(junk, 'not an HDF5 file');
-    expect(setUp(p(listFile(dir, [junk])))).toThrow(`HDF5Data layer d: Failed opening HDF5 file: ${junk}`);
-    expect(setUp({ ...p(listFile(dir, [good])), top: ['data', 'target'] })).toThrow(
-      'HDF5Data layer d: Check failed: H5LTfind_dataset(file_id, dataset_name_) Failed to find HDF5 dataset target',
-    );
+      expect(setUp(p(path.join(dir, 'nolist.txt')))).toThrow(
+        `HDF5Data layer d: Failed to open source file: ${path.join(dir, 'nolist.txt')}`,
+      );
+      const empty = listFile(dir, []);
+      expect(setUp(p(empty))).toThrow(
+        `HDF5Data layer d: Check failed: num_files_ >= 1 (0 vs. 1) ` +
+          `Must have at least 1 HDF5 filename listed in ${empty}`,
+      );
+      const absent = path.join(dir, 'absent.h5');
+      expect(setUp(p(listFile(dir, [absent])))).toThrow(`HDF5Data layer d: Failed opening HDF5 file: ${absent}`);
+      const junk = path.join(dir, 'junk.h5');
+      fs.writeFileSync(junk, 'not an HDF5 file');
+      expect(setUp(p(listFile(dir, [junk])))).toThrow(`HDF5Data layer d: Failed opening HDF5 file: ${junk}`);
+      expect(setUp({ ...p(listFile(dir, [good])), top: ['data', 'target'] })).toThrow(
+        'HDF5Data layer d: Check failed: H5LTfind_dataset(file_id, dataset_name_) Failed to find HDF5 dataset target',
+      );
 
-    const uneven = path.join(dir, 'uneven.h5');
-    writeHdf5File(uneven, {
-      data: { shape: [3, 2], data: new Float32Array(6) },
-      label: { shape: [2], data: new Float32Array(2) },
-    });
-    expect(setUp(p(listFile(dir, [uneven])))).toThrow(
-      'HDF5Data layer d: Check failed: hdf_blobs_[i]->shape(0) == num (2 vs. 3)',
-    );
+      const uneven = path.join(dir, 'uneven.h5');
+      writeHdf5File(uneven, {
+        data: { shape: [3, 2], data: new Float32Array(6) },
+        label: { shape: [2], data: new Float32Array(2) },
+      });
+      expect(setUp(p(listFile(dir, [uneven])))).toThrow(
+        'HDF5Data layer d: Check failed: hdf_blobs_[i]->shape(0) == num (2 vs. 3)',
+      );
 
-    expect(setUp(p(listFile(dir, [good]), { transform_param: { scale: 2 } }))).toThrow(
-      'HDF5Data layer d: Check failed: !this->layer_param_.has_transform_param() HDF5Data does not transform data.',
-    );
+      expect(setUp(p(listFile(dir, [good]), { transform_param: { scale: 2 } }))).toThrow(
+        'HDF5Data layer d: Check failed: !this->layer_param_.has_transform_param() HDF5Data does not transform data.',
+      );
 
-    // a later file whose rows differ in size from the first's (Caffe would copy past its buffer)
-    const wide = path.join(dir, 'wide.h5');
-    writeHdf5File(wide, {
-      data: { shape: [2, 7], data: new Float32Array(14) },
-      label: { shape: [2], data: new Float32Array(2) },
-    });
-    const l = makeLayer(p(listFile(dir, [good, wide])));
-    const t = tops(2);
-    l.setUp([], t);
-    l.forward([], t);
-    expect(() => l.forward([], t)).toThrow(/dataset data of .*wide\.h5 has rows of 7 values .* rows of 6 values/);
+      // a later file whose rows differ in size from the first's (Caffe would copy past its buffer)
+      const wide = path.join(dir, 'wide.h5');
+      writeHdf5File(wide, {
+        data: { shape: [2, 7], data: new Float32Array(14) },
+        label: { shape: [2], data: new Float32Array(2) },
+      });
+      const l = makeLayer(p(listFile(dir, [good, wide])));
+      const t = tops(2);
+      l.setUp([], t);
+      l.forward([], t);
+      expect(() => l.forward([], t)).toThrow(/dataset data of .*wide\.h5 has rows of 7 values .* rows of 6 values/);
 
-    // a file with no rows
-    const none = path.join(dir, 'none.h5');
-    writeHdf5File(none, {
-      data: { shape: [0, 2], data: new Float32Array(0) },
-      label: { shape: [0], data: new Float32Array(0) },
-    });
-    expect(setUp(p(listFile(dir, [none])))).toThrow(/holds no rows/);
-  });
+      // a file with no rows
+      const none = path.join(dir, 'none.h5');
+      writeHdf5File(none, {
+        data: { shape: [0, 2], data: new Float32Array(0) },
+        label: { shape: [0], data: new Float32Array(0) },
+      });
+      expect(setUp(p(listFile(dir, [none])))).toThrow(/holds no rows/);
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------- reference Caffe
@@ -364,8 +369,10 @@ describeCaffe('HDF5Data against reference Caffe (caffe test)', () => {
     src = listFile(dir, [rowFile(dir, 0, 5), rowFile(dir, 1, 3), rowFile(dir, 2, 4)]);
   });
 
-  const dataNet = (shuffle: boolean) => `name: "h"
-layer { name: "d" type: "HDF5Data" top: "data" top: "label" hdf5_data_param { source: "${src}" batch_size: 5 shuffle: ${shuffle} } }`;
+  const dataNet = (shuffle: boolean) =>
+    `name: "h"
+layer { name: "d" type: "HDF5Data" top: "data" top: "label" ` +
+    `hdf5_data_param { source: "${src}" batch_size: 5 shuffle: ${shuffle} } }`;
 
   for (const shuffle of [false, true]) {
     it(`Caffe reads our files and serves the same values in the same order (shuffle: ${shuffle})`, () => {
@@ -377,10 +384,13 @@ layer { name: "d" type: "HDF5Data" top: "data" top: "label" hdf5_data_param { so
   }
 
   it('InnerProduct + EuclideanLoss on HDF5 data: the same batch losses', () => {
-    const net = `name: "h"
-layer { name: "d" type: "HDF5Data" top: "data" top: "label" hdf5_data_param { source: "${src}" batch_size: 3 shuffle: true } }
+    const net =
+      `name: "h"
+layer { name: "d" type: "HDF5Data" top: "data" top: "label" ` +
+      `hdf5_data_param { source: "${src}" batch_size: 3 shuffle: true } }
 layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
-  inner_product_param { num_output: 1 weight_filler { type: "constant" value: 0.01 } bias_filler { type: "constant" value: -1 } } }
+  inner_product_param { num_output: 1 weight_filler { type: "constant" value: 0.01 } ` +
+      `bias_filler { type: "constant" value: -1 } } }
 layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "label" top: "loss" }`;
     const caffe = caffeTest(dir, net, 7);
     if (caffe.status !== 0) throw new Error(`caffe test failed: ${caffe.text.slice(-3000)}`);
@@ -399,10 +409,13 @@ layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "label" top: "lo
     fs.writeFileSync(
       net,
       `name: "t"
-layer { name: "d" type: "HDF5Data" top: "data" top: "label" include { phase: TRAIN } hdf5_data_param { source: "${src}" batch_size: 3 shuffle: true } }
-layer { name: "d" type: "HDF5Data" top: "data" top: "label" include { phase: TEST } hdf5_data_param { source: "${src}" batch_size: 2 shuffle: true } }
+layer { name: "d" type: "HDF5Data" top: "data" top: "label" include { phase: TRAIN } ` +
+        `hdf5_data_param { source: "${src}" batch_size: 3 shuffle: true } }
+layer { name: "d" type: "HDF5Data" top: "data" top: "label" include { phase: TEST } ` +
+        `hdf5_data_param { source: "${src}" batch_size: 2 shuffle: true } }
 layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
-  inner_product_param { num_output: 1 weight_filler { type: "constant" value: 0.001 } bias_filler { type: "constant" value: 0 } } }
+  inner_product_param { num_output: 1 weight_filler { type: "constant" value: 0.001 } ` +
+        `bias_filler { type: "constant" value: 0 } } }
 layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "label" top: "loss" }`,
     );
     const solver = path.join(dir, 'solver.prototxt');

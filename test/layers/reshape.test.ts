@@ -15,22 +15,30 @@ function shapeOf(dims: number[], extra: object = {}, x = bottom()): readonly num
 }
 
 describeEngines('Reshape', () => {
-  it('0 copies a dim and -1 is inferred (Caffe TestFlattenOutputSizes / TestCopyDimensions / TestInferenceOfUnspecified)', () => {
-    expect(shapeOf([0, -1, 1, 1])).toEqual([2, 90, 1, 1]);
-    expect(shapeOf([0, 0, 0, 0])).toEqual([2, 3, 6, 5]);
-    expect(shapeOf([0, 3, 10, -1])).toEqual([2, 3, 10, 3]);
-    expect(shapeOf([-1])).toEqual([180]);
-  });
+  it(
+    '0 copies a dim and -1 is inferred ' +
+      '(Caffe TestFlattenOutputSizes / TestCopyDimensions / TestInferenceOfUnspecified)',
+    () => {
+      expect(shapeOf([0, -1, 1, 1])).toEqual([2, 90, 1, 1]);
+      expect(shapeOf([0, 0, 0, 0])).toEqual([2, 3, 6, 5]);
+      expect(shapeOf([0, 3, 10, -1])).toEqual([2, 3, 10, 3]);
+      expect(shapeOf([-1])).toEqual([180]);
+    },
+  );
 
-  it('axis and num_axes (Caffe TestInferenceOfUnspecifiedWithStartAxis / TestInsertSingletonAxes* / TestFlattenMiddle)', () => {
-    expect(shapeOf([3, 10, -1], { axis: 1 })).toEqual([2, 3, 10, 3]);
-    expect(shapeOf([1, 1, 1], { axis: 0, num_axes: 0 })).toEqual([1, 1, 1, 2, 3, 6, 5]);
-    expect(shapeOf([1, 1, 1], { axis: 2, num_axes: 0 })).toEqual([2, 3, 1, 1, 1, 6, 5]);
-    expect(shapeOf([1, 1, 1], { axis: -1, num_axes: 0 })).toEqual([2, 3, 6, 5, 1, 1, 1]);
-    expect(shapeOf([-1], { axis: 1, num_axes: 2 })).toEqual([2, 18, 5]);
-    expect(shapeOf([0, -1], { axis: -3, num_axes: 2 })).toEqual([2, 3, 6, 5]); // axis -3 starts after axis 1
-    expect(shapeOf([0, 2, -1], { axis: 1 })).toEqual([2, 3, 2, 15]);
-  });
+  it(
+    'axis and num_axes ' +
+      '(Caffe TestInferenceOfUnspecifiedWithStartAxis / TestInsertSingletonAxes* / TestFlattenMiddle)',
+    () => {
+      expect(shapeOf([3, 10, -1], { axis: 1 })).toEqual([2, 3, 10, 3]);
+      expect(shapeOf([1, 1, 1], { axis: 0, num_axes: 0 })).toEqual([1, 1, 1, 2, 3, 6, 5]);
+      expect(shapeOf([1, 1, 1], { axis: 2, num_axes: 0 })).toEqual([2, 3, 1, 1, 1, 6, 5]);
+      expect(shapeOf([1, 1, 1], { axis: -1, num_axes: 0 })).toEqual([2, 3, 6, 5, 1, 1, 1]);
+      expect(shapeOf([-1], { axis: 1, num_axes: 2 })).toEqual([2, 18, 5]);
+      expect(shapeOf([0, -1], { axis: -3, num_axes: 2 })).toEqual([2, 3, 6, 5]); // axis -3 starts after axis 1
+      expect(shapeOf([0, 2, -1], { axis: 1 })).toEqual([2, 3, 2, 15]);
+    },
+  );
 
   it('the top is a view: same data and diff memory, values in order (Caffe TestForward / TestFlattenValues)', () => {
     const x = bottom(),
@@ -70,7 +78,8 @@ describeEngines('Reshape', () => {
 
   it('errors: two -1s, a 0 past the bottom axes, indivisible count, count mismatch, bad axis, in place', () => {
     expect(() => shapeOf([-1, 0, -1])).toThrow(
-      'Check failed: inferred_axis_ == -1 (0 vs. -1) new shape contains multiple -1 dims; at most a single (1) value of -1 may be specified',
+      'Check failed: inferred_axis_ == -1 (0 vs. -1) new shape contains multiple -1 dims; ' +
+        'at most a single (1) value of -1 may be specified',
     );
     expect(() => shapeOf([0, 0, 0, 0, 0])).toThrow(
       'new shape contains a 0, but there was no corresponding bottom axis to copy',

@@ -101,7 +101,8 @@ describeEngines('Slice', () => {
     expect(() => make({ slice_point: [4, 4] }).setUp([bottom()], tops(3))).toThrow(
       'Check failed: slice_point_[i] > prev (4 vs. 4)',
     );
-    expect(() => make({ slice_point: [4, 14] }).setUp([bottom()], tops(3))).toThrow('invalid blob dimension -2'); // past the end: Blob's own check, as in Caffe
+    // past the end: Blob's own check, as in Caffe
+    expect(() => make({ slice_point: [4, 14] }).setUp([bottom()], tops(3))).toThrow('invalid blob dimension -2');
     expect(() => make().setUp([bottom()], tops(5))).toThrow(
       'Number of top blobs (5) should evenly divide input slice axis (12)',
     );

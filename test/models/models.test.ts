@@ -207,7 +207,8 @@ it('the published trained CIFAR-10 quick weights load into models/cifar10_quick/
   const { lines } = captureLog(() =>
     net.copyTrainedLayersFromFile(sharedPath('fixtures/models/cifar10-quick/cifar10_quick_iter_5000.caffemodel')),
   );
-  expect(lines).toEqual(['I Ignoring source layer cifar', 'I Ignoring source layer loss']); // the trained net's data and loss
+  // the trained net's data and loss
+  expect(lines).toEqual(['I Ignoring source layer cifar', 'I Ignoring source layer loss']);
 });
 
 it('the generated prototxts are what scripts/gen-models.js writes', () => {

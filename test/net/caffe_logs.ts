@@ -11,10 +11,29 @@ export interface CaffeNetLog {
 export const CAFFE_NET_LOGS: Record<string, CaffeNetLog> = {
   mlp: {
     prototxt:
-      'name: "mlp"\nlayer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 } } }\nlayer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" inner_product_param { num_output: 5 } }\nlayer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }\nlayer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2" inner_product_param { num_output: 2 } }\nlayer { name: "ip3" type: "InnerProduct" bottom: "ip1" top: "ip3" inner_product_param { num_output: 2 } }\nlayer { name: "loss" type: "EuclideanLoss" bottom: "ip2" bottom: "label" top: "loss" }\n',
+      'name: "mlp"\n' +
+      'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 4 dim: 3 } ' +
+      'shape { dim: 4 dim: 2 } } }\n' +
+      'layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" ' +
+      'inner_product_param { num_output: 5 } }\n' +
+      'layer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }\n' +
+      'layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2" ' +
+      'inner_product_param { num_output: 2 } }\n' +
+      'layer { name: "ip3" type: "InnerProduct" bottom: "ip1" top: "ip3" ' +
+      'inner_product_param { num_output: 2 } }\n' +
+      'layer { name: "loss" type: "EuclideanLoss" bottom: "ip2" bottom: "label" top: "loss" }\n',
     state: { phase: 'TRAIN', level: 0, stages: [''] },
     lines: [
-      'I Initializing net from parameters: \nname: "mlp"\nstate {\n  phase: TRAIN\n  level: 0\n  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  top: "label"\n  input_param {\n    shape {\n      dim: 4\n      dim: 3\n    }\n    shape {\n      dim: 4\n      dim: 2\n    }\n  }\n}\nlayer {\n  name: "ip1"\n  type: "InnerProduct"\n  bottom: "data"\n  top: "ip1"\n  inner_product_param {\n    num_output: 5\n  }\n}\nlayer {\n  name: "relu1"\n  type: "ReLU"\n  bottom: "ip1"\n  top: "ip1"\n}\nlayer {\n  name: "ip2"\n  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip2"\n  inner_product_param {\n    num_output: 2\n  }\n}\nlayer {\n  name: "ip3"\n  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip3"\n  inner_product_param {\n    num_output: 2\n  }\n}\nlayer {\n  name: "loss"\n  type: "EuclideanLoss"\n  bottom: "ip2"\n  bottom: "label"\n  top: "loss"\n}',
+      'I Initializing net from parameters: \nname: "mlp"\nstate {\n  phase: TRAIN\n  level: 0\n' +
+        '  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  top: "label"\n' +
+        '  input_param {\n    shape {\n      dim: 4\n      dim: 3\n    }\n    shape {\n      dim: 4\n' +
+        '      dim: 2\n    }\n  }\n}\nlayer {\n  name: "ip1"\n  type: "InnerProduct"\n  bottom: "data"\n' +
+        '  top: "ip1"\n  inner_product_param {\n    num_output: 5\n  }\n}\nlayer {\n  name: "relu1"\n' +
+        '  type: "ReLU"\n  bottom: "ip1"\n  top: "ip1"\n}\nlayer {\n  name: "ip2"\n' +
+        '  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip2"\n  inner_product_param {\n' +
+        '    num_output: 2\n  }\n}\nlayer {\n  name: "ip3"\n  type: "InnerProduct"\n  bottom: "ip1"\n' +
+        '  top: "ip3"\n  inner_product_param {\n    num_output: 2\n  }\n}\nlayer {\n  name: "loss"\n' +
+        '  type: "EuclideanLoss"\n  bottom: "ip2"\n  bottom: "label"\n  top: "loss"\n}',
       'I Creating layer data',
       'I Creating Layer data',
       'I data -> data',
@@ -83,10 +102,42 @@ export const CAFFE_NET_LOGS: Record<string, CaffeNetLog> = {
   },
   three: {
     prototxt:
-      'name: "three"\nlayer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 2 dim: 3 } shape { dim: 2 dim: 4 } } }\nlayer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" inner_product_param { num_output: 4 } }\nlayer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }\nlayer { name: "relu1b" type: "ReLU" bottom: "ip1" top: "ip1" relu_param { negative_slope: 0.1 } }\nlayer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2" inner_product_param { num_output: 4 } }\nlayer { name: "ip3" type: "InnerProduct" bottom: "ip1" top: "ip3" inner_product_param { num_output: 4 } }\nlayer { name: "ip4" type: "InnerProduct" bottom: "ip1" top: "ip4" inner_product_param { num_output: 4 } param { lr_mult: 0 } param { lr_mult: 0 } }\nlayer { name: "loss2" type: "EuclideanLoss" bottom: "ip2" bottom: "label" top: "loss2" }\nlayer { name: "loss3" type: "EuclideanLoss" bottom: "ip3" bottom: "label" top: "loss3" loss_weight: 0.5 }\nlayer { name: "loss4" type: "EuclideanLoss" bottom: "ip4" bottom: "label" top: "loss4" propagate_down: false propagate_down: false }\n',
+      'name: "three"\n' +
+      'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 2 dim: 3 } ' +
+      'shape { dim: 2 dim: 4 } } }\n' +
+      'layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" ' +
+      'inner_product_param { num_output: 4 } }\n' +
+      'layer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }\n' +
+      'layer { name: "relu1b" type: "ReLU" bottom: "ip1" top: "ip1" relu_param { negative_slope: 0.1 } }\n' +
+      'layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2" ' +
+      'inner_product_param { num_output: 4 } }\n' +
+      'layer { name: "ip3" type: "InnerProduct" bottom: "ip1" top: "ip3" ' +
+      'inner_product_param { num_output: 4 } }\n' +
+      'layer { name: "ip4" type: "InnerProduct" bottom: "ip1" top: "ip4" inner_product_param { num_output: 4 } ' +
+      'param { lr_mult: 0 } param { lr_mult: 0 } }\n' +
+      'layer { name: "loss2" type: "EuclideanLoss" bottom: "ip2" bottom: "label" top: "loss2" }\n' +
+      'layer { name: "loss3" type: "EuclideanLoss" bottom: "ip3" bottom: "label" top: "loss3" ' +
+      'loss_weight: 0.5 }\n' +
+      'layer { name: "loss4" type: "EuclideanLoss" bottom: "ip4" bottom: "label" top: "loss4" ' +
+      'propagate_down: false propagate_down: false }\n',
     state: { phase: 'TRAIN', level: 0, stages: [''] },
     lines: [
-      'I Initializing net from parameters: \nname: "three"\nstate {\n  phase: TRAIN\n  level: 0\n  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  top: "label"\n  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n    shape {\n      dim: 2\n      dim: 4\n    }\n  }\n}\nlayer {\n  name: "ip1"\n  type: "InnerProduct"\n  bottom: "data"\n  top: "ip1"\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "relu1"\n  type: "ReLU"\n  bottom: "ip1"\n  top: "ip1"\n}\nlayer {\n  name: "relu1b"\n  type: "ReLU"\n  bottom: "ip1"\n  top: "ip1"\n  relu_param {\n    negative_slope: 0.1\n  }\n}\nlayer {\n  name: "ip2"\n  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip2"\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "ip3"\n  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip3"\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "ip4"\n  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip4"\n  param {\n    lr_mult: 0\n  }\n  param {\n    lr_mult: 0\n  }\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "loss2"\n  type: "EuclideanLoss"\n  bottom: "ip2"\n  bottom: "label"\n  top: "loss2"\n}\nlayer {\n  name: "loss3"\n  type: "EuclideanLoss"\n  bottom: "ip3"\n  bottom: "label"\n  top: "loss3"\n  loss_weight: 0.5\n}\nlayer {\n  name: "loss4"\n  type: "EuclideanLoss"\n  bottom: "ip4"\n  bottom: "label"\n  top: "loss4"\n  propagate_down: false\n  propagate_down: false\n}',
+      'I Initializing net from parameters: \nname: "three"\nstate {\n  phase: TRAIN\n  level: 0\n' +
+        '  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  top: "label"\n' +
+        '  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n    shape {\n      dim: 2\n' +
+        '      dim: 4\n    }\n  }\n}\nlayer {\n  name: "ip1"\n  type: "InnerProduct"\n  bottom: "data"\n' +
+        '  top: "ip1"\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "relu1"\n' +
+        '  type: "ReLU"\n  bottom: "ip1"\n  top: "ip1"\n}\nlayer {\n  name: "relu1b"\n  type: "ReLU"\n' +
+        '  bottom: "ip1"\n  top: "ip1"\n  relu_param {\n    negative_slope: 0.1\n  }\n}\nlayer {\n' +
+        '  name: "ip2"\n  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip2"\n  inner_product_param {\n' +
+        '    num_output: 4\n  }\n}\nlayer {\n  name: "ip3"\n  type: "InnerProduct"\n  bottom: "ip1"\n' +
+        '  top: "ip3"\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "ip4"\n' +
+        '  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip4"\n  param {\n    lr_mult: 0\n  }\n  param {\n' +
+        '    lr_mult: 0\n  }\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "loss2"\n' +
+        '  type: "EuclideanLoss"\n  bottom: "ip2"\n  bottom: "label"\n  top: "loss2"\n}\nlayer {\n' +
+        '  name: "loss3"\n  type: "EuclideanLoss"\n  bottom: "ip3"\n  bottom: "label"\n  top: "loss3"\n' +
+        '  loss_weight: 0.5\n}\nlayer {\n  name: "loss4"\n  type: "EuclideanLoss"\n  bottom: "ip4"\n' +
+        '  bottom: "label"\n  top: "loss4"\n  propagate_down: false\n  propagate_down: false\n}',
       'I Creating layer data',
       'I Creating Layer data',
       'I data -> data',
@@ -206,10 +257,34 @@ export const CAFFE_NET_LOGS: Record<string, CaffeNetLog> = {
   },
   lossw: {
     prototxt:
-      'name: "lossw"\nlayer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 2 dim: 3 } shape { dim: 2 dim: 4 } } }\nlayer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" loss_weight: 2.5 inner_product_param { num_output: 4 } }\nlayer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2" inner_product_param { num_output: 4 } }\nlayer { name: "ip3" type: "InnerProduct" bottom: "ip1" top: "ip3" inner_product_param { num_output: 4 } }\nlayer { name: "loss" type: "EuclideanLoss" bottom: "ip2" bottom: "label" top: "loss" loss_weight: 1 }\nlayer { name: "lossrelu" type: "ReLU" bottom: "loss" top: "lossrelu" }\nlayer { name: "loss_b" type: "EuclideanLoss" bottom: "ip3" bottom: "label" top: "loss_b" }\nlayer { name: "loss_b_relu" type: "ReLU" bottom: "loss_b" top: "loss_b_relu" }\n',
+      'name: "lossw"\n' +
+      'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 2 dim: 3 } ' +
+      'shape { dim: 2 dim: 4 } } }\n' +
+      'layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" loss_weight: 2.5 ' +
+      'inner_product_param { num_output: 4 } }\n' +
+      'layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2" ' +
+      'inner_product_param { num_output: 4 } }\n' +
+      'layer { name: "ip3" type: "InnerProduct" bottom: "ip1" top: "ip3" ' +
+      'inner_product_param { num_output: 4 } }\n' +
+      'layer { name: "loss" type: "EuclideanLoss" bottom: "ip2" bottom: "label" top: "loss" loss_weight: 1 }\n' +
+      'layer { name: "lossrelu" type: "ReLU" bottom: "loss" top: "lossrelu" }\n' +
+      'layer { name: "loss_b" type: "EuclideanLoss" bottom: "ip3" bottom: "label" top: "loss_b" }\n' +
+      'layer { name: "loss_b_relu" type: "ReLU" bottom: "loss_b" top: "loss_b_relu" }\n',
     state: { phase: 'TRAIN', level: 0, stages: [''] },
     lines: [
-      'I Initializing net from parameters: \nname: "lossw"\nstate {\n  phase: TRAIN\n  level: 0\n  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  top: "label"\n  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n    shape {\n      dim: 2\n      dim: 4\n    }\n  }\n}\nlayer {\n  name: "ip1"\n  type: "InnerProduct"\n  bottom: "data"\n  top: "ip1"\n  loss_weight: 2.5\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "ip2"\n  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip2"\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "ip3"\n  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip3"\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "loss"\n  type: "EuclideanLoss"\n  bottom: "ip2"\n  bottom: "label"\n  top: "loss"\n  loss_weight: 1\n}\nlayer {\n  name: "lossrelu"\n  type: "ReLU"\n  bottom: "loss"\n  top: "lossrelu"\n}\nlayer {\n  name: "loss_b"\n  type: "EuclideanLoss"\n  bottom: "ip3"\n  bottom: "label"\n  top: "loss_b"\n}\nlayer {\n  name: "loss_b_relu"\n  type: "ReLU"\n  bottom: "loss_b"\n  top: "loss_b_relu"\n}',
+      'I Initializing net from parameters: \nname: "lossw"\nstate {\n  phase: TRAIN\n  level: 0\n' +
+        '  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  top: "label"\n' +
+        '  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n    shape {\n      dim: 2\n' +
+        '      dim: 4\n    }\n  }\n}\nlayer {\n  name: "ip1"\n  type: "InnerProduct"\n  bottom: "data"\n' +
+        '  top: "ip1"\n  loss_weight: 2.5\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n' +
+        '  name: "ip2"\n  type: "InnerProduct"\n  bottom: "ip1"\n  top: "ip2"\n  inner_product_param {\n' +
+        '    num_output: 4\n  }\n}\nlayer {\n  name: "ip3"\n  type: "InnerProduct"\n  bottom: "ip1"\n' +
+        '  top: "ip3"\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "loss"\n' +
+        '  type: "EuclideanLoss"\n  bottom: "ip2"\n  bottom: "label"\n  top: "loss"\n  loss_weight: 1\n' +
+        '}\nlayer {\n  name: "lossrelu"\n  type: "ReLU"\n  bottom: "loss"\n  top: "lossrelu"\n}\n' +
+        'layer {\n  name: "loss_b"\n  type: "EuclideanLoss"\n  bottom: "ip3"\n  bottom: "label"\n' +
+        '  top: "loss_b"\n}\nlayer {\n  name: "loss_b_relu"\n  type: "ReLU"\n  bottom: "loss_b"\n' +
+        '  top: "loss_b_relu"\n}',
       'I Creating layer data',
       'I Creating Layer data',
       'I data -> data',
@@ -322,10 +397,29 @@ export const CAFFE_NET_LOGS: Record<string, CaffeNetLog> = {
   },
   share: {
     prototxt:
-      'name: "share"\nforce_backward: true\nlayer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 2 dim: 3 } shape { dim: 2 dim: 4 } } }\nlayer { name: "ipA" type: "InnerProduct" bottom: "data" top: "ipA" param { name: "w" lr_mult: 2 } param { name: "b" decay_mult: 0 } inner_product_param { num_output: 4 } }\nlayer { name: "ipB" type: "InnerProduct" bottom: "data" top: "ipB" param { name: "w" } param { name: "b" lr_mult: 3 } inner_product_param { num_output: 4 } }\nlayer { name: "sum" type: "EuclideanLoss" bottom: "ipA" bottom: "ipB" top: "dist" }\nlayer { name: "loss" type: "EuclideanLoss" bottom: "ipA" bottom: "label" top: "loss" }\n',
+      'name: "share"\n' +
+      'force_backward: true\n' +
+      'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 2 dim: 3 } ' +
+      'shape { dim: 2 dim: 4 } } }\n' +
+      'layer { name: "ipA" type: "InnerProduct" bottom: "data" top: "ipA" param { name: "w" lr_mult: 2 } ' +
+      'param { name: "b" decay_mult: 0 } inner_product_param { num_output: 4 } }\n' +
+      'layer { name: "ipB" type: "InnerProduct" bottom: "data" top: "ipB" param { name: "w" } ' +
+      'param { name: "b" lr_mult: 3 } inner_product_param { num_output: 4 } }\n' +
+      'layer { name: "sum" type: "EuclideanLoss" bottom: "ipA" bottom: "ipB" top: "dist" }\n' +
+      'layer { name: "loss" type: "EuclideanLoss" bottom: "ipA" bottom: "label" top: "loss" }\n',
     state: { phase: 'TRAIN', level: 0, stages: [''] },
     lines: [
-      'I Initializing net from parameters: \nname: "share"\nforce_backward: true\nstate {\n  phase: TRAIN\n  level: 0\n  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  top: "label"\n  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n    shape {\n      dim: 2\n      dim: 4\n    }\n  }\n}\nlayer {\n  name: "ipA"\n  type: "InnerProduct"\n  bottom: "data"\n  top: "ipA"\n  param {\n    name: "w"\n    lr_mult: 2\n  }\n  param {\n    name: "b"\n    decay_mult: 0\n  }\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "ipB"\n  type: "InnerProduct"\n  bottom: "data"\n  top: "ipB"\n  param {\n    name: "w"\n  }\n  param {\n    name: "b"\n    lr_mult: 3\n  }\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "sum"\n  type: "EuclideanLoss"\n  bottom: "ipA"\n  bottom: "ipB"\n  top: "dist"\n}\nlayer {\n  name: "loss"\n  type: "EuclideanLoss"\n  bottom: "ipA"\n  bottom: "label"\n  top: "loss"\n}',
+      'I Initializing net from parameters: \nname: "share"\nforce_backward: true\nstate {\n  phase: TRAIN\n' +
+        '  level: 0\n  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n' +
+        '  top: "label"\n  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n    shape {\n' +
+        '      dim: 2\n      dim: 4\n    }\n  }\n}\nlayer {\n  name: "ipA"\n  type: "InnerProduct"\n' +
+        '  bottom: "data"\n  top: "ipA"\n  param {\n    name: "w"\n    lr_mult: 2\n  }\n  param {\n' +
+        '    name: "b"\n    decay_mult: 0\n  }\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n' +
+        '  name: "ipB"\n  type: "InnerProduct"\n  bottom: "data"\n  top: "ipB"\n  param {\n' +
+        '    name: "w"\n  }\n  param {\n    name: "b"\n    lr_mult: 3\n  }\n  inner_product_param {\n' +
+        '    num_output: 4\n  }\n}\nlayer {\n  name: "sum"\n  type: "EuclideanLoss"\n  bottom: "ipA"\n' +
+        '  bottom: "ipB"\n  top: "dist"\n}\nlayer {\n  name: "loss"\n  type: "EuclideanLoss"\n' +
+        '  bottom: "ipA"\n  bottom: "label"\n  top: "loss"\n}',
       'I Creating layer data',
       'I Creating Layer data',
       'I data -> data',
@@ -400,7 +494,18 @@ export const CAFFE_NET_LOGS: Record<string, CaffeNetLog> = {
   },
   filt: {
     prototxt:
-      'name: "filt"\nlayer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 } } }\nlayer { name: "trainonly" type: "ReLU" bottom: "data" top: "t1" include { phase: TRAIN } }\nlayer { name: "testonly" type: "ReLU" bottom: "data" top: "t2" include { phase: TEST } }\nlayer { name: "lvl" type: "ReLU" bottom: "data" top: "t3" include { min_level: 3 } include { max_level: 1 } }\nlayer { name: "lvl2" type: "ReLU" bottom: "data" top: "t4" include { min_level: 1 max_level: 2 } }\nlayer { name: "stg" type: "ReLU" bottom: "data" top: "t5" include { stage: "a" stage: "c" } include { stage: "b" } }\nlayer { name: "nstg" type: "ReLU" bottom: "data" top: "t6" exclude { not_stage: "a" } exclude { stage: "b" phase: TEST } }\nlayer { name: "nstg2" type: "ReLU" bottom: "data" top: "t7" include { not_stage: "b" } }\n',
+      'name: "filt"\n' +
+      'layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 } } }\n' +
+      'layer { name: "trainonly" type: "ReLU" bottom: "data" top: "t1" include { phase: TRAIN } }\n' +
+      'layer { name: "testonly" type: "ReLU" bottom: "data" top: "t2" include { phase: TEST } }\n' +
+      'layer { name: "lvl" type: "ReLU" bottom: "data" top: "t3" include { min_level: 3 } ' +
+      'include { max_level: 1 } }\n' +
+      'layer { name: "lvl2" type: "ReLU" bottom: "data" top: "t4" include { min_level: 1 max_level: 2 } }\n' +
+      'layer { name: "stg" type: "ReLU" bottom: "data" top: "t5" include { stage: "a" stage: "c" } ' +
+      'include { stage: "b" } }\n' +
+      'layer { name: "nstg" type: "ReLU" bottom: "data" top: "t6" exclude { not_stage: "a" } ' +
+      'exclude { stage: "b" phase: TEST } }\n' +
+      'layer { name: "nstg2" type: "ReLU" bottom: "data" top: "t7" include { not_stage: "b" } }\n',
     state: { phase: 'TEST', level: 2, stages: ['a', 'b'] },
     lines: [
       'I The NetState phase (1) differed from the phase (0) specified by a rule in layer trainonly',
@@ -409,7 +514,14 @@ export const CAFFE_NET_LOGS: Record<string, CaffeNetLog> = {
       "I The NetState did not contain stage 'c' specified by a rule in layer stg",
       "I The NetState contained a not_stage 'a' specified by a rule in layer nstg",
       "I The NetState contained a not_stage 'b' specified by a rule in layer nstg2",
-      'I Initializing net from parameters: \nname: "filt"\nstate {\n  phase: TEST\n  level: 2\n  stage: "a"\n  stage: "b"\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n  }\n}\nlayer {\n  name: "testonly"\n  type: "ReLU"\n  bottom: "data"\n  top: "t2"\n  include {\n    phase: TEST\n  }\n}\nlayer {\n  name: "lvl2"\n  type: "ReLU"\n  bottom: "data"\n  top: "t4"\n  include {\n    min_level: 1\n    max_level: 2\n  }\n}\nlayer {\n  name: "stg"\n  type: "ReLU"\n  bottom: "data"\n  top: "t5"\n  include {\n    stage: "a"\n    stage: "c"\n  }\n  include {\n    stage: "b"\n  }\n}',
+      'I Initializing net from parameters: \nname: "filt"\nstate {\n  phase: TEST\n  level: 2\n' +
+        '  stage: "a"\n  stage: "b"\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n' +
+        '  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n  }\n}\nlayer {\n  name: "testonly"\n' +
+        '  type: "ReLU"\n  bottom: "data"\n  top: "t2"\n  include {\n    phase: TEST\n  }\n}\nlayer {\n' +
+        '  name: "lvl2"\n  type: "ReLU"\n  bottom: "data"\n  top: "t4"\n  include {\n    min_level: 1\n' +
+        '    max_level: 2\n  }\n}\nlayer {\n  name: "stg"\n  type: "ReLU"\n  bottom: "data"\n' +
+        '  top: "t5"\n  include {\n    stage: "a"\n    stage: "c"\n  }\n  include {\n    stage: "b"\n' +
+        '  }\n}',
       'I Creating layer data',
       'I Creating Layer data',
       'I data -> data',
@@ -461,10 +573,19 @@ export const CAFFE_NET_LOGS: Record<string, CaffeNetLog> = {
   },
   twotop: {
     prototxt:
-      'name: "twotop"\nlayer { name: "data" type: "Input" top: "data" top: "label" loss_weight: 1 loss_weight: 3 input_param { shape { dim: 2 dim: 3 } shape { dim: 2 dim: 4 } } }\nlayer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" inner_product_param { num_output: 4 } }\n',
+      'name: "twotop"\n' +
+      'layer { name: "data" type: "Input" top: "data" top: "label" loss_weight: 1 loss_weight: 3 input_param { ' +
+      'shape { dim: 2 dim: 3 } shape { dim: 2 dim: 4 } } }\n' +
+      'layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" ' +
+      'inner_product_param { num_output: 4 } }\n',
     state: { phase: 'TRAIN', level: 0, stages: [''] },
     lines: [
-      'I Initializing net from parameters: \nname: "twotop"\nstate {\n  phase: TRAIN\n  level: 0\n  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  top: "label"\n  loss_weight: 1\n  loss_weight: 3\n  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n    shape {\n      dim: 2\n      dim: 4\n    }\n  }\n}\nlayer {\n  name: "ip1"\n  type: "InnerProduct"\n  bottom: "data"\n  top: "ip1"\n  inner_product_param {\n    num_output: 4\n  }\n}',
+      'I Initializing net from parameters: \nname: "twotop"\nstate {\n  phase: TRAIN\n  level: 0\n' +
+        '  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  top: "label"\n' +
+        '  loss_weight: 1\n  loss_weight: 3\n  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n' +
+        '    shape {\n      dim: 2\n      dim: 4\n    }\n  }\n}\nlayer {\n  name: "ip1"\n' +
+        '  type: "InnerProduct"\n  bottom: "data"\n  top: "ip1"\n  inner_product_param {\n' +
+        '    num_output: 4\n  }\n}',
       'I Creating layer data',
       'I Creating Layer data',
       'I data -> data',
@@ -501,10 +622,21 @@ export const CAFFE_NET_LOGS: Record<string, CaffeNetLog> = {
   },
   auto: {
     prototxt:
-      'name: "auto"\nlayer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 } } }\nlayer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" inner_product_param { num_output: 4 } }\nlayer { name: "l2" type: "EuclideanLoss" bottom: "ip1" bottom: "ip1" }\nlayer { name: "l3" type: "EuclideanLoss" bottom: "data" bottom: "data" loss_weight: 0.25 }\n',
+      'name: "auto"\n' +
+      'layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 } } }\n' +
+      'layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" ' +
+      'inner_product_param { num_output: 4 } }\n' +
+      'layer { name: "l2" type: "EuclideanLoss" bottom: "ip1" bottom: "ip1" }\n' +
+      'layer { name: "l3" type: "EuclideanLoss" bottom: "data" bottom: "data" loss_weight: 0.25 }\n',
     state: { phase: 'TRAIN', level: 0, stages: [''] },
     lines: [
-      'I Initializing net from parameters: \nname: "auto"\nstate {\n  phase: TRAIN\n  level: 0\n  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  input_param {\n    shape {\n      dim: 2\n      dim: 3\n    }\n  }\n}\nlayer {\n  name: "ip1"\n  type: "InnerProduct"\n  bottom: "data"\n  top: "ip1"\n  inner_product_param {\n    num_output: 4\n  }\n}\nlayer {\n  name: "l2"\n  type: "EuclideanLoss"\n  bottom: "ip1"\n  bottom: "ip1"\n}\nlayer {\n  name: "l3"\n  type: "EuclideanLoss"\n  bottom: "data"\n  bottom: "data"\n  loss_weight: 0.25\n}',
+      'I Initializing net from parameters: \nname: "auto"\nstate {\n  phase: TRAIN\n  level: 0\n' +
+        '  stage: ""\n}\nlayer {\n  name: "data"\n  type: "Input"\n  top: "data"\n  input_param {\n' +
+        '    shape {\n      dim: 2\n      dim: 3\n    }\n  }\n}\nlayer {\n  name: "ip1"\n' +
+        '  type: "InnerProduct"\n  bottom: "data"\n  top: "ip1"\n  inner_product_param {\n' +
+        '    num_output: 4\n  }\n}\nlayer {\n  name: "l2"\n  type: "EuclideanLoss"\n  bottom: "ip1"\n' +
+        '  bottom: "ip1"\n}\nlayer {\n  name: "l3"\n  type: "EuclideanLoss"\n  bottom: "data"\n' +
+        '  bottom: "data"\n  loss_weight: 0.25\n}',
       'I Creating layer data',
       'I Creating Layer data',
       'I data -> data',

@@ -11,7 +11,10 @@ import { CAFFE_NET_LOGS } from './caffe_logs';
 import { captureLog, netParam, strip } from './support';
 
 const DEBUG_NET = `debug_info: true
-${CAFFE_NET_LOGS.mlp.prototxt.replace(/num_output: (\d+)/g, 'num_output: $1 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "gaussian" std: 0.5 }')}`;
+${CAFFE_NET_LOGS.mlp.prototxt.replace(
+  /num_output: (\d+)/g,
+  'num_output: $1 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "gaussian" std: 0.5 }',
+)}`;
 
 function build(): Net {
   setRandomSeed(1234);
@@ -82,10 +85,14 @@ describe('debug_info', () => {
     const net = captureLog(
       () =>
         new Net(
-          netParam(`
+          netParam(
+            `
       layer { name: "data" type: "Input" top: "x" input_param { shape { dim: 1 dim: 2 } } }
-      layer { name: "a" type: "InnerProduct" bottom: "x" top: "y" param { name: "w" } inner_product_param { num_output: 2 bias_term: false weight_filler { type: "constant" value: 0.5 } } }
-      layer { name: "b" type: "InnerProduct" bottom: "y" top: "z" param { name: "w" } inner_product_param { num_output: 2 bias_term: false } }`),
+      layer { name: "a" type: "InnerProduct" bottom: "x" top: "y" param { name: "w" } ` +
+              `inner_product_param { num_output: 2 bias_term: false weight_filler { type: "constant" value: 0.5 } } }
+      layer { name: "b" type: "InnerProduct" bottom: "y" top: "z" param { name: "w" } ` +
+              `inner_product_param { num_output: 2 bias_term: false } }`,
+          ),
         ),
     ).result;
     const { lines } = captureLog(() => {

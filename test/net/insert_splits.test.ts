@@ -8,11 +8,13 @@ import { netParam } from './support';
 const wiring = (p: Message) =>
   (p.layer as Message[]).map(
     (l) =>
-      `${l.name}: ${(l.bottom ?? []).join(',')} -> ${(l.top ?? []).join(',')}${l.loss_weight ? ` [${l.loss_weight.join(',')}]` : ''}`,
+      `${l.name}: ${(l.bottom ?? []).join(',')} -> ${(l.top ?? []).join(',')}` +
+      `${l.loss_weight ? ` [${l.loss_weight.join(',')}]` : ''}`,
   );
 
 const INPUT2 =
-  'layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 2 dim: 3 } shape { dim: 2 dim: 4 } } }';
+  'layer { name: "data" type: "Input" top: "data" top: "label" ' +
+  'input_param { shape { dim: 2 dim: 3 } shape { dim: 2 dim: 4 } } }';
 
 describe('insertSplits', () => {
   it('leaves nets without shared blobs alone (in-place chains included)', () => {

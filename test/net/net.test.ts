@@ -6,15 +6,21 @@ import { setRandomSeed, Rng } from '../../src/core/rng';
 import { Message } from '../../src/proto/schema';
 import { captureLog, netParam } from './support';
 
-const MLP = `name: "mlp"
-layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 } } }
+const MLP =
+  `name: "mlp"
+layer { name: "data" type: "Input" top: "data" top: "label" ` +
+  `input_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 } } }
 layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1"
-  inner_product_param { num_output: 5 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "uniform" min: -0.5 max: 0.5 } } }
+  inner_product_param { num_output: 5 weight_filler { type: "gaussian" std: 0.5 } ` +
+  `bias_filler { type: "uniform" min: -0.5 max: 0.5 } } }
 layer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" relu_param { negative_slope: 0.1 } }
 layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2"
-  inner_product_param { num_output: 2 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "uniform" min: -0.5 max: 0.5 } } }
-layer { name: "ip3" type: "InnerProduct" bottom: "ip1" top: "ip3" param { lr_mult: 2 } param { lr_mult: 0 decay_mult: 0 }
-  inner_product_param { num_output: 2 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "uniform" min: -0.5 max: 0.5 } } }
+  inner_product_param { num_output: 2 weight_filler { type: "gaussian" std: 0.5 } ` +
+  `bias_filler { type: "uniform" min: -0.5 max: 0.5 } } }
+layer { name: "ip3" type: "InnerProduct" bottom: "ip1" top: "ip3" ` +
+  `param { lr_mult: 2 } param { lr_mult: 0 decay_mult: 0 }
+  inner_product_param { num_output: 2 weight_filler { type: "gaussian" std: 0.5 } ` +
+  `bias_filler { type: "uniform" min: -0.5 max: 0.5 } } }
 layer { name: "loss" type: "TestEuclideanLoss" bottom: "ip2" bottom: "label" top: "loss" }
 layer { name: "loss3" type: "TestEuclideanLoss" bottom: "ip3" bottom: "label" top: "loss3" loss_weight: 0.5 }
 `;
@@ -108,7 +114,8 @@ describe('Net: an MLP with two heads', () => {
     expect(net.inputBlobIndices).toEqual([0, 1]);
     expect(net.outputBlobIndices).toEqual([9, 10]);
     expect(net.blobLossWeights).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0.5]);
-    expect(net.memoryUsed).toBe(12 + 8 + 8 * 2 + 20 + 20 + 20 * 2 + 8 + 8 + 1 + 1); // in-place tops count again, as in Caffe
+    // in-place tops count again, as in Caffe
+    expect(net.memoryUsed).toBe(12 + 8 + 8 * 2 + 20 + 20 + 20 * 2 + 8 + 8 + 1 + 1);
     expect(net.layers.every((l) => l.phase === 'TEST')).toBe(true); // no state: Caffe's default phase
   });
 
@@ -251,12 +258,17 @@ describe('Net: backward needs', () => {
 });
 
 describe('Net: parameter sharing', () => {
-  const SHARED = `
-layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 3 dim: 4 } shape { dim: 3 dim: 4 } } }
-layer { name: "ipA" type: "InnerProduct" bottom: "data" top: "ipA" param { name: "w" lr_mult: 2 } param { name: "b" decay_mult: 0 }
-  inner_product_param { num_output: 4 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "gaussian" std: 0.5 } } }
+  const SHARED =
+    `
+layer { name: "data" type: "Input" top: "data" top: "label" ` +
+    `input_param { shape { dim: 3 dim: 4 } shape { dim: 3 dim: 4 } } }
+layer { name: "ipA" type: "InnerProduct" bottom: "data" top: "ipA" ` +
+    `param { name: "w" lr_mult: 2 } param { name: "b" decay_mult: 0 }
+  inner_product_param { num_output: 4 weight_filler { type: "gaussian" std: 0.5 } ` +
+    `bias_filler { type: "gaussian" std: 0.5 } } }
 layer { name: "ipB" type: "InnerProduct" bottom: "ipA" top: "ipB" param { name: "w" } param { name: "b" lr_mult: 3 }
-  inner_product_param { num_output: 4 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "gaussian" std: 0.5 } } }
+  inner_product_param { num_output: 4 weight_filler { type: "gaussian" std: 0.5 } ` +
+    `bias_filler { type: "gaussian" std: 0.5 } } }
 layer { name: "loss" type: "TestEuclideanLoss" bottom: "ipB" bottom: "label" top: "loss" }`;
 
   it('shares data and diff with the first user of a name; merges multipliers as Caffe', () => {
@@ -285,20 +297,24 @@ layer { name: "loss" type: "TestEuclideanLoss" bottom: "ipB" bottom: "label" top
     expect(checkNetGradient(n, n.learnableParams)).toBe(20);
   });
 
-  const two = (a: string, b: string, outB = 4) => `
+  const two = (a: string, b: string, outB = 4) =>
+    `
 layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 4 } } }
 layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "y" param { ${a} } inner_product_param { num_output: 4 } }
-layer { name: "ip2" type: "InnerProduct" bottom: "y" top: "z" param { ${b} } inner_product_param { num_output: ${outB} } }`;
+layer { name: "ip2" type: "InnerProduct" bottom: "y" top: "z" param { ${b} } ` +
+    `inner_product_param { num_output: ${outB} } }`;
   const fails = (text: string) => expect(() => captureLog(() => new Net(netParam(text))));
 
   it("checks shapes (strict) or counts (PERMISSIVE), and multipliers, with Caffe's messages", () => {
     fails(two('name: "w"', 'name: "w"', 3)).toThrow(
       "Check failed: this_blob->shape() == owner_blob->shape() Cannot share param 'w' " +
-        "owned by layer 'ip1' with layer 'ip2'; shape mismatch.  Owner layer param shape is 4 4 (16); sharing layer expects shape 3 4 (12)",
+        "owned by layer 'ip1' with layer 'ip2'; shape mismatch.  " +
+        'Owner layer param shape is 4 4 (16); sharing layer expects shape 3 4 (12)',
     );
     fails(two('name: "w"', 'name: "w" share_mode: PERMISSIVE', 3)).toThrow(
       'Check failed: this_blob->count() == owner_blob->count() (12 vs. 16) ' +
-        "Cannot share param 'w' owned by layer 'ip1' with layer 'ip2'; count mismatch.  Owner layer param shape is 4 4 (16); sharing layer shape is 3 4 (12)",
+        "Cannot share param 'w' owned by layer 'ip1' with layer 'ip2'; count mismatch.  " +
+        'Owner layer param shape is 4 4 (16); sharing layer shape is 3 4 (12)',
     );
     fails(two('name: "w" lr_mult: 1', 'name: "w" lr_mult: 2.5')).toThrow(
       'Check failed: param_spec->lr_mult() == params_lr_[learnable_param_id] ' +
@@ -323,7 +339,8 @@ describe("Net: construction errors in Caffe's words", () => {
       "Unknown bottom blob 'z' (layer 'r1', bottom index 0)",
     );
     fails(
-      `${IN}layer { name: "r1" type: "ReLU" bottom: "x" top: "y" }\nlayer { name: "b" type: "ReLU" bottom: "y" top: "x" }`,
+      `${IN}layer { name: "r1" type: "ReLU" bottom: "x" top: "y" }\n` +
+        `layer { name: "b" type: "ReLU" bottom: "y" top: "x" }`,
     ).toThrow("Top blob 'x' produced by multiple sources.");
     fails(
       `${IN}layer { name: "r1" type: "ReLU" bottom: "x" top: "y" propagate_down: true propagate_down: false }`,
@@ -332,7 +349,8 @@ describe("Net: construction errors in Caffe's words", () => {
         'propagate_down param must be specified either 0 or bottom_size times',
     );
     fails(
-      `${IN}layer { name: "ip" type: "InnerProduct" bottom: "x" top: "y" param {} param {} param {} inner_product_param { num_output: 2 } }`,
+      `${IN}layer { name: "ip" type: "InnerProduct" bottom: "x" top: "y" ` +
+        `param {} param {} param {} inner_product_param { num_output: 2 } }`,
     ).toThrow('Check failed: param_size <= num_param_blobs (3 vs. 2) Too many params specified for layer ip');
   });
 
@@ -348,9 +366,11 @@ describe("Net: construction errors in Caffe's words", () => {
 });
 
 describe('Net: with the built-in SoftmaxWithLoss and Accuracy', () => {
-  const TEXT = `force_backward: true
+  const TEXT =
+    `force_backward: true
 layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 6 dim: 4 } shape { dim: 6 } } }
-layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 3 weight_filler { type: "xavier" } bias_filler { type: "gaussian" std: 0.3 } } }
+layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 3 ` +
+    `weight_filler { type: "xavier" } bias_filler { type: "gaussian" std: 0.3 } } }
 layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
 layer { name: "accuracy" type: "Accuracy" bottom: "ip" bottom: "label" top: "accuracy" include { phase: TEST } }`;
 

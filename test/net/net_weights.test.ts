@@ -15,8 +15,10 @@ import { CAFFE_NET_LOGS } from './caffe_logs';
 import { captureLog, netParam } from './support';
 
 const FILL = 'weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "gaussian" std: 0.5 }';
-const MLP = `name: "mlp"
-layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 } } }
+const MLP =
+  `name: "mlp"
+layer { name: "data" type: "Input" top: "data" top: "label" ` +
+  `input_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 } } }
 layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" inner_product_param { num_output: 5 ${FILL} } }
 layer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }
 layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2" inner_product_param { num_output: 2 ${FILL} } }
@@ -125,18 +127,21 @@ describe('Net.copyTrainedLayersFrom', () => {
     expect(() =>
       net.copyTrainedLayersFrom(src([{ name: 'ip1', blobs: [legacy([1, 5, 1, 3], 2), legacy([1, 1, 1, 5], 3)] }])),
     ).toThrow(
-      "Cannot copy param 0 weights from layer 'ip1'; shape mismatch.  Source param shape is 1 5 1 3 (15); target param shape is 5 3 (15).",
+      "Cannot copy param 0 weights from layer 'ip1'; shape mismatch.  " +
+        'Source param shape is 1 5 1 3 (15); target param shape is 5 3 (15).',
     );
   });
 
   it("fails on a shape or blob-count mismatch with Caffe's messages", () => {
     const net = build(MLP);
     expect(() => net.copyTrainedLayersFrom(src([{ name: 'ip1', blobs: [blob([5, 4]), blob([5])] }]))).toThrow(
-      "Cannot copy param 0 weights from layer 'ip1'; shape mismatch.  Source param shape is 5 4 (20); target param shape is 5 3 (15). " +
+      "Cannot copy param 0 weights from layer 'ip1'; shape mismatch.  " +
+        'Source param shape is 5 4 (20); target param shape is 5 3 (15). ' +
         "To learn this layer's parameters from scratch rather than copying from a saved net, rename the layer.",
     );
     expect(() => net.copyTrainedLayersFrom(src([{ name: 'ip1', blobs: [blob([5, 3])] }]))).toThrow(
-      'Check failed: target_blobs.size() == source_layer.blobs_size() (2 vs. 1) Incompatible number of blobs for layer ip1',
+      'Check failed: target_blobs.size() == source_layer.blobs_size() (2 vs. 1) ' +
+        'Incompatible number of blobs for layer ip1',
     );
   });
 
@@ -173,7 +178,8 @@ describe('Net.shareTrainedLayersWith', () => {
     const other = build(MLP.replace('num_output: 5', 'num_output: 6'));
     expect(() => quiet(() => other.shareTrainedLayersWith(train))).toThrow(
       'Check failed: target_blobs[j]->shape() == source_blob->shape() ' +
-        "Cannot share param 0 weights from layer 'ip1'; shape mismatch.  Source param shape is 5 3 (15); target param shape is 6 3 (18)",
+        "Cannot share param 0 weights from layer 'ip1'; shape mismatch.  " +
+        'Source param shape is 5 3 (15); target param shape is 6 3 (18)',
     );
   });
 });

@@ -184,7 +184,8 @@ describe('snapshot_format: HDF5', () => {
       wrong.layer.find((l: { name: string }) => l.name === 'ip2').inner_product_param.num_output = 4;
       const bad = (await captureLogs(() => new lib.Net(wrong, { phase: 'TRAIN' }))).result;
       await expect(captureLogs(() => bad.copyTrainedLayersFromFile(h5))).rejects.toThrow(
-        'Check failed: blob_dims == blob->shape() Cannot load blob from hdf5; shape mismatch. Source shape is 3 10 (30) target shape is 4 10 (40)',
+        'Check failed: blob_dims == blob->shape() Cannot load blob from hdf5; shape mismatch. ' +
+          'Source shape is 3 10 (30) target shape is 4 10 (40)',
       );
     }),
   );

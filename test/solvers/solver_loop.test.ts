@@ -100,28 +100,31 @@ describe('the training loop', () => {
     smooth.forEach((s, i) => expect(Math.abs(s - want[i])).toBeLessThan(1e-5 * want[i]));
   });
 
-  it('snapshots every `snapshot` iterations and once more after training unless snapshot_after_train is false', async () => {
-    await solve({ snapshot: 2, max_iter: 5 });
-    expect(fs.readdirSync(dir).sort()).toEqual([
-      'q_iter_2.caffemodel',
-      'q_iter_2.solverstate',
-      'q_iter_4.caffemodel',
-      'q_iter_4.solverstate',
-      'q_iter_5.caffemodel',
-      'q_iter_5.solverstate',
-    ]);
-    fs.rmSync(dir, { recursive: true });
-    fs.mkdirSync(dir);
-    const { lines } = await solve({ snapshot: 2, max_iter: 4 });
-    expect(lines.filter((l) => l.startsWith('Snapshotting to'))).toHaveLength(2);
-    fs.rmSync(dir, { recursive: true });
-    fs.mkdirSync(dir);
-    await solve({ max_iter: 3, snapshot_after_train: false });
-    expect(fs.readdirSync(dir)).toEqual([]);
-    await solve({ max_iter: 1, snapshot_diff: true });
-    const w = lib.readNetParamsFromBinaryFile(path.join(dir, 'q_iter_1.caffemodel')).layer[0].blobs[0];
-    expect(Array.from(w.diff)).toHaveLength(3);
-  });
+  it(
+    'snapshots every `snapshot` iterations and once more after training ' + 'unless snapshot_after_train is false',
+    async () => {
+      await solve({ snapshot: 2, max_iter: 5 });
+      expect(fs.readdirSync(dir).sort()).toEqual([
+        'q_iter_2.caffemodel',
+        'q_iter_2.solverstate',
+        'q_iter_4.caffemodel',
+        'q_iter_4.solverstate',
+        'q_iter_5.caffemodel',
+        'q_iter_5.solverstate',
+      ]);
+      fs.rmSync(dir, { recursive: true });
+      fs.mkdirSync(dir);
+      const { lines } = await solve({ snapshot: 2, max_iter: 4 });
+      expect(lines.filter((l) => l.startsWith('Snapshotting to'))).toHaveLength(2);
+      fs.rmSync(dir, { recursive: true });
+      fs.mkdirSync(dir);
+      await solve({ max_iter: 3, snapshot_after_train: false });
+      expect(fs.readdirSync(dir)).toEqual([]);
+      await solve({ max_iter: 1, snapshot_diff: true });
+      const w = lib.readNetParamsFromBinaryFile(path.join(dir, 'q_iter_1.caffemodel')).layer[0].blobs[0];
+      expect(Array.from(w.diff)).toHaveLength(3);
+    },
+  );
 
   it('stops early on a STOP request, still snapshotting', async () => {
     let polls = 0;
@@ -224,7 +227,8 @@ describe('solver initialisation', () => {
     [
       'no train net',
       { net_param: undefined },
-      'Check failed: num_train_nets >= 1 (0 vs. 1) SolverParameter must specify a train net using one of these fields: net, net_param, train_net, train_net_param',
+      'Check failed: num_train_nets >= 1 (0 vs. 1) SolverParameter must specify a train net ' +
+        'using one of these fields: net, net_param, train_net, train_net_param',
     ],
     [
       'two train nets',
@@ -234,7 +238,8 @@ describe('solver initialisation', () => {
     [
       'test_iter missing',
       { net_param: undefined, train_net_param: quadraticNet(W0, T), test_net_param: [quadraticNet(W0, T)] },
-      'Check failed: param_.test_iter_size() == num_test_nets (0 vs. 1) test_iter must be specified for each test network.',
+      'Check failed: param_.test_iter_size() == num_test_nets (0 vs. 1) ' +
+        'test_iter must be specified for each test network.',
     ],
     [
       'test_state count',

@@ -240,7 +240,8 @@ layers { layer { name: "relu" type: "relu" } bottom: "data" bottom: "nowhere" to
     name: 'v1_full',
     kind: 'net',
     what: 'every V1 type and *_param, param specs, include/exclude, data upgrade, input_dim with extras',
-    input: `name: "v1_full"
+    input:
+      `name: "v1_full"
 input: "aux"
 input_dim: 1 input_dim: 2 input_dim: 3 input_dim: 4
 input: "aux2"
@@ -286,16 +287,21 @@ layers {
   weight_decay: 5
   convolution_param { num_output: 4 kernel_size: 3 }
 }
-layers { name: "deconv" type: DECONVOLUTION bottom: "conv2" top: "deconv" convolution_param { num_output: 2 kernel_size: 2 } }
+layers { name: "deconv" type: DECONVOLUTION bottom: "conv2" top: "deconv" ` +
+      `convolution_param { num_output: 2 kernel_size: 2 } }
 layers { name: "abs" type: ABSVAL bottom: "conv1" top: "abs" }
 layers { name: "argmax" type: ARGMAX bottom: "abs" top: "am" argmax_param { top_k: 2 out_max_val: true } }
 layers { name: "bnll" type: BNLL bottom: "abs" top: "bnll" }
 layers { name: "concat" type: CONCAT bottom: "conv1" bottom: "conv2" top: "cat" concat_param { axis: 1 } }
-layers { name: "closs" type: CONTRASTIVE_LOSS bottom: "a" bottom: "b" bottom: "c" top: "closs" contrastive_loss_param { margin: 2 } loss_weight: 0.5 }
+layers { name: "closs" type: CONTRASTIVE_LOSS bottom: "a" bottom: "b" bottom: "c" top: "closs" ` +
+      `contrastive_loss_param { margin: 2 } loss_weight: 0.5 }
 layers { name: "drop" type: DROPOUT bottom: "cat" top: "cat" dropout_param { dropout_ratio: 0.4 } }
-layers { name: "dummy" type: DUMMY_DATA top: "dummy" dummy_data_param { shape { dim: 2 dim: 3 } data_filler { type: "constant" value: 1 } } }
-layers { name: "eucl" type: EUCLIDEAN_LOSS bottom: "a" bottom: "b" top: "el" loss_weight: 2 loss_param { normalize: false ignore_label: 3 } }
-layers { name: "eltwise" type: ELTWISE bottom: "a" bottom: "b" top: "e" eltwise_param { operation: MAX coeff: 1 coeff: -1 } }
+layers { name: "dummy" type: DUMMY_DATA top: "dummy" ` +
+      `dummy_data_param { shape { dim: 2 dim: 3 } data_filler { type: "constant" value: 1 } } }
+layers { name: "eucl" type: EUCLIDEAN_LOSS bottom: "a" bottom: "b" top: "el" ` +
+      `loss_weight: 2 loss_param { normalize: false ignore_label: 3 } }
+layers { name: "eltwise" type: ELTWISE bottom: "a" bottom: "b" top: "e" ` +
+      `eltwise_param { operation: MAX coeff: 1 coeff: -1 } }
 layers { name: "exp" type: EXP bottom: "a" top: "exp" exp_param { base: 2 scale: 0.5 shift: 1 } }
 layers { name: "flat" type: FLATTEN bottom: "a" top: "flat" }
 layers { name: "h5" type: HDF5_DATA top: "h5" hdf5_data_param { source: "h" batch_size: 3 shuffle: true } }
@@ -303,12 +309,16 @@ layers { name: "h5o" type: HDF5_OUTPUT bottom: "a" bottom: "b" hdf5_output_param
 layers { name: "hinge" type: HINGE_LOSS bottom: "a" bottom: "b" hinge_loss_param { norm: L2 } }
 layers { name: "im2col" type: IM2COL bottom: "a" top: "cols" convolution_param { kernel_size: 2 } }
 layers { name: "infogain" type: INFOGAIN_LOSS bottom: "a" bottom: "b" infogain_loss_param { source: "H" } }
-layers { name: "ip" type: INNER_PRODUCT bottom: "a" top: "ip" inner_product_param { num_output: 3 bias_term: false } blobs { shape { dim: 2 } data: 1 data: 2 } blobs { shape { dim: 1 } } }
+layers { name: "ip" type: INNER_PRODUCT bottom: "a" top: "ip" ` +
+      `inner_product_param { num_output: 3 bias_term: false } ` +
+      `blobs { shape { dim: 2 } data: 1 data: 2 } blobs { shape { dim: 1 } } }
 layers { name: "lrn" type: LRN bottom: "a" top: "lrn" lrn_param { local_size: 3 norm_region: WITHIN_CHANNEL } }
-layers { name: "mem" type: MEMORY_DATA top: "m" top: "ml" memory_data_param { batch_size: 1 channels: 2 height: 3 width: 4 } }
+layers { name: "mem" type: MEMORY_DATA top: "m" top: "ml" ` +
+      `memory_data_param { batch_size: 1 channels: 2 height: 3 width: 4 } }
 layers { name: "mlogit" type: MULTINOMIAL_LOGISTIC_LOSS bottom: "a" bottom: "b" }
 layers { name: "mvn" type: MVN bottom: "a" top: "mvn" mvn_param { normalize_variance: false across_channels: true } }
-layers { name: "pool" type: POOLING bottom: "a" top: "pool" pooling_param { pool: AVE kernel_size: 3 stride: 2 global_pooling: false } }
+layers { name: "pool" type: POOLING bottom: "a" top: "pool" ` +
+      `pooling_param { pool: AVE kernel_size: 3 stride: 2 global_pooling: false } }
 layers { name: "power" type: POWER bottom: "a" top: "pow" power_param { power: 2 scale: 3 shift: 4 } }
 layers { name: "relu" type: RELU bottom: "a" top: "relu" relu_param { negative_slope: 0.1 } }
 layers { name: "sigmoid" type: SIGMOID bottom: "a" top: "sig" sigmoid_param { engine: CAFFE } }
@@ -320,7 +330,8 @@ layers { name: "split" type: SPLIT bottom: "a" top: "a1" top: "a2" }
 layers { name: "slice" type: SLICE bottom: "a" top: "s1" top: "s2" slice_param { slice_dim: 1 slice_point: 1 } }
 layers { name: "tanh" type: TANH bottom: "a" top: "tanh" tanh_param { engine: DEFAULT } }
 layers { name: "thresh" type: THRESHOLD bottom: "a" top: "th" threshold_param { threshold: 0.5 } }
-layers { name: "acc" type: ACCURACY bottom: "a" bottom: "b" top: "acc" accuracy_param { top_k: 5 } include { phase: TEST } }
+layers { name: "acc" type: ACCURACY bottom: "a" bottom: "b" top: "acc" ` +
+      `accuracy_param { top_k: 5 } include { phase: TEST } }
 layers { name: "none" type: NONE bottom: "a" top: "n" }
 layers { name: "untyped" bottom: "a" top: "u" }
 layers { bottom: "a" }

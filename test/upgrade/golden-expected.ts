@@ -14,7 +14,9 @@ export const EXPECTED: Record<string, GoldenResult> = {
     log: [
       'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_all_types.prototxt',
       'I Successfully upgraded file specified using deprecated V0LayerParameter',
-      'W Note that future Caffe releases will not support V0NetParameter; use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for model weights upgrade this and any other net protos to the new format.',
+      'W Note that future Caffe releases will not support V0NetParameter; use ' +
+        './build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary ' +
+        'for model weights upgrade this and any other net protos to the new format.',
       'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v0_all_types.prototxt',
       'I Successfully upgraded file specified using deprecated V1LayerParameter',
       'I Attempting to upgrade input file specified using deprecated input fields: v0_all_types.prototxt',
@@ -373,7 +375,9 @@ layer {
       'E Unknown parameter num_output for layer type ',
       'E Unknown parameter pool for layer type conv',
       'E Warning: had one or more problems upgrading V0NetParameter to NetParameter (see above); continuing anyway.',
-      'W Note that future Caffe releases will not support V0NetParameter; use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for model weights upgrade this and any other net protos to the new format.',
+      'W Note that future Caffe releases will not support V0NetParameter; use ' +
+        './build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary ' +
+        'for model weights upgrade this and any other net protos to the new format.',
       'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v0_bad_fields.prototxt',
       'I Successfully upgraded file specified using deprecated V1LayerParameter',
       'I Attempting to upgrade input file specified using deprecated input fields: v0_bad_fields.prototxt',
@@ -427,7 +431,9 @@ layer {
     log: [
       'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_pad_nopad.prototxt',
       'I Successfully upgraded file specified using deprecated V0LayerParameter',
-      'W Note that future Caffe releases will not support V0NetParameter; use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary for model weights upgrade this and any other net protos to the new format.',
+      'W Note that future Caffe releases will not support V0NetParameter; use ' +
+        './build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary ' +
+        'for model weights upgrade this and any other net protos to the new format.',
       'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v0_pad_nopad.prototxt',
       'I Successfully upgraded file specified using deprecated V1LayerParameter',
       'I Attempting to upgrade input file specified using deprecated input fields: v0_pad_nopad.prototxt',
@@ -481,7 +487,8 @@ layer {
     rc: 134,
     log: [
       'I Attempting to upgrade input file specified using deprecated V0LayerParameter: v0_pad_into_relu.prototxt',
-      'F Check failed: (layer_param.type() == "conv") || (layer_param.type() == "pool") Padding layer input to non-convolutional / non-pooling layer type relu',
+      'F Check failed: (layer_param.type() == "conv") || (layer_param.type() == "pool") Padding layer ' +
+        'input to non-convolutional / non-pooling layer type relu',
     ],
     output: null,
   },
@@ -1045,14 +1052,18 @@ layer {
     rc: 134,
     log: [
       'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v1_vs_v2.prototxt',
-      "F Refusing to upgrade inconsistent NetParameter input; the definition includes both 'layer' and 'layers' fields. The current format defines 'layer' fields with string type like layer { type: 'Layer' ... } and not layers { type: LAYER ... }. Manually switch the definition to 'layer' format to continue.",
+      "F Refusing to upgrade inconsistent NetParameter input; the definition includes both 'layer' and " +
+        "'layers' fields. The current format defines 'layer' fields with string type like layer { type: " +
+        "'Layer' ... } and not layers { type: LAYER ... }. Manually switch the definition to 'layer' " +
+        'format to continue.',
     ],
     output: null,
   },
   v1_v0_mix_ordered: {
     rc: 0,
     log: [
-      'I Attempting to upgrade input file specified using deprecated transformation parameters: v1_v0_mix_ordered.prototxt',
+      'I Attempting to upgrade input file specified using deprecated transformation parameters: ' +
+        'v1_v0_mix_ordered.prototxt',
       'I Successfully upgraded file specified using deprecated data transformation parameters.',
       'W Note that future Caffe releases will only support transform_param messages for transformation fields.',
       'I Attempting to upgrade input file specified using deprecated V1LayerParameter: v1_v0_mix_ordered.prototxt',
@@ -1266,7 +1277,8 @@ layer {
   solver_nesterov: {
     rc: 0,
     log: [
-      "I Attempting to upgrade input file specified using deprecated 'solver_type' field (enum)': solver_nesterov.prototxt",
+      "I Attempting to upgrade input file specified using deprecated 'solver_type' field (enum)': " +
+        'solver_nesterov.prototxt',
       "I Successfully upgraded file specified using deprecated 'solver_type' field (enum) to 'type' field (string).",
       "W Note that future Caffe releases will only support 'type' field (string) for a solver's type.",
     ],
@@ -1283,7 +1295,8 @@ type: "Nesterov"
   solver_adagrad_snapshot: {
     rc: 0,
     log: [
-      "I Attempting to upgrade input file specified using deprecated 'solver_type' field (enum)': solver_adagrad_snapshot.prototxt",
+      "I Attempting to upgrade input file specified using deprecated 'solver_type' field (enum)': " +
+        'solver_adagrad_snapshot.prototxt',
       "I Successfully upgraded file specified using deprecated 'solver_type' field (enum) to 'type' field (string).",
       "W Note that future Caffe releases will only support 'type' field (string) for a solver's type.",
     ],
@@ -1298,7 +1311,9 @@ type: "AdaGrad"
     rc: 134,
     log: [
       "I Attempting to upgrade input file specified using deprecated 'solver_type' field (enum)': solver_both.prototxt",
-      'F Check failed: !solver_param->has_solver_type() || !solver_param->has_type() Failed to upgrade solver: old solver_type field (enum) and new type field (string) cannot be both specified in solver proto text.',
+      'F Check failed: !solver_param->has_solver_type() || !solver_param->has_type() Failed to upgrade ' +
+        'solver: old solver_type field (enum) and new type field (string) cannot be both specified in ' +
+        'solver proto text.',
     ],
     output: null,
   },

@@ -100,6 +100,20 @@ liveDescribe(
   },
 );
 
+/** A log line as a string literal; one too long for 120 columns is cut at spaces into `+` pieces of <= 96 chars. */
+function splitLiteral(line: string): string {
+  if (JSON.stringify(line).length <= 113) return JSON.stringify(line);
+  const pieces: string[] = [];
+  let rest = line;
+  let cut: number;
+  while (rest.length > 96 && (cut = rest.lastIndexOf(' ', 95)) > 0) {
+    pieces.push(rest.slice(0, cut + 1));
+    rest = rest.slice(cut + 1);
+  }
+  pieces.push(rest);
+  return pieces.map((p) => JSON.stringify(p)).join(' +\n        ');
+}
+
 function writeExpected(results: Record<string, GoldenResult>): void {
   const lit = (s: string) => '`' + s.replace(/[`\\$]/g, (ch) => '\\' + ch) + '`';
   let s =
@@ -111,7 +125,7 @@ function writeExpected(results: Record<string, GoldenResult>): void {
   for (const c of CASES) {
     const r = results[c.name];
     s += `  ${c.name}: {\n    rc: ${r.rc},\n    log: [${r.log.length ? '\n' : ''}`;
-    for (const l of r.log) s += `      ${JSON.stringify(l)},\n`;
+    for (const l of r.log) s += `      ${splitLiteral(l)},\n`;
     s += `${r.log.length ? '    ' : ''}],\n    output: ${r.output === null ? 'null' : lit(r.output)},\n  },\n`;
   }
   s += '};\n';

@@ -74,7 +74,8 @@ const liveDescribe = HAVE_SHARED && HAVE_CAFFE ? describe : describe.skip;
 liveDescribe(
   HAVE_SHARED && HAVE_CAFFE
     ? 'shared legacy models vs live reference Caffe'
-    : `shared legacy models vs live Caffe [skipped: ${HAVE_SHARED ? 'upgrade_net_proto_* not installed' : '../shared is absent'}]`,
+    : `shared legacy models vs live Caffe ` +
+        `[skipped: ${HAVE_SHARED ? 'upgrade_net_proto_* not installed' : '../shared is absent'}]`,
   () => {
     it.each(FILES)('%s', (rel, kind) => {
       const file = path.join(SHARED, rel);
