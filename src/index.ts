@@ -1,6 +1,10 @@
 // caffets library API: what the CLI uses, for TypeScript users to import.
 export type { Message } from './proto/schema';
-export { messageType, getField, fieldDefault, caffeRoot } from './proto/schema';
+export { messageType, getField, fieldDefault, caffeRoot, withDefaults } from './proto/schema';
+export type { WithDefaults, TypeName } from './proto/schema';
+// Every Caffe message and enum as a TypeScript type (generated from proto/caffe.proto), e.g.
+// `import type { caffe } from 'caffets'; const p: caffe.LayerParameter = ...`.
+export type * as caffe from './proto/caffe';
 export { parsePrototxt, printPrototxt } from './formats/prototxt';
 export { decodeMessage, encodeMessage } from './formats/wire';
 export {
@@ -24,7 +28,7 @@ export { run as runCli } from './cli/main';
 import './layers';
 export { Blob } from './core/blob';
 export { Layer, LossLayer } from './core/layer';
-export type { Phase } from './core/layer';
+export type { Phase, LayerParamField, LayerParamView } from './core/layer';
 export { registerLayer, createLayer, layerTypeList } from './core/layer_factory';
 export type { LayerCtor } from './core/layer_factory';
 export { fillBlob } from './core/filler';

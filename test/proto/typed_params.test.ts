@@ -10,6 +10,7 @@ import { Blob } from '../../src/core/blob';
 import { Layer } from '../../src/core/layer';
 import { withDefaults } from '../../src/proto/schema';
 import type { LayerParameter, SolverParameter } from '../../src/proto/caffe';
+import type { caffe } from '../../src';
 
 class ProbeLayer extends Layer {
   reshape(_bottom: Blob[], top: Blob[]): void {
@@ -28,7 +29,11 @@ test('type-level: misspelt layer and solver fields do not compile', () => {
   // @ts-expect-error misspelt SolverParameter field
   const _misspelt = withDefaults('caffe.SolverParameter', {}).weight_decy;
   const sp: SolverParameter = { weight_decay: 0.0005 };
-  expect(withDefaults('caffe.SolverParameter', sp).weight_decay).toBe(0.0005);
+  // the library exports the same types as `caffe.X`
+  const fromIndex: caffe.SolverParameter = sp;
+  // @ts-expect-error misspelt field through the library's export
+  const _badIndex: caffe.PoolingParameter = { pool: 'MAX', kernel_sise: 2 };
+  expect(withDefaults('caffe.SolverParameter', fromIndex).weight_decay).toBe(0.0005);
   expect(bad).toBeDefined();
   const layer = new ProbeLayer({ name: 'ip', type: 'Probe', inner_product_param: { num_output: 7 } });
   const top = new Blob();
