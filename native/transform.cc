@@ -2,8 +2,8 @@
 // (no fused multiply-add: the build targets x86-64-v2): out = (pixel - mean) * scale over the crop
 // window, mirrored when asked. The checks, crop offsets and mirror draws stay in data_transformer.ts.
 // Geometry of one item, 9 int32s: offset (into out), channels, datumH, datumW, height, width, hOff,
-// wOff, mirror (0/1), filled by setItemGeometry (data_transformer.ts).
-// The index mapping is transformItem's (data_transformer.ts) for CHW sources: out element (c, h, w)
+// wOff, mirror (0/1), filled by setItemGeometry (src/data/transform_item.ts).
+// The index mapping is transformItem's (src/data/transform_item.ts) for CHW sources: out element (c, h, w)
 // at offset + (c * H + h) * W + (mirror ? W - 1 - w : w) = (src[i] - mean[i] or mv[c]) * scale with
 // i = (c * datumH + hOff + h) * datumW + wOff + w. The TypeScript loop serves float_data, images and
 // blobs; this one uint8 datums (speed). test/data/data_transformer.test.ts checks both give the same bytes.
