@@ -131,40 +131,53 @@ function install(manager, prefix, pkgs) {
   return run([...prefix, ...m.install, ...pkgs], env);
 }
 
-function main() {
-  if (process.env.CAFFETS_NO_SYSTEM_DEPS === '1') return 0;
-  const missing = NEEDS.filter((n) => !present(n));
-  const wanted = WANTS.filter((n) => !present(n));
+/** The machine as main() sees it; tests pass their own. */
+function realSystem() {
+  const manager = detectManager();
+  return {
+    present,
+    manager,
+    prefix: manager && rootPrefix(manager),
+    install: (pkgs) => install(manager, rootPrefix(manager), pkgs),
+    say,
+  };
+}
+
+/** Checks, installs what it can, else names the command; returns the exit code. */
+function main(sys = realSystem(), env = process.env) {
+  if (env.CAFFETS_NO_SYSTEM_DEPS === '1') return 0;
+  const missing = NEEDS.filter((n) => !sys.present(n));
+  const wanted = WANTS.filter((n) => !sys.present(n));
   if (!missing.length && !wanted.length) return 0;
 
-  const manager = detectManager();
+  const { manager, prefix } = sys;
   const names = (list) => list.map((n) => (manager && n.pkg[manager]) || n.what);
-  const prefix = manager && rootPrefix(manager);
   if (manager && prefix) {
     const all = [...missing, ...wanted];
-    say(`installing system packages for the native backend: ${names(all).join(' ')}`);
-    if (install(manager, prefix, names(all)) && !NEEDS.some((n) => !present(n))) return 0;
+    sys.say(`installing system packages for the native backend: ${names(all).join(' ')}`);
+    if (sys.install(names(all)) && !NEEDS.some((n) => !sys.present(n))) return 0;
     if (!missing.length) {
-      say(`could not install ${names(wanted).join(' ')}; --engine=CAFFE will not find a BLAS`);
+      sys.say(`could not install ${names(wanted).join(' ')}; --engine=CAFFE will not find a BLAS`);
       return 0;
     }
   }
   if (!missing.length) {
     const how = manager ? `; to add it: ${MANAGERS[manager].tell(names(wanted).join(' '))}` : '';
-    say(`optional ${wanted.map((n) => n.what).join(', ')} not found${how}`);
+    sys.say(`optional ${wanted.map((n) => n.what).join(', ')} not found${how}`);
     return 0;
   }
   const lacks = missing.map((n) => n.what).join(', ');
   if (!manager) {
-    say(
+    sys.say(
       `missing ${lacks}: install oneDNN and LMDB development files, then run npm ci again ` +
         '(or set CAFFETS_NO_SYSTEM_DEPS=1 if they are somewhere the compiler finds them)',
     );
     return 1;
   }
   const cmd = MANAGERS[manager].tell(names([...missing, ...wanted]).join(' '));
-  say(`missing ${lacks}; run \`${cmd}\`, then npm ci again`);
+  sys.say(`missing ${lacks}; run \`${cmd}\`, then npm ci again`);
   return 1;
 }
 
-process.exitCode = main();
+module.exports = { main, NEEDS, WANTS, MANAGERS };
+if (require.main === module) process.exitCode = main();
