@@ -1,15 +1,18 @@
 // Robustness (issue 13): convert_imageset never replaces a database it did not create unless
 // --overwrite; temporaries of killed processes are removed by the next run, never those of live ones;
-// SIGINT/SIGTERM of convert_imageset leave no temp folder.
+// SIGINT/SIGTERM of convert_imageset leave no temp folder; one training per snapshot_prefix.
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
+import * as lib from '../../src';
 import { convertImageset } from '../../src/api/convert_imageset';
+import { train } from '../../src/api/train';
 import { writeFileAtomic } from '../../src/io/atomic';
+import { acquirePidLock } from '../../src/io/lock';
 import { setLogSink } from '../../src/util/logging';
 import { ROOT, tmpDir } from '../helpers';
-import { captureLogs } from '../solvers/solver_helpers';
+import { G, bodies, captureLogs } from '../solvers/solver_helpers';
 
 const CLI = path.join(ROOT, 'bin', 'caffets');
 
@@ -177,5 +180,56 @@ describe('temporaries of interrupted runs', () => {
     expect((await run.done).signal).toBe(sig);
     expect(tempsOf(d, base)).toEqual([]);
     expect(fs.existsSync(db)).toBe(false);
+  });
+});
+
+describe('one training per snapshot_prefix', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tmpDir('caffets-lock-');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const setup = () => G.writeCase(lib, 'SGD', dir, 'snap', 'solver', 4);
+
+  it('refuses, in one line naming its PID, a prefix that a live process holds (exit non-zero)', () => {
+    const solver = setup();
+    const pid = livePid();
+    fs.writeFileSync(path.join(dir, 'snap.lock'), `${pid}\n`);
+    const r = spawnSync(process.execPath, [CLI, 'train', `--solver=${solver}`], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('caffets:'))).toEqual([
+      expect.stringMatching(new RegExp(`^caffets: snapshot prefix '.*snap' is in use by process ${pid} \\(lock`)),
+    ]);
+    expect(fs.readFileSync(path.join(dir, 'snap.lock'), 'utf8')).toBe(`${pid}\n`);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('_iter_'))).toEqual([]);
+  });
+
+  it('takes over the lock of a dead process (with a log line), trains, and removes the lock', async () => {
+    const solver = setup();
+    const pid = deadPid();
+    fs.writeFileSync(path.join(dir, 'snap.lock'), `${pid}\n`);
+    const { lines, result } = await captureLogs(() => train({ solver, progress: false }));
+    expect(result).toBe(0);
+    expect(bodies(lines)).toContain(
+      `Taking over the lock ${path.join(dir, 'snap.lock')} of process ${pid} (no longer running)`,
+    );
+    expect(fs.existsSync(path.join(dir, 'snap_iter_4.caffemodel'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'snap.lock'))).toBe(false);
+  });
+
+  it('holds the lock while training and releases it at the end', async () => {
+    const solver = setup();
+    let seen = '';
+    const { result } = await captureLogs(() => {
+      const p = train({ solver, progress: false });
+      seen = fs.readFileSync(path.join(dir, 'snap.lock'), 'utf8');
+      return p;
+    });
+    expect(result).toBe(0);
+    expect(seen).toBe(`${process.pid}\n`);
+    expect(fs.existsSync(path.join(dir, 'snap.lock'))).toBe(false);
+    const again = acquirePidLock(path.join(dir, 'snap.lock'), 'x');
+    expect(() => acquirePidLock(path.join(dir, 'snap.lock'), 'x')).toThrow(/x is in use by process \d+/);
+    again.release();
   });
 });
