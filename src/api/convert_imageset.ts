@@ -2,8 +2,11 @@
 // LMDB/LevelDB of Datums keyed `%08d_<path>` by list position. Images are read, decoded, resized
 // and serialized concurrently (worker threads, one per core, when run from dist/; else on the main
 // thread with sharp's pool) and written in list order, committed every 1000. The database is built
-// under `<DB>.tmp-<pid>` and renamed into place at the end, so a failed or interrupted run never
-// leaves a half-written database under the final name.
+// under `<DB>.tmp-<pid>-<n>` and renamed into place at the end, so a failed or interrupted run never
+// leaves a half-written database under the final name. Without --overwrite the final name is claimed
+// exclusively at the end: a database or folder that appeared there during the run is kept and the run
+// fails. SIGINT/SIGTERM remove the temp folder; those of killed (dead) processes are removed by the
+// next run to the same name.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -15,6 +18,7 @@ import { Message } from '../proto/schema';
 import { Rng } from '../core/rng';
 import { caffeShuffle } from '../data/random';
 import { checkFailed } from '../util/check';
+import { pidAlive } from '../io/atomic';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
@@ -181,6 +185,57 @@ class DecodePool {
   }
 }
 
+let tmpSeq = 0;
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Removes `<DB>.tmp-<pid>[-<n>][.old]` folders that processes no longer alive left beside `db`. */
+function removeStaleTempDbs(db: string): void {
+  const abs = path.resolve(db);
+  const dir = path.dirname(abs);
+  const re = new RegExp(`^${escapeRe(path.basename(abs))}\\.tmp-(\\d+)(?:-\\d+)?(?:\\.old)?$`);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = re.exec(name);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    log.info(`Removing ${path.join(dir, name)}, left by process ${m[1]} (no longer running)`);
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Renames the finished database `tmp` to `final` unless something is there: a folder is claimed with
+ * an exclusive mkdir (rename then replaces only that empty folder), a file with an exclusive link.
+ */
+function placeExclusively(tmp: string, final: string): void {
+  const exists = () =>
+    new CaffeError(`${final} already exists (created during this run; remove it, or pass --overwrite to replace it)`);
+  const isDir = fs.statSync(tmp).isDirectory();
+  try {
+    if (isDir) fs.mkdirSync(final);
+    else fs.linkSync(tmp, final);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw exists();
+    throw e;
+  }
+  if (!isDir) {
+    fs.rmSync(tmp, { force: true });
+    return;
+  }
+  try {
+    fs.renameSync(tmp, final);
+  } catch (e) {
+    // something was put into the claimed folder meanwhile: leave it be
+    if (['ENOTEMPTY', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '')) throw exists();
+    fs.rmdirSync(final);
+    throw e;
+  }
+}
+
 export async function convertImageset(o: ConvertImagesetOptions): Promise<ConvertImagesetResult> {
   const backend = (o.backend ?? 'lmdb').toLowerCase();
   if (backend !== 'lmdb' && backend !== 'leveldb')
@@ -204,8 +259,22 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
 
   const parent = path.dirname(path.resolve(final));
   if (!fs.existsSync(parent)) throw new CaffeError(`cannot create ${final}: directory ${parent} does not exist`);
-  const tmp = `${final.replace(/[\\/]+$/, '')}.tmp-${process.pid}`;
+  removeStaleTempDbs(final);
+  const tmp = `${final.replace(/[\\/]+$/, '')}.tmp-${process.pid}-${++tmpSeq}`;
   fs.rmSync(tmp, { recursive: true, force: true });
+  const onSignal = (sig: NodeJS.Signals) => {
+    // interrupted: drop the temp database, then die of the signal as without this handler
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(`${tmp}.old`, { recursive: true, force: true });
+    unhook();
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  const unhook = () => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   const threads = o.threads ?? (__filename.endsWith('.js') && lines.length >= 64 ? Math.min(cores, 16) : 0);
@@ -272,14 +341,14 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
     }
     await db.close();
     db = undefined;
-    if (fs.existsSync(final)) {
+    if (o.overwrite && fs.existsSync(final)) {
       // --overwrite: the old database goes only once the new one is whole
       const old = `${tmp}.old`;
       fs.renameSync(final, old);
       fs.renameSync(tmp, final);
       fs.rmSync(old, { recursive: true, force: true });
     } else {
-      fs.renameSync(tmp, final);
+      placeExclusively(tmp, final);
     }
   } catch (e) {
     await pool?.close();
@@ -288,6 +357,7 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   } finally {
+    unhook();
     await pool?.close();
     bar.finish();
   }

@@ -1,9 +1,11 @@
 // caffets train: tools/caffe.cpp train(): read the solver, apply --level/--stage, pick the device,
-// hook SIGINT/SIGHUP to solver actions, then finetune from --weights or resume from --snapshot.
+// hook SIGINT/SIGHUP to solver actions, lock the snapshot prefix, then finetune from --weights or resume
+// from --snapshot.
 import '../solvers';
 import { Message } from '../proto/schema';
 import { readSolverParamsFromTextFile } from '../io/proto_io';
 import { createSolver } from '../solvers/registry';
+import { lockSnapshotPrefix } from '../solvers/solver_init';
 import { SignalHandler, solverActionFromFlag } from '../solvers/signal_handler';
 import type { Solver } from '../solvers/solver';
 import { CaffeError } from '../util/errors';
@@ -45,8 +47,11 @@ export async function train(o: TrainOptions): Promise<number> {
   selectDevice(gpu, o.engine, `--gpu=${gpu} (or solver_mode: GPU)`);
   const sigint = solverActionFromFlag(o.sigint_effect ?? 'stop');
   const sighup = solverActionFromFlag(o.sighup_effect ?? 'snapshot');
-  const handler = new SignalHandler(sigint, sighup);
+  // one training per snapshot_prefix: released at the end, at exit and on SIGTERM
+  const lock = lockSnapshotPrefix(param);
+  let handler: SignalHandler | undefined;
   try {
+    handler = new SignalHandler(sigint, sighup);
     if (o.snapshot) delete param.weights;
     else if (o.weights) param.weights = [o.weights];
     const solver: Solver = createSolver(param);
@@ -74,6 +79,7 @@ export async function train(o: TrainOptions): Promise<number> {
     log.info('Optimization Done.');
     return 0;
   } finally {
-    handler.dispose();
+    handler?.dispose();
+    lock?.release();
   }
 }

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Blob } from '../core/blob';
+import { atomicTempName, removeStaleTemps } from '../io/atomic';
 import { Hdf5Node, Hdf5Tree, Hdf5TreeEntry, readHdf5Tree, writeHdf5Tree } from '../io/hdf5';
 import { Hdf5Failure } from '../io/hdf5_worker';
 import type { Net } from '../net';
@@ -18,7 +19,8 @@ import { checkFailed, checkOp } from '../util/check';
 export function writeHdf5Atomic(file: string, entries: readonly Hdf5TreeEntry[], what: string): void {
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) throw new CaffeError(`${file}: cannot write: directory ${dir} does not exist`);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  removeStaleTemps(dir);
+  const tmp = atomicTempName(file);
   try {
     writeHdf5Tree(tmp, entries);
     const fd = fs.openSync(tmp, 'r+');

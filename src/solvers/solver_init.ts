@@ -2,10 +2,12 @@
 // in (solver defaults, then the net's own state, then train_state / test_state), Caffe's CHECKs and
 // log lines, and the `weights` to finetune from.
 import * as fs from 'fs';
+import * as path from 'path';
 import { Net } from '../net';
 import { getField } from '../proto/schema';
 import type { NetParameter, NetState, SolverParameter } from '../proto/caffe';
 import { readNetParamsFromTextFile } from '../io/proto_io';
+import { PidLock, acquirePidLock } from '../io/lock';
 import { cloneMessage } from '../proto/message';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
@@ -179,4 +181,21 @@ export function checkSnapshotWritePermissions(param: SolverParameter): void {
       `Cannot write to snapshot prefix '${prefix}'.  Make sure that the directory exists and is writable.`,
     );
   }
+}
+
+/**
+ * Locks the snapshot prefix for this process (`<prefix>.lock` holding the PID) when snapshots will be
+ * written, so that two trainings never overwrite each other's snapshots: refuses, in one line naming
+ * its PID, a prefix a live process holds; takes over the lock of a dead one. When the prefix's
+ * directory is missing or not writable it locks nothing and checkSnapshotWritePermissions reports.
+ */
+export function lockSnapshotPrefix(param: SolverParameter): PidLock | undefined {
+  if (!getField(param, SP, 'snapshot') && !getField(param, SP, 'snapshot_after_train')) return undefined;
+  const prefix = getField(param, SP, 'snapshot_prefix');
+  try {
+    fs.accessSync(path.dirname(path.resolve(`${prefix}.lock`)), fs.constants.W_OK);
+  } catch {
+    return undefined;
+  }
+  return acquirePidLock(`${prefix}.lock`, `snapshot prefix '${prefix}'`);
 }
