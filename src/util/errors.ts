@@ -11,6 +11,14 @@ export class CaffeError extends Error {
   }
 }
 
+/** A blob shape Caffe's Blob::Reshape refuses; the layer whose reshape asked for it names itself in front. */
+export class BlobShapeError extends CaffeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlobShapeError';
+  }
+}
+
 /** `file:line:col: what` — the one-line shape of every parse error. */
 export function locatedError(file: string, line: number, col: number, what: string): CaffeError {
   return new CaffeError(`${file}:${line}:${col}: ${what}`);
