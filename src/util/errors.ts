@@ -19,6 +19,11 @@ export class BlobShapeError extends CaffeError {
   }
 }
 
+/** Input quoted in a message, cut to `max` characters and "..." when longer, so that one line stays readable. */
+export function excerpt(s: string, max = 80): string {
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}
+
 /** `file:line:col: what` — the one-line shape of every parse error. */
 export function locatedError(file: string, line: number, col: number, what: string): CaffeError {
   return new CaffeError(`${file}:${line}:${col}: ${what}`);
