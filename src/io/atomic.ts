@@ -2,7 +2,7 @@
 // the final name. A crash leaves either the old file or the new one, never a half-written one.
 import * as fs from 'fs';
 import * as path from 'path';
-import { CaffeError } from '../util/errors';
+import { CaffeError, errnoText } from '../util/errors';
 
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const dir = path.dirname(path.resolve(file));
@@ -22,6 +22,6 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;
-    throw err.code ? new CaffeError(`${file}: cannot write: ${err.code} ${err.message}`) : err;
+    throw err.code ? new CaffeError(`${file}: cannot write: ${errnoText(err)}`) : err;
   }
 }
