@@ -3,6 +3,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { openDB } from '../../src/db';
+import { encodeMessage } from '../../src/formats/wire';
+import { Message } from '../../src/proto/schema';
 import { ROOT, tmpDir } from '../helpers';
 
 function caffets(...args: string[]) {
@@ -70,5 +73,38 @@ describe('caffets time on degenerate shapes', () => {
     const r = time('b0', input([0, 3]) + ip('data', 4));
     expect(r.err).not.toContain('internal error');
     expect(r.code).toBe(0);
+  });
+});
+
+describe('caffets time on a Data layer over degenerate Datums', () => {
+  const dir = tmpDir();
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  async function timeOver(name: string, datum: Message) {
+    const source = path.join(dir, `${name}_lmdb`);
+    const db = await openDB('lmdb', source, 'new');
+    const t = db.newTransaction();
+    t.put('00000000', encodeMessage(datum, 'caffe.Datum'));
+    await t.commit();
+    await db.close();
+    const model = path.join(dir, `${name}.prototxt`);
+    fs.writeFileSync(
+      model,
+      `layer { name: "data" type: "Data" top: "data" top: "label" ` +
+        `data_param { source: "${source}" batch_size: 2 backend: LMDB } }\n` +
+        ip('data', 2),
+    );
+    return caffets('time', `--model=${model}`, '--iterations=1');
+  }
+
+  it('refuses an empty batch from a Datum of height 0 (Caffe load_batch CHECK)', async () => {
+    const r = await timeOver('h0', { channels: 1, height: 0, width: 4 });
+    expect(r.code).not.toBe(0);
+    expectOneLine(r.err, /^caffets: Data layer data: Check failed: batch->data_\.count\(\)$/);
+  });
+
+  it('refuses negative channels', async () => {
+    const r = await timeOver('neg', { channels: -1, height: 28, width: -28, data: new Uint8Array(784) });
+    expect(r.code).not.toBe(0);
+    expectOneLine(r.err, /^caffets: Data layer data: Check failed: datum_channels > 0 \(-1 vs\. 0\)$/);
   });
 });
