@@ -1,7 +1,7 @@
 // Caffe's weight fillers, chosen by FillerParameter.type.
 import { withDefaults } from '../proto/schema';
 import type { FillerParameter } from '../proto/caffe';
-import { CaffeError } from '../util/errors';
+import { CaffeError, excerpt } from '../util/errors';
 import { Who, check, checkOp } from '../util/check';
 import { Blob } from './blob';
 import { rng } from './rng';
@@ -102,6 +102,6 @@ export function fillBlob(blob: Blob, m: FillerParameter | undefined, who: Who = 
       break;
     }
     default:
-      throw new CaffeError(`Unknown filler name: ${type}`);
+      throw new CaffeError(`Unknown filler name: ${excerpt(type)}`);
   }
 }

@@ -108,3 +108,28 @@ describe('caffets time on a Data layer over degenerate Datums', () => {
     expectOneLine(r.err, /^caffets: Data layer data: Check failed: datum_channels > 0 \(-1 vs\. 0\)$/);
   });
 });
+
+describe('caffets time on 20 MB of misspelt input', () => {
+  const dir = tmpDir();
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const long = 'y'.repeat(20 * 1024 * 1024);
+  const time = (text: string) => {
+    const file = path.join(dir, 'long.prototxt');
+    fs.writeFileSync(file, text);
+    return caffets('time', `--model=${file}`, '--iterations=1');
+  };
+
+  it('quotes a misspelt field name cut to 80 characters', () => {
+    const r = time(`layer { name: "a" ${long}: 1 }`);
+    expect(r.code).not.toBe(0);
+    expectOneLine(r.err, /has no field named "y{80}\.\.\."$/);
+    expect(caffetsLines(r.err)[0].length).toBeLessThan(200);
+  });
+
+  it('quotes an unknown layer type and a long layer name cut to 80 characters', () => {
+    const r = time(`layer { name: "${long}" type: "${long}" }`);
+    expect(r.code).not.toBe(0);
+    expectOneLine(r.err, /^caffets: Unknown layer type: y{80}\.\.\. \(layer "y{80}\.\.\."; known types: /);
+    expect(caffetsLines(r.err)[0].length).toBeLessThan(5000); // the net as logged (as Caffe logs it) aside
+  });
+});
