@@ -55,6 +55,13 @@ export async function computeImageMean(o: ComputeImageMeanOptions): Promise<Imag
       const data: Uint8Array | undefined = datum.data,
         floats: Float32Array | undefined = datum.float_data;
       const size = Math.max(data?.length ?? 0, floats?.length ?? 0);
+      const dims = [datum.channels ?? 0, datum.height ?? 0, datum.width ?? 0];
+      if (dims.some((d) => d <= 0)) {
+        throw new CaffeError(
+          `${what(cursor.key)}: a Datum of ${dims[0]} channels, height ${dims[1]}, width ${dims[2]}: ` +
+            'each must be positive',
+        );
+      }
       if (size !== dataSize || size > sum.length) {
         checkFailed(
           null,

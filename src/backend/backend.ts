@@ -177,3 +177,13 @@ export interface Backend {
     dx: Float32Array,
   ): void;
 }
+
+/**
+ * What BLAS does with an empty product, which the native gemm refuses: nothing when M or N is 0 (C is
+ * empty), C = beta C when K is 0 (op(A) op(B) is all zeros). True when the product was empty and so done.
+ */
+export function emptyGemm(M: number, N: number, K: number, beta: number, C: Float32Array): boolean {
+  if (M > 0 && N > 0 && K > 0) return false;
+  if (K === 0) for (let i = 0; i < M * N; i++) C[i] = beta === 0 ? 0 : beta * C[i];
+  return true;
+}

@@ -4,7 +4,7 @@
 // for bit (OpenBLAS picks its kernels by CPU; OPENBLAS_CORETYPE=Haswell forces AVX2 ones).
 // LRN across channels follows Caffe's BLAS sequence too (caffe_lrn.ts); pooling and the other
 // element-wise kernels are shared with the DEFAULT engine (they already round as Caffe does).
-import { ConvDesc, ConvPrimitive, DeviceInfo, LRNDesc } from './backend';
+import { ConvDesc, ConvPrimitive, DeviceInfo, LRNDesc, emptyGemm } from './backend';
 import { lrnAcrossBackward, lrnAcrossForward } from './caffe_lrn';
 import { CpuBackend } from './cpu';
 import { Im2colConvolution } from './im2col_conv';
@@ -57,6 +57,7 @@ export class CaffeBackend extends CpuBackend {
     beta: number,
     C: Float32Array,
   ): void {
+    if (emptyGemm(M, N, K, beta, C)) return;
     native().blasGemm(transA, transB, M, N, K, alpha, A, B, beta, C);
   }
 
@@ -70,6 +71,7 @@ export class CaffeBackend extends CpuBackend {
     beta: number,
     y: Float32Array,
   ): void {
+    if (emptyGemm(1, transA ? N : M, transA ? M : N, beta, y)) return;
     native().blasGemv(transA, M, N, alpha, A, x, beta, y);
   }
 

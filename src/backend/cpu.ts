@@ -1,6 +1,6 @@
 // The CPU backend: oneDNN through the native addon, on host Float32Arrays (no copies).
 import * as os from 'os';
-import { Backend, ConvDesc, ConvPrimitive, DeviceInfo, LRNDesc, PoolDesc } from './backend';
+import { Backend, ConvDesc, ConvPrimitive, DeviceInfo, LRNDesc, PoolDesc, emptyGemm } from './backend';
 import { NativePoolGeometry, native } from '../native/addon';
 
 export class CpuBackend implements Backend {
@@ -37,6 +37,7 @@ export class CpuBackend implements Backend {
     beta: number,
     C: Float32Array,
   ): void {
+    if (emptyGemm(M, N, K, beta, C)) return;
     native().gemm(transA, transB, M, N, K, alpha, A, B, beta, C);
   }
 
@@ -61,7 +62,8 @@ export class CpuBackend implements Backend {
       }
       return;
     }
-    // as a gemm with one row: y^T (1 x len) = x^T op(A)^T
+    // as a gemm with one row: y^T (1 x len) = x^T op(A)^T (an empty one as BLAS does: see emptyGemm)
+    if (emptyGemm(1, transA ? N : M, transA ? M : N, beta, y)) return;
     if (transA) native().gemm(false, false, 1, N, M, alpha, x, A, beta, y);
     else native().gemm(false, true, 1, M, N, alpha, x, A, beta, y);
   }

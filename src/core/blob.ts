@@ -1,7 +1,7 @@
 // Caffe's Blob: an N-d array of floats with data and diff, shape-changeable with Reshape (capacity
 // only grows), shareable, convertible to and from BlobProto.
 import { Message } from '../proto/schema';
-import { CaffeError } from '../util/errors';
+import { BlobShapeError, CaffeError } from '../util/errors';
 import { SyncedMemory } from './synced_memory';
 import { backend } from '../backend';
 
@@ -20,14 +20,15 @@ export class Blob {
 
   /** Changes the shape; memory is reallocated only when the count exceeds the capacity. */
   reshape(shape: readonly number[]): void {
-    if (shape.length > MAX_BLOB_AXES) throw new CaffeError(`blob has ${shape.length} axes, more than ${MAX_BLOB_AXES}`);
+    if (shape.length > MAX_BLOB_AXES)
+      throw new BlobShapeError(`blob has ${shape.length} axes, more than ${MAX_BLOB_AXES}`);
     let count = 1;
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0)
-        throw new CaffeError(`invalid blob dimension ${d} in shape [${shape.join(', ')}]`);
+        throw new BlobShapeError(`invalid blob dimension ${d} in shape [${shape.join(', ')}]`);
       count *= d;
     }
-    if (count > 2 ** 31 - 1) throw new CaffeError(`blob size ${count} exceeds INT_MAX`);
+    if (count > 2 ** 31 - 1) throw new BlobShapeError(`blob size ${count} exceeds INT_MAX`);
     this._shape = shape.slice();
     this._count = count;
     if (count > this._capacity) {

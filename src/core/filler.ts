@@ -1,12 +1,15 @@
 // Caffe's weight fillers, chosen by FillerParameter.type.
 import { withDefaults } from '../proto/schema';
 import type { FillerParameter } from '../proto/caffe';
-import { CaffeError } from '../util/errors';
+import { CaffeError, excerpt } from '../util/errors';
+import { Who, check, checkOp } from '../util/check';
 import { Blob } from './blob';
 import { rng } from './rng';
 
 const p = <K extends keyof FillerParameter>(m: FillerParameter | undefined, f: K) =>
   withDefaults('caffe.FillerParameter', m)[f];
+
+const FILLERS = new Set(['constant', 'uniform', 'gaussian', 'positive_unitball', 'xavier', 'msra', 'bilinear']);
 
 /** fan_in / fan_out / average by variance_norm, from blob shape (num = fan-out axis). */
 function fanScale(blob: Blob, m: FillerParameter | undefined): number {
@@ -22,11 +25,19 @@ function fanScale(blob: Blob, m: FillerParameter | undefined): number {
   }
 }
 
-/** Fills `blob.data` as the filler message says. */
-export function fillBlob(blob: Blob, m: FillerParameter | undefined): void {
+/**
+ * Fills `blob.data` as the filler message says, with Caffe's checks: a non-empty blob, and `sparse`
+ * only for the gaussian filler. `who` (the layer whose blob it is) prefixes a failure.
+ */
+export function fillBlob(blob: Blob, m: FillerParameter | undefined, who: Who = null): void {
   const d = blob.mutableCpuData(),
     r = rng();
   const type = p(m, 'type');
+  const sparse = p(m, 'sparse');
+  if (type !== 'positive_unitball' && type !== 'bilinear' && FILLERS.has(type))
+    check(who, blob.count !== 0, type === 'constant' ? 'count' : 'blob->count()');
+  if (type !== 'gaussian' && FILLERS.has(type))
+    checkOp(who, sparse, '==', -1, 'this->filler_param_.sparse() == -1', 'Sparsity not supported by this Filler.');
   switch (type) {
     case 'constant':
       d.fill(p(m, 'value'));
@@ -41,7 +52,7 @@ export function fillBlob(blob: Blob, m: FillerParameter | undefined): void {
       const mean = p(m, 'mean'),
         std = p(m, 'std');
       for (let i = 0; i < d.length; i++) d[i] = r.gaussian(mean, std);
-      const sparse = p(m, 'sparse');
+      checkOp(who, sparse, '>=', -1, 'sparse >= -1');
       if (sparse >= 0) {
         // keep each weight with probability sparse / num_outputs
         if (blob.numAxes < 1) throw new CaffeError('sparse gaussian filler needs a blob with axes');
@@ -53,8 +64,9 @@ export function fillBlob(blob: Blob, m: FillerParameter | undefined): void {
     case 'positive_unitball': {
       // uniform [0,1], each of the `num` rows normalized to sum 1
       for (let i = 0; i < d.length; i++) d[i] = r.next();
-      const num = blob.shape[0],
-        dim = blob.count / num;
+      const num = blob.numAxes ? blob.shape[0] : 1,
+        dim = num ? blob.count / num : 0;
+      check(who, dim !== 0, 'dim');
       for (let n = 0; n < num; n++) {
         let s = 0;
         for (let j = 0; j < dim; j++) s += d[n * dim + j];
@@ -76,10 +88,10 @@ export function fillBlob(blob: Blob, m: FillerParameter | undefined): void {
     }
     case 'bilinear': {
       // upsampling kernel for Deconvolution
-      if (blob.numAxes !== 4) throw new CaffeError('bilinear filler needs a 4-D blob');
+      checkOp(who, blob.numAxes, '==', 4, 'blob->num_axes() == 4', 'Blob must be 4 dim.');
       const w = blob.shape[3],
         h = blob.shape[2];
-      if (w !== h) throw new CaffeError('bilinear filler needs a square kernel');
+      checkOp(who, w, '==', h, 'blob->width() == blob->height()', 'Filter must be square');
       const f = Math.ceil(w / 2),
         c = (2 * f - 1 - (f % 2)) / (2 * f);
       for (let i = 0; i < d.length; i++) {
@@ -90,6 +102,6 @@ export function fillBlob(blob: Blob, m: FillerParameter | undefined): void {
       break;
     }
     default:
-      throw new CaffeError(`Unknown filler name: ${type}`);
+      throw new CaffeError(`Unknown filler name: ${excerpt(type)}`);
   }
 }

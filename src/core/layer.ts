@@ -8,7 +8,8 @@
 //     sum(top.data * top.diff) over such tops.
 import { MessageField, WithDefaults, subMessageType, withDefaults } from '../proto/schema';
 import type { LayerParameter } from '../proto/caffe';
-import { CaffeError } from '../util/errors';
+import { BlobShapeError, CaffeError } from '../util/errors';
+import { fatal } from '../util/check';
 import { Blob } from './blob';
 
 export type Phase = 'TRAIN' | 'TEST';
@@ -49,9 +50,25 @@ export abstract class Layer {
   /** Checks blob counts, runs layerSetUp and reshape, installs loss weights (Caffe's SetUp). */
   setUp(bottom: Blob[], top: Blob[]): void {
     this.checkBlobCounts(bottom, top);
-    this.layerSetUp(bottom, top);
-    this.reshape(bottom, top);
+    this.named(() => {
+      this.layerSetUp(bottom, top);
+      this.reshape(bottom, top);
+    });
     this.setLossWeights(top);
+  }
+
+  /** reshape, with a blob shape it asks for and Blob refuses (a negative output size) naming this layer. */
+  reshapeNamed(bottom: Blob[], top: Blob[]): void {
+    this.named(() => this.reshape(bottom, top));
+  }
+
+  private named(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof BlobShapeError) fatal(this, e.message);
+      throw e;
+    }
   }
 
   /** One-time set-up: read parameters, create and fill parameter blobs. */
@@ -62,7 +79,7 @@ export abstract class Layer {
 
   /** Reshapes, computes the tops, returns the weighted loss of loss tops. */
   forward(bottom: Blob[], top: Blob[]): number {
-    this.reshape(bottom, top);
+    this.reshapeNamed(bottom, top);
     this.forwardCpu(bottom, top);
     let loss = 0;
     for (let t = 0; t < top.length; t++) {

@@ -1,7 +1,7 @@
 // The layer registry, keyed by Caffe's type string. Built-in layers register themselves on import
 // (src/layers/index.ts); users can register their own types the same way.
 import { Message } from '../proto/schema';
-import { CaffeError } from '../util/errors';
+import { CaffeError, excerpt } from '../util/errors';
 import { Layer } from './layer';
 import { log } from '../util/logging';
 
@@ -22,8 +22,9 @@ export function createLayer(param: Message): Layer {
   const type: string = param.type ?? '';
   const ctor = registry.get(type);
   if (!ctor) {
+    const known = layerTypeList().join(', ');
     throw new CaffeError(
-      `Unknown layer type: ${type} (layer "${param.name ?? ''}"; known types: ${layerTypeList().join(', ')})`,
+      `Unknown layer type: ${excerpt(type)} (layer "${excerpt(param.name ?? '')}"; known types: ${known})`,
     );
   }
   log.info(`Creating layer ${param.name ?? ''}`); // Caffe's layer factory logs every creation

@@ -209,6 +209,16 @@ export class LmdbDB implements DB {
 function openFailure(dbPath: string, mode: Mode, e: unknown): CaffeError {
   const err = e as { op?: string };
   if (err.op === 'mkdir') return new CaffeError(`cannot create LMDB ${dbPath}: ${lmdbMessage(e)}`);
+  const dataFile = path.join(dbPath, 'data.mdb');
+  let size: number | undefined;
+  try {
+    size = fs.statSync(dataFile).size;
+  } catch {
+    /* none */
+  }
+  // LMDB on a data.mdb of 0 bytes says only "Bad file descriptor"
+  if (size === 0)
+    return new CaffeError(`cannot open LMDB ${dbPath}: the database is empty or damaged (${dataFile} is 0 bytes)`);
   let hint = '';
   if (fs.existsSync(path.join(dbPath, 'CURRENT')) && !fs.existsSync(path.join(dbPath, 'data.mdb'))) {
     hint = ' (it looks like a LevelDB: use backend leveldb)';

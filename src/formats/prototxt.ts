@@ -6,6 +6,7 @@ import * as protobuf from 'protobufjs';
 import { Message, messageType } from '../proto/schema';
 import { Tok, Tokenizer, unescapeBytes, unescapeString } from './prototxt_tokenizer';
 import { escapeString, cEscape, formatDouble, formatFloat32 } from './prototxt_numbers';
+import { excerpt } from '../util/errors';
 
 export { cEscape, formatDouble, formatFloat32, formatG, escapeString } from './prototxt_numbers';
 
@@ -67,9 +68,9 @@ class Parser {
       line = t.line,
       col = t.col;
     const field = has(type.fields, name) ? type.fields[name] : undefined;
-    if (!field) t.error(`message ${typeName(type)} has no field named "${name}"`);
+    if (!field) t.error(`message ${typeName(type)} has no field named "${excerpt(name)}"`);
     if (!field.repeated && has(msg, name))
-      t.error(`Non-repeated field "${name}" is specified multiple times.`, line, col);
+      t.error(`Non-repeated field "${excerpt(name)}" is specified multiple times.`, line, col);
     t.next();
     const sub = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
     if (t.is(':'))
@@ -158,7 +159,8 @@ class Parser {
     if (t.type !== Tok.Int) t.error(`expected integer, got ${t.describe()}`);
     const text = t.text;
     const v = neg ? -intTokenValue(text) : intTokenValue(text);
-    if (v < min || v > max) t.error(`integer out of range for ${typeName}: ${neg ? '-' : ''}${text}`, line, col);
+    if (v < min || v > max)
+      t.error(`integer out of range for ${typeName}: ${neg ? '-' : ''}${excerpt(text)}`, line, col);
     t.next();
     return v;
   }
@@ -174,7 +176,7 @@ class Parser {
     const text = t.text;
     if (t.type === Tok.Int) {
       // protobuf reads integer tokens in float fields as decimal only
-      if (text.length > 1 && text[0] === '0') t.error(`expected a decimal number, got ${text}`);
+      if (text.length > 1 && text[0] === '0') t.error(`expected a decimal number, got ${excerpt(text)}`);
       v = Number(text);
     } else if (t.type === Tok.Float) {
       const last = text[text.length - 1];
@@ -223,7 +225,8 @@ class Parser {
     } else {
       return t.error(`expected enum name or number, got ${t.describe()}`);
     }
-    if (key === undefined) t.error(`Unknown enumeration value of "${shown}" for field "${field.name}".`, line, col);
+    if (key === undefined)
+      t.error(`Unknown enumeration value of "${excerpt(shown)}" for field "${field.name}".`, line, col);
     return key;
   }
 }

@@ -1,7 +1,7 @@
 // Tokenizer for the protobuf text format, following the lexical rules of protobuf's
 // io::Tokenizer as TextFormat::Parser configures it (# comments, "f" suffix on floats,
 // a space required between a number and an identifier). Lazy: errors surface in order.
-import { locatedError } from '../util/errors';
+import { excerpt, locatedError } from '../util/errors';
 
 export const enum Tok {
   End,
@@ -60,7 +60,7 @@ export class Tokenizer {
 
   /** The current token as error messages quote it. */
   describe(): string {
-    return this.type === Tok.End ? 'end of input' : this.text;
+    return this.type === Tok.End ? 'end of input' : excerpt(this.text);
   }
 
   is(sym: string): boolean {
@@ -217,7 +217,7 @@ export class Tokenizer {
         p += 2 + len;
       } else {
         const bad = e < 0 || e === C_NL ? '\\' : s.slice(p, p + 2);
-        this.errorAt(p, `invalid escape sequence "${bad}" in string literal`);
+        this.errorAt(p, `invalid escape sequence "${excerpt(bad)}" in string literal`);
       }
     }
   }

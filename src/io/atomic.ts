@@ -4,7 +4,7 @@
 // alive) are removed by the next atomic write into the same directory, never those of live processes.
 import * as fs from 'fs';
 import * as path from 'path';
-import { CaffeError } from '../util/errors';
+import { CaffeError, errnoText } from '../util/errors';
 
 /** Whether a process with this PID exists (EPERM: it exists but belongs to another user). */
 export function pidAlive(pid: number): boolean {
@@ -68,6 +68,6 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;
-    throw err.code ? new CaffeError(`${file}: cannot write: ${err.code} ${err.message}`) : err;
+    throw err.code ? new CaffeError(`${file}: cannot write: ${errnoText(err)}`) : err;
   }
 }

@@ -26,7 +26,7 @@ export class BiasLayer extends Layer {
       );
       const b = new Blob();
       b.reshape(shape);
-      fillBlob(b, this.layerParam.bias_param?.filler);
+      fillBlob(b, this.layerParam.bias_param?.filler, this);
       this.blobs = [b];
     }
     this.paramPropagateDown = this.blobs.map(() => true);

@@ -4,6 +4,7 @@
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { rng } from '../core/rng';
+import { check } from '../util/check';
 import { NeuronLayer } from './neuron';
 
 export class DropoutLayer extends NeuronLayer {
@@ -14,6 +15,9 @@ export class DropoutLayer extends NeuronLayer {
 
   override layerSetUp(): void {
     this.ratio = Math.fround(this.param('dropout_param').dropout_ratio);
+    // Caffe's DCHECKs, made CHECKs: a ratio of 1 or more would scale by infinity (or flip signs)
+    check(this, this.ratio > 0, 'threshold_ > 0.');
+    check(this, this.ratio < 1, 'threshold_ < 1.');
     this.scale = Math.fround(1 / (1 - this.ratio));
   }
 

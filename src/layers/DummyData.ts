@@ -78,7 +78,7 @@ export class DummyDataLayer extends Layer {
   protected forwardCpu(_bottom: Blob[], top: Blob[]): void {
     for (let i = 0; i < top.length; i++) {
       const f = this.fillers.length > 1 ? i : 0;
-      if (this.refill[f]) fillBlob(top[i], this.fillers[f]);
+      if (this.refill[f]) fillBlob(top[i], this.fillers[f], this);
     }
   }
 

@@ -11,7 +11,8 @@ import { rng } from '../core/rng';
 import { log } from '../util/logging';
 import { BasePrefetchingDataLayer } from './base_data_layer';
 import type { ImageSourceSpec } from '../data/prefetch_protocol';
-import { check, checkOp } from '../util/check';
+import { check, checkOp, fatal } from '../util/check';
+import { errnoText } from '../util/errors';
 
 /** C's atoi: optional blanks, an optional sign, digits; 0 when there are none. */
 export function atoi(s: string): number {
@@ -55,8 +56,11 @@ export class ImageDataLayer extends BasePrefetchingDataLayer {
     let text = '';
     try {
       text = fs.readFileSync(source, 'utf8');
-    } catch {
-      /* std::ifstream: an unreadable file reads as empty */
+    } catch (e) {
+      // std::ifstream reads a missing file as empty, which Caffe then calls "File is empty": say what it is
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') fatal(this, `the image list file ${source} does not exist`);
+      fatal(this, `cannot read the image list file ${source}: ${errnoText(e as NodeJS.ErrnoException)}`);
     }
     const lines = parseImageList(text);
     check(this, lines.length > 0, '!lines_.empty()', 'File is empty');

@@ -30,7 +30,7 @@ export class PReLULayer extends NeuronLayer {
     } else {
       const slope = new Blob();
       slope.reshape(this.channelShared ? [] : [this.channels]); // a scalar blob when shared
-      fillBlob(slope, pp.filler ?? { type: 'constant', value: 0.25 });
+      fillBlob(slope, pp.filler ?? { type: 'constant', value: 0.25 }, this);
       this.blobs = [slope];
     }
     checkOp(

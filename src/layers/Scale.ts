@@ -34,7 +34,7 @@ export class ScaleLayer extends Layer {
       const shape = spanShape(this, bottom[0], axis, this.param('scale_param').num_axes, 'scale');
       const s = new Blob();
       s.reshape(shape);
-      fillBlob(s, sp.filler ?? { type: 'constant', value: 1 }); // identity by default
+      fillBlob(s, sp.filler ?? { type: 'constant', value: 1 }, this); // identity by default
       this.blobs = [s];
     }
     this.biasTerm = this.param('scale_param').bias_term;
@@ -45,7 +45,7 @@ export class ScaleLayer extends Layer {
         const shape = spanShape(this, bottom[0], axis, numAxes, 'bias');
         const b = new Blob();
         b.reshape(shape);
-        fillBlob(b, sp.bias_filler); // default constant 0
+        fillBlob(b, sp.bias_filler, this); // default constant 0
         this.biasParamId = this.blobs.length;
         this.blobs.push(b);
       } else {

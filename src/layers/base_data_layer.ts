@@ -11,6 +11,7 @@ import type { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { rng } from '../core/rng';
 import { log } from '../util/logging';
+import { check } from '../util/check';
 import { DataTransformer } from '../data/data_transformer';
 import { Prefetcher } from '../data/prefetch';
 import type { DbOpenSpec, DbSourceSpec, ImageSourceSpec } from '../data/prefetch_protocol';
@@ -100,6 +101,8 @@ export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
     shape[0] = batchSize;
     top[0].reshape(shape);
     log.info(`output data size: ${shape.join(',')}`);
+    // Caffe's load_batch CHECKs a non-empty batch (a Datum of height or width 0 makes an empty one)
+    check(this, top[0].count !== 0, 'batch->data_.count()');
     if (this.outputLabels) top[1].reshape([batchSize]);
   }
 

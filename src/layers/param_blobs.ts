@@ -18,11 +18,11 @@ export function setUpWeightAndBias(layer: Layer, p: WeightFillers, weightShape: 
     log.info('Skipping parameter initialization');
   } else {
     const w = new Blob(weightShape);
-    fillBlob(w, p.weight_filler);
+    fillBlob(w, p.weight_filler, layer);
     layer.blobs = [w];
     if (biasShape) {
       const b = new Blob(biasShape);
-      fillBlob(b, p.bias_filler);
+      fillBlob(b, p.bias_filler, layer);
       layer.blobs.push(b);
     }
   }

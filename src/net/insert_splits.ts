@@ -7,7 +7,7 @@
 // producer's loss_weight list is cleared) and the consumers read outputs 1, 2, ...
 import { Message } from '../proto/schema';
 import { cloneMessage } from '../proto/message';
-import { CaffeError } from '../util/errors';
+import { CaffeError, excerpt } from '../util/errors';
 
 export function splitLayerName(layerName: string, blobName: string, blobIdx: number): string {
   return `${blobName}_${layerName}_${blobIdx}_split`;
@@ -56,7 +56,10 @@ export function insertSplits(param: Message): Message {
       tops: string[] = lp.top ?? [];
     bottoms.forEach((blob, j) => {
       const src = lastTop.get(blob);
-      if (!src) throw new CaffeError(`Unknown bottom blob '${blob}' (layer '${lp.name ?? ''}', bottom index ${j})`);
+      if (!src)
+        throw new CaffeError(
+          `Unknown bottom blob '${excerpt(blob)}' (layer '${excerpt(lp.name ?? '')}', bottom index ${j})`,
+        );
       bottomSource.set(key(i, j), src);
       const k = key(src[0], src[1]);
       consumers.set(k, (consumers.get(k) ?? 0) + 1);

@@ -147,7 +147,7 @@ export class Net {
 
   /** Reshapes every layer after an input shape change, without computing anything. */
   reshape(): void {
-    for (let i = 0; i < this.layers.length; i++) this.layers[i].reshape(this.bottomVecs[i], this.topVecs[i]);
+    for (let i = 0; i < this.layers.length; i++) this.layers[i].reshapeNamed(this.bottomVecs[i], this.topVecs[i]);
   }
 
   // ---- parameters ----

@@ -8,7 +8,7 @@ import { Message, getField } from '../proto/schema';
 import { printPrototxt } from '../formats/prototxt';
 import { formatG } from '../util/format';
 import { checkOp } from '../util/check';
-import { CaffeError } from '../util/errors';
+import { CaffeError, excerpt } from '../util/errors';
 import { log } from '../util/logging';
 import { byteOrder } from '../util/strings';
 import { filterNet } from './filter';
@@ -170,7 +170,9 @@ function appendBottom(
 ): number {
   const blobName: string = lp.bottom[bottomId];
   if (!available.has(blobName)) {
-    throw new CaffeError(`Unknown bottom blob '${blobName}' (layer '${lp.name ?? ''}', bottom index ${bottomId})`);
+    throw new CaffeError(
+      `Unknown bottom blob '${excerpt(blobName)}' (layer '${excerpt(lp.name ?? '')}', bottom index ${bottomId})`,
+    );
   }
   const id = nameToIdx.get(blobName)!;
   log.info(`${net.layerNames[layerId]} <- ${blobName}`);

@@ -16,7 +16,7 @@
 // The log is read as latin1 (bytes, as Python 2 reads it) so names round-trip into the CSV exactly.
 import * as fs from 'fs';
 import * as path from 'path';
-import { CaffeError } from '../util/errors';
+import { CaffeError, errnoText } from '../util/errors';
 import { writeFileAtomic } from '../io/atomic';
 
 /** One table row, columns in parse_log.py's order: NumIters, Seconds, LearningRate, outputs. */
@@ -162,7 +162,7 @@ export function parseLog(file: string, options: ParseLogOptions = {}): ParsedLog
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') throw new CaffeError(`${file}: no such log file`);
     if (err.code === 'EISDIR') throw new CaffeError(`${file}: is a directory, not a log file`);
-    throw err.code ? new CaffeError(`${file}: cannot read: ${err.code} ${err.message}`) : err;
+    throw err.code ? new CaffeError(`${file}: cannot read: ${errnoText(err)}`) : err;
   }
   return parseLogText(text, { ...options, year });
 }

@@ -12,7 +12,7 @@ import { Hdf5Node, Hdf5Tree, Hdf5TreeEntry, readHdf5Tree, writeHdf5Tree } from '
 import { Hdf5Failure } from '../io/hdf5_worker';
 import type { Net } from '../net';
 import { loadHdf5Blob } from '../net/net_params';
-import { CaffeError } from '../util/errors';
+import { CaffeError, errnoText } from '../util/errors';
 import { checkFailed, checkOp } from '../util/check';
 
 /** Writes an HDF5 file atomically: a temp file beside it, fsync'ed, then renamed over `file`. */
@@ -37,7 +37,7 @@ export function writeHdf5Atomic(file: string, entries: readonly Hdf5TreeEntry[],
       throw new CaffeError(`Error saving ${what} to ${file}: ${e.message}`);
     }
     const err = e as NodeJS.ErrnoException;
-    throw err.code ? new CaffeError(`${file}: cannot write: ${err.code} ${err.message}`) : err;
+    throw err.code ? new CaffeError(`${file}: cannot write: ${errnoText(err)}`) : err;
   }
 }
 

@@ -4,6 +4,7 @@
 import { getField } from '../proto/schema';
 import type { SolverParameter } from '../proto/caffe';
 import { checkFailed } from '../util/check';
+import { excerpt } from '../util/errors';
 import { byteOrder } from '../util/strings';
 import type { Solver } from './solver';
 
@@ -31,7 +32,7 @@ export function createSolver(param: SolverParameter): Solver {
     checkFailed(
       null,
       'registry.count(type) == 1 (0 vs. 1)',
-      `Unknown solver type: ${type} ` + `(known types: ${solverTypeList().join(', ')})`,
+      `Unknown solver type: ${excerpt(type)} ` + `(known types: ${solverTypeList().join(', ')})`,
     );
   }
   return creator(param);

@@ -123,3 +123,24 @@ describe('compute_image_mean', () => {
     await expect(logged(() => computeImageMean({ input: mixed }))).rejects.toThrow(/Incorrect data field size 6/);
   });
 });
+
+describe('compute_image_mean on degenerate Datums', () => {
+  it('refuses non-positive channels, height or width in one line naming the record', async () => {
+    const d = tmpDir();
+    const bad = await makeDB(path.join(d, 'bad'), [
+      { channels: -1, height: 28, width: -28, data: new Uint8Array(784) },
+    ]);
+    const out = path.join(d, 'mean.binaryproto');
+    await expect(logged(() => computeImageMean({ input: bad, output: out }))).rejects.toThrow(
+      `${bad} record 00000000_x: a Datum of -1 channels, height 28, width -28: each must be positive`,
+    );
+    expect(fs.existsSync(out)).toBe(false);
+    const none = await makeDB(path.join(d, 'none'), [{ channels: 0, height: 0, width: 0 }]);
+    await expect(logged(() => computeImageMean({ input: none }))).rejects.toThrow(/0 channels.*must be positive/);
+  });
+  it('refuses a Datum whose data size is not channels x height x width', async () => {
+    const d = tmpDir();
+    const bad = await makeDB(path.join(d, 'bad'), [{ channels: 1, height: 2, width: 2, data: new Uint8Array(5) }]);
+    await expect(logged(() => computeImageMean({ input: bad }))).rejects.toThrow(/Incorrect data field size 5/);
+  });
+});

@@ -126,3 +126,30 @@ describe('Rng', () => {
     expect(hits / 20000).toBeCloseTo(0.3, 1);
   });
 });
+
+describe("fillBlob's checks (Caffe's filler.hpp)", () => {
+  const who = { type: 'InnerProduct', name: 'ip' };
+  it.each(['constant', 'uniform', 'gaussian', 'xavier', 'msra'])(
+    '%s refuses an empty blob, naming the layer',
+    (type) => {
+      const msg = `InnerProduct layer ip: Check failed: ${type === 'constant' ? 'count' : 'blob->count()'}`;
+      expect(() => fillBlob(new Blob([0, 3]), { type }, who)).toThrow(msg);
+    },
+  );
+  it('positive_unitball refuses rows of no values', () => {
+    expect(() => fillBlob(new Blob([2, 0]), { type: 'positive_unitball' }, who)).toThrow('Check failed: dim');
+  });
+  it('sparse is for the gaussian filler only, and at least -1', () => {
+    expect(() => fillBlob(new Blob([2, 3]), { type: 'xavier', sparse: 2 }, who)).toThrow(
+      'InnerProduct layer ip: Check failed: this->filler_param_.sparse() == -1 (2 vs. -1) ' +
+        'Sparsity not supported by this Filler.',
+    );
+    expect(() => fillBlob(new Blob([2, 3]), { type: 'gaussian', sparse: -2 })).toThrow(
+      'Check failed: sparse >= -1 (-2 vs. -1)',
+    );
+  });
+  it('bilinear wants a square 4-D blob', () => {
+    expect(() => fillBlob(new Blob([2, 3]), { type: 'bilinear' })).toThrow('Blob must be 4 dim.');
+    expect(() => fillBlob(new Blob([1, 1, 2, 3]), { type: 'bilinear' })).toThrow('Filter must be square');
+  });
+});

@@ -228,4 +228,13 @@ describe('LMDB', () => {
       /^cannot create LMDB .*: No such file or directory$/,
     );
   });
+
+  it('says a 0-byte data.mdb is an empty or damaged database, naming the file', async () => {
+    const z = path.join(dir, 'zero');
+    fs.mkdirSync(z);
+    fs.writeFileSync(path.join(z, 'data.mdb'), '');
+    await expect(openDB('lmdb', z, 'read')).rejects.toThrow(
+      `cannot open LMDB ${z}: the database is empty or damaged (${z}/data.mdb is 0 bytes)`,
+    );
+  });
 });

@@ -213,3 +213,24 @@ describe('parsePrototxt errors', () => {
     );
   });
 });
+
+describe('long input quoted in an error is cut to 80 characters and "..."', () => {
+  const long = 'x'.repeat(20 * 1024 * 1024);
+  const cut = `${'x'.repeat(80)}...`;
+  test('a 20 MB misspelt field name', () => {
+    const msg = errorOf(`layer { ${long}: 1 }`);
+    expect(msg).toBe(`train_val.prototxt:1:9: message caffe.LayerParameter has no field named "${cut}"`);
+  });
+  test('a long token where another was expected', () => {
+    expect(errorOf(`name: ${long}`)).toBe(`train_val.prototxt:1:7: expected string, got ${cut}`);
+  });
+  test('a long enum value and a long number', () => {
+    expect(errorOf(`layer { phase: ${long} }`)).toContain(`Unknown enumeration value of "${cut}"`);
+    const digits = '9'.repeat(1000);
+    expect(errorOf(`layer { top: "a" loss_weight: 1 propagate_down: ${digits} }`)).toMatch(/\.\.\.$/);
+    expect(errorOf(`force_backward: ${digits}`).length).toBeLessThan(200);
+  });
+  test('short input is quoted whole', () => {
+    expect(errorOf('layer { nmae: 1 }')).toContain('"nmae"');
+  });
+});

@@ -118,3 +118,16 @@ describeEngines('Dropout', () => {
     expect(Array.from(b.cpuDiff())).toEqual(Array.from(a.cpuDiff()));
   });
 });
+
+describe('Dropout checks', () => {
+  it.each([
+    [1, 'threshold_ < 1.'],
+    [1.5, 'threshold_ < 1.'],
+    [0, 'threshold_ > 0.'],
+    [-0.5, 'threshold_ > 0.'],
+  ])('refuses dropout_ratio %p (Check failed: %s)', (ratio, expr) => {
+    expect(() => make('TRAIN', ratio)().setUp([gaussianBlob([2, 3])], [new Blob()])).toThrow(
+      `Dropout layer d: Check failed: ${expr}`,
+    );
+  });
+});

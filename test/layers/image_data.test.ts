@@ -165,7 +165,12 @@ describe('ImageData layer', () => {
     expect(() => layer({ source: path.join(dir, 'empty.txt') }).setUp([], tops(2))).toThrow(
       'ImageData layer data: Check failed: !lines_.empty() File is empty',
     );
-    expect(() => layer({ source: path.join(dir, 'nonexistent.txt') }).setUp([], tops(2))).toThrow('File is empty');
+    expect(() => layer({ source: path.join(dir, 'nonexistent.txt') }).setUp([], tops(2))).toThrow(
+      `ImageData layer data: the image list file ${dir}/nonexistent.txt does not exist`,
+    );
+    expect(() => layer({ source: dir }).setUp([], tops(2))).toThrow(
+      `ImageData layer data: cannot read the image list file ${dir}: EISDIR: illegal operation on a directory`,
+    );
     fs.writeFileSync(path.join(dir, 'missing.txt'), 'img/none.png 1\n');
     const log = captureLog();
     try {
