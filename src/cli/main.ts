@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { COMMANDS, CommandSpec, Args, notBuilt } from './commands';
 import { normalizeGflags } from './gflags';
 import { CaffeError } from '../util/errors';
+import { setLogSink } from '../util/logging';
 
 const VERSION: string = require('../../package.json').version;
 
@@ -55,13 +56,15 @@ export async function run(argv: string[]): Promise<number> {
   return code;
 }
 
-/** Entry point of bin/caffets: user errors print one line and exit non-zero, bugs keep their stack. */
-export function main(argv: string[]): void {
-  run(argv).then(
+/** Entry point of bin/caffets: user errors print one line and exit non-zero, bugs keep their stack.
+ *  The error is the last line: log lines still queued (a prefetch worker's) are dropped after it. */
+export function main(argv: string[]): Promise<void> {
+  return run(argv).then(
     (code) => {
       process.exitCode = code;
     },
     (e: unknown) => {
+      setLogSink(() => undefined);
       if (e instanceof CaffeError) {
         process.stderr.write(`caffets: ${e.message}\n`);
         process.exitCode = e.exitCode;
