@@ -2,7 +2,32 @@
 // a Float32Array; a device backend keeps its own copy and syncs on demand by the `head` state, as
 // Caffe's HEAD_AT_CPU / HEAD_AT_GPU / SYNCED do. The CPU backend only ever uses the host side.
 
+import * as os from 'os';
+import { CaffeError } from '../util/errors';
+
 export type Head = 'UNINITIALIZED' | 'HEAD_AT_CPU' | 'HEAD_AT_DEVICE' | 'SYNCED';
+
+/** Host allocations from this size on are checked against the memory available (MemAvailable). */
+const CHECKED_BYTES = 256 * 2 ** 20;
+const gb = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+
+/** A zeroed host buffer of `size` floats; running out of memory is one line, not a crash. */
+function allocateHost(size: number): Float32Array {
+  const bytes = size * Float32Array.BYTES_PER_ELEMENT;
+  if (bytes >= CHECKED_BYTES && bytes > os.freemem()) {
+    throw new CaffeError(
+      `out of memory: a blob of ${gb(bytes)} GB does not fit in the ${gb(os.freemem())} GB available`,
+    );
+  }
+  try {
+    return new Float32Array(size);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new CaffeError(
+      `out of memory: cannot allocate ${gb(bytes)} GB for a blob (${gb(os.freemem())} GB available)`,
+    );
+  }
+}
 
 /** What a device backend provides to mirror host memory (none for the CPU backend). */
 export interface DeviceMemory {
@@ -40,11 +65,11 @@ export class SyncedMemory {
   private toCpu(): void {
     switch (this.head) {
       case 'UNINITIALIZED':
-        this.host = new Float32Array(this.size);
+        this.host = allocateHost(this.size);
         this.head = 'HEAD_AT_CPU';
         break;
       case 'HEAD_AT_DEVICE':
-        if (!this.host) this.host = new Float32Array(this.size);
+        if (!this.host) this.host = allocateHost(this.size);
         this.device!.toHost(this.host);
         this.head = 'SYNCED';
         break;
