@@ -134,13 +134,8 @@ function install(manager, prefix, pkgs) {
 /** The machine as main() sees it; tests pass their own. */
 function realSystem() {
   const manager = detectManager();
-  return {
-    present,
-    manager,
-    prefix: manager && rootPrefix(manager),
-    install: (pkgs) => install(manager, rootPrefix(manager), pkgs),
-    say,
-  };
+  const prefix = manager && rootPrefix(manager);
+  return { present, manager, prefix, install: (pkgs) => install(manager, prefix, pkgs), say };
 }
 
 /** Checks, installs what it can, else names the command; returns the exit code. */

@@ -3,39 +3,8 @@
 // are Float32Arrays the addon reads and writes in place. Used by the backends (oneDNN and CBLAS
 // arithmetic), the LMDB database and the data layers (batch copies and the uint8 transform).
 import * as path from 'path';
+import type { ConvDesc, ConvPrimitive } from '../backend/backend';
 import { CaffeError } from '../util/errors';
-
-/** Convolution geometry for `new Conv(desc)` (native/conv.cc; the backend's ConvDesc). */
-export interface NativeConvDesc {
-  num: number;
-  channels: number;
-  height: number;
-  width: number;
-  numOutput: number;
-  group: number;
-  kernelH: number;
-  kernelW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-  dilationH: number;
-  dilationW: number;
-  outH: number;
-  outW: number;
-  bias: boolean;
-}
-
-/** A oneDNN convolution (native/conv.cc); its primitives are built on first use. */
-export interface NativeConv {
-  /** y = conv(x, w) (+ b; b is required when the convolution has a bias) */
-  forward(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array): void;
-  /** dx = conv_backward_data(dy, w) (overwrites dx) */
-  backwardData(dy: Float32Array, w: Float32Array, dx: Float32Array): void;
-  /** dw += conv_backward_weights(x, dy); db += sum(dy) when db is given */
-  backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null): void;
-  dispose(): void;
-}
 
 /** The pooling kernels' geometry (native/pool_util.h ReadGeo): planes = num * channels. */
 export type NativePoolGeometry = [
@@ -133,7 +102,8 @@ export interface NativeAddon {
   info(): { dnnl: string; isa: number; threads: number; hardwareThreads: number };
 
   // conv.cc
-  Conv: new (desc: NativeConvDesc) => NativeConv;
+  /** a oneDNN convolution (native/conv.cc) of the backend's geometry; primitives built on first use */
+  Conv: new (desc: ConvDesc) => ConvPrimitive;
 
   // pool.cc: argmax indices are plane-local, in `mask` (Int32) or `topMask` (floats)
   maxPoolForward(

@@ -113,12 +113,21 @@ export function getField<N extends TypeName, K extends keyof MessageTypes[N] & s
   return fieldDefault(f) as WithDefaults<MessageTypes[N]>[K];
 }
 
-/** The full name of the message type held by field `field` of message `typeName`. */
+const subTypes = new Map<string, TypeName>();
+
+/** The full name of the message type held by field `field` of message `typeName` (cached: layers ask
+ *  for their parameter's type on every reshape). */
 export function subMessageType(typeName: string, field: string): TypeName {
-  const f = messageType(typeName).fields[field];
-  f?.resolve();
-  if (!(f?.resolvedType instanceof protobuf.Type)) {
-    throw new Error(`${typeName}.${field} is not a message field`);
+  const key = `${typeName}.${field}`;
+  let name = subTypes.get(key);
+  if (!name) {
+    const f = messageType(typeName).fields[field];
+    f?.resolve();
+    if (!(f?.resolvedType instanceof protobuf.Type)) {
+      throw new Error(`${typeName}.${field} is not a message field`);
+    }
+    name = f.resolvedType.fullName.slice(1) as TypeName;
+    subTypes.set(key, name);
   }
-  return f.resolvedType.fullName.slice(1) as TypeName;
+  return name;
 }
