@@ -3,6 +3,9 @@
 import { parseEngine, setEngine } from '../backend';
 import { CaffeBackend } from '../backend/caffe';
 import { log } from '../util/logging';
+import type { Device } from '../backend/device';
+import { currentDeviceOrNull, setDevice } from '../backend/mode';
+import { WebGpuDevice } from '../backend/webgpu/webgpu_device';
 import { CaffeError } from '../util/errors';
 import { Phase } from '../core/layer';
 
@@ -28,19 +31,47 @@ export function gpusFromFlag(flag: string | undefined, deviceCount = 0): number[
   });
 }
 
-/** This build computes on the CPU: a GPU request (named by `request`, e.g. "--gpu=0") is noted and ignored. */
-export function warnNoGpuBackend(request?: string): void {
-  log.warning(`${request ? `${request}: ` : ''}no GPU backend is available in this build; using the CPU.`);
+/**
+ * Opens GPU `id` (the WebGPU backend) and selects GPU mode on it (Caffe::SetDevice + set_mode(GPU)).
+ * Returns what closes it and restores the mode before.
+ */
+export function openGpu(id: number, opened?: (dev: Device) => void): () => void {
+  const prev = currentDeviceOrNull();
+  const dev = new WebGpuDevice(id);
+  setDevice(dev);
+  opened?.(dev);
+  return () => {
+    setDevice(prev);
+    dev.dispose();
+  };
 }
 
-/** Picks the device for `--gpu` (this build computes on the CPU, so a GPU request is noted and ignored)
- *  and the engine for `--engine` (else $CAFFETS_ENGINE, else DEFAULT). `request` names the GPU request
- *  in the warning. */
-export function selectDevice(gpuFlag: string | undefined, engine?: string, request = `--gpu=${gpuFlag}`): void {
-  const gpus = gpusFromFlag(gpuFlag);
-  if (gpus.length || gpuFlag === 'all') warnNoGpuBackend(request);
-  log.info('Use CPU.');
+/**
+ * Picks the mode for `--gpu` (GPU on the first id; CPU without) and the CPU engine for `--engine`
+ * (else $CAFFETS_ENGINE, else DEFAULT), which also runs the layers without a device kernel. Logs as
+ * tools/caffe.cpp: train's `Using GPUs 0` / `GPU 0: <name>`, test and time's `Use GPU with device ID 0`
+ * / `GPU device name: <name>`, or `Use CPU.`.
+ */
+export function selectDevice(
+  gpuFlag: string | undefined,
+  engine?: string,
+  style: 'train' | 'test' = 'test',
+): () => void {
   selectEngine(engine);
+  const gpus = gpusFromFlag(gpuFlag, 1);
+  if (!gpus.length) {
+    const prev = currentDeviceOrNull();
+    setDevice(null);
+    log.info('Use CPU.');
+    return () => setDevice(prev);
+  }
+  if (style === 'train') log.info(`Using GPUs ${gpus.join(', ')}`);
+  else log.info(`Use GPU with device ID ${gpus[0]}`);
+  const release = openGpu(gpus[0], (dev) =>
+    log.info(style === 'train' ? `GPU ${gpus[0]}: ${dev.name}` : `GPU device name: ${dev.name}`),
+  );
+  if (gpus.length > 1) log.warning(`data-parallel training on several GPUs is not available yet; using GPU ${gpus[0]}`);
+  return release;
 }
 
 /** Selects the engine named by `flag` or $CAFFETS_ENGINE; the CAFFE engine says which BLAS it uses. */

@@ -1,7 +1,8 @@
-// caffets device_query: what the compute backend is (Caffe's device_query shows a GPU's properties).
+// caffets device_query: a GPU's properties (--gpu), or what the CPU backend is.
 import { backend, parseEngine, setEngine } from '../backend';
 import { log } from '../util/logging';
 import { gpusFromFlag } from './common';
+import { WebGpuDevice } from '../backend/webgpu/webgpu_device';
 
 // oneDNN's dnnl_cpu_isa_t values (dnnl_types.h) and their names.
 const ISA: Record<number, string> = {
@@ -21,14 +22,28 @@ export function isaName(isa: number): string {
   return ISA[isa] ?? `0x${isa.toString(16)}`;
 }
 
+/** Caffe's device_query: with --gpu, each GPU's properties (what WebGPU reports); without, the CPU
+ *  backend (a caffets addition: Caffe needs --gpu). */
 export function deviceQuery(gpuFlag?: string, engine?: string): string[] {
-  const gpus = gpusFromFlag(gpuFlag);
+  const gpus = gpusFromFlag(gpuFlag, 1);
   if (engine) setEngine(parseEngine(engine));
-  if (gpus.length) log.info(`Querying GPUs ${gpuFlag}`);
+  if (gpus.length) {
+    log.info(`Querying GPUs ${gpus.join(', ')}`);
+    const lines: string[] = [];
+    for (const id of gpus) {
+      const dev = new WebGpuDevice(id);
+      try {
+        lines.push(...dev.info().lines);
+      } finally {
+        dev.dispose();
+      }
+    }
+    for (const l of lines) log.info(l);
+    return lines;
+  }
   const lines = backend()
     .info()
     .lines.map((l) => l.replace(/^ISA: (\d+)$/, (_m, n) => `ISA oneDNN uses: ${isaName(Number(n))}`));
-  if (gpus.length) lines.push('No GPU backend is available in this build; computing on the CPU.');
   for (const l of lines) log.info(l);
   return lines;
 }

@@ -11,7 +11,7 @@ import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
-import { warnNoGpuBackend } from './common';
+import { openGpu } from './common';
 
 export interface ExtractFeaturesOptions {
   /** the trained weights (.caffemodel) */
@@ -63,12 +63,13 @@ function blobItemDatum(shape: readonly number[], values: Float32Array): Uint8Arr
 }
 
 export async function extractFeatures(o: ExtractFeaturesOptions): Promise<ExtractFeaturesResult> {
+  let release = () => {};
   if (o.mode === 'GPU') {
     log.error('Using GPU');
     const device = o.device === undefined ? 0 : Number(o.device);
     if (!Number.isInteger(device) || device < 0) checkFailed(null, `device_id >= 0 (${o.device} vs. 0)`);
     log.error(`Using Device_id=${device}`);
-    warnNoGpuBackend();
+    release = openGpu(device);
   } else {
     log.error('Using CPU');
   }
@@ -132,5 +133,6 @@ export async function extractFeatures(o: ExtractFeaturesOptions): Promise<Extrac
   } finally {
     for (const db of dbs) await db.close().catch(() => undefined);
     net.dispose(); // the data layers' worker threads
+    release();
   }
 }

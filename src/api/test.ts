@@ -32,13 +32,15 @@ export function testModel(o: TestOptions): TestResult {
   if (!o.weights) throw new CaffeError('Need model weights to score.');
   const iterations = o.iterations ?? 50;
   const stages = stagesFromFlag(o.stage ?? ''); // Caffe's --stage defaults to "", one empty stage
-  selectDevice(o.gpu, o.engine);
-  const net = new Net(readNetParamsFromTextFile(o.model), { phase: 'TEST', level: o.level ?? 0, stages });
+  const release = selectDevice(o.gpu, o.engine);
+  let net: Net | undefined;
   try {
+    net = new Net(readNetParamsFromTextFile(o.model), { phase: 'TEST', level: o.level ?? 0, stages });
     net.copyTrainedLayersFromFile(o.weights);
     return scoreNet(net, iterations);
   } finally {
-    net.dispose();
+    net?.dispose();
+    release();
   }
 }
 

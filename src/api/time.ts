@@ -1,4 +1,5 @@
 // caffets time: Caffe's layer-by-layer benchmark (tools/caffe.cpp time()), same log lines.
+import { currentDevice, mode } from '../backend/mode';
 import { performance } from 'perf_hooks';
 import { Net } from '../net';
 import { readNetParamsFromTextFile } from '../io/proto_io';
@@ -32,17 +33,19 @@ export function timeModel(o: TimeOptions): TimeResult {
   if (!o.model) throw new CaffeError('Need a model definition to time.');
   const iterations = o.iterations ?? 50;
   const phase = phaseFromFlag(o.phase, 'TRAIN');
-  selectDevice(o.gpu, o.engine);
-  const net = new Net(readNetParamsFromTextFile(o.model), {
-    phase,
-    level: o.level ?? 0,
-    stages: stagesFromFlag(o.stage),
-  });
+  const release = selectDevice(o.gpu, o.engine);
+  let net: Net | undefined;
   try {
+    net = new Net(readNetParamsFromTextFile(o.model), {
+      phase,
+      level: o.level ?? 0,
+      stages: stagesFromFlag(o.stage),
+    });
     if (o.weights) net.copyTrainedLayersFromFile(o.weights);
     return benchmark(net, iterations);
   } finally {
-    net.dispose();
+    net?.dispose();
+    release();
   }
 }
 
@@ -53,6 +56,8 @@ function benchmark(net: Net, iterations: number): TimeResult {
   net.backward();
 
   const { layers, bottomVecs, topVecs, bottomNeedBackward } = net;
+  // on a GPU each layer's time ends when its work is done (Caffe's Timer synchronises its CUDA events)
+  const sync = mode() === 'GPU' ? () => currentDevice().synchronize() : () => {};
   log.info('*** Benchmark begins ***');
   log.info(`Testing for ${iterations} iterations.`);
   const fwd = new Float64Array(layers.length),
@@ -65,6 +70,7 @@ function benchmark(net: Net, iterations: number): TimeResult {
     for (let i = 0; i < layers.length; i++) {
       const s = performance.now();
       layers[i].forward(bottomVecs[i], topVecs[i]);
+      sync();
       fwd[i] += performance.now() - s;
     }
     const it1 = performance.now();
@@ -72,6 +78,7 @@ function benchmark(net: Net, iterations: number): TimeResult {
     for (let i = layers.length - 1; i >= 0; i--) {
       const s = performance.now();
       layers[i].backward(topVecs[i], bottomNeedBackward[i], bottomVecs[i]);
+      sync();
       bwd[i] += performance.now() - s;
     }
     const it2 = performance.now();

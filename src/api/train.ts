@@ -44,7 +44,7 @@ export async function train(o: TrainOptions): Promise<number> {
 
   let gpu = o.gpu ?? '';
   if (!gpu && param.solver_mode === 'GPU') gpu = String(param.device_id ?? 0);
-  selectDevice(gpu, o.engine, `--gpu=${gpu} (or solver_mode: GPU)`);
+  const release = selectDevice(gpu, o.engine, 'train');
   const sigint = solverActionFromFlag(o.sigint_effect ?? 'stop');
   const sighup = solverActionFromFlag(o.sighup_effect ?? 'snapshot');
   // one training per snapshot_prefix: released at the end, at exit and on SIGTERM
@@ -81,5 +81,6 @@ export async function train(o: TrainOptions): Promise<number> {
   } finally {
     handler?.dispose();
     lock?.release();
+    release();
   }
 }

@@ -4,6 +4,7 @@ import { Message } from '../proto/schema';
 import { BlobShapeError, CaffeError } from '../util/errors';
 import { SyncedMemory } from './synced_memory';
 import { backend } from '../backend';
+import type { DevicePtr } from '../backend/device';
 
 export const MAX_BLOB_AXES = 32;
 
@@ -118,6 +119,20 @@ export class Blob {
     return this._diff.mutableCpuData().subarray(0, this._count);
   }
 
+  // Device data and diff, as Caffe's gpu_data / mutable_gpu_data (count floats from the pointer).
+  gpuData(): DevicePtr {
+    return this._data.gpuData();
+  }
+  mutableGpuData(): DevicePtr {
+    return this._data.mutableGpuData();
+  }
+  gpuDiff(): DevicePtr {
+    return this._diff.gpuData();
+  }
+  mutableGpuDiff(): DevicePtr {
+    return this._diff.mutableGpuData();
+  }
+
   get dataMemory(): SyncedMemory {
     return this._data;
   }
@@ -136,32 +151,44 @@ export class Blob {
     this._diff = other._diff;
   }
 
+  // Update and the norms compute where the data is current, as Caffe's switch on head(): on the
+  // device when its copy is current (HEAD_AT_DEVICE or SYNCED), else on the host.
+
   /** data -= diff (plain gradient step; solvers put the scaled update into diff first). */
   update(): void {
+    if (this._data.onDevice) {
+      const dev = this._data.deviceOf!;
+      dev.math.axpy(this._count, -1, this.gpuDiff(), this.mutableGpuData());
+      return;
+    }
     const d = this.mutableCpuData(),
       g = this.cpuDiff();
     for (let i = 0; i < d.length; i++) d[i] -= g[i];
   }
 
   asumData(): number {
-    return asum(this.cpuData());
+    return this._data.onDevice ? this._data.deviceOf!.math.asum(this._count, this.gpuData()) : asum(this.cpuData());
   }
   asumDiff(): number {
-    return asum(this.cpuDiff());
+    return this._diff.onDevice ? this._diff.deviceOf!.math.asum(this._count, this.gpuDiff()) : asum(this.cpuDiff());
   }
   sumsqData(): number {
+    if (this._data.onDevice) return this._data.deviceOf!.math.dot(this._count, this.gpuData(), this.gpuData());
     const d = this.cpuData();
     return backend().dot(d, d);
   }
   sumsqDiff(): number {
+    if (this._diff.onDevice) return this._diff.deviceOf!.math.dot(this._count, this.gpuDiff(), this.gpuDiff());
     const d = this.cpuDiff();
     return backend().dot(d, d);
   }
   scaleData(s: number): void {
-    backend().scal(s, this.mutableCpuData());
+    if (this._data.onDevice) this._data.deviceOf!.math.scal(this._count, s, this.mutableGpuData());
+    else backend().scal(s, this.mutableCpuData());
   }
   scaleDiff(s: number): void {
-    backend().scal(s, this.mutableCpuDiff());
+    if (this._diff.onDevice) this._diff.deviceOf!.math.scal(this._count, s, this.mutableGpuDiff());
+    else backend().scal(s, this.mutableCpuDiff());
   }
 
   shapeEquals(proto: Message): boolean {

@@ -11,6 +11,7 @@ import type { LayerParameter } from '../proto/caffe';
 import { BlobShapeError, CaffeError } from '../util/errors';
 import { fatal } from '../util/check';
 import { Blob } from './blob';
+import { currentDevice, mode } from '../backend/mode';
 
 export type Phase = 'TRAIN' | 'TEST';
 
@@ -77,13 +78,20 @@ export abstract class Layer {
   /** Shapes the tops (and internal buffers) from the bottoms. */
   abstract reshape(bottom: Blob[], top: Blob[]): void;
 
-  /** Reshapes, computes the tops, returns the weighted loss of loss tops. */
+  /** Reshapes, computes the tops (on the device in GPU mode), returns the weighted loss of loss tops. */
   forward(bottom: Blob[], top: Blob[]): number {
     this.reshapeNamed(bottom, top);
-    this.forwardCpu(bottom, top);
+    const gpu = mode() === 'GPU';
+    if (gpu) this.forwardGpu(bottom, top);
+    else this.forwardCpu(bottom, top);
     let loss = 0;
     for (let t = 0; t < top.length; t++) {
       if (!this.lossWeights[t]) continue;
+      if (gpu) {
+        // Caffe's caffe_gpu_dot of data and loss weights: one scalar back to the host
+        loss += currentDevice().math.dot(top[t].count, top[t].gpuData(), top[t].gpuDiff());
+        continue;
+      }
       const d = top[t].cpuData(),
         w = top[t].cpuDiff();
       for (let i = 0; i < d.length; i++) loss += d[i] * w[i];
@@ -93,10 +101,22 @@ export abstract class Layer {
 
   /** Gradients w.r.t. bottoms (where propagateDown) and parameters (where paramPropagateDown). */
   backward(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
-    this.backwardCpu(top, propagateDown, bottom);
+    if (mode() === 'GPU') this.backwardGpu(top, propagateDown, bottom);
+    else this.backwardCpu(top, propagateDown, bottom);
   }
 
   protected abstract forwardCpu(bottom: Blob[], top: Blob[]): void;
+
+  /** The device forward; without a device kernel, the CPU one on synced host memory (as Caffe's
+   *  Forward_gpu default), the tops then current on the host until a device kernel reads them. */
+  protected forwardGpu(bottom: Blob[], top: Blob[]): void {
+    this.forwardCpu(bottom, top);
+  }
+
+  /** The device backward; without a device kernel, the CPU one (as Caffe's Backward_gpu default). */
+  protected backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    this.backwardCpu(top, propagateDown, bottom);
+  }
 
   protected backwardCpu(_top: Blob[], propagateDown: boolean[], _bottom: Blob[]): void {
     if (propagateDown.some(Boolean))

@@ -1,9 +1,13 @@
-// Caffe's SyncedMemory: one buffer of `size` floats, allocated (zeroed) on first use. Host memory is
-// a Float32Array; a device backend keeps its own copy and syncs on demand by the `head` state, as
-// Caffe's HEAD_AT_CPU / HEAD_AT_GPU / SYNCED do. The CPU backend only ever uses the host side.
+// Caffe's SyncedMemory: one buffer of `size` floats, allocated (zeroed) on first use on either side.
+// Host memory is a Float32Array; device memory a buffer of the current Device. Data moves only when
+// the other side asks for it, by the `head` state, as Caffe's HEAD_AT_CPU / HEAD_AT_GPU / SYNCED: a
+// read of a stale side copies once and leaves both SYNCED; a write makes the other side stale. Every
+// copy is counted in `transfers`, so tests can see what moves. CPU mode only ever uses the host side.
 
 import * as os from 'os';
 import { CaffeError } from '../util/errors';
+import type { Device, DeviceBuffer, DevicePtr, TransferCounts } from '../backend/device';
+import { currentDevice } from '../backend/mode';
 
 export type Head = 'UNINITIALIZED' | 'HEAD_AT_CPU' | 'HEAD_AT_DEVICE' | 'SYNCED';
 
@@ -29,16 +33,23 @@ function allocateHost(size: number): Float32Array {
   }
 }
 
-/** What a device backend provides to mirror host memory (none for the CPU backend). */
-export interface DeviceMemory {
-  toHost(dst: Float32Array): void;
-  fromHost(src: Float32Array): void;
+/** Transfers between host and device memory since the start (or the last resetTransfers). */
+export const transfers: TransferCounts = { uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0 };
+
+export function resetTransfers(): void {
+  transfers.uploads = transfers.downloads = transfers.bytesUp = transfers.bytesDown = 0;
 }
+
+/** Device buffers are freed when the SyncedMemory holding them is collected (Caffe frees in ~SyncedMemory). */
+const deviceFinalizer = new FinalizationRegistry<{ device: Device; buffer: DeviceBuffer }>(({ device, buffer }) =>
+  device.free(buffer),
+);
 
 export class SyncedMemory {
   head: Head = 'UNINITIALIZED';
   private host?: Float32Array;
-  device?: DeviceMemory;
+  private device?: Device;
+  private deviceBuffer?: DeviceBuffer;
 
   constructor(readonly size: number) {}
 
@@ -62,6 +73,29 @@ export class SyncedMemory {
     this.head = 'HEAD_AT_CPU';
   }
 
+  /** Device data for reading (uploaded if the host is ahead), on the current device. */
+  gpuData(): DevicePtr {
+    this.toGpu();
+    return { buffer: this.deviceBuffer!, offset: 0 };
+  }
+
+  /** Device data for writing: the host copy becomes stale. */
+  mutableGpuData(): DevicePtr {
+    this.toGpu();
+    this.head = 'HEAD_AT_DEVICE';
+    return { buffer: this.deviceBuffer!, offset: 0 };
+  }
+
+  /** Whether the device copy is current (HEAD_AT_DEVICE or SYNCED): where Caffe's Update computes. */
+  get onDevice(): boolean {
+    return this.deviceBuffer !== undefined && (this.head === 'HEAD_AT_DEVICE' || this.head === 'SYNCED');
+  }
+
+  /** The device this memory lives on, once it has been used there. */
+  get deviceOf(): Device | undefined {
+    return this.device;
+  }
+
   private toCpu(): void {
     switch (this.head) {
       case 'UNINITIALIZED':
@@ -70,7 +104,30 @@ export class SyncedMemory {
         break;
       case 'HEAD_AT_DEVICE':
         if (!this.host) this.host = allocateHost(this.size);
-        this.device!.toHost(this.host);
+        this.device!.download({ buffer: this.deviceBuffer!, offset: 0 }, this.host);
+        transfers.downloads++;
+        transfers.bytesDown += this.size * 4;
+        this.head = 'SYNCED';
+        break;
+      default:
+        break;
+    }
+  }
+
+  private toGpu(): void {
+    if (!this.deviceBuffer) {
+      this.device = currentDevice();
+      this.deviceBuffer = this.device.alloc(this.size); // zeroed, as Caffe's cudaMemset at first use
+      deviceFinalizer.register(this, { device: this.device, buffer: this.deviceBuffer });
+    }
+    switch (this.head) {
+      case 'UNINITIALIZED':
+        this.head = 'HEAD_AT_DEVICE';
+        break;
+      case 'HEAD_AT_CPU':
+        this.device!.upload(this.host!, { buffer: this.deviceBuffer, offset: 0 });
+        transfers.uploads++;
+        transfers.bytesUp += this.size * 4;
         this.head = 'SYNCED';
         break;
       default:

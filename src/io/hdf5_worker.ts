@@ -5,18 +5,16 @@
 // require nor Node 20's require can load, and the layers that use it are synchronous. So one worker
 // thread per process hosts it: the worker loads it with a native dynamic import() (worker code is
 // real Node, whatever the main thread's module system), and the main thread calls it synchronously:
-// it posts a request on a MessagePort, blocks in Atomics.wait until the worker has posted its answer
-// and bumped a shared counter, then takes the answer with receiveMessageOnPort (the pattern of the
-// data prefetcher, data/prefetch.ts). The worker's code is hdf5_worker_main.ts, started as the data
-// prefetcher's is (util/module_worker.ts); the protocol is hdf5_protocol.ts.
+// util/sync_call.ts (the pattern of the data prefetcher, data/prefetch.ts). The worker's code is
+// hdf5_worker_main.ts, started as the data prefetcher's is (util/module_worker.ts); the protocol is
+// hdf5_protocol.ts.
 //
 // The worker is shared: every user holds a reference (hdf5.ts's Hdf5Session); the worker is started
 // by the first and terminated when the last lets go. It is unref'd, so it never keeps the process
 // alive.
-import * as fs from 'fs';
-import * as path from 'path';
-import { pathToFileURL } from 'url';
-import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
+import { packageEntryUrl } from '../util/package_url';
+import { MessageChannel, MessagePort, Worker } from 'worker_threads';
+import { SyncChannel, waitForAnswer } from '../util/sync_call';
 import { CaffeError } from '../util/errors';
 import { StartFailure, moduleWorkerEntry, startModuleWorker } from '../util/module_worker';
 import {
@@ -59,25 +57,10 @@ const START_FAILURE: StartFailure = {
 /** How long one request may take (reading a large file) before the worker is given up on. */
 const REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
 
-/** The module's entry file, found by walking up from here to a node_modules/h5wasm. */
+/** The module's entry file (its ./node export). */
 function h5wasmUrl(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const pkgDir = path.join(dir, 'node_modules', 'h5wasm');
-    const pkgFile = path.join(pkgDir, 'package.json');
-    if (fs.existsSync(pkgFile)) {
-      let entry = 'dist/node/hdf5_hl.js';
-      try {
-        const exp = JSON.parse(fs.readFileSync(pkgFile, 'utf8')).exports?.['./node'];
-        const imp = typeof exp === 'string' ? exp : exp?.import;
-        if (typeof imp === 'string') entry = imp;
-        else if (typeof imp?.default === 'string') entry = imp.default;
-      } catch {
-        /* keep the default entry */
-      }
-      return pathToFileURL(path.join(pkgDir, entry)).href;
-    }
-    if (path.dirname(dir) === dir) break;
-  }
+  const url = packageEntryUrl('h5wasm', 'dist/node/hdf5_hl.js', './node');
+  if (url) return url;
   throw new CaffeError('HDF5 support needs the npm package h5wasm, which is not installed (npm install h5wasm)');
 }
 
@@ -85,6 +68,7 @@ export class Hdf5Worker {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(8));
   private readonly port: MessagePort;
   private worker: Worker | null;
+  private readonly channel: SyncChannel;
   private seq = 0;
   users = 0;
 
@@ -97,6 +81,7 @@ export class Hdf5Worker {
     this.worker = startModuleWorker(WORKER_ENTRY, workerData, START_FAILURE);
     this.worker.unref();
     this.worker.on('error', () => undefined); // reported through ctrl; never an unhandled 'error' event
+    this.channel = { port: this.port, ctrl: this.ctrl, doneWord: CTRL_DONE, stateWord: CTRL_STATE };
   }
 
   get alive(): boolean {
@@ -109,34 +94,20 @@ export class Hdf5Worker {
     const seq = ++this.seq;
     const posted: Hdf5Posted = { ...req, seq };
     this.port.postMessage(posted);
-    const deadline = Date.now() + REQUEST_TIMEOUT_MS;
-    for (;;) {
-      const r = receiveMessageOnPort(this.port);
-      if (r) {
-        const m = r.message as Hdf5Reply;
-        if (m.seq === seq) {
-          if (!m.ok) throw new Hdf5Failure(m.code, m.msg);
-          return m as unknown as Hdf5Answers[R['op']];
-        }
-        if (m.seq === -1) {
-          this.shutdown();
-          throw new CaffeError(`HDF5: ${(m as Hdf5Error).msg}`);
-        }
-        continue; // an answer nobody waits for any more
-      }
-      const state = Atomics.load(this.ctrl, CTRL_STATE);
-      if (state !== 0) {
-        this.shutdown();
-        throw new CaffeError('HDF5: the worker stopped');
-      }
-      const done = Atomics.load(this.ctrl, CTRL_DONE);
-      if (Date.now() > deadline) {
-        this.shutdown();
-        throw new CaffeError(`HDF5: no answer from the worker within ${REQUEST_TIMEOUT_MS / 1000} s`);
-      }
-      // answered but not yet readable (never seen in practice): look again shortly
-      Atomics.wait(this.ctrl, CTRL_DONE, done, done >= seq ? 1 : 1000);
+    const m = waitForAnswer<Hdf5Reply>(this.channel, seq, REQUEST_TIMEOUT_MS, (why) => {
+      this.shutdown();
+      throw new CaffeError(
+        why === 'stopped'
+          ? 'HDF5: the worker stopped'
+          : `HDF5: no answer from the worker within ${REQUEST_TIMEOUT_MS / 1000} s`,
+      );
+    });
+    if (m.seq === -1) {
+      this.shutdown();
+      throw new CaffeError(`HDF5: ${(m as Hdf5Error).msg}`);
     }
+    if (!m.ok) throw new Hdf5Failure(m.code, m.msg);
+    return m as unknown as Hdf5Answers[R['op']];
   }
 
   /** Sends a request without waiting for (or receiving) an answer. */

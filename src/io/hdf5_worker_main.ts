@@ -27,6 +27,7 @@ import {
   Hdf5Tree,
   Hdf5TreeEntry,
 } from './hdf5_protocol';
+import { signalAnswered } from '../util/sync_call';
 
 export interface Hdf5WorkerData {
   ctrl: SharedArrayBuffer;
@@ -299,10 +300,7 @@ class Server {
 export function workerMain(wd: Hdf5WorkerData): void {
   const ctrl = new Int32Array(wd.ctrl);
   const port = wd.port;
-  const finish = (seq: number): void => {
-    Atomics.store(ctrl, CTRL_DONE, seq);
-    Atomics.notify(ctrl, CTRL_DONE);
-  };
+  const finish = (seq: number): void => signalAnswered(ctrl, CTRL_DONE, seq);
   const dead = (state: number, msg: string): void => {
     const m: Hdf5Error = { seq: -1, ok: false, code: 'io', msg };
     try {

@@ -18,14 +18,16 @@ export class ConvolutionLayer extends BaseConvolutionLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    if (!this.prim) return;
+    const prim = this.cpuPrim();
+    if (!prim) return;
     const w = this.blobs[0].cpuData(),
       b = this.biasTerm ? this.blobs[1].cpuData() : null;
-    for (let i = 0; i < bottom.length; i++) this.prim.forward(bottom[i].cpuData(), w, b, top[i].mutableCpuData());
+    for (let i = 0; i < bottom.length; i++) prim.forward(bottom[i].cpuData(), w, b, top[i].mutableCpuData());
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
-    if (!this.prim) return;
+    const prim = this.cpuPrim();
+    if (!prim) return;
     const w = this.blobs[0].cpuData();
     const doW = this.paramPropagate(0),
       doB = this.biasTerm && this.paramPropagate(1);
@@ -33,7 +35,7 @@ export class ConvolutionLayer extends BaseConvolutionLayer {
       const dy = top[i].cpuDiff();
       if (doW) {
         // weight (and bias) gradients accumulate into the parameter diffs
-        this.prim.backwardWeights(
+        prim.backwardWeights(
           bottom[i].cpuData(),
           dy,
           this.blobs[0].mutableCpuDiff(),
@@ -42,7 +44,32 @@ export class ConvolutionLayer extends BaseConvolutionLayer {
       } else if (doB) {
         this.accumulateBiasDiff(dy, this.spatial(top[i]));
       }
-      if (propagateDown[i]) this.prim.backwardData(dy, w, bottom[i].mutableCpuDiff());
+      if (propagateDown[i]) prim.backwardData(dy, w, bottom[i].mutableCpuDiff());
+    }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const prim = this.gpuPrim();
+    if (!prim) return;
+    const w = this.blobs[0].gpuData(),
+      b = this.biasTerm ? this.blobs[1].gpuData() : null;
+    for (let i = 0; i < bottom.length; i++) prim.forward(bottom[i].gpuData(), w, b, top[i].mutableGpuData());
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const prim = this.gpuPrim();
+    if (!prim) return;
+    const doW = this.paramPropagate(0),
+      doB = this.biasTerm && this.paramPropagate(1);
+    for (let i = 0; i < top.length; i++) {
+      const dy = top[i].gpuDiff();
+      if (doW) {
+        const db = doB ? this.blobs[1].mutableGpuDiff() : null;
+        prim.backwardWeights(bottom[i].gpuData(), dy, this.blobs[0].mutableGpuDiff(), db);
+      } else if (doB) {
+        this.accumulateBiasDiffGpu(dy, this.spatial(top[i]));
+      }
+      if (propagateDown[i]) prim.backwardData(dy, this.blobs[0].gpuData(), bottom[i].mutableGpuDiff());
     }
   }
 }

@@ -20,25 +20,48 @@ export class DeconvolutionLayer extends BaseConvolutionLayer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    if (!this.prim) return;
+    const prim = this.cpuPrim();
+    if (!prim) return;
     const w = this.blobs[0].cpuData();
     for (let i = 0; i < bottom.length; i++) {
       const y = top[i].mutableCpuData();
-      this.prim.backwardData(bottom[i].cpuData(), w, y);
+      prim.backwardData(bottom[i].cpuData(), w, y);
       if (this.biasTerm) this.addBias(y, this.spatial(top[i]));
     }
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
-    if (!this.prim) return;
+    const prim = this.cpuPrim();
+    if (!prim) return;
     const w = this.blobs[0].cpuData();
     for (let i = 0; i < top.length; i++) {
       const dy = top[i].cpuDiff();
       if (this.biasTerm && this.paramPropagate(1)) this.accumulateBiasDiff(dy, this.spatial(top[i]));
       // the top diff is the underlying convolution's input, the bottom its output
-      if (this.paramPropagate(0))
-        this.prim.backwardWeights(dy, bottom[i].cpuData(), this.blobs[0].mutableCpuDiff(), null);
-      if (propagateDown[i]) this.prim.forward(dy, w, null, bottom[i].mutableCpuDiff());
+      if (this.paramPropagate(0)) prim.backwardWeights(dy, bottom[i].cpuData(), this.blobs[0].mutableCpuDiff(), null);
+      if (propagateDown[i]) prim.forward(dy, w, null, bottom[i].mutableCpuDiff());
+    }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const prim = this.gpuPrim();
+    if (!prim) return;
+    const w = this.blobs[0].gpuData();
+    for (let i = 0; i < bottom.length; i++) {
+      const y = top[i].mutableGpuData();
+      prim.backwardData(bottom[i].gpuData(), w, y);
+      if (this.biasTerm) this.addBiasGpu(y, this.spatial(top[i]));
+    }
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const prim = this.gpuPrim();
+    if (!prim) return;
+    for (let i = 0; i < top.length; i++) {
+      const dy = top[i].gpuDiff();
+      if (this.biasTerm && this.paramPropagate(1)) this.accumulateBiasDiffGpu(dy, this.spatial(top[i]));
+      if (this.paramPropagate(0)) prim.backwardWeights(dy, bottom[i].gpuData(), this.blobs[0].mutableGpuDiff(), null);
+      if (propagateDown[i]) prim.forward(dy, this.blobs[0].gpuData(), null, bottom[i].mutableGpuDiff());
     }
   }
 }

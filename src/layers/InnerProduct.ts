@@ -4,6 +4,7 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
+import { currentDevice } from '../backend/mode';
 import { CaffeError } from '../util/errors';
 import { setUpWeightAndBias } from './param_blobs';
 
@@ -36,7 +37,8 @@ export class InnerProductLayer extends Layer {
     }
     this.M = bottom[0].countRange(0, axis);
     top[0].reshape([...bottom[0].shape.slice(0, axis), this.N]);
-    if (this.biasTerm) {
+    if (this.biasTerm && this.biasMultiplier.count !== this.M) {
+      // filled once per size: a refill each forward would move it to the device every iteration
       this.biasMultiplier.reshape([this.M]);
       this.biasMultiplier.mutableCpuData().fill(1);
     }
@@ -57,6 +59,31 @@ export class InnerProductLayer extends Layer {
     be.gemm(false, !this.transpose, this.M, this.N, this.K, 1, x, w, 0, y);
     if (this.biasTerm)
       be.gemm(false, false, this.M, this.N, 1, 1, this.biasMultiplier.cpuData(), this.blobs[1].cpuData(), 1, y);
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const m = currentDevice().math;
+    const y = top[0].mutableGpuData();
+    m.gemm(false, !this.transpose, this.M, this.N, this.K, 1, bottom[0].gpuData(), this.blobs[0].gpuData(), 0, y);
+    if (this.biasTerm)
+      m.gemm(false, false, this.M, this.N, 1, 1, this.biasMultiplier.gpuData(), this.blobs[1].gpuData(), 1, y);
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const m = currentDevice().math;
+    const dy = top[0].gpuDiff(),
+      x = bottom[0].gpuData();
+    if (this.paramPropagate(0)) {
+      const dw = this.blobs[0].mutableGpuDiff();
+      if (this.transpose) m.gemm(true, false, this.K, this.N, this.M, 1, x, dy, 1, dw);
+      else m.gemm(true, false, this.N, this.K, this.M, 1, dy, x, 1, dw);
+    }
+    if (this.biasTerm && this.paramPropagate(1))
+      m.gemv(true, this.M, this.N, 1, dy, this.biasMultiplier.gpuData(), 1, this.blobs[1].mutableGpuDiff());
+    if (propagateDown[0]) {
+      const w = this.blobs[0].gpuData();
+      m.gemm(false, this.transpose, this.M, this.K, this.N, 1, dy, w, 0, bottom[0].mutableGpuDiff());
+    }
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {

@@ -4,6 +4,7 @@
 // floats). Kernels: native/pool.cc through the backend.
 import type { PoolingParameter, PoolingParameter_PoolMethod } from '../proto/caffe';
 import { Blob } from '../core/blob';
+import { currentDevice } from '../backend/mode';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { rng } from '../core/rng';
@@ -37,6 +38,7 @@ export class PoolingLayer extends Layer {
   private maxIdx = new Int32Array(0); // MAX argmax when there is no mask top
   private randIdx = new Int32Array(0); // STOCHASTIC sampled index
   private rand = new Float32Array(0); // STOCHASTIC uniforms, one per output
+  private maskBlob = new Blob(); // MAX argmax on the device (floats, as Caffe's top mask)
 
   private has(f: keyof PoolingParameter): boolean {
     return this.layerParam.pooling_param?.[f] !== undefined;
@@ -222,6 +224,32 @@ export class PoolingLayer extends Layer {
         be.indexPoolBackward(d, dy, this.randIdx, null, dx);
         break;
     }
+  }
+
+  // MAX and AVE on the device; STOCHASTIC falls back to the CPU (its draws come from the host RNG)
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const k = currentDevice().kernels,
+      x = bottom[0].gpuData(),
+      y = top[0].mutableGpuData();
+    if (this.method === 'MAX') k.maxPoolForward(this.desc, x, y, this.gpuMask(top).mutableGpuData());
+    else if (this.method === 'AVE') k.avePoolForward(this.desc, x, y);
+    else this.forwardCpu(bottom, top);
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const k = currentDevice().kernels;
+    if (this.method === 'MAX')
+      k.maxPoolBackward(this.desc, top[0].gpuDiff(), this.gpuMask(top).gpuData(), bottom[0].mutableGpuDiff());
+    else if (this.method === 'AVE') k.avePoolBackward(this.desc, top[0].gpuDiff(), bottom[0].mutableGpuDiff());
+    else this.backwardCpu(top, propagateDown, bottom);
+  }
+
+  /** MAX's argmax on the device: the mask top when there is one, else a blob of the layer's own. */
+  private gpuMask(top: Blob[]): Blob {
+    if (top.length > 1) return top[1];
+    if (this.maskBlob.count !== top[0].count) this.maskBlob.reshapeLike(top[0]);
+    return this.maskBlob;
   }
 }
 

@@ -2,6 +2,7 @@
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer } from './neuron';
+import { currentDevice } from '../backend/mode';
 
 export class ReLULayer extends NeuronLayer {
   private slope = 0;
@@ -19,6 +20,16 @@ export class ReLULayer extends NeuronLayer {
       const v = x[i];
       y[i] = v > 0 ? v : 0 + v * s;
     }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    currentDevice().kernels.reluForward(bottom[0].count, bottom[0].gpuData(), top[0].mutableGpuData(), this.slope);
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const b = bottom[0];
+    currentDevice().kernels.reluBackward(b.count, top[0].gpuDiff(), b.gpuData(), b.mutableGpuDiff(), this.slope);
   }
 
   // In place, bottom data already holds y; y > 0 exactly where x > 0 (slope >= 0), as Caffe relies on.

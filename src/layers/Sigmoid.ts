@@ -2,6 +2,7 @@
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer } from './neuron';
+import { currentDevice } from '../backend/mode';
 
 export class SigmoidLayer extends NeuronLayer {
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
@@ -11,6 +12,16 @@ export class SigmoidLayer extends NeuronLayer {
   }
 
   // Only the output is needed, so in-place use is exact.
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    currentDevice().kernels.sigmoidForward(bottom[0].count, bottom[0].gpuData(), top[0].mutableGpuData());
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const t = top[0];
+    currentDevice().kernels.sigmoidBackward(t.count, t.gpuDiff(), t.gpuData(), bottom[0].mutableGpuDiff());
+  }
+
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
     const y = top[0].cpuData(),

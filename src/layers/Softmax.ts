@@ -2,6 +2,7 @@
 // position of the other axes; the per-position max is subtracted first for numerical safety.
 // Backward: dx = (dy - sum_c(dy * y)) * y. In place (top === bottom) works.
 import { Blob } from '../core/blob';
+import { currentDevice } from '../backend/mode';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
@@ -62,6 +63,12 @@ export class SoftmaxLayer extends Layer {
         for (let k = 0; k < inner; k++) y[o + k] /= s[k];
       }
     }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const x = bottom[0].gpuData(),
+      y = top[0].mutableGpuData();
+    currentDevice().kernels.softmaxForward(this.outer, this.channels, this.inner, x, y);
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {

@@ -4,6 +4,8 @@
 // The gradient is (p - onehot(label)) * loss_weight / normalizer, zero at ignored positions.
 // Optional top[1] = the probabilities (shares the internal softmax output).
 import { Blob } from '../core/blob';
+import { currentDevice } from '../backend/mode';
+import type { SoftmaxLossScratch } from '../backend/device';
 import { Layer, LossLayer } from '../core/layer';
 import { createLayer, registerLayer } from '../core/layer_factory';
 import {
@@ -28,6 +30,9 @@ export class SoftmaxWithLossLayer extends LossLayer {
   private axis = 1;
   private outer = 0;
   private inner = 0;
+  private lossBuf = new Blob();
+  private countBuf = new Blob();
+  private normBuf = new Blob([1]);
 
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
@@ -94,6 +99,58 @@ export class SoftmaxWithLossLayer extends LossLayer {
     labelledLossBackward(this, this.normalization, top[0], label, this.outer, inner, C, this.ignore, dx, (i, j, l) => {
       dx[i * dim + l * inner + j] -= 1;
     });
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    this.softmax.forward([bottom[0]], [this.prob]);
+    const C = bottom[0].shape[this.axis];
+    const norm =
+      this.normalization === 'VALID' ? 'VALID' : getNormalizer(this, this.normalization, this.outer, this.inner, 0);
+    const k = currentDevice().kernels;
+    k.softmaxLossForward(
+      this.outer,
+      C,
+      this.inner,
+      this.prob.gpuData(),
+      bottom[1].gpuData(),
+      this.ignore ?? null,
+      norm,
+      this.scratch(),
+      top[0].mutableGpuData(),
+    );
+    if (top.length === 2) top[1].shareData(this.prob);
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (propagateDown[1]) throw labelBackpropError(this);
+    if (!propagateDown[0]) return;
+    const C = bottom[0].shape[this.axis];
+    const lossWeight = top[0].cpuDiff()[0]; // set once at set-up: synced, no transfer
+    currentDevice().kernels.softmaxLossBackward(
+      this.outer,
+      C,
+      this.inner,
+      this.prob.gpuData(),
+      bottom[1].gpuData(),
+      this.ignore ?? null,
+      lossWeight,
+      this.scratch(),
+      bottom[0].mutableGpuDiff(),
+    );
+  }
+
+  /** Per-position loss and count, and the normalizer, on the device (Caffe's loss_data / counts). */
+  private scratch(): SoftmaxLossScratch {
+    const n = this.outer * this.inner;
+    if (this.lossBuf.count !== n) {
+      this.lossBuf.reshape([n]);
+      this.countBuf.reshape([n]);
+    }
+    return {
+      loss: this.lossBuf.mutableGpuData(),
+      count: this.countBuf.mutableGpuData(),
+      norm: this.normBuf.mutableGpuData(),
+    };
   }
 }
 

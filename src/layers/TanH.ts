@@ -3,6 +3,7 @@ import { Blob } from '../core/blob';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer } from './neuron';
+import { currentDevice } from '../backend/mode';
 
 export class TanHLayer extends NeuronLayer {
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
@@ -10,6 +11,16 @@ export class TanHLayer extends NeuronLayer {
   }
 
   // Only the output is needed, so in-place use is exact.
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    currentDevice().kernels.tanhForward(bottom[0].count, bottom[0].gpuData(), top[0].mutableGpuData());
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const t = top[0];
+    currentDevice().kernels.tanhBackward(t.count, t.gpuDiff(), t.gpuData(), bottom[0].mutableGpuDiff());
+  }
+
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
     const y = top[0].cpuData(),

@@ -8,6 +8,8 @@ import { Blob } from '../core/blob';
 import { Layer, LayerParamView } from '../core/layer';
 import { backend } from '../backend';
 import { ConvDesc, ConvPrimitive } from '../backend/backend';
+import { DeviceConvPrimitive, DevicePtr, ptrAt } from '../backend/device';
+import { currentDevice, mode } from '../backend/mode';
 import { CaffeError } from '../util/errors';
 import { checkFailed, checkOp } from '../util/check';
 import { setUpWeightAndBias } from './param_blobs';
@@ -35,6 +37,9 @@ export abstract class BaseConvolutionLayer extends Layer {
   /** the primitive for the current geometry; null when a blob is empty */
   protected prim: ConvPrimitive | null = null;
   private primKey = '';
+  private desc: ConvDesc | null = null;
+  /** the device primitive for the current geometry (GPU mode), made on first use */
+  private devPrim: DeviceConvPrimitive | null = null;
   /** spatial ones (Caffe's bias_multiplier_) */
   private ones = new Float32Array(0);
 
@@ -231,8 +236,24 @@ export abstract class BaseConvolutionLayer extends Layer {
     if (key === this.primKey) return;
     this.prim?.dispose();
     this.prim = null;
+    this.devPrim?.dispose();
+    this.devPrim = null;
     this.primKey = key;
-    if (bottom[0].count > 0 && top[0].count > 0) this.prim = backend().convolution(desc);
+    this.desc = bottom[0].count > 0 && top[0].count > 0 ? desc : null;
+    // the CPU primitive is made here in CPU mode only (a GPU run that falls back makes it then)
+    if (this.desc && mode() === 'CPU') this.prim = backend().convolution(desc);
+  }
+
+  /** The CPU primitive for the current geometry (null when a blob is empty). */
+  protected cpuPrim(): ConvPrimitive | null {
+    if (!this.prim && this.desc) this.prim = backend().convolution(this.desc);
+    return this.prim;
+  }
+
+  /** The device primitive for the current geometry (null when a blob is empty). */
+  protected gpuPrim(): DeviceConvPrimitive | null {
+    if (!this.devPrim && this.desc) this.devPrim = currentDevice().kernels.convolution(this.desc);
+    return this.devPrim;
   }
 
   /** Spatial size of one top/bottom channel image. */
@@ -260,9 +281,29 @@ export abstract class BaseConvolutionLayer extends Layer {
       backend().gemv(false, this.numOutput, spatial, 1, dy.subarray(n * dim, (n + 1) * dim), this.ones, 1, db);
   }
 
+  /** y[n] += bias 1^T per image on the device (a ones GEMM, as Caffe's forward_gpu_bias). */
+  protected addBiasGpu(y: DevicePtr, spatial: number): void {
+    const dev = currentDevice(),
+      dim = this.numOutput * spatial,
+      b = this.blobs[1].gpuData();
+    for (let n = 0; n < this.num; n++)
+      dev.math.gemm(false, false, this.numOutput, spatial, 1, 1, b, dev.kernels.ones(spatial), 1, ptrAt(y, n * dim));
+  }
+
+  /** bias_diff += dy[n] 1 per image on the device (Caffe's backward_gpu_bias). */
+  protected accumulateBiasDiffGpu(dy: DevicePtr, spatial: number): void {
+    const dev = currentDevice(),
+      dim = this.numOutput * spatial,
+      db = this.blobs[1].mutableGpuDiff();
+    for (let n = 0; n < this.num; n++)
+      dev.math.gemv(false, this.numOutput, spatial, 1, ptrAt(dy, n * dim), dev.kernels.ones(spatial), 1, db);
+  }
+
   override dispose(): void {
     this.prim?.dispose();
     this.prim = null;
+    this.devPrim?.dispose();
+    this.devPrim = null;
     this.primKey = '';
   }
 }

@@ -2,6 +2,7 @@
 // for the construction, net_params.ts for parameters and weight copying). Blobs, layers and
 // parameters are kept in Caffe's vectors and order, so that the solver, the tools and the logs can
 // index them as Caffe does. Treat the public arrays as read-only.
+import { currentDevice, mode } from '../backend/mode';
 import '../layers';
 import { Blob } from '../core/blob';
 import { Layer, Phase } from '../core/layer';
@@ -157,7 +158,13 @@ export class Net {
     for (const p of this.learnableParams) p.update();
   }
 
+  /** Zeroes every learnable parameter's diff, on the device in GPU mode (Caffe's ClearParamDiffs). */
   clearParamDiffs(): void {
+    if (mode() === 'GPU') {
+      const math = currentDevice().math;
+      for (const p of this.learnableParams) math.set(p.count, 0, p.mutableGpuDiff());
+      return;
+    }
     for (const p of this.learnableParams) p.mutableCpuDiff().fill(0);
   }
 

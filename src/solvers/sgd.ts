@@ -17,6 +17,7 @@ import { readSolverStateHdf5, restoreHistoryHdf5, writeSolverStateHdf5 } from '.
 import { checkLrPolicy, learningRate } from './lr_policy';
 import { registerSolver } from './registry';
 import { Solver } from './solver';
+import { currentDevice, mode } from '../backend/mode';
 
 export class SGDSolver extends Solver {
   /** per learnable param: the update history (AdaDelta and Adam append a second set) */
@@ -93,6 +94,8 @@ export class SGDSolver extends Solver {
   protected normalize(id: number): void {
     const iterSize = this.p('iter_size');
     if (iterSize === 1) return;
+    const p = this.net.learnableParams[id];
+    if (mode() === 'GPU') return currentDevice().math.scal(p.count, f32(1 / iterSize), p.mutableGpuDiff());
     scal(f32(1 / iterSize), this.net.learnableParams[id].mutableCpuDiff());
   }
 
@@ -102,12 +105,27 @@ export class SGDSolver extends Solver {
     const localDecay = f32(f32(this.p('weight_decay')) * this.net.paramsWeightDecay[id]);
     if (!localDecay) return;
     const type = this.p('regularization_type');
+    if (mode() === 'GPU') return this.regularizeGpu(id, type, localDecay);
     if (type === 'L2') {
       axpy(localDecay, p.cpuData(), p.mutableCpuDiff());
     } else if (type === 'L1') {
       const t = this.temp[id].mutableCpuData();
       sign(p.cpuData(), t);
       axpy(localDecay, t, p.mutableCpuDiff());
+    } else {
+      throw new CaffeError(`Unknown regularization type: ${type}`);
+    }
+  }
+
+  private regularizeGpu(id: number, type: string, localDecay: number): void {
+    const p = this.net.learnableParams[id],
+      math = currentDevice().math;
+    if (type === 'L2') {
+      math.axpy(p.count, localDecay, p.gpuData(), p.mutableGpuDiff());
+    } else if (type === 'L1') {
+      const t = this.temp[id].mutableGpuData();
+      math.sign(p.count, p.gpuData(), t);
+      math.axpy(p.count, localDecay, t, p.mutableGpuDiff());
     } else {
       throw new CaffeError(`Unknown regularization type: ${type}`);
     }
@@ -121,6 +139,14 @@ export class SGDSolver extends Solver {
   /** SGD with momentum: history = momentum * history + local_rate * diff; diff = history. */
   protected computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
+    if (mode() === 'GPU') {
+      // Caffe's sgd_update_gpu: h = momentum h + local_rate g; g = h
+      const math = currentDevice().math,
+        h = this.history[id];
+      math.axpby(p.count, this.localRate(id, rate), p.gpuDiff(), f32(this.p('momentum')), h.mutableGpuData());
+      math.copy(p.count, h.gpuData(), p.mutableGpuDiff());
+      return;
+    }
     const h = this.history[id].mutableCpuData();
     axpby(this.localRate(id, rate), p.cpuDiff(), f32(this.p('momentum')), h);
     p.mutableCpuDiff().set(h);

@@ -1,0 +1,179 @@
+// The device-neutral side of GPU execution, as Caffe's GPU mode: a Device owns memory of its own
+// (buffers, addressed by DevicePtr) and runs Caffe's math_functions and the layers' primitives on it.
+// SyncedMemory mirrors host memory on it on demand; layers' forwardGpu/backwardGpu and the solvers'
+// device updates call its ops. The WebGPU backend (backend/webgpu) is one implementation; a CUDA one
+// (cuBLAS/cuDNN, NCCL for the all-reduce of data-parallel training) implements the same interface.
+//
+// Ops are asynchronous: they are queued in order and run on the device in that order. Whatever returns
+// a host value (download, dot, asum) waits for the queue to drain. A host buffer passed to upload may
+// be reused as soon as upload returns.
+import type { ConvDesc, DeviceInfo, PoolDesc } from './backend';
+
+/** Memory a device allocated: `size` floats. Opaque outside the device that made it. */
+export interface DeviceBuffer {
+  readonly id: number;
+  readonly size: number;
+}
+
+/** A position in device memory: `offset` floats into `buffer` (Caffe's float* on the GPU). */
+export interface DevicePtr {
+  readonly buffer: DeviceBuffer;
+  readonly offset: number;
+}
+
+/** `p` advanced by `k` floats (pointer arithmetic, as `gpu_data() + k` in Caffe). */
+export function ptrAt(p: DevicePtr, k: number): DevicePtr {
+  return k === 0 ? p : { buffer: p.buffer, offset: p.offset + k };
+}
+
+/** Caffe's math_functions on device memory (caffe_gpu_*): n elements from each pointer. */
+export interface DeviceMath {
+  /** Row-major C = alpha op(A) op(B) + beta C (caffe_gpu_gemm); beta 0 never reads C. */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: DevicePtr,
+    B: DevicePtr,
+    beta: number,
+    C: DevicePtr,
+  ): void;
+  /** y = alpha op(A) x + beta y, A M x N row-major (caffe_gpu_gemv). */
+  gemv(
+    transA: boolean,
+    M: number,
+    N: number,
+    alpha: number,
+    A: DevicePtr,
+    x: DevicePtr,
+    beta: number,
+    y: DevicePtr,
+  ): void;
+  /** y = alpha */
+  set(n: number, alpha: number, y: DevicePtr): void;
+  /** y = x */
+  copy(n: number, x: DevicePtr, y: DevicePtr): void;
+  /** y += alpha x */
+  axpy(n: number, alpha: number, x: DevicePtr, y: DevicePtr): void;
+  /** y = alpha x + beta y */
+  axpby(n: number, alpha: number, x: DevicePtr, beta: number, y: DevicePtr): void;
+  /** x *= alpha */
+  scal(n: number, alpha: number, x: DevicePtr): void;
+  /** y += alpha (caffe_gpu_add_scalar) */
+  addScalar(n: number, alpha: number, y: DevicePtr): void;
+  add(n: number, a: DevicePtr, b: DevicePtr, y: DevicePtr): void;
+  sub(n: number, a: DevicePtr, b: DevicePtr, y: DevicePtr): void;
+  mul(n: number, a: DevicePtr, b: DevicePtr, y: DevicePtr): void;
+  div(n: number, a: DevicePtr, b: DevicePtr, y: DevicePtr): void;
+  /** y = a^p */
+  powx(n: number, a: DevicePtr, p: number, y: DevicePtr): void;
+  exp(n: number, a: DevicePtr, y: DevicePtr): void;
+  log(n: number, a: DevicePtr, y: DevicePtr): void;
+  abs(n: number, a: DevicePtr, y: DevicePtr): void;
+  /** y = sign(a) in {-1, 0, 1} */
+  sign(n: number, a: DevicePtr, y: DevicePtr): void;
+  /** sum x[i] y[i] (waits for the device) */
+  dot(n: number, x: DevicePtr, y: DevicePtr): number;
+  /** sum |x[i]| (waits for the device) */
+  asum(n: number, x: DevicePtr): number;
+}
+
+/** How many transfers between host and device memory there were (SyncedMemory counts them). */
+export interface TransferCounts {
+  uploads: number;
+  downloads: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export interface Device {
+  /** the device id (--gpu=N) */
+  readonly id: number;
+  /** the adapter's name, as Caffe's `GPU 0: <name>` */
+  readonly name: string;
+  readonly math: DeviceMath;
+  readonly kernels: DeviceKernels;
+  /** device_query's lines */
+  info(): DeviceInfo;
+  /** A zeroed buffer of `size` floats. */
+  alloc(size: number): DeviceBuffer;
+  free(b: DeviceBuffer): void;
+  /** dst[0, src.length) = src */
+  upload(src: Float32Array, dst: DevicePtr): void;
+  /** dst = src[0, dst.length); waits for the ops queued before */
+  download(src: DevicePtr, dst: Float32Array): void;
+  /** Waits until every queued op has run (errors of earlier ops are thrown here). */
+  synchronize(): void;
+  dispose(): void;
+}
+
+/** A convolution on the device, made at reshape (as the CPU backend's ConvPrimitive). */
+export interface DeviceConvPrimitive {
+  /** y = conv(x, w) (+ b) */
+  forward(x: DevicePtr, w: DevicePtr, b: DevicePtr | null, y: DevicePtr): void;
+  /** dx = conv_backward_data(dy, w) (overwrites dx) */
+  backwardData(dy: DevicePtr, w: DevicePtr, dx: DevicePtr): void;
+  /** dw += conv_backward_weights(x, dy); db += sum(dy) when db is given */
+  backwardWeights(x: DevicePtr, dy: DevicePtr, dw: DevicePtr, db: DevicePtr | null): void;
+  /** Frees its device buffers. */
+  dispose(): void;
+}
+
+/** SoftmaxWithLoss's device buffers: per-position loss and count, and the normalizer kept for backward. */
+export interface SoftmaxLossScratch {
+  loss: DevicePtr;
+  count: DevicePtr;
+  norm: DevicePtr;
+}
+
+/** The layers' device kernels (Caffe's per-layer .cu kernels), each the maths of its CPU layer. */
+export interface DeviceKernels {
+  /** y = x > 0 ? x : slope x */
+  reluForward(n: number, x: DevicePtr, y: DevicePtr, slope: number): void;
+  /** dx = dy (x > 0 ? 1 : slope) */
+  reluBackward(n: number, dy: DevicePtr, x: DevicePtr, dx: DevicePtr, slope: number): void;
+  sigmoidForward(n: number, x: DevicePtr, y: DevicePtr): void;
+  /** dx = dy y (1 - y) */
+  sigmoidBackward(n: number, dy: DevicePtr, y: DevicePtr, dx: DevicePtr): void;
+  tanhForward(n: number, x: DevicePtr, y: DevicePtr): void;
+  /** dx = dy (1 - y^2) */
+  tanhBackward(n: number, dy: DevicePtr, y: DevicePtr, dx: DevicePtr): void;
+  convolution(d: ConvDesc): DeviceConvPrimitive;
+  /** MAX pooling; mask holds each output's plane-local argmax (-1 for an empty window) as floats */
+  maxPoolForward(d: PoolDesc, x: DevicePtr, y: DevicePtr, mask: DevicePtr): void;
+  /** dx = sum of dy routed by mask (overwrites dx) */
+  maxPoolBackward(d: PoolDesc, dy: DevicePtr, mask: DevicePtr, dx: DevicePtr): void;
+  avePoolForward(d: PoolDesc, x: DevicePtr, y: DevicePtr): void;
+  avePoolBackward(d: PoolDesc, dy: DevicePtr, dx: DevicePtr): void;
+  /** softmax over the channel axis of outer x channels x inner */
+  softmaxForward(outer: number, channels: number, inner: number, x: DevicePtr, y: DevicePtr): void;
+  /** top[0] = sum of -log prob[label] / normalizer (VALID: the positions not ignored; else `fixed`) */
+  softmaxLossForward(
+    outer: number,
+    channels: number,
+    inner: number,
+    prob: DevicePtr,
+    label: DevicePtr,
+    ignoreLabel: number | null,
+    normalizer: 'VALID' | number,
+    scratch: SoftmaxLossScratch,
+    top: DevicePtr,
+  ): void;
+  /** dx = (prob - onehot(label)) lossWeight / the forward's normalizer; 0 at ignored positions */
+  softmaxLossBackward(
+    outer: number,
+    channels: number,
+    inner: number,
+    prob: DevicePtr,
+    label: DevicePtr,
+    ignoreLabel: number | null,
+    lossWeight: number,
+    scratch: SoftmaxLossScratch,
+    dx: DevicePtr,
+  ): void;
+  /** n ones on the device (Caffe's bias_multiplier_), shared and never written */
+  ones(n: number): DevicePtr;
+}

@@ -1,0 +1,237 @@
+// WGSL programs of the layers' device kernels (webgpu_kernels.ts), in programs.ts's conventions.
+// Each follows the Caffe CUDA kernel's maths for its layer (one thread per output element).
+import { EW_WORKGROUP, Program, ew } from './programs';
+
+/** Geometry of im2col/col2im and pooling: an image plane of channels x H x W, windows kh x kw. */
+const GEOM = `struct Params {
+  n: u32, oX: u32, oY: u32, oZ: u32,
+  channels: u32, height: u32, width: u32, outH: u32, outW: u32,
+  kh: u32, kw: u32, ph: u32, pw: u32, sh: u32, sw: u32, dh: u32, dw: u32,
+}`;
+
+/** A program with one thread per index i < P.n (grid-stride), over GEOM's Params. */
+function geom(slots: number, body: string): Program {
+  return {
+    slots,
+    source: `${GEOM}
+@compute @workgroup_size(${EW_WORKGROUP})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  for (var i = g.x; i < P.n; i += nw.x * ${EW_WORKGROUP}u) {
+    ${body}
+  }
+}`,
+  };
+}
+
+// im2col: col[(c kh kw + ki kw + kj) x (outH outW)] = x[c, h, w] (0 outside), one thread per col entry
+const IM2COL = geom(
+  2,
+  `let ow = i % P.outW; let oh = (i / P.outW) % P.outH; let r = i / (P.outW * P.outH);
+    let kj = r % P.kw; let ki = (r / P.kw) % P.kh; let c = r / (P.kw * P.kh);
+    let h = i32(oh * P.sh + ki * P.dh) - i32(P.ph);
+    let w = i32(ow * P.sw + kj * P.dw) - i32(P.pw);
+    var v = 0.0;
+    if (h >= 0 && h < i32(P.height) && w >= 0 && w < i32(P.width)) {
+      v = B0[P.oX + (c * P.height + u32(h)) * P.width + u32(w)];
+    }
+    B1[P.oY + i] = v;`,
+);
+
+// col2im: x[c, h, w] = sum of the col entries that im2col read from it (one thread per pixel, so no
+// atomics): the windows (oh, ow) and taps (ki, kj) with oh sh + ki dh - ph = h, likewise for w
+const COL2IM = geom(
+  2,
+  `let w = i % P.width; let h = (i / P.width) % P.height; let c = i / (P.width * P.height);
+    var v = 0.0;
+    for (var ki = 0u; ki < P.kh; ki++) {
+      let hs = i32(h + P.ph) - i32(ki * P.dh);
+      if (hs < 0 || hs % i32(P.sh) != 0) { continue; }
+      let oh = u32(hs) / P.sh;
+      if (oh >= P.outH) { continue; }
+      for (var kj = 0u; kj < P.kw; kj++) {
+        let ws = i32(w + P.pw) - i32(kj * P.dw);
+        if (ws < 0 || ws % i32(P.sw) != 0) { continue; }
+        let ow = u32(ws) / P.sw;
+        if (ow >= P.outW) { continue; }
+        v += B1[P.oY + ((c * P.kh + ki) * P.kw + kj) * P.outH * P.outW + oh * P.outW + ow];
+      }
+    }
+    B0[P.oX + i] = v;`,
+);
+
+// pooling windows: hstart = oh sh - ph, clipped to the image (MAX) or to H + ph (AVE divisor)
+const WINDOW = `let ow = i % P.outW; let oh = (i / P.outW) % P.outH; let nc = i / (P.outW * P.outH);
+    let hs0 = i32(oh * P.sh) - i32(P.ph); let ws0 = i32(ow * P.sw) - i32(P.pw);
+    let he0 = min(hs0 + i32(P.kh), i32(P.height + P.ph)); let we0 = min(ws0 + i32(P.kw), i32(P.width + P.pw));
+    let hs = max(hs0, 0); let ws = max(ws0, 0);
+    let he = min(he0, i32(P.height)); let we = min(we0, i32(P.width));
+    let plane = P.oX + nc * P.height * P.width;`;
+
+// MAX: y = max over the window (the first maximum in row-major order), mask = its plane index (-1 for
+// an empty window); x, y, mask in slots 0, 1, 2 (mask offset in oZ)
+const MAX_POOL = geom(
+  3,
+  `${WINDOW}
+    var m = -3.402823e38; var idx = -1;
+    for (var h = hs; h < he; h++) {
+      for (var w = ws; w < we; w++) {
+        let v = B0[plane + u32(h) * P.width + u32(w)];
+        if (v > m) { m = v; idx = h * i32(P.width) + w; }
+      }
+    }
+    B1[P.oY + i] = m;
+    B2[P.oZ + i] = f32(idx);`,
+);
+
+// MAX backward: dx[h, w] = sum of dy over the outputs whose mask names (h, w) (one thread per input
+// pixel, windows that can contain it); dy, mask, dx in slots 0, 1, 2; n = inputs
+const MAX_POOL_BACK = geom(
+  3,
+  `let w = i % P.width; let h = (i / P.width) % P.height; let nc = i / (P.width * P.height);
+    let phs = select(0u, (h + P.ph - P.kh) / P.sh + 1u, h + P.ph >= P.kh);
+    let phe = min((h + P.ph) / P.sh + 1u, P.outH);
+    let pws = select(0u, (w + P.pw - P.kw) / P.sw + 1u, w + P.pw >= P.kw);
+    let pwe = min((w + P.pw) / P.sw + 1u, P.outW);
+    let me = f32(h * P.width + w);
+    var g = 0.0;
+    for (var oh = phs; oh < phe; oh++) {
+      for (var ow = pws; ow < pwe; ow++) {
+        let o = nc * P.outH * P.outW + oh * P.outW + ow;
+        if (B1[P.oY + o] == me) { g += B0[P.oX + o]; }
+      }
+    }
+    B2[P.oZ + i] = g;`,
+);
+
+// AVE: y = sum over the window clipped to the image / the window clipped to H + pad
+const AVE_POOL = geom(
+  2,
+  `${WINDOW}
+    var s = 0.0;
+    for (var h = hs; h < he; h++) {
+      for (var w = ws; w < we; w++) { s += B0[plane + u32(h) * P.width + u32(w)]; }
+    }
+    B1[P.oY + i] = s / f32((he0 - hs0) * (we0 - ws0));`,
+);
+
+// AVE backward: dx[h, w] = sum over windows containing it of dy / pool size; dy, dx in slots 0, 1
+const AVE_POOL_BACK = geom(
+  2,
+  `let w = i % P.width; let h = (i / P.width) % P.height; let nc = i / (P.width * P.height);
+    let phs = select(0u, (h + P.ph - P.kh) / P.sh + 1u, h + P.ph >= P.kh);
+    let phe = min((h + P.ph) / P.sh + 1u, P.outH);
+    let pws = select(0u, (w + P.pw - P.kw) / P.sw + 1u, w + P.pw >= P.kw);
+    let pwe = min((w + P.pw) / P.sw + 1u, P.outW);
+    var g = 0.0;
+    for (var oh = phs; oh < phe; oh++) {
+      for (var ow = pws; ow < pwe; ow++) {
+        let hs = i32(oh * P.sh) - i32(P.ph); let ws = i32(ow * P.sw) - i32(P.pw);
+        let he = min(hs + i32(P.kh), i32(P.height + P.ph)); let we = min(ws + i32(P.kw), i32(P.width + P.pw));
+        g += B0[P.oX + nc * P.outH * P.outW + oh * P.outW + ow] / f32((he - hs) * (we - ws));
+      }
+    }
+    B1[P.oY + i] = g;`,
+);
+
+/** Softmax geometry: outer x channels x inner; one thread per (outer, inner) position. */
+const SM = `struct Params { n: u32, oX: u32, oY: u32, oZ: u32, oW: u32, channels: u32, inner: u32,
+  ignore: i32, hasIgnore: u32, scale: f32 }`;
+function sm(slots: number, body: string): Program {
+  return {
+    slots,
+    source: `${SM}
+@compute @workgroup_size(${EW_WORKGROUP})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  for (var i = g.x; i < P.n; i += nw.x * ${EW_WORKGROUP}u) {
+    let o = i / P.inner; let s = i % P.inner; let base = o * P.channels * P.inner + s;
+    ${body}
+  }
+}`,
+  };
+}
+
+// softmax over channels: y = exp(x - max) / sum (Caffe's channel max, subtract, exp, sum, divide)
+const SOFTMAX = sm(
+  2,
+  `var m = -3.402823e38;
+    for (var c = 0u; c < P.channels; c++) { m = max(m, B0[P.oX + base + c * P.inner]); }
+    var sum = 0.0;
+    for (var c = 0u; c < P.channels; c++) {
+      let e = exp(B0[P.oX + base + c * P.inner] - m);
+      B1[P.oY + base + c * P.inner] = e;
+      sum += e;
+    }
+    for (var c = 0u; c < P.channels; c++) { B1[P.oY + base + c * P.inner] /= sum; }`,
+);
+
+// SoftmaxWithLoss per position: loss = -log(max(prob[label], FLT_MIN)), count = 1; both 0 for the
+// ignore_label; prob, label, loss, count in slots 0..3
+const SOFTMAX_LOSS = sm(
+  4,
+  `let label = i32(B1[P.oY + i]);
+    if (P.hasIgnore != 0u && label == P.ignore) { B2[P.oZ + i] = 0.0; B3[P.oW + i] = 0.0; continue; }
+    B2[P.oZ + i] = -log(max(B0[P.oX + base + u32(label) * P.inner], 1.17549435e-38));
+    B3[P.oW + i] = 1.0;`,
+);
+
+// SoftmaxWithLoss backward: dx = (prob - onehot(label)) * scale / normalizer[0], 0 for the ignored;
+// prob (dx in place allowed? no: dx in slot 2), label, dx, normalizer in slots 0..3
+const SOFTMAX_LOSS_BACK = sm(
+  4,
+  `let label = i32(B1[P.oY + i]);
+    let ignored = P.hasIgnore != 0u && label == P.ignore;
+    let k = P.scale / B3[P.oW];
+    for (var c = 0u; c < P.channels; c++) {
+      var v = B0[P.oX + base + c * P.inner];
+      if (!ignored && i32(c) == label) { v -= 1.0; }
+      B2[P.oZ + base + c * P.inner] = select(v * k, 0.0, ignored);
+    }`,
+);
+
+// top[0] = sum(loss) / normalizer, normalizer = max(1, sum(count)) for VALID else P.a (kept in
+// norm[0] for backward); one workgroup; loss, count, top, norm in slots 0..3
+const LOSS_REDUCE: Program = {
+  slots: 4,
+  source: `struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, a: f32, b: f32 }
+var<workgroup> sl: array<f32, 256>;
+var<workgroup> sc: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) l: vec3u) {
+  var a = 0.0; var c = 0.0;
+  for (var i = l.x; i < P.n; i += 256u) { a += B0[P.o0 + i]; c += B1[P.o1 + i]; }
+  sl[l.x] = a; sc[l.x] = c;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w / 2u) {
+    if (l.x < w) { sl[l.x] += sl[l.x + w]; sc[l.x] += sc[l.x + w]; }
+    workgroupBarrier();
+  }
+  if (l.x == 0u) {
+    // P.b = 1: VALID normalization (count of non-ignored positions, at least 1)
+    let norm = select(max(P.a, 1.0), max(sc[0], 1.0), P.b == 1.0);
+    B2[P.o2] = sl[0] / norm;
+    B3[P.o3] = norm;
+  }
+}`,
+};
+
+export const LAYER_PROGRAMS: Record<string, Program> = {
+  relu_forward: ew(2, 'let x = B0[P.o0 + i]; B1[P.o1 + i] = select(x * P.a, x, x > 0.0);'),
+  // dx = dy (x > 0 ? 1 : slope); dy, x, dx in slots 0, 1, 2
+  relu_backward: ew(3, 'let x = B1[P.o1 + i]; B2[P.o2 + i] = B0[P.o0 + i] * select(P.a, 1.0, x > 0.0);'),
+  sigmoid_forward: ew(2, 'B1[P.o1 + i] = 0.5 * tanh(0.5 * B0[P.o0 + i]) + 0.5;'),
+  // dx = dy y (1 - y); dy, y, dx
+  sigmoid_backward: ew(3, 'let y = B1[P.o1 + i]; B2[P.o2 + i] = B0[P.o0 + i] * y * (1.0 - y);'),
+  tanh_forward: ew(2, 'B1[P.o1 + i] = tanh(B0[P.o0 + i]);'),
+  // dx = dy (1 - y^2)
+  tanh_backward: ew(3, 'let y = B1[P.o1 + i]; B2[P.o2 + i] = B0[P.o0 + i] * (1.0 - y * y);'),
+  im2col: IM2COL,
+  col2im: COL2IM,
+  max_pool: MAX_POOL,
+  max_pool_backward: MAX_POOL_BACK,
+  ave_pool: AVE_POOL,
+  ave_pool_backward: AVE_POOL_BACK,
+  softmax: SOFTMAX,
+  softmax_loss: SOFTMAX_LOSS,
+  softmax_loss_backward: SOFTMAX_LOSS_BACK,
+  loss_reduce: LOSS_REDUCE,
+};

@@ -1,0 +1,167 @@
+// WGSL compute programs of the WebGPU device, by name. A program's source refers to its storage
+// buffers as B0, B1, ... (slots, bound in the order the dispatch lists them) and to its uniform block
+// as P (struct Params). The worker binds each distinct buffer once: slots that name the same buffer
+// (in-place ops, C and A in one buffer) are renamed to one binding, so WebGPU's no-aliasing rule for
+// writable bindings holds. Offsets in P count floats from the start of each buffer.
+//
+// Element-wise programs share one Params layout (EW_PARAMS) and a grid-stride loop, so one dispatch
+// covers any n with at most 65535 workgroups.
+
+export interface Program {
+  /** number of storage-buffer slots */
+  slots: number;
+  /** WGSL: struct Params, helpers and the @compute entry point `main` */
+  source: string;
+}
+
+/** Element-wise uniform block: n elements, slot offsets o0..o3, scalars a and b. */
+export const EW_PARAMS = ['n', 'o0', 'o1', 'o2', 'o3', 'a', 'b'] as const;
+export const EW_WORKGROUP = 256;
+export const MAX_GROUPS = 65535;
+
+const EW_STRUCT = 'struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, a: f32, b: f32 }';
+
+/** An element-wise program: `stmt` runs for each i < n (x0(i) = B0[P.o0 + i], ...). */
+export function ew(slots: number, stmt: string, helpers = ''): Program {
+  return {
+    slots,
+    source: `${EW_STRUCT}
+${helpers}
+@compute @workgroup_size(${EW_WORKGROUP})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let stride = nw.x * ${EW_WORKGROUP}u;
+  for (var i = g.x; i < P.n; i += stride) {
+    ${stmt}
+  }
+}`,
+  };
+}
+
+// y = f(x) with x in slot 0 and y in slot 1 (in place when both name one buffer)
+const unary = (expr: string, helpers = '') => ew(2, `let x = B0[P.o0 + i]; B1[P.o1 + i] = ${expr};`, helpers);
+// y = f(a, b) with a, b, y in slots 0, 1, 2
+const binary = (expr: string) => ew(3, `let x = B0[P.o0 + i]; let y = B1[P.o1 + i]; B2[P.o2 + i] = ${expr};`);
+
+/** Tile sizes of the GEMM program: TILE x TILE outputs per workgroup, KT of K per step. */
+export const GEMM_TILE = 64;
+const GEMM_KT = 16;
+
+// C = alpha op(A) op(B) + beta C, row-major; A, B, C in slots 0, 1, 2. 16 x 16 threads, each 4 x 4
+// outputs; tiles of op(A) and op(B) staged in workgroup memory, loaded along the stored rows.
+const GEMM = `struct Params {
+  M: u32, N: u32, K: u32, oA: u32, oB: u32, oC: u32, alpha: f32, beta: f32, tA: u32, tB: u32
+}
+var<workgroup> As: array<f32, ${GEMM_TILE * GEMM_KT}>;
+var<workgroup> Bs: array<f32, ${GEMM_TILE * GEMM_KT}>;
+fn opA(m: u32, k: u32) -> f32 {
+  if (m >= P.M || k >= P.K) { return 0.0; }
+  if (P.tA == 0u) { return B0[P.oA + m * P.K + k]; }
+  return B0[P.oA + k * P.M + m];
+}
+fn opB(k: u32, n: u32) -> f32 {
+  if (k >= P.K || n >= P.N) { return 0.0; }
+  if (P.tB == 0u) { return B1[P.oB + k * P.N + n]; }
+  return B1[P.oB + n * P.K + k];
+}
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
+  let m0 = wg.y * ${GEMM_TILE}u;
+  let n0 = wg.x * ${GEMM_TILE}u;
+  let tid = l.y * 16u + l.x;
+  var acc: array<f32, 16>;
+  for (var k0 = 0u; k0 < P.K; k0 += ${GEMM_KT}u) {
+    for (var r = 0u; r < 4u; r++) {
+      let e = tid + r * 256u;
+      // As[kk][mm], Bs[kk][nn]: consecutive threads read consecutive stored elements
+      var mm = e % ${GEMM_TILE}u;
+      var kk = e / ${GEMM_TILE}u;
+      if (P.tA == 0u) { mm = e / ${GEMM_KT}u; kk = e % ${GEMM_KT}u; }
+      As[kk * ${GEMM_TILE}u + mm] = opA(m0 + mm, k0 + kk);
+      var nn = e % ${GEMM_TILE}u;
+      kk = e / ${GEMM_TILE}u;
+      if (P.tB != 0u) { nn = e / ${GEMM_KT}u; kk = e % ${GEMM_KT}u; }
+      Bs[kk * ${GEMM_TILE}u + nn] = opB(k0 + kk, n0 + nn);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${GEMM_KT}u; kk++) {
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        av[i] = As[kk * ${GEMM_TILE}u + l.y * 4u + i];
+        bv[i] = Bs[kk * ${GEMM_TILE}u + l.x * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]); }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + l.y * 4u + i;
+    if (m >= P.M) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + l.x * 4u + j;
+      if (n >= P.N) { continue; }
+      let idx = P.oC + m * P.N + n;
+      var v = P.alpha * acc[i * 4u + j];
+      if (P.beta != 0.0) { v += P.beta * B2[idx]; }
+      B2[idx] = v;
+    }
+  }
+}`;
+
+/** Partial sums per workgroup of a reduction (dot, asum): REDUCE_GROUPS partials, summed on the host. */
+export const REDUCE_GROUPS = 64;
+
+// partials[wg] = sum over the workgroup's grid-stride share of term(i); x, y, partials in slots 0, 1, 2
+const reduce = (term: string): Program => ({
+  slots: 3,
+  source: `${EW_STRUCT}
+var<workgroup> s: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(local_invocation_id) l: vec3u,
+        @builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  var acc = 0.0;
+  for (var i = g.x; i < P.n; i += nw.x * 256u) { acc += ${term}; }
+  s[l.x] = acc;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w / 2u) {
+    if (l.x < w) { s[l.x] += s[l.x + w]; }
+    workgroupBarrier();
+  }
+  if (l.x == 0u) { B2[P.o2 + wg.x] = s[0]; }
+}`,
+});
+
+// caffe_gpu_powx is powf: WGSL's pow is defined for x > 0 only, so signs and the special cases of
+// powf (x^0 = 1, negative x with an integer exponent, NaN with a fractional one) are made explicit
+const POWX = `fn powx(x: f32, p: f32) -> f32 {
+  if (p == 0.0) { return 1.0; }
+  if (p == 2.0) { return x * x; }
+  if (x == 0.0) { return select(0.0, 1.0 / x, p < 0.0); } // 1 / 0: inf (WGSL has no inf constant)
+  let r = pow(abs(x), p);
+  if (x > 0.0) { return r; }
+  if (fract(p) != 0.0) { return sqrt(x); } // of a negative x: NaN, as powf
+  return select(r, -r, fract(p * 0.5) != 0.0);
+}`;
+
+export const PROGRAMS: Record<string, Program> = {
+  set: ew(1, 'B0[P.o0 + i] = P.a;'),
+  copy: unary('x'),
+  axpy: ew(2, 'B1[P.o1 + i] = fma(P.a, B0[P.o0 + i], B1[P.o1 + i]);'),
+  axpby: ew(2, 'B1[P.o1 + i] = fma(P.a, B0[P.o0 + i], P.b * B1[P.o1 + i]);'),
+  scal: ew(1, 'B0[P.o0 + i] = P.a * B0[P.o0 + i];'),
+  add_scalar: ew(1, 'B0[P.o0 + i] = B0[P.o0 + i] + P.a;'),
+  add: binary('x + y'),
+  sub: binary('x - y'),
+  mul: binary('x * y'),
+  div: binary('x / y'),
+  powx: unary('powx(x, P.a)', POWX),
+  exp: unary('exp(x)'),
+  log: unary('log(x)'),
+  abs: unary('abs(x)'),
+  sign: unary('sign(x)'),
+  dot: reduce('B0[P.o0 + i] * B1[P.o1 + i]'),
+  asum: reduce('abs(B0[P.o0 + i])'),
+  gemm: { slots: 3, source: GEMM },
+};

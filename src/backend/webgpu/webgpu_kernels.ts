@@ -1,0 +1,244 @@
+// The layers' device kernels on WebGPU (backend/device.ts DeviceKernels): dispatches of
+// layer_programs.ts, and the convolution as Caffe's GPU path computes it (im2col, then one GEMM per
+// image and group; col2im for the data gradient).
+import type { ConvDesc, PoolDesc } from '../backend';
+import { DeviceConvPrimitive, DeviceKernels, DevicePtr, SoftmaxLossScratch, ptrAt } from '../device';
+import type { WebGpuDevice } from './webgpu_device';
+import { packParams } from './webgpu_device';
+import { ewGroups } from './webgpu_math';
+
+const GEOM_TYPES = 'u'.repeat(17);
+const SM_TYPES = 'uuuuuuuiuf';
+
+export class WebGpuKernels implements DeviceKernels {
+  private onesPtr: DevicePtr | null = null;
+  private onesSize = 0;
+
+  constructor(readonly dev: WebGpuDevice) {}
+
+  private ew(prog: string, n: number, ptrs: DevicePtr[], a = 0): void {
+    this.dev.math.ew(prog, n, ptrs, a);
+  }
+
+  reluForward(n: number, x: DevicePtr, y: DevicePtr, slope: number): void {
+    this.ew('relu_forward', n, [x, y], slope);
+  }
+  reluBackward(n: number, dy: DevicePtr, x: DevicePtr, dx: DevicePtr, slope: number): void {
+    this.ew('relu_backward', n, [dy, x, dx], slope);
+  }
+  sigmoidForward(n: number, x: DevicePtr, y: DevicePtr): void {
+    this.ew('sigmoid_forward', n, [x, y]);
+  }
+  sigmoidBackward(n: number, dy: DevicePtr, y: DevicePtr, dx: DevicePtr): void {
+    this.ew('sigmoid_backward', n, [dy, y, dx]);
+  }
+  tanhForward(n: number, x: DevicePtr, y: DevicePtr): void {
+    this.ew('tanh_forward', n, [x, y]);
+  }
+  tanhBackward(n: number, dy: DevicePtr, y: DevicePtr, dx: DevicePtr): void {
+    this.ew('tanh_backward', n, [dy, y, dx]);
+  }
+
+  /** A geometry program (im2col, col2im, pooling) over n threads. */
+  geom(prog: string, n: number, ptrs: DevicePtr[], g: number[]): void {
+    if (n <= 0) return;
+    const o = [0, 0, 0];
+    ptrs.forEach((p, i) => (o[i] = p.offset));
+    this.dev.dispatch(prog, ptrs, packParams(GEOM_TYPES, [n, ...o, ...g]), ewGroups(n));
+  }
+
+  im2col(d: ConvDesc, channels: number, x: DevicePtr, col: DevicePtr): void {
+    const n = channels * d.kernelH * d.kernelW * d.outH * d.outW;
+    this.geom('im2col', n, [x, col], convGeom(d, channels));
+  }
+  col2im(d: ConvDesc, channels: number, col: DevicePtr, x: DevicePtr): void {
+    this.geom('col2im', channels * d.height * d.width, [x, col], convGeom(d, channels));
+  }
+
+  convolution(d: ConvDesc): DeviceConvPrimitive {
+    return new WebGpuConvolution(this, d);
+  }
+
+  maxPoolForward(d: PoolDesc, x: DevicePtr, y: DevicePtr, mask: DevicePtr): void {
+    this.geom('max_pool', d.num * d.channels * d.outH * d.outW, [x, y, mask], poolGeom(d));
+  }
+  maxPoolBackward(d: PoolDesc, dy: DevicePtr, mask: DevicePtr, dx: DevicePtr): void {
+    this.geom('max_pool_backward', d.num * d.channels * d.height * d.width, [dy, mask, dx], poolGeom(d));
+  }
+  avePoolForward(d: PoolDesc, x: DevicePtr, y: DevicePtr): void {
+    this.geom('ave_pool', d.num * d.channels * d.outH * d.outW, [x, y], poolGeom(d));
+  }
+  avePoolBackward(d: PoolDesc, dy: DevicePtr, dx: DevicePtr): void {
+    this.geom('ave_pool_backward', d.num * d.channels * d.height * d.width, [dy, dx], poolGeom(d));
+  }
+
+  /** A softmax-family program over outer x inner positions. */
+  private sm(
+    prog: string,
+    outer: number,
+    channels: number,
+    inner: number,
+    ptrs: DevicePtr[],
+    ignore: number | null,
+    scale = 0,
+  ): void {
+    const n = outer * inner;
+    if (n <= 0) return;
+    const o = [0, 0, 0, 0];
+    ptrs.forEach((p, i) => (o[i] = p.offset));
+    const params = packParams(SM_TYPES, [n, ...o, channels, inner, ignore ?? 0, ignore === null ? 0 : 1, scale]);
+    this.dev.dispatch(prog, ptrs, params, ewGroups(n));
+  }
+
+  softmaxForward(outer: number, channels: number, inner: number, x: DevicePtr, y: DevicePtr): void {
+    this.sm('softmax', outer, channels, inner, [x, y], null);
+  }
+
+  softmaxLossForward(
+    outer: number,
+    channels: number,
+    inner: number,
+    prob: DevicePtr,
+    label: DevicePtr,
+    ignoreLabel: number | null,
+    normalizer: 'VALID' | number,
+    s: SoftmaxLossScratch,
+    top: DevicePtr,
+  ): void {
+    this.sm('softmax_loss', outer, channels, inner, [prob, label, s.loss, s.count], ignoreLabel);
+    const n = outer * inner;
+    const valid = normalizer === 'VALID';
+    const params = packParams('uuuuuff', [
+      n,
+      s.loss.offset,
+      s.count.offset,
+      top.offset,
+      s.norm.offset,
+      valid ? 0 : normalizer,
+      valid ? 1 : 0,
+    ]);
+    this.dev.dispatch('loss_reduce', [s.loss, s.count, top, s.norm], params, [1, 1, 1]);
+  }
+
+  softmaxLossBackward(
+    outer: number,
+    channels: number,
+    inner: number,
+    prob: DevicePtr,
+    label: DevicePtr,
+    ignoreLabel: number | null,
+    lossWeight: number,
+    s: SoftmaxLossScratch,
+    dx: DevicePtr,
+  ): void {
+    this.sm('softmax_loss_backward', outer, channels, inner, [prob, label, dx, s.norm], ignoreLabel, lossWeight);
+  }
+
+  ones(n: number): DevicePtr {
+    if (n > this.onesSize) {
+      if (this.onesPtr) this.dev.free(this.onesPtr.buffer);
+      this.onesSize = Math.max(n, 2 * this.onesSize, 1024);
+      this.onesPtr = { buffer: this.dev.alloc(this.onesSize), offset: 0 };
+      this.dev.math.set(this.onesSize, 1, this.onesPtr);
+    }
+    return this.onesPtr!;
+  }
+}
+
+/** GEOM's fields after the offsets, for im2col/col2im over `channels` of d's input. */
+function convGeom(d: ConvDesc, channels: number): number[] {
+  return [
+    channels,
+    d.height,
+    d.width,
+    d.outH,
+    d.outW,
+    d.kernelH,
+    d.kernelW,
+    d.padH,
+    d.padW,
+    d.strideH,
+    d.strideW,
+    d.dilationH,
+    d.dilationW,
+  ];
+}
+
+function poolGeom(d: PoolDesc): number[] {
+  return [
+    d.channels,
+    d.height,
+    d.width,
+    d.outH,
+    d.outW,
+    d.kernelH,
+    d.kernelW,
+    d.padH,
+    d.padW,
+    d.strideH,
+    d.strideW,
+    1,
+    1,
+  ];
+}
+
+/** Caffe's GPU convolution: per image, im2col once, then one GEMM per group; bias by a ones GEMM. */
+class WebGpuConvolution implements DeviceConvPrimitive {
+  private readonly col: DevicePtr;
+  private readonly M: number; // output channels per group
+  private readonly K: number; // input channels per group x kernel
+  private readonly N: number; // output pixels
+  private readonly inDim: number;
+  private readonly outDim: number;
+
+  constructor(
+    private readonly k: WebGpuKernels,
+    private readonly d: ConvDesc,
+  ) {
+    this.M = d.numOutput / d.group;
+    this.K = (d.channels / d.group) * d.kernelH * d.kernelW;
+    this.N = d.outH * d.outW;
+    this.inDim = d.channels * d.height * d.width;
+    this.outDim = d.numOutput * this.N;
+    this.col = { buffer: k.dev.alloc(this.K * d.group * this.N), offset: 0 };
+  }
+
+  forward(x: DevicePtr, w: DevicePtr, b: DevicePtr | null, y: DevicePtr): void {
+    const { d, M, K, N } = this,
+      math = this.k.dev.math;
+    for (let n = 0; n < d.num; n++) {
+      const yn = ptrAt(y, n * this.outDim);
+      this.k.im2col(d, d.channels, ptrAt(x, n * this.inDim), this.col);
+      for (let g = 0; g < d.group; g++)
+        math.gemm(false, false, M, N, K, 1, ptrAt(w, g * M * K), ptrAt(this.col, g * K * N), 0, ptrAt(yn, g * M * N));
+      if (b && d.bias) math.gemm(false, false, d.numOutput, N, 1, 1, b, this.k.ones(N), 1, yn);
+    }
+  }
+
+  backwardData(dy: DevicePtr, w: DevicePtr, dx: DevicePtr): void {
+    const { d, M, K, N } = this,
+      math = this.k.dev.math;
+    for (let n = 0; n < d.num; n++) {
+      const dyn = ptrAt(dy, n * this.outDim);
+      for (let g = 0; g < d.group; g++)
+        math.gemm(true, false, K, N, M, 1, ptrAt(w, g * M * K), ptrAt(dyn, g * M * N), 0, ptrAt(this.col, g * K * N));
+      this.k.col2im(d, d.channels, this.col, ptrAt(dx, n * this.inDim));
+    }
+  }
+
+  dispose(): void {
+    this.k.dev.free(this.col.buffer);
+  }
+
+  backwardWeights(x: DevicePtr, dy: DevicePtr, dw: DevicePtr, db: DevicePtr | null): void {
+    const { d, M, K, N } = this,
+      math = this.k.dev.math;
+    for (let n = 0; n < d.num; n++) {
+      const dyn = ptrAt(dy, n * this.outDim);
+      if (db) math.gemv(false, d.numOutput, N, 1, dyn, this.k.ones(N), 1, db);
+      this.k.im2col(d, d.channels, ptrAt(x, n * this.inDim), this.col);
+      for (let g = 0; g < d.group; g++)
+        math.gemm(false, true, M, K, N, 1, ptrAt(dyn, g * M * N), ptrAt(this.col, g * K * N), 1, ptrAt(dw, g * M * K));
+    }
+  }
+}
