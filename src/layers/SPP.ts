@@ -73,7 +73,7 @@ export class SPPLayer extends Layer {
     checkOp(this, bottom[0].width, '>', 0, 'bottom_w_ > 0', 'Input dimensions cannot be zero.');
     this.height = this.param('spp_param').pyramid_height;
     checkOp(this, this.height, '>', 0, 'pyramid_height_ > 0', 'The pyramid needs at least one level.');
-    this.builtFor = bottom[0].shape.join(',');
+    this.builtFor = bottom[0].shape.join(','); // reshape, which Layer.setUp runs next, has nothing to redo
     if (this.height === 1) {
       this.buildPools(bottom, top);
       return;
@@ -106,15 +106,16 @@ export class SPPLayer extends Layer {
     this.checkInput(bottom);
     const key = bottom[0].shape.join(',');
     if (key === this.builtFor) return;
-    this.builtFor = key;
+    this.builtFor = ''; // until the rebuild below succeeds
     if (this.height === 1) {
       this.buildPools(bottom, top);
-      return;
+    } else {
+      (this.split as SplitLayer).reshapeNamed(bottom, this.splitTops);
+      this.buildPools(bottom);
+      this.flattens.forEach((f, i) => f.reshapeNamed([this.poolTops[i]], [this.flatTops[i]]));
+      (this.concat as ConcatLayer).reshapeNamed(this.flatTops, top);
     }
-    (this.split as SplitLayer).reshapeNamed(bottom, this.splitTops);
-    this.buildPools(bottom);
-    this.flattens.forEach((f, i) => f.reshapeNamed([this.poolTops[i]], [this.flatTops[i]]));
-    (this.concat as ConcatLayer).reshapeNamed(this.flatTops, top);
+    this.builtFor = key;
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
