@@ -211,6 +211,7 @@ function digest(blobs) {
 
 module.exports = {
   CASES,
+  values,
   MAX_ITER,
   netParam,
   initWeights,

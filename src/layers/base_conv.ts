@@ -19,6 +19,85 @@ import type { ConvolutionParameter } from '../proto/caffe';
 type PerAxis = 'kernel_size' | 'stride' | 'pad' | 'dilation';
 type Axis2D = keyof ConvolutionParameter & `${string}_${'h' | 'w'}`;
 
+/** Kernel, stride, pad and dilation of each spatial axis. */
+export interface ConvSpatialParams {
+  kernel: number[];
+  stride: number[];
+  pad: number[];
+  dilation: number[];
+}
+
+/**
+ * Caffe's reading of ConvolutionParameter's spatial fields for `nsa` spatial axes (shared by
+ * BaseConvolutionLayer and Im2colLayer): kernel_h/kernel_w (2-D only) or kernel_size once or once per
+ * axis; stride and pad the same way (defaults 1 and 0); dilation once or per axis (default 1).
+ * `cp` is read through its defaults, `set` as written (for has_ checks).
+ */
+export function readConvSpatialParams(
+  layer: Layer,
+  cp: LayerParamView<'convolution_param'>,
+  set: ConvolutionParameter,
+  nsa: number,
+): ConvSpatialParams {
+  const len = (f: PerAxis): number => cp[f].length;
+  const perAxis = (field: PerAxis, def: number | null, what: string, hw: [Axis2D, Axis2D]): number[] => {
+    if (set[hw[0]] !== undefined || set[hw[1]] !== undefined) {
+      checkOp(
+        layer,
+        nsa,
+        '==',
+        2,
+        'num_spatial_axes_ == 2',
+        `${hw[0]} & ${hw[1]} can only be used for 2D convolution.`,
+      );
+      checkOp(
+        layer,
+        0,
+        '==',
+        len(field),
+        `0 == conv_param.${field}_size()`,
+        `Either ${field} or ${what}/w should be specified; not both.`,
+      );
+      return [cp[hw[0]], cp[hw[1]]];
+    }
+    const n = len(field);
+    if (!(n === 1 || n === nsa || (def !== null && n === 0))) {
+      const once = def === null ? 'num_kernel_dims == 1' : `num_${field}_dims == 0 || num_${field}_dims == 1`;
+      const name = field === 'kernel_size' ? 'kernel' : field;
+      checkFailed(
+        layer,
+        `${once} || num_${name}_dims == num_spatial_axes_`,
+        `${field} must be specified once, or once per spatial dimension ` +
+          `(${field} specified ${n} times; ${nsa} spatial dims).`,
+      );
+    }
+    const v = cp[field];
+    return Array.from({ length: nsa }, (_, i) => (n === 0 ? (def as number) : Number(v[n === 1 ? 0 : i])));
+  };
+  const kernel = perAxis('kernel_size', null, 'kernel_h', ['kernel_h', 'kernel_w']);
+  for (const k of kernel) {
+    checkOp(layer, k, '>', 0, 'kernel_shape_data[i] > 0', 'Filter dimensions must be nonzero.');
+  }
+  const stride = perAxis('stride', 1, 'stride_h', ['stride_h', 'stride_w']);
+  for (const s of stride) checkOp(layer, s, '>', 0, 'stride_data[i] > 0', 'Stride dimensions must be nonzero.');
+  const pad = perAxis('pad', 0, 'pad_h', ['pad_h', 'pad_w']);
+  const nd = len('dilation');
+  if (!(nd === 0 || nd === 1 || nd === nsa)) {
+    checkFailed(
+      layer,
+      'num_dilation_dims == 0 || num_dilation_dims == 1 || num_dilation_dims == num_spatial_axes_',
+      'dilation must be specified once, or once per spatial dimension ' +
+        `(dilation specified ${nd} times; ${nsa} spatial dims).`,
+    );
+  }
+  const dil = cp.dilation;
+  const dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : Number(dil[nd === 1 ? 0 : i])));
+  for (const d of dilation) {
+    checkOp(layer, d, '>', 0, 'dilation_data[i] > 0', 'Dilation dimensions must be nonzero.');
+  }
+  return { kernel, stride, pad, dilation };
+}
+
 export abstract class BaseConvolutionLayer extends Layer {
   protected kernel: number[] = [];
   protected stride: number[] = [];
@@ -60,66 +139,14 @@ export abstract class BaseConvolutionLayer extends Layer {
 
   override layerSetUp(bottom: Blob[]): void {
     const cp = this.param('convolution_param');
-    const len = (f: PerAxis): number => cp[f].length;
     this.channelAxis = bottom[0].canonicalAxisIndex(cp.axis);
     const nsa = (this.numSpatialAxes = bottom[0].numAxes - this.channelAxis - 1);
-    // kernel_h/kernel_w, or kernel_size once / once per spatial axis
-    const set = this.rawParam('convolution_param');
-    const perAxis = (field: PerAxis, def: number | null, what: string, hw: [Axis2D, Axis2D]): number[] => {
-      if (set[hw[0]] !== undefined || set[hw[1]] !== undefined) {
-        checkOp(
-          this,
-          nsa,
-          '==',
-          2,
-          'num_spatial_axes_ == 2',
-          `${hw[0]} & ${hw[1]} can only be used for 2D convolution.`,
-        );
-        checkOp(
-          this,
-          0,
-          '==',
-          len(field),
-          `0 == conv_param.${field}_size()`,
-          `Either ${field} or ${what}/w should be specified; not both.`,
-        );
-        return [cp[hw[0]], cp[hw[1]]];
-      }
-      const n = len(field);
-      if (!(n === 1 || n === nsa || (def !== null && n === 0))) {
-        const once = def === null ? 'num_kernel_dims == 1' : `num_${field}_dims == 0 || num_${field}_dims == 1`;
-        const name = field === 'kernel_size' ? 'kernel' : field;
-        checkFailed(
-          this,
-          `${once} || num_${name}_dims == num_spatial_axes_`,
-          `${field} must be specified once, or once per spatial dimension ` +
-            `(${field} specified ${n} times; ${nsa} spatial dims).`,
-        );
-      }
-      const v = cp[field];
-      return Array.from({ length: nsa }, (_, i) => (n === 0 ? (def as number) : Number(v[n === 1 ? 0 : i])));
-    };
-    this.kernel = perAxis('kernel_size', null, 'kernel_h', ['kernel_h', 'kernel_w']);
-    for (const k of this.kernel) {
-      checkOp(this, k, '>', 0, 'kernel_shape_data[i] > 0', 'Filter dimensions must be nonzero.');
-    }
-    this.stride = perAxis('stride', 1, 'stride_h', ['stride_h', 'stride_w']);
-    for (const s of this.stride) checkOp(this, s, '>', 0, 'stride_data[i] > 0', 'Stride dimensions must be nonzero.');
-    this.pad = perAxis('pad', 0, 'pad_h', ['pad_h', 'pad_w']);
-    const nd = len('dilation');
-    if (!(nd === 0 || nd === 1 || nd === nsa)) {
-      checkFailed(
-        this,
-        'num_dilation_dims == 0 || num_dilation_dims == 1 || num_dilation_dims == num_spatial_axes_',
-        'dilation must be specified once, or once per spatial dimension ' +
-          `(dilation specified ${nd} times; ${nsa} spatial dims).`,
-      );
-    }
-    const dil = cp.dilation;
-    this.dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : Number(dil[nd === 1 ? 0 : i])));
-    for (const d of this.dilation) {
-      checkOp(this, d, '>', 0, 'dilation_data[i] > 0', 'Dilation dimensions must be nonzero.');
-    }
+    ({
+      kernel: this.kernel,
+      stride: this.stride,
+      pad: this.pad,
+      dilation: this.dilation,
+    } = readConvSpatialParams(this, cp, this.rawParam('convolution_param'), nsa));
 
     // output channels and groups
     this.channels = bottom[0].shape[this.channelAxis];

@@ -76,6 +76,71 @@ describe('caffets time on degenerate shapes', () => {
   });
 });
 
+describe('caffets time on the set-up and data checks of SPP, BatchReindex, Im2col, MultinomialLogisticLoss', () => {
+  const dir = tmpDir();
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const time = (name: string, text: string) => {
+    const file = path.join(dir, `${name}.prototxt`);
+    fs.writeFileSync(file, `name: "${name}"\n${text}`);
+    return caffets('time', `--model=${file}`, '--iterations=1');
+  };
+  /** A DummyData top of `dims` filled with the constant `value`. */
+  const dummy = (top: string, dims: number[], value: number) =>
+    `layer { name: "${top}" type: "DummyData" top: "${top}" dummy_data_param { ` +
+    `shape { ${dims.map((d) => `dim: ${d}`).join(' ')} } data_filler { type: "constant" value: ${value} } } }\n`;
+
+  it('SPP on a 5-D input', () => {
+    const r = time(
+      'spp5',
+      input([1, 2, 3, 4, 4]) +
+        'layer { name: "spp" type: "SPP" bottom: "data" top: "spp" spp_param { pyramid_height: 2 } }\n',
+    );
+    expect(r.code).not.toBe(0);
+    expectOneLine(
+      r.err,
+      /^caffets: SPP layer spp: Check failed: 4 == bottom\[0\]->num_axes\(\) \(4 vs\. 5\) Input must have 4 axes/,
+    );
+  });
+
+  it('BatchReindex with an index beyond the batch', () => {
+    const r = time(
+      'reindex',
+      dummy('data', [2, 3], 1) +
+        dummy('idx', [3], 2) +
+        'layer { name: "reindex" type: "BatchReindex" bottom: "data" bottom: "idx" top: "r" }\n',
+    );
+    expect(r.code).not.toBe(0);
+    expectOneLine(
+      r.err,
+      /^caffets: BatchReindex layer reindex: Check failed: ridx_data\[i\] < initial_num \(2 vs\. 2\) Index specified for reindex layer was greater than batch size\. \(index 0 of 3\)$/,
+    );
+  });
+
+  it('Im2col with a kernel larger than the padded input', () => {
+    const r = time(
+      'im2col',
+      input([1, 2, 3, 3]) +
+        'layer { name: "cols" type: "Im2col" bottom: "data" top: "cols" convolution_param { kernel_size: 5 } }\n',
+    );
+    expect(r.code).not.toBe(0);
+    expectOneLine(r.err, /^caffets: Im2col layer cols: invalid blob dimension -1/);
+  });
+
+  it('MultinomialLogisticLoss with a label out of range', () => {
+    const r = time(
+      'mll',
+      dummy('prob', [2, 5], 0.2) +
+        dummy('label', [2], 5) +
+        'layer { name: "loss" type: "MultinomialLogisticLoss" bottom: "prob" bottom: "label" top: "loss" }\n',
+    );
+    expect(r.code).not.toBe(0);
+    expectOneLine(
+      r.err,
+      /^caffets: MultinomialLogisticLoss layer loss: label 0 is 5; labels must be integers in \{0, 1, \.\.\., 4\}$/,
+    );
+  });
+});
+
 describe('caffets time on a Data layer over degenerate Datums', () => {
   const dir = tmpDir();
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+// Goldens from reference Caffe for the SPP, BatchReindex, Im2col and MultinomialLogisticLoss layers,
+// without any data pipeline (no ../shared needed):
+// - forward: one net of Parameter inputs (values stored in a .caffemodel) through every case; `caffe test`
+//   runs it once with each output blob copied, exactly, to an HDF5 file by an HDF5Output layer (after a
+//   Reshape to 1 x count, as HDF5Output reads 4-D legacy shapes), so the golden holds Caffe's floats bit
+//   for bit (9 significant digits), not the 6 digits `caffe test` prints;
+// - training: conv -> Im2col -> SPP -> BatchReindex (repeated indices) -> InnerProduct -> Softmax ->
+//   MultinomialLogisticLoss from fixed initial weights, `caffe train` for MAX_ITER SGD iterations: the
+//   loss of every iteration and the final weights (465 floats).
+// Writes test/golden/layer-goldens-caffe.json; test/golden/layer_goldens.test.ts runs caffets on the same.
+// Usage: node scripts/caffe-layer-goldens.js   (needs `npm run build` and reference Caffe)
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { values, parseLog, runCaffe, weightBlobs } = require('./caffe-solver-goldens.js');
+
+const GOLDEN = path.join(__dirname, '../test/golden/layer-goldens-caffe.json');
+const MAX_ITER = 20;
+
+const shape = (...dim) => ({ dim });
+const blob = (dims, data) => ({ shape: shape(...dims), data: Float32Array.from(data) });
+
+/** Rows of positive values summing to 1 (float32), with entry `zero` of row 0 set to 0 (the 1e-20 floor). */
+function probabilities(rows, cols, seed, zero) {
+  const v = values(rows * cols, seed, 0.05, 1);
+  for (let r = 0; r < rows; r++) {
+    if (r === 0 && zero !== undefined) v[zero] = 0;
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += v[r * cols + c];
+    for (let c = 0; c < cols; c++) v[r * cols + c] /= s;
+  }
+  return v;
+}
+
+/** The forward net's inputs: name -> [dims, values]. */
+const INPUTS = {
+  x: [[2, 3, 9, 8], values(432, 11, -2, 2)],
+  x5: [[2, 3, 5, 7], values(210, 12, -2, 2)],
+  items: [[5, 4, 3, 2], values(120, 13, -1, 1)],
+  idx: [[6], [4, 0, 4, 0, 1, 2]],
+  img: [[2, 3, 7, 6], values(252, 14, -1, 1)],
+  vol: [[2, 2, 4, 5, 3], values(240, 15, -1, 1)],
+  seq: [[2, 3, 9], values(54, 16, -1, 1)],
+  probs: [[4, 5], probabilities(4, 5, 17, 3)],
+  label: [[4], [3, 1, 4, 0]], // item 0's label picks the zero probability
+  probs2: [[3, 2, 1, 2], probabilities(3, 4, 18)],
+  label2: [[3], [3, 0, 2]],
+};
+
+const layer = (name, type, bottom, extra = {}) => ({ name, type, bottom, top: [name], ...extra });
+/** The forward cases: every output is a top named after its layer. */
+const CASES = [
+  layer('spp3_max', 'SPP', ['x'], { spp_param: { pyramid_height: 3, pool: 'MAX' } }),
+  layer('spp2_ave', 'SPP', ['x'], { spp_param: { pyramid_height: 2, pool: 'AVE' } }),
+  layer('spp2_ave_odd', 'SPP', ['x5'], { spp_param: { pyramid_height: 2, pool: 'AVE' } }),
+  layer('spp1', 'SPP', ['x5'], { spp_param: { pyramid_height: 1 } }),
+  layer('reindex', 'BatchReindex', ['items', 'idx']),
+  layer('im2col_2d', 'Im2col', ['img'], { convolution_param: { kernel_size: [3], stride: [2], pad: [1] } }),
+  layer('im2col_rect_dilated', 'Im2col', ['img'], {
+    convolution_param: { kernel_h: 3, kernel_w: 2, stride_h: 2, stride_w: 1, pad_h: 1, pad_w: 0, dilation: [2] },
+  }),
+  layer('im2col_force_nd', 'Im2col', ['img'], {
+    convolution_param: { kernel_size: [3], stride: [2], pad: [1], force_nd_im2col: true },
+  }),
+  layer('im2col_3d', 'Im2col', ['vol'], {
+    convolution_param: { kernel_size: [2, 3, 2], stride: [1, 2, 1], pad: [0, 1, 1], dilation: [1, 1, 2] },
+  }),
+  layer('im2col_1d', 'Im2col', ['seq'], { convolution_param: { kernel_size: [3], stride: [2], pad: [1] } }),
+  layer('im2col_axis2', 'Im2col', ['vol'], { convolution_param: { axis: 2, kernel_size: [2], stride: [1, 2] } }),
+  layer('mll', 'MultinomialLogisticLoss', ['probs', 'label']),
+  layer('mll_chw', 'MultinomialLogisticLoss', ['probs2', 'label2'], { loss_weight: [0.5] }),
+];
+const OUTPUTS = CASES.map((c) => c.name);
+
+/** The forward net and its weights (the inputs), as NetParameter objects. */
+function forwardNet() {
+  const names = Object.keys(INPUTS);
+  return {
+    net: {
+      name: 'LayerGoldens',
+      layer: [
+        ...names.map((n) => ({
+          name: `input_${n}`,
+          type: 'Parameter',
+          top: [n],
+          parameter_param: { shape: shape(...INPUTS[n][0]) },
+        })),
+        ...CASES,
+      ],
+    },
+    weights: {
+      name: 'LayerGoldens',
+      layer: names.map((n) => ({ name: `input_${n}`, type: 'Parameter', blobs: [blob(...INPUTS[n])] })),
+    },
+  };
+}
+
+/**
+ * Runs the forward net in reference Caffe; returns { output: [values...] }, each exactly Caffe's floats.
+ * `lib` is caffets' library and `hdf5` its io/hdf5 module (dist/ or src/).
+ */
+function caffeForward(lib, hdf5, dir) {
+  const { net, weights } = forwardNet();
+  net.layer.push({ name: 'input_one', type: 'Parameter', top: ['one'], parameter_param: { shape: shape(1) } });
+  weights.layer.push({ name: 'input_one', type: 'Parameter', blobs: [blob([1], [0])] });
+  for (const o of OUTPUTS) {
+    net.layer.push(
+      { name: `flat_${o}`, type: 'Reshape', bottom: [o], top: [`flat_${o}`], reshape_param: { shape: shape(1, -1) } },
+      {
+        name: `save_${o}`,
+        type: 'HDF5Output',
+        bottom: [`flat_${o}`, 'one'],
+        hdf5_output_param: { file_name: path.join(dir, `${o}.h5`) },
+      },
+    );
+  }
+  lib.writeProtoToTextFile(net, 'caffe.NetParameter', path.join(dir, 'net.prototxt'));
+  lib.writeProtoToBinaryFile(weights, 'caffe.NetParameter', path.join(dir, 'w.caffemodel'));
+  const r = spawnSync(
+    'caffe',
+    [
+      'test',
+      `--model=${path.join(dir, 'net.prototxt')}`,
+      `--weights=${path.join(dir, 'w.caffemodel')}`,
+      '--iterations=1',
+    ],
+    { encoding: 'utf8', maxBuffer: 256 << 20 },
+  );
+  if (r.status !== 0)
+    throw new Error(
+      `caffe test failed: ${r.stderr
+        .split('\n')
+        .filter((l) => /^F|Check failed/.test(l))
+        .join(' ')}`,
+    );
+  const s = new hdf5.Hdf5Session(); // one HDF5 worker for all the files
+  try {
+    return Object.fromEntries(OUTPUTS.map((o) => [o, Array.from(s.listDatasets(path.join(dir, `${o}.h5`)).data.data)]));
+  } finally {
+    s.dispose();
+  }
+}
+
+// ------------------------------------------------------------------ training
+
+const N = 4; // images; the reindexed batch has PERM.length items
+const PERM = [2, 0, 3, 3, 1, 0];
+const LABELS = [0, 2, 1, 1, 2, 0];
+const fixed = (name, dims) => ({
+  name,
+  type: 'Parameter',
+  top: [name.replace(/^input_/, '')],
+  param: [{ lr_mult: 0, decay_mult: 0 }],
+  parameter_param: { shape: shape(...dims) },
+});
+const learn = [{ lr_mult: 1 }, { lr_mult: 2, decay_mult: 0 }];
+
+/**
+ * data 4x2x8x8 -> conv1 (3, 3x3, pad 1) -> Im2col (3x3, stride 2: 4x27x3x3) -> SPP (2 levels, MAX: 4x135)
+ * -> BatchReindex (6 items, repeats) -> InnerProduct (3) -> Softmax -> MultinomialLogisticLoss.
+ */
+function trainNet() {
+  return {
+    name: 'LayerGoldensTrain',
+    layer: [
+      fixed('input_data', [N, 2, 8, 8]),
+      fixed('input_perm', [PERM.length]),
+      fixed('input_label', [PERM.length]),
+      {
+        name: 'conv1',
+        type: 'Convolution',
+        bottom: ['data'],
+        top: ['conv1'],
+        param: learn,
+        convolution_param: { num_output: 3, kernel_size: [3], pad: [1] },
+      },
+      layer('cols', 'Im2col', ['conv1'], { convolution_param: { kernel_size: [3], stride: [2] } }),
+      layer('spp', 'SPP', ['cols'], { spp_param: { pyramid_height: 2, pool: 'MAX' } }),
+      layer('reindex', 'BatchReindex', ['spp', 'perm']),
+      layer('ip', 'InnerProduct', ['reindex'], { param: learn, inner_product_param: { num_output: 3 } }),
+      layer('prob', 'Softmax', ['ip']),
+      layer('loss', 'MultinomialLogisticLoss', ['prob', 'label']),
+    ],
+  };
+}
+
+function trainInit() {
+  return {
+    name: 'LayerGoldensTrain',
+    layer: [
+      { name: 'input_data', type: 'Parameter', blobs: [blob([N, 2, 8, 8], values(N * 128, 21, -1, 1))] },
+      { name: 'input_perm', type: 'Parameter', blobs: [blob([PERM.length], PERM)] },
+      { name: 'input_label', type: 'Parameter', blobs: [blob([PERM.length], LABELS)] },
+      {
+        name: 'conv1',
+        type: 'Convolution',
+        blobs: [blob([3, 2, 3, 3], values(54, 22, -0.4, 0.4)), blob([3], values(3, 23, -0.1, 0.1))],
+      },
+      {
+        name: 'ip',
+        type: 'InnerProduct',
+        blobs: [blob([3, 135], values(405, 24, -0.15, 0.15)), blob([3], values(3, 25, -0.1, 0.1))],
+      },
+    ],
+  };
+}
+
+/** Writes net.prototxt, init.caffemodel and the solver (snapshots at <dir>/<prefix>_iter_N) into `dir`. */
+function writeTrainCase(lib, dir, prefix) {
+  lib.writeProtoToTextFile(trainNet(), 'caffe.NetParameter', path.join(dir, 'net.prototxt'));
+  lib.writeProtoToBinaryFile(trainInit(), 'caffe.NetParameter', path.join(dir, 'init.caffemodel'));
+  const solver = {
+    net: path.join(dir, 'net.prototxt'),
+    type: 'SGD',
+    base_lr: 0.05,
+    momentum: 0.9,
+    weight_decay: 0.0005,
+    lr_policy: 'fixed',
+    max_iter: MAX_ITER,
+    display: 1,
+    snapshot_prefix: path.join(dir, prefix),
+    random_seed: 1701,
+    solver_mode: 'CPU',
+  };
+  const file = path.join(dir, `${prefix}_solver.prototxt`);
+  lib.writeProtoToTextFile(solver, 'caffe.SolverParameter', file);
+  return file;
+}
+
+module.exports = { INPUTS, OUTPUTS, MAX_ITER, GOLDEN, forwardNet, caffeForward, writeTrainCase, parseLog, weightBlobs };
+
+if (require.main === module) {
+  const lib = require('../dist');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caffets-layer-goldens-'));
+  try {
+    const forward = caffeForward(lib, require('../dist/io/hdf5'), dir);
+    const solver = writeTrainCase(lib, dir, 'caffe');
+    const log = parseLog(runCaffe(dir, [`--solver=${solver}`, `--weights=${path.join(dir, 'init.caffemodel')}`]));
+    const final = lib.readNetParamsFromBinaryFile(path.join(dir, `caffe_iter_${MAX_ITER}.caffemodel`));
+    const res = { forward, train: { losses: log.losses, weights: weightBlobs(final) } };
+    console.error(
+      `forward: ${OUTPUTS.map((o) => `${o} (${forward[o].length})`).join(', ')}\n` +
+        `train: loss ${log.losses[0]} -> ${log.losses[MAX_ITER]}`,
+    );
+    fs.writeFileSync(
+      GOLDEN,
+      JSON.stringify(res, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v)) + '\n',
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
