@@ -87,18 +87,19 @@ export function checkGradient(layer: Layer, bottom: Blob[], top: Blob[], opts: G
   }
 
   const checkBlob = (blob: Blob, got: Float32Array, what: string) => {
-    const x = blob.mutableCpuData();
-    const n = x.length,
+    // mutableCpuData at every write, as Caffe's checker: a device copy then knows the host is ahead
+    const x = () => blob.mutableCpuData();
+    const n = blob.count,
       step = opts.maxElements && n > opts.maxElements ? n / opts.maxElements : 1;
     for (let f = 0; f < n; f += step) {
       const i = Math.floor(f);
-      const x0 = x[i];
+      const x0 = x()[i];
       if (kinkRange > 0 && Math.abs(x0 - kink) < kinkRange) continue;
-      x[i] = x0 + h;
+      x()[i] = x0 + h;
       const lp = objective(layer, bottom, top, R, opts.seed);
-      x[i] = x0 - h;
+      x()[i] = x0 - h;
       const lm = objective(layer, bottom, top, R, opts.seed);
-      x[i] = x0;
+      x()[i] = x0;
       const est = (lp - lm) / (2 * h),
         comp = got[i];
       if (!Number.isFinite(comp) || Math.abs(est - comp) > thr * Math.max(1, Math.abs(est), Math.abs(comp))) {

@@ -103,6 +103,12 @@ export class SoftmaxWithLossLayer extends LossLayer {
 
   protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
     this.softmax.forward([bottom[0]], [this.prob]);
+    // labels current on the host (from a data layer) are checked there, with no transfer; labels a
+    // device kernel made are read unchecked, as Caffe's GPU kernel reads them
+    if (bottom[1].dataMemory.head !== 'HEAD_AT_DEVICE') {
+      const C = bottom[0].shape[this.axis];
+      forEachLabel(this, bottom[1].cpuData(), this.outer, this.inner, C, this.ignore, () => {});
+    }
     const C = bottom[0].shape[this.axis];
     const norm =
       this.normalization === 'VALID' ? 'VALID' : getNormalizer(this, this.normalization, this.outer, this.inner, 0);

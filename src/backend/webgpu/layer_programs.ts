@@ -72,7 +72,7 @@ const WINDOW = `let ow = i % P.outW; let oh = (i / P.outW) % P.outH; let nc = i 
 const MAX_POOL = geom(
   3,
   `${WINDOW}
-    var m = -3.402823e38; var idx = -1;
+    var m = bitcast<f32>(0xff7fffffu); var idx = -1; // -FLT_MAX
     for (var h = hs; h < he; h++) {
       for (var w = ws; w < we; w++) {
         let v = B0[plane + u32(h) * P.width + u32(w)];
@@ -153,7 +153,7 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
 // softmax over channels: y = exp(x - max) / sum (Caffe's channel max, subtract, exp, sum, divide)
 const SOFTMAX = sm(
   2,
-  `var m = -3.402823e38;
+  `var m = bitcast<f32>(0xff7fffffu);
     for (var c = 0u; c < P.channels; c++) { m = max(m, B0[P.oX + base + c * P.inner]); }
     var sum = 0.0;
     for (var c = 0u; c < P.channels; c++) {
@@ -215,7 +215,8 @@ fn main(@builtin(local_invocation_id) l: vec3u) {
 };
 
 export const LAYER_PROGRAMS: Record<string, Program> = {
-  relu_forward: ew(2, 'let x = B0[P.o0 + i]; B1[P.o1 + i] = select(x * P.a, x, x > 0.0);'),
+  // Caffe's CPU form max(x, 0) + slope min(x, 0): +0 for negative x with slope 0, as its CPU writes
+  relu_forward: ew(2, 'let x = B0[P.o0 + i]; B1[P.o1 + i] = max(x, 0.0) + P.a * min(x, 0.0);'),
   // dx = dy (x > 0 ? 1 : slope); dy, x, dx in slots 0, 1, 2
   relu_backward: ew(3, 'let x = B1[P.o1 + i]; B2[P.o2 + i] = B0[P.o0 + i] * select(P.a, 1.0, x > 0.0);'),
   sigmoid_forward: ew(2, 'B1[P.o1 + i] = 0.5 * tanh(0.5 * B0[P.o0 + i]) + 0.5;'),
