@@ -96,14 +96,15 @@ Napi::Error DamagedError(Napi::Env env, const std::string& op, const std::string
 }
 
 // The page of data.mdb (open as `fd`, pages of `psize`) mapped at `addr`, from /proc/self/maps; -1
-// when `addr` is in no mapping of that file. Sets `fileSize` to the file's size now.
+// when `addr` is in no mapping of that file, -2 when that cannot be told (no /proc). Sets `fileSize`
+// to the file's size now.
 long long PageAt(const char* addr, int fd, unsigned psize, long long& fileSize) {
   struct stat st;
   fileSize = -1;
-  if (fd < 0 || psize == 0 || fstat(fd, &st) != 0) return -1;
+  if (fd < 0 || psize == 0 || fstat(fd, &st) != 0) return -2;
   fileSize = st.st_size;
   FILE* maps = std::fopen("/proc/self/maps", "r");
-  if (!maps) return -1;
+  if (!maps) return -2;
   long long page = -1;
   char line[4096];
   while (page < 0 && std::fgets(line, sizeof line, maps)) {
@@ -135,6 +136,7 @@ std::string FaultReason(const FaultGuard& g, MDB_env* env, unsigned psize) {
   if (env) mdb_env_get_fd(env, &fd);
   long long fileSize;
   const long long page = PageAt(g.addr, fd, psize, fileSize);
+  if (page == -2) return kind + " reading data.mdb";
   if (page < 0) return kind + " at an address outside data.mdb's map";
   std::string r = kind + " reading page " + std::to_string(page);
   if (fileSize >= 0 && (page + 1) * (long long)psize > fileSize) {

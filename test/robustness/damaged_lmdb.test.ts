@@ -1,7 +1,8 @@
 // A damaged LMDB database (truncated, zeroed pages, bit flips, empty, shrunk while open) ends in one
 // line and exit code 1, never a signal (SIGBUS 135, liblmdb's abort() 134, SIGSEGV 139) or a hang,
 // whether it is read on the main thread (compute_image_mean) or by a Data layer's prefetch worker
-// (caffets time); a full disk while writing one says so. The CLI cases need `npm run build`.
+// (caffets time); a full disk while writing one says so; faults outside LMDB calls reach the handlers
+// they reached before. The CLI cases need `npm run build`.
 import '../../src/layers/Data';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -191,4 +192,27 @@ describe('a full disk while writing an LMDB', () => {
       }
     },
   );
+});
+
+describe('the fault guard leaves faults outside LMDB calls as they were', () => {
+  // a module whose f() loads 4 bytes at 128 KiB from a memory of 64 KiB: Node's WebAssembly trap
+  // handler (a SIGSEGV handler, to which ours passes faults it did not arm for) turns it into an error
+  const wasm = '0061736d010000000105016000017f03020100050301000107050101660000' + '0a0b01090041808008280200' + '0b';
+  const child = (extra: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(path.join(ROOT, 'dist/native/addon'))}).native();` + // the addon's handlers
+          `const m = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from('${wasm}', 'hex')));` +
+          `try { m.exports.f(); } catch (e) { console.log(String(e)); }${extra}`,
+      ],
+      { encoding: 'utf8', timeout: 20000 },
+    );
+
+  test("WebAssembly's out-of-bounds trap, and a SIGSEGV elsewhere still ends the process", () => {
+    const r = child("process.kill(process.pid, 'SIGSEGV');");
+    expect(r.stdout.trim()).toBe('RuntimeError: memory access out of bounds');
+    expect(r.signal).toBe('SIGSEGV');
+  });
 });
