@@ -28,7 +28,18 @@
 //   c.close()
 //
 // Errors are JS exceptions `<op> <path>: <mdb_strerror>` with properties code (the LMDB/errno
-// code), lmdbMessage (mdb_strerror), op and path.
+// code), lmdbMessage (mdb_strerror), op and path; those that mean the file is damaged also carry
+// `damaged`, the reason in a few words (src/db/lmdb.ts makes the user's one line of it).
+//
+// Damaged files: liblmdb reads data.mdb through a memory map and trusts its pages. Every liblmdb
+// call and every copy out of the map runs under a FaultGuard (fault_guard.h: a sigsetjmp per call
+// or per batch of records), so a page past the end of a truncated file (SIGBUS), a pointer sent out
+// of the map by a damaged page (SIGSEGV) or a failed liblmdb assertion (caught with
+// mdb_env_set_assert instead of abort()) becomes an error, `damaged` saying which and where. After
+// one, the environment is poisoned: its cursors and the environment are closed, and every later
+// call throws the same error. liblmdb's own corruption codes (MDB_CORRUPTED, MDB_PAGE_NOTFOUND, ...)
+// are marked `damaged` as well. A record larger than the pages in use cannot be whole: it is
+// reported before it is copied (rather than allocating gigabytes for a bit-flipped length).
 //
 // MDB_NOLOCK: Caffe never sets it (only builds with ALLOW_LMDB_NOLOCK retry with it after EACCES).
 // Here READ retries with it after EACCES too, and uses it from the start when the database's files
@@ -43,12 +54,23 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "fault_guard.h"
+
 namespace {
+
+// liblmdb's codes that can only come from a damaged file (or one written by another format).
+bool IsCorruption(int rc) {
+  return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_BAD_TXN || rc == MDB_INVALID ||
+         rc == MDB_VERSION_MISMATCH || rc == MDB_CURSOR_FULL;
+}
 
 Napi::Error LmdbError(Napi::Env env, const std::string& op, const std::string& path, int rc,
                       const std::string& extra = "") {
@@ -58,7 +80,69 @@ Napi::Error LmdbError(Napi::Env env, const std::string& op, const std::string& p
   e.Set("lmdbMessage", Napi::String::New(env, msg));
   e.Set("op", Napi::String::New(env, op));
   e.Set("path", Napi::String::New(env, path));
+  if (IsCorruption(rc)) e.Set("damaged", Napi::String::New(env, msg));
   return e;
+}
+
+// A damaged database met in `op`: `reason` says how (a fault, an assertion, a record too large).
+Napi::Error DamagedError(Napi::Env env, const std::string& op, const std::string& path, const std::string& reason) {
+  auto e = Napi::Error::New(env, op + " " + path + ": damaged LMDB database (" + reason + ")");
+  e.Set("code", Napi::Number::New(env, MDB_CORRUPTED));
+  e.Set("lmdbMessage", Napi::String::New(env, reason));
+  e.Set("op", Napi::String::New(env, op));
+  e.Set("path", Napi::String::New(env, path));
+  e.Set("damaged", Napi::String::New(env, reason));
+  return e;
+}
+
+// The page of data.mdb (open as `fd`, pages of `psize`) mapped at `addr`, from /proc/self/maps; -1
+// when `addr` is in no mapping of that file, -2 when that cannot be told (no /proc). Sets `fileSize`
+// to the file's size now.
+long long PageAt(const char* addr, int fd, unsigned psize, long long& fileSize) {
+  struct stat st;
+  fileSize = -1;
+  if (fd < 0 || psize == 0 || fstat(fd, &st) != 0) return -2;
+  fileSize = st.st_size;
+  FILE* maps = std::fopen("/proc/self/maps", "r");
+  if (!maps) return -2;
+  long long page = -1;
+  char line[4096];
+  while (page < 0 && std::fgets(line, sizeof line, maps)) {
+    unsigned long long start, end, offset, inode;
+    unsigned major, minor;
+    if (std::sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end, &offset, &major, &minor, &inode) != 6) continue;
+    const auto a = (unsigned long long)(uintptr_t)addr;
+    if (a >= start && a < end && inode == (unsigned long long)st.st_ino) page = (long long)((offset + a - start) / psize);
+  }
+  std::fclose(maps);
+  return page;
+}
+
+// What a FaultGuard caught, in a few words.
+std::string FaultReason(const FaultGuard& g, MDB_env* env, unsigned psize) {
+  if (g.sig == SIGABRT) {
+    // "mdb.c:5921: Assertion 'IS_LEAF(mp)' failed in mdb_cursor_next()"
+    const char* a = std::strstr(g.assertion, "Assertion ");
+    std::string what = a ? a + 10 : g.assertion;  // "'IS_LEAF(mp)' failed in mdb_cursor_next()"
+    what.erase(std::remove(what.begin(), what.end(), '\''), what.end());
+    if (what.size() > 2 && what.compare(what.size() - 2, 2, "()") == 0) what.resize(what.size() - 2);
+    std::string plain = std::strstr(g.assertion, "IS_LEAF") ? "a page that should be a leaf is not: "
+                        : std::strstr(g.assertion, "IS_BRANCH") ? "a page that should be a branch is not: "
+                                                                 : "";
+    return plain + "liblmdb's check " + what;
+  }
+  const std::string kind = g.sig == SIGBUS ? "bus error" : "invalid memory access";
+  mdb_filehandle_t fd = -1;
+  if (env) mdb_env_get_fd(env, &fd);
+  long long fileSize;
+  const long long page = PageAt(g.addr, fd, psize, fileSize);
+  if (page == -2) return kind + " reading data.mdb";
+  if (page < 0) return kind + " at an address outside data.mdb's map";
+  std::string r = kind + " reading page " + std::to_string(page);
+  if (fileSize >= 0 && (page + 1) * (long long)psize > fileSize) {
+    r += ", past the end of data.mdb, which is " + std::to_string(fileSize) + " bytes";
+  }
+  return r;
 }
 
 bool HasWriteBit(const struct stat& st) { return (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) != 0; }
@@ -69,6 +153,16 @@ bool MarkedReadOnly(const std::string& dir) {
   if (stat((dir + "/lock.mdb").c_str(), &st) == 0) return !HasWriteBit(st);
   if (stat(dir.c_str(), &st) == 0) return !HasWriteBit(st);
   return false;
+}
+
+// Ends a cursor and its read transaction, or a write transaction, under a guard of its own: after a
+// fault their state is suspect, and a second fault here only leaks them.
+void EndTxn(MDB_cursor* c, MDB_txn* t) {
+  FaultGuard g;
+  Guarded(g, [&] {
+    if (c) mdb_cursor_close(c);
+    if (t) mdb_txn_abort(t);
+  });
 }
 
 class LmdbCursor;
@@ -103,10 +197,11 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
       if (MarkedReadOnly(path_)) flags |= MDB_NOLOCK;
     }
     int rc = Open(flags, readOnly_ ? 0 : (size_t)mapSize);
-    if (rc == EACCES && readOnly_ && !(flags & MDB_NOLOCK)) {
+    if (rc == EACCES && readOnly_ && !(flags & MDB_NOLOCK) && damaged_.empty()) {
       flags |= MDB_NOLOCK;  // Caffe's ALLOW_LMDB_NOLOCK fallback
       rc = Open(flags, 0);
     }
+    if (!damaged_.empty()) { DamagedError(env, "mdb_env_open", path_, damaged_).ThrowAsJavaScriptException(); return; }
     if (rc != 0) { LmdbError(env, "mdb_env_open", path_, rc).ThrowAsJavaScriptException(); return; }
     noLock_ = (flags & MDB_NOLOCK) != 0;
   }
@@ -115,10 +210,12 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
 
   MDB_env* handle() const { return env_; }
   const std::string& path() const { return path_; }
+  const std::string& damaged() const { return damaged_; }
   void Attach(LmdbCursor* c) { cursors_.insert(c); }
   void Detach(LmdbCursor* c) { cursors_.erase(c); }
 
   // Another process grew the map: adopt its size (LMDB's documented answer to MDB_MAP_RESIZED).
+  // Called inside guarded regions.
   int BeginTxn(unsigned flags, MDB_txn** txn) {
     int rc = mdb_txn_begin(env_, nullptr, flags, txn);
     if (rc == MDB_MAP_RESIZED && cursors_.empty()) {
@@ -128,36 +225,78 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
     return rc;
   }
 
+  // The bytes of data.mdb in use (its last page's end): no record can be larger. In a guarded region.
+  size_t UsedBytes() {
+    MDB_envinfo ei;
+    mdb_env_info(env_, &ei);
+    return (ei.me_last_pgno + 1) * (size_t)psize_;
+  }
+
+  // After a fault or assertion in a region: remembers why, ends every cursor and closes the
+  // environment (each step guarded), and returns the error to throw.
+  Napi::Error Poison(Napi::Env env, const std::string& op, const FaultGuard& g);
+
+  // The error of a poisoned or closed environment; false when it is usable.
+  bool Unusable(Napi::Env env, const std::string& op) {
+    if (!damaged_.empty()) { DamagedError(env, op, path_, damaged_).ThrowAsJavaScriptException(); return true; }
+    if (env_) return false;
+    Napi::Error::New(env, "LMDB " + path_ + " is closed").ThrowAsJavaScriptException();
+    return true;
+  }
+
  private:
+  // mdb_env_open under a guard (it reads the meta pages); a fault poisons the environment.
   int Open(unsigned flags, size_t mapSize) {
     int rc = mdb_env_create(&env_);
     if (rc != 0) { env_ = nullptr; return rc; }
+    mdb_env_set_assert(env_, OnLmdbAssert);
     if (mapSize > 0) rc = mdb_env_set_mapsize(env_, mapSize);
-    if (rc == 0) rc = mdb_env_open(env_, path_.c_str(), flags, 0664);
-    if (rc != 0) { mdb_env_close(env_); env_ = nullptr; }
+    FaultGuard g;
+    if (!Guarded(g, [&] {
+          if (rc == 0) rc = mdb_env_open(env_, path_.c_str(), flags, 0664);
+          if (rc == 0) {
+            MDB_stat st;
+            mdb_env_stat(env_, &st);
+            psize_ = st.ms_psize;
+          }
+        })) {
+      damaged_ = FaultReason(g, env_, psize_);
+      rc = MDB_CORRUPTED;
+    }
+    if (rc != 0) {
+      FaultGuard c;
+      Guarded(c, [&] { mdb_env_close(env_); });
+      env_ = nullptr;
+    }
     return rc;
-  }
-
-  bool Check(Napi::Env env) {
-    if (env_) return true;
-    Napi::Error::New(env, "LMDB " + path_ + " is closed").ThrowAsJavaScriptException();
-    return false;
   }
 
   Napi::Value Stat(const Napi::CallbackInfo& info) {
     auto env = info.Env();
-    if (!Check(env)) return env.Undefined();
-    MDB_txn* txn;
-    int rc = BeginTxn(MDB_RDONLY, &txn);
-    if (rc != 0) { LmdbError(env, "mdb_txn_begin", path_, rc).ThrowAsJavaScriptException(); return env.Undefined(); }
-    MDB_dbi dbi;
+    if (Unusable(env, "mdb_stat")) return env.Undefined();
+    MDB_txn* volatile live = nullptr;  // read after a jump
+    const char* op = "mdb_txn_begin";
+    int rc = 0;
     MDB_stat st;
-    rc = mdb_dbi_open(txn, nullptr, 0, &dbi);
-    if (rc == 0) rc = mdb_stat(txn, dbi, &st);
-    mdb_txn_abort(txn);
-    if (rc != 0) { LmdbError(env, "mdb_stat", path_, rc).ThrowAsJavaScriptException(); return env.Undefined(); }
     MDB_envinfo ei;
-    mdb_env_info(env_, &ei);
+    FaultGuard g;
+    if (!Guarded(g, [&] {
+          MDB_txn* txn;
+          rc = BeginTxn(MDB_RDONLY, &txn);
+          if (rc != 0) return;
+          live = txn;
+          MDB_dbi dbi;
+          op = "mdb_stat";
+          rc = mdb_dbi_open(txn, nullptr, 0, &dbi);
+          if (rc == 0) rc = mdb_stat(txn, dbi, &st);
+          mdb_env_info(env_, &ei);
+        })) {
+      EndTxn(nullptr, live);
+      Poison(env, "mdb_stat", g).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    EndTxn(nullptr, live);
+    if (rc != 0) { LmdbError(env, op, path_, rc).ThrowAsJavaScriptException(); return env.Undefined(); }
     auto o = Napi::Object::New(env);
     o.Set("entries", (double)st.ms_entries);
     o.Set("depth", (double)st.ms_depth);
@@ -174,13 +313,12 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
 
   // Grows the map for a batch of `need` bytes: at least double, and at least the pages in use
   // plus twice the batch (page headers, B-tree splits and copy-on-write of branch pages).
+  // In a guarded region.
   int Grow(size_t need) {
     MDB_envinfo ei;
     int rc = mdb_env_info(env_, &ei);
     if (rc != 0) return rc;
-    MDB_stat st;
-    mdb_env_stat(env_, &st);
-    const size_t used = (ei.me_last_pgno + 1) * (size_t)st.ms_psize;
+    const size_t used = (ei.me_last_pgno + 1) * (size_t)psize_;
     size_t size = ei.me_mapsize * 2;
     if (size < used + 2 * need) size = used + 2 * need;
     const size_t unit = 1 << 20;  // whole MiB
@@ -190,7 +328,7 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
 
   Napi::Value PutBatch(const Napi::CallbackInfo& info) {
     auto env = info.Env();
-    if (!Check(env)) return env.Undefined();
+    if (Unusable(env, "mdb_put")) return env.Undefined();
     if (readOnly_) { LmdbError(env, "mdb_put", path_, EACCES, " (opened for reading)").ThrowAsJavaScriptException(); return env.Undefined(); }
     if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray()) {
       Napi::TypeError::New(env, "putBatch(keys: Buffer[], values: Uint8Array[])").ThrowAsJavaScriptException();
@@ -202,66 +340,91 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
       Napi::TypeError::New(env, "putBatch: keys and values differ in length").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    std::vector<MDB_val> k(n), v(n);
+    std::vector<MDB_val> kv(n), vv(n);
     size_t bytes = 0;
     for (uint32_t i = 0; i < n; ++i) {
-      Napi::Value kv = keys[i], vv = values[i];
-      if (!kv.IsTypedArray() || !vv.IsTypedArray()) {
+      Napi::Value kj = keys[i], vj = values[i];
+      if (!kj.IsTypedArray() || !vj.IsTypedArray()) {
         Napi::TypeError::New(env, "putBatch: keys and values must be Buffers/Uint8Arrays").ThrowAsJavaScriptException();
         return env.Undefined();
       }
-      auto ka = kv.As<Napi::Uint8Array>(), va = vv.As<Napi::Uint8Array>();
-      k[i].mv_data = ka.Data(); k[i].mv_size = ka.ByteLength();
-      v[i].mv_data = va.Data(); v[i].mv_size = va.ByteLength();
-      bytes += k[i].mv_size + v[i].mv_size + 16;
+      auto ka = kj.As<Napi::Uint8Array>(), va = vj.As<Napi::Uint8Array>();
+      kv[i].mv_data = ka.Data(); kv[i].mv_size = ka.ByteLength();
+      vv[i].mv_data = va.Data(); vv[i].mv_size = va.ByteLength();
+      bytes += kv[i].mv_size + vv[i].mv_size + 16;
     }
-    int grown = 0;
-    for (;;) {
-      MDB_txn* txn;
-      MDB_dbi dbi;
-      int rc = BeginTxn(0, &txn);
-      if (rc != 0) { LmdbError(env, "mdb_txn_begin", path_, rc).ThrowAsJavaScriptException(); return env.Undefined(); }
-      rc = mdb_dbi_open(txn, nullptr, 0, &dbi);
-      if (rc != 0) {
-        mdb_txn_abort(txn);
-        LmdbError(env, "mdb_dbi_open", path_, rc).ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      uint32_t i = 0;
-      for (; i < n; ++i) {
-        rc = mdb_put(txn, dbi, &k[i], &v[i], 0);
-        if (rc != 0) break;
-      }
-      if (rc == 0) {
-        rc = mdb_txn_commit(txn);  // frees txn, whatever the outcome
-      } else {
-        mdb_txn_abort(txn);
-        if (rc != MDB_MAP_FULL) {
-          std::string key(static_cast<const char*>(k[i].mv_data), k[i].mv_size);
-          std::string extra = " (record " + std::to_string(i) + " of the batch, key \"" +
-              (key.size() > 80 ? key.substr(0, 80) + "..." : key) + "\", " + std::to_string(k[i].mv_size) +
-              " bytes; LMDB keys hold at most " + std::to_string(mdb_env_get_maxkeysize(env_)) + " bytes)";
-          LmdbError(env, "mdb_put", path_, rc, extra).ThrowAsJavaScriptException();
-          return env.Undefined();
+    // One region for the whole batch and its retries; only plain values cross it.
+    MDB_val* const k = kv.data();
+    MDB_val* const v = vv.data();
+    const bool cursorsOpen = !cursors_.empty();
+    MDB_txn* volatile live = nullptr;  // a write transaction a jump left open
+    const char* op = "mdb_txn_begin";
+    int rc = 0, grown = 0;
+    uint32_t at = 0;
+    FaultGuard g;
+    const bool ok = Guarded(g, [&] {
+      for (;;) {
+        MDB_txn* txn;
+        MDB_dbi dbi;
+        op = "mdb_txn_begin";
+        rc = BeginTxn(0, &txn);
+        if (rc != 0) return;
+        live = txn;
+        op = "mdb_dbi_open";
+        rc = mdb_dbi_open(txn, nullptr, 0, &dbi);
+        if (rc == 0) {
+          op = "mdb_put";
+          for (at = 0; at < n; ++at) {
+            rc = mdb_put(txn, dbi, &k[at], &v[at], 0);
+            if (rc != 0) break;
+          }
         }
+        if (rc == 0) {
+          op = "mdb_txn_commit";
+          live = nullptr;
+          rc = mdb_txn_commit(txn);  // frees txn, whatever the outcome
+        } else {
+          live = nullptr;
+          mdb_txn_abort(txn);
+        }
+        if (rc != MDB_MAP_FULL) return;
+        // MAP_FULL: nothing of the batch was written; grow the map and redo it.
+        op = "mdb_env_set_mapsize";
+        if (cursorsOpen) return;
+        rc = Grow(bytes);
+        if (rc != 0) return;
+        ++grown;
       }
-      if (rc == 0) break;
-      if (rc != MDB_MAP_FULL) { LmdbError(env, "mdb_txn_commit", path_, rc).ThrowAsJavaScriptException(); return env.Undefined(); }
-      // MAP_FULL: nothing of the batch was written; grow the map and redo it.
-      if (!cursors_.empty()) {
-        LmdbError(env, "mdb_env_set_mapsize", path_, MDB_MAP_FULL,
-                  " (the map must grow, which cannot happen while a cursor of this environment is open)")
-            .ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      rc = Grow(bytes);
-      if (rc != 0) { LmdbError(env, "mdb_env_set_mapsize", path_, rc).ThrowAsJavaScriptException(); return env.Undefined(); }
-      ++grown;
+    });
+    if (!ok) {
+      EndTxn(nullptr, live);
+      Poison(env, op, g).ThrowAsJavaScriptException();
+      return env.Undefined();
     }
-    MDB_envinfo ei;
-    mdb_env_info(env_, &ei);
+    if (rc == MDB_MAP_FULL && cursorsOpen) {
+      LmdbError(env, "mdb_env_set_mapsize", path_, MDB_MAP_FULL,
+                " (the map must grow, which cannot happen while a cursor of this environment is open)")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (rc != 0 && std::strcmp(op, "mdb_put") == 0) {
+      std::string key(static_cast<const char*>(k[at].mv_data), k[at].mv_size);
+      std::string extra = " (record " + std::to_string(at) + " of the batch, key \"" +
+          (key.size() > 80 ? key.substr(0, 80) + "..." : key) + "\", " + std::to_string(k[at].mv_size) +
+          " bytes; LMDB keys hold at most " + std::to_string(mdb_env_get_maxkeysize(env_)) + " bytes)";
+      LmdbError(env, "mdb_put", path_, rc, extra).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (rc != 0) { LmdbError(env, op, path_, rc).ThrowAsJavaScriptException(); return env.Undefined(); }
+    size_t mapSize = 0;
+    FaultGuard gi;
+    Guarded(gi, [&] {
+      MDB_envinfo ei;
+      mdb_env_info(env_, &ei);
+      mapSize = ei.me_mapsize;
+    });
     auto o = Napi::Object::New(env);
-    o.Set("mapSize", (double)ei.me_mapsize);
+    o.Set("mapSize", (double)mapSize);
     o.Set("grown", grown);
     return o;
   }
@@ -275,6 +438,8 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
 
   MDB_env* env_ = nullptr;
   std::string path_;
+  std::string damaged_;  // why the environment was poisoned; empty while it is sound
+  unsigned psize_ = 0;
   bool readOnly_ = false, noLock_ = false;
   std::unordered_set<LmdbCursor*> cursors_;
 };
@@ -301,18 +466,34 @@ class LmdbCursor : public Napi::ObjectWrap<LmdbCursor> {
     auto envObj = info[0].As<Napi::Object>();
     LmdbEnv* e = LmdbEnv::Unwrap(envObj);
     if (!e) return;  // Unwrap threw
-    if (!e->handle()) { Napi::Error::New(env, "LMDB " + e->path() + " is closed").ThrowAsJavaScriptException(); return; }
-    int rc = e->BeginTxn(MDB_RDONLY, &txn_);
-    if (rc != 0) { txn_ = nullptr; LmdbError(env, "mdb_txn_begin", e->path(), rc).ThrowAsJavaScriptException(); return; }
-    MDB_dbi dbi;
-    rc = mdb_dbi_open(txn_, nullptr, 0, &dbi);
-    if (rc == 0) rc = mdb_cursor_open(txn_, dbi, &cursor_);
-    if (rc != 0) {
-      mdb_txn_abort(txn_);
-      txn_ = nullptr; cursor_ = nullptr;
-      LmdbError(env, "mdb_cursor_open", e->path(), rc).ThrowAsJavaScriptException();
+    if (e->Unusable(env, "mdb_cursor_open")) return;
+    MDB_txn* volatile live = nullptr;
+    const char* op = "mdb_txn_begin";
+    int rc = 0;
+    FaultGuard g;
+    if (!Guarded(g, [&] {
+          MDB_txn* txn;
+          rc = e->BeginTxn(MDB_RDONLY, &txn);
+          if (rc != 0) return;
+          live = txn;
+          MDB_dbi dbi;
+          op = "mdb_cursor_open";
+          rc = mdb_dbi_open(txn, nullptr, 0, &dbi);
+          if (rc == 0) rc = mdb_cursor_open(txn, dbi, &cursor_);
+          if (rc == 0) used_ = e->UsedBytes();
+        })) {
+      EndTxn(nullptr, live);
+      cursor_ = nullptr;
+      e->Poison(env, op, g).ThrowAsJavaScriptException();
       return;
     }
+    if (rc != 0) {
+      EndTxn(nullptr, live);
+      cursor_ = nullptr;
+      LmdbError(env, op, e->path(), rc).ThrowAsJavaScriptException();
+      return;
+    }
+    txn_ = live;
     owner_ = e;
     ownerRef_ = Napi::Persistent(envObj);  // keeps the environment alive while the cursor is
     e->Attach(this);
@@ -320,24 +501,48 @@ class LmdbCursor : public Napi::ObjectWrap<LmdbCursor> {
 
   ~LmdbCursor() override { Release(); }
 
-  // Ends the transaction; called by close(), the destructor, or the environment closing.
-  void Release() {
-    if (cursor_) mdb_cursor_close(cursor_);
-    if (txn_) mdb_txn_abort(txn_);
+  // Ends the transaction; called by close(), the destructor, or the environment closing (`damaged`:
+  // it was poisoned, and this cursor's later calls throw that).
+  void Release(const std::string& damaged = "") {
+    EndTxn(cursor_, txn_);
     cursor_ = nullptr; txn_ = nullptr; valid_ = false;
+    if (!damaged.empty()) { damaged_ = damaged; path_ = owner_ ? owner_->path() : path_; }
     if (owner_) { owner_->Detach(this); owner_ = nullptr; }
     if (!ownerRef_.IsEmpty()) ownerRef_.Reset();
   }
 
  private:
+  // The error of a closed cursor (or of its poisoned environment); false when it is usable.
+  bool Closed(Napi::Env env, const char* op) {
+    if (cursor_) return false;
+    if (!damaged_.empty()) DamagedError(env, op, path_, damaged_).ThrowAsJavaScriptException();
+    else Napi::Error::New(env, "LMDB cursor is closed").ThrowAsJavaScriptException();
+    return true;
+  }
+
+  // A fault or assertion in one of this cursor's regions: poisons the environment (which releases
+  // this cursor) and returns the error to throw.
+  Napi::Error Fault(Napi::Env env, const char* op, const FaultGuard& g) {
+    valid_ = false;
+    return owner_->Poison(env, op, g);
+  }
+
+  // A record larger than the pages in use: its length was damaged.
+  bool TooLarge(size_t size) const { return size > used_ || size > (size_t)INT32_MAX; }
+
   Napi::Value Seek(const Napi::CallbackInfo& info, MDB_cursor_op op) {
     auto env = info.Env();
-    if (!cursor_) { Napi::Error::New(env, "LMDB cursor is closed").ThrowAsJavaScriptException(); return env.Undefined(); }
-    int rc = mdb_cursor_get(cursor_, &key_, &value_, op);
+    if (Closed(env, "mdb_cursor_get")) return env.Undefined();
+    int rc = 0;
+    FaultGuard g;
+    if (!Guarded(g, [&] { rc = mdb_cursor_get(cursor_, &key_, &value_, op); })) {
+      Fault(env, "mdb_cursor_get", g).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
     if (rc == MDB_NOTFOUND) { valid_ = false; return Napi::Boolean::New(env, false); }
     if (rc != 0) {
       valid_ = false;
-      LmdbError(env, "mdb_cursor_get", owner_ ? owner_->path() : "", rc).ThrowAsJavaScriptException();
+      LmdbError(env, "mdb_cursor_get", owner_->path(), rc).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     valid_ = true;
@@ -348,8 +553,21 @@ class LmdbCursor : public Napi::ObjectWrap<LmdbCursor> {
 
   Napi::Value Copy(const Napi::CallbackInfo& info, const MDB_val& v) {
     auto env = info.Env();
+    if (Closed(env, "mdb_cursor_get")) return env.Undefined();
     if (!valid_) { Napi::Error::New(env, "LMDB cursor is not on a record").ThrowAsJavaScriptException(); return env.Undefined(); }
-    return Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(v.mv_data), v.mv_size);
+    if (TooLarge(v.mv_size)) {
+      DamagedError(env, "mdb_cursor_get", owner_->path(), "a record of " + std::to_string(v.mv_size) +
+                   " bytes, larger than the " + std::to_string(used_) + " bytes in use").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto buf = Napi::Buffer<uint8_t>::New(env, v.mv_size);
+    uint8_t* const dst = buf.Data();
+    FaultGuard g;
+    if (!Guarded(g, [&] { std::memcpy(dst, v.mv_data, v.mv_size); })) {
+      Fault(env, "mdb_cursor_get", g).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return buf;
   }
   Napi::Value Key(const Napi::CallbackInfo& info) { return Copy(info, key_); }
   Napi::Value Value(const Napi::CallbackInfo& info) { return Copy(info, value_); }
@@ -358,35 +576,71 @@ class LmdbCursor : public Napi::ObjectWrap<LmdbCursor> {
   // ones after it (at most `max` records, and past `maxBytes` only for the first) copied into one
   // buffer as key, value, key, value...; ends[2i] ends record i's key, ends[2i + 1] its value. The
   // cursor stays on the last record copied. null when the cursor is not on a record.
+  // Two guarded regions: the walk (records' places, valid for the read transaction), then the copy.
   Napi::Value ReadBatch(const Napi::CallbackInfo& info) {
     auto env = info.Env();
-    if (!cursor_) { Napi::Error::New(env, "LMDB cursor is closed").ThrowAsJavaScriptException(); return env.Undefined(); }
+    if (Closed(env, "mdb_cursor_get")) return env.Undefined();
     if (!valid_) return env.Null();
-    const int64_t max = info[0].As<Napi::Number>().Int64Value(), maxBytes = info[1].As<Napi::Number>().Int64Value();
-    // first the records' places (valid for the read transaction), then one copy into the Buffer
-    std::vector<MDB_val> recs{key_, value_};
-    int64_t bytes = key_.mv_size + value_.mv_size;
-    while ((int64_t)recs.size() / 2 < max) {
-      MDB_val k, v;
-      int rc = mdb_cursor_get(cursor_, &k, &v, MDB_NEXT);
-      if (rc == MDB_NOTFOUND) break;
-      if (rc == 0 && bytes + (int64_t)(k.mv_size + v.mv_size) > maxBytes) rc = mdb_cursor_get(cursor_, &k, &v, MDB_PREV);
-      else if (rc == 0) { recs.push_back(k); recs.push_back(v); bytes += k.mv_size + v.mv_size; continue; }
-      if (rc != 0) {
-        LmdbError(env, "mdb_cursor_get", owner_ ? owner_->path() : "", rc).ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      break;  // stepped back onto the last record copied: the next one goes in the next batch
+    const int64_t max = std::min<int64_t>(std::max<int64_t>(info[0].As<Napi::Number>().Int64Value(), 1), 1 << 16);
+    const int64_t maxBytes = info[1].As<Napi::Number>().Int64Value();
+    std::vector<MDB_val> places(2 * max);  // sized before the region: nothing in it allocates
+    MDB_val* const recs = places.data();
+    size_t count = 0;  // MDB_vals filled: 2 per record
+    int64_t bytes = 0;
+    int rc = 0;
+    size_t tooLarge = 0;
+    FaultGuard g;
+    if (!Guarded(g, [&] {
+          recs[0] = key_;
+          recs[1] = value_;
+          count = 2;
+          if (TooLarge(key_.mv_size + value_.mv_size)) { tooLarge = key_.mv_size + value_.mv_size; return; }
+          bytes = key_.mv_size + value_.mv_size;
+          while ((int64_t)count / 2 < max) {
+            MDB_val k, v;
+            rc = mdb_cursor_get(cursor_, &k, &v, MDB_NEXT);
+            if (rc == MDB_NOTFOUND) { rc = 0; break; }
+            if (rc != 0) return;
+            if (TooLarge(k.mv_size + v.mv_size)) { tooLarge = k.mv_size + v.mv_size; return; }
+            if (bytes + (int64_t)(k.mv_size + v.mv_size) > maxBytes) {
+              // back onto the last record copied: the next one goes in the next batch
+              rc = mdb_cursor_get(cursor_, &k, &v, MDB_PREV);
+              return;
+            }
+            recs[count++] = k;
+            recs[count++] = v;
+            bytes += k.mv_size + v.mv_size;
+          }
+        })) {
+      Fault(env, "mdb_cursor_get", g).ThrowAsJavaScriptException();
+      return env.Undefined();
     }
-    key_ = recs[recs.size() - 2];
-    value_ = recs.back();
+    if (tooLarge) {
+      valid_ = false;
+      DamagedError(env, "mdb_cursor_get", owner_->path(), "a record of " + std::to_string(tooLarge) +
+                   " bytes, larger than the " + std::to_string(used_) + " bytes in use").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (rc != 0 || bytes > (int64_t)INT32_MAX) {
+      valid_ = false;
+      LmdbError(env, "mdb_cursor_get", owner_->path(), rc ? rc : MDB_CORRUPTED).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    key_ = recs[count - 2];
+    value_ = recs[count - 1];
     auto buf = Napi::Buffer<uint8_t>::New(env, (size_t)bytes);
-    auto ends = Napi::Int32Array::New(env, recs.size());
-    uint8_t* dst = buf.Data();
-    for (size_t r = 0, at = 0; r < recs.size(); r++) {
-      std::memcpy(dst + at, recs[r].mv_data, recs[r].mv_size);
-      at += recs[r].mv_size;
-      ends[r] = (int32_t)at;
+    auto ends = Napi::Int32Array::New(env, count);
+    uint8_t* const dst = buf.Data();
+    int32_t* const end = ends.Data();
+    if (!Guarded(g, [&] {
+          for (size_t r = 0, at = 0; r < count; r++) {
+            std::memcpy(dst + at, recs[r].mv_data, recs[r].mv_size);
+            at += recs[r].mv_size;
+            end[r] = (int32_t)at;
+          }
+        })) {
+      Fault(env, "mdb_cursor_get", g).ThrowAsJavaScriptException();
+      return env.Undefined();
     }
     auto out = Napi::Object::New(env);
     out.Set("buf", buf);
@@ -403,19 +657,34 @@ class LmdbCursor : public Napi::ObjectWrap<LmdbCursor> {
   MDB_cursor* cursor_ = nullptr;
   MDB_val key_{0, nullptr}, value_{0, nullptr};
   bool valid_ = false;
+  size_t used_ = 0;  // bytes of data.mdb in use when the transaction began
   LmdbEnv* owner_ = nullptr;
   Napi::ObjectReference ownerRef_;
+  std::string damaged_, path_;  // after the environment was poisoned: why, and its path
 };
+
+Napi::Error LmdbEnv::Poison(Napi::Env env, const std::string& op, const FaultGuard& g) {
+  if (damaged_.empty()) damaged_ = FaultReason(g, env_, psize_);
+  const std::string why = damaged_;
+  while (!cursors_.empty()) (*cursors_.begin())->Release(why);
+  Shutdown();
+  return DamagedError(env, op, path_, why);
+}
 
 void LmdbEnv::Shutdown() {
   // Cursors first: their read transactions must end before the environment does.
-  while (!cursors_.empty()) (*cursors_.begin())->Release();
-  if (env_) { mdb_env_close(env_); env_ = nullptr; }
+  while (!cursors_.empty()) (*cursors_.begin())->Release(damaged_);
+  if (env_) {
+    FaultGuard g;
+    Guarded(g, [&] { mdb_env_close(env_); });
+    env_ = nullptr;
+  }
 }
 
 }  // namespace
 
 void InitLmdb(Napi::Env env, Napi::Object exports) {
+  InstallFaultHandlers();
   exports.Set("LmdbEnv", LmdbEnv::Define(env));
   exports.Set("LmdbCursor", LmdbCursor::Define(env));
   int major, minor, patch;

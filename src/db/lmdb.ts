@@ -11,12 +11,18 @@
 //    ALLOW_LMDB_NOLOCK fallback, taken up front), so read-only golden data is never written to.
 //  - cursor values are copies (one Buffer per record): LMDB's pointers go into the memory map and
 //    die with the read transaction, so a zero-copy Buffer kept by a caller could crash the process.
+//  - a damaged database is one line, never a crash: data.mdb's meta pages are checked before it is
+//    mapped (lmdb_meta.ts: empty, not LMDB, truncated), and a damaged page met later (a fault, a
+//    liblmdb assertion or corruption code, caught in native/lmdb.cc) is `<DB>: damaged LMDB database
+//    (<why>)`. A full disk says so, naming the file (liblmdb reports a short write as EIO).
 import * as fs from 'fs';
+import { constants } from 'os';
 import * as path from 'path';
 import { LmdbStat, NativeLmdbCursor, NativeLmdbEnv, native } from '../native/addon';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { Cursor, DB, Mode, Transaction } from './db';
+import { checkLmdbDataFile } from './lmdb_meta';
 
 /** The initial map size of a write environment; it grows on demand. */
 export const INITIAL_MAP_SIZE = 64 * 1024 * 1024;
@@ -42,6 +48,46 @@ function isNativeError(e: unknown): boolean {
   return typeof e === 'object' && e !== null && typeof (e as { lmdbMessage?: unknown }).lmdbMessage === 'string';
 }
 
+/** A native error's account of damage (a fault, an assertion, a corruption code), if it is one. */
+function damage(dbPath: string, e: unknown): CaffeError | null {
+  const why = (e as { damaged?: string }).damaged;
+  return why === undefined ? null : new CaffeError(`${dbPath}: damaged LMDB database (${why})`);
+}
+
+/** A native error from reading `dbPath`, as one line. */
+function readFailure(dbPath: string, e: unknown): CaffeError {
+  return damage(dbPath, e) ?? new CaffeError(`cannot read LMDB ${dbPath}: ${lmdbMessage(e)}`);
+}
+
+/** Free bytes of the file system holding `p` (for the caller's user), or Infinity when unknown. */
+function freeBytes(p: string): number {
+  try {
+    const s = fs.statfsSync(p);
+    return s.bavail * s.bsize;
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
+ * Whether a native error from writing `bytes` into `dbPath` means a full disk: liblmdb returns ENOSPC,
+ * or EIO when a write of its pages comes out short, which with less free space left than the batch
+ * (and 1 MiB) is a full disk too.
+ */
+function diskFull(dbPath: string, e: unknown, bytes: number, free: (p: string) => number): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === constants.errno.ENOSPC || (code === constants.errno.EIO && free(dbPath) < bytes + (1 << 20));
+}
+
+const noSpace = (dbPath: string) =>
+  new CaffeError(`${dbPath}: no space left on device writing ${path.join(dbPath, 'data.mdb')}`);
+
+/** A native error from writing `bytes` into `dbPath`, as one line (`free`: for tests). */
+export function writeFailure(dbPath: string, e: unknown, bytes: number, free = freeBytes): CaffeError {
+  if (diskFull(dbPath, e, bytes, free)) return noSpace(dbPath);
+  return damage(dbPath, e) ?? new CaffeError(`cannot write LMDB ${dbPath}: ${nativeDetail(e)}`);
+}
+
 // Records are read ahead in batches (one native call copies up to BATCH records into one buffer);
 // key and value are views into it, valid as long as the caller keeps them.
 const BATCH = 64,
@@ -65,7 +111,7 @@ class LmdbCursor implements Cursor {
     } catch (e) {
       this.valid = false;
       this.buf = null;
-      if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.where}: ${lmdbMessage(e)}`);
+      if (isNativeError(e)) throw readFailure(this.where, e);
       throw e;
     }
   }
@@ -162,7 +208,7 @@ export class LmdbDB implements DB {
     try {
       return this.handle().stat();
     } catch (e) {
-      if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.path}: ${lmdbMessage(e)}`);
+      if (isNativeError(e)) throw readFailure(this.path, e);
       throw e;
     }
   }
@@ -172,8 +218,10 @@ export class LmdbDB implements DB {
     try {
       return this.handle().putBatch(keys, values);
     } catch (e) {
-      if (isNativeError(e)) throw new CaffeError(`cannot write LMDB ${this.path}: ${nativeDetail(e)}`);
-      throw e;
+      if (!isNativeError(e)) throw e;
+      let bytes = 0;
+      for (let i = 0; i < keys.length; i++) bytes += keys[i].length + values[i].length;
+      throw writeFailure(this.path, e, bytes);
     }
   }
 
@@ -183,7 +231,7 @@ export class LmdbDB implements DB {
     try {
       c = new (native().LmdbCursor)(env);
     } catch (e) {
-      if (isNativeError(e)) throw new CaffeError(`cannot read LMDB ${this.path}: ${lmdbMessage(e)}`);
+      if (isNativeError(e)) throw readFailure(this.path, e);
       throw e;
     }
     const cursor = new LmdbCursor(c, this.path);
@@ -209,16 +257,9 @@ export class LmdbDB implements DB {
 function openFailure(dbPath: string, mode: Mode, e: unknown): CaffeError {
   const err = e as { op?: string };
   if (err.op === 'mkdir') return new CaffeError(`cannot create LMDB ${dbPath}: ${lmdbMessage(e)}`);
-  const dataFile = path.join(dbPath, 'data.mdb');
-  let size: number | undefined;
-  try {
-    size = fs.statSync(dataFile).size;
-  } catch {
-    /* none */
-  }
-  // LMDB on a data.mdb of 0 bytes says only "Bad file descriptor"
-  if (size === 0)
-    return new CaffeError(`cannot open LMDB ${dbPath}: the database is empty or damaged (${dataFile} is 0 bytes)`);
+  if (mode !== 'read' && diskFull(dbPath, e, 0, freeBytes)) return noSpace(dbPath); // a new file's meta pages
+  const damaged = damage(dbPath, e);
+  if (damaged) return damaged;
   let hint = '';
   if (fs.existsSync(path.join(dbPath, 'CURRENT')) && !fs.existsSync(path.join(dbPath, 'data.mdb'))) {
     hint = ' (it looks like a LevelDB: use backend leveldb)';
@@ -241,6 +282,7 @@ export const openLMDB = async (dbPath: string, mode: Mode, options: LmdbOptions 
       /* new file */
     }
   }
+  if (mode !== 'new') checkLmdbDataFile(dbPath, mode === 'write');
   const Env = native().LmdbEnv;
   let env: NativeLmdbEnv;
   try {

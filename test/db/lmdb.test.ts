@@ -223,7 +223,9 @@ describe('LMDB', () => {
     const bad = path.join(dir, 'garbage');
     fs.mkdirSync(bad);
     fs.writeFileSync(path.join(bad, 'data.mdb'), Buffer.alloc(16384, 1));
-    await expect(openDB('lmdb', bad, 'read')).rejects.toThrow(new RegExp(`^cannot open LMDB ${bad}: MDB_INVALID`));
+    await expect(openDB('lmdb', bad, 'read')).rejects.toThrow(
+      `${bad}: not an LMDB database: data.mdb does not begin with an LMDB meta page`,
+    );
     await expect(openDB('lmdb', path.join(dir, 'no', 'such'), 'new')).rejects.toThrow(
       /^cannot create LMDB .*: No such file or directory$/,
     );
@@ -234,7 +236,52 @@ describe('LMDB', () => {
     fs.mkdirSync(z);
     fs.writeFileSync(path.join(z, 'data.mdb'), '');
     await expect(openDB('lmdb', z, 'read')).rejects.toThrow(
-      `cannot open LMDB ${z}: the database is empty or damaged (${z}/data.mdb is 0 bytes)`,
+      `${z}: damaged LMDB database: data.mdb is 0 bytes (empty); it was truncated or never written`,
     );
+  });
+
+  it('checks the meta pages before mapping data.mdb: truncated, a damaged meta page, another version', async () => {
+    const src = path.join(dir, 'metas');
+    const w = await openLMDB(src, 'new');
+    w.putBatch(
+      Array.from({ length: 200 }, (_, i) => Buffer.from(String(i).padStart(8, '0'))),
+      Array.from({ length: 200 }, () => Buffer.alloc(1000, 7)),
+    );
+    await w.close();
+    const data = fs.readFileSync(path.join(src, 'data.mdb'));
+    const ps = 4096,
+      pages = data.length / ps; // liblmdb writes the file up to its last page
+    const open = (bytes: Buffer) => {
+      const d = fs.mkdtempSync(path.join(dir, 'meta-'));
+      fs.writeFileSync(path.join(d, 'data.mdb'), bytes);
+      return openDB('lmdb', d, 'read').then(
+        (db) => db.close().then(() => 'opened'),
+        (e: Error) => e.message.replace(`${d}: `, ''),
+      );
+    };
+    const cut = 'it was truncated or partly copied';
+    await expect(open(data.subarray(0, 8192))).resolves.toBe(
+      `damaged LMDB database: data.mdb is 8192 bytes, its meta page says ${pages} pages of 4096 ` +
+        `(${data.length} bytes); ${cut}`,
+    );
+    await expect(open(data.subarray(0, 4200))).resolves.toBe(
+      `damaged LMDB database: data.mdb is 4200 bytes, shorter than its two meta pages (8192 bytes); ${cut}`,
+    );
+    const m0 = Buffer.from(data);
+    m0.fill(0, 0, 100);
+    await expect(open(m0)).resolves.toBe(
+      'damaged LMDB database: its first page (meta page 0) is not an LMDB meta page',
+    );
+    const m1 = Buffer.from(data);
+    m1.fill(0, ps, ps + 100);
+    await expect(open(m1)).resolves.toBe(
+      'damaged LMDB database: its second page (meta page 1) is not an LMDB meta page',
+    );
+    const v = Buffer.from(data);
+    v.writeUInt32LE(2, 16 + 4);
+    await expect(open(v)).resolves.toBe(
+      'data.mdb is an LMDB database of format version 2; liblmdb 0.9 reads version 1',
+    );
+    await expect(open(data)).resolves.toBe('opened');
   });
 });

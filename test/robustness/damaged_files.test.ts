@@ -6,36 +6,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { Net } from '../../src/net';
 import { readBlobProtoFromFile, readNetParamsFromTextFile, readProtoFromBinaryFile } from '../../src/io/proto_io';
-import { Rng } from '../../src/core/rng';
 import { CaffeError } from '../../src/util/errors';
 import { describeShared, SHARED } from '../helpers';
+import { mutants } from './mutants';
 
 const DIR = path.join(SHARED, 'fixtures/caffe-train/lenet-fmnist');
 
 /** Truncations at several sizes, seeded bit flips, and zeroed 4 KB blocks of `buf`. */
-function mutants(buf: Buffer, seed: number): [string, Buffer][] {
-  const out: [string, Buffer][] = [];
-  for (const n of [0, 1, 7, 100, buf.length >> 2, buf.length >> 1, buf.length - 1]) {
-    out.push([`truncated to ${n}`, buf.subarray(0, n)]);
-  }
-  const r = new Rng(seed);
-  for (let k = 0; k < 40; k++) {
-    const b = Buffer.from(buf);
-    const flips = 1 + (k % 4);
-    for (let f = 0; f < flips; f++) {
-      const at = Math.floor(r.uniform(0, b.length)) % b.length;
-      b[at] ^= 1 << (Math.floor(r.uniform(0, 8)) % 8);
-    }
-    out.push([`bit flips #${k}`, b]);
-  }
-  for (let k = 0; k < 6; k++) {
-    const b = Buffer.from(buf);
-    const at = Math.floor(r.uniform(0, Math.max(1, b.length - 4096)));
-    b.fill(0, at, Math.min(b.length, at + 4096));
-    out.push([`zeroed 4 KB at ${at}`, b]);
-  }
-  return out;
-}
+const damage = (buf: Buffer, seed: number) =>
+  mutants(buf, seed, { cuts: [0, 1, 7, 100, buf.length >> 2, buf.length >> 1, buf.length - 1], flips: 40, zeroed: 6 });
 
 /** Runs `read` on each mutant of `file`: it returns, or throws a one-line CaffeError. */
 function expectOneLineOrSuccess(file: string, seed: number, read: (f: string) => void): void {
@@ -43,7 +22,7 @@ function expectOneLineOrSuccess(file: string, seed: number, read: (f: string) =>
   try {
     const bad: string[] = [];
     let refused = 0;
-    for (const [name, bytes] of mutants(fs.readFileSync(file), seed)) {
+    for (const [name, bytes] of damage(fs.readFileSync(file), seed)) {
       const f = path.join(tmp, path.basename(file));
       fs.writeFileSync(f, bytes);
       try {
