@@ -69,6 +69,30 @@ describe('caffets CLI', () => {
     expect(r.err).toMatch(/Unknown argument: sovler/);
   });
 
+  it('names a mistyped command unknown in one line, with the commands and the nearest one; exit 1', () => {
+    const names = COMMANDS.map((c) => c.name).join(', ');
+    for (const [typed, near] of [
+      ['trian', 'train'],
+      ['tset', 'test'],
+      ['Time', 'time'],
+      ['convert', 'convert_imageset'],
+      ['extract_feature', 'extract_features'],
+    ]) {
+      const r = caffets(typed, '--solver=s.prototxt');
+      expect([r.code, r.out, r.err]).toEqual([
+        1,
+        '',
+        `caffets: unknown command '${typed}' (did you mean '${near}'?); the commands are ${names} ` +
+          '(see caffets --help)\n',
+      ]);
+    }
+    const r = caffets('frobnicate');
+    expect([r.code, r.err]).toEqual([
+      1,
+      `caffets: unknown command 'frobnicate'; the commands are ${names} (see caffets --help)\n`,
+    ]);
+  });
+
   it('rejects a missing positional in one line', () => {
     const r = caffets('upgrade_net_proto_text', 'only-one');
     expect(r.code).not.toBe(0);
