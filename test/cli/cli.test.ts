@@ -201,6 +201,23 @@ describe('caffets CLI', () => {
     );
   });
 
+  it('says in one line that a Python layer cannot run, and how to register a TypeScript one', () => {
+    const d = tmpDir();
+    const py = 'python_param { module: "rpn.proposal_layer" layer: "ProposalLayer" param_str: "x" }';
+    const net = tinyNet.replace('"Pooling"', '"Python"').replace(/pooling_param \{[^}]*\}/, py);
+    fs.writeFileSync(path.join(d, 'net.prototxt'), net);
+    const r = caffets('time', `--model=${path.join(d, 'net.prototxt')}`);
+    expect(r.code).toBe(1);
+    noStack(r.err);
+    expect(r.err.trim().split('\n').pop()).toBe(
+      'caffets: layer "pool1" is a Python layer (python_param module "rpn.proposal_layer", layer "ProposalLayer"), ' +
+        'and Python layers cannot run in caffets: write it in TypeScript as a class extending Layer (layerSetUp, ' +
+        "reshape, forwardCpu, backwardCpu; param_str is this.param('python_param').param_str) and register it " +
+        "before building the net with registerLayer('rpn.proposal_layer.ProposalLayer', ProposalLayer) " +
+        "(import { Layer, registerLayer } from 'caffets')",
+    );
+  });
+
   it('names the layer and both shapes when weights belong to another net', () => {
     const d = tmpDir();
     fs.writeFileSync(path.join(d, 'net.prototxt'), tinyNet);
