@@ -19,7 +19,8 @@ export const describeShared: (name: string, fn: () => void) => void = (name, fn)
   return describe.skip(`${name} [skipped: ../shared is absent]`, fn);
 };
 
-function haveBinary(name: string): boolean {
+/** Whether `name` is a command on the PATH. */
+export function haveBinary(name: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'pipe' });
     return true;

@@ -65,8 +65,8 @@ export function expandImageArgs(args: string[]): string[] {
 
 export interface ClassifyCommandOptions extends Omit<ClassifierOptions, 'meanFile' | 'labels' | 'deploy' | 'weights'> {
   /**
-   * DEPLOY WEIGHTS [MEAN] [LABELS] IMG...: MEAN is absent with --mean_value, LABELS with --labels; '-' or
-   * 'none' = none
+   * DEPLOY WEIGHTS [MEAN] [LABELS] IMG...: MEAN is absent with --mean_value, LABELS with --labels or when
+   * the images follow at once; '-' or 'none' = none
    */
   positionals: string[];
   labels?: string;
@@ -79,6 +79,10 @@ export interface ClassifyCommandOptions extends Omit<ClassifierOptions, 'meanFil
 
 /** '-' or 'none' (yargs drops a lone '-' positional) stand for no mean file / no labels. */
 const none = (v: string | undefined) => v === '-' || v === 'none' || v === '';
+
+/** An IMG argument rather than a labels file: an @list, a folder, or a file named as an image. */
+const looksLikeImages = (v: string | undefined) =>
+  v !== undefined && (v.startsWith('@') || IMAGE_EXT.test(v) || (fs.existsSync(v) && fs.statSync(v).isDirectory()));
 
 /** The CLI: resolves the positionals, prints Caffe's lines (or one JSON document); 1 when an image failed. */
 export async function classifyCommand(o: ClassifyCommandOptions): Promise<number> {
@@ -100,9 +104,14 @@ export async function classifyCommand(o: ClassifyCommandOptions): Promise<number
   };
   let meanFile: string | undefined;
   if (o.meanValue === undefined) meanFile = need('MEAN (a .binaryproto, or none)');
-  else if (rest[0] === '-' || rest[0] === 'none') rest.shift();
+  else if (none(rest[0]) && (o.labels !== undefined || none(rest[1])))
+    rest.shift(); // `none` in MEAN's place
   else if (rest[0]?.endsWith('.binaryproto')) throw new CaffeError('give either a mean file or --mean_value, not both');
-  const labels = o.labels === undefined ? need('LABELS (a labels file, or none)') : o.labels;
+  let labels = o.labels;
+  if (labels === undefined) {
+    // LABELS is left out when images follow at once: `DEPLOY WEIGHTS none IMG...` is neither mean nor labels
+    labels = none(rest[0]) || !looksLikeImages(rest[0]) ? need('LABELS (a labels file, or none)') : 'none';
+  }
   const files = expandImageArgs(rest);
   if (!files.length) throw new CaffeError('classify: no images given');
   const [deploy, weights] = o.positionals;

@@ -14,6 +14,7 @@ import { Worker } from 'worker_threads';
 import { openDB, DB, Transaction } from '../db';
 import { encodeMessage } from '../formats/wire';
 import { readImageToDatum } from '../io/datum';
+import { listLineHint, parseImageList, visibleText } from '../io/image_list';
 import { Message } from '../proto/schema';
 import { Rng } from '../core/rng';
 import { caffeShuffle } from '../data/random';
@@ -52,6 +53,8 @@ export interface ListEntry {
   path: string;
   label: number;
   line: number;
+  /** what may be wrong with the line when its file cannot be read (caffets' addition) */
+  hint?: string;
 }
 
 export interface ConvertImagesetResult {
@@ -62,9 +65,10 @@ export interface ConvertImagesetResult {
 }
 
 /**
- * The list file as Caffe reads it: the label follows the LAST space of a line. Unlike Caffe (which
- * takes atoi's 0), a line whose last field is not an integer is an error naming file and line.
- * Blank lines keep their position (Caffe counts them, and fails to read them) with path ''.
+ * The list file as Caffe reads it (parseImageList): the label is atoi of what follows the LAST space; a
+ * line without a space is the file name whole. A CR of CRLF line ends stays in the line, a tab or a
+ * leading or trailing space in the file name: such files are then not found, and are skipped. Lines
+ * without a space are counted in one warning, where Caffe is silent.
  */
 export function readImageList(listFile: string): ListEntry[] {
   let text: string;
@@ -75,20 +79,20 @@ export function readImageList(listFile: string): ListEntry[] {
       `cannot read list file ${listFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop(); // the newline ending the last line
-  return lines.map((raw, i) => {
-    const line = raw.replace(/[\r\s]+$/, '');
-    if (line === '') return { path: '', label: 0, line: i + 1 };
-    const pos = line.lastIndexOf(' ');
-    const label = pos >= 0 ? line.slice(pos + 1) : '';
-    if (pos <= 0 || !/^[+-]?\d+$/.test(label)) {
-      throw new CaffeError(
-        `${listFile}:${i + 1}: expected 'path label' (an integer label after the last space), got '${line}'`,
-      );
-    }
-    return { path: line.slice(0, pos), label: parseInt(label, 10), line: i + 1 };
+  const raw = text.split('\n');
+  const entries = parseImageList(text).map(([file, label], i) => {
+    const hint = listLineHint(raw[i]);
+    return { path: file, label, line: i + 1, ...(hint && { hint: `${listFile}:${i + 1}: ${hint}` }) };
   });
+  const unlabelled = entries.filter((e) => e.path !== '' && !raw[e.line - 1].includes(' '));
+  if (unlabelled.length > 0) {
+    log.warning(
+      `${unlabelled.length} line(s) of ${listFile} have no space, so no label: as Caffe, each is read ` +
+        `whole as the file name, with label atoi(line) (0 unless it starts with digits); first: line ` +
+        `${unlabelled[0].line}, '${visibleText(raw[unlabelled[0].line - 1])}'`,
+    );
+  }
+  return entries;
 }
 
 /** caffe::format_int(n, 8): zero-padded to at least 8 digits. */
@@ -283,7 +287,7 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
   let pool: DecodePool | undefined;
   const read = (e: ListEntry): Promise<Outcome> => {
     const file = o.root + e.path;
-    if (e.path === '') return Promise.resolve({ error: `${o.listFile}:${e.line}: blank line, skipped` });
+    if (e.path === '') return Promise.resolve({ error: `Could not open or find file ${file}` }); // a folder
     let encoding = encodeType;
     if (encoded && !encoding) {
       // guess the encoding from the file name
@@ -314,7 +318,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
       bar.tick();
       if ('fatal' in r) throw r.fatal;
       if ('error' in r) {
-        log.error(r.error);
+        const file = o.root + lines[i].path;
+        log.error(r.error.replace(file, visibleText(file)) + (lines[i].hint ? ` [${lines[i].hint}]` : ''));
         skipped.push(o.root + lines[i].path);
         continue;
       }

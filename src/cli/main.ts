@@ -4,6 +4,7 @@ import { COMMANDS, CommandSpec, Args, notBuilt } from './commands';
 import { normalizeGflags } from './gflags';
 import { CaffeError } from '../util/errors';
 import { setLogSink } from '../util/logging';
+import { nearestName } from '../util/strings';
 
 const VERSION: string = require('../../package.json').version;
 
@@ -22,8 +23,20 @@ async function runSpec(spec: CommandSpec, args: Args): Promise<number> {
   return spec.run(args);
 }
 
+/** A first argument that is no command: one line naming the commands and the nearest one. */
+function checkCommand(first: string | undefined): void {
+  if (first === undefined || first.startsWith('-') || COMMANDS.some((c) => c.name === first)) return;
+  const names = COMMANDS.map((c) => c.name);
+  const near = nearestName(first, names);
+  fail(
+    `unknown command '${first}'${near ? ` (did you mean '${near}'?)` : ''}; ` +
+      `the commands are ${names.join(', ')} (see caffets --help)`,
+  );
+}
+
 /** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function run(argv: string[]): Promise<number> {
+  checkCommand(argv[0]);
   let code = 0;
   const parser = yargs(normalizeGflags(argv, booleanFlags()))
     .scriptName('caffets')

@@ -92,8 +92,9 @@ export const TOOL_COMMANDS: CommandSpec[] = [
     positionals: '<DEPLOY> <WEIGHTS> <ARGS..>',
     describe:
       'Classify images with a trained model: caffets classify DEPLOY WEIGHTS MEAN LABELS IMG... ' +
-      "as Caffe's classification example (MEAN is left out with --mean_value, LABELS with --labels; " +
-      '`none` for neither). IMG: files, folders, @list files.',
+      "as Caffe's classification example (MEAN is left out with --mean_value, LABELS with --labels or when " +
+      'the images follow; `none` for either: `DEPLOY WEIGHTS none IMG...` has neither). ' +
+      'IMG: files, folders, @list files.',
     options: {
       mean_value: { type: 'string', describe: 'Per-channel mean(s) "b,g,r" (or one value) instead of a mean file' },
       labels: {

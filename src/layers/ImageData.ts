@@ -13,25 +13,7 @@ import { BasePrefetchingDataLayer } from './base_data_layer';
 import type { ImageSourceSpec } from '../data/prefetch_protocol';
 import { check, checkOp, fatal } from '../util/check';
 import { errnoText } from '../util/errors';
-
-/** C's atoi: optional blanks, an optional sign, digits; 0 when there are none. */
-export function atoi(s: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
-  if (!m) return 0;
-  const v = parseInt(m[1], 10);
-  return v | 0; // (int)strtol(...): the low 32 bits
-}
-
-/** The list file's lines as Caffe parses them: std::getline, then split at the last space. */
-export function parseImageList(text: string): [string, number][] {
-  const rows = text.split('\n');
-  if (rows.length && rows[rows.length - 1] === '') rows.pop(); // getline yields no line after a final '\n'
-  return rows.map((line) => {
-    const pos = line.lastIndexOf(' ');
-    // no space: find_last_of gives npos, so the label is atoi(whole line) and the name the whole line
-    return pos < 0 ? [line, atoi(line)] : [line.slice(0, pos), atoi(line.slice(pos + 1))];
-  });
-}
+import { parseImageList } from '../io/image_list';
 
 export class ImageDataLayer extends BasePrefetchingDataLayer {
   private spec!: ImageSourceSpec;

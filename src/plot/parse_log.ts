@@ -14,6 +14,9 @@
 // `1.2.3`) this skips the line or reads NaN. Without any `Solving` line parse_log.py finds nothing;
 // this starts the clock at the first time-stamped line instead.
 // The log is read as latin1 (bytes, as Python 2 reads it) so names round-trip into the CSV exactly.
+// Besides parse_log.py's tables, `loss` holds the solver's total loss of each displayed iteration (the
+// `Iteration N (...), loss = X` line, smoothed over average_loss iterations), which parse_log.py skips
+// and plot_training_log.py's parse_log.sh charts as the training loss; it is not written to the CSV.
 import * as fs from 'fs';
 import * as path from 'path';
 import { CaffeError, errnoText } from '../util/errors';
@@ -25,6 +28,8 @@ export type LogRow = Map<string, number>;
 export interface ParsedLog {
   train: LogRow[];
   test: LogRow[];
+  /** NumIters, Seconds and `loss`: the solver's total (smoothed) loss line of each displayed iteration */
+  loss: LogRow[];
 }
 
 export interface ParseLogOptions {
@@ -38,6 +43,8 @@ const WS = '[ \\t\\n\\v\\f\\r]'; // Python 2 str whitespace (not JS \s, which ha
 const RE_ITERATION = /Iteration (\d+)/;
 const RE_TRAIN = new RegExp(`Train net output #(\\d+): ([^ \\t\\n\\v\\f\\r]+) = ([.\\deE+-]+)`);
 const RE_TEST = new RegExp(`Test net output #(\\d+): ([^ \\t\\n\\v\\f\\r]+) = ([.\\deE+-]+)`);
+// Caffe 1.0's `Iteration N (R iter/s, Ts/K iters), loss = X`, and older Caffe's `Iteration N, loss = X`
+const RE_LOSS = /Iteration (\d+)(?: \([^)]*\))?, loss = ([^ \t\n\v\f\r]+)/;
 const RE_LR = /lr = ([-+]?[0-9]*\.?[0-9]+([eE]?[-+]?[0-9]+)?)/;
 const RE_STRIP = new RegExp(`^${WS}+|${WS}+$`, 'g');
 const RE_SPLIT = new RegExp(`${WS}+`);
@@ -117,7 +124,8 @@ export function parseLogText(text: string, options: ParseLogOptions = {}): Parse
   const start = first >= 0 ? glogStamp(lines[first], year) : undefined;
   const train: LogRow[] = [];
   const test: LogRow[] = [];
-  if (!start) return { train, test };
+  const loss: LogRow[] = [];
+  if (!start) return { train, test, loss };
   let iteration = -1;
   let lr = NaN;
   let trainRow: LogRow | undefined;
@@ -139,6 +147,17 @@ export function parseLogText(text: string, options: ParseLogOptions = {}): Parse
     const seconds = (t.us - start.us) / 1e6; // timedelta.total_seconds(): integer us / 10**6
     const lrm = RE_LR.exec(line);
     if (lrm) lr = Number(lrm[1]);
+    const lm = RE_LOSS.exec(line);
+    if (lm) {
+      // nan, inf, -nan as C++ prints them: NaN (a gap in a chart)
+      loss.push(
+        new Map([
+          ['NumIters', Number(lm[1])],
+          ['Seconds', seconds],
+          ['loss', Number(lm[2])],
+        ]),
+      );
+    }
     trainRow = netOutput(RE_TRAIN, trainRow, train, line, iteration, seconds, lr);
     testRow = netOutput(RE_TEST, testRow, test, line, iteration, seconds, lr);
   }
@@ -148,7 +167,7 @@ export function parseLogText(text: string, options: ParseLogOptions = {}): Parse
   }
   fixInitialNanLearningRate(train);
   fixInitialNanLearningRate(test);
-  return { train, test };
+  return { train, test, loss };
 }
 
 /** Reads and parses a log file; a missing or unreadable file is a one-line CaffeError. */

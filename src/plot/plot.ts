@@ -2,8 +2,11 @@
 // own writer (svg_chart.ts) and rasterized with sharp for .png. The default chart is a dashboard:
 // train loss, test loss and test accuracy (second y-axis) vs. iterations, and the learning rate in a
 // small panel below. `chart: N` draws instead plot_training_log.py's chart type N (its numbering,
-// 0-7), one line per log. Columns are picked by name ('loss', 'accuracy', else the first column
-// naming loss/acc) where plot_training_log.py takes parse_log.sh's outputs #0 and #1 by position.
+// 0-7), one line per log. Train loss is the solver's total loss (the `Iteration N, loss = X` lines, as
+// parse_log.sh reads it for plot_training_log.py); a net with several train loss outputs (GoogLeNet's
+// three heads) also gets one thin curve per output, labelled by its name, on the dashboard of one log.
+// Test columns are picked by name ('loss', 'accuracy', else the last column naming loss, resp. acc or
+// top-1) where plot_training_log.py takes parse_log.sh's outputs #0 and #1 by position.
 import * as path from 'path';
 import { CaffeError } from '../util/errors';
 import { writeFileAtomic } from '../io/atomic';
@@ -41,11 +44,16 @@ export interface PlotLog {
 const FIXED = new Set(['NumIters', 'Seconds', 'LearningRate']);
 const MARKERS: Marker[] = ['circle', 'square', 'triangle', 'diamond'];
 
-/** The output column of `rows` named `exact`, else the first whose name matches `like`. */
-function column(rows: LogRow[], exact: string, like: RegExp): string | undefined {
+const ACCURACY = /acc|top-?\d/i;
+const isAccuracy = (c: string) => /acc|top-?1\b/i.test(c);
+const isLoss = (c: string) => /loss/i.test(c) && !ACCURACY.test(c);
+
+/** The output column of `rows` named `exact`, else the last that `pick` accepts (of GoogLeNet's heads
+ *  loss1 .. loss3, the last is the net's own output, the others auxiliary). */
+function column(rows: LogRow[], exact: string, pick: (c: string) => boolean): string | undefined {
   const cols = new Set<string>();
   for (const r of rows) for (const k of r.keys()) if (!FIXED.has(k)) cols.add(k);
-  return cols.has(exact) ? exact : [...cols].find((c) => like.test(c));
+  return cols.has(exact) ? exact : [...cols].filter(pick).pop();
 }
 
 type Field = 'Test accuracy' | 'Test loss' | 'Train learning rate' | 'Train loss';
@@ -56,17 +64,29 @@ function fieldData(
   field: Field,
   xKey: 'NumIters' | 'Seconds',
 ): { x: number[]; y: number[] } | undefined {
+  if (field === 'Train loss' && log.loss.length) return xy(log.loss, 'loss', xKey);
   const rows = field.startsWith('Test') ? log.test : log.train;
   const col =
     field === 'Test accuracy'
-      ? column(rows, 'accuracy', /acc/i)
+      ? column(rows, 'accuracy', isAccuracy)
       : field === 'Train learning rate'
         ? rows.length
           ? 'LearningRate'
           : undefined
-        : (column(rows, 'loss', /loss/i) ?? (field === 'Train loss' ? column(rows, '', /./) : undefined));
-  if (!col) return undefined;
-  return { x: rows.map((r) => r.get(xKey) ?? NaN), y: rows.map((r) => r.get(col) ?? NaN) };
+        : (column(rows, 'loss', isLoss) ?? (field === 'Train loss' ? column(rows, '', () => true) : undefined));
+  return col ? xy(rows, col, xKey) : undefined;
+}
+
+const xy = (rows: LogRow[], col: string, xKey: 'NumIters' | 'Seconds') => ({
+  x: rows.map((r) => r.get(xKey) ?? NaN),
+  y: rows.map((r) => r.get(col) ?? NaN),
+});
+
+/** The train net's loss outputs (columns naming loss), when there are several: each its own curve. */
+function trainOutputs(log: ParsedLog): { name: string; x: number[]; y: number[] }[] {
+  const cols = new Set<string>();
+  for (const r of log.train) for (const k of r.keys()) if (!FIXED.has(k) && isLoss(k)) cols.add(k);
+  return cols.size < 2 ? [] : [...cols].map((c) => ({ name: c, ...xy(log.train, c, 'NumIters') }));
 }
 
 /** plot_training_log.py's label (the file name less `.log`), with the folder when names clash. */
@@ -120,6 +140,12 @@ function dashboard(logs: PlotLog[], o: PlotOptions): string {
     const r = fieldData(l.parsed, 'Train learning rate', 'NumIters');
     const name = (s: string) => (multi ? `${l.label}: ${s}` : s);
     if (finite(tl)) main.push({ ...tl!, ...styles.train, label: name(styles.train.name), color: color(i, 0) });
+    if (!multi) {
+      for (const [k, o] of trainOutputs(l.parsed).entries()) {
+        const c = PALETTE[(5 + k) % PALETTE.length];
+        if (finite(o)) main.push({ x: o.x, y: o.y, label: `train ${o.name}`, color: c, width: 1, dash: '3 2' });
+      }
+    }
     const mk = (d: { x: number[] }, m: Marker): Marker => (d.x.length <= 50 ? m : 'none');
     if (finite(vl))
       main.push({

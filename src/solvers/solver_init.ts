@@ -1,6 +1,8 @@
 // Solver::InitTrainNet / InitTestNets: which NetParameter each net comes from, the NetState each runs
 // in (solver defaults, then the net's own state, then train_state / test_state), Caffe's CHECKs and
-// log lines, and the `weights` to finetune from.
+// log lines, and the `weights` to finetune from. Nets given inside the solver (net_param, train_net_param,
+// test_net_param) are upgraded as net files are, so that V1 `layers` nets, as in Caffe's
+// lenet_consolidated_solver example, train (caffets' addition: Caffe 1.0 reads them as nets of no layer).
 import * as fs from 'fs';
 import * as path from 'path';
 import { Net } from '../net';
@@ -9,6 +11,7 @@ import type { NetParameter, NetState, SolverParameter } from '../proto/caffe';
 import { readNetParamsFromTextFile } from '../io/proto_io';
 import { PidLock, acquirePidLock } from '../io/lock';
 import { cloneMessage } from '../proto/message';
+import { upgradeNetAsNeeded } from '../upgrade';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { checkFailed, checkOp } from '../util/check';
@@ -29,6 +32,13 @@ function withState(netParam: NetParameter, phase: 'TRAIN' | 'TEST', override: Ne
   mergeState(state, override);
   netParam.state = state;
   return netParam;
+}
+
+/** A net given inside the solver (`field`), copied and upgraded to the current format. */
+function inlineNet(netParam: NetParameter, field: string): NetParameter {
+  const net = cloneMessage(netParam);
+  upgradeNetAsNeeded(`${field} of the solver`, net);
+  return net;
 }
 
 /** Caffe's LoadNetWeights: a comma-separated list of .caffemodel files, each copied in by layer name. */
@@ -63,14 +73,14 @@ export function initTrainNet(param: SolverParameter): Net {
   let netParam: NetParameter = {};
   if (param.train_net_param !== undefined) {
     log.info('Creating training net specified in train_net_param.');
-    netParam = cloneMessage(param.train_net_param);
+    netParam = inlineNet(param.train_net_param, 'train_net_param');
   } else if (param.train_net !== undefined) {
     log.info(`Creating training net from train_net file: ${param.train_net}`);
     netParam = readNetParamsFromTextFile(param.train_net);
   }
   if (param.net_param !== undefined) {
     log.info('Creating training net specified in net_param.');
-    netParam = cloneMessage(param.net_param);
+    netParam = inlineNet(param.net_param, 'net_param');
   }
   if (param.net !== undefined) {
     log.info(`Creating training net from net file: ${param.net}`);
@@ -131,9 +141,9 @@ export function initTestNets(param: SolverParameter): Net[] {
 
   const sources: string[] = [],
     netParams: NetParameter[] = [];
-  for (const p of testNetParams) {
+  for (const [i, p] of testNetParams.entries()) {
     sources.push('test_net_param');
-    netParams.push(cloneMessage(p));
+    netParams.push(inlineNet(p, `test_net_param #${i}`));
   }
   for (const f of testNetFiles) {
     sources.push(`test_net file: ${f}`);
@@ -143,7 +153,7 @@ export function initTestNets(param: SolverParameter): Net[] {
   for (let i = 0; i < remaining; i++) {
     if (param.net_param !== undefined) {
       sources.push('net_param');
-      netParams.push(cloneMessage(param.net_param));
+      netParams.push(inlineNet(param.net_param, 'net_param'));
     }
     if (param.net !== undefined) {
       sources.push(`net file: ${param.net}`);

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import { Classifier, ClassifierOptions, ClassifyResult } from '../../src/api/classify';
 import { formatPrediction } from '../../src/api/classify_command';
+import { run as runCli } from '../../src/cli/main';
 import { setMinLogLevel } from '../../src/util/logging';
 import { describeShared, sharedPath } from '../helpers';
 
@@ -193,4 +194,42 @@ describeShared('classify --center_only / --oversample on a real photo', () => {
     expect(center.predictions![0].score).not.toBeCloseTo(over.predictions![0].score, 3);
     expect(center.predictions![0].score).not.toBeCloseTo(resize.predictions![0].score, 3);
   }, 120000);
+});
+
+describeShared('caffets classify DEPLOY WEIGHTS none IMG... (one `none`: neither mean file nor labels)', () => {
+  const L = `${M}/lenet-mnist`;
+  /** `caffets classify ARGS` in process; its exit code and stdout. */
+  async function classifyCli(...args: string[]): Promise<[number, string]> {
+    let text = '';
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+      text += String(s);
+      return true;
+    });
+    try {
+      return [await runCli(['classify', `${L}/deploy.prototxt`, `${L}/lenet_iter_10000.caffemodel`, ...args]), text];
+    } finally {
+      spy.mockRestore();
+      setMinLogLevel(2);
+    }
+  }
+
+  it('classifies the lenet-mnist samples (a folder, a file), printing class indices', async () => {
+    const [code, text] = await classifyCli('none', `${L}/samples`, `${L}/samples/img_7_0.png`);
+    expect(code).toBe(0);
+    const heads = text.split('\n').filter((l) => l.startsWith('----------'));
+    const samples = fs.readdirSync(`${L}/samples`).filter((f) => f.endsWith('.png'));
+    expect(heads).toHaveLength(samples.length + 1);
+    // top-1 of each: the digit its file is named after (img_<digit>_<n>.png), printed as an index
+    const top1 = text.split('\n').filter((_, i, all) => i > 0 && all[i - 1].startsWith('----------'));
+    const digits = heads.map((h) => /img_(\d)_\d+\.png/.exec(h)![1]);
+    expect(top1.map((l) => l.split(' - ')[1])).toEqual(digits);
+    // the same as `none none`
+    expect(await classifyCli('none', 'none', `${L}/samples`, `${L}/samples/img_7_0.png`)).toEqual([0, text]);
+  });
+
+  it('a labels file after `none` is still LABELS', async () => {
+    const [code, text] = await classifyCli('none', `${L}/labels.txt`, `${L}/samples/img_7_0.png`);
+    expect(code).toBe(0);
+    expect(text.split('\n')[1]).toMatch(/^1\.0000 - "7 seven"$/);
+  });
 });

@@ -314,13 +314,22 @@ describe('classify errors', () => {
       "--images_dim 3,8 is smaller than the net's input 4x4",
     );
   });
-  it('CLI usage errors', async () => {
+  it('CLI usage: errors; one `none` before the images', async () => {
     const cmd = (positionals: string[], extra = {}) =>
       classifyCommand({ positionals, progress: false, out: () => undefined, ...extra });
     await expect(cmd([P('deploy.prototxt'), P('w.caffemodel'), P('mean.binaryproto')])).rejects.toThrow(
       'missing LABELS',
     );
     await expect(cmd([P('deploy.prototxt'), P('w.caffemodel'), '-', '-'])).rejects.toThrow('no images given');
+    // one `none` before the images: no labels (and no mean file, or --mean_value's)
+    for (const extra of [{}, { meanValue: [1] }]) {
+      let text = '';
+      const code = await cmd([P('deploy.prototxt'), P('w.caffemodel'), 'none', P('imgs/pic.png')], {
+        ...extra,
+        out: (t: string) => (text += t),
+      });
+      expect([code, text.split('\n')[1]]).toEqual([0, expect.stringMatching(/^-?\d+\.\d{4} - \d$/)]);
+    }
     await expect(
       cmd([P('deploy.prototxt'), P('w.caffemodel'), P('mean.binaryproto'), 'l.txt', 'x.png'], { meanValue: [1] }),
     ).rejects.toThrow('give either a mean file or --mean_value');

@@ -119,6 +119,69 @@ describeData('training runs of reference Caffe, replayed', () => {
   });
 });
 
+// Caffe's examples/mnist/lenet_consolidated_solver.prototxt gives its nets inside the solver, in the V1
+// `layers` format. The fixture's LeNet written that way, reading the fixture's LMDBs and mean in place.
+const V1_LENET = [
+  'layers { name: "conv1" type: CONVOLUTION bottom: "data" top: "conv1" blobs_lr: 1 blobs_lr: 2',
+  '  convolution_param { num_output: 20 kernel_size: 5 stride: 1 weight_filler { type: "xavier" } } }',
+  'layers { name: "pool1" type: POOLING bottom: "conv1" top: "pool1"',
+  '  pooling_param { pool: MAX kernel_size: 2 stride: 2 } }',
+  'layers { name: "conv2" type: CONVOLUTION bottom: "pool1" top: "conv2" blobs_lr: 1 blobs_lr: 2',
+  '  convolution_param { num_output: 50 kernel_size: 5 stride: 1 weight_filler { type: "xavier" } } }',
+  'layers { name: "pool2" type: POOLING bottom: "conv2" top: "pool2"',
+  '  pooling_param { pool: MAX kernel_size: 2 stride: 2 } }',
+  'layers { name: "ip1" type: INNER_PRODUCT bottom: "pool2" top: "ip1" blobs_lr: 1 blobs_lr: 2',
+  '  inner_product_param { num_output: 500 weight_filler { type: "xavier" } } }',
+  'layers { name: "relu1" type: RELU bottom: "ip1" top: "ip1" }',
+  'layers { name: "ip2" type: INNER_PRODUCT bottom: "ip1" top: "ip2" blobs_lr: 1 blobs_lr: 2',
+  '  inner_product_param { num_output: 10 weight_filler { type: "xavier" } } }',
+];
+function v1Lenet(phases: ('TRAIN' | 'TEST')[]): string {
+  const fixture = (f: string) => sharedPath('fixtures/caffe-train/lenet-fmnist', f);
+  const only = (ph: string) => (phases.length > 1 ? ` include { phase: ${ph} }` : '');
+  const data = phases.map(
+    (ph) =>
+      `layers { name: "mnist" type: DATA top: "data" top: "label"${only(ph)}\n` +
+      `  transform_param { scale: 0.00390625 mean_file: "${fixture('mean.binaryproto')}" }\n` +
+      `  data_param { source: "${fixture(`${ph.toLowerCase()}_lmdb`)}" ` +
+      'batch_size: 50 backend: LMDB } }',
+  );
+  const accuracy = phases.includes('TEST')
+    ? [`layers { name: "accuracy" type: ACCURACY bottom: "ip2" bottom: "label" top: "accuracy"${only('TEST')} }`]
+    : [];
+  const loss = 'layers { name: "loss" type: SOFTMAX_LOSS bottom: "ip2" bottom: "label" top: "loss" }';
+  return ['name: "LeNet"', ...data, ...V1_LENET, ...accuracy, loss].join('\n');
+}
+const CONSOLIDATED_SOLVER = [
+  'test_iter: 4 test_interval: 20 base_lr: 0.01 momentum: 0.9 weight_decay: 0.0005',
+  'lr_policy: "inv" gamma: 0.0001 power: 0.75 display: 1 max_iter: 60 random_seed: 1701',
+  'snapshot_after_train: false solver_mode: CPU',
+].join('\n');
+
+describeData('consolidated solvers: V1 `layers` nets inside the solver are upgraded and train', () => {
+  let work = '';
+  afterEach(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+  const nets = {
+    net_param: `net_param {\n${v1Lenet(['TRAIN', 'TEST'])}\n}`,
+    'train_net_param + test_net_param':
+      `train_net_param {\n${v1Lenet(['TRAIN'])}\n}\n` + `test_net_param {\n${v1Lenet(['TEST'])}\n}`,
+  };
+  it.each(Object.entries(nets))("%s: Caffe's LeNet losses from the same weights", async (_field, text) => {
+    work = tmpDir('caffets-consolidated-');
+    fs.writeFileSync(path.join(work, 'solver.prototxt'), `${CONSOLIDATED_SOLVER}\n${text}\n`);
+    const weights = sharedPath('fixtures/caffe-train/lenet-fmnist/init.caffemodel');
+    const ours = await trainIn('lenet-fmnist', { solver: 'solver.prototxt', weights }, work);
+    const caffe = caffeLog('lenet-fmnist', 'caffe_train.log');
+    expect(ours.losses).toHaveLength(61);
+    expect(worstRel(ours.losses, caffe.losses, 21)).toBeLessThan(1e-4);
+    expect(worstRel(ours.losses, caffe.losses)).toBeLessThan(1e-2);
+    expect(ours.tests.map((t: [string, number]) => t[0])).toEqual(caffe.tests.map((t: [string, number]) => t[0]));
+    expect(worstRel(testValues(ours), testValues(caffe), 4)).toBeLessThan(1e-4);
+  });
+});
+
 // The fixtures were made by reference Caffe with OpenBLAS's Haswell (AVX2) kernels on 2 threads: Caffe rerun
 // with OPENBLAS_CORETYPE=Haswell reproduces them bit for bit, while its default kernels on an AVX-512 CPU
 // drift to 1.4e-3 (relative L2) from them by iteration 60. `--engine=CAFFE` computes as Caffe does (im2col,

@@ -69,6 +69,30 @@ describe('caffets CLI', () => {
     expect(r.err).toMatch(/Unknown argument: sovler/);
   });
 
+  it('names a mistyped command unknown in one line, with the commands and the nearest one; exit 1', () => {
+    const names = COMMANDS.map((c) => c.name).join(', ');
+    for (const [typed, near] of [
+      ['trian', 'train'],
+      ['tset', 'test'],
+      ['Time', 'time'],
+      ['convert', 'convert_imageset'],
+      ['extract_feature', 'extract_features'],
+    ]) {
+      const r = caffets(typed, '--solver=s.prototxt');
+      expect([r.code, r.out, r.err]).toEqual([
+        1,
+        '',
+        `caffets: unknown command '${typed}' (did you mean '${near}'?); the commands are ${names} ` +
+          '(see caffets --help)\n',
+      ]);
+    }
+    const r = caffets('frobnicate');
+    expect([r.code, r.err]).toEqual([
+      1,
+      `caffets: unknown command 'frobnicate'; the commands are ${names} (see caffets --help)\n`,
+    ]);
+  });
+
   it('rejects a missing positional in one line', () => {
     const r = caffets('upgrade_net_proto_text', 'only-one');
     expect(r.code).not.toBe(0);
@@ -174,6 +198,23 @@ describe('caffets CLI', () => {
     const last = r.err.trim().split('\n').pop()!;
     expect(last).toMatch(
       /^caffets: Unknown layer type: Poolin \(layer "pool1"; known types: .*Convolution, .*Pooling, .*\)$/,
+    );
+  });
+
+  it('says in one line that a Python layer cannot run, and how to register a TypeScript one', () => {
+    const d = tmpDir();
+    const py = 'python_param { module: "rpn.proposal_layer" layer: "ProposalLayer" param_str: "x" }';
+    const net = tinyNet.replace('"Pooling"', '"Python"').replace(/pooling_param \{[^}]*\}/, py);
+    fs.writeFileSync(path.join(d, 'net.prototxt'), net);
+    const r = caffets('time', `--model=${path.join(d, 'net.prototxt')}`);
+    expect(r.code).toBe(1);
+    noStack(r.err);
+    expect(r.err.trim().split('\n').pop()).toBe(
+      'caffets: layer "pool1" is a Python layer (python_param module "rpn.proposal_layer", layer "ProposalLayer"), ' +
+        'and Python layers cannot run in caffets: write it in TypeScript as a class extending Layer (layerSetUp, ' +
+        "reshape, forwardCpu, backwardCpu; param_str is this.param('python_param').param_str) and register it " +
+        "before building the net with registerLayer('rpn.proposal_layer.ProposalLayer', ProposalLayer) " +
+        "(import { Layer, registerLayer } from 'caffets')",
     );
   });
 

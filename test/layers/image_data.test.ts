@@ -9,7 +9,8 @@ import { DataTransformer } from '../../src/data/data_transformer';
 import { caffeShuffle } from '../../src/data/random';
 import { readImage } from '../../src/io/image';
 import { resizeLinear } from '../../src/io/resize';
-import { ImageDataLayer, parseImageList } from '../../src/layers/ImageData';
+import { ImageDataLayer } from '../../src/layers/ImageData';
+import { parseImageList } from '../../src/io/image_list';
 import { captureLog, disposeAll, makeLayer, tops } from '../data/data_helpers';
 import { tmpDir } from '../helpers';
 

@@ -116,7 +116,7 @@ describe('parse_log', () => {
       .join('\n');
     const { train } = parseLogText(text, { year: 2023 });
     expect(train[0].get('Seconds')).toBe(1.250001);
-    expect(parseLogText('nothing here\n', { year: 2023 })).toEqual({ train: [], test: [] });
+    expect(parseLogText('nothing here\n', { year: 2023 })).toEqual({ train: [], test: [], loss: [] });
   });
 
   it('writes <log>.train and <log>.test, nothing for an empty table; one-line error for a missing log', () => {

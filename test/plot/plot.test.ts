@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { plotCommand } from '../../src/api/plot_command';
+import { formatParseLogCsv, parseLog, parseLogText } from '../../src/plot/parse_log';
 import { CHART_TYPES, loadLogs, plotTrainingLog, renderChartSvg } from '../../src/plot/plot';
 import { formatTick, niceTicks } from '../../src/plot/svg_chart';
 import { CaffeError } from '../../src/util/errors';
@@ -135,6 +136,79 @@ describe('plot', () => {
   });
 });
 
+// GoogLeNet-style: three weighted loss heads; the solver's `loss = ` line is their weighted sum (here
+// 0.3 * loss1 + 0.3 * loss2 + loss3), which is what the chart's train loss must be. Its test net has
+// loss and top-1/top-5 outputs per head; the last head (loss3) is the net's own.
+const HEADS = [0, 1, 2, 3].map((i) => [7 - i, 6.8 - i, 6.5 - i]);
+const totalOf = (h: number[]) => Math.round((0.3 * h[0] + 0.3 * h[1] + h[2]) * 1e4) / 1e4;
+const stamp = (s: number, us: number) => `I0301 10:00:0${s}.${String(us).padStart(6, '0')} 1`;
+const GOOGLENET = (train: (h: number[]) => string[], test: string[]) => {
+  const testing = (it: number) => [
+    `${stamp(it, 1)} solver.cpp:347] Iteration ${it}, Testing net (#0)`,
+    ...test.map((o, k) => `${stamp(it, 2 + k)} solver.cpp:414]     Test net output #${k}: ${o}${it + 1}`),
+  ];
+  return [
+    `${stamp(0, 0)} solver.cpp:289] Solving GoogleNet`,
+    ...testing(0),
+    ...HEADS.flatMap((h, i) => [
+      `${stamp(i + 1, 10)} solver.cpp:239] Iteration ${i} (1 iter/s, 1s/1 iters), loss = ${totalOf(h)}`,
+      ...train(h).map((o, k) => `${stamp(i + 1, 11 + k)} solver.cpp:258]     Train net output #${k}: ${o}`),
+      `${stamp(i + 1, 19)} sgd_solver.cpp:112] Iteration ${i}, lr = 0.01`,
+    ]),
+    ...testing(4),
+    '',
+  ].join('\n');
+};
+const HEADS_LOG = GOOGLENET(
+  (h) => [
+    `loss1/loss1 = ${h[0]} (* 0.3 = ${0.3 * h[0]} loss)`,
+    `loss2/loss2 = ${h[1]} (* 0.3 = ${0.3 * h[1]} loss)`,
+    `loss3/loss3 = ${h[2]} (* 1 = ${h[2]} loss)`,
+  ],
+  // the values of test N (0, 4): 5.M, 0.M, ... with M = N + 1
+  ['loss1/loss1 = 5.', 'loss1/top-1 = 0.', 'loss1/top-5 = 0.9', 'loss3/loss3 = 4.', 'loss3/top-1 = 0.5'],
+);
+
+describe("plot: train loss is the solver's total loss", () => {
+  it("reads `Iteration N, loss = X` (Caffe 1.0's and older Caffe's) beside parse_log.py's tables", () => {
+    const parsed = parseLogText(HEADS_LOG, { year: 2023 });
+    expect(parsed.loss.map((r) => [r.get('NumIters'), r.get('loss')])).toEqual(HEADS.map((h, i) => [i, totalOf(h)]));
+    expect(parsed.loss[1].get('Seconds')).toBe(2.00001);
+    expect(formatParseLogCsv(parsed.train).split('\r\n')[0]).toBe(
+      'NumIters,Seconds,LearningRate,loss1/loss1,loss2/loss2,loss3/loss3',
+    );
+    const old = `${stamp(0, 0)} solver.cpp:289] Solving X\n${stamp(1, 0)} solver.cpp:209] Iteration 20, loss = nan\n`;
+    const oldLoss = parseLogText(old, { year: 2023 }).loss;
+    expect(oldLoss.map((r) => [r.get('NumIters'), r.get('Seconds')])).toEqual([[20, 1]]);
+    expect(oldLoss[0].get('loss')).toBeNaN();
+  });
+
+  it('charts the total, not the first (0.3-weighted) head, each head a curve of its name; tests: loss3', () => {
+    const d = tmpDir();
+    fs.mkdirSync(path.join(d, 'heads'));
+    fs.mkdirSync(path.join(d, 'total'));
+    const heads = path.join(d, 'heads', 'googlenet.log'),
+      total = path.join(d, 'total', 'googlenet.log');
+    fs.writeFileSync(heads, HEADS_LOG);
+    // the same run as if its only train output were the total, and its only test outputs loss3's
+    const onlyTotal = (h: number[]) => [`loss = ${totalOf(h)} (* 1 = ${totalOf(h)} loss)`];
+    fs.writeFileSync(total, GOOGLENET(onlyTotal, ['loss = 4.', 'accuracy = 0.5']));
+    for (const chart of CHART_TYPES.keys()) {
+      expect([chart, renderChartSvg(loadLogs([heads]), { chart })]).toEqual([
+        chart,
+        renderChartSvg(loadLogs([total]), { chart }),
+      ]);
+    }
+    const svg = renderChartSvg(loadLogs([heads]));
+    for (const s of ['train loss', 'train loss1/loss1', 'train loss2/loss2', 'train loss3/loss3', 'test loss'])
+      expect(svg).toContain(`>${s}</text>`);
+    // total, three heads, test loss, test accuracy, lr
+    expect(svg.match(/<polyline /g)?.length).toBe(7);
+    // several logs: the totals only
+    expect(renderChartSvg(loadLogs([heads, total])).match(/<polyline /g)?.length).toBe(2 * 4);
+  });
+});
+
 describeShared('plot on real Caffe logs', () => {
   const lenet = sharedPath('fixtures/caffe-train/lenet-fmnist/caffe_train.log');
   const resume = sharedPath('fixtures/caffe-train/lenet-fmnist/caffe_resume.log');
@@ -152,6 +226,15 @@ describeShared('plot on real Caffe logs', () => {
     const stats = await sharp(path.join(d, 'lenet.png')).stats();
     expect(stats.channels[0].min).toBeLessThan(100);
     expect(stats.channels[0].max).toBe(255);
+  });
+
+  it("alexnet-mini (average_loss 5): train loss is the smoothed `loss = ` line, not the output's value", () => {
+    const lines = fs.readFileSync(alex, 'utf8').split('\n');
+    const smoothed = lines.filter((l) => / solver\.cpp:\d+\] Iteration \d+.*, loss = /.test(l)); // the final one too
+    const parsed = parseLog(alex);
+    expect(parsed.loss.map((r) => r.get('loss'))).toEqual(smoothed.map((l) => Number(l.split('loss = ')[1])));
+    expect(parsed.loss).toHaveLength(41);
+    expect(parsed.loss[0].get('loss')).not.toBe(parsed.train[0].get('loss'));
   });
 
   it('charts several logs, labels them by file (with the folder when names clash)', async () => {
