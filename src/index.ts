@@ -49,3 +49,10 @@ export { testModel } from './api/test';
 export type { TestOptions, TestResult } from './api/test';
 export { parseLog } from './plot/parse_log';
 export { plotTrainingLog } from './plot/plot';
+// GPU mode: devices, the mode, and what moves between host and device
+export type { Device, DeviceMath, DeviceKernels, DevicePtr, DeviceBuffer } from './backend/device';
+export { mode, setDevice, currentDevice } from './backend/mode';
+export type { Mode } from './backend/mode';
+export { WebGpuDevice } from './backend/webgpu/webgpu_device';
+export { openGpu } from './api/common';
+export { transfers, resetTransfers } from './core/synced_memory';

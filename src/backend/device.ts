@@ -41,6 +41,24 @@ export interface DeviceMath {
     beta: number,
     C: DevicePtr,
   ): void;
+  /** C_z = alpha op(A_z) op(B_z) + beta C_z for z < batch, X_z = X + z strideX (a stride may be 0:
+   *  one matrix for all), as cublasSgemmStridedBatched in row-major terms. */
+  gemmStridedBatched(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: DevicePtr,
+    strideA: number,
+    B: DevicePtr,
+    strideB: number,
+    beta: number,
+    C: DevicePtr,
+    strideC: number,
+    batch: number,
+  ): void;
   /** y = alpha op(A) x + beta y, A M x N row-major (caffe_gpu_gemv). */
   gemv(
     transA: boolean,
@@ -174,6 +192,8 @@ export interface DeviceKernels {
     scratch: SoftmaxLossScratch,
     dx: DevicePtr,
   ): void;
+  /** db[c] += sum of dy[img, c, :] over images x channels x pixels (Caffe's bias gradient) */
+  channelSum(images: number, channels: number, pixels: number, dy: DevicePtr, db: DevicePtr): void;
   /** n ones on the device (Caffe's bias_multiplier_), shared and never written */
   ones(n: number): DevicePtr;
 }

@@ -8,7 +8,7 @@ import { Blob } from '../core/blob';
 import { Layer, LayerParamView } from '../core/layer';
 import { backend } from '../backend';
 import { ConvDesc, ConvPrimitive } from '../backend/backend';
-import { DeviceConvPrimitive, DevicePtr, ptrAt } from '../backend/device';
+import { DeviceConvPrimitive, DevicePtr } from '../backend/device';
 import { currentDevice, mode } from '../backend/mode';
 import { CaffeError } from '../util/errors';
 import { checkFailed, checkOp } from '../util/check';
@@ -308,22 +308,18 @@ export abstract class BaseConvolutionLayer extends Layer {
       backend().gemv(false, this.numOutput, spatial, 1, dy.subarray(n * dim, (n + 1) * dim), this.ones, 1, db);
   }
 
-  /** y[n] += bias 1^T per image on the device (a ones GEMM, as Caffe's forward_gpu_bias). */
+  /** y[n] += bias 1^T per image on the device (a ones GEMM per image, batched: Caffe's forward_gpu_bias). */
   protected addBiasGpu(y: DevicePtr, spatial: number): void {
     const dev = currentDevice(),
       dim = this.numOutput * spatial,
-      b = this.blobs[1].gpuData();
-    for (let n = 0; n < this.num; n++)
-      dev.math.gemm(false, false, this.numOutput, spatial, 1, 1, b, dev.kernels.ones(spatial), 1, ptrAt(y, n * dim));
+      b = this.blobs[1].gpuData(),
+      ones = dev.kernels.ones(spatial);
+    dev.math.gemmStridedBatched(false, false, this.numOutput, spatial, 1, 1, b, 0, ones, 0, 1, y, dim, this.num);
   }
 
   /** bias_diff += dy[n] 1 per image on the device (Caffe's backward_gpu_bias). */
   protected accumulateBiasDiffGpu(dy: DevicePtr, spatial: number): void {
-    const dev = currentDevice(),
-      dim = this.numOutput * spatial,
-      db = this.blobs[1].mutableGpuDiff();
-    for (let n = 0; n < this.num; n++)
-      dev.math.gemv(false, this.numOutput, spatial, 1, ptrAt(dy, n * dim), dev.kernels.ones(spatial), 1, db);
+    currentDevice().kernels.channelSum(this.num, this.numOutput, spatial, dy, this.blobs[1].mutableGpuDiff());
   }
 
   override dispose(): void {

@@ -23,25 +23,30 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
   };
 }
 
-// im2col: col[(c kh kw + ki kw + kj) x (outH outW)] = x[c, h, w] (0 outside), one thread per col entry
+// im2col of n / (C kh kw outH outW) images: col[img][(c kh kw + ki kw + kj) x (outH outW)] =
+// x[img, c, h, w] (0 outside), one thread per col entry
 const IM2COL = geom(
   2,
-  `let ow = i % P.outW; let oh = (i / P.outW) % P.outH; let r = i / (P.outW * P.outH);
+  `let colImg = P.channels * P.kh * P.kw * P.outH * P.outW;
+    let img = i / colImg; let j = i % colImg;
+    let ow = j % P.outW; let oh = (j / P.outW) % P.outH; let r = j / (P.outW * P.outH);
     let kj = r % P.kw; let ki = (r / P.kw) % P.kh; let c = r / (P.kw * P.kh);
     let h = i32(oh * P.sh + ki * P.dh) - i32(P.ph);
     let w = i32(ow * P.sw + kj * P.dw) - i32(P.pw);
     var v = 0.0;
     if (h >= 0 && h < i32(P.height) && w >= 0 && w < i32(P.width)) {
-      v = B0[P.oX + (c * P.height + u32(h)) * P.width + u32(w)];
+      v = B0[P.oX + ((img * P.channels + c) * P.height + u32(h)) * P.width + u32(w)];
     }
     B1[P.oY + i] = v;`,
 );
 
-// col2im: x[c, h, w] = sum of the col entries that im2col read from it (one thread per pixel, so no
-// atomics): the windows (oh, ow) and taps (ki, kj) with oh sh + ki dh - ph = h, likewise for w
+// col2im: x[img, c, h, w] = sum of the col entries that im2col read from it (one thread per pixel, so
+// no atomics): the windows (oh, ow) and taps (ki, kj) with oh sh + ki dh - ph = h, likewise for w
 const COL2IM = geom(
   2,
-  `let w = i % P.width; let h = (i / P.width) % P.height; let c = i / (P.width * P.height);
+  `let w = i % P.width; let h = (i / P.width) % P.height; let c = (i / (P.width * P.height)) % P.channels;
+    let img = i / (P.width * P.height * P.channels);
+    let col = P.oY + img * P.channels * P.kh * P.kw * P.outH * P.outW;
     var v = 0.0;
     for (var ki = 0u; ki < P.kh; ki++) {
       let hs = i32(h + P.ph) - i32(ki * P.dh);
@@ -53,7 +58,7 @@ const COL2IM = geom(
         if (ws < 0 || ws % i32(P.sw) != 0) { continue; }
         let ow = u32(ws) / P.sw;
         if (ow >= P.outW) { continue; }
-        v += B1[P.oY + ((c * P.kh + ki) * P.kw + kj) * P.outH * P.outW + oh * P.outW + ow];
+        v += B1[col + ((c * P.kh + ki) * P.kw + kj) * P.outH * P.outW + oh * P.outW + ow];
       }
     }
     B0[P.oX + i] = v;`,
@@ -214,7 +219,32 @@ fn main(@builtin(local_invocation_id) l: vec3u) {
 }`,
 };
 
+// db[c] += sum over images and pixels of dy[img, c, :] (Caffe's bias gradient, one gemv per image),
+// one workgroup per channel; dy, db in slots 0, 1
+const CHANNEL_SUM: Program = {
+  slots: 2,
+  source: `struct Params { imgs: u32, pixels: u32, channels: u32, oX: u32, oY: u32 }
+var<workgroup> s: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
+  let c = wg.x;
+  var acc = 0.0;
+  for (var e = l.x; e < P.imgs * P.pixels; e += 256u) {
+    let img = e / P.pixels;
+    acc += B0[P.oX + (img * P.channels + c) * P.pixels + e % P.pixels];
+  }
+  s[l.x] = acc;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w / 2u) {
+    if (l.x < w) { s[l.x] += s[l.x + w]; }
+    workgroupBarrier();
+  }
+  if (l.x == 0u) { B1[P.oY + c] += s[0]; }
+}`,
+};
+
 export const LAYER_PROGRAMS: Record<string, Program> = {
+  channel_sum: CHANNEL_SUM,
   // Caffe's CPU form max(x, 0) + slope min(x, 0): +0 for negative x with slope 0, as its CPU writes
   relu_forward: ew(2, 'let x = B0[P.o0 + i]; B1[P.o1 + i] = max(x, 0.0) + P.a * min(x, 0.0);'),
   // dx = dy (x > 0 ? 1 : slope); dy, x, dx in slots 0, 1, 2

@@ -49,22 +49,27 @@ const GEMM_KT = 16;
 // C = alpha op(A) op(B) + beta C, row-major; A, B, C in slots 0, 1, 2. 16 x 16 threads, each 4 x 4
 // outputs; tiles of op(A) and op(B) staged in workgroup memory, loaded along the stored rows.
 const GEMM = `struct Params {
-  M: u32, N: u32, K: u32, oA: u32, oB: u32, oC: u32, alpha: f32, beta: f32, tA: u32, tB: u32
+  M: u32, N: u32, K: u32, oA: u32, oB: u32, oC: u32, alpha: f32, beta: f32, tA: u32, tB: u32,
+  sA: u32, sB: u32, sC: u32,
 }
 var<workgroup> As: array<f32, ${GEMM_TILE * GEMM_KT}>;
 var<workgroup> Bs: array<f32, ${GEMM_TILE * GEMM_KT}>;
-fn opA(m: u32, k: u32) -> f32 {
+fn opA(a: u32, m: u32, k: u32) -> f32 {
   if (m >= P.M || k >= P.K) { return 0.0; }
-  if (P.tA == 0u) { return B0[P.oA + m * P.K + k]; }
-  return B0[P.oA + k * P.M + m];
+  if (P.tA == 0u) { return B0[a + m * P.K + k]; }
+  return B0[a + k * P.M + m];
 }
-fn opB(k: u32, n: u32) -> f32 {
+fn opB(b: u32, k: u32, n: u32) -> f32 {
   if (k >= P.K || n >= P.N) { return 0.0; }
-  if (P.tB == 0u) { return B1[P.oB + k * P.N + n]; }
-  return B1[P.oB + n * P.K + k];
+  if (P.tB == 0u) { return B1[b + k * P.N + n]; }
+  return B1[b + n * P.K + k];
 }
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
+  // batch z of a strided batched GEMM (cublasSgemmStridedBatched): matrix z starts z * stride further on
+  let a = P.oA + wg.z * P.sA;
+  let b = P.oB + wg.z * P.sB;
+  let c = P.oC + wg.z * P.sC;
   let m0 = wg.y * ${GEMM_TILE}u;
   let n0 = wg.x * ${GEMM_TILE}u;
   let tid = l.y * 16u + l.x;
@@ -76,11 +81,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
       var mm = e % ${GEMM_TILE}u;
       var kk = e / ${GEMM_TILE}u;
       if (P.tA == 0u) { mm = e / ${GEMM_KT}u; kk = e % ${GEMM_KT}u; }
-      As[kk * ${GEMM_TILE}u + mm] = opA(m0 + mm, k0 + kk);
+      As[kk * ${GEMM_TILE}u + mm] = opA(a, m0 + mm, k0 + kk);
       var nn = e % ${GEMM_TILE}u;
       kk = e / ${GEMM_TILE}u;
       if (P.tB != 0u) { nn = e / ${GEMM_KT}u; kk = e % ${GEMM_KT}u; }
-      Bs[kk * ${GEMM_TILE}u + nn] = opB(k0 + kk, n0 + nn);
+      Bs[kk * ${GEMM_TILE}u + nn] = opB(b, k0 + kk, n0 + nn);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${GEMM_KT}u; kk++) {
@@ -102,7 +107,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
     for (var j = 0u; j < 4u; j++) {
       let n = n0 + l.x * 4u + j;
       if (n >= P.N) { continue; }
-      let idx = P.oC + m * P.N + n;
+      let idx = c + m * P.N + n;
       var v = P.alpha * acc[i * 4u + j];
       if (P.beta != 0.0) { v += P.beta * B2[idx]; }
       B2[idx] = v;

@@ -57,6 +57,8 @@ export class WebGpuDevice implements Device {
   private worker: Worker | null;
   private seq = 0;
   private nextId = 1;
+  /** reads so far (each a point where the host waits for the device) */
+  reads = 0;
   private cmds: GpuCmd[] = [];
   private transfer: ArrayBuffer[] = [];
 
@@ -154,6 +156,7 @@ export class WebGpuDevice implements Device {
 
   /** Values of device ranges, after every op queued before (the host waits here). */
   read(reads: GpuRead[]): Float32Array[] {
+    this.reads++;
     const cmds = this.takeQueue();
     return this.request({ op: 'read', cmds: cmds.cmds, reads }, (m) => `GPU ${this.id}: ${m.msg}`, cmds.transfer).data!;
   }

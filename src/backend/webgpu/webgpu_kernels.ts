@@ -47,12 +47,20 @@ export class WebGpuKernels implements DeviceKernels {
     this.dev.dispatch(prog, ptrs, packParams(GEOM_TYPES, [n, ...o, ...g]), ewGroups(n));
   }
 
-  im2col(d: ConvDesc, channels: number, x: DevicePtr, col: DevicePtr): void {
-    const n = channels * d.kernelH * d.kernelW * d.outH * d.outW;
-    this.geom('im2col', n, [x, col], convGeom(d, channels));
+  /** im2col of `images` consecutive images of d's input into consecutive col matrices. */
+  im2col(d: ConvDesc, images: number, x: DevicePtr, col: DevicePtr): void {
+    const n = images * d.channels * d.kernelH * d.kernelW * d.outH * d.outW;
+    this.geom('im2col', n, [x, col], convGeom(d, d.channels));
   }
-  col2im(d: ConvDesc, channels: number, col: DevicePtr, x: DevicePtr): void {
-    this.geom('col2im', channels * d.height * d.width, [x, col], convGeom(d, channels));
+  /** col2im of `images` col matrices into consecutive images (overwrites). */
+  col2im(d: ConvDesc, images: number, col: DevicePtr, x: DevicePtr): void {
+    this.geom('col2im', images * d.channels * d.height * d.width, [x, col], convGeom(d, d.channels));
+  }
+  /** db[c] += sum of dy[img, c, :] over `images` images of `channels` x `pixels`. */
+  channelSum(images: number, channels: number, pixels: number, dy: DevicePtr, db: DevicePtr): void {
+    if (images * pixels <= 0) return;
+    const params = packParams('uuuuu', [images, pixels, channels, dy.offset, db.offset]);
+    this.dev.dispatch('channel_sum', [dy, db], params, [channels, 1, 1]);
   }
 
   convolution(d: ConvDesc): DeviceConvPrimitive {
@@ -182,14 +190,24 @@ function poolGeom(d: PoolDesc): number[] {
   ];
 }
 
-/** Caffe's GPU convolution: per image, im2col once, then one GEMM per group; bias by a ones GEMM. */
+/** Floats of im2col buffer a convolution keeps (64 MB): images are processed in chunks that fit. */
+const COL_BUDGET = 2 ** 24;
+
+/**
+ * Caffe's GPU convolution (im2col, GEMM per group, col2im), over a chunk of images at a time: one
+ * im2col for the chunk, then per group one strided batched GEMM over its images (the weights shared:
+ * stride 0); the bias by a batched ones GEMM. Weight gradients sum over images, so they stay one
+ * GEMM per image and group (accumulating, as Caffe's).
+ */
 class WebGpuConvolution implements DeviceConvPrimitive {
   private readonly col: DevicePtr;
+  private readonly chunk: number;
   private readonly M: number; // output channels per group
   private readonly K: number; // input channels per group x kernel
   private readonly N: number; // output pixels
   private readonly inDim: number;
   private readonly outDim: number;
+  private readonly colDim: number;
 
   constructor(
     private readonly k: WebGpuKernels,
@@ -200,45 +218,100 @@ class WebGpuConvolution implements DeviceConvPrimitive {
     this.N = d.outH * d.outW;
     this.inDim = d.channels * d.height * d.width;
     this.outDim = d.numOutput * this.N;
-    this.col = { buffer: k.dev.alloc(this.K * d.group * this.N), offset: 0 };
+    this.colDim = this.K * d.group * this.N;
+    this.chunk = Math.max(1, Math.min(d.num, Math.floor(COL_BUDGET / this.colDim)));
+    this.col = { buffer: k.dev.alloc(this.colDim * this.chunk), offset: 0 };
+  }
+
+  /** fn(first image, images) over the chunks of the batch. */
+  private chunks(fn: (n0: number, n: number) => void): void {
+    for (let n0 = 0; n0 < this.d.num; n0 += this.chunk) fn(n0, Math.min(this.chunk, this.d.num - n0));
   }
 
   forward(x: DevicePtr, w: DevicePtr, b: DevicePtr | null, y: DevicePtr): void {
-    const { d, M, K, N } = this,
+    const { d, M, K, N, col } = this,
       math = this.k.dev.math;
-    for (let n = 0; n < d.num; n++) {
-      const yn = ptrAt(y, n * this.outDim);
-      this.k.im2col(d, d.channels, ptrAt(x, n * this.inDim), this.col);
-      for (let g = 0; g < d.group; g++)
-        math.gemm(false, false, M, N, K, 1, ptrAt(w, g * M * K), ptrAt(this.col, g * K * N), 0, ptrAt(yn, g * M * N));
-      if (b && d.bias) math.gemm(false, false, d.numOutput, N, 1, 1, b, this.k.ones(N), 1, yn);
-    }
+    this.chunks((n0, n) => {
+      const yn = ptrAt(y, n0 * this.outDim);
+      this.k.im2col(d, n, ptrAt(x, n0 * this.inDim), col);
+      for (let g = 0; g < d.group; g++) {
+        const wg = ptrAt(w, g * M * K);
+        math.gemmStridedBatched(
+          false,
+          false,
+          M,
+          N,
+          K,
+          1,
+          wg,
+          0,
+          ptrAt(col, g * K * N),
+          this.colDim,
+          0,
+          ptrAt(yn, g * M * N),
+          this.outDim,
+          n,
+        );
+      }
+      if (b && d.bias)
+        math.gemmStridedBatched(false, false, d.numOutput, N, 1, 1, b, 0, this.k.ones(N), 0, 1, yn, this.outDim, n);
+    });
   }
 
   backwardData(dy: DevicePtr, w: DevicePtr, dx: DevicePtr): void {
-    const { d, M, K, N } = this,
+    const { d, M, K, N, col } = this,
       math = this.k.dev.math;
-    for (let n = 0; n < d.num; n++) {
-      const dyn = ptrAt(dy, n * this.outDim);
-      for (let g = 0; g < d.group; g++)
-        math.gemm(true, false, K, N, M, 1, ptrAt(w, g * M * K), ptrAt(dyn, g * M * N), 0, ptrAt(this.col, g * K * N));
-      this.k.col2im(d, d.channels, this.col, ptrAt(dx, n * this.inDim));
-    }
+    this.chunks((n0, n) => {
+      const dyn = ptrAt(dy, n0 * this.outDim);
+      for (let g = 0; g < d.group; g++) {
+        const wg = ptrAt(w, g * M * K);
+        math.gemmStridedBatched(
+          true,
+          false,
+          K,
+          N,
+          M,
+          1,
+          wg,
+          0,
+          ptrAt(dyn, g * M * N),
+          this.outDim,
+          0,
+          ptrAt(col, g * K * N),
+          this.colDim,
+          n,
+        );
+      }
+      this.k.col2im(d, n, col, ptrAt(dx, n0 * this.inDim));
+    });
+  }
+
+  backwardWeights(x: DevicePtr, dy: DevicePtr, dw: DevicePtr, db: DevicePtr | null): void {
+    const { d, M, K, N, col } = this,
+      math = this.k.dev.math;
+    if (db) this.k.channelSum(d.num, d.numOutput, N, dy, db);
+    this.chunks((n0, n) => {
+      this.k.im2col(d, n, ptrAt(x, n0 * this.inDim), col);
+      for (let i = 0; i < n; i++) {
+        const dyn = ptrAt(dy, (n0 + i) * this.outDim);
+        for (let g = 0; g < d.group; g++)
+          math.gemm(
+            false,
+            true,
+            M,
+            K,
+            N,
+            1,
+            ptrAt(dyn, g * M * N),
+            ptrAt(col, i * this.colDim + g * K * N),
+            1,
+            ptrAt(dw, g * M * K),
+          );
+      }
+    });
   }
 
   dispose(): void {
     this.k.dev.free(this.col.buffer);
-  }
-
-  backwardWeights(x: DevicePtr, dy: DevicePtr, dw: DevicePtr, db: DevicePtr | null): void {
-    const { d, M, K, N } = this,
-      math = this.k.dev.math;
-    for (let n = 0; n < d.num; n++) {
-      const dyn = ptrAt(dy, n * this.outDim);
-      if (db) math.gemv(false, d.numOutput, N, 1, dyn, this.k.ones(N), 1, db);
-      this.k.im2col(d, d.channels, ptrAt(x, n * this.inDim), this.col);
-      for (let g = 0; g < d.group; g++)
-        math.gemm(false, true, M, K, N, 1, ptrAt(dyn, g * M * N), ptrAt(this.col, g * K * N), 1, ptrAt(dw, g * M * K));
-    }
   }
 }

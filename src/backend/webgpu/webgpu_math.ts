@@ -1,7 +1,7 @@
 // Caffe's math_functions (caffe_gpu_*) on the WebGPU device: each op one dispatch of a program of
 // programs.ts. Reductions (dot, asum) leave REDUCE_GROUPS partial sums on the device, read back and
 // added on the host.
-import type { DeviceMath, DevicePtr } from '../device';
+import { DeviceMath, DevicePtr, ptrAt } from '../device';
 import { EW_WORKGROUP, GEMM_TILE, MAX_GROUPS, REDUCE_GROUPS } from './programs';
 import type { WebGpuDevice } from './webgpu_device';
 import { packParams } from './webgpu_device';
@@ -36,9 +36,33 @@ export class WebGpuMath implements DeviceMath {
     beta: number,
     C: DevicePtr,
   ): void {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) return this.scal(M * N, beta, C); // BLAS: an empty product leaves beta C
-    const params = packParams('uuuuuuffuu', [
+    this.gemmStridedBatched(transA, transB, M, N, K, alpha, A, 0, B, 0, beta, C, 0, 1);
+  }
+
+  gemmStridedBatched(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: DevicePtr,
+    strideA: number,
+    B: DevicePtr,
+    strideB: number,
+    beta: number,
+    C: DevicePtr,
+    strideC: number,
+    batch: number,
+  ): void {
+    if (M <= 0 || N <= 0 || batch <= 0) return;
+    if (K <= 0) {
+      // BLAS: an empty product leaves beta C
+      for (let z = 0; z < batch; z++) this.scal(M * N, beta, ptrAt(C, z * strideC));
+      return;
+    }
+    const t = [transA ? 1 : 0, transB ? 1 : 0];
+    const params = packParams('uuuuuuffuuuuu', [
       M,
       N,
       K,
@@ -47,10 +71,16 @@ export class WebGpuMath implements DeviceMath {
       C.offset,
       alpha,
       beta,
-      transA ? 1 : 0,
-      transB ? 1 : 0,
+      ...t,
+      strideA,
+      strideB,
+      strideC,
     ]);
-    this.dev.dispatch('gemm', [A, B, C], params, [Math.ceil(N / GEMM_TILE), Math.ceil(M / GEMM_TILE), 1]);
+    for (let z0 = 0; z0 < batch; z0 += MAX_GROUPS) {
+      const n = Math.min(MAX_GROUPS, batch - z0);
+      if (z0 > 0) params.set([A.offset + z0 * strideA, B.offset + z0 * strideB, C.offset + z0 * strideC], 3);
+      this.dev.dispatch('gemm', [A, B, C], params.slice(), [Math.ceil(N / GEMM_TILE), Math.ceil(M / GEMM_TILE), n]);
+    }
   }
 
   gemv(
