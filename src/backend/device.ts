@@ -192,6 +192,16 @@ export interface DeviceKernels {
     scratch: SoftmaxLossScratch,
     dx: DevicePtr,
   ): void;
+  /** The solvers' updates (Caffe's <solver>_update_gpu): diff g becomes the step, histories advance.
+   *  `s` holds the scalars in the order each program of the WebGPU backend names them. */
+  solverUpdate(
+    kind: 'nesterov' | 'adagrad' | 'rmsprop' | 'adadelta' | 'adam',
+    n: number,
+    g: DevicePtr,
+    h: DevicePtr,
+    h2: DevicePtr | null,
+    s: readonly number[],
+  ): void;
   /** db[c] += sum of dy[img, c, :] over images x channels x pixels (Caffe's bias gradient) */
   channelSum(images: number, channels: number, pixels: number, dy: DevicePtr, db: DevicePtr): void;
   /** n ones on the device (Caffe's bias_multiplier_), shared and never written */

@@ -1,5 +1,6 @@
 // Caffe's AdaDeltaSolver (momentum is the decay rate): history[i] tracks squared gradients, history[N + i]
 // squared updates; diff = local_rate * diff * sqrt((delta + E[dx^2]) / (delta + E[g^2])).
+import { currentDevice, mode } from '../backend/mode';
 import { add, axpby, f32, mul, scale, sqrt, square, div } from './float_math';
 import { registerSolver } from './registry';
 import { SGDSolver } from './sgd';
@@ -19,6 +20,11 @@ export class AdaDeltaSolver extends SGDSolver {
     const n = this.net.learnableParams.length;
     const momentum = f32(this.p('momentum')),
       delta = f32(this.p('delta'));
+    if (mode() === 'GPU') {
+      const s = [momentum, delta, this.localRate(id, rate)];
+      const [h, h2] = [this.history[id].mutableGpuData(), this.history[n + id].mutableGpuData()];
+      return currentDevice().kernels.solverUpdate('adadelta', p.count, p.mutableGpuDiff(), h, h2, s);
+    }
     const diff = p.mutableCpuDiff(),
       u = this.updateBlobs[id].mutableCpuData(),
       t = this.temp[id].mutableCpuData();

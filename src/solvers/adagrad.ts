@@ -1,4 +1,5 @@
 // Caffe's AdaGradSolver: history accumulates squared gradients; diff = local_rate * diff / (sqrt(history) + delta).
+import { currentDevice, mode } from '../backend/mode';
 import type { SolverParameter } from '../proto/caffe';
 import { checkOp } from '../util/check';
 import { add, addScalar, axpby, div, f32, sqrt, square } from './float_math';
@@ -24,6 +25,11 @@ export class AdaGradSolver extends SGDSolver {
 
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
+    if (mode() === 'GPU') {
+      const s = [f32(this.p('delta')), this.localRate(id, rate)];
+      const h = this.history[id].mutableGpuData();
+      return currentDevice().kernels.solverUpdate('adagrad', p.count, p.mutableGpuDiff(), h, null, s);
+    }
     const diff = p.mutableCpuDiff(),
       h = this.history[id].mutableCpuData(),
       u = this.updateBlobs[id].mutableCpuData();

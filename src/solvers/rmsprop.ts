@@ -1,5 +1,6 @@
 // Caffe's RMSPropSolver: history is a decaying mean of squared gradients (rms_decay);
 // diff = local_rate * diff / (sqrt(history) + delta).
+import { currentDevice, mode } from '../backend/mode';
 import type { SolverParameter } from '../proto/caffe';
 import { checkOp } from '../util/check';
 import { addScalar, axpby, div, f32, sqrt, square } from './float_math';
@@ -29,6 +30,11 @@ export class RMSPropSolver extends SGDSolver {
   protected override computeUpdateValue(id: number, rate: number): void {
     const p = this.net.learnableParams[id];
     const decay = f32(this.p('rms_decay'));
+    if (mode() === 'GPU') {
+      const s = [decay, f32(this.p('delta')), this.localRate(id, rate)];
+      const h = this.history[id].mutableGpuData();
+      return currentDevice().kernels.solverUpdate('rmsprop', p.count, p.mutableGpuDiff(), h, null, s);
+    }
     const diff = p.mutableCpuDiff(),
       h = this.history[id].mutableCpuData(),
       u = this.updateBlobs[id].mutableCpuData();

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as lib from '../../src';
 import { tmpDir } from '../helpers';
+import { describeEngines } from '../engines';
 import { G, bodies, captureLogs, quadraticNet, quadraticSolver } from './solver_helpers';
 
 const W0 = [1, -2, 0.5],
@@ -42,7 +43,8 @@ const get = (st: Record<string, number[]>, k: string) => (st[k] ??= [0, 0, 0]);
 const expectClose = (a: number[], b: number[], tol = 2e-6) =>
   a.forEach((x, i) => expect(Math.abs(x - b[i])).toBeLessThan(tol * Math.max(1, Math.abs(b[i]))));
 
-describe('update rules', () => {
+// on each engine, and in GPU mode, where each solver's update is its fused device kernel
+describeEngines('update rules', () => {
   it('SGD with momentum (lr kept inside the history)', async () => {
     const { w } = await train({ type: 'SGD', base_lr: 0.1, momentum: 0.9 }, 4);
     expectClose(

@@ -243,7 +243,57 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
 }`,
 };
 
+/** The solvers' fused updates (Caffe's <solver>_update_gpu): g (the diff, becoming the update), h, h2
+ *  in slots 0..2, scalars s0..s3. */
+function update(slots: number, body: string): Program {
+  return {
+    slots,
+    source: `struct Params { n: u32, o0: u32, o1: u32, o2: u32, s0: f32, s1: f32, s2: f32, s3: f32 }
+@compute @workgroup_size(${EW_WORKGROUP})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  for (var i = g.x; i < P.n; i += nw.x * ${EW_WORKGROUP}u) {
+    let gi = B0[P.o0 + i];
+    ${body}
+  }
+}`,
+  };
+}
+
 export const LAYER_PROGRAMS: Record<string, Program> = {
+  // s0 momentum, s1 local rate: h' = momentum h + rate g; g = (1 + momentum) h' - momentum h
+  nesterov_update: update(
+    2,
+    `let hi = B1[P.o1 + i]; let hn = P.s0 * hi + P.s1 * gi; B1[P.o1 + i] = hn;
+    B0[P.o0 + i] = (1.0 + P.s0) * hn - P.s0 * hi;`,
+  ),
+  // s0 delta, s1 local rate: h += g^2; g = rate g / (sqrt(h) + delta)
+  adagrad_update: update(
+    2,
+    `let hi = B1[P.o1 + i] + gi * gi; B1[P.o1 + i] = hi;
+    B0[P.o0 + i] = P.s1 * gi / (sqrt(hi) + P.s0);`,
+  ),
+  // s0 rms_decay, s1 delta, s2 local rate: h = decay h + (1 - decay) g^2; g = rate g / (sqrt(h) + delta)
+  rmsprop_update: update(
+    2,
+    `let hi = P.s0 * B1[P.o1 + i] + (1.0 - P.s0) * gi * gi; B1[P.o1 + i] = hi;
+    B0[P.o0 + i] = P.s2 * gi / (sqrt(hi) + P.s1);`,
+  ),
+  // s0 momentum, s1 delta, s2 local rate: h = m h + (1 - m) g^2; g *= sqrt((h2 + delta) / (h + delta));
+  // h2 = m h2 + (1 - m) g^2; g = rate g
+  adadelta_update: update(
+    3,
+    `let hi = P.s0 * B1[P.o1 + i] + (1.0 - P.s0) * gi * gi; B1[P.o1 + i] = hi;
+    let gu = gi * sqrt((B2[P.o2 + i] + P.s1) / (hi + P.s1));
+    B2[P.o2 + i] = P.s0 * B2[P.o2 + i] + (1.0 - P.s0) * gu * gu;
+    B0[P.o0 + i] = P.s2 * gu;`,
+  ),
+  // s0 beta1, s1 beta2, s2 eps_hat, s3 corrected local rate: m, v moments in h, h2
+  adam_update: update(
+    3,
+    `let mi = P.s0 * B1[P.o1 + i] + (1.0 - P.s0) * gi; B1[P.o1 + i] = mi;
+    let vi = P.s1 * B2[P.o2 + i] + (1.0 - P.s1) * gi * gi; B2[P.o2 + i] = vi;
+    B0[P.o0 + i] = P.s3 * mi / (sqrt(vi) + P.s2);`,
+  ),
   channel_sum: CHANNEL_SUM,
   // Caffe's CPU form max(x, 0) + slope min(x, 0): +0 for negative x with slope 0, as its CPU writes
   relu_forward: ew(2, 'let x = B0[P.o0 + i]; B1[P.o1 + i] = max(x, 0.0) + P.a * min(x, 0.0);'),

@@ -56,6 +56,21 @@ export class WebGpuKernels implements DeviceKernels {
   col2im(d: ConvDesc, images: number, col: DevicePtr, x: DevicePtr): void {
     this.geom('col2im', images * d.channels * d.height * d.width, [x, col], convGeom(d, d.channels));
   }
+  solverUpdate(
+    kind: 'nesterov' | 'adagrad' | 'rmsprop' | 'adadelta' | 'adam',
+    n: number,
+    g: DevicePtr,
+    h: DevicePtr,
+    h2: DevicePtr | null,
+    s: readonly number[],
+  ): void {
+    if (n <= 0) return;
+    const ptrs = h2 ? [g, h, h2] : [g, h];
+    const sc = [0, 1, 2, 3].map((i) => s[i] ?? 0);
+    const params = packParams('uuuuffff', [n, g.offset, h.offset, h2?.offset ?? 0, ...sc]);
+    this.dev.dispatch(`${kind}_update`, ptrs, params, ewGroups(n));
+  }
+
   /** db[c] += sum of dy[img, c, :] over `images` images of `channels` x `pixels`. */
   channelSum(images: number, channels: number, pixels: number, dy: DevicePtr, db: DevicePtr): void {
     if (images * pixels <= 0) return;
