@@ -1,5 +1,6 @@
 // The caffets classify command: images from files, folders and @lists through a Classifier, printed
 // as Caffe's classification example prints them (or as one JSON document).
+import { openGpu } from './common';
 import * as fs from 'fs';
 import { CaffeError } from '../util/errors';
 import { ProgressBar } from '../util/progress';
@@ -75,6 +76,8 @@ export interface ClassifyCommandOptions extends Omit<ClassifierOptions, 'meanFil
   progress?: boolean;
   /** where Caffe's lines / the JSON go (default stdout) */
   out?: (s: string) => void;
+  /** classify on this GPU (--gpu) */
+  gpu?: number;
 }
 
 /** '-' or 'none' (yargs drops a lone '-' positional) stand for no mean file / no labels. */
@@ -115,6 +118,23 @@ export async function classifyCommand(o: ClassifyCommandOptions): Promise<number
   const files = expandImageArgs(rest);
   if (!files.length) throw new CaffeError('classify: no images given');
   const [deploy, weights] = o.positionals;
+  const release = o.gpu === undefined ? () => {} : openGpu(o.gpu);
+  try {
+    return await classifyAll(o, files, deploy, weights, meanFile, labels, out);
+  } finally {
+    release();
+  }
+}
+
+async function classifyAll(
+  o: ClassifyCommandOptions,
+  files: string[],
+  deploy: string,
+  weights: string,
+  meanFile: string | undefined,
+  labels: string | undefined,
+  out: (s: string) => void,
+): Promise<number> {
   const c = new Classifier({
     ...o,
     deploy,

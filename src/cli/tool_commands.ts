@@ -129,6 +129,7 @@ export const TOOL_COMMANDS: CommandSpec[] = [
       batch_size: { type: 'number', default: 10, describe: 'Net inputs per forward (an oversampled image counts 10)' },
       json: { type: 'boolean', default: false, describe: "Print one JSON document instead of Caffe's lines" },
       verbose: { type: 'boolean', default: false, describe: 'Show the net set-up log' },
+      gpu: { type: 'number', describe: 'Classify on this GPU (device id, e.g. 0)' },
     },
     run: async (a) => {
       const nums = (k: string) =>
@@ -156,6 +157,7 @@ export const TOOL_COMMANDS: CommandSpec[] = [
         rawScale: a.raw_scale as number | undefined,
         inputScale: a.input_scale as number | undefined,
         channelSwap: nums('channel_swap'),
+        gpu: a.gpu as number | undefined,
       });
     },
   },

@@ -8,7 +8,9 @@ import { Classifier, ClassifierOptions, ClassifyResult } from '../../src/api/cla
 import { formatPrediction } from '../../src/api/classify_command';
 import { run as runCli } from '../../src/cli/main';
 import { setMinLogLevel } from '../../src/util/logging';
-import { describeShared, sharedPath } from '../helpers';
+import { spawnSync } from 'child_process';
+import { ROOT, describeShared, sharedPath } from '../helpers';
+import { gpuSkipReason } from '../gpu';
 
 const M = sharedPath('fixtures/models'),
   IMAGES = sharedPath('fixtures/images');
@@ -233,3 +235,41 @@ describeShared('caffets classify DEPLOY WEIGHTS none IMG... (one `none`: neither
     expect(text.split('\n')[1]).toMatch(/^1\.0000 - "7 seven"$/);
   });
 });
+
+const gpuWhy = gpuSkipReason();
+(gpuWhy ? describe.skip : describeShared)(
+  `classify --gpu=0 matches Caffe's classification example${gpuWhy ? ` [skipped: ${gpuWhy}]` : ''}`,
+  () => {
+    it('squeezenet_dc: bin/caffets classify --gpu=0 gives the same top-5 on the 12 photos', () => {
+      const ref = readToolOutput('squeezenet_dc'),
+        { opts } = CASES.squeezenet_dc;
+      const files = [...ref.keys()].map((f) => findImage([IMAGES], f)).filter((f): f is string => !!f);
+      expect(files).toHaveLength(12);
+      const r = spawnSync(
+        process.execPath,
+        [
+          `${ROOT}/bin/caffets`,
+          'classify',
+          '--gpu=0',
+          opts.deploy,
+          opts.weights,
+          opts.meanFile!,
+          opts.labels!,
+          ...files,
+        ],
+        { encoding: 'utf8', timeout: 300000 },
+      );
+      expect(r.status).toBe(0);
+      const ours = new Map<string, string[]>();
+      let cur: string[] = [];
+      for (const line of r.stdout.split('\n')) {
+        const h = /^---------- Prediction for (\S+) ----------$/.exec(line);
+        if (h) ours.set(h[1].slice(h[1].lastIndexOf('/') + 1), (cur = []));
+        const p = /^\S+ - "(.*)"$/.exec(line);
+        if (p) cur.push(p[1]);
+      }
+      expect(ours.size).toBe(12);
+      for (const [image, want] of ref) expect(ours.get(image)).toEqual(want.map((w) => w.label));
+    }, 300000);
+  },
+);

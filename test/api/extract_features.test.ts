@@ -2,6 +2,7 @@
 // Datums, commits every 1000 and the log lines, and, with reference Caffe installed, that Caffe's own
 // extract_features writes byte-identical databases. With ../shared: SqueezeNet v1.0 reading
 // photos_lmdb through its Data layer (feat.prototxt) matches Caffe's extracted .npy blobs.
+import { gpuSkipReason } from '../gpu';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
@@ -202,61 +203,71 @@ const describeData = HAVE_DATA
   ? describeShared
   : (name: string, fn: () => void) => describe.skip(`${name} [skipped: the Data layer is not registered]`, fn);
 
-describeData('extract_features on SqueezeNet v1.0 through its Data layer matches Caffe', () => {
-  // Caffe ran it from extract-features/: feat.prototxt reads photos_lmdb and ../../imagenet/imagenet_mean.binaryproto
-  const root = tmpDir('caffets-squeeze-'),
-    work = path.join(root, 'models/squeezenet-v1.0/extract-features');
-  const blobs: [string, string][] = [
-    ['conv1', 'conv1'],
-    ['fire5/concat', 'fire5'],
-    ['fire9/concat', 'fire9'],
-    ['pool_final', 'pool'],
-  ];
-  const got: Record<string, Float32Array[]> = {};
+for (const mode of ['CPU', 'GPU'] as const) {
+  const gpuWhy = mode === 'GPU' ? gpuSkipReason() : undefined;
+  (gpuWhy ? describe.skip : describeData)(
+    `extract_features on SqueezeNet v1.0 through its Data layer matches Caffe (${mode}${gpuWhy ? `; skipped: ${gpuWhy}` : ''})`,
+    () => {
+      // Caffe ran it from extract-features/: feat.prototxt reads photos_lmdb and ../../imagenet/imagenet_mean.binaryproto
+      const root = tmpDir('caffets-squeeze-'),
+        work = path.join(root, 'models/squeezenet-v1.0/extract-features');
+      const blobs: [string, string][] = [
+        ['conv1', 'conv1'],
+        ['fire5/concat', 'fire5'],
+        ['fire9/concat', 'fire9'],
+        ['pool_final', 'pool'],
+      ];
+      const got: Record<string, Float32Array[]> = {};
 
-  beforeAll(async () => {
-    fs.mkdirSync(work, { recursive: true });
-    fs.symlinkSync(sharedPath('fixtures/models/imagenet'), path.join(root, 'models/imagenet'));
-    fs.symlinkSync(path.join(EF, '../squeezenet_v1.0.caffemodel'), path.join(work, '../squeezenet_v1.0.caffemodel'));
-    for (const f of ['feat.prototxt', 'photos_lmdb']) fs.symlinkSync(path.join(EF, f), path.join(work, f));
-    const cwd = process.cwd();
-    setMinLogLevel(2);
-    try {
-      process.chdir(work);
-      await extractFeatures({
-        weights: '../squeezenet_v1.0.caffemodel',
-        model: 'feat.prototxt',
-        blobs: blobs.map((b) => b[0]).join(','),
-        dbs: blobs.map((b) => `feat_${b[1]}`).join(','),
-        numBatches: 12,
-        dbType: 'lmdb',
-        mode: 'CPU',
-        progress: false,
+      beforeAll(async () => {
+        fs.mkdirSync(work, { recursive: true });
+        fs.symlinkSync(sharedPath('fixtures/models/imagenet'), path.join(root, 'models/imagenet'));
+        fs.symlinkSync(
+          path.join(EF, '../squeezenet_v1.0.caffemodel'),
+          path.join(work, '../squeezenet_v1.0.caffemodel'),
+        );
+        for (const f of ['feat.prototxt', 'photos_lmdb']) fs.symlinkSync(path.join(EF, f), path.join(work, f));
+        const cwd = process.cwd();
+        setMinLogLevel(2);
+        try {
+          process.chdir(work);
+          await extractFeatures({
+            weights: '../squeezenet_v1.0.caffemodel',
+            model: 'feat.prototxt',
+            blobs: blobs.map((b) => b[0]).join(','),
+            dbs: blobs.map((b) => `feat_${b[1]}`).join(','),
+            numBatches: 12,
+            dbType: 'lmdb',
+            mode,
+            device: '0',
+            progress: false,
+          });
+        } finally {
+          process.chdir(cwd);
+          setMinLogLevel(0);
+        }
+        for (const [, f] of blobs)
+          got[f] = (await readDB(path.join(work, `feat_${f}`))).map(
+            ([, v]) => decodeMessage(v, 'caffe.Datum').float_data as Float32Array,
+          );
+      }, 300000);
+
+      it.each(blobs)('%s within 1e-4 of Caffe (max |ours - caffe| / max |caffe|)', (_blob, f) => {
+        const ref = readNpy(path.join(EF, `${f}.npy`)),
+          per = ref.data.length / ref.shape[0];
+        expect(got[f]).toHaveLength(12);
+        let maxErr = 0,
+          maxAbs = 0;
+        for (let i = 0; i < ref.shape[0]; i++) {
+          expect(got[f][i].length).toBe(per);
+          for (let k = 0; k < per; k++) {
+            const c = ref.data[i * per + k];
+            maxErr = Math.max(maxErr, Math.abs(got[f][i][k] - c));
+            maxAbs = Math.max(maxAbs, Math.abs(c));
+          }
+        }
+        expect(maxErr / maxAbs).toBeLessThan(1e-4);
       });
-    } finally {
-      process.chdir(cwd);
-      setMinLogLevel(0);
-    }
-    for (const [, f] of blobs)
-      got[f] = (await readDB(path.join(work, `feat_${f}`))).map(
-        ([, v]) => decodeMessage(v, 'caffe.Datum').float_data as Float32Array,
-      );
-  }, 300000);
-
-  it.each(blobs)('%s within 1e-4 of Caffe (max |ours - caffe| / max |caffe|)', (_blob, f) => {
-    const ref = readNpy(path.join(EF, `${f}.npy`)),
-      per = ref.data.length / ref.shape[0];
-    expect(got[f]).toHaveLength(12);
-    let maxErr = 0,
-      maxAbs = 0;
-    for (let i = 0; i < ref.shape[0]; i++) {
-      expect(got[f][i].length).toBe(per);
-      for (let k = 0; k < per; k++) {
-        const c = ref.data[i * per + k];
-        maxErr = Math.max(maxErr, Math.abs(got[f][i][k] - c));
-        maxAbs = Math.max(maxAbs, Math.abs(c));
-      }
-    }
-    expect(maxErr / maxAbs).toBeLessThan(1e-4);
-  });
-});
+    },
+  );
+}
