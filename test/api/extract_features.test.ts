@@ -205,10 +205,12 @@ const describeData = HAVE_DATA
 
 for (const mode of ['CPU', 'GPU'] as const) {
   const gpuWhy = mode === 'GPU' ? gpuSkipReason() : undefined;
+  const skipped = gpuWhy ? `; skipped: ${gpuWhy}` : '';
   (gpuWhy ? describe.skip : describeData)(
-    `extract_features on SqueezeNet v1.0 through its Data layer matches Caffe (${mode}${gpuWhy ? `; skipped: ${gpuWhy}` : ''})`,
+    `extract_features on SqueezeNet v1.0 through its Data layer matches Caffe (${mode}${skipped})`,
     () => {
-      // Caffe ran it from extract-features/: feat.prototxt reads photos_lmdb and ../../imagenet/imagenet_mean.binaryproto
+      // Caffe ran it from extract-features/: feat.prototxt reads photos_lmdb and
+      // ../../imagenet/imagenet_mean.binaryproto
       const root = tmpDir('caffets-squeeze-'),
         work = path.join(root, 'models/squeezenet-v1.0/extract-features');
       const blobs: [string, string][] = [
