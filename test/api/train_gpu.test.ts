@@ -116,7 +116,7 @@ d(`training on the GPU${why ? ` [skipped: ${why}]` : ''}`, () => {
     expect(worstRel(resumed.losses.slice(30), caffeResumed.losses.slice(30))).toBeLessThan(3e-2);
     // CPU from the GPU run's iteration-60 snapshot, two more iterations in a copy of the folder
     const cpuWork = tmpDir('caffets-gpu-resume-');
-    let cpuLines: string[] = [];
+    let cpuLines: string[];
     try {
       for (const f of fs.readdirSync(work)) fs.cpSync(path.join(work, f), path.join(cpuWork, f), { recursive: true });
       const solver = fs
