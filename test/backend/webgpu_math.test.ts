@@ -36,13 +36,18 @@ d(`WebGPU math${why ? ` [skipped: ${why}]` : ''}`, () => {
   };
 
   test.each([
-    [false, false],
-    [false, true],
-    [true, false],
-    [true, true],
-  ])('gemm transA=%s transB=%s', (tA, tB) => {
+    ['tiled', false, false],
+    ['tiled', false, true],
+    ['tiled', true, false],
+    ['tiled', true, true],
+    ['register', false, false],
+    ['register', false, true],
+    ['register', true, false],
+    ['register', true, true],
+  ] as const)('gemm (%s) transA=%s transB=%s', (kind, tA, tB) => {
+    dev.math.gemmKind = kind;
     const M = 70,
-      N = 37,
+      N = 300,
       K = 131;
     const A = rand(M * K, 1),
       B = rand(K * N, 2),
@@ -65,7 +70,28 @@ d(`WebGPU math${why ? ` [skipped: ${why}]` : ''}`, () => {
     }
   });
 
-  test('gemv both ways', () => {
+  test.each(['tiled', 'register'] as const)('strided batched gemm (%s), a shared A (stride 0)', (kind) => {
+    dev.math.gemmKind = kind;
+    const M = 5,
+      N = 67,
+      K = 9,
+      batch = 3;
+    const A = rand(M * K, 11),
+      B = rand(batch * K * N, 12);
+    const pc = { buffer: dev.alloc(batch * M * N + 2), offset: 2 };
+    dev.math.gemmStridedBatched(false, false, M, N, K, 1, put(A), 0, put(B), K * N, 0, pc, M * N, batch);
+    const got = get(pc, batch * M * N);
+    for (let z = 0; z < batch; z++)
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += A[m * K + k] * B[z * K * N + k * N + n];
+          expect(Math.abs(got[z * M * N + m * N + n] - s)).toBeLessThan(1e-5);
+        }
+  });
+
+  test.each(['tiled', 'register'] as const)('gemv both ways (%s)', (kind) => {
+    dev.math.gemmKind = kind;
     const M = 33,
       N = 300;
     const A = rand(M * N, 4),

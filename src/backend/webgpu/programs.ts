@@ -115,6 +115,64 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
   }
 }`;
 
+/** Outputs of the register-blocked GEMM: each invocation 4 rows x 4 columns, 64 invocations a group. */
+export const GEMM_RB_ROWS = 4;
+export const GEMM_RB_COLS = 256;
+
+// The same GEMM for CPU adapters (llvmpipe): no workgroup memory or barriers (costly there, where the
+// invocations of a group run as SIMD lanes); each invocation keeps a 4 x 4 block of C in registers,
+// its columns n0 + lane + 64 j so that the lanes' loads of a row of op(B) are contiguous, and the
+// loads of op(A) are the same for all lanes. Out-of-range rows and columns compute on clamped
+// indices and are not written.
+const GEMM_RB = `struct Params {
+  M: u32, N: u32, K: u32, oA: u32, oB: u32, oC: u32, alpha: f32, beta: f32, tA: u32, tB: u32,
+  sA: u32, sB: u32, sC: u32,
+}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
+  let a = P.oA + wg.z * P.sA;
+  let b = P.oB + wg.z * P.sB;
+  let c = P.oC + wg.z * P.sC;
+  let m0 = wg.y * 4u;
+  let n0 = wg.x * 256u + l.x;
+  var am: array<u32, 4>;
+  var ak = 1u;
+  for (var i = 0u; i < 4u; i++) {
+    let m = min(m0 + i, P.M - 1u);
+    am[i] = select(a + m * P.K, a + m, P.tA != 0u);
+  }
+  if (P.tA != 0u) { ak = P.M; }
+  var bn: array<u32, 4>;
+  var bk = P.N;
+  for (var j = 0u; j < 4u; j++) {
+    let n = min(n0 + 64u * j, P.N - 1u);
+    bn[j] = select(b + n, b + n * P.K, P.tB != 0u);
+  }
+  if (P.tB != 0u) { bk = 1u; }
+  var acc: array<f32, 16>;
+  for (var k = 0u; k < P.K; k++) {
+    var av: array<f32, 4>;
+    var bv: array<f32, 4>;
+    for (var i = 0u; i < 4u; i++) { av[i] = B0[am[i] + k * ak]; }
+    for (var j = 0u; j < 4u; j++) { bv[j] = B1[bn[j] + k * bk]; }
+    for (var i = 0u; i < 4u; i++) {
+      for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]); }
+    }
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + i;
+    if (m >= P.M) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + 64u * j;
+      if (n >= P.N) { continue; }
+      let idx = c + m * P.N + n;
+      var v = P.alpha * acc[i * 4u + j];
+      if (P.beta != 0.0) { v += P.beta * B2[idx]; }
+      B2[idx] = v;
+    }
+  }
+}`;
+
 /** Partial sums per workgroup of a reduction (dot, asum): REDUCE_GROUPS partials, summed on the host. */
 export const REDUCE_GROUPS = 64;
 
@@ -169,4 +227,5 @@ export const PROGRAMS: Record<string, Program> = {
   dot: reduce('B0[P.o0 + i] * B1[P.o1 + i]'),
   asum: reduce('abs(B0[P.o0 + i])'),
   gemm: { slots: 3, source: GEMM },
+  gemm_rb: { slots: 3, source: GEMM_RB },
 };

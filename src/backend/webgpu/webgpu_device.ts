@@ -79,8 +79,14 @@ export class WebGpuDevice implements Device {
       return m.noAdapter ? `no GPU found (WebGPU has no adapter): ${NO_ADAPTER_FIX}` : `GPU ${id}: ${m.msg}`;
     });
     this.adapter = r.info!;
-    this.math = new WebGpuMath(this);
+    this.math = new WebGpuMath(this, this.isCpuAdapter ? 'register' : 'tiled');
     this.kernels = new WebGpuKernels(this);
+  }
+
+  /** Whether the adapter is a CPU (Mesa's llvmpipe, SwiftShader): programs that suit a CPU run there. */
+  get isCpuAdapter(): boolean {
+    const a = this.adapter;
+    return a.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${a.device} ${a.description}`);
   }
 
   get name(): string {

@@ -2,7 +2,7 @@
 // programs.ts. Reductions (dot, asum) leave REDUCE_GROUPS partial sums on the device, read back and
 // added on the host.
 import { DeviceMath, DevicePtr, ptrAt } from '../device';
-import { EW_WORKGROUP, GEMM_TILE, MAX_GROUPS, REDUCE_GROUPS } from './programs';
+import { EW_WORKGROUP, GEMM_RB_COLS, GEMM_RB_ROWS, GEMM_TILE, MAX_GROUPS, REDUCE_GROUPS } from './programs';
 import type { WebGpuDevice } from './webgpu_device';
 import { packParams } from './webgpu_device';
 
@@ -11,10 +11,17 @@ export function ewGroups(n: number): [number, number, number] {
   return [Math.min(Math.ceil(n / EW_WORKGROUP), MAX_GROUPS), 1, 1];
 }
 
+/** The GEMM programs: tiled in workgroup memory (GPUs), register-blocked (CPU adapters). */
+export type GemmKind = 'tiled' | 'register';
+
 export class WebGpuMath implements DeviceMath {
   private partials: DevicePtr | null = null;
 
-  constructor(private readonly dev: WebGpuDevice) {}
+  constructor(
+    private readonly dev: WebGpuDevice,
+    /** which GEMM program runs (chosen by the adapter; tests set both) */
+    public gemmKind: GemmKind,
+  ) {}
 
   /** An element-wise program over n with up to four pointers and scalars a, b (programs.ts EW_PARAMS). */
   ew(prog: string, n: number, ptrs: DevicePtr[], a = 0, b = 0): void {
@@ -79,7 +86,13 @@ export class WebGpuMath implements DeviceMath {
     for (let z0 = 0; z0 < batch; z0 += MAX_GROUPS) {
       const n = Math.min(MAX_GROUPS, batch - z0);
       if (z0 > 0) params.set([A.offset + z0 * strideA, B.offset + z0 * strideB, C.offset + z0 * strideC], 3);
-      this.dev.dispatch('gemm', [A, B, C], params.slice(), [Math.ceil(N / GEMM_TILE), Math.ceil(M / GEMM_TILE), n]);
+      if (this.gemmKind === 'register') {
+        const groups: [number, number, number] = [Math.ceil(N / GEMM_RB_COLS), Math.ceil(M / GEMM_RB_ROWS), n];
+        this.dev.dispatch('gemm_rb', [A, B, C], params.slice(), groups);
+      } else {
+        const groups: [number, number, number] = [Math.ceil(N / GEMM_TILE), Math.ceil(M / GEMM_TILE), n];
+        this.dev.dispatch('gemm', [A, B, C], params.slice(), groups);
+      }
     }
   }
 
