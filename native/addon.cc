@@ -1,6 +1,9 @@
 // caffets native CPU backend: N-API bindings over oneDNN. Tensors are Float32Arrays owned by JS;
 // the addon reads their memory in place (no copies).
 #include <napi.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cstdio>
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
 #include <cstring>
@@ -62,7 +65,35 @@ Napi::Value CopyFloats(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Silences the process's stderr (fd 2) until the returned fd is given back to RestoreStderr: for
+// native libraries that print there unasked (Dawn's Vulkan limit warnings while an adapter opens).
+// Returns -1 when nothing was redirected.
+static Napi::Value SilenceStderr(const Napi::CallbackInfo& info) {
+  fflush(stderr);
+  int saved = dup(2);
+  int null = open("/dev/null", O_WRONLY);
+  if (saved < 0 || null < 0 || dup2(null, 2) < 0) {
+    if (saved >= 0) close(saved);
+    if (null >= 0) close(null);
+    return Napi::Number::New(info.Env(), -1);
+  }
+  close(null);
+  return Napi::Number::New(info.Env(), saved);
+}
+
+static Napi::Value RestoreStderr(const Napi::CallbackInfo& info) {
+  int saved = info[0].As<Napi::Number>().Int32Value();
+  if (saved >= 0) {
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("silenceStderr", Napi::Function::New(env, SilenceStderr));
+  exports.Set("restoreStderr", Napi::Function::New(env, RestoreStderr));
   exports.Set("copyFloats", Napi::Function::New(env, CopyFloats));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("ompThreads", Napi::Function::New(env, OmpThreads));

@@ -98,6 +98,9 @@ export interface NativeAddon {
   ): void;
   /** the OpenMP thread count of the kernels (0: one per core) */
   ompThreads(n: number): void;
+  /** Points fd 2 at /dev/null; returns the saved fd (-1: unchanged) for restoreStderr. */
+  silenceStderr(): number;
+  restoreStderr(saved: number): void;
   /** oneDNN's version, its CPU ISA (dnnl_cpu_isa_t), OpenMP threads, hardware threads */
   info(): { dnnl: string; isa: number; threads: number; hardwareThreads: number };
 

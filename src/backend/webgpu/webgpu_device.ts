@@ -5,6 +5,7 @@
 // (util/sync_call.ts): the only points where the host waits for the GPU. See docs/engine.md.
 import { MessageChannel, MessagePort, Worker } from 'worker_threads';
 import { CaffeError } from '../../util/errors';
+import { native } from '../../native/addon';
 import { StartFailure, moduleWorkerEntry, startModuleWorker } from '../../util/module_worker';
 import { packageEntryUrl } from '../../util/package_url';
 import { SyncChannel, waitForAnswer } from '../../util/sync_call';
@@ -74,10 +75,18 @@ export class WebGpuDevice implements Device {
     this.worker.unref();
     this.worker.on('error', () => undefined); // reported through ctrl
     this.channel = { port: this.port, ctrl: this.ctrl, doneWord: CTRL_DONE, stateWord: CTRL_STATE };
-    const r = this.request({ op: 'init', deviceIndex: id }, (m) => {
-      this.dispose();
-      return m.noAdapter ? `no GPU found (WebGPU has no adapter): ${NO_ADAPTER_FIX}` : `GPU ${id}: ${m.msg}`;
-    });
+    // Dawn prints warnings of its own while a Vulkan adapter opens (lavapipe's limit clamps); the
+    // main thread waits here, so nothing of ours is lost while stderr is silenced
+    const quiet = process.env.CAFFETS_DAWN_WARNINGS ? -1 : native().silenceStderr();
+    let r;
+    try {
+      r = this.request({ op: 'init', deviceIndex: id }, (m) => {
+        this.dispose();
+        return m.noAdapter ? `no GPU found (WebGPU has no adapter): ${NO_ADAPTER_FIX}` : `GPU ${id}: ${m.msg}`;
+      });
+    } finally {
+      native().restoreStderr(quiet);
+    }
     this.adapter = r.info!;
     this.math = new WebGpuMath(this, this.isCpuAdapter ? 'register' : 'tiled');
     this.kernels = new WebGpuKernels(this);
