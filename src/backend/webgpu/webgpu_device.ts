@@ -130,6 +130,18 @@ export class WebGpuDevice implements Device {
   }
 
   alloc(size: number): DeviceBuffer {
+    // a shader binds a whole buffer: one larger than the adapter's binding limit cannot be used
+    const limit = Math.min(
+      this.adapter.limits.maxStorageBufferBindingSize ?? Infinity,
+      this.adapter.limits.maxBufferSize ?? Infinity,
+    );
+    if (size * 4 > limit) {
+      const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
+      throw new CaffeError(
+        `GPU ${this.id}: a blob of ${mb(size * 4)} is larger than this GPU's largest buffer binding (${mb(limit)}); ` +
+          'run it on the CPU (without --gpu), or on a GPU with larger bindings',
+      );
+    }
     const b: DeviceBuffer = { id: this.nextId++, size };
     this.enqueue({ c: 'alloc', id: b.id, size });
     return b;
