@@ -141,8 +141,9 @@ d(`WebGPU math${why ? ` [skipped: ${why}]` : ''}`, () => {
     check(() => 0.25);
   });
 
-  // powf-accurate (the built-in pow of lavapipe is 11 ulp off): LRN's scale^-beta is compared with the CPU's
-  test('powx: within an ulp of pow for fractional exponents, and powf special cases', () => {
+  // powf- and expf-accurate (lavapipe's built-in pow is 11 ulp off): LRN's scale^-beta and ELU's exp are
+  // compared with the CPU's
+  test('powx and exp: within an ulp of pow and exp, and powf special cases', () => {
     const n = 20000;
     const x = Float32Array.from(rand(n, 21), (v) => Math.exp(v * 20)); // 2e-9 .. 5e8
     const px = put(x),
@@ -167,6 +168,13 @@ d(`WebGPU math${why ? ` [skipped: ${why}]` : ''}`, () => {
     expect(at(-0.75).slice(0, 5)).toEqual([Infinity, Infinity, NaN, NaN, Math.fround(4 ** -0.75)]);
     expect(at(3).slice(2, 4)).toEqual([-8, -8]);
     expect(at(0)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    // exp (caffe_gpu_exp, ELU's) the same way: lavapipe's built-in is 18 ulp off
+    const e = Float32Array.from(rand(n, 22), (v) => v * 80);
+    dev.math.exp(n, put(e), out);
+    const g = get(out, n);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(g[i] - Math.exp(e[i])) / ulp(Math.exp(e[i])));
+    expect(worst).toBeLessThan(1);
   });
 
   test('dot and asum', () => {

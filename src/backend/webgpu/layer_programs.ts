@@ -259,8 +259,8 @@ const lrn = (slots: number, body: string) =>
   grid(LRN, slots, `let base = (i / P.hw) * P.channels * P.hw + i % P.hw;\n    ${body}`, POWX);
 
 // scale = k + alpha/size * sum of x^2 over channels [c - pre, c + pre] (Caffe's fill-scale), as a running
-// sum in the CPU layer's order (k, then alpha/size x^2 added and removed per channel); then y = x scale^-beta
-// in a second pass (in place, x is read ahead and behind); x, scale, y in slots 0..2
+// sum in the CPU layer's order (k, then alpha/size x^2 added and removed per channel, so the scales are the
+// CPU's); then y = x scale^-beta (Caffe's compute-output); x, scale, y in slots 0..2
 const LRN_FORWARD = lrn(
   3,
   `var s = P.k;

@@ -226,7 +226,7 @@ export const PROGRAMS: Record<string, Program> = {
   mul: binary('x * y'),
   div: binary('x / y'),
   powx: unary('powx(x, P.a)', POWX),
-  exp: unary('exp(x)'),
+  exp: unary('exp_acc(x)', EXP_ACC), // expf-accurate, as powx
   log: unary('log(x)'),
   sqrt: unary('sqrt(x)'),
   abs: unary('abs(x)'),
