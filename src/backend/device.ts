@@ -7,7 +7,7 @@
 // Ops are asynchronous: they are queued in order and run on the device in that order. Whatever returns
 // a host value (download, dot, asum) waits for the queue to drain. A host buffer passed to upload may
 // be reused as soon as upload returns.
-import type { ConvDesc, DeviceInfo, PoolDesc } from './backend';
+import type { ConvDesc, DeviceInfo, LRNDesc, PoolDesc } from './backend';
 
 /** Memory a device allocated: `size` floats. Opaque outside the device that made it. */
 export interface DeviceBuffer {
@@ -80,6 +80,8 @@ export interface DeviceMath {
   axpby(n: number, alpha: number, x: DevicePtr, beta: number, y: DevicePtr): void;
   /** x *= alpha */
   scal(n: number, alpha: number, x: DevicePtr): void;
+  /** y = alpha x (caffe_gpu_scale; never reads y) */
+  scale(n: number, alpha: number, x: DevicePtr, y: DevicePtr): void;
   /** y += alpha (caffe_gpu_add_scalar) */
   addScalar(n: number, alpha: number, y: DevicePtr): void;
   add(n: number, a: DevicePtr, b: DevicePtr, y: DevicePtr): void;
@@ -90,6 +92,7 @@ export interface DeviceMath {
   powx(n: number, a: DevicePtr, p: number, y: DevicePtr): void;
   exp(n: number, a: DevicePtr, y: DevicePtr): void;
   log(n: number, a: DevicePtr, y: DevicePtr): void;
+  sqrt(n: number, a: DevicePtr, y: DevicePtr): void;
   abs(n: number, a: DevicePtr, y: DevicePtr): void;
   /** y = sign(a) in {-1, 0, 1} */
   sign(n: number, a: DevicePtr, y: DevicePtr): void;
@@ -140,7 +143,8 @@ export interface DeviceConvPrimitive {
   dispose(): void;
 }
 
-/** SoftmaxWithLoss's device buffers: per-position loss and count, and the normalizer kept for backward. */
+/** SoftmaxWithLoss's device buffers: per-position loss and count, and the normalizer kept for backward
+ *  (Accuracy's too: the per-position hit in `loss`). */
 export interface SoftmaxLossScratch {
   loss: DevicePtr;
   count: DevicePtr;
@@ -206,4 +210,74 @@ export interface DeviceKernels {
   channelSum(images: number, channels: number, pixels: number, dy: DevicePtr, db: DevicePtr): void;
   /** n ones on the device (Caffe's bias_multiplier_), shared and never written */
   ones(n: number): DevicePtr;
+
+  /** LRN ACROSS_CHANNELS: scale = k + alpha/size * window sum of x^2 over channels; y = x scale^-beta */
+  lrnAcrossForward(d: LRNDesc, x: DevicePtr, scale: DevicePtr, y: DevicePtr): void;
+  /** dx = dy scale^-beta - (2 alpha beta / size) x * window sum of dy y / scale */
+  lrnAcrossBackward(d: LRNDesc, x: DevicePtr, y: DevicePtr, scale: DevicePtr, dy: DevicePtr, dx: DevicePtr): void;
+  /** LRN WITHIN_CHANNEL as Caffe composes it: pooled = AVE-pool(x^2), power = (1 + alpha pooled)^-beta,
+   *  y = x power */
+  lrnWithinForward(d: LRNDesc, x: DevicePtr, pooled: DevicePtr, power: DevicePtr, y: DevicePtr): void;
+  /** back through product, power, pooling and square; `scratch` holds count floats */
+  lrnWithinBackward(
+    d: LRNDesc,
+    x: DevicePtr,
+    pooled: DevicePtr,
+    power: DevicePtr,
+    dy: DevicePtr,
+    dx: DevicePtr,
+    scratch: DevicePtr,
+  ): void;
+  /** y = mask != 0 ? x scale : 0 (Dropout, both ways) */
+  dropout(n: number, x: DevicePtr, mask: DevicePtr, scale: number, y: DevicePtr): void;
+  /** dst[r dstStride + k] = src[r srcStride + k] for r < rows, k < count (Concat, Slice) */
+  copyStrided(rows: number, count: number, src: DevicePtr, srcStride: number, dst: DevicePtr, dstStride: number): void;
+  /** Eltwise MAX, step k >= 1: k = 1 takes a = bottom 0, b = bottom 1 (a tie goes to 1); k > 1 takes a = y
+   *  and b = bottom k, which wins only when greater; mask = the winning bottom's index */
+  eltwiseMaxForward(n: number, k: number, a: DevicePtr, b: DevicePtr, y: DevicePtr, mask: DevicePtr): void;
+  /** dx = mask == k ? dy : 0 */
+  eltwiseMaxBackward(n: number, k: number, dy: DevicePtr, mask: DevicePtr, dx: DevicePtr): void;
+  /** y = (s[0] == 0 ? 0 : 1 / s[0]) x (BatchNorm's global statistics from their sums) */
+  scaleByInverse(n: number, x: DevicePtr, s: DevicePtr, y: DevicePtr): void;
+  /** y[i] = x[i] s[(i / s.inner) % s.dim] + b[(i / b.inner) % b.dim], s or b absent (Scale, Bias) */
+  broadcastAffine(n: number, x: DevicePtr, s: Broadcast | null, b: Broadcast | null, y: DevicePtr): void;
+  /** y = x > 0 ? x : x slope[c], c = (i / dim) % channels */
+  preluForward(n: number, channels: number, dim: number, x: DevicePtr, slope: DevicePtr, y: DevicePtr): void;
+  /** dx = x > 0 ? dy : dy slope[c] */
+  preluBackward(
+    n: number,
+    channels: number,
+    dim: number,
+    dy: DevicePtr,
+    x: DevicePtr,
+    slope: DevicePtr,
+    dx: DevicePtr,
+  ): void;
+  /** t = x <= 0 ? dy x : 0 (the terms of PReLU's slope gradient) */
+  preluSlopeTerms(n: number, dy: DevicePtr, x: DevicePtr, t: DevicePtr): void;
+  /** y = max(x, 0) + alpha (exp(min(x, 0)) - 1) */
+  eluForward(n: number, x: DevicePtr, y: DevicePtr, alpha: number): void;
+  /** dx = x > 0 ? dy : dy (alpha + y) */
+  eluBackward(n: number, dy: DevicePtr, x: DevicePtr, y: DevicePtr, dx: DevicePtr, alpha: number): void;
+  /** top[0] = hits / counted positions (0 when none); the true label is a hit when fewer than topK other
+   *  classes score >= it; perClass[c] = the same over positions labelled c (0 for none) */
+  accuracy(
+    outer: number,
+    classes: number,
+    inner: number,
+    x: DevicePtr,
+    label: DevicePtr,
+    topK: number,
+    ignoreLabel: number | null,
+    scratch: SoftmaxLossScratch,
+    top: DevicePtr,
+    perClass: DevicePtr | null,
+  ): void;
+}
+
+/** A parameter broadcast over an array: element i uses ptr[(i / inner) % dim]. */
+export interface Broadcast {
+  ptr: DevicePtr;
+  dim: number;
+  inner: number;
 }

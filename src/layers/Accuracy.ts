@@ -2,12 +2,14 @@
 // Ties count against the prediction: the true class is correct when fewer than top_k OTHER classes
 // score >= its score (so with top_k 1, a tie for the maximum is a miss). Positions labelled
 // ignore_label are skipped; with no counted position the accuracy is 0. Optional top[1]: the
-// per-class accuracy (shape [C]; 0 for classes that never occur). No backward pass.
+// per-class accuracy (shape [C]; 0 for classes that never occur). No backward pass. On the device the
+// outputs stay there until read (the logged scalars: one download each when logged).
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fatal } from '../util/check';
 import { ignoreLabel, notImplemented, forEachLabel, checkLabelCount } from './loss';
+import { currentDevice } from '../backend/mode';
 
 export class AccuracyLayer extends Layer {
   private topK = 1;
@@ -17,6 +19,10 @@ export class AccuracyLayer extends Layer {
   private inner = 0;
   /** per-class label counts (Caffe's nums_buffer_) */
   private nums = new Float32Array(0);
+  /** GPU: per-position hits and counts, and the count's normalizer (device memory only) */
+  private hits = new Blob();
+  private counts = new Blob();
+  private norm = new Blob([1]);
 
   override layerSetUp(): void {
     this.topK = this.param('accuracy_param').top_k;
@@ -81,6 +87,35 @@ export class AccuracyLayer extends Layer {
     if (perClass) {
       for (let c = 0; c < C; c++) perClass[c] = this.nums[c] === 0 ? 0 : perClass[c] / this.nums[c];
     }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const C = bottom[0].shape[this.axis],
+      n = this.outer * this.inner;
+    // labels current on the host (from a data layer) are checked there, with no transfer
+    if (bottom[1].dataMemory.head !== 'HEAD_AT_DEVICE')
+      forEachLabel(this, bottom[1].cpuData(), this.outer, this.inner, C, this.ignore, () => {});
+    if (this.hits.count !== n) {
+      this.hits.reshape([n]);
+      this.counts.reshape([n]);
+    }
+    const scratch = {
+      loss: this.hits.mutableGpuData(),
+      count: this.counts.mutableGpuData(),
+      norm: this.norm.mutableGpuData(),
+    };
+    currentDevice().kernels.accuracy(
+      this.outer,
+      C,
+      this.inner,
+      bottom[0].gpuData(),
+      bottom[1].gpuData(),
+      this.topK,
+      this.ignore ?? null,
+      scratch,
+      top[0].mutableGpuData(),
+      top.length > 1 ? top[1].mutableGpuData() : null,
+    );
   }
 
   protected override backwardCpu(_top: Blob[], propagateDown: boolean[]): void {

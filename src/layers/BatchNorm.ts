@@ -16,6 +16,7 @@ import { Ones, Scratch, sumCols, sumRows } from './broadcast';
 import { layerError } from './layer_check';
 import { checkOp } from '../util/check';
 import { backend } from '../backend';
+import { BatchNormGpu } from './BatchNorm_gpu';
 
 export class BatchNormLayer extends Layer {
   private useGlobalStats = false;
@@ -34,6 +35,7 @@ export class BatchNormLayer extends Layer {
   private ones = new Ones();
   private xNorm = new Scratch(); // normalized output kept for the backward (later in-place layers may clobber top)
   private temp = new Scratch(); // full-size scratch
+  private gpu: BatchNormGpu | null = null;
 
   override layerSetUp(bottom: Blob[]): void {
     const bp = this.rawParam('batch_norm_param');
@@ -198,6 +200,18 @@ export class BatchNormLayer extends Layer {
           dx[i] = Math.fround(dy[i] + t) / sd;
         }
       }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    this.gpu ??= new BatchNormGpu();
+    const p = { global: this.useGlobalStats, maf: this.maf, eps: this.eps };
+    this.gpu.forward({ N: this.num, C: this.channels, S: this.spatial }, bottom[0], top[0], this.blobs, p);
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    this.gpu ??= new BatchNormGpu();
+    this.gpu.backward({ N: this.num, C: this.channels, S: this.spatial }, top[0], bottom[0], this.useGlobalStats);
   }
 }
 

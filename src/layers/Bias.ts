@@ -7,7 +7,8 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
 import { log } from '../util/logging';
-import { Ones, Span, addBroadcast, alignSpan, spanShape, sumRows } from './broadcast';
+import { Ones, Span, addBroadcast, alignSpan, deviceSpanSum, spanShape, sumRows } from './broadcast';
+import { currentDevice } from '../backend/mode';
 
 export class BiasLayer extends Layer {
   private span: Span = { outer: 0, dim: 0, inner: 0 };
@@ -64,6 +65,29 @@ export class BiasLayer extends Layer {
     if (learned ? this.paramPropagate(0) : propagateDown[1]) {
       const db = (learned ? this.blobs[0] : bottom[1]).mutableCpuDiff();
       biasDiff(this.span, dy, this.ones.data, learned, db);
+    }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const { dim, inner } = this.span,
+      b = (bottom.length > 1 ? bottom[1] : this.blobs[0]).gpuData();
+    currentDevice().kernels.broadcastAffine(
+      bottom[0].count,
+      bottom[0].gpuData(),
+      null,
+      { ptr: b, dim, inner },
+      top[0].mutableGpuData(),
+    );
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const dev = currentDevice(),
+      dy = top[0].gpuDiff();
+    if (propagateDown[0] && top[0] !== bottom[0]) dev.math.copy(top[0].count, dy, bottom[0].mutableGpuDiff());
+    const learned = bottom.length === 1;
+    if (learned ? this.paramPropagate(0) : propagateDown[1]) {
+      const db = (learned ? this.blobs[0] : bottom[1]).mutableGpuDiff();
+      deviceSpanSum(this.span, dy, learned, db);
     }
   }
 }

@@ -6,6 +6,8 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
+import { currentDevice } from '../backend/mode';
+import { ptrAt } from '../backend/device';
 
 export class ConcatLayer extends Layer {
   private axis = 1;
@@ -13,6 +15,8 @@ export class ConcatLayer extends Layer {
   private numConcats = 0;
   /** product of the dims after the axis */
   private inputSize = 0;
+  /** the top's dim along the axis */
+  private topAxis = 0;
 
   override layerSetUp(): void {
     const p = this.rawParam('concat_param');
@@ -70,6 +74,7 @@ export class ConcatLayer extends Layer {
       topShape[this.axis] += bottom[i].shape[this.axis];
     }
     top[0].reshape(topShape);
+    this.topAxis = topShape[this.axis];
     checkOp(this, countSum, '==', top[0].count, 'bottom_count_sum == top[0]->count()');
     if (bottom.length === 1) {
       top[0].shareData(bottom[0]);
@@ -77,37 +82,54 @@ export class ConcatLayer extends Layer {
     }
   }
 
+  /** fn(i, slab, at) per bottom i: its slabs of `slab` floats lie at `at` + n * top stride in the top. */
+  private forEachSlab(bottom: Blob[], fn: (i: number, slab: number, at: number, stride: number) => void): void {
+    const inner = this.inputSize,
+      stride = this.topAxis * inner;
+    let offset = 0;
+    bottom.forEach((b, i) => {
+      const axisDim = b.shape[this.axis];
+      fn(i, axisDim * inner, offset * inner, stride);
+      offset += axisDim;
+    });
+  }
+
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     if (bottom.length === 1) return;
     const be = backend(),
-      y = top[0].mutableCpuData(),
-      topAxis = top[0].shape[this.axis],
-      inner = this.inputSize;
-    let offset = 0;
-    for (const b of bottom) {
-      // slab n of bottom i -> top at (n * top_axis + offset) * inner
-      const axisDim = b.shape[this.axis],
-        slab = axisDim * inner;
-      be.copyStrided(this.numConcats, slab, b.cpuData(), 0, slab, y, offset * inner, topAxis * inner);
-      offset += axisDim;
-    }
+      y = top[0].mutableCpuData();
+    this.forEachSlab(bottom, (i, slab, at, stride) =>
+      be.copyStrided(this.numConcats, slab, bottom[i].cpuData(), 0, slab, y, at, stride),
+    );
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (bottom.length === 1) return;
     const be = backend(),
-      dy = top[0].cpuDiff(),
-      topAxis = top[0].shape[this.axis],
-      inner = this.inputSize;
-    let offset = 0;
-    for (let i = 0; i < bottom.length; i++) {
-      const axisDim = bottom[i].shape[this.axis],
-        slab = axisDim * inner;
-      if (propagateDown[i]) {
-        be.copyStrided(this.numConcats, slab, dy, offset * inner, topAxis * inner, bottom[i].mutableCpuDiff(), 0, slab);
-      }
-      offset += axisDim;
-    }
+      dy = top[0].cpuDiff();
+    this.forEachSlab(bottom, (i, slab, at, stride) => {
+      if (propagateDown[i]) be.copyStrided(this.numConcats, slab, dy, at, stride, bottom[i].mutableCpuDiff(), 0, slab);
+    });
+  }
+
+  // the same slab copies on the device (Caffe's Concat kernel)
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    if (bottom.length === 1) return;
+    const k = currentDevice().kernels,
+      y = top[0].mutableGpuData();
+    this.forEachSlab(bottom, (i, slab, at, stride) =>
+      k.copyStrided(this.numConcats, slab, bottom[i].gpuData(), slab, ptrAt(y, at), stride),
+    );
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (bottom.length === 1) return;
+    const k = currentDevice().kernels,
+      dy = top[0].gpuDiff();
+    this.forEachSlab(bottom, (i, slab, at, stride) => {
+      if (propagateDown[i])
+        k.copyStrided(this.numConcats, slab, ptrAt(dy, at), stride, bottom[i].mutableGpuDiff(), slab);
+    });
   }
 
   override minBottomBlobs(): number {

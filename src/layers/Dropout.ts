@@ -1,17 +1,22 @@
 // Dropout: in TRAIN each unit is kept with probability 1 - dropout_ratio (a Bernoulli mask drawn from
 // the global rng()) and scaled by 1 / (1 - dropout_ratio); in TEST it is the identity. The backward
-// applies the same mask and scale.
+// applies the same mask and scale. In GPU mode the mask is drawn on the host from the same rng(), so
+// CPU and GPU runs drop the same units, and uploaded each TRAIN forward (one upload per iteration,
+// where Caffe draws on the device); the scaling runs on the device.
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { rng } from '../core/rng';
 import { check } from '../util/check';
 import { NeuronLayer } from './neuron';
+import { currentDevice } from '../backend/mode';
 
 export class DropoutLayer extends NeuronLayer {
   private ratio = 0.5;
   private scale = 2;
   /** 1 where the unit was kept in the last TRAIN forward */
   private mask = new Uint8Array(0);
+  /** the mask as floats, for the device */
+  private maskBlob = new Blob();
 
   override layerSetUp(): void {
     this.ratio = Math.fround(this.param('dropout_param').dropout_ratio);
@@ -31,18 +36,22 @@ export class DropoutLayer extends NeuronLayer {
     return this.mask;
   }
 
+  /** Draws the keep-mask of n units from the global rng(). */
+  private drawMask(n: number): Uint8Array {
+    const r = rng(),
+      keep = 1 - this.ratio,
+      m = this.mask;
+    for (let i = 0; i < n; i++) m[i] = r.bernoulli(keep);
+    return m;
+  }
+
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     const x = bottom[0].cpuData(),
       y = top[0].mutableCpuData();
     if (this.phase === 'TRAIN') {
-      const r = rng(),
-        keep = 1 - this.ratio,
-        m = this.mask,
+      const m = this.drawMask(x.length),
         s = this.scale;
-      for (let i = 0; i < x.length; i++) {
-        m[i] = r.bernoulli(keep);
-        y[i] = m[i] ? x[i] * s : 0;
-      }
+      for (let i = 0; i < x.length; i++) y[i] = m[i] ? x[i] * s : 0;
     } else if (top[0] !== bottom[0]) {
       y.set(x);
     }
@@ -59,6 +68,29 @@ export class DropoutLayer extends NeuronLayer {
     } else if (top[0] !== bottom[0]) {
       dx.set(dy);
     }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const dev = currentDevice(),
+      n = bottom[0].count;
+    if (this.phase === 'TRAIN') {
+      const m = this.drawMask(n);
+      if (this.maskBlob.count !== n) this.maskBlob.reshape([n]);
+      const f = this.maskBlob.mutableCpuData();
+      for (let i = 0; i < n; i++) f[i] = m[i];
+      dev.kernels.dropout(n, bottom[0].gpuData(), this.maskBlob.gpuData(), this.scale, top[0].mutableGpuData());
+    } else if (top[0] !== bottom[0]) {
+      dev.math.copy(n, bottom[0].gpuData(), top[0].mutableGpuData());
+    }
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const dev = currentDevice(),
+      n = bottom[0].count;
+    if (this.phase === 'TRAIN')
+      dev.kernels.dropout(n, top[0].gpuDiff(), this.maskBlob.gpuData(), this.scale, bottom[0].mutableGpuDiff());
+    else if (top[0] !== bottom[0]) dev.math.copy(n, top[0].gpuDiff(), bottom[0].mutableGpuDiff());
   }
 }
 

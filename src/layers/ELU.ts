@@ -1,6 +1,7 @@
 // ELU: y = x for x > 0, alpha * (exp(x) - 1) otherwise; dy/dx = 1 for x > 0, y + alpha otherwise.
 import { Blob } from '../core/blob';
 import { backend } from '../backend';
+import { currentDevice } from '../backend/mode';
 import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer, neuronScratch } from './neuron';
 
@@ -31,6 +32,23 @@ export class ELULayer extends NeuronLayer {
       dx = bottom[0].mutableCpuDiff();
     const a = this.alpha;
     for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * Math.fround(a + y[i]);
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    currentDevice().kernels.eluForward(bottom[0].count, bottom[0].gpuData(), top[0].mutableGpuData(), this.alpha);
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const b = bottom[0];
+    currentDevice().kernels.eluBackward(
+      b.count,
+      top[0].gpuDiff(),
+      b.gpuData(),
+      top[0].gpuData(),
+      b.mutableGpuDiff(),
+      this.alpha,
+    );
   }
 }
 

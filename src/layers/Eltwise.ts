@@ -8,6 +8,7 @@ import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
 import { layerError } from './layer_check';
 import { check } from '../util/check';
+import { currentDevice } from '../backend/mode';
 
 type Op = 'PROD' | 'SUM' | 'MAX';
 
@@ -17,6 +18,8 @@ export class EltwiseLayer extends Layer {
   private stableProdGrad = true;
   /** MAX: index of the winning bottom per element (capacity grows, never shrinks) */
   private maxIdx = new Int32Array(0);
+  /** MAX on the device: the winning bottom's index as floats */
+  private maxMask = new Blob();
 
   override layerSetUp(bottom: Blob[]): void {
     const p = this.rawParam('eltwise_param');
@@ -138,6 +141,60 @@ export class EltwiseLayer extends Layer {
           for (let i = 0; i < n; i++) dx[i] = mask[i] === k ? dy[i] : 0;
           break;
         }
+      }
+    }
+  }
+
+  // Caffe's eltwise_layer.cu: PROD and SUM through the math functions, MAX by its kernel with a mask
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const { math: m, kernels: k } = currentDevice(),
+      n = top[0].count,
+      y = top[0].mutableGpuData();
+    switch (this.op) {
+      case 'PROD':
+        m.mul(n, bottom[0].gpuData(), bottom[1].gpuData(), y);
+        for (let i = 2; i < bottom.length; i++) m.mul(n, y, bottom[i].gpuData(), y);
+        break;
+      case 'SUM':
+        m.set(n, 0, y);
+        for (let i = 0; i < bottom.length; i++) m.axpy(n, this.coeffs[i], bottom[i].gpuData(), y);
+        break;
+      case 'MAX': {
+        if (this.maxMask.count !== n) this.maxMask.reshape([n]);
+        const mask = this.maxMask.mutableGpuData();
+        k.eltwiseMaxForward(n, 1, bottom[0].gpuData(), bottom[1].gpuData(), y, mask);
+        for (let i = 2; i < bottom.length; i++) k.eltwiseMaxForward(n, i, y, bottom[i].gpuData(), y, mask);
+        break;
+      }
+    }
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const { math: m, kernels: k } = currentDevice(),
+      n = top[0].count,
+      dy = top[0].gpuDiff();
+    for (let i = 0; i < bottom.length; i++) {
+      if (!propagateDown[i]) continue;
+      const dx = bottom[i].mutableGpuDiff();
+      switch (this.op) {
+        case 'PROD':
+          if (this.stableProdGrad) {
+            // product of every other bottom
+            const others = bottom.filter((_, j) => j !== i);
+            m.copy(n, others[0].gpuData(), dx);
+            for (const o of others.slice(1)) m.mul(n, dx, o.gpuData(), dx);
+          } else {
+            m.div(n, top[0].gpuData(), bottom[i].gpuData(), dx);
+          }
+          m.mul(n, dx, dy, dx);
+          break;
+        case 'SUM':
+          if (this.coeffs[i] === 1) m.copy(n, dy, dx);
+          else m.scale(n, this.coeffs[i], dy, dx);
+          break;
+        case 'MAX':
+          k.eltwiseMaxBackward(n, i, dy, this.maxMask.gpuData(), dx);
+          break;
       }
     }
   }

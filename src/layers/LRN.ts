@@ -4,11 +4,12 @@
 //   WITHIN_CHANNEL:  Caffe's composition split -> square -> AVE pooling (kernel n, pad (n-1)/2,
 //                    stride 1) -> power (1 + alpha * pooled)^-beta -> product with x. The pooling
 //                    divisor is n*n at every position, borders included, and k is not used.
-// Kernels: native/pool.cc through the backend.
+// Kernels: native/lrn.cc through the backend; on the device, DeviceKernels' lrn* (Caffe's lrn_layer.cu).
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
+import { currentDevice } from '../backend/mode';
 import { LRNDesc } from '../backend/backend';
 import { checkOp } from '../util/check';
 import { checkNchwInput } from './pool_util';
@@ -25,6 +26,8 @@ export class LRNLayer extends Layer {
   /** WITHIN_CHANNEL: the inner pooling and power layers' outputs */
   readonly pooled = new Blob();
   readonly power = new Blob();
+  /** WITHIN_CHANNEL on the device: the pooling's gradient input (device memory only) */
+  private scratch = new Blob();
 
   override layerSetUp(): void {
     const lp = this.param('lrn_param');
@@ -72,6 +75,29 @@ export class LRNLayer extends Layer {
       dx = bottom[0].mutableCpuDiff();
     if (this.within) be.lrnWithinBackward(this.desc, x, this.pooled.cpuData(), this.power.cpuData(), dy, dx);
     else be.lrnAcrossBackward(this.desc, x, top[0].cpuData(), this.scale.cpuData(), dy, dx);
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const k = currentDevice().kernels,
+      x = bottom[0].gpuData(),
+      y = top[0].mutableGpuData();
+    if (this.within) k.lrnWithinForward(this.desc, x, this.pooled.mutableGpuData(), this.power.mutableGpuData(), y);
+    else k.lrnAcrossForward(this.desc, x, this.scale.mutableGpuData(), y);
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const k = currentDevice().kernels,
+      x = bottom[0].gpuData(),
+      dy = top[0].gpuDiff(),
+      dx = bottom[0].mutableGpuDiff();
+    if (this.within) {
+      if (this.scratch.count !== bottom[0].count) this.scratch.reshapeLike(bottom[0]);
+      const s = this.scratch.mutableGpuData();
+      k.lrnWithinBackward(this.desc, x, this.pooled.gpuData(), this.power.gpuData(), dy, dx, s);
+    } else {
+      k.lrnAcrossBackward(this.desc, x, top[0].gpuData(), this.scale.gpuData(), dy, dx);
+    }
   }
 }
 

@@ -9,12 +9,15 @@ import { log } from '../util/logging';
 import { layerError } from './layer_check';
 import { checkOp } from '../util/check';
 import { NeuronLayer } from './neuron';
+import { currentDevice } from '../backend/mode';
 
 export class PReLULayer extends NeuronLayer {
   private channelShared = false;
   private channels = 0;
   /** copy of the bottom data for in-place use */
   private bottomMemory = new Blob();
+  /** GPU: the terms dy x (x <= 0) of the slope gradient, summed per channel (Caffe's backward_buff_) */
+  private slopeTerms = new Blob();
 
   private checkAxes(bottom: Blob): void {
     checkOp(this, bottom.numAxes, '>=', 2, 'bottom[0]->num_axes() >= 2', 'Number of axes of bottom blob must be >=2.');
@@ -103,6 +106,38 @@ export class PReLULayer extends NeuronLayer {
         }
       }
     }
+  }
+
+  /** channels and dim of the slope index (i / dim) % channels: one channel when shared */
+  private slopeGeometry(b: Blob): [number, number] {
+    return [this.channelShared ? 1 : b.shape[1], b.countRange(2)];
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const dev = currentDevice(),
+      b = bottom[0],
+      [C, dim] = this.slopeGeometry(b);
+    if (top[0] === b) dev.math.copy(b.count, b.gpuData(), this.bottomMemory.mutableGpuData());
+    dev.kernels.preluForward(b.count, C, dim, b.gpuData(), this.blobs[0].gpuData(), top[0].mutableGpuData());
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const dev = currentDevice(),
+      b = bottom[0],
+      n = b.count,
+      [C, dim] = this.slopeGeometry(b);
+    const x = (top[0] === b ? this.bottomMemory : b).gpuData(),
+      dy = top[0].gpuDiff();
+    if (this.paramPropagate(0)) {
+      if (this.slopeTerms.count !== n) this.slopeTerms.reshape([n]);
+      const t = this.slopeTerms.mutableGpuData();
+      dev.kernels.preluSlopeTerms(n, dy, x, t);
+      // da[c] += sum over images and positions (one sum over everything when shared)
+      const da = this.blobs[0].mutableGpuDiff();
+      if (this.channelShared) dev.kernels.channelSum(1, 1, n, t, da);
+      else dev.kernels.channelSum(b.shape[0], C, dim, t, da);
+    }
+    if (propagateDown[0]) dev.kernels.preluBackward(n, C, dim, dy, x, this.blobs[0].gpuData(), b.mutableGpuDiff());
   }
 }
 

@@ -13,7 +13,8 @@ import { registerLayer } from '../core/layer_factory';
 import { fillBlob } from '../core/filler';
 import { log } from '../util/logging';
 import { backend } from '../backend';
-import { Ones, Scratch, Span, addBroadcast, alignSpan, spanShape, sumCols, sumRows } from './broadcast';
+import { Ones, Scratch, Span, addBroadcast, alignSpan, deviceSpanSum, spanShape, sumCols, sumRows } from './broadcast';
+import { currentDevice } from '../backend/mode';
 import { biasDiff } from './Bias';
 
 export class ScaleLayer extends Layer {
@@ -161,6 +162,44 @@ export class ScaleLayer extends Layer {
           const f = s[d];
           for (let k = 0; k < inner; k++, i++) dx[i] = dy[i] * f;
         }
+    }
+  }
+
+  // Caffe's scale_layer.cu: one broadcast kernel (scale and bias fused), the gradients by sums over the span
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const dev = currentDevice(),
+      b = bottom[0];
+    if (top[0] === b) dev.math.copy(b.count, b.gpuData(), this.temp.mutableGpuData());
+    const s = { ptr: (bottom.length > 1 ? bottom[1] : this.blobs[0]).gpuData(), ...this.span };
+    const bias = this.biasTerm ? { ptr: this.blobs[this.biasParamId].gpuData(), ...this.biasSpan } : null;
+    dev.kernels.broadcastAffine(b.count, b.gpuData(), s, bias, top[0].mutableGpuData());
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const m = currentDevice().math,
+      dy = top[0].gpuDiff(),
+      n = bottom[0].count;
+    if (this.biasTerm && this.paramPropagate(this.biasParamId))
+      deviceSpanSum(this.biasSpan, dy, true, this.blobs[this.biasParamId].mutableGpuDiff());
+    const learned = bottom.length === 1;
+    const scale = learned ? this.blobs[0] : bottom[1];
+    const inPlace = top[0] === bottom[0];
+    // the scale gradient first: in place, writing the bottom diff overwrites the top diff
+    if (learned ? this.paramPropagate(0) : propagateDown[1]) {
+      const x = (inPlace ? this.temp : bottom[0]).gpuData(),
+        ds = scale.mutableGpuDiff();
+      if (n === scale.count && !learned) m.mul(n, dy, x, ds);
+      else {
+        // dy * x into scratch (the saved input in place, else bottom[0]'s diff, rewritten below), then summed
+        const prod = inPlace ? this.temp.mutableGpuData() : bottom[0].mutableGpuDiff();
+        m.mul(n, dy, x, prod);
+        if (n === scale.count) m.axpy(n, 1, prod, ds);
+        else deviceSpanSum(this.span, prod, learned, ds);
+      }
+    }
+    if (propagateDown[0]) {
+      const s = { ptr: scale.gpuData(), ...this.span };
+      currentDevice().kernels.broadcastAffine(n, dy, s, null, bottom[0].mutableGpuDiff());
     }
   }
 }

@@ -6,6 +6,8 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
+import { currentDevice } from '../backend/mode';
+import { ptrAt } from '../backend/device';
 
 export class SliceLayer extends Layer {
   private slicePoints: number[] = [];
@@ -94,35 +96,57 @@ export class SliceLayer extends Layer {
     }
   }
 
+  /** fn(t, slab, at, stride) per top t: its slabs of `slab` floats lie at `at` + n * stride in the bottom. */
+  private forEachSlab(
+    top: Blob[],
+    bottom: Blob,
+    fn: (t: Blob, slab: number, at: number, stride: number) => void,
+  ): void {
+    const inner = this.sliceSize,
+      stride = bottom.shape[this.axis] * inner;
+    let offset = 0;
+    for (const t of top) {
+      const axisDim = t.shape[this.axis];
+      fn(t, axisDim * inner, offset * inner, stride);
+      offset += axisDim;
+    }
+  }
+
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     if (top.length === 1) return;
     const be = backend(),
-      x = bottom[0].cpuData(),
-      bottomAxis = bottom[0].shape[this.axis],
-      inner = this.sliceSize;
-    let offset = 0;
-    for (const t of top) {
-      // bottom at (n * bottom_axis + offset) * inner -> slab n of top i
-      const axisDim = t.shape[this.axis],
-        slab = axisDim * inner;
-      be.copyStrided(this.numSlices, slab, x, offset * inner, bottomAxis * inner, t.mutableCpuData(), 0, slab);
-      offset += axisDim;
-    }
+      x = bottom[0].cpuData();
+    this.forEachSlab(top, bottom[0], (t, slab, at, stride) =>
+      be.copyStrided(this.numSlices, slab, x, at, stride, t.mutableCpuData(), 0, slab),
+    );
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0] || top.length === 1) return;
     const be = backend(),
-      dx = bottom[0].mutableCpuDiff(),
-      bottomAxis = bottom[0].shape[this.axis];
-    const inner = this.sliceSize;
-    let offset = 0;
-    for (const t of top) {
-      const axisDim = t.shape[this.axis],
-        slab = axisDim * inner;
-      be.copyStrided(this.numSlices, slab, t.cpuDiff(), 0, slab, dx, offset * inner, bottomAxis * inner);
-      offset += axisDim;
-    }
+      dx = bottom[0].mutableCpuDiff();
+    this.forEachSlab(top, bottom[0], (t, slab, at, stride) =>
+      be.copyStrided(this.numSlices, slab, t.cpuDiff(), 0, slab, dx, at, stride),
+    );
+  }
+
+  // the same slab copies on the device (Caffe's Slice kernel)
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    if (top.length === 1) return;
+    const k = currentDevice().kernels,
+      x = bottom[0].gpuData();
+    this.forEachSlab(top, bottom[0], (t, slab, at, stride) =>
+      k.copyStrided(this.numSlices, slab, ptrAt(x, at), stride, t.mutableGpuData(), slab),
+    );
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0] || top.length === 1) return;
+    const k = currentDevice().kernels,
+      dx = bottom[0].mutableGpuDiff();
+    this.forEachSlab(top, bottom[0], (t, slab, at, stride) =>
+      k.copyStrided(this.numSlices, slab, t.gpuDiff(), slab, ptrAt(dx, at), stride),
+    );
   }
 
   override exactNumBottomBlobs(): number {

@@ -5,6 +5,7 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { CaffeError } from '../util/errors';
+import { currentDevice } from '../backend/mode';
 
 export class SplitLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
@@ -24,6 +25,22 @@ export class SplitLayer extends Layer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     for (const t of top) t.shareData(bottom[0]);
+  }
+
+  // sharing moves nothing, on either side
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    this.forwardCpu(bottom, top);
+  }
+
+  // dx = dy0 + dy1 (+ dy2 ...), as Caffe's caffe_gpu_add then axpy; a copy for one top
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const m = currentDevice().math,
+      n = bottom[0].count,
+      dx = bottom[0].mutableGpuDiff();
+    if (top.length === 1) m.copy(n, top[0].gpuDiff(), dx);
+    else m.add(n, top[0].gpuDiff(), top[1].gpuDiff(), dx);
+    for (let t = 2; t < top.length; t++) m.axpy(n, 1, top[t].gpuDiff(), dx);
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {

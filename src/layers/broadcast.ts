@@ -1,10 +1,12 @@
 // Helpers shared by Scale, Bias and BatchNorm: the geometry of a parameter broadcast along a span of
 // bottom axes (outer x dim x inner), grow-only scratch buffers, and row/column sums through the
-// backend's gemv against a ones vector, as Caffe reduces.
+// backend's gemv against a ones vector, as Caffe reduces; on the device, per-channel sums.
 import { backend } from '../backend';
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { checkOp } from '../util/check';
+import { currentDevice } from '../backend/mode';
+import type { DevicePtr } from '../backend/device';
 
 /**
  * Shape of a learned parameter covering `numAxes` axes of `bottom` from `axis` (-1 = to the end), with
@@ -142,4 +144,11 @@ export function sumCols(
     return;
   }
   backend().gemv(true, rows, cols, alpha, a, ones, beta, out);
+}
+
+/** On the device: out[d] (+)= sum over n, k of a[n, d, k] for an outer x dim x inner array. */
+export function deviceSpanSum(span: Span, a: DevicePtr, accumulate: boolean, out: DevicePtr): void {
+  const dev = currentDevice();
+  if (!accumulate) dev.math.set(span.dim, 0, out);
+  dev.kernels.channelSum(span.outer, span.dim, span.inner, a, out);
 }

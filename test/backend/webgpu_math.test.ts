@@ -145,6 +145,11 @@ d(`WebGPU math${why ? ` [skipped: ${why}]` : ''}`, () => {
     check((i) => x[i] ** 3, 1e-5);
     dev.math.powx(n, px, 2, out);
     check((i) => x[i] ** 2, 1e-6);
+    dev.math.scale(n, -1.5, px, out);
+    check((i) => -1.5 * x[i]);
+    dev.math.abs(n, px, out);
+    dev.math.sqrt(n, out, out);
+    check((i) => Math.sqrt(Math.abs(x[i])));
     dev.math.copy(n, px, out);
     dev.math.log(n, out, out); // in place: NaN for negatives, as logf
     const g = get(out, n);
@@ -160,6 +165,42 @@ d(`WebGPU math${why ? ` [skipped: ${why}]` : ''}`, () => {
     check((i) => 3 * (y[i] + 0.5 * x[i]) + 1, 1e-6);
     dev.math.set(n, 0.25, out);
     check(() => 0.25);
+  });
+
+  // powf- and expf-accurate (lavapipe's built-in pow is 11 ulp off): LRN's scale^-beta and ELU's exp are
+  // compared with the CPU's
+  test('powx and exp: within an ulp of pow and exp, and powf special cases', () => {
+    const n = 20000;
+    const x = Float32Array.from(rand(n, 21), (v) => Math.exp(v * 20)); // 2e-9 .. 5e8
+    const px = put(x),
+      out = { buffer: dev.alloc(n), offset: 0 };
+    const ulp = (v: number) => {
+      const f = new Float32Array([Math.abs(v)]);
+      new Uint32Array(f.buffer)[0]++;
+      return f[0] - Math.fround(Math.abs(v));
+    };
+    for (const p of [-0.75, -0.9, 0.5, 2.5, -3]) {
+      dev.math.powx(n, px, p, out);
+      const g = get(out, n);
+      let worst = 0;
+      for (let i = 0; i < n; i++)
+        worst = Math.max(worst, Math.abs(g[i] - x[i] ** Math.fround(p)) / ulp(x[i] ** Math.fround(p)));
+      expect(worst).toBeLessThan(1);
+    }
+    const s = new Float32Array([0, 0, -2, -2, 4, 7, 0, 0]);
+    const ps = put(s),
+      o = { buffer: dev.alloc(s.length), offset: 0 };
+    const at = (p: number) => (dev.math.powx(s.length, ps, p, o), Array.from(get(o, s.length)));
+    expect(at(-0.75).slice(0, 5)).toEqual([Infinity, Infinity, NaN, NaN, Math.fround(4 ** -0.75)]);
+    expect(at(3).slice(2, 4)).toEqual([-8, -8]);
+    expect(at(0)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    // exp (caffe_gpu_exp, ELU's) the same way: lavapipe's built-in is 18 ulp off
+    const e = Float32Array.from(rand(n, 22), (v) => v * 80);
+    dev.math.exp(n, put(e), out);
+    const g = get(out, n);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(g[i] - Math.exp(e[i])) / ulp(Math.exp(e[i])));
+    expect(worst).toBeLessThan(1);
   });
 
   test('dot and asum', () => {

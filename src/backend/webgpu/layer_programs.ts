@@ -1,6 +1,6 @@
 // WGSL programs of the layers' device kernels (webgpu_kernels.ts), in programs.ts's conventions.
 // Each follows the Caffe CUDA kernel's maths for its layer (one thread per output element).
-import { EW_WORKGROUP, Program, ew } from './programs';
+import { EW_WORKGROUP, EXP_ACC, POWX, Program, ew } from './programs';
 
 /** Geometry of im2col/col2im and pooling: an image plane of channels x H x W, windows kh x kw. */
 const GEOM = `struct Params {
@@ -9,11 +9,12 @@ const GEOM = `struct Params {
   kh: u32, kw: u32, ph: u32, pw: u32, sh: u32, sw: u32, dh: u32, dw: u32,
 }`;
 
-/** A program with one thread per index i < P.n (grid-stride), over GEOM's Params. */
-function geom(slots: number, body: string): Program {
+/** A program with one thread per index i < P.n (grid-stride) over the Params struct `params`. */
+function grid(params: string, slots: number, body: string, helpers = ''): Program {
   return {
     slots,
-    source: `${GEOM}
+    source: `${params}
+${helpers}
 @compute @workgroup_size(${EW_WORKGROUP})
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   for (var i = g.x; i < P.n; i += nw.x * ${EW_WORKGROUP}u) {
@@ -22,6 +23,9 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
 }`,
   };
 }
+
+/** A grid program over GEOM's Params. */
+const geom = (slots: number, body: string) => grid(GEOM, slots, body);
 
 // im2col of n / (C kh kw outH outW) images: col[img][(c kh kw + ki kw + kj) x (outH outW)] =
 // x[img, c, h, w] (0 outside), one thread per col entry
@@ -141,19 +145,13 @@ const AVE_POOL_BACK = geom(
 /** Softmax geometry: outer x channels x inner; one thread per (outer, inner) position. */
 const SM = `struct Params { n: u32, oX: u32, oY: u32, oZ: u32, oW: u32, channels: u32, inner: u32,
   ignore: i32, hasIgnore: u32, scale: f32 }`;
-function sm(slots: number, body: string): Program {
-  return {
+const sm = (slots: number, body: string) =>
+  grid(
+    SM,
     slots,
-    source: `${SM}
-@compute @workgroup_size(${EW_WORKGROUP})
-fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  for (var i = g.x; i < P.n; i += nw.x * ${EW_WORKGROUP}u) {
-    let o = i / P.inner; let s = i % P.inner; let base = o * P.channels * P.inner + s;
-    ${body}
-  }
-}`,
-  };
-}
+    `let o = i / P.inner; let s = i % P.inner; let base = o * P.channels * P.inner + s;
+    ${body}`,
+  );
 
 // softmax over channels: y = exp(x - max) / sum (Caffe's channel max, subtract, exp, sum, divide)
 const SOFTMAX = sm(
@@ -245,19 +243,186 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
 
 /** The solvers' fused updates (Caffe's <solver>_update_gpu): g (the diff, becoming the update), h, h2
  *  in slots 0..2, scalars s0..s3. */
-function update(slots: number, body: string): Program {
-  return {
+const update = (slots: number, body: string) =>
+  grid(
+    'struct Params { n: u32, o0: u32, o1: u32, o2: u32, s0: f32, s1: f32, s2: f32, s3: f32 }',
     slots,
-    source: `struct Params { n: u32, o0: u32, o1: u32, o2: u32, s0: f32, s1: f32, s2: f32, s3: f32 }
-@compute @workgroup_size(${EW_WORKGROUP})
-fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  for (var i = g.x; i < P.n; i += nw.x * ${EW_WORKGROUP}u) {
-    let gi = B0[P.o0 + i];
-    ${body}
+    `let gi = B0[P.o0 + i];
+    ${body}`,
+  );
+
+/** LRN across channels (Caffe's lrn_layer.cu): one thread per (image, pixel) walks the channels with a
+ *  running window sum; channel c of the thread's column is at `base + c * hw`. */
+const LRN = `struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, channels: u32, hw: u32,
+  pre: u32, aos: f32, negBeta: f32, k: f32, crv: f32 }`;
+const lrn = (slots: number, body: string) =>
+  grid(LRN, slots, `let base = (i / P.hw) * P.channels * P.hw + i % P.hw;\n    ${body}`, POWX);
+
+// scale = k + alpha/size * sum of x^2 over channels [c - pre, c + pre] (Caffe's fill-scale), as a running
+// sum in the CPU layer's order (k, then alpha/size x^2 added and removed per channel, so the scales are the
+// CPU's); then y = x scale^-beta (Caffe's compute-output); x, scale, y in slots 0..2
+const LRN_FORWARD = lrn(
+  3,
+  `var s = P.k;
+    for (var c = 0u; c <= P.pre && c < P.channels; c++) { let v = B0[P.o0 + base + c * P.hw]; s += P.aos * (v * v); }
+    B1[P.o1 + base] = s;
+    for (var c = 1u; c < P.channels; c++) {
+      if (c + P.pre < P.channels) { let v = B0[P.o0 + base + (c + P.pre) * P.hw]; s += P.aos * (v * v); }
+      if (c > P.pre) { let v = B0[P.o0 + base + (c - P.pre - 1u) * P.hw]; s -= P.aos * (v * v); }
+      B1[P.o1 + base + c * P.hw] = s;
+    }
+    for (var c = 0u; c < P.channels; c++) {
+      let j = base + c * P.hw;
+      B2[P.o2 + j] = B0[P.o0 + j] * powx(B1[P.o1 + j], P.negBeta);
+    }`,
+);
+
+// dx = dy scale^-beta - crv x * sum over the window of dy y / scale (compute-diff); x, y, scale, dy, dx
+const LRN_BACKWARD = lrn(
+  5,
+  `var acc = 0.0;
+    for (var c = 0u; c < P.pre && c < P.channels; c++) {
+      let j = base + c * P.hw;
+      acc += B3[P.o3 + j] * B1[P.o1 + j] / B2[P.o2 + j];
+    }
+    for (var c = 0u; c < P.channels; c++) {
+      if (c + P.pre < P.channels) {
+        let j = base + (c + P.pre) * P.hw;
+        acc += B3[P.o3 + j] * B1[P.o1 + j] / B2[P.o2 + j];
+      }
+      let j = base + c * P.hw;
+      B4[P.o4 + j] = B3[P.o3 + j] * powx(B2[P.o2 + j], P.negBeta) - P.crv * (B0[P.o0 + j] * acc);
+      if (c >= P.pre) {
+        let t = base + (c - P.pre) * P.hw;
+        acc -= B3[P.o3 + t] * B1[P.o1 + t] / B2[P.o2 + t];
+      }
+    }`,
+);
+
+// LRN within a channel, Caffe's PowerLayer (power -beta = P.b, scale alpha = P.a, shift 1) and product:
+// power = (1 + alpha pooled)^-beta (1 when power * scale is 0), y = x power; x, pooled, power, y
+const LRN_WITHIN_OUTPUT = ew(
+  4,
+  `var t = 1.0;
+    if (P.b * P.a != 0.0) {
+      t = B1[P.o1 + i];
+      if (P.a != 1.0) { t *= P.a; }
+      t += 1.0;
+      if (P.b != 1.0) { t = powx(t, P.b); }
+    }
+    B2[P.o2 + i] = t;
+    B3[P.o3 + i] = B0[P.o0 + i] * t;`,
+  POWX,
+);
+
+// back through PowerLayer, its special cases included: g = (x dy) * dpower/dpooled in place; g, pooled, power
+const LRN_WITHIN_POWER_BACK = ew(
+  3,
+  `let ds = P.b * P.a;
+    var f = ds;
+    if (ds != 0.0 && P.b != 1.0) {
+      if (P.b == 2.0) { f = (ds * P.a) * B1[P.o1 + i] + ds; }
+      else {
+        f = B1[P.o1 + i];
+        if (P.a != 1.0) { f *= P.a; }
+        f = B2[P.o2 + i] / (f + 1.0);
+        if (ds != 1.0) { f *= ds; }
+      }
+    }
+    B0[P.o0 + i] = select(B0[P.o0 + i] * f, f, ds == 0.0);`,
+);
+
+// dx = power dy + dsq (2 x), dsq (the pooling's gradient) already in dx; power, dy, x, dx
+const LRN_WITHIN_DIFF = ew(4, 'B3[P.o3 + i] = B0[P.o0 + i] * B1[P.o1 + i] + B3[P.o3 + i] * (2.0 * B2[P.o2 + i]);');
+
+// dst[r dstStride + k] = src[r srcStride + k] (Caffe's concat/slice kernel); src, dst in slots 0, 1
+const COPY_STRIDED = grid(
+  'struct Params { n: u32, o0: u32, o1: u32, count: u32, srcStride: u32, dstStride: u32 }',
+  2,
+  `let r = i / P.count; let k = i % P.count;
+    B1[P.o1 + r * P.dstStride + k] = B0[P.o0 + r * P.srcStride + k];`,
+);
+
+// Eltwise MAX step k = P.a: k = 1 compares bottoms 0 and 1 (a tie to 1); later bottoms win only when
+// greater than the running max; a, b, y, mask in slots 0..3 (a is y for k > 1)
+const ELTWISE_MAX = ew(
+  4,
+  `let b = B1[P.o1 + i];
+    if (P.a == 1.0) {
+      let a = B0[P.o0 + i]; let first = a > b;
+      B2[P.o2 + i] = select(b, a, first); B3[P.o3 + i] = select(1.0, 0.0, first);
+    } else if (b > B2[P.o2 + i]) { B2[P.o2 + i] = b; B3[P.o3 + i] = P.a; }`,
+);
+
+/** Scale and Bias: y = x s[(i / innerS) % dimS] + b[(i / innerB) % dimB]; x, s, b, y in slots 0..3. */
+const BROADCAST_AFFINE = grid(
+  `struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, dimS: u32, innerS: u32, dimB: u32, innerB: u32,
+  hasS: u32, hasB: u32 }`,
+  4,
+  `var v = B0[P.o0 + i];
+    if (P.hasS != 0u) { v = v * B1[P.o1 + (i / P.innerS) % P.dimS]; }
+    if (P.hasB != 0u) { v = v + B2[P.o2 + (i / P.innerB) % P.dimB]; }
+    B3[P.o3 + i] = v;`,
+);
+
+/** PReLU: channel c = (i / dim) % channels (channels 1 when shared). */
+const PRELU = 'struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, channels: u32, dim: u32 }';
+// y = x > 0 ? x : slope[c] x; x, slope, y
+const PRELU_FORWARD = grid(
+  PRELU,
+  3,
+  `let x = B0[P.o0 + i];
+    B2[P.o2 + i] = select(B1[P.o1 + (i / P.dim) % P.channels] * x, x, x > 0.0);`,
+);
+// dx = x > 0 ? dy : dy slope[c]; dy, x, slope, dx
+const PRELU_BACKWARD = grid(
+  PRELU,
+  4,
+  `let dy = B0[P.o0 + i];
+    B3[P.o3 + i] = select(dy * B2[P.o2 + (i / P.dim) % P.channels], dy, B1[P.o1 + i] > 0.0);`,
+);
+
+/** Accuracy per position (outer x inner): hit (1 when fewer than topK other classes score >= the true
+ *  class) and count (1), both 0 at ignored positions; scores, label, hit, count in slots 0..3. */
+const ACCURACY = grid(
+  `struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, classes: u32, inner: u32, topK: i32,
+  ignore: i32, hasIgnore: u32 }`,
+  4,
+  `let label = i32(B1[P.o1 + i]);
+    if (P.hasIgnore != 0u && label == P.ignore) { B2[P.o2 + i] = 0.0; B3[P.o3 + i] = 0.0; continue; }
+    let base = P.o0 + (i / P.inner) * P.classes * P.inner + i % P.inner;
+    let t = B0[base + u32(label) * P.inner];
+    var better = -1; // the true class itself scores >= itself
+    for (var k = 0u; k < P.classes && better < P.topK; k++) {
+      if (B0[base + k * P.inner] >= t) { better++; }
+    }
+    B2[P.o2 + i] = select(0.0, 1.0, better < P.topK);
+    B3[P.o3 + i] = 1.0;`,
+);
+
+// per-class accuracy, one workgroup per class c: hits / count over the counted positions labelled c (0 for
+// none); label, hit, count, perClass in slots 0..3
+const ACCURACY_PER_CLASS: Program = {
+  slots: 4,
+  source: `struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, a: f32, b: f32 }
+var<workgroup> sh: array<f32, 256>;
+var<workgroup> sn: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
+  let c = i32(wg.x);
+  var h = 0.0; var m = 0.0;
+  for (var e = l.x; e < P.n; e += 256u) {
+    if (B2[P.o2 + e] != 0.0 && i32(B0[P.o0 + e]) == c) { h += B1[P.o1 + e]; m += 1.0; }
   }
+  sh[l.x] = h; sn[l.x] = m;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w / 2u) {
+    if (l.x < w) { sh[l.x] += sh[l.x + w]; sn[l.x] += sn[l.x + w]; }
+    workgroupBarrier();
+  }
+  if (l.x == 0u) { B3[P.o3 + wg.x] = select(sh[0] / sn[0], 0.0, sn[0] == 0.0); }
 }`,
-  };
-}
+};
 
 export const LAYER_PROGRAMS: Record<string, Program> = {
   // s0 momentum, s1 local rate: h' = momentum h + rate g; g = (1 + momentum) h' - momentum h
@@ -315,4 +480,31 @@ export const LAYER_PROGRAMS: Record<string, Program> = {
   softmax_loss: SOFTMAX_LOSS,
   softmax_loss_backward: SOFTMAX_LOSS_BACK,
   loss_reduce: LOSS_REDUCE,
+  lrn_forward: LRN_FORWARD,
+  lrn_backward: LRN_BACKWARD,
+  lrn_within_output: LRN_WITHIN_OUTPUT,
+  lrn_within_power_backward: LRN_WITHIN_POWER_BACK,
+  lrn_within_diff: LRN_WITHIN_DIFF,
+  // y = mask != 0 ? x scale : 0; x, mask, y
+  dropout: ew(3, 'B2[P.o2 + i] = select(0.0, B0[P.o0 + i] * P.a, B1[P.o1 + i] != 0.0);'),
+  copy_strided: COPY_STRIDED,
+  eltwise_max: ELTWISE_MAX,
+  // dx = mask == k ? dy : 0; dy, mask, dx
+  eltwise_max_backward: ew(3, 'B2[P.o2 + i] = select(0.0, B0[P.o0 + i], B1[P.o1 + i] == P.a);'),
+  // y = (s == 0 ? 0 : 1 / s) x with s = B1[o1]; x, s, y
+  scale_by_inverse: ew(3, 'let s = B1[P.o1]; B2[P.o2 + i] = select(1.0 / s, 0.0, s == 0.0) * B0[P.o0 + i];'),
+  broadcast_affine: BROADCAST_AFFINE,
+  prelu_forward: PRELU_FORWARD,
+  prelu_backward: PRELU_BACKWARD,
+  // t = x <= 0 ? dy x : 0; dy, x, t
+  prelu_slope_terms: ew(3, 'let x = B1[P.o1 + i]; B2[P.o2 + i] = select(0.0, B0[P.o0 + i] * x, x <= 0.0);'),
+  // Caffe's CPU form, in float: max(x, 0) + alpha (exp(min(x, 0)) - 1)
+  elu_forward: ew(2, 'let x = B0[P.o0 + i]; B1[P.o1 + i] = max(x, 0.0) + P.a * (exp_acc(min(x, 0.0)) - 1.0);', EXP_ACC),
+  // dx = x > 0 ? dy : dy (alpha + y); dy, x, y, dx
+  elu_backward: ew(
+    4,
+    'let dy = B0[P.o0 + i]; B3[P.o3 + i] = select(dy * (P.a + B2[P.o2 + i]), dy, B1[P.o1 + i] > 0.0);',
+  ),
+  accuracy: ACCURACY,
+  accuracy_per_class: ACCURACY_PER_CLASS,
 };

@@ -196,17 +196,80 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(local_invocation_id) l
 }`,
 });
 
-// caffe_gpu_powx is powf: WGSL's pow is defined for x > 0 only, so signs and the special cases of
-// powf (x^0 = 1, negative x with an integer exponent, NaN with a fractional one) are made explicit
-const POWX = `fn powx(x: f32, p: f32) -> f32 {
+// Accurate exp and pow in float-float arithmetic (a value as hi + lo): the built-in exp, log2 and pow of
+// drivers are several ulp off (lavapipe: exp 18, pow 11), where Caffe's expf / powf are within one.
+// Error-free products split the factors by masking (12 + 12 bits: exact partial products, so contraction
+// into fma changes nothing, and no fma is needed: lavapipe does not fuse it); error-free sums go through
+// an opaque 1 (from the Params' n, at least 1 in any dispatch) so that no compiler simplifies the rounding
+// error away. A program using them needs P.n.
+const FF_MATH = `fn ff_one() -> f32 { return f32(min(P.n, 1u)); }
+fn two_sum(a: f32, b: f32) -> vec2f {
+  let s = (a + b) * ff_one();
+  let bb = (s - a) * ff_one();
+  return vec2f(s, (a - (s - bb)) + (b - bb));
+}
+fn ff_split(a: f32) -> vec2f { let h = bitcast<f32>(bitcast<u32>(a) & 0xfffff000u); return vec2f(h, a - h); }
+fn two_prod(a: f32, b: f32) -> vec2f {
+  let p = (a * b) * ff_one();
+  let x = ff_split(a); let y = ff_split(b);
+  return vec2f(p, (((x.x * y.x - p) + x.x * y.y) + x.y * y.x) + x.y * y.y);
+}
+fn ff_add(a: vec2f, b: vec2f) -> vec2f { let s = two_sum(a.x, b.x); return two_sum(s.x, s.y + (a.y + b.y)); }
+fn ff_mul_f(a: vec2f, b: f32) -> vec2f { let p = two_prod(a.x, b); return two_sum(p.x, p.y + a.y * b); }
+const LN2_HI = 0.693145751953125; // 16 significant bits: k LN2_HI is exact for |k| < 256
+const LN2_LO = 1.42860682030941723212e-6;
+// log(x) for finite x > 0: x = m 2^e, m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(t), t = (m - 1) / (m + 1)
+fn ff_log(x0: f32) -> vec2f {
+  var x = x0; var e = 0;
+  if (x < 1.17549435e-38) { x = x * 16777216.0; e = -24; }
+  let bits = bitcast<u32>(x);
+  e += i32(bits >> 23u) - 127;
+  var m = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u);
+  if (m > 1.41421356) { m = m * 0.5; e += 1; }
+  let f = m - 1.0;
+  let d = two_sum(m, 1.0);
+  let q = f / d.x;
+  let r = two_prod(q, d.x);
+  let t = two_sum(q, (((f - r.x) - r.y) - q * d.y) / d.x);
+  let t2 = t.x * t.x;
+  let s = t2 * (1.0 / 3.0 + t2 * (0.2 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0 + t2 * (1.0 / 11.0 + t2 / 13.0)))));
+  let lm = ff_add(vec2f(2.0 * t.x, 2.0 * t.y), two_prod(2.0 * t.x, s));
+  let fe = f32(e);
+  return ff_add(ff_add(vec2f(fe * LN2_HI, 0.0), two_prod(fe, LN2_LO)), lm);
+}
+// exp(y): y = k log 2 + r, |r| <= log(2) / 2, exp(r) = 1 + r + r^2 / 2 + r^3 P(r); out of range (overflow,
+// subnormal results) and NaN by the built-in
+fn ff_exp(y: vec2f) -> f32 {
+  if (!(y.x > -87.3 && y.x < 88.72)) { return exp(y.x); }
+  let k = round(y.x * 1.44269504);
+  let r = ff_add(ff_add(y, vec2f(-k * LN2_HI, 0.0)), two_prod(-k, LN2_LO));
+  let h = r.x;
+  let h2 = two_prod(h, h);
+  let p = 1.0 / 6.0 + h * (1.0 / 24.0 + h * (1.0 / 120.0 + h * (1.0 / 720.0 + h * (1.0 / 5040.0 + h / 40320.0))));
+  let acc = ff_add(two_sum(1.0, h), vec2f(0.5 * h2.x, 0.5 * h2.y));
+  return ldexp(acc.x + (acc.y + (h * h2.x * p + r.y * (1.0 + h))), i32(k));
+}
+fn exp_acc(x: f32) -> f32 { return ff_exp(vec2f(x, 0.0)); }`;
+
+// caffe_gpu_powx is powf: the special cases of powf (x^0 = 1, zero and infinite x, negative x with an
+// integer exponent, NaN with a fractional one) are explicit, the rest float-float
+export const POWX = `${FF_MATH}
+fn powx(x: f32, p: f32) -> f32 {
   if (p == 0.0) { return 1.0; }
   if (p == 2.0) { return x * x; }
   if (x == 0.0) { return select(0.0, 1.0 / x, p < 0.0); } // 1 / 0: inf (WGSL has no inf constant)
-  let r = pow(abs(x), p);
+  let a = abs(x);
+  var r = 0.0;
+  if (a > bitcast<f32>(0x7f7fffffu)) { r = select(0.0, a, p > 0.0); } // inf
+  else if (a == a) { r = ff_exp(ff_mul_f(ff_log(a), p)); }
+  else { return x; } // NaN
   if (x > 0.0) { return r; }
   if (fract(p) != 0.0) { return sqrt(x); } // of a negative x: NaN, as powf
   return select(r, -r, fract(p * 0.5) != 0.0);
 }`;
+
+/** Helpers for programs needing an accurate exp: exp_acc(x). */
+export const EXP_ACC = FF_MATH;
 
 export const PROGRAMS: Record<string, Program> = {
   set: ew(1, 'B0[P.o0 + i] = P.a;'),
@@ -214,14 +277,16 @@ export const PROGRAMS: Record<string, Program> = {
   axpy: ew(2, 'B1[P.o1 + i] = fma(P.a, B0[P.o0 + i], B1[P.o1 + i]);'),
   axpby: ew(2, 'B1[P.o1 + i] = fma(P.a, B0[P.o0 + i], P.b * B1[P.o1 + i]);'),
   scal: ew(1, 'B0[P.o0 + i] = P.a * B0[P.o0 + i];'),
+  scale: unary('P.a * x'),
   add_scalar: ew(1, 'B0[P.o0 + i] = B0[P.o0 + i] + P.a;'),
   add: binary('x + y'),
   sub: binary('x - y'),
   mul: binary('x * y'),
   div: binary('x / y'),
   powx: unary('powx(x, P.a)', POWX),
-  exp: unary('exp(x)'),
+  exp: unary('exp_acc(x)', EXP_ACC), // expf-accurate, as powx
   log: unary('log(x)'),
+  sqrt: unary('sqrt(x)'),
   abs: unary('abs(x)'),
   sign: unary('sign(x)'),
   dot: reduce('B0[P.o0 + i] * B1[P.o1 + i]'),

@@ -1,8 +1,8 @@
 // The layers' device kernels on WebGPU (backend/device.ts DeviceKernels): dispatches of
 // layer_programs.ts, and the convolution as Caffe's GPU path computes it (im2col, then one GEMM per
 // image and group; col2im for the data gradient).
-import type { ConvDesc, PoolDesc } from '../backend';
-import { DeviceConvPrimitive, DeviceKernels, DevicePtr, SoftmaxLossScratch, ptrAt } from '../device';
+import type { ConvDesc, LRNDesc, PoolDesc } from '../backend';
+import { Broadcast, DeviceConvPrimitive, DeviceKernels, DevicePtr, SoftmaxLossScratch, ptrAt } from '../device';
 import type { WebGpuDevice } from './webgpu_device';
 import { packParams } from './webgpu_device';
 import { ewGroups } from './webgpu_math';
@@ -16,8 +16,15 @@ export class WebGpuKernels implements DeviceKernels {
 
   constructor(readonly dev: WebGpuDevice) {}
 
-  private ew(prog: string, n: number, ptrs: DevicePtr[], a = 0): void {
-    this.dev.math.ew(prog, n, ptrs, a);
+  private ew(prog: string, n: number, ptrs: DevicePtr[], a = 0, b = 0): void {
+    this.dev.math.ew(prog, n, ptrs, a, b);
+  }
+
+  /** A grid program (layer_programs.ts `grid`) over n threads: the pointers' offsets, then `rest`. */
+  private grid(prog: string, n: number, types: string, ptrs: DevicePtr[], rest: number[]): void {
+    if (n <= 0) return;
+    const values = [n, ...ptrs.map((p) => p.offset), ...rest];
+    this.dev.dispatch(prog, ptrs, packParams(types, values), ewGroups(n));
   }
 
   reluForward(n: number, x: DevicePtr, y: DevicePtr, slope: number): void {
@@ -157,6 +164,120 @@ export class WebGpuKernels implements DeviceKernels {
     this.sm('softmax_loss_backward', outer, channels, inner, [prob, label, dx, s.norm], ignoreLabel, lossWeight);
   }
 
+  lrnAcrossForward(d: LRNDesc, x: DevicePtr, scale: DevicePtr, y: DevicePtr): void {
+    this.lrn('lrn_forward', d, [x, scale, y]);
+  }
+  lrnAcrossBackward(d: LRNDesc, x: DevicePtr, y: DevicePtr, scale: DevicePtr, dy: DevicePtr, dx: DevicePtr): void {
+    this.lrn('lrn_backward', d, [x, y, scale, dy, dx]);
+  }
+  /** One thread per (image, pixel), over LRN's Params (five offsets, unused ones 0). */
+  private lrn(prog: string, d: LRNDesc, ptrs: DevicePtr[]): void {
+    const n = d.num * d.height * d.width;
+    if (n <= 0) return;
+    const o = [0, 0, 0, 0, 0];
+    ptrs.forEach((p, i) => (o[i] = p.offset));
+    const crv = Math.fround((2 * d.alpha * d.beta) / d.localSize); // Caffe computes it in double
+    const aos = Math.fround(d.alpha / d.localSize);
+    const rest = [d.channels, d.height * d.width, (d.localSize - 1) / 2, aos, -d.beta, d.k, crv];
+    this.dev.dispatch(prog, ptrs, packParams('uuuuuuuuuffff', [n, ...o, ...rest]), ewGroups(n));
+  }
+
+  lrnWithinForward(d: LRNDesc, x: DevicePtr, pooled: DevicePtr, power: DevicePtr, y: DevicePtr): void {
+    const n = d.num * d.channels * d.height * d.width;
+    this.dev.math.mul(n, x, x, power); // the squares, in power until it is computed
+    this.avePoolForward(withinPool(d), power, pooled);
+    this.ew('lrn_within_output', n, [x, pooled, power, y], d.alpha, -d.beta);
+  }
+  lrnWithinBackward(
+    d: LRNDesc,
+    x: DevicePtr,
+    pooled: DevicePtr,
+    power: DevicePtr,
+    dy: DevicePtr,
+    dx: DevicePtr,
+    scratch: DevicePtr,
+  ): void {
+    const n = d.num * d.channels * d.height * d.width;
+    this.dev.math.mul(n, x, dy, scratch);
+    this.ew('lrn_within_power_backward', n, [scratch, pooled, power], d.alpha, -d.beta);
+    this.avePoolBackward(withinPool(d), scratch, dx);
+    this.ew('lrn_within_diff', n, [power, dy, x, dx]);
+  }
+
+  dropout(n: number, x: DevicePtr, mask: DevicePtr, scale: number, y: DevicePtr): void {
+    this.ew('dropout', n, [x, mask, y], scale);
+  }
+
+  copyStrided(rows: number, count: number, src: DevicePtr, srcStride: number, dst: DevicePtr, dstStride: number): void {
+    if (count === srcStride && count === dstStride) this.dev.math.copy(rows * count, src, dst);
+    else this.grid('copy_strided', rows * count, 'uuuuuu', [src, dst], [count, srcStride, dstStride]);
+  }
+
+  eltwiseMaxForward(n: number, k: number, a: DevicePtr, b: DevicePtr, y: DevicePtr, mask: DevicePtr): void {
+    this.ew('eltwise_max', n, [a, b, y, mask], k);
+  }
+  eltwiseMaxBackward(n: number, k: number, dy: DevicePtr, mask: DevicePtr, dx: DevicePtr): void {
+    this.ew('eltwise_max_backward', n, [dy, mask, dx], k);
+  }
+
+  scaleByInverse(n: number, x: DevicePtr, s: DevicePtr, y: DevicePtr): void {
+    this.ew('scale_by_inverse', n, [x, s, y]);
+  }
+
+  broadcastAffine(n: number, x: DevicePtr, s: Broadcast | null, b: Broadcast | null, y: DevicePtr): void {
+    const rest = [s?.dim ?? 1, s?.inner ?? 1, b?.dim ?? 1, b?.inner ?? 1, s ? 1 : 0, b ? 1 : 0];
+    this.grid('broadcast_affine', n, 'u'.repeat(11), [x, s?.ptr ?? x, b?.ptr ?? x, y], rest);
+  }
+
+  preluForward(n: number, channels: number, dim: number, x: DevicePtr, slope: DevicePtr, y: DevicePtr): void {
+    this.grid('prelu_forward', n, 'uuuuuuu', [x, slope, y, y], [channels, dim]);
+  }
+  preluBackward(
+    n: number,
+    channels: number,
+    dim: number,
+    dy: DevicePtr,
+    x: DevicePtr,
+    slope: DevicePtr,
+    dx: DevicePtr,
+  ): void {
+    this.grid('prelu_backward', n, 'uuuuuuu', [dy, x, slope, dx], [channels, dim]);
+  }
+  preluSlopeTerms(n: number, dy: DevicePtr, x: DevicePtr, t: DevicePtr): void {
+    this.ew('prelu_slope_terms', n, [dy, x, t]);
+  }
+
+  eluForward(n: number, x: DevicePtr, y: DevicePtr, alpha: number): void {
+    this.ew('elu_forward', n, [x, y], alpha);
+  }
+  eluBackward(n: number, dy: DevicePtr, x: DevicePtr, y: DevicePtr, dx: DevicePtr, alpha: number): void {
+    this.ew('elu_backward', n, [dy, x, y, dx], alpha);
+  }
+
+  accuracy(
+    outer: number,
+    classes: number,
+    inner: number,
+    x: DevicePtr,
+    label: DevicePtr,
+    topK: number,
+    ignoreLabel: number | null,
+    s: SoftmaxLossScratch,
+    top: DevicePtr,
+    perClass: DevicePtr | null,
+  ): void {
+    const n = outer * inner;
+    const rest = [classes, inner, topK, ignoreLabel ?? 0, ignoreLabel === null ? 0 : 1];
+    this.grid('accuracy', n, 'uuuuuuuiiu', [x, label, s.loss, s.count], rest);
+    // hits / max(count, 1): the VALID-normalized sum, 0 when nothing counted
+    const params = packParams('uuuuuff', [n, s.loss.offset, s.count.offset, top.offset, s.norm.offset, 0, 1]);
+    this.dev.dispatch('loss_reduce', [s.loss, s.count, top, s.norm], params, [1, 1, 1]);
+    if (perClass && classes > 0) {
+      const pc = packParams('uuuuuff', [n, label.offset, s.loss.offset, s.count.offset, perClass.offset, 0, 0]);
+      this.dev.dispatch('accuracy_per_class', [label, s.loss, s.count, perClass], pc, [classes, 1, 1]);
+    }
+  }
+
   ones(n: number): DevicePtr {
     if (n > this.onesSize) {
       if (this.onesPtr) this.dev.free(this.onesPtr.buffer);
@@ -203,6 +324,25 @@ function poolGeom(d: PoolDesc): number[] {
     1,
     1,
   ];
+}
+
+/** WITHIN_CHANNEL's inner AVE pooling: kernel size, pad (size - 1) / 2, stride 1 (output size = input). */
+function withinPool(d: LRNDesc): PoolDesc {
+  const pre = (d.localSize - 1) / 2;
+  return {
+    num: d.num,
+    channels: d.channels,
+    height: d.height,
+    width: d.width,
+    kernelH: d.localSize,
+    kernelW: d.localSize,
+    strideH: 1,
+    strideW: 1,
+    padH: pre,
+    padW: pre,
+    outH: d.height,
+    outW: d.width,
+  };
 }
 
 /** Floats of im2col buffer a convolution keeps (64 MB): images are processed in chunks that fit. */

@@ -129,6 +129,9 @@ export class WebGpuMath implements DeviceMath {
       this.set(n, 0, x); // as BLAS sscal by 0 on a finite-free buffer: zeros
     else this.ew('scal', n, [x], alpha);
   }
+  scale(n: number, alpha: number, x: DevicePtr, y: DevicePtr): void {
+    this.ew('scale', n, [x, y], alpha);
+  }
   addScalar(n: number, alpha: number, y: DevicePtr): void {
     this.ew('add_scalar', n, [y], alpha);
   }
@@ -152,6 +155,9 @@ export class WebGpuMath implements DeviceMath {
   }
   log(n: number, a: DevicePtr, y: DevicePtr): void {
     this.ew('log', n, [a, y]);
+  }
+  sqrt(n: number, a: DevicePtr, y: DevicePtr): void {
+    this.ew('sqrt', n, [a, y]);
   }
   abs(n: number, a: DevicePtr, y: DevicePtr): void {
     this.ew('abs', n, [a, y]);
