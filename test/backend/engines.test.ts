@@ -3,6 +3,7 @@
 import { ENGINES, backend, setEngine } from '../../src/backend';
 import { CaffeBackend } from '../../src/backend/caffe';
 import { native } from '../../src/native/addon';
+import { mode } from '../../src/backend/mode';
 import { TEST_ENGINES, describeEngines, skipReason, useEngine } from '../engines';
 
 const threads = (): number => native().info().threads;
@@ -14,18 +15,21 @@ describe('describeEngines', () => {
     allCores = threads();
   });
 
-  it('tests every engine of src/backend', () => expect(TEST_ENGINES).toEqual(ENGINES));
+  it('tests every engine of src/backend, then GPU mode', () => expect(TEST_ENGINES).toEqual([...ENGINES, 'GPU']));
 
   describeEngines('a block', (engine) => {
     it('runs with its engine selected', () => {
       expect(backend() instanceof CaffeBackend).toBe(engine === 'CAFFE');
+      // the GPU block: GPU mode, its CPU fallbacks on the DEFAULT engine
+      expect(mode()).toBe(engine === 'GPU' ? 'GPU' : 'CPU');
       // CAFFE leaves the threads to BLAS: our OpenMP kernels run on one
       expect(threads()).toBe(engine === 'CAFFE' ? 1 : allCores);
     });
   });
 
-  it('restores the engine selected before, with its OpenMP threads', () => {
+  it('restores the engine selected before, with its OpenMP threads, and CPU mode', () => {
     expect(backend().name).toBe('cpu');
+    expect(mode()).toBe('CPU');
     expect(threads()).toBe(allCores);
   });
 
