@@ -36,7 +36,7 @@ describe('train()', () => {
 
   it("finetunes from --weights with Caffe's log lines, and unhooks its signal handlers", async () => {
     const listeners = process.listenerCount('SIGINT');
-    const { lines, result } = await captureLogs(() => train({ solver: setup(), weights: init(), gpu: '0' }));
+    const { lines, result } = await captureLogs(() => train({ solver: setup(), weights: init() }));
     const b = bodies(lines);
     expect(result).toBe(0);
     expect(process.listenerCount('SIGINT')).toBe(listeners);
