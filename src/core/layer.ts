@@ -137,6 +137,24 @@ export abstract class Layer {
   /** Releases what the layer holds outside the JS heap (worker threads, native primitives). */
   dispose(): void {}
 
+  /**
+   * What the layer holds besides its tops and parameters, as far as known after reshape, for the
+   * Net's memory estimate: its Blob fields (and arrays of them) and the bytes of its typed-array
+   * fields. Layers holding memory elsewhere (native primitives, prefetch buffers) add it, including
+   * what backward allocates when `propagateDown` (the bottoms backward reaches) is given.
+   */
+  internalMemory(_propagateDown?: readonly boolean[]): { blobs: Blob[]; bytes: number } {
+    const blobs: Blob[] = [];
+    let bytes = 0;
+    for (const [key, v] of Object.entries(this)) {
+      if (key === 'blobs') continue;
+      if (v instanceof Blob) blobs.push(v);
+      else if (ArrayBuffer.isView(v)) bytes += v.byteLength;
+      else if (Array.isArray(v)) for (const x of v) if (x instanceof Blob) blobs.push(x);
+    }
+    return { blobs, bytes };
+  }
+
   loss(topIndex: number): number {
     return this.lossWeights[topIndex] ?? 0;
   }

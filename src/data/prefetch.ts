@@ -161,6 +161,11 @@ export class Prefetcher {
     }
   }
 
+  /** Bytes of the batch buffers shared with the worker. */
+  get slotBytes(): number {
+    return this.slots.reduce((n, s) => n + s.data.byteLength + s.label.byteLength, 0);
+  }
+
   /** Batches prepared and not yet taken. */
   get ready(): number {
     return Atomics.load(this.ctrl, CTRL_PRODUCED) - this.consumed;

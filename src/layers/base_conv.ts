@@ -260,6 +260,14 @@ export abstract class BaseConvolutionLayer extends Layer {
       backend().gemv(false, this.numOutput, spatial, 1, dy.subarray(n * dim, (n + 1) * dim), this.ones, 1, db);
   }
 
+  /** The primitive's buffers (oneDNN's reordered copies, or the CAFFE engine's columns) too. */
+  override internalMemory(propagateDown?: readonly boolean[]): { blobs: Blob[]; bytes: number } {
+    const m = super.internalMemory();
+    const data = !!propagateDown?.some(Boolean),
+      weights = !!propagateDown && this.paramPropagate(0);
+    return { blobs: m.blobs, bytes: m.bytes + (this.prim?.bufferBytes(data, weights) ?? 0) };
+  }
+
   override dispose(): void {
     this.prim?.dispose();
     this.prim = null;
