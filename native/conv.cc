@@ -13,6 +13,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -97,6 +98,10 @@ class Conv : public Napi::ObjectWrap<Conv> {
     g_ = {num("num"), num("channels"), num("height"), num("width"), num("numOutput"), num("group"),
           num("kernelH"), num("kernelW"), num("strideH"), num("strideW"), num("padH"), num("padW"),
           num("dilationH"), num("dilationW"), num("outH"), num("outW"), d.Get("bias").ToBoolean().Value()};
+    // With one output row (column) the stride is never applied, and oneDNN's kernels overflow on strides
+    // near 2^31 (SIGFPE): such a stride is passed as the padded input size, which computes the same.
+    if (g_.oh == 1) g_.sh = std::min(g_.sh, g_.h + 2 * g_.ph + 1);
+    if (g_.ow == 1) g_.sw = std::min(g_.sw, g_.w + 2 * g_.pw + 1);
     const Geometry& g = g_;
     if (g.n <= 0 || g.c <= 0 || g.h <= 0 || g.w <= 0 || g.o <= 0 || g.g <= 0 || g.kh <= 0 || g.kw <= 0 ||
         g.sh <= 0 || g.sw <= 0 || g.ph < 0 || g.pw < 0 || g.dh <= 0 || g.dw <= 0 || g.oh <= 0 || g.ow <= 0 ||

@@ -9,9 +9,12 @@ import { Layer, LayerParamView } from '../core/layer';
 import { backend } from '../backend';
 import { ConvDesc, ConvPrimitive } from '../backend/backend';
 import { CaffeError } from '../util/errors';
-import { checkFailed, checkOp } from '../util/check';
+import { checkFailed, checkOp, fatal } from '../util/check';
 import { setUpWeightAndBias } from './param_blobs';
 import type { ConvolutionParameter } from '../proto/caffe';
+
+/** Caffe keeps the geometry in ints: a uint32 field of 2^31 or more reads as a negative number. */
+const int32 = (x: number | bigint): number => Number(x) | 0;
 
 /** The repeated per-spatial-axis fields, and their 2-D *_h/*_w forms. */
 type PerAxis = 'kernel_size' | 'stride' | 'pad' | 'dilation';
@@ -78,7 +81,7 @@ export abstract class BaseConvolutionLayer extends Layer {
           `0 == conv_param.${field}_size()`,
           `Either ${field} or ${what}/w should be specified; not both.`,
         );
-        return [cp[hw[0]], cp[hw[1]]];
+        return [int32(cp[hw[0]]), int32(cp[hw[1]])];
       }
       const n = len(field);
       if (!(n === 1 || n === nsa || (def !== null && n === 0))) {
@@ -92,7 +95,7 @@ export abstract class BaseConvolutionLayer extends Layer {
         );
       }
       const v = cp[field];
-      return Array.from({ length: nsa }, (_, i) => (n === 0 ? (def as number) : Number(v[n === 1 ? 0 : i])));
+      return Array.from({ length: nsa }, (_, i) => (n === 0 ? (def as number) : int32(v[n === 1 ? 0 : i])));
     };
     this.kernel = perAxis('kernel_size', null, 'kernel_h', ['kernel_h', 'kernel_w']);
     for (const k of this.kernel) {
@@ -111,16 +114,16 @@ export abstract class BaseConvolutionLayer extends Layer {
       );
     }
     const dil = cp.dilation;
-    this.dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : Number(dil[nd === 1 ? 0 : i])));
+    this.dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : int32(dil[nd === 1 ? 0 : i])));
     for (const d of this.dilation) {
       checkOp(this, d, '>', 0, 'dilation_data[i] > 0', 'Dilation dimensions must be nonzero.');
     }
 
     // output channels and groups
     this.channels = bottom[0].shape[this.channelAxis];
-    this.numOutput = cp.num_output;
+    this.numOutput = int32(cp.num_output);
     checkOp(this, this.numOutput, '>', 0, 'num_output_ > 0');
-    this.group = cp.group;
+    this.group = int32(cp.group);
     checkOp(this, this.group, '>', 0, 'group_ > 0');
     checkOp(this, this.channels % this.group, '==', 0, 'channels_ % group_ == 0');
     checkOp(
@@ -232,7 +235,19 @@ export abstract class BaseConvolutionLayer extends Layer {
     this.prim?.dispose();
     this.prim = null;
     this.primKey = key;
-    if (bottom[0].count > 0 && top[0].count > 0) this.prim = backend().convolution(desc);
+    if (bottom[0].count > 0 && top[0].count > 0) this.prim = this.primitive(desc);
+  }
+
+  /** The backend's primitive; a geometry it cannot run (oneDNN refuses some, as negative padding) is
+   *  this layer's one-line error. */
+  private primitive(desc: ConvDesc): ConvPrimitive {
+    try {
+      return backend().convolution(desc);
+    } catch (e) {
+      const msg = (e as Error)?.message ?? '';
+      if (/^(oneDNN convolution|Conv\(desc\))/.test(msg)) fatal(this, `unsupported convolution geometry: ${msg}`);
+      throw e;
+    }
   }
 
   /** Spatial size of one top/bottom channel image. */
