@@ -14,7 +14,7 @@ import { decodeDatum } from '../formats/datum_wire';
 import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { setLogSink } from '../util/logging';
-import { bytesText, memoryAvailable } from '../util/memory';
+import { checkMemoryFor } from '../util/memory';
 import { DataTransformer, ImageLike } from './data_transformer';
 import { caffeShuffle } from './random';
 import type { Cursor, DB } from '../db/db';
@@ -158,14 +158,8 @@ class Prefetch {
 
   /** Refuses in one line, before allocating, batch buffers of `floats` that cannot fit in memory. */
   private checkSlotsFit(floats: number): void {
-    const bytes = 4 * floats,
-      available = memoryAvailable();
-    if (bytes > available) {
-      throw new CaffeError(
-        `${this.spec.who}: out of memory: batch buffers need ${bytesText(bytes)} (batch_size ` +
-          `${this.spec.batchSize}, prefetch ${this.spec.prefetch}), ${bytesText(available)} available`,
-      );
-    }
+    const { who, batchSize, prefetch } = this.spec;
+    checkMemoryFor(who, `batch buffers (batch_size ${batchSize}, prefetch ${prefetch})`, 4 * floats);
   }
 
   private infer(item: Item): number[] {

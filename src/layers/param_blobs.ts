@@ -5,8 +5,7 @@ import { Layer } from '../core/layer';
 import { fillBlob } from '../core/filler';
 import type { FillerParameter } from '../proto/caffe';
 import { log } from '../util/logging';
-import { fatal } from '../util/check';
-import { bytesText, memoryAvailable } from '../util/memory';
+import { checkMemoryFor } from '../util/memory';
 
 /** Parameters from this size on are checked against the memory available before they are filled. */
 const PARAMS_CHECKED_BYTES = 64 * 2 ** 20;
@@ -43,9 +42,5 @@ function checkParamsFit(layer: Layer, shapes: number[][]): void {
   let floats = 0;
   for (const s of shapes) floats += s.reduce((a, d) => a * Math.max(d, 0), 1);
   const bytes = floats * 4 * (layer.phase === 'TRAIN' ? 2 : 1);
-  if (bytes < PARAMS_CHECKED_BYTES) return;
-  const available = memoryAvailable();
-  if (bytes > available) {
-    fatal(layer, `out of memory: its parameters need ${bytesText(bytes)}, ${bytesText(available)} available`);
-  }
+  if (bytes >= PARAMS_CHECKED_BYTES) checkMemoryFor(`${layer.type} layer ${layer.name}`, 'its parameters', bytes);
 }

@@ -30,3 +30,12 @@ export function bytesText(bytes: number): string {
   if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MB`;
   return `${bytes} bytes`;
 }
+
+/** Refuses `bytes` for `what` in one line when they exceed the memory available (before allocating them):
+ *  `<who>: out of memory: <what> need 29.8 GB, 21.4 GB available`. */
+export function checkMemoryFor(who: string, what: string, bytes: number): void {
+  const available = memoryAvailable();
+  if (bytes > available) {
+    throw new CaffeError(`${who}: out of memory: ${what} need ${bytesText(bytes)}, ${bytesText(available)} available`);
+  }
+}
