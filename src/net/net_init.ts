@@ -7,7 +7,7 @@ import { createLayer } from '../core/layer_factory';
 import { Message, getField } from '../proto/schema';
 import { printPrototxt } from '../formats/prototxt';
 import { formatG } from '../util/format';
-import { checkOp, fatal } from '../util/check';
+import { checkOp } from '../util/check';
 import { CaffeError, excerpt } from '../util/errors';
 import { log } from '../util/logging';
 import { byteOrder } from '../util/strings';
@@ -81,9 +81,7 @@ export function initNet(net: Net, inParam: Message): void {
       for (; numTop < needed; numTop++) appendTop(net, lp, layerId, numTop, null, null);
     }
 
-    const bottomShapes = net.bottomVecs[layerId].map((b) => b.shape.slice());
     layer.setUp(net.bottomVecs[layerId], net.topVecs[layerId]);
-    checkInPlaceShapes(net, layerId, bottomShapes);
     log.info(`Setting up ${net.layerNames[layerId]}`);
     net.topVecs[layerId].forEach((top, t) => {
       const blobId = net.topIdVecs[layerId][t];
@@ -134,25 +132,6 @@ export function initNet(net: Net, inParam: Message): void {
   NetMemory.ofNet(net).check(net, memory); // the whole net, against what was available at set-up
   net.debugInfo = !!param.debug_info;
   log.info('Network initialization done.');
-}
-
-/**
- * A top computed in place is its bottom: a layer that gives it another shape would read what it has
- * overwritten, or past its end (Caffe leaves that undefined; Flatten, Reshape, Split, Pooling and
- * LRN refuse it themselves). Refused in one line after set-up, before anything runs.
- */
-function checkInPlaceShapes(net: Net, layerId: number, bottomShapes: number[][]): void {
-  net.topVecs[layerId].forEach((top, t) => {
-    if (net.bottomVecs[layerId][t] !== top) return;
-    const was = bottomShapes[t];
-    if (was.length === top.shape.length && was.every((d, i) => d === top.shape[i])) return;
-    const layer = net.layers[layerId];
-    fatal(
-      layer,
-      `cannot compute in place: its top '${excerpt(net.blobNames[net.topIdVecs[layerId][t]])}' ` +
-        `(${was.join(' ')}) would become ${top.shape.join(' ')}; give the top another name`,
-    );
-  });
 }
 
 /** Adds top `topId` of a layer: a new blob, or the bottom blob itself when computed in place. */

@@ -359,8 +359,20 @@ describe("Net: construction errors in Caffe's words", () => {
   it('refuses in place a layer that changes the shape of its top (it would read what it overwrote)', () => {
     const IN2 = 'layer { name: "a" type: "Input" top: "x" top: "y" input_param { shape { dim: 2 dim: 3 } } }\n';
     fails(`${IN2}layer { name: "c" type: "Concat" bottom: "x" bottom: "y" top: "x" }`).toThrow(
-      "Concat layer c: cannot compute in place: its top 'x' (2 3) would become 2 6; give the top another name",
+      'Concat layer c: cannot compute in place: its top 0 (2 3) would become 2 6',
     );
+    // and at a later reshape: an empty block tiled in place keeps its shape, a full one would not
+    const tile = captureLog(
+      () =>
+        new Net(
+          netParam(
+            'layer { name: "a" type: "Input" top: "x" input_param { shape { dim: 7 dim: 0 dim: 2 } } }\n' +
+              'layer { name: "t" type: "Tile" bottom: "x" top: "x" tile_param { axis: 1 tiles: 2 } }',
+          ),
+        ),
+    ).result;
+    tile.blobByName('x').reshape([4, 4, 1]);
+    expect(() => tile.forward()).toThrow('Tile layer t: cannot compute in place: its top 0 (4 4 1) would become 4 8 1');
     expect(
       captureLog(() => new Net(netParam(`${IN}layer { name: "r" type: "ReLU" bottom: "x" top: "x" }`))).result,
     ).toBeInstanceOf(Net); // in place, same shape
