@@ -3,6 +3,7 @@
 //   c.forward(x, w, b | null, y)       // y  = conv(x, w) (+ b)
 //   c.backwardData(dy, w, dx)          // dx = conv^T(dy, w)            (overwrites dx)
 //   c.backwardWeights(x, dy, dw, db|null) // dw += dL/dw, db += dL/db   (accumulates: Caffe's rule)
+//   c.bufferBytes(data, weights)       // bytes of the intermediate buffers forward (and backward) allocates
 //   c.dispose()                        // frees the primitives now (GC frees them otherwise)
 // Tensors are Float32Arrays in the caller's plain layouts: x/y NCHW, w OIHW ([O, I/G, kh, kw], which
 // is goihw for G groups). Each primitive lets oneDNN pick its own layout (format_tag::any) and keeps
@@ -12,6 +13,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -83,6 +85,7 @@ class Conv : public Napi::ObjectWrap<Conv> {
       InstanceMethod<&Conv::Forward>("forward"),
       InstanceMethod<&Conv::BackwardData>("backwardData"),
       InstanceMethod<&Conv::BackwardWeights>("backwardWeights"),
+      InstanceMethod<&Conv::BufferBytes>("bufferBytes"),
       InstanceMethod<&Conv::Dispose>("dispose"),
     });
   }
@@ -95,6 +98,10 @@ class Conv : public Napi::ObjectWrap<Conv> {
     g_ = {num("num"), num("channels"), num("height"), num("width"), num("numOutput"), num("group"),
           num("kernelH"), num("kernelW"), num("strideH"), num("strideW"), num("padH"), num("padW"),
           num("dilationH"), num("dilationW"), num("outH"), num("outW"), d.Get("bias").ToBoolean().Value()};
+    // With one output row (column) the stride is never applied, and oneDNN's kernels overflow on strides
+    // near 2^31 (SIGFPE): such a stride is passed as the padded input size, which computes the same.
+    if (g_.oh == 1) g_.sh = std::min(g_.sh, g_.h + 2 * g_.ph + 1);
+    if (g_.ow == 1) g_.sw = std::min(g_.sw, g_.w + 2 * g_.pw + 1);
     const Geometry& g = g_;
     if (g.n <= 0 || g.c <= 0 || g.h <= 0 || g.w <= 0 || g.o <= 0 || g.g <= 0 || g.kh <= 0 || g.kw <= 0 ||
         g.sh <= 0 || g.sw <= 0 || g.ph < 0 || g.pw < 0 || g.dh <= 0 || g.dw <= 0 || g.oh <= 0 || g.ow <= 0 ||
@@ -148,11 +155,16 @@ class Conv : public Napi::ObjectWrap<Conv> {
     fwd_ = std::make_unique<dnnl::convolution_forward>(fwdPd_);
   }
 
-  void BuildBackwardData() {
+  dnnl::convolution_backward_data::primitive_desc BwdDataPd() const {
     const Geometry& g = g_;
     dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, Any(g.Src()), Any(g.Wei()),
                                                Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR());
-    dnnl::convolution_backward_data::primitive_desc pd(desc, Engine(), fwdPd_);
+    return {desc, Engine(), fwdPd_};
+  }
+
+  void BuildBackwardData() {
+    const Geometry& g = g_;
+    auto pd = BwdDataPd();
     dDy_.Init(Md(g.Dst(), Tag::nchw), pd.diff_dst_desc(), true);
     dW_.Init(Md(g.Wei(), g.WeiTag()), pd.weights_desc(), true);
     dDx_.Init(Md(g.Src(), Tag::nchw), pd.diff_src_desc(), false);
@@ -160,7 +172,7 @@ class Conv : public Napi::ObjectWrap<Conv> {
     bwdD_ = std::make_unique<dnnl::convolution_backward_data>(pd);
   }
 
-  void BuildBackwardWeights() {
+  dnnl::convolution_backward_weights::primitive_desc BwdWeightsPd() const {
     const Geometry& g = g_;
     auto alg = dnnl::algorithm::convolution_direct;
     auto desc = g.bias
@@ -168,7 +180,12 @@ class Conv : public Napi::ObjectWrap<Conv> {
                                                    g.Strides(), g.Dilates(), g.PadL(), g.PadR())
         : dnnl::convolution_backward_weights::desc(alg, Any(g.Src()), Any(g.Wei()), Any(g.Dst()), g.Strides(),
                                                    g.Dilates(), g.PadL(), g.PadR());
-    dnnl::convolution_backward_weights::primitive_desc pd(desc, Engine(), fwdPd_);
+    return {desc, Engine(), fwdPd_};
+  }
+
+  void BuildBackwardWeights() {
+    const Geometry& g = g_;
+    auto pd = BwdWeightsPd();
     wX_.Init(Md(g.Src(), Tag::nchw), pd.src_desc(), true);
     wDy_.Init(Md(g.Dst(), Tag::nchw), pd.diff_dst_desc(), true);
     wDw_.Init(Md(g.Wei(), g.WeiTag()), pd.diff_weights_desc(), false, /*accumulate=*/true);
@@ -267,6 +284,31 @@ class Conv : public Napi::ObjectWrap<Conv> {
       if (db) wDb_.Flush();  // the bias gradient was computed anyway; add it only when asked
       Stream().wait();
     });
+  }
+
+  // What the Ports allocate once built (Port::Init: an inner buffer wherever the primitive's layout
+  // differs from the plain one, and always for the accumulated gradients): forward, and the backward
+  // directions info[0] (data) and info[1] (weights) ask for. Descriptors are queried, nothing allocated.
+  Napi::Value BufferBytes(const Napi::CallbackInfo& info) {
+    double bytes = 0;
+    Guard(info, [&] {
+      const Geometry& g = g_;
+      auto inner = [](const memory::desc& user, const memory::desc& prim) {
+        return user == prim ? 0.0 : double(prim.get_size());
+      };
+      const auto src = Md(g.Src(), Tag::nchw), dst = Md(g.Dst(), Tag::nchw), wei = Md(g.Wei(), g.WeiTag());
+      bytes += inner(src, fwdPd_.src_desc()) + inner(wei, fwdPd_.weights_desc()) + inner(dst, fwdPd_.dst_desc());
+      if (info[0].ToBoolean().Value()) {
+        auto d = BwdDataPd();
+        bytes += inner(dst, d.diff_dst_desc()) + inner(wei, d.weights_desc()) + inner(src, d.diff_src_desc());
+      }
+      if (info[1].ToBoolean().Value()) {
+        auto w = BwdWeightsPd();
+        bytes += inner(src, w.src_desc()) + inner(dst, w.diff_dst_desc()) + double(w.diff_weights_desc().get_size());
+        if (g.bias) bytes += double(w.diff_bias_desc().get_size());
+      }
+    });
+    return Napi::Number::New(info.Env(), bytes);
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {

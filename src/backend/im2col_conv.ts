@@ -139,6 +139,10 @@ export class Im2colConvolution implements ConvPrimitive {
     }
   }
 
+  bufferBytes(_backwardData: boolean, _backwardWeights: boolean): number {
+    return this.col.byteLength + this.ones.byteLength;
+  }
+
   dispose(): void {
     /* buffers are garbage-collected */
   }

@@ -51,7 +51,7 @@ export abstract class Layer {
   /** Checks blob counts, runs layerSetUp and reshape, installs loss weights (Caffe's SetUp). */
   setUp(bottom: Blob[], top: Blob[]): void {
     this.checkBlobCounts(bottom, top);
-    this.named(() => {
+    this.named(bottom, top, () => {
       this.layerSetUp(bottom, top);
       this.reshape(bottom, top);
     });
@@ -60,16 +60,27 @@ export abstract class Layer {
 
   /** reshape, with a blob shape it asks for and Blob refuses (a negative output size) naming this layer. */
   reshapeNamed(bottom: Blob[], top: Blob[]): void {
-    this.named(() => this.reshape(bottom, top));
+    this.named(bottom, top, () => this.reshape(bottom, top));
   }
 
-  private named(f: () => void): void {
+  /**
+   * Runs a set-up or reshape step, naming this layer in the blob shape errors it causes; and refuses a
+   * top computed in place (the bottom itself) that the step gave another shape: the layer would read
+   * what it overwrote, or past its end (Caffe leaves that undefined).
+   */
+  private named(bottom: Blob[], top: Blob[], f: () => void): void {
+    const inPlace = top.map((t, i) => (t === bottom[i] ? t.shape.slice() : null));
     try {
       f();
     } catch (e) {
       if (e instanceof BlobShapeError) fatal(this, e.message);
       throw e;
     }
+    inPlace.forEach((was, i) => {
+      const now = top[i].shape;
+      if (!was || (was.length === now.length && was.every((d, j) => d === now[j]))) return;
+      fatal(this, `cannot compute in place: its top ${i} (${was.join(' ')}) would become ${now.join(' ')}`);
+    });
   }
 
   /** One-time set-up: read parameters, create and fill parameter blobs. */
@@ -156,6 +167,24 @@ export abstract class Layer {
 
   /** Releases what the layer holds outside the JS heap (worker threads, native primitives). */
   dispose(): void {}
+
+  /**
+   * What the layer holds besides its tops and parameters, as far as known after reshape, for the
+   * Net's memory estimate: its Blob fields (and arrays of them) and the bytes of its typed-array
+   * fields. Layers holding memory elsewhere (native primitives, prefetch buffers) add it, including
+   * what backward allocates when `propagateDown` (the bottoms backward reaches) is given.
+   */
+  internalMemory(_propagateDown?: readonly boolean[]): { blobs: Blob[]; bytes: number } {
+    const blobs: Blob[] = [];
+    let bytes = 0;
+    for (const [key, v] of Object.entries(this)) {
+      if (key === 'blobs') continue;
+      if (v instanceof Blob) blobs.push(v);
+      else if (ArrayBuffer.isView(v)) bytes += v.byteLength;
+      else if (Array.isArray(v)) for (const x of v) if (x instanceof Blob) blobs.push(x);
+    }
+    return { blobs, bytes };
+  }
 
   loss(topIndex: number): number {
     return this.lossWeights[topIndex] ?? 0;

@@ -4,23 +4,23 @@
 // read of a stale side copies once and leaves both SYNCED; a write makes the other side stale. Every
 // copy is counted in `transfers`, so tests can see what moves. CPU mode only ever uses the host side.
 
-import * as os from 'os';
 import { CaffeError } from '../util/errors';
 import type { Device, DeviceBuffer, DevicePtr, TransferCounts } from '../backend/device';
 import { currentDevice } from '../backend/mode';
+import { bytesText, memoryAvailable } from '../util/memory';
 
 export type Head = 'UNINITIALIZED' | 'HEAD_AT_CPU' | 'HEAD_AT_DEVICE' | 'SYNCED';
 
-/** Host allocations from this size on are checked against the memory available (MemAvailable). */
+/** Host allocations from this size on are checked against the memory available (util/memory.ts). */
 const CHECKED_BYTES = 256 * 2 ** 20;
-const gb = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
 
 /** A zeroed host buffer of `size` floats; running out of memory is one line, not a crash. */
 function allocateHost(size: number): Float32Array {
   const bytes = size * Float32Array.BYTES_PER_ELEMENT;
-  if (bytes >= CHECKED_BYTES && bytes > os.freemem()) {
+  const available = bytes >= CHECKED_BYTES ? memoryAvailable() : Infinity;
+  if (bytes > available) {
     throw new CaffeError(
-      `out of memory: a blob of ${gb(bytes)} GB does not fit in the ${gb(os.freemem())} GB available`,
+      `out of memory: a blob of ${bytesText(bytes)} does not fit in the ${bytesText(available)} available`,
     );
   }
   try {
@@ -28,7 +28,7 @@ function allocateHost(size: number): Float32Array {
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw new CaffeError(
-      `out of memory: cannot allocate ${gb(bytes)} GB for a blob (${gb(os.freemem())} GB available)`,
+      `out of memory: cannot allocate ${bytesText(bytes)} for a blob (${bytesText(memoryAvailable())} available)`,
     );
   }
 }

@@ -14,6 +14,7 @@ import { decodeDatum } from '../formats/datum_wire';
 import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { setLogSink } from '../util/logging';
+import { checkMemoryFor } from '../util/memory';
 import { DataTransformer, ImageLike } from './data_transformer';
 import { caffeShuffle } from './random';
 import type { Cursor, DB } from '../db/db';
@@ -119,6 +120,7 @@ class Prefetch {
       const first = await source.current();
       const shape = this.infer(first);
       const itemCount = shape[1] * shape[2] * shape[3];
+      this.checkSlotsFit(this.spec.prefetch * (itemCount + 1) * this.spec.batchSize);
       for (let s = 0; s < this.spec.prefetch; s++) {
         const buffers = {
           data: new SharedArrayBuffer(4 * Math.max(1, itemCount * this.spec.batchSize)),
@@ -154,6 +156,12 @@ class Prefetch {
     }
   }
 
+  /** Refuses in one line, before allocating, batch buffers of `floats` that cannot fit in memory. */
+  private checkSlotsFit(floats: number): void {
+    const { who, batchSize, prefetch } = this.spec;
+    checkMemoryFor(who, `batch buffers (batch_size ${batchSize}, prefetch ${prefetch})`, 4 * floats);
+  }
+
   private infer(item: Item): number[] {
     return item.img ? this.transformer.inferImageShape(item.img) : this.transformer.inferDatumShape(item.datum!);
   }
@@ -174,6 +182,7 @@ class Prefetch {
         item = shape.slice(1);
         itemCount = item[0] * item[1] * item[2];
         if (itemCount * batchSize > slot.data.length) {
+          this.checkSlotsFit(itemCount * batchSize);
           const data = new SharedArrayBuffer(4 * itemCount * batchSize);
           slot.buffers.data = data;
           slot.data = new Float32Array(data);

@@ -14,6 +14,7 @@ import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worke
 import { native } from '../native/addon';
 import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
+import { checkMemoryFor } from '../util/memory';
 import { log } from '../util/logging';
 import { StartFailure, moduleWorkerEntry, startModuleWorker } from '../util/module_worker';
 import {
@@ -98,6 +99,7 @@ export class Prefetcher {
     this.who = init.who;
     this.prefetch = init.prefetch;
     if (init.prefetch < 1) checkFailed(init.who, `prefetch > 0 (${init.prefetch} vs. 0)`);
+    checkMemoryFor(init.who, `the headers of ${init.prefetch} prefetched batches`, 4 * ctrlWords(init.prefetch));
     const ctrlBuf = new SharedArrayBuffer(4 * ctrlWords(init.prefetch));
     this.ctrl = new Int32Array(ctrlBuf);
     const { port1, port2 } = new MessageChannel();
@@ -159,6 +161,11 @@ export class Prefetcher {
       }
       Atomics.wait(this.ctrl, CTRL_STATE, st, 1000);
     }
+  }
+
+  /** Bytes of the batch buffers shared with the worker. */
+  get slotBytes(): number {
+    return this.slots.reduce((n, s) => n + s.data.byteLength + s.label.byteLength, 0);
   }
 
   /** Batches prepared and not yet taken. */

@@ -60,6 +60,7 @@ export class LRNLayer extends Layer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    if (bottom[0].count === 0) return; // (the native kernels would write k into a scale of no channels)
     const be = backend(),
       x = bottom[0].cpuData(),
       y = top[0].mutableCpuData();
@@ -68,7 +69,7 @@ export class LRNLayer extends Layer {
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
-    if (!propagateDown[0]) return;
+    if (!propagateDown[0] || bottom[0].count === 0) return;
     const be = backend(),
       x = bottom[0].cpuData(),
       dy = top[0].cpuDiff(),

@@ -212,6 +212,11 @@ export class PoolingLayer extends Layer {
       d = this.desc,
       dy = top[0].cpuDiff(),
       dx = bottom[0].mutableCpuDiff();
+    // no output, no gradient (and an empty mask has no buffer for the native scatter to take)
+    if (dy.length === 0) {
+      dx.fill(0);
+      return;
+    }
     switch (this.method) {
       case 'MAX':
         if (top.length > 1) be.indexPoolBackward(d, dy, null, top[1].cpuData(), dx);

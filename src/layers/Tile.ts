@@ -31,6 +31,7 @@ export class TileLayer extends Layer {
     const x = bottom[0].cpuData(),
       y = top[0].mutableCpuData(),
       inner = this.inner;
+    if (inner === 0) return; // nothing to copy, however many tiles (2^31 - 1 empty copies took minutes)
     let o = 0;
     for (let i = 0; i < this.outer; i++) {
       const block = x.subarray(i * inner, (i + 1) * inner);
@@ -43,6 +44,7 @@ export class TileLayer extends Layer {
     const dy = top[0].cpuDiff(),
       dx = bottom[0].mutableCpuDiff(),
       inner = this.inner;
+    if (inner === 0) return;
     let o = 0;
     for (let i = 0; i < this.outer; i++) {
       const base = i * inner;

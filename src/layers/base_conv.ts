@@ -11,9 +11,12 @@ import { ConvDesc, ConvPrimitive } from '../backend/backend';
 import { DeviceConvPrimitive, DevicePtr } from '../backend/device';
 import { currentDevice, mode } from '../backend/mode';
 import { CaffeError } from '../util/errors';
-import { checkFailed, checkOp } from '../util/check';
+import { checkFailed, checkOp, fatal } from '../util/check';
 import { setUpWeightAndBias } from './param_blobs';
 import type { ConvolutionParameter } from '../proto/caffe';
+
+/** Caffe keeps the geometry in ints: a uint32 field of 2^31 or more reads as a negative number. */
+const int32 = (x: number | bigint): number => Number(x) | 0;
 
 /** The repeated per-spatial-axis fields, and their 2-D *_h/*_w forms. */
 type PerAxis = 'kernel_size' | 'stride' | 'pad' | 'dilation';
@@ -58,7 +61,7 @@ export function readConvSpatialParams(
         `0 == conv_param.${field}_size()`,
         `Either ${field} or ${what}/w should be specified; not both.`,
       );
-      return [cp[hw[0]], cp[hw[1]]];
+      return [int32(cp[hw[0]]), int32(cp[hw[1]])];
     }
     const n = len(field);
     if (!(n === 1 || n === nsa || (def !== null && n === 0))) {
@@ -72,7 +75,7 @@ export function readConvSpatialParams(
       );
     }
     const v = cp[field];
-    return Array.from({ length: nsa }, (_, i) => (n === 0 ? (def as number) : Number(v[n === 1 ? 0 : i])));
+    return Array.from({ length: nsa }, (_, i) => (n === 0 ? (def as number) : int32(v[n === 1 ? 0 : i])));
   };
   const kernel = perAxis('kernel_size', null, 'kernel_h', ['kernel_h', 'kernel_w']);
   for (const k of kernel) {
@@ -91,7 +94,7 @@ export function readConvSpatialParams(
     );
   }
   const dil = cp.dilation;
-  const dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : Number(dil[nd === 1 ? 0 : i])));
+  const dilation = Array.from({ length: nsa }, (_, i) => (nd === 0 ? 1 : int32(dil[nd === 1 ? 0 : i])));
   for (const d of dilation) {
     checkOp(layer, d, '>', 0, 'dilation_data[i] > 0', 'Dilation dimensions must be nonzero.');
   }
@@ -150,9 +153,9 @@ export abstract class BaseConvolutionLayer extends Layer {
 
     // output channels and groups
     this.channels = bottom[0].shape[this.channelAxis];
-    this.numOutput = cp.num_output;
+    this.numOutput = int32(cp.num_output);
     checkOp(this, this.numOutput, '>', 0, 'num_output_ > 0');
-    this.group = cp.group;
+    this.group = int32(cp.group);
     checkOp(this, this.group, '>', 0, 'group_ > 0');
     checkOp(this, this.channels % this.group, '==', 0, 'channels_ % group_ == 0');
     checkOp(
@@ -268,12 +271,12 @@ export abstract class BaseConvolutionLayer extends Layer {
     this.primKey = key;
     this.desc = bottom[0].count > 0 && top[0].count > 0 ? desc : null;
     // the CPU primitive is made here in CPU mode only (a GPU run that falls back makes it then)
-    if (this.desc && mode() === 'CPU') this.prim = backend().convolution(desc);
+    if (this.desc && mode() === 'CPU') this.prim = this.primitive(desc);
   }
 
   /** The CPU primitive for the current geometry (null when a blob is empty). */
   protected cpuPrim(): ConvPrimitive | null {
-    if (!this.prim && this.desc) this.prim = backend().convolution(this.desc);
+    if (!this.prim && this.desc) this.prim = this.primitive(this.desc);
     return this.prim;
   }
 
@@ -281,6 +284,18 @@ export abstract class BaseConvolutionLayer extends Layer {
   protected gpuPrim(): DeviceConvPrimitive | null {
     if (!this.devPrim && this.desc) this.devPrim = currentDevice().kernels.convolution(this.desc);
     return this.devPrim;
+  }
+
+  /** The backend's primitive; a geometry it cannot run (oneDNN refuses some, as negative padding) is
+   *  this layer's one-line error. */
+  private primitive(desc: ConvDesc): ConvPrimitive {
+    try {
+      return backend().convolution(desc);
+    } catch (e) {
+      const msg = (e as Error)?.message ?? '';
+      if (/^(oneDNN convolution|Conv\(desc\))/.test(msg)) fatal(this, `unsupported convolution geometry: ${msg}`);
+      throw e;
+    }
   }
 
   /** Spatial size of one top/bottom channel image. */
@@ -320,6 +335,14 @@ export abstract class BaseConvolutionLayer extends Layer {
   /** bias_diff += dy[n] 1 per image on the device (Caffe's backward_gpu_bias). */
   protected accumulateBiasDiffGpu(dy: DevicePtr, spatial: number): void {
     currentDevice().kernels.channelSum(this.num, this.numOutput, spatial, dy, this.blobs[1].mutableGpuDiff());
+  }
+
+  /** The primitive's buffers (oneDNN's reordered copies, or the CAFFE engine's columns) too. */
+  override internalMemory(propagateDown?: readonly boolean[]): { blobs: Blob[]; bytes: number } {
+    const m = super.internalMemory();
+    const data = !!propagateDown?.some(Boolean),
+      weights = !!propagateDown && this.paramPropagate(0);
+    return { blobs: m.blobs, bytes: m.bytes + (this.prim?.bufferBytes(data, weights) ?? 0) };
   }
 
   override dispose(): void {

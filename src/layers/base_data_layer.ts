@@ -126,6 +126,12 @@ export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
     return this.prefetcher?.waits ?? 0;
   }
 
+  /** The prefetch batches (shared with the worker) too. */
+  override internalMemory(): { blobs: Blob[]; bytes: number } {
+    const m = super.internalMemory();
+    return { blobs: m.blobs, bytes: m.bytes + (this.prefetcher?.slotBytes ?? 0) };
+  }
+
   override dispose(): void {
     this.prefetcher?.dispose();
   }

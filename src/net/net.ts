@@ -76,7 +76,12 @@ export class Net {
   debugInfo = false;
 
   constructor(param: Message, overrides?: NetStateOverrides) {
-    initNet(this, withState(param, overrides));
+    try {
+      initNet(this, withState(param, overrides));
+    } catch (e) {
+      this.dispose(); // the layers set up before the failure (a Data layer's worker)
+      throw e;
+    }
   }
 
   get numInputs(): number {

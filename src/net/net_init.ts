@@ -13,6 +13,8 @@ import { log } from '../util/logging';
 import { byteOrder } from '../util/strings';
 import { filterNet } from './filter';
 import { insertSplits } from './insert_splits';
+import { NetMemory } from './net_memory';
+import { memoryAvailable } from '../util/memory';
 import { appendParam, shareWeights } from './net_params';
 import type { Net } from './net';
 
@@ -28,6 +30,9 @@ export function initNet(net: Net, inParam: Message): void {
   const available = new Set<string>();
   net.memoryUsed = 0;
   const layerParams: Message[] = param.layer;
+  // set-up allocates parameters and layer buffers: the estimate so far is checked after each layer
+  const memory = memoryAvailable(),
+    setUpMemory = new NetMemory();
 
   layerParams.forEach((lp, layerId) => {
     if (lp.phase === undefined) lp.phase = net.phase; // layers inherit the net's phase
@@ -104,6 +109,8 @@ export function initNet(net: Net, inParam: Message): void {
       layer.setParamPropagateDown(p, lr !== 0);
     }
     for (let p = 0; p < numParamBlobs; p++) appendParam(net, layerId, p);
+    setUpMemory.addLayer(net, layerId);
+    setUpMemory.check(net, memory, layerId);
 
     net.layerNeedBackward.push(needBackward);
     if (needBackward) for (const id of net.topIdVecs[layerId]) net.blobNeedBackward[id] = true;
@@ -122,6 +129,7 @@ export function initNet(net: Net, inParam: Message): void {
   net.blobNames.forEach((n, i) => net.blobNamesIndex.set(n, i));
   net.layerNames.forEach((n, i) => net.layerNamesIndex.set(n, i));
   shareWeights(net);
+  NetMemory.ofNet(net).check(net, memory); // the whole net, against what was available at set-up
   net.debugInfo = !!param.debug_info;
   log.info('Network initialization done.');
 }

@@ -65,7 +65,12 @@ export abstract class Solver {
     const seed = this.p('random_seed');
     if (seed >= 0) setRandomSeed(seed);
     this.net = initTrainNet(this.param);
-    this.testNets = initTestNets(this.param);
+    try {
+      this.testNets = initTestNets(this.param);
+    } catch (e) {
+      this.net.dispose();
+      throw e;
+    }
     log.info('Solver scaffolding done.');
   }
 

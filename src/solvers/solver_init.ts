@@ -87,14 +87,26 @@ export function initTrainNet(param: SolverParameter): Net {
     netParam = readNetParamsFromTextFile(param.net);
   }
   const net = new Net(withState(netParam, 'TRAIN', param.train_state));
-  if (!net.blobLossWeights.some((w) => w !== 0)) {
-    throw new CaffeError(
-      `The train net "${net.name}" has no loss: nothing would be learned. ` +
-        'Add a loss layer (e.g. SoftmaxWithLoss) or set loss_weight on an output.',
-    );
+  return disposedOnFailure([net], () => {
+    if (!net.blobLossWeights.some((w) => w !== 0)) {
+      throw new CaffeError(
+        `The train net "${net.name}" has no loss: nothing would be learned. ` +
+          'Add a loss layer (e.g. SoftmaxWithLoss) or set loss_weight on an output.',
+      );
+    }
+    for (const w of param.weights ?? []) loadNetWeights(net, w);
+    return net;
+  });
+}
+
+/** f(), disposing `nets` (their data workers) when it throws. */
+function disposedOnFailure<T>(nets: Net[], f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    for (const n of nets) n.dispose();
+    throw e;
   }
-  for (const w of param.weights ?? []) loadNetWeights(net, w);
-  return net;
 }
 
 export function initTestNets(param: SolverParameter): Net[] {
@@ -160,13 +172,17 @@ export function initTestNets(param: SolverParameter): Net[] {
       netParams.push(readNetParamsFromTextFile(param.net));
     }
   }
-  return netParams.map((np, i) => {
-    withState(np, 'TEST', testState.length ? testState[i] : undefined);
-    log.info(`Creating test net (#${i}) specified by ${sources[i]}`);
-    const net = new Net(np);
-    net.debugInfo = getField(param, SP, 'debug_info');
-    for (const w of param.weights ?? []) loadNetWeights(net, w);
-    return net;
+  const nets: Net[] = [];
+  return disposedOnFailure(nets, () => {
+    netParams.forEach((np, i) => {
+      withState(np, 'TEST', testState.length ? testState[i] : undefined);
+      log.info(`Creating test net (#${i}) specified by ${sources[i]}`);
+      const net = new Net(np);
+      nets.push(net);
+      net.debugInfo = getField(param, SP, 'debug_info');
+      for (const w of param.weights ?? []) loadNetWeights(net, w);
+    });
+    return nets;
   });
 }
 

@@ -39,7 +39,7 @@ export function check(who: Who, cond: boolean, expr: string, msg?: string): void
 
 /** How glog streams a CHECK_OP operand: an int as an int, anything else (a float) as %g. */
 export function glogValue(x: number): string {
-  return Number.isInteger(x) && Math.abs(x) < 2 ** 31 ? String(x) : formatG(x, 6);
+  return Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31 ? String(x) : formatG(x, 6);
 }
 
 function holds(a: number, op: CheckOp, b: number): boolean {

@@ -94,6 +94,14 @@ describeEngines('Convolution', () => {
     ['5x5 pad 2 group 2 (conv2-like)', [2, 8, 9, 9], 8, G({ kh: 5, kw: 5, ph: 2, pw: 2, group: 2 }), true],
     ['11x11 stride 4 (conv1-like)', [1, 3, 35, 35], 8, G({ kh: 11, kw: 11, sh: 4, sw: 4 }), true],
     ['16 channels, 3x3, batch 4 (blocked layouts)', [4, 16, 10, 12], 32, G({ ph: 1, pw: 1 }), true],
+    // one window: oneDNN's kernels overflow on such a stride (SIGFPE), the native Conv passes a small one
+    [
+      'stride 2^31 - 1 (one window)',
+      [1, 32, 8, 8],
+      4,
+      G({ kh: 5, kw: 5, ph: 2, pw: 2, sh: 2 ** 31 - 1, sw: 2 ** 31 - 1 }),
+      true,
+    ],
   ];
   it.each(cases)('matches the direct reference: %s', (_name, shape, numOutput, g, bias) => {
     const l = make(paramFor(numOutput, g, bias));
@@ -297,6 +305,14 @@ describeEngines('Convolution', () => {
           '(kernel_size specified 3 times; 2 spatial dims).',
       ));
     it('rejects a missing kernel', () => err(setup({ num_output: 2 }), 'kernel_size specified 0 times'));
+    it("reads uint32 geometry of 2^31 and more as Caffe's ints do: negative, refused", () => {
+      err(
+        setup({ num_output: 2, kernel_size: [3], stride: [2 ** 31] }),
+        'Check failed: stride_data[i] > 0 (-2147483648 vs. 0) Stride dimensions must be nonzero.',
+      );
+      err(setup({ num_output: 2, kernel_size: [2 ** 32 - 1] }), 'Check failed: kernel_shape_data[i] > 0 (-1 vs. 0)');
+      err(setup({ num_output: 2 ** 32 - 1, kernel_size: [3] }), 'Check failed: num_output_ > 0 (-1 vs. 0)');
+    });
     it('rejects a zero kernel_w', () =>
       err(setup({ num_output: 2, kernel_h: 3 }), 'Filter dimensions must be nonzero.'));
     it('rejects num_output not a multiple of group', () =>

@@ -64,6 +64,22 @@ describe('prefetch', () => {
     expect(l.batchesReady()).toBe(2);
   });
 
+  it('a prefetch count whose batches cannot fit is refused in one line before anything is allocated', () => {
+    const prev = process.env.CAFFETS_MEMORY_AVAILABLE_BYTES;
+    process.env.CAFFETS_MEMORY_AVAILABLE_BYTES = String(2 ** 30);
+    try {
+      expect(() =>
+        makeLayer<DataLayer>({
+          type: 'Data',
+          data_param: { source: src, backend: 'LMDB', batch_size: 2, prefetch: 2 ** 31 - 1 },
+        }),
+      ).toThrow(/^Data layer data: out of memory: the headers of 2147483647 prefetched batches need 32\.0 GB, 1\.0 GB/);
+    } finally {
+      if (prev === undefined) delete process.env.CAFFETS_MEMORY_AVAILABLE_BYTES;
+      else process.env.CAFFETS_MEMORY_AVAILABLE_BYTES = prev;
+    }
+  });
+
   it('a forward that finds no batch ready waits for it', () => {
     const log = captureLog();
     try {

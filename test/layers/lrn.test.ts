@@ -158,6 +158,14 @@ describeEngines('LRN hand-computed', () => {
     expectClose(top.cpuData(), [1 / 6, 2 / 15, 3 / 14], 1e-7);
     expect(Array.from((layer as unknown as { scale: Blob }).scale.cpuData())).toEqual([6, 15, 14]);
   });
+  it('no channels: forward and backward do nothing (the kernels wrote k into a scale of no channels)', () => {
+    for (const norm_region of ['ACROSS_CHANNELS', 'WITHIN_CHANNEL']) {
+      const x = new Blob([2, 0, 3, 3]);
+      const { layer, top } = fwd({ norm_region }, x);
+      expect(top.shape).toEqual([2, 0, 3, 3]);
+      layer.backward([top], [true], [x]);
+    }
+  });
   it('WITHIN_CHANNEL 3x3 of ones, local 3: divisor 9 at the borders too, k unused', () => {
     const x = new Blob([1, 1, 3, 3]);
     x.mutableCpuData().fill(1);

@@ -122,6 +122,17 @@ describeEngines('Pooling MAX tie-break', () => {
     layer.backward([top], [true], [x]);
     expect(Array.from(x.cpuDiff())).toEqual([4, 2, 2, 1]);
   });
+  it('an empty output (a window larger than the padded image) has an empty mask: backward zeroes the diff', () => {
+    const x = new Blob([1, 1, 1, 1]),
+      top = new Blob(),
+      layer = make({ kernel_size: 2, stride: 1 });
+    layer.setUp([x], [top]);
+    expect(top.count).toBe(0);
+    layer.forward([x], [top]);
+    x.mutableCpuDiff().fill(7);
+    layer.backward([top], [true], [x]);
+    expect(Array.from(x.cpuDiff())).toEqual([0]);
+  });
   it('a later equal value does not replace the first maximum', () => {
     const { mask } = run({ kernel_size: 2, stride: 2 }, planes(1, 1, 2, 2, [1, 5, 5, 5]), true);
     expect(Array.from(mask.cpuData())).toEqual([1]);

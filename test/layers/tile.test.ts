@@ -60,6 +60,18 @@ describeEngines('Tile', () => {
     );
   });
 
+  it('tiles nothing quickly, however many tiles (2^31 - 1 empty copies took minutes)', () => {
+    const x = new Blob([2, 0]),
+      top = new Blob(),
+      l = make({ axis: 1, tiles: 2 ** 31 - 1 });
+    l.setUp([x], [top]);
+    expect(top.shape).toEqual([2, 0]);
+    const t0 = Date.now();
+    l.forward([x], [top]);
+    l.backward([top], [true], [x]);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
   // Caffe: stepsize 1e-2, threshold 1e-2
   it('gradient, trivial / num / channels (Caffe TestTrivialGradient / TestGradientNum / TestGradientChannels)', () => {
     checkGradient(make({ tiles: 1 }), [bottom()], [new Blob()], { stepsize: 1e-2, threshold: 1e-2 });

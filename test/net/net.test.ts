@@ -2,6 +2,8 @@
 // shared parameters included), construction errors in Caffe's words, forward/backward ranges.
 import { Net } from '../../src/net';
 import { Blob } from '../../src/core/blob';
+import { Layer } from '../../src/core/layer';
+import { registerLayer } from '../../src/core/layer_factory';
 import { setRandomSeed, Rng } from '../../src/core/rng';
 import { Message } from '../../src/proto/schema';
 import { captureLog, netParam } from './support';
@@ -352,6 +354,45 @@ describe("Net: construction errors in Caffe's words", () => {
       `${IN}layer { name: "ip" type: "InnerProduct" bottom: "x" top: "y" ` +
         `param {} param {} param {} inner_product_param { num_output: 2 } }`,
     ).toThrow('Check failed: param_size <= num_param_blobs (3 vs. 2) Too many params specified for layer ip');
+  });
+
+  it('refuses in place a layer that changes the shape of its top (it would read what it overwrote)', () => {
+    const IN2 = 'layer { name: "a" type: "Input" top: "x" top: "y" input_param { shape { dim: 2 dim: 3 } } }\n';
+    fails(`${IN2}layer { name: "c" type: "Concat" bottom: "x" bottom: "y" top: "x" }`).toThrow(
+      'Concat layer c: cannot compute in place: its top 0 (2 3) would become 2 6',
+    );
+    // and at a later reshape: an empty block tiled in place keeps its shape, a full one would not
+    const tile = captureLog(
+      () =>
+        new Net(
+          netParam(
+            'layer { name: "a" type: "Input" top: "x" input_param { shape { dim: 7 dim: 0 dim: 2 } } }\n' +
+              'layer { name: "t" type: "Tile" bottom: "x" top: "x" tile_param { axis: 1 tiles: 2 } }',
+          ),
+        ),
+    ).result;
+    tile.blobByName('x').reshape([4, 4, 1]);
+    expect(() => tile.forward()).toThrow('Tile layer t: cannot compute in place: its top 0 (4 4 1) would become 4 8 1');
+    expect(
+      captureLog(() => new Net(netParam(`${IN}layer { name: "r" type: "ReLU" bottom: "x" top: "x" }`))).result,
+    ).toBeInstanceOf(Net); // in place, same shape
+  });
+
+  it('disposes the layers it had set up when construction fails (their data workers do not linger)', () => {
+    let disposed = 0;
+    class Held extends Layer {
+      reshape(): void {}
+      protected forwardCpu(): void {}
+      override dispose(): void {
+        disposed++;
+      }
+    }
+    registerLayer('TestHeld', Held);
+    fails(
+      `${IN}layer { name: "h" type: "TestHeld" bottom: "x" }\n` +
+        'layer { name: "ip" type: "InnerProduct" bottom: "x" top: "y" inner_product_param { num_output: 0 } }',
+    ).toThrow('InnerProduct layer ip: Check failed: count');
+    expect(disposed).toBe(1);
   });
 
   it('auto tops: a loss layer without a top gets an anonymous one that is not an output', () => {
