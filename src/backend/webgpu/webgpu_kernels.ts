@@ -289,42 +289,19 @@ export class WebGpuKernels implements DeviceKernels {
   }
 }
 
-/** GEOM's fields after the offsets, for im2col/col2im over `channels` of d's input. */
-function convGeom(d: ConvDesc, channels: number): number[] {
-  return [
-    channels,
-    d.height,
-    d.width,
-    d.outH,
-    d.outW,
-    d.kernelH,
-    d.kernelW,
-    d.padH,
-    d.padW,
-    d.strideH,
-    d.strideW,
-    d.dilationH,
-    d.dilationW,
-  ];
+/** The window geometry convolutions and poolings share. */
+type Window = Pick<PoolDesc, 'height' | 'width' | 'outH' | 'outW' | 'kernelH' | 'kernelW' | 'padH' | 'padW'> &
+  Pick<PoolDesc, 'strideH' | 'strideW'>;
+
+/** GEOM's fields after the offsets: `channels` planes of d's input, windows dilated by (dh, dw). */
+function geomFields(channels: number, d: Window, dh = 1, dw = 1): number[] {
+  const { height, width, outH, outW, kernelH, kernelW, padH, padW, strideH, strideW } = d;
+  return [channels, height, width, outH, outW, kernelH, kernelW, padH, padW, strideH, strideW, dh, dw];
 }
 
-function poolGeom(d: PoolDesc): number[] {
-  return [
-    d.channels,
-    d.height,
-    d.width,
-    d.outH,
-    d.outW,
-    d.kernelH,
-    d.kernelW,
-    d.padH,
-    d.padW,
-    d.strideH,
-    d.strideW,
-    1,
-    1,
-  ];
-}
+/** im2col/col2im over `channels` of d's input. */
+const convGeom = (d: ConvDesc, channels: number) => geomFields(channels, d, d.dilationH, d.dilationW);
+const poolGeom = (d: PoolDesc) => geomFields(d.channels, d);
 
 /** WITHIN_CHANNEL's inner AVE pooling: kernel size, pad (size - 1) / 2, stride 1 (output size = input). */
 function withinPool(d: LRNDesc): PoolDesc {
