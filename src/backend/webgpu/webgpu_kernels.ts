@@ -290,8 +290,7 @@ export class WebGpuKernels implements DeviceKernels {
 }
 
 /** The window geometry convolutions and poolings share. */
-type Window = Pick<PoolDesc, 'height' | 'width' | 'outH' | 'outW' | 'kernelH' | 'kernelW' | 'padH' | 'padW'> &
-  Pick<PoolDesc, 'strideH' | 'strideW'>;
+type Window = Omit<PoolDesc, 'num' | 'channels'>;
 
 /** GEOM's fields after the offsets: `channels` planes of d's input, windows dilated by (dh, dw). */
 function geomFields(channels: number, d: Window, dh = 1, dw = 1): number[] {
