@@ -14,7 +14,7 @@ import { decodeDatum } from '../formats/datum_wire';
 import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { setLogSink } from '../util/logging';
-import { checkMemoryFor } from '../util/memory';
+import { MEMORY_ENV, checkMemoryFor } from '../util/memory';
 import { DataTransformer, ImageLike } from './data_transformer';
 import { caffeShuffle } from './random';
 import type { Cursor, DB } from '../db/db';
@@ -259,7 +259,18 @@ class Prefetch {
         checkFailed(this.spec.who, 'cv_img.data', `Could not load ${name}`);
       }
       // cv::resize(..., INTER_LINEAR) when both new sizes are set (ReadImageToCVMat)
-      if (spec.newHeight > 0 && spec.newWidth > 0) img = resize.resizeLinear(img, spec.newHeight, spec.newWidth);
+      if (spec.newHeight > 0 && spec.newWidth > 0) {
+        const bytes = spec.newHeight * spec.newWidth * img.channels;
+        checkMemoryFor(this.spec.who, `images resized to ${spec.newHeight}x${spec.newWidth}`, bytes);
+        try {
+          img = resize.resizeLinear(img, spec.newHeight, spec.newWidth);
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e; // larger than a typed array can be
+          throw new CaffeError(
+            `${this.spec.who}: cannot resize ${name} to ${spec.newHeight}x${spec.newWidth}: ${e.message}`,
+          );
+        }
+      }
       return { img, label };
     };
     const advance = async () => {
@@ -342,6 +353,8 @@ export function workerMain(wd: WorkerData): void {
       /* closed */
     }
   });
+  if (wd.init.memoryAvailable === undefined) delete process.env[MEMORY_ENV];
+  else process.env[MEMORY_ENV] = wd.init.memoryAvailable;
   (async () => {
     for (const m of wd.init.modules) require(m);
     const opened = wd.init.open ? await openDatabase(wd.init.open) : null;

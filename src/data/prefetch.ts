@@ -14,7 +14,7 @@ import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worke
 import { native } from '../native/addon';
 import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
-import { checkMemoryFor } from '../util/memory';
+import { MEMORY_ENV, checkMemoryFor } from '../util/memory';
 import { log } from '../util/logging';
 import { StartFailure, moduleWorkerEntry, startModuleWorker } from '../util/module_worker';
 import {
@@ -105,7 +105,12 @@ export class Prefetcher {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.port.unref();
-    const workerInit: WorkerInit = { who: init.who, open: init.open, modules: [...workerModules] };
+    const workerInit: WorkerInit = {
+      who: init.who,
+      open: init.open,
+      modules: [...workerModules],
+      memoryAvailable: process.env[MEMORY_ENV],
+    };
     const workerData = { init: workerInit, ctrl: ctrlBuf, port: port2 };
     this.worker = startModuleWorker(WORKER_ENTRY, workerData, START_FAILURE);
     this.worker.unref();

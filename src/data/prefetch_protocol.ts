@@ -85,6 +85,8 @@ export interface WorkerInit {
   open: DbOpenSpec | null;
   /** modules the worker requires first (e.g. user-registered database backends) */
   modules: string[];
+  /** the main thread's CAFFETS_MEMORY_AVAILABLE_BYTES (a worker's environment is a copy made by Node) */
+  memoryAvailable?: string;
 }
 
 export interface SlotBuffers {

@@ -23,8 +23,9 @@ export class ImageDataLayer extends BasePrefetchingDataLayer {
   }
 
   protected override dataLayerSetUp(_bottom: Blob[], _top: Blob[]): void {
-    const newHeight = this.p.new_height,
-      newWidth = this.p.new_width;
+    // Caffe reads them into ints: 2^31 and more are negative, which the CHECK below refuses
+    const newHeight = this.p.new_height | 0,
+      newWidth = this.p.new_width | 0;
     const isColor = this.p.is_color;
     const rootFolder = this.p.root_folder;
     check(

@@ -197,6 +197,23 @@ describe('ImageData layer', () => {
     );
   });
 
+  it("new sizes: 2^32 - 1 reads as -1 (Caffe's int), a size that cannot fit is refused before resizing", () => {
+    expect(() =>
+      layer({ source: path.join(dir, 'gray.txt'), new_height: 2 ** 32 - 1, new_width: 5 }).setUp([], tops(2)),
+    ).toThrow('Current implementation requires new_height and new_width to be set at the same time.');
+    const prev = process.env.CAFFETS_MEMORY_AVAILABLE_BYTES;
+    process.env.CAFFETS_MEMORY_AVAILABLE_BYTES = String(2 ** 30);
+    try {
+      const big = { source: path.join(dir, 'gray.txt'), is_color: false, new_height: 65536, new_width: 65536 };
+      expect(() => layer(big).setUp([], tops(2))).toThrow(
+        /^ImageData layer data: out of memory: images resized to 65536x65536 need 4\.0 GB, 1\.0 GB available$/,
+      );
+    } finally {
+      if (prev === undefined) delete process.env.CAFFETS_MEMORY_AVAILABLE_BYTES;
+      else process.env.CAFFETS_MEMORY_AVAILABLE_BYTES = prev;
+    }
+  });
+
   it('a bad image later in the list fails the forward that needs it', () => {
     fs.writeFileSync(path.join(dir, 'bad.txt'), 'img/g0.png 0\nimg/g1.png 1\nimg/none.png 2\n');
     const log = captureLog();
