@@ -233,3 +233,72 @@ describe('one training per snapshot_prefix', () => {
     again.release();
   });
 });
+
+describe('real processes: kill -9 mid-snapshot, and two trainings on one prefix', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tmpDir('caffets-snapkill-');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A net whose snapshot (a 4096x4096 InnerProduct: 64 MB) takes long enough to be caught mid-write. */
+  const writeSolver = (maxIter: number) => {
+    const net = `layer { name: "d" type: "DummyData" top: "x" top: "y"
+  dummy_data_param { shape { dim: 1 dim: 4096 } shape { dim: 1 dim: 4096 }
+    data_filler { type: "constant" value: 0.01 } data_filler { type: "constant" value: 0.02 } } }
+layer { name: "ip" type: "InnerProduct" bottom: "x" top: "z"
+  inner_product_param { num_output: 4096 weight_filler { type: "constant" value: 0.001 } } }
+layer { name: "loss" type: "EuclideanLoss" bottom: "z" bottom: "y" top: "loss" }
+`;
+    fs.writeFileSync(path.join(dir, 'net.prototxt'), net);
+    const solver = path.join(dir, `solver_${maxIter}.prototxt`);
+    fs.writeFileSync(
+      solver,
+      `net: "net.prototxt"\nbase_lr: 0.0001\nlr_policy: "fixed"\nmax_iter: ${maxIter}\nsnapshot: 1\n` +
+        `snapshot_prefix: "big"\nsolver_mode: CPU\ndisplay: 1\n`,
+    );
+    return solver;
+  };
+  const temps = () => fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+  const spawnTrain = (solver: string) => {
+    const c = spawn(process.execPath, [CLI, 'train', `--solver=${solver}`], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    c.stderr!.on('data', (b) => (err += b));
+    return { c, done: exited(c), err: () => err };
+  };
+
+  it('kill -9 while a snapshot is being written, then a rerun: no temporary left, last snapshot good', async () => {
+    const run = spawnTrain(writeSolver(1000));
+    await until(() => temps().length > 0 && fs.existsSync(path.join(dir, 'big_iter_1.solverstate')), 120000);
+    run.c.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
+    expect(temps().length).toBeGreaterThan(0); // the leftovers the issue is about
+    const solver = writeSolver(1);
+    const r = spawnSync(process.execPath, [CLI, 'train', `--solver=${solver}`], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(temps()).toEqual([]);
+    // every complete snapshot left behind loads
+    for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.caffemodel')))
+      expect(lib.readNetParamsFromBinaryFile(path.join(dir, f)).layer!.length).toBeGreaterThan(0);
+  }, 240000);
+
+  it('a second `caffets train` on the prefix of a running one refuses in one line; the first is unharmed', async () => {
+    const first = spawnTrain(writeSolver(3));
+    await until(() => fs.existsSync(path.join(dir, 'big.lock')), 60000);
+    const r = spawnSync(process.execPath, [CLI, 'train', `--solver=${path.join(dir, 'solver_3.prototxt')}`], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.trim().split('\n').slice(-1)[0]).toMatch(
+      new RegExp(`^caffets: snapshot prefix '.*big' is in use by process ${first.c.pid} \\(lock`),
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect((await first.done).code).toBe(0);
+    expect(first.err()).toMatch(/Optimization Done/);
+    expect(fs.existsSync(path.join(dir, 'big_iter_3.caffemodel'))).toBe(true);
+  }, 240000);
+});
