@@ -3,17 +3,21 @@
 //   c.forward(x, w, b | null, y)       // y  = conv(x, w) (+ b)
 //   c.backwardData(dy, w, dx)          // dx = conv^T(dy, w)            (overwrites dx)
 //   c.backwardWeights(x, dy, dw, db|null) // dw += dL/dw, db += dL/db   (accumulates: Caffe's rule)
-//   c.bufferBytes(data, weights)       // bytes of the intermediate buffers forward (and backward) allocates
+//   c.scratchBytes(data, weights)      // scratch bytes of its largest call (forward, asked backward)
 //   c.dispose()                        // frees the primitives now (GC frees them otherwise)
 // Tensors are Float32Arrays in the caller's plain layouts: x/y NCHW, w OIHW ([O, I/G, kh, kw], which
 // is goihw for G groups). Each primitive lets oneDNN pick its own layout (format_tag::any) and keeps
-// cached reorders plus intermediate buffers for the tensors it wants in another layout; a primitive
-// is built once per object, on its first use, so the per-call work is binding buffers and executing.
+// cached reorders for the tensors it wants in another layout; a primitive is built once per object,
+// on its first use, so the per-call work is binding buffers and executing. The reordered copies live
+// only during a call, so they are carved out of one scratch arena per thread that every convolution
+// shares: the memory they take is the largest call's, not the sum over layers and directions.
 #include <napi.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <new>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -28,35 +32,74 @@ using Args = std::unordered_map<int, memory>;
 dnnl::engine& Engine() { static dnnl::engine e(dnnl::engine::kind::cpu, 0); return e; }
 dnnl::stream& Stream() { static dnnl::stream s(Engine()); return s; }
 
+// The scratch arena of this thread: grow-only, reused by every call (its pages stay mapped, so calls
+// after the first fault nothing in). A call reserves its whole need first (nothing else is live then,
+// so growing may move it), then takes 64-byte aligned pieces in order.
+class Scratch {
+ public:
+  static constexpr size_t kAlign = 64;
+  static size_t Round(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+  explicit Scratch(size_t need) {
+    Arena& a = Mine();
+    if (a.size < need) {
+      std::free(a.base);
+      a.base = static_cast<char*>(std::aligned_alloc(kAlign, need));
+      a.size = a.base ? need : 0;
+      if (!a.base) throw std::bad_alloc();
+    }
+    base_ = a.base;
+  }
+  void* Take(size_t bytes) { void* p = base_ + used_; used_ += Round(bytes); return p; }
+
+ private:
+  struct Arena {
+    char* base = nullptr;
+    size_t size = 0;
+    ~Arena() { std::free(base); }
+  };
+  static Arena& Mine() { thread_local Arena a; return a; }
+  char* base_;
+  size_t used_ = 0;
+};
+
 // One tensor argument of a primitive: `user` wraps the caller's plain buffer (its pointer is set per
 // call); `inner` is what the primitive reads or writes. They are the same memory when the layouts
-// agree; otherwise a reorder (built once) converts between them. `accumulate` forces the indirection
-// and makes the inner -> user reorder add into the user buffer (a sum post-op: dst += src).
+// agree; otherwise a reorder (built once) converts between them through a scratch piece. `accumulate`
+// forces the indirection and makes the inner -> user reorder add into the user buffer (a sum post-op:
+// dst += src).
 struct Port {
   memory user, inner;
   dnnl::reorder conv;
   bool reorders = false;
-  size_t count = 0;
+  size_t innerBytes = 0;
 
   void Init(const memory::desc& userMd, const memory::desc& primMd, bool input, bool accumulate = false) {
     user = memory(userMd, Engine(), DNNL_MEMORY_NONE);
-    count = userMd.get_size() / sizeof(float);
     if (!accumulate && userMd == primMd) { inner = user; return; }
-    inner = memory(primMd, Engine());
+    inner = memory(primMd, Engine(), DNNL_MEMORY_NONE);
+    innerBytes = Scratch::Round(primMd.get_size());
     reorders = true;
     dnnl::primitive_attr attr;
     if (accumulate) { dnnl::post_ops po; po.append_sum(1.f); attr.set_post_ops(po); }
     conv = input ? dnnl::reorder(user, inner, attr) : dnnl::reorder(inner, user, attr);
   }
-  // Binds the caller's buffer; an input is converted into the primitive's layout right away.
-  void In(float* p) {
-    user.set_data_handle(p);
+  // Binds the caller's buffer (and a scratch piece); an input is converted into the primitive's layout
+  // right away.
+  void In(float* p, Scratch& s) {
+    Out(p, s);
     if (reorders) conv.execute(Stream(), user, inner);
   }
-  void Out(float* p) { user.set_data_handle(p); }
+  void Out(float* p, Scratch& s) {
+    user.set_data_handle(p);
+    if (reorders) inner.set_data_handle(s.Take(innerBytes));
+  }
   // After the primitive ran: converts (or adds) its result into the caller's buffer.
   void Flush() { if (reorders) conv.execute(Stream(), inner, user); }
 };
+
+/** The scratch bytes of a call through these ports. */
+template <typename... P>
+size_t Need(const P&... ports) { return (size_t(0) + ... + ports.innerBytes); }
 
 struct Geometry {
   int64_t n, c, h, w, o, g, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
@@ -85,7 +128,7 @@ class Conv : public Napi::ObjectWrap<Conv> {
       InstanceMethod<&Conv::Forward>("forward"),
       InstanceMethod<&Conv::BackwardData>("backwardData"),
       InstanceMethod<&Conv::BackwardWeights>("backwardWeights"),
-      InstanceMethod<&Conv::BufferBytes>("bufferBytes"),
+      InstanceMethod<&Conv::ScratchBytes>("scratchBytes"),
       InstanceMethod<&Conv::Dispose>("dispose"),
     });
   }
@@ -227,6 +270,8 @@ class Conv : public Napi::ObjectWrap<Conv> {
       body();
     } catch (const dnnl::error& e) {
       Napi::Error::New(info.Env(), std::string("oneDNN convolution: ") + e.what()).ThrowAsJavaScriptException();
+    } catch (const std::bad_alloc&) {
+      Napi::Error::New(info.Env(), "oneDNN convolution: out of memory for its scratch buffers").ThrowAsJavaScriptException();
     }
     return info.Env().Undefined();
   }
@@ -245,9 +290,10 @@ class Conv : public Napi::ObjectWrap<Conv> {
       float* y = Buffer(info, 3, DstCount(), "y");
       if (!y) return;
       if (!fwd_) BuildForward();
-      fX_.In(x); fW_.In(w);
-      if (g_.bias) fB_.In(b);
-      fY_.Out(y);
+      Scratch s(Need(fX_, fW_, fB_, fY_));
+      fX_.In(x, s); fW_.In(w, s);
+      if (g_.bias) fB_.In(b, s);
+      fY_.Out(y, s);
       fwd_->execute(Stream(), fArgs_);
       fY_.Flush();
       Stream().wait();
@@ -261,7 +307,8 @@ class Conv : public Napi::ObjectWrap<Conv> {
       float* dx = w ? Buffer(info, 2, SrcCount(), "dx") : nullptr;
       if (!dx) return;
       if (!bwdD_) BuildBackwardData();
-      dDy_.In(dy); dW_.In(w); dDx_.Out(dx);
+      Scratch s(Need(dDy_, dW_, dDx_));
+      dDy_.In(dy, s); dW_.In(w, s); dDx_.Out(dx, s);
       bwdD_->execute(Stream(), dArgs_);
       dDx_.Flush();
       Stream().wait();
@@ -277,8 +324,9 @@ class Conv : public Napi::ObjectWrap<Conv> {
       if (!dw || info.Env().IsExceptionPending()) return;
       if (db && !g_.bias) { Napi::TypeError::New(info.Env(), "Conv: no bias in this convolution").ThrowAsJavaScriptException(); return; }
       if (!bwdW_) BuildBackwardWeights();
-      wX_.In(x); wDy_.In(dy); wDw_.Out(dw);
-      if (g_.bias) wDb_.Out(db);
+      Scratch s(Need(wX_, wDy_, wDw_, wDb_));
+      wX_.In(x, s); wDy_.In(dy, s); wDw_.Out(dw, s);
+      if (g_.bias) wDb_.Out(db, s);
       bwdW_->execute(Stream(), wArgs_);
       wDw_.Flush();
       if (db) wDb_.Flush();  // the bias gradient was computed anyway; add it only when asked
@@ -286,29 +334,34 @@ class Conv : public Napi::ObjectWrap<Conv> {
     });
   }
 
-  // What the Ports allocate once built (Port::Init: an inner buffer wherever the primitive's layout
-  // differs from the plain one, and always for the accumulated gradients): forward, and the backward
+  // The scratch bytes of the largest call (Port::Init: a piece wherever the primitive's layout differs
+  // from the plain one, and always for the accumulated gradients) among forward and the backward
   // directions info[0] (data) and info[1] (weights) ask for. Descriptors are queried, nothing allocated.
-  Napi::Value BufferBytes(const Napi::CallbackInfo& info) {
-    double bytes = 0;
+  Napi::Value ScratchBytes(const Napi::CallbackInfo& info) {
+    double most = 0;
     Guard(info, [&] {
       const Geometry& g = g_;
       auto inner = [](const memory::desc& user, const memory::desc& prim) {
-        return user == prim ? 0.0 : double(prim.get_size());
+        return user == prim ? 0.0 : double(Scratch::Round(prim.get_size()));
       };
+      auto always = [](const memory::desc& prim) { return double(Scratch::Round(prim.get_size())); };
       const auto src = Md(g.Src(), Tag::nchw), dst = Md(g.Dst(), Tag::nchw), wei = Md(g.Wei(), g.WeiTag());
-      bytes += inner(src, fwdPd_.src_desc()) + inner(wei, fwdPd_.weights_desc()) + inner(dst, fwdPd_.dst_desc());
+      const auto bias = Md({g.o}, Tag::x);
+      most = inner(src, fwdPd_.src_desc()) + inner(wei, fwdPd_.weights_desc()) + inner(dst, fwdPd_.dst_desc());
+      if (g.bias) most += inner(bias, fwdPd_.bias_desc());
       if (info[0].ToBoolean().Value()) {
         auto d = BwdDataPd();
-        bytes += inner(dst, d.diff_dst_desc()) + inner(wei, d.weights_desc()) + inner(src, d.diff_src_desc());
+        most = std::max(most, inner(dst, d.diff_dst_desc()) + inner(wei, d.weights_desc()) +
+                                  inner(src, d.diff_src_desc()));
       }
       if (info[1].ToBoolean().Value()) {
         auto w = BwdWeightsPd();
-        bytes += inner(src, w.src_desc()) + inner(dst, w.diff_dst_desc()) + double(w.diff_weights_desc().get_size());
-        if (g.bias) bytes += double(w.diff_bias_desc().get_size());
+        double b = inner(src, w.src_desc()) + inner(dst, w.diff_dst_desc()) + always(w.diff_weights_desc());
+        if (g.bias) b += always(w.diff_bias_desc());
+        most = std::max(most, b);
       }
     });
-    return Napi::Number::New(info.Env(), bytes);
+    return Napi::Number::New(info.Env(), most);
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {

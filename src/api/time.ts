@@ -1,7 +1,7 @@
 // caffets time: Caffe's layer-by-layer benchmark (tools/caffe.cpp time()), same log lines.
 import { currentDevice, mode } from '../backend/mode';
 import { performance } from 'perf_hooks';
-import { Net } from '../net';
+import { Net, planDiffMemory } from '../net';
 import { readNetParamsFromTextFile } from '../io/proto_io';
 import { formatG } from '../util/format';
 import { log } from '../util/logging';
@@ -42,6 +42,7 @@ export function timeModel(o: TimeOptions): TimeResult {
       stages: stagesFromFlag(o.stage),
     });
     if (o.weights) net.copyTrainedLayersFromFile(o.weights);
+    planDiffMemory(net); // timing reads no intermediate diff
     return benchmark(net, iterations);
   } finally {
     net?.dispose();

@@ -31,9 +31,13 @@ export interface ConvPrimitive {
   backwardData(dy: Float32Array, w: Float32Array, dx: Float32Array): void;
   /** dw += conv_backward_weights(x, dy); db += sum(dy) when db is given */
   backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, db: Float32Array | null): void;
-  /** bytes of the buffers it holds or allocates running forward, and backwardData / backwardWeights
-   *  when asked (reordered copies, columns), for memory estimates */
-  bufferBytes(backwardData: boolean, backwardWeights: boolean): number;
+  /**
+   * For memory estimates, running forward and, when asked, backwardData / backwardWeights: the bytes of
+   * the buffers it holds (columns), or else of its largest call's scratch (reordered copies) in the
+   * per-thread arena every convolution shares.
+   */
+  bufferBytes?(backwardData: boolean, backwardWeights: boolean): number;
+  scratchBytes?(backwardData: boolean, backwardWeights: boolean): number;
   dispose(): void;
 }
 

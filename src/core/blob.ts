@@ -57,6 +57,10 @@ export class Blob {
   get count(): number {
     return this._count;
   }
+  /** Floats its memory holds (the largest count it had). */
+  get capacity(): number {
+    return this._capacity;
+  }
 
   /** Product of dims in [start, end). */
   countRange(start: number, end = this._shape.length): number {
@@ -149,6 +153,12 @@ export class Blob {
   shareDiff(other: Blob): void {
     if (this._count !== other._count) throw new CaffeError(`ShareDiff: count ${this._count} vs ${other._count}`);
     this._diff = other._diff;
+  }
+
+  /** Makes this blob keep its diff in `mem` (at least its capacity), as the Net's diff planner assigns. */
+  useDiffMemory(mem: SyncedMemory): void {
+    if (mem.size < this._capacity) throw new Error(`useDiffMemory: ${mem.size} < capacity ${this._capacity}`);
+    this._diff = mem;
   }
 
   // Update and the norms compute where the data is current, as Caffe's switch on head(): on the

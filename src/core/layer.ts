@@ -15,6 +15,16 @@ import { currentDevice, mode } from '../backend/mode';
 
 export type Phase = 'TRAIN' | 'TEST';
 
+/**
+ * Memory a layer holds besides its tops and parameters: Blob fields, `bytes` of its own buffers, and
+ * `scratch`, the largest call's share of a per-thread arena all layers share (counted once per net).
+ */
+export interface LayerMemory {
+  blobs: Blob[];
+  bytes: number;
+  scratch?: number;
+}
+
 /** The `<x>_param` fields of a LayerParameter. */
 export type LayerParamField = MessageField<LayerParameter>;
 /** What `param(field)` returns: that sub-message read through its schema defaults. */
@@ -174,7 +184,7 @@ export abstract class Layer {
    * fields. Layers holding memory elsewhere (native primitives, prefetch buffers) add it, including
    * what backward allocates when `propagateDown` (the bottoms backward reaches) is given.
    */
-  internalMemory(_propagateDown?: readonly boolean[]): { blobs: Blob[]; bytes: number } {
+  internalMemory(_propagateDown?: readonly boolean[]): LayerMemory {
     const blobs: Blob[] = [];
     let bytes = 0;
     for (const [key, v] of Object.entries(this)) {

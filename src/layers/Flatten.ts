@@ -1,6 +1,7 @@
-// Flatten: collapses the axes axis..end_axis (inclusive; defaults 1 and -1) into one. No copy: as in
-// Caffe, forward makes the top use the bottom's data memory and backward makes the bottom use the
-// top's diff memory. Not in place.
+// Flatten: collapses the axes axis..end_axis (inclusive; defaults 1 and -1) into one. No copy: the top
+// is a view of the bottom, data and diff (Caffe shares them in forward and backward; sharing them at
+// reshape, as Caffe's Reshape does, gives the same values and lets the Net plan the diffs).
+// Not in place.
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
@@ -15,15 +16,12 @@ export class FlattenLayer extends Layer {
     const shape = [...b.shape.slice(0, start), b.countRange(start, end + 1), ...b.shape.slice(end + 1)];
     top[0].reshape(shape);
     checkOp(this, top[0].count, '==', b.count, 'top[0]->count() == bottom[0]->count()');
+    top[0].shareData(b);
+    top[0].shareDiff(b);
   }
 
-  protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    top[0].shareData(bottom[0]);
-  }
-
-  protected override backwardCpu(top: Blob[], _propagateDown: boolean[], bottom: Blob[]): void {
-    bottom[0].shareDiff(top[0]);
-  }
+  protected forwardCpu(_bottom: Blob[], _top: Blob[]): void {}
+  protected override backwardCpu(_top: Blob[], _propagateDown: boolean[], _bottom: Blob[]): void {}
 
   override exactNumBottomBlobs(): number {
     return 1;

@@ -5,7 +5,7 @@
 // Deconvolution is the transposed convolution: it "reverses dimensions", i.e. its bottom plays the
 // part of the underlying convolution's output and its top that of the convolution's input.
 import { Blob } from '../core/blob';
-import { Layer, LayerParamView } from '../core/layer';
+import { Layer, LayerMemory, LayerParamView } from '../core/layer';
 import { backend } from '../backend';
 import { ConvDesc, ConvPrimitive } from '../backend/backend';
 import { DeviceConvPrimitive, DevicePtr } from '../backend/device';
@@ -337,12 +337,16 @@ export abstract class BaseConvolutionLayer extends Layer {
     currentDevice().kernels.channelSum(this.num, this.numOutput, spatial, dy, this.blobs[1].mutableGpuDiff());
   }
 
-  /** The primitive's buffers (oneDNN's reordered copies, or the CAFFE engine's columns) too. */
-  override internalMemory(propagateDown?: readonly boolean[]): { blobs: Blob[]; bytes: number } {
+  /** The primitive's buffers too: the CAFFE engine's columns, or oneDNN's scratch (shared by all). */
+  override internalMemory(propagateDown?: readonly boolean[]): LayerMemory {
     const m = super.internalMemory();
     const data = !!propagateDown?.some(Boolean),
       weights = !!propagateDown && this.paramPropagate(0);
-    return { blobs: m.blobs, bytes: m.bytes + (this.prim?.bufferBytes(data, weights) ?? 0) };
+    return {
+      blobs: m.blobs,
+      bytes: m.bytes + (this.prim?.bufferBytes?.(data, weights) ?? 0),
+      scratch: this.prim?.scratchBytes?.(data, weights) ?? 0,
+    };
   }
 
   override dispose(): void {

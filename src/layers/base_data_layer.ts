@@ -8,7 +8,7 @@
 // the layer's own set-up draws (rand_skip, shuffle seed), InitRand again (the seed the prefetch
 // thread's transformer uses), and StartInternalThread's seed for the thread.
 import type { Blob } from '../core/blob';
-import { Layer } from '../core/layer';
+import { Layer, LayerMemory } from '../core/layer';
 import { rng } from '../core/rng';
 import { log } from '../util/logging';
 import { check } from '../util/check';
@@ -127,7 +127,7 @@ export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
   }
 
   /** The prefetch batches (shared with the worker) too. */
-  override internalMemory(): { blobs: Blob[]; bytes: number } {
+  override internalMemory(): LayerMemory {
     const m = super.internalMemory();
     return { blobs: m.blobs, bytes: m.bytes + (this.prefetcher?.slotBytes ?? 0) };
   }

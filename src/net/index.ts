@@ -4,3 +4,4 @@ export type { NetStateOverrides } from './net';
 export { filterNet, layerIncluded, stateMeetsRule } from './filter';
 export { insertSplits, configureSplitLayer, splitBlobName, splitLayerName } from './insert_splits';
 export { blobShapeEqualsProto } from './net_params';
+export { planDiffMemory } from './diff_plan';

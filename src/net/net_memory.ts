@@ -18,6 +18,8 @@ export class NetMemory {
   private seen = new Set<SyncedMemory>();
   readonly byLayer: number[] = [];
   total = 0;
+  /** The largest scratch any layer's call takes from the shared arena (in `total` once). */
+  private scratch = 0;
 
   private add(layerId: number, m: SyncedMemory): void {
     if (this.seen.has(m)) return;
@@ -46,6 +48,10 @@ export class NetMemory {
     const own = layer.internalMemory(reached ? net.bottomNeedBackward[layerId] : undefined);
     for (const b of own.blobs) this.add(layerId, b.dataMemory);
     this.addBytes(layerId, own.bytes);
+    if ((own.scratch ?? 0) > this.scratch) {
+      this.addBytes(layerId, own.scratch! - this.scratch);
+      this.scratch = own.scratch!;
+    }
   }
 
   /** The whole net once set up and analysed: every layer with backward's buffers, and the diffs used. */

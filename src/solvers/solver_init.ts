@@ -5,7 +5,7 @@
 // lenet_consolidated_solver example, train (caffets' addition: Caffe 1.0 reads them as nets of no layer).
 import * as fs from 'fs';
 import * as path from 'path';
-import { Net } from '../net';
+import { Net, planDiffMemory } from '../net';
 import { getField } from '../proto/schema';
 import type { NetParameter, NetState, SolverParameter } from '../proto/caffe';
 import { readNetParamsFromTextFile } from '../io/proto_io';
@@ -95,6 +95,7 @@ export function initTrainNet(param: SolverParameter): Net {
       );
     }
     for (const w of param.weights ?? []) loadNetWeights(net, w);
+    planDiffMemory(net); // the solver reads only the parameters' diffs
     return net;
   });
 }
