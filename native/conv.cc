@@ -1,125 +1,30 @@
-// Convolution primitives over oneDNN, exposed to JS as the class `Conv`:
+// Convolution over oneDNN, exposed to JS as the class `Conv`:
 //   const c = new native.Conv(desc)   // desc: ConvDesc of src/backend/backend.ts (2-D, NCHW)
 //   c.forward(x, w, b | null, y)       // y  = conv(x, w) (+ b)
 //   c.backwardData(dy, w, dx)          // dx = conv^T(dy, w)            (overwrites dx)
 //   c.backwardWeights(x, dy, dw, db|null) // dw += dL/dw, db += dL/db   (accumulates: Caffe's rule)
 //   c.scratchBytes(data, weights)      // scratch bytes of its largest call (forward, asked backward)
 //   c.dispose()                        // frees the primitives now (GC frees them otherwise)
-// Tensors are Float32Arrays in the caller's plain layouts: x/y NCHW, w OIHW ([O, I/G, kh, kw], which
-// is goihw for G groups). Each primitive lets oneDNN pick its own layout (format_tag::any) and keeps
-// cached reorders for the tensors it wants in another layout; a primitive is built once per object,
-// on its first use, so the per-call work is binding buffers and executing. The reordered copies live
-// only during a call, so they are carved out of one scratch arena per thread that every convolution
-// shares: the memory they take is the largest call's, not the sum over layers and directions.
+// Tensors are Float32Arrays in the caller's plain layouts (conv_plan.h). A batch whose reordered copies
+// would exceed the scratch budget runs as consecutive chunks of images, each through a Plan built for
+// the chunk's size (images are independent; the weight gradients accumulate over chunks), so a large
+// batch needs a bounded scratch arena instead of copies of whole activations.
 #include <napi.h>
 #include <oneapi/dnnl/dnnl.hpp>
-#include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
+#include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
+
+#include "conv_plan.h"
 
 namespace {
 
-using dnnl::memory;
-using Tag = memory::format_tag;
-using Dims = memory::dims;
-using Args = std::unordered_map<int, memory>;
+using namespace caffets_conv;
 
-dnnl::engine& Engine() { static dnnl::engine e(dnnl::engine::kind::cpu, 0); return e; }
-dnnl::stream& Stream() { static dnnl::stream s(Engine()); return s; }
-
-// The scratch arena of this thread: grow-only, reused by every call (its pages stay mapped, so calls
-// after the first fault nothing in). A call reserves its whole need first (nothing else is live then,
-// so growing may move it), then takes 64-byte aligned pieces in order.
-class Scratch {
- public:
-  static constexpr size_t kAlign = 64;
-  static size_t Round(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
-  explicit Scratch(size_t need) {
-    Arena& a = Mine();
-    if (a.size < need) {
-      std::free(a.base);
-      a.base = static_cast<char*>(std::aligned_alloc(kAlign, need));
-      a.size = a.base ? need : 0;
-      if (!a.base) throw std::bad_alloc();
-    }
-    base_ = a.base;
-  }
-  void* Take(size_t bytes) { void* p = base_ + used_; used_ += Round(bytes); return p; }
-
- private:
-  struct Arena {
-    char* base = nullptr;
-    size_t size = 0;
-    ~Arena() { std::free(base); }
-  };
-  static Arena& Mine() { thread_local Arena a; return a; }
-  char* base_;
-  size_t used_ = 0;
-};
-
-// One tensor argument of a primitive: `user` wraps the caller's plain buffer (its pointer is set per
-// call); `inner` is what the primitive reads or writes. They are the same memory when the layouts
-// agree; otherwise a reorder (built once) converts between them through a scratch piece. `accumulate`
-// forces the indirection and makes the inner -> user reorder add into the user buffer (a sum post-op:
-// dst += src).
-struct Port {
-  memory user, inner;
-  dnnl::reorder conv;
-  bool reorders = false;
-  size_t innerBytes = 0;
-
-  void Init(const memory::desc& userMd, const memory::desc& primMd, bool input, bool accumulate = false) {
-    user = memory(userMd, Engine(), DNNL_MEMORY_NONE);
-    if (!accumulate && userMd == primMd) { inner = user; return; }
-    inner = memory(primMd, Engine(), DNNL_MEMORY_NONE);
-    innerBytes = Scratch::Round(primMd.get_size());
-    reorders = true;
-    dnnl::primitive_attr attr;
-    if (accumulate) { dnnl::post_ops po; po.append_sum(1.f); attr.set_post_ops(po); }
-    conv = input ? dnnl::reorder(user, inner, attr) : dnnl::reorder(inner, user, attr);
-  }
-  // Binds the caller's buffer (and a scratch piece); an input is converted into the primitive's layout
-  // right away.
-  void In(float* p, Scratch& s) {
-    Out(p, s);
-    if (reorders) conv.execute(Stream(), user, inner);
-  }
-  void Out(float* p, Scratch& s) {
-    user.set_data_handle(p);
-    if (reorders) inner.set_data_handle(s.Take(innerBytes));
-  }
-  // After the primitive ran: converts (or adds) its result into the caller's buffer.
-  void Flush() { if (reorders) conv.execute(Stream(), inner, user); }
-};
-
-/** The scratch bytes of a call through these ports. */
-template <typename... P>
-size_t Need(const P&... ports) { return (size_t(0) + ... + ports.innerBytes); }
-
-struct Geometry {
-  int64_t n, c, h, w, o, g, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
-  bool bias;
-  Dims Src() const { return {n, c, h, w}; }
-  Dims Dst() const { return {n, o, oh, ow}; }
-  Dims Wei() const { return g > 1 ? Dims{g, o / g, c / g, kh, kw} : Dims{o, c, kh, kw}; }
-  Tag WeiTag() const { return g > 1 ? Tag::goihw : Tag::oihw; }
-  Dims Strides() const { return {sh, sw}; }
-  Dims Dilates() const { return {dh - 1, dw - 1}; }  // oneDNN counts the gaps, Caffe the step
-  Dims PadL() const { return {ph, pw}; }
-  // Caffe floors the output size; the right padding that makes oneDNN's window arithmetic agree
-  // exactly with the output size (it may be smaller than the left one, even negative).
-  Dims PadR() const {
-    return {(oh - 1) * sh + dh * (kh - 1) + 1 - h - ph, (ow - 1) * sw + dw * (kw - 1) + 1 - w - pw};
-  }
-};
-
-memory::desc Md(const Dims& d, Tag t) { return memory::desc(d, memory::data_type::f32, t); }
-memory::desc Any(const Dims& d) { return Md(d, Tag::any); }
+// Scratch bytes one call may take before its batch is split (per thread; one arena serves all layers).
+double scratchBudget = 64.0 * 1024 * 1024;
 
 class Conv : public Napi::ObjectWrap<Conv> {
  public:
@@ -153,7 +58,16 @@ class Conv : public Napi::ObjectWrap<Conv> {
       return;
     }
     try {
-      fwdPd_ = dnnl::convolution_forward::primitive_desc(FwdDesc(), Engine());
+      // chunks of `chunk_` images: about the largest whose scratch (forward and both backward directions)
+      // stays within the budget (a chunk's scratch is nearly proportional to its images: shrink until it
+      // fits, or one image), then evened out over the chunks needed
+      int64_t chunk = g.n;
+      for (double s; chunk > 1 && (s = PlanFor(chunk).ScratchBytes(true, true)) > scratchBudget;)
+        chunk = std::max<int64_t>(1, std::min(chunk - 1, int64_t(double(chunk) * scratchBudget / s)));
+      const int64_t parts = (g.n + chunk - 1) / chunk;
+      chunk_ = (g.n + parts - 1) / parts;
+      plans_.clear();  // keep only the plans used
+      PlanFor(chunk_);
     } catch (const dnnl::error& e) {
       Napi::Error::New(env, std::string("oneDNN convolution: ") + e.what()).ThrowAsJavaScriptException();
     }
@@ -162,82 +76,26 @@ class Conv : public Napi::ObjectWrap<Conv> {
  private:
   Geometry g_{};
   bool disposed_ = false;
-  dnnl::convolution_forward::primitive_desc fwdPd_;
-  // forward: y = conv(x, w) + b
-  std::unique_ptr<dnnl::convolution_forward> fwd_;
-  Port fX_, fW_, fB_, fY_;
-  Args fArgs_;
-  // backward data: dx = conv^T(dy, w)
-  std::unique_ptr<dnnl::convolution_backward_data> bwdD_;
-  Port dDy_, dW_, dDx_;
-  Args dArgs_;
-  // backward weights: dw += ..., db += ...
-  std::unique_ptr<dnnl::convolution_backward_weights> bwdW_;
-  Port wX_, wDy_, wDw_, wDb_;
-  Args wArgs_;
+  int64_t chunk_ = 0;
+  std::map<int64_t, std::unique_ptr<Plan>> plans_;  // by batch size: the chunk's and the last chunk's
 
-  dnnl::convolution_forward::desc FwdDesc() const {
-    const Geometry& g = g_;
-    auto alg = dnnl::algorithm::convolution_direct;
-    auto pk = dnnl::prop_kind::forward_training;
-    if (g.bias)
-      return {pk, alg, Any(g.Src()), Any(g.Wei()), Md({g.o}, Tag::x), Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR()};
-    return {pk, alg, Any(g.Src()), Any(g.Wei()), Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR()};
-  }
-
-  void BuildForward() {
-    const Geometry& g = g_;
-    fX_.Init(Md(g.Src(), Tag::nchw), fwdPd_.src_desc(), true);
-    fW_.Init(Md(g.Wei(), g.WeiTag()), fwdPd_.weights_desc(), true);
-    fY_.Init(Md(g.Dst(), Tag::nchw), fwdPd_.dst_desc(), false);
-    fArgs_ = {{DNNL_ARG_SRC, fX_.inner}, {DNNL_ARG_WEIGHTS, fW_.inner}, {DNNL_ARG_DST, fY_.inner}};
-    if (g.bias) {
-      fB_.Init(Md({g.o}, Tag::x), fwdPd_.bias_desc(), true);
-      fArgs_[DNNL_ARG_BIAS] = fB_.inner;
+  Plan& PlanFor(int64_t n) {
+    auto& p = plans_[n];
+    if (!p) {
+      Geometry g = g_;
+      g.n = n;
+      p = std::make_unique<Plan>(g);
     }
-    fwd_ = std::make_unique<dnnl::convolution_forward>(fwdPd_);
+    return *p;
   }
 
-  dnnl::convolution_backward_data::primitive_desc BwdDataPd() const {
-    const Geometry& g = g_;
-    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, Any(g.Src()), Any(g.Wei()),
-                                               Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR());
-    return {desc, Engine(), fwdPd_};
-  }
-
-  void BuildBackwardData() {
-    const Geometry& g = g_;
-    auto pd = BwdDataPd();
-    dDy_.Init(Md(g.Dst(), Tag::nchw), pd.diff_dst_desc(), true);
-    dW_.Init(Md(g.Wei(), g.WeiTag()), pd.weights_desc(), true);
-    dDx_.Init(Md(g.Src(), Tag::nchw), pd.diff_src_desc(), false);
-    dArgs_ = {{DNNL_ARG_DIFF_DST, dDy_.inner}, {DNNL_ARG_WEIGHTS, dW_.inner}, {DNNL_ARG_DIFF_SRC, dDx_.inner}};
-    bwdD_ = std::make_unique<dnnl::convolution_backward_data>(pd);
-  }
-
-  dnnl::convolution_backward_weights::primitive_desc BwdWeightsPd() const {
-    const Geometry& g = g_;
-    auto alg = dnnl::algorithm::convolution_direct;
-    auto desc = g.bias
-        ? dnnl::convolution_backward_weights::desc(alg, Any(g.Src()), Any(g.Wei()), Md({g.o}, Tag::x), Any(g.Dst()),
-                                                   g.Strides(), g.Dilates(), g.PadL(), g.PadR())
-        : dnnl::convolution_backward_weights::desc(alg, Any(g.Src()), Any(g.Wei()), Any(g.Dst()), g.Strides(),
-                                                   g.Dilates(), g.PadL(), g.PadR());
-    return {desc, Engine(), fwdPd_};
-  }
-
-  void BuildBackwardWeights() {
-    const Geometry& g = g_;
-    auto pd = BwdWeightsPd();
-    wX_.Init(Md(g.Src(), Tag::nchw), pd.src_desc(), true);
-    wDy_.Init(Md(g.Dst(), Tag::nchw), pd.diff_dst_desc(), true);
-    wDw_.Init(Md(g.Wei(), g.WeiTag()), pd.diff_weights_desc(), false, /*accumulate=*/true);
-    wArgs_ = {{DNNL_ARG_SRC, wX_.inner}, {DNNL_ARG_DIFF_DST, wDy_.inner}, {DNNL_ARG_DIFF_WEIGHTS, wDw_.inner}};
-    if (g.bias) {
-      wDb_.Init(Md({g.o}, Tag::x), pd.diff_bias_desc(), false, /*accumulate=*/true);
-      wArgs_[DNNL_ARG_DIFF_BIAS] = wDb_.inner;
+  // Runs f(plan, first image, images) over the chunks of the batch.
+  template <typename F>
+  void Chunks(F&& f) {
+    for (int64_t i = 0; i < g_.n; i += chunk_) {
+      const int64_t n = std::min(chunk_, g_.n - i);
+      f(PlanFor(n), i, n);
     }
-    bwdW_ = std::make_unique<dnnl::convolution_backward_weights>(pd);
   }
 
   // The Float32Array at info[i], which must hold exactly `count` floats (or be null when allowed).
@@ -280,6 +138,9 @@ class Conv : public Napi::ObjectWrap<Conv> {
   size_t DstCount() const { return size_t(g_.n * g_.o * g_.oh * g_.ow); }
   size_t WeiCount() const { return size_t(g_.o * (g_.c / g_.g) * g_.kh * g_.kw); }
 
+  size_t SrcImage() const { return size_t(g_.c * g_.h * g_.w); }
+  size_t DstImage() const { return size_t(g_.o * g_.oh * g_.ow); }
+
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     return Guard(info, [&] {
       float* x = Buffer(info, 0, SrcCount(), "x");
@@ -289,14 +150,7 @@ class Conv : public Napi::ObjectWrap<Conv> {
       if (g_.bias && !b) { Napi::TypeError::New(info.Env(), "Conv: forward needs the bias").ThrowAsJavaScriptException(); return; }
       float* y = Buffer(info, 3, DstCount(), "y");
       if (!y) return;
-      if (!fwd_) BuildForward();
-      Scratch s(Need(fX_, fW_, fB_, fY_));
-      fX_.In(x, s); fW_.In(w, s);
-      if (g_.bias) fB_.In(b, s);
-      fY_.Out(y, s);
-      fwd_->execute(Stream(), fArgs_);
-      fY_.Flush();
-      Stream().wait();
+      Chunks([&](Plan& p, int64_t i, int64_t) { p.Forward(x + i * SrcImage(), w, b, y + i * DstImage()); });
     });
   }
 
@@ -306,12 +160,7 @@ class Conv : public Napi::ObjectWrap<Conv> {
       float* w = dy ? Buffer(info, 1, WeiCount(), "w") : nullptr;
       float* dx = w ? Buffer(info, 2, SrcCount(), "dx") : nullptr;
       if (!dx) return;
-      if (!bwdD_) BuildBackwardData();
-      Scratch s(Need(dDy_, dW_, dDx_));
-      dDy_.In(dy, s); dW_.In(w, s); dDx_.Out(dx, s);
-      bwdD_->execute(Stream(), dArgs_);
-      dDx_.Flush();
-      Stream().wait();
+      Chunks([&](Plan& p, int64_t i, int64_t) { p.BackwardData(dy + i * DstImage(), w, dx + i * SrcImage()); });
     });
   }
 
@@ -323,59 +172,36 @@ class Conv : public Napi::ObjectWrap<Conv> {
       float* db = dw ? Buffer(info, 3, size_t(g_.o), "db", true) : nullptr;
       if (!dw || info.Env().IsExceptionPending()) return;
       if (db && !g_.bias) { Napi::TypeError::New(info.Env(), "Conv: no bias in this convolution").ThrowAsJavaScriptException(); return; }
-      if (!bwdW_) BuildBackwardWeights();
-      Scratch s(Need(wX_, wDy_, wDw_, wDb_));
-      wX_.In(x, s); wDy_.In(dy, s); wDw_.Out(dw, s);
-      if (g_.bias) wDb_.Out(db, s);
-      bwdW_->execute(Stream(), wArgs_);
-      wDw_.Flush();
-      if (db) wDb_.Flush();  // the bias gradient was computed anyway; add it only when asked
-      Stream().wait();
+      Chunks([&](Plan& p, int64_t i, int64_t) { p.BackwardWeights(x + i * SrcImage(), dy + i * DstImage(), dw, db); });
     });
   }
 
-  // The scratch bytes of the largest call (Port::Init: a piece wherever the primitive's layout differs
-  // from the plain one, and always for the accumulated gradients) among forward and the backward
-  // directions info[0] (data) and info[1] (weights) ask for. Descriptors are queried, nothing allocated.
+  // The scratch bytes of its largest call: forward, and the backward directions info[0] (data) and
+  // info[1] (weights) ask for, of a chunk.
   Napi::Value ScratchBytes(const Napi::CallbackInfo& info) {
     double most = 0;
-    Guard(info, [&] {
-      const Geometry& g = g_;
-      auto inner = [](const memory::desc& user, const memory::desc& prim) {
-        return user == prim ? 0.0 : double(Scratch::Round(prim.get_size()));
-      };
-      auto always = [](const memory::desc& prim) { return double(Scratch::Round(prim.get_size())); };
-      const auto src = Md(g.Src(), Tag::nchw), dst = Md(g.Dst(), Tag::nchw), wei = Md(g.Wei(), g.WeiTag());
-      const auto bias = Md({g.o}, Tag::x);
-      most = inner(src, fwdPd_.src_desc()) + inner(wei, fwdPd_.weights_desc()) + inner(dst, fwdPd_.dst_desc());
-      if (g.bias) most += inner(bias, fwdPd_.bias_desc());
-      if (info[0].ToBoolean().Value()) {
-        auto d = BwdDataPd();
-        most = std::max(most, inner(dst, d.diff_dst_desc()) + inner(wei, d.weights_desc()) +
-                                  inner(src, d.diff_src_desc()));
-      }
-      if (info[1].ToBoolean().Value()) {
-        auto w = BwdWeightsPd();
-        double b = inner(src, w.src_desc()) + inner(dst, w.diff_dst_desc()) + always(w.diff_weights_desc());
-        if (g.bias) b += always(w.diff_bias_desc());
-        most = std::max(most, b);
-      }
-    });
+    Guard(info, [&] { most = PlanFor(chunk_).ScratchBytes(info[0].ToBoolean().Value(), info[1].ToBoolean().Value()); });
     return Napi::Number::New(info.Env(), most);
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    fwd_.reset(); bwdD_.reset(); bwdW_.reset();
-    fX_ = fW_ = fB_ = fY_ = dDy_ = dW_ = dDx_ = wX_ = wDy_ = wDw_ = wDb_ = Port();
-    fArgs_.clear(); dArgs_.clear(); wArgs_.clear();
-    fwdPd_ = dnnl::convolution_forward::primitive_desc();
+    plans_.clear();
     disposed_ = true;
     return info.Env().Undefined();
   }
 };
 
+// setConvScratchBudget(bytes): the scratch one convolution call may take before its batch is split
+// (64 MB by default; for tests and memory-tight runs). Returns the previous budget.
+Napi::Value SetConvScratchBudget(const Napi::CallbackInfo& info) {
+  const double prev = scratchBudget;
+  if (info[0].IsNumber() && info[0].As<Napi::Number>().DoubleValue() > 0) scratchBudget = info[0].As<Napi::Number>().DoubleValue();
+  return Napi::Number::New(info.Env(), prev);
+}
+
 }  // namespace
 
 void InitConv(Napi::Env env, Napi::Object exports) {
   exports.Set("Conv", Conv::Define(env));
+  exports.Set("setConvScratchBudget", Napi::Function::New(env, SetConvScratchBudget));
 }

@@ -2,7 +2,9 @@
 // Side-by-side `caffe time` (reference BVLC Caffe) vs `caffets time` on the timing nets, interleaved,
 // best of N rounds; prints a table of Average Forward-Backward ms and the ratio Caffe / caffets
 // (> 1 means caffets is faster).
-// Usage: node scripts/bench-time.js [--rounds=3] [--dir=../shared/fixtures/bench] [net=iterations ...]
+// With --memory, also the peak resident memory of one training iteration (`time --iterations=1`, under
+// /usr/bin/time) of CaffeNet at batch 256 and GoogLeNet at batch 32, the issue's memory bars.
+// Usage: node scripts/bench-time.js [--rounds=3] [--memory] [--dir=../shared/fixtures/bench] [net=iterations ...]
 'use strict';
 const path = require('path');
 const fs = require('fs');
@@ -13,6 +15,7 @@ const rounds = Number(arg('rounds', 3));
 const dir = path.resolve(arg('dir', path.join(__dirname, '../../shared/fixtures/bench')));
 const defaults = { lenet_time: 50, cifar_time: 10, caffenet_time: 3, googlenet_time: 3 };
 const picks = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const memory = process.argv.includes('--memory');
 const nets = picks.length
   ? Object.fromEntries(picks.map((p) => p.split('=')).map(([n, i]) => [n, Number(i || 10)]))
   : defaults;
@@ -59,4 +62,50 @@ for (const [name, iters] of Object.entries(nets)) {
   console.log(
     `| ${name} | ${iters} | ${haveCaffe ? bestCaffe.toFixed(1) : 'n/a'} | ${bestOurs.toFixed(1)} | ${ratio} |`,
   );
+}
+
+/** Peak RSS (bytes) of `tool time --iterations=1` on `model`, measured by /usr/bin/time. */
+function peakRss(tool, model) {
+  const cmd = tool === 'caffe' ? ['caffe'] : [process.execPath, caffets];
+  const r = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', ...cmd, 'time', `--model=${model}`, '--iterations=1'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const m = /maxrss=(\d+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`${tool} time failed on ${model}`);
+  return Number(m[1]) * 1024;
+}
+
+if (memory) {
+  const os = require('os');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-mem-'));
+  const batched = (name, batch) => {
+    const text = fs.readFileSync(path.join(dir, `${name}.prototxt`), 'utf8');
+    const out = path.join(tmp, `${name}_b${batch}.prototxt`);
+    // the Input layer's first dim of both shapes (data and label) becomes `batch`
+    fs.writeFileSync(out, text.replace(/shape \{ dim: \d+/g, `shape { dim: ${batch}`));
+    return out;
+  };
+  console.log('');
+  console.log('Peak resident memory of one training iteration (time --iterations=1, /usr/bin/time):');
+  console.log('| net | batch | caffe GB | caffets GB | ratio (caffets/caffe) |');
+  console.log('|---|---|---|---|---|');
+  const haveTime = fs.existsSync('/usr/bin/time');
+  for (const [name, batch] of [
+    ['caffenet_time', 256],
+    ['googlenet_time', 32],
+  ]) {
+    if (!haveTime || !fs.existsSync(path.join(dir, `${name}.prototxt`))) {
+      console.log(`| ${name} | ${batch} | n/a | n/a | needs /usr/bin/time and ${name}.prototxt |`);
+      continue;
+    }
+    const model = batched(name, batch);
+    const gb = (b) => (b / 2 ** 30).toFixed(2);
+    const c = haveCaffe ? peakRss('caffe', model) : NaN;
+    const o = peakRss('caffets', model);
+    console.log(
+      `| ${name} | ${batch} | ${haveCaffe ? gb(c) : 'n/a'} | ${gb(o)} | ${haveCaffe ? (o / c).toFixed(2) : 'n/a'} |`,
+    );
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
 }

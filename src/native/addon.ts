@@ -107,6 +107,8 @@ export interface NativeAddon {
   // conv.cc
   /** a oneDNN convolution (native/conv.cc) of the backend's geometry; primitives built on first use */
   Conv: new (desc: ConvDesc) => ConvPrimitive;
+  /** The scratch one convolution call may take before its batch runs in chunks (bytes); returns the old. */
+  setConvScratchBudget(bytes: number): number;
 
   // pool.cc: argmax indices are plane-local, in `mask` (Int32) or `topMask` (floats)
   maxPoolForward(

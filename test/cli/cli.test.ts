@@ -183,6 +183,7 @@ describe('caffets CLI', () => {
       /\] Average Backward pass: [\d.e+-]+ ms\.$/m,
       /\] Average Forward-Backward: [\d.e+-]+ ms\.$/m,
       /\] Total Time: [\d.e+-]+ ms\.$/m,
+      /\] Peak memory: [\d.]+ (MB|GB) resident$/m,
       /\] \*\*\* Benchmark ends \*\*\*$/m,
     ]) {
       expect(r.err).toMatch(re);
