@@ -14,9 +14,9 @@ const N = 3; // streams
 const D = 4; // input features
 const BATCHES = 2;
 
-/** `h`: the helpers of caffe-layer-goldens.js (values, shape, blob, layer, fixed, learn). */
+/** `h`: the helpers of caffe-layer-goldens.js (values, blob, layer, fixed, learn, ...). */
 module.exports = function recurrentSuite(h) {
-  const { values, shape, blob, layer, fixed, learn } = h;
+  const { values, blob, layer, fixed, learn } = h;
 
   // ---------------------------------------------------------------- forward
   const H_LSTM = 6,
