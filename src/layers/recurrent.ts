@@ -71,15 +71,14 @@ export abstract class RecurrentLayer extends Layer {
   }
 
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
-    this.checkTimeAxes(bottom);
+    this.checkX(bottom[0]);
     this.T = bottom[0].shape[0];
     this.N = bottom[0].shape[1];
     log.info(
       `Initializing recurrent layer: assuming input batch contains ${this.T} timesteps of ` +
         `${this.N} independent streams.`,
     );
-    checkOp(this, this.T, '==', bottom[1].shape[0], 'T_ == bottom[1]->shape(0)');
-    checkOp(this, this.N, '==', bottom[1].shape[1], 'N_ == bottom[1]->shape(1)');
+    this.checkCont(bottom[1]);
     this.exposeHidden = this.param('recurrent_param').expose_hidden;
     const outputNames = this.outputBlobNames(),
       recurInputNames = this.recurrentInputBlobNames(),
@@ -168,33 +167,26 @@ export abstract class RecurrentLayer extends Layer {
     });
   }
 
-  /** Caffe's checks of x (T x N x ...) and cont (T x N). */
-  private checkTimeAxes(bottom: Blob[]): void {
-    checkOp(
-      this,
-      bottom[0].numAxes,
-      '>=',
-      2,
-      'bottom[0]->num_axes() >= 2',
-      'bottom[0] must have at least 2 axes -- (#timesteps, #streams, ...)',
-    );
-    checkOp(
-      this,
-      bottom[1].numAxes,
-      '==',
-      2,
-      'bottom[1]->num_axes() == 2',
-      'bottom[1] must have exactly 2 axes -- (#timesteps, #streams)',
-    );
+  /** x is T x N x ... */
+  private checkX(x: Blob): void {
+    const msg = 'bottom[0] must have at least 2 axes -- (#timesteps, #streams, ...)';
+    checkOp(this, x.numAxes, '>=', 2, 'bottom[0]->num_axes() >= 2', msg);
+  }
+
+  /** cont is T x N */
+  private checkCont(cont: Blob): void {
+    const msg = 'bottom[1] must have exactly 2 axes -- (#timesteps, #streams)';
+    checkOp(this, cont.numAxes, '==', 2, 'bottom[1]->num_axes() == 2', msg);
+    checkOp(this, this.T, '==', cont.shape[0], 'T_ == bottom[1]->shape(0)');
+    checkOp(this, this.N, '==', cont.shape[1], 'N_ == bottom[1]->shape(1)');
   }
 
   reshape(bottom: Blob[], top: Blob[]): void {
     const net = this.unrolled!;
-    this.checkTimeAxes(bottom);
+    this.checkX(bottom[0]);
     checkOp(this, this.T, '==', bottom[0].shape[0], 'T_ == bottom[0]->shape(0)', 'input number of timesteps changed');
     this.N = bottom[0].shape[1];
-    checkOp(this, this.T, '==', bottom[1].shape[0], 'T_ == bottom[1]->shape(0)');
-    checkOp(this, this.N, '==', bottom[1].shape[1], 'N_ == bottom[1]->shape(1)');
+    this.checkCont(bottom[1]);
     this.xInput.reshapeLike(bottom[0]);
     this.contInput.reshapeLike(bottom[1]);
     if (this.xStaticInput) this.xStaticInput.reshapeLike(bottom[2]);
