@@ -91,24 +91,7 @@ export abstract class RecurrentLayer extends Layer {
       checkOp(this, this.N, '==', bottom[2].shape[0], 'N_ == bottom[2]->shape(0)');
     }
 
-    const inputs = ['x', 'cont', ...(this.staticInput ? ['x_static'] : [])];
-    const netParam: NetParameter = {
-      layer: [
-        {
-          type: 'Input',
-          top: inputs,
-          input_param: { shape: inputs.map((_, i) => ({ dim: bottom[i].shape.slice() })) },
-        },
-      ],
-    };
-    this.fillUnrolledNet(netParam);
-    const layers = netParam.layer as LayerParameter[];
-    if (this.name) for (const l of layers) l.name = `${this.name}_${l.name ?? ''}`;
-    // pseudo-losses on the outputs make Net::Init plan backward (force_backward would also reach cont)
-    const pseudoLosses = outputNames.map((o) => `${o}_pseudoloss`);
-    outputNames.forEach((o, i) =>
-      layers.push({ name: pseudoLosses[i], type: 'Reduction', bottom: [o], top: [pseudoLosses[i]], loss_weight: [1] }),
-    );
+    const netParam = this.unrolledNetParam(bottom, outputNames);
 
     // Caffe's Net includes this layer's file: loaded here, as the net module loads the layers
     const { Net: NetClass } = require('../net/net') as typeof import('../net/net');
@@ -160,11 +143,42 @@ export abstract class RecurrentLayer extends Layer {
     // no gradient flows across batches
     for (const b of this.recurOutputs) b.mutableCpuDiff().fill(0);
 
-    this.lastLayerIndex = net.layerNames.length - 1 - pseudoLosses.length;
-    pseudoLosses.forEach((name, j) => {
+    this.lastLayerIndex = net.layerNames.length - 1 - outputNames.length;
+    outputNames.forEach((o, j) => {
       const got = net.layerNames[this.lastLayerIndex + 1 + j];
-      check(this, got === name, `layer_names[i] == pseudo_losses[j] (${got} vs. ${name})`);
+      check(this, got === `${o}_pseudoloss`, `layer_names[i] == pseudo_losses[j] (${got} vs. ${o}_pseudoloss)`);
     });
+  }
+
+  /**
+   * The unrolled net: an Input layer of x, cont (and x_static) shaped like the bottoms, the subclass's
+   * layers, every name prefixed with this layer's, then the pseudo-losses (unprefixed).
+   */
+  private unrolledNetParam(bottom: Blob[], outputNames: string[]): NetParameter {
+    const inputs = ['x', 'cont', ...(this.staticInput ? ['x_static'] : [])];
+    const net: NetParameter = {
+      layer: [
+        {
+          type: 'Input',
+          top: inputs,
+          input_param: { shape: inputs.map((_, i) => ({ dim: bottom[i].shape.slice() })) },
+        },
+      ],
+    };
+    this.fillUnrolledNet(net);
+    const layers = net.layer as LayerParameter[];
+    if (this.name) for (const l of layers) l.name = `${this.name}_${l.name ?? ''}`;
+    // pseudo-losses on the outputs make Net::Init plan backward (force_backward would also reach cont)
+    for (const o of outputNames) {
+      layers.push({
+        name: `${o}_pseudoloss`,
+        type: 'Reduction',
+        bottom: [o],
+        top: [`${o}_pseudoloss`],
+        loss_weight: [1],
+      });
+    }
+    return net;
   }
 
   /** x is T x N x ... */
