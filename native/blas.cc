@@ -158,15 +158,15 @@ Napi::Value Threads(const Napi::CallbackInfo& info) {
 
 // y = f(x) element-wise over x's length with the C library's float functions (in place allowed):
 // caffe_exp, caffe_log, caffe_powx and Caffe's TanH call exactly these on floats.
-template <typename Fn>
+template <typename T = float, typename Fn>
 Napi::Value Elementwise(const Napi::CallbackInfo& info, int yArg, Fn f) {
-  auto x = info[0].As<Napi::Float32Array>(), y = info[yArg].As<Napi::Float32Array>();
+  auto x = info[0].As<Napi::TypedArrayOf<T>>(), y = info[yArg].As<Napi::TypedArrayOf<T>>();
   if (y.ElementLength() < x.ElementLength()) {
     Napi::RangeError::New(info.Env(), "element-wise: the output is shorter than the input").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  const float* xs = x.Data();
-  float* ys = y.Data();
+  const T* xs = x.Data();
+  T* ys = y.Data();
   for (size_t i = 0, n = x.ElementLength(); i < n; i++) ys[i] = f(xs[i]);
   return info.Env().Undefined();
 }
@@ -175,6 +175,11 @@ Napi::Value Elementwise(const Napi::CallbackInfo& info, int yArg, Fn f) {
 Napi::Value Expf(const Napi::CallbackInfo& info) { return Elementwise(info, 1, [](float v) { return std::exp(v); }); }
 Napi::Value Logf(const Napi::CallbackInfo& info) { return Elementwise(info, 1, [](float v) { return std::log(v); }); }
 Napi::Value Tanhf(const Napi::CallbackInfo& info) { return Elementwise(info, 1, [](float v) { return std::tanh(v); }); }
+// expd(x, y) on Float64Arrays: the C library's exp on doubles, where Caffe's code promotes to double
+// (LSTMUnit's tanh is 2 / (1 + exp(-2x)) - 1 computed in double)
+Napi::Value Expd(const Napi::CallbackInfo& info) {
+  return Elementwise<double>(info, 1, [](double v) { return std::exp(v); });
+}
 Napi::Value Powx(const Napi::CallbackInfo& info) {
   const float p = F(info, 1);
   return Elementwise(info, 2, [p](float v) { return std::pow(v, p); });
@@ -235,6 +240,7 @@ void InitBlas(Napi::Env env, Napi::Object exports) {
   exports.Set("blasAsum", Napi::Function::New(env, Asum));
   exports.Set("blasThreads", Napi::Function::New(env, Threads));
   exports.Set("expf", Napi::Function::New(env, Expf));
+  exports.Set("expd", Napi::Function::New(env, Expd));
   exports.Set("tanhf", Napi::Function::New(env, Tanhf));
   exports.Set("logf", Napi::Function::New(env, Logf));
   exports.Set("powx", Napi::Function::New(env, Powx));

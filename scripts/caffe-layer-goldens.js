@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-// Goldens from reference Caffe for the SPP, BatchReindex, Im2col and MultinomialLogisticLoss layers,
-// without any data pipeline (no ../shared needed):
-// - forward: one net of Parameter inputs (values stored in a .caffemodel) through every case; `caffe test`
-//   runs it once with each output blob copied, exactly, to an HDF5 file by an HDF5Output layer (after a
-//   Reshape to 1 x count, as HDF5Output reads 4-D legacy shapes), so the golden holds Caffe's floats bit
-//   for bit (9 significant digits), not the 6 digits `caffe test` prints;
-// - training: conv -> Im2col -> SPP -> BatchReindex (repeated indices) -> InnerProduct -> Softmax ->
-//   MultinomialLogisticLoss from fixed initial weights, `caffe train` for MAX_ITER SGD iterations: the
-//   loss of every iteration and the final weights (465 floats).
-// Writes test/golden/layer-goldens-caffe.json; test/golden/layer_goldens.test.ts runs caffets on the same.
-// Usage: node scripts/caffe-layer-goldens.js   (needs `npm run build` and reference Caffe)
+// Goldens from reference Caffe for layers tested without a data pipeline of their own, by suite:
+// - layers: SPP, BatchReindex, Im2col, MultinomialLogisticLoss (test/golden/layer-goldens-caffe.json);
+// - recurrent: LSTM, RNN, LSTMUnit (scripts/caffe-layer-goldens-recurrent.js, recurrent-goldens-caffe.json).
+// For each suite:
+// - forward: one net of Parameter inputs (values stored in a .caffemodel, with any weights of the cases)
+//   through every case; `caffe test` runs it once with each output blob copied, exactly, to an HDF5 file by
+//   an HDF5Output layer (after a Reshape to 1 x count, as HDF5Output reads 4-D legacy shapes), so the golden
+//   holds Caffe's floats bit for bit (9 significant digits), not the 6 digits `caffe test` prints;
+// - training: the suite's net from fixed initial weights, `caffe train` for maxIter SGD iterations: the
+//   loss of every iteration, the test outputs (if the solver tests) and the final weights.
+// layers' training net: conv -> Im2col -> SPP -> BatchReindex (repeated indices) -> InnerProduct -> Softmax
+// -> MultinomialLogisticLoss (465 weights).
+// test/golden/layer_goldens.test.ts runs caffets on the same.
+// Usage: node scripts/caffe-layer-goldens.js [SUITE...]   (all suites by default; needs `npm run build` and
+// reference Caffe)
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -73,40 +77,46 @@ const CASES = [
   layer('mll', 'MultinomialLogisticLoss', ['probs', 'label']),
   layer('mll_chw', 'MultinomialLogisticLoss', ['probs2', 'label2'], { loss_weight: [0.5] }),
 ];
-const OUTPUTS = CASES.map((c) => c.name);
 
-/** The forward net and its weights (the inputs), as NetParameter objects. */
-function forwardNet() {
-  const names = Object.keys(INPUTS);
+/** A suite's outputs: every top of its forward cases. */
+const outputsOf = (suite) => suite.cases.flatMap((c) => c.top);
+
+/** The forward net and its weights (the inputs, and the cases' own weights), as NetParameter objects. */
+function forwardNet(suite = LAYERS) {
+  const names = Object.keys(suite.inputs);
   return {
     net: {
-      name: 'LayerGoldens',
+      name: suite.netName,
       layer: [
         ...names.map((n) => ({
           name: `input_${n}`,
           type: 'Parameter',
           top: [n],
-          parameter_param: { shape: shape(...INPUTS[n][0]) },
+          parameter_param: { shape: shape(...suite.inputs[n][0]) },
         })),
-        ...CASES,
+        ...suite.cases,
       ],
     },
     weights: {
-      name: 'LayerGoldens',
-      layer: names.map((n) => ({ name: `input_${n}`, type: 'Parameter', blobs: [blob(...INPUTS[n])] })),
+      name: suite.netName,
+      layer: [
+        ...names.map((n) => ({ name: `input_${n}`, type: 'Parameter', blobs: [blob(...suite.inputs[n])] })),
+        ...(suite.weights ?? []),
+      ],
     },
   };
 }
 
 /**
- * Runs the forward net in reference Caffe; returns { output: [values...] }, each exactly Caffe's floats.
- * `lib` is caffets' library and `hdf5` its io/hdf5 module (dist/ or src/).
+ * Runs a suite's forward net in reference Caffe; returns { output: [values...] }, each exactly Caffe's
+ * floats. `lib` is caffets' library and `hdf5` its io/hdf5 module (dist/ or src/).
  */
-function caffeForward(lib, hdf5, dir) {
-  const { net, weights } = forwardNet();
+function caffeForward(lib, hdf5, dir, suite = LAYERS) {
+  const { net, weights } = forwardNet(suite);
+  const outputs = outputsOf(suite);
   net.layer.push({ name: 'input_one', type: 'Parameter', top: ['one'], parameter_param: { shape: shape(1) } });
   weights.layer.push({ name: 'input_one', type: 'Parameter', blobs: [blob([1], [0])] });
-  for (const o of OUTPUTS) {
+  for (const o of outputs) {
     net.layer.push(
       { name: `flat_${o}`, type: 'Reshape', bottom: [o], top: [`flat_${o}`], reshape_param: { shape: shape(1, -1) } },
       {
@@ -138,7 +148,7 @@ function caffeForward(lib, hdf5, dir) {
     );
   const s = new hdf5.Hdf5Session(); // one HDF5 worker for all the files
   try {
-    return Object.fromEntries(OUTPUTS.map((o) => [o, Array.from(s.listDatasets(path.join(dir, `${o}.h5`)).data.data)]));
+    return Object.fromEntries(outputs.map((o) => [o, Array.from(s.listDatasets(path.join(dir, `${o}.h5`)).data.data)]));
   } finally {
     s.dispose();
   }
@@ -208,18 +218,18 @@ function trainInit() {
   };
 }
 
-/** Writes net.prototxt, init.caffemodel and the solver (snapshots at <dir>/<prefix>_iter_N) into `dir`. */
-function writeTrainCase(lib, dir, prefix) {
-  lib.writeProtoToTextFile(trainNet(), 'caffe.NetParameter', path.join(dir, 'net.prototxt'));
-  lib.writeProtoToBinaryFile(trainInit(), 'caffe.NetParameter', path.join(dir, 'init.caffemodel'));
+/**
+ * Writes a suite's net.prototxt, init.caffemodel, data files (with `hdf5`, caffets' io/hdf5 module, where
+ * the suite has any) and solver (snapshots at <dir>/<prefix>_iter_N) into `dir`; returns the solver's path.
+ */
+function writeTrainCase(lib, dir, prefix, suite = LAYERS, hdf5 = null) {
+  lib.writeProtoToTextFile(suite.trainNet(dir), 'caffe.NetParameter', path.join(dir, 'net.prototxt'));
+  lib.writeProtoToBinaryFile(suite.trainInit(), 'caffe.NetParameter', path.join(dir, 'init.caffemodel'));
+  if (suite.writeData) suite.writeData(hdf5, dir);
   const solver = {
     net: path.join(dir, 'net.prototxt'),
-    type: 'SGD',
-    base_lr: 0.05,
-    momentum: 0.9,
-    weight_decay: 0.0005,
-    lr_policy: 'fixed',
-    max_iter: MAX_ITER,
+    ...suite.solver,
+    max_iter: suite.maxIter,
     display: 1,
     snapshot_prefix: path.join(dir, prefix),
     random_seed: 1701,
@@ -230,26 +240,68 @@ function writeTrainCase(lib, dir, prefix) {
   return file;
 }
 
-module.exports = { INPUTS, OUTPUTS, MAX_ITER, GOLDEN, forwardNet, caffeForward, writeTrainCase, parseLog, weightBlobs };
+/** The suite of SPP, BatchReindex, Im2col and MultinomialLogisticLoss. */
+const LAYERS = {
+  golden: GOLDEN,
+  netName: 'LayerGoldens',
+  types: ['SPP', 'BatchReindex', 'Im2col', 'MultinomialLogisticLoss'],
+  inputs: INPUTS,
+  cases: CASES,
+  maxIter: MAX_ITER,
+  trainNet,
+  trainInit,
+  solver: { type: 'SGD', base_lr: 0.05, momentum: 0.9, weight_decay: 0.0005, lr_policy: 'fixed' },
+};
+const helpers = { values, shape, blob, layer, fixed, learn };
+const SUITES = { layers: LAYERS, recurrent: require('./caffe-layer-goldens-recurrent.js')(helpers) };
+const OUTPUTS = outputsOf(LAYERS);
 
-if (require.main === module) {
-  const lib = require('../dist');
+module.exports = {
+  SUITES,
+  INPUTS,
+  OUTPUTS,
+  MAX_ITER,
+  GOLDEN,
+  outputsOf,
+  forwardNet,
+  caffeForward,
+  writeTrainCase,
+  parseLog,
+  weightBlobs,
+};
+
+/** Runs a suite in reference Caffe and writes its golden file. */
+function makeGoldens(lib, hdf5, name) {
+  const suite = SUITES[name];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caffets-layer-goldens-'));
   try {
-    const forward = caffeForward(lib, require('../dist/io/hdf5'), dir);
-    const solver = writeTrainCase(lib, dir, 'caffe');
+    const forward = caffeForward(lib, hdf5, dir, suite);
+    const solver = writeTrainCase(lib, dir, 'caffe', suite, hdf5);
     const log = parseLog(runCaffe(dir, [`--solver=${solver}`, `--weights=${path.join(dir, 'init.caffemodel')}`]));
-    const final = lib.readNetParamsFromBinaryFile(path.join(dir, `caffe_iter_${MAX_ITER}.caffemodel`));
-    const res = { forward, train: { losses: log.losses, weights: weightBlobs(final) } };
+    const final = lib.readNetParamsFromBinaryFile(path.join(dir, `caffe_iter_${suite.maxIter}.caffemodel`));
+    const train = {
+      losses: log.losses,
+      ...(log.tests.length ? { tests: log.tests } : {}),
+      weights: weightBlobs(final),
+    };
+    const outputs = outputsOf(suite);
     console.error(
-      `forward: ${OUTPUTS.map((o) => `${o} (${forward[o].length})`).join(', ')}\n` +
-        `train: loss ${log.losses[0]} -> ${log.losses[MAX_ITER]}`,
+      `${name} forward: ${outputs.map((o) => `${o} (${forward[o].length})`).join(', ')}\n` +
+        `${name} train: loss ${log.losses[0]} -> ${log.losses[suite.maxIter]}`,
     );
     fs.writeFileSync(
-      GOLDEN,
-      JSON.stringify(res, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v)) + '\n',
+      suite.golden,
+      JSON.stringify({ forward, train }, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v)) + '\n',
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+if (require.main === module) {
+  const names = process.argv.slice(2);
+  for (const n of names)
+    if (!SUITES[n]) throw new Error(`unknown suite ${n} (suites: ${Object.keys(SUITES).join(', ')})`);
+  for (const n of names.length ? names : Object.keys(SUITES))
+    makeGoldens(require('../dist'), require('../dist/io/hdf5'), n);
 }

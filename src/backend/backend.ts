@@ -125,6 +125,8 @@ export interface Backend {
   asum(x: Float32Array): number;
   /** y = exp(x) element-wise over x's length (caffe_exp); in place allowed. */
   exp(x: Float32Array, y: Float32Array): void;
+  /** y = exp(x) element-wise in double (Caffe's code calling exp on a double); in place allowed. */
+  expDouble(x: Float64Array, y: Float64Array): void;
   /** y = ln(x) element-wise (caffe_log); in place allowed. */
   log(x: Float32Array, y: Float32Array): void;
   /** y = tanh(x) element-wise in float (std::tanh on floats); in place allowed. */

@@ -88,6 +88,11 @@ export class CaffeBackend extends CpuBackend {
     native().expf(x, y);
   }
 
+  /** the C library's exp on doubles (V8's Math.exp may differ from it in the last bit) */
+  override expDouble(x: Float64Array, y: Float64Array): void {
+    native().expd(x, y);
+  }
+
   /** the C library's logf, as Caffe */
   override log(x: Float32Array, y: Float32Array): void {
     native().logf(x, y);

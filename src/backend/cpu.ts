@@ -112,6 +112,10 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]);
   }
 
+  expDouble(x: Float64Array, y: Float64Array): void {
+    for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]);
+  }
+
   asum(x: Float32Array): number {
     let s = 0;
     for (let i = 0; i < x.length; i++) s += Math.abs(x[i]);

@@ -176,11 +176,14 @@ export class Blob {
     for (let i = 0; i < d.length; i++) d[i] -= g[i];
   }
 
+  // on the host caffe_cpu_asum: the engine's (BLAS sasum under CAFFE, as debug_info's means in Caffe)
   asumData(): number {
-    return this._data.onDevice ? this._data.deviceOf!.math.asum(this._count, this.gpuData()) : asum(this.cpuData());
+    if (this._data.onDevice) return this._data.deviceOf!.math.asum(this._count, this.gpuData());
+    return backend().asum(this.cpuData());
   }
   asumDiff(): number {
-    return this._diff.onDevice ? this._diff.deviceOf!.math.asum(this._count, this.gpuDiff()) : asum(this.cpuDiff());
+    if (this._diff.onDevice) return this._diff.deviceOf!.math.asum(this._count, this.gpuDiff());
+    return backend().asum(this.cpuDiff());
   }
   sumsqData(): number {
     if (this._data.onDevice) return this._data.deviceOf!.math.dot(this._count, this.gpuData(), this.gpuData());
@@ -246,10 +249,4 @@ function copyValues(src: ArrayLike<number> | undefined, dst: Float32Array, what:
   if (n !== dst.length) throw new CaffeError(`BlobProto has ${n} ${what} values for a blob of count ${dst.length}`);
   if (src instanceof Float32Array || src instanceof Float64Array || Array.isArray(src))
     dst.set(src as ArrayLike<number>);
-}
-
-function asum(a: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]);
-  return s;
 }

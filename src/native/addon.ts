@@ -232,6 +232,8 @@ export interface NativeAddon {
   blasThreads(n?: number): number | null;
   /** y = f(x) element-wise with the C library's float functions (in place allowed) */
   expf(x: Float32Array, y: Float32Array): void;
+  /** y = exp(x) element-wise with the C library's exp on doubles (in place allowed) */
+  expd(x: Float64Array, y: Float64Array): void;
   tanhf(x: Float32Array, y: Float32Array): void;
   logf(x: Float32Array, y: Float32Array): void;
   powx(x: Float32Array, p: number, y: Float32Array): void;

@@ -14,7 +14,13 @@ import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { backwardDebugInfo, forwardDebugInfo, paramNormsDebugInfo, updateDebugInfo } from './debug_info';
 import { initNet } from './net_init';
-import { copyTrainedLayers, copyTrainedLayersFromHdf5, layerToProto, shareTrainedLayers } from './net_params';
+import {
+  copyTrainedLayers,
+  copyTrainedLayersFromHdf5,
+  layerToProto,
+  shareTrainedLayers,
+  shareWeights,
+} from './net_params';
 import * as fs from 'fs';
 
 /** NetState fields set on top of the NetParameter's own `state`, as Caffe's Net(file, phase, level, stages). */
@@ -171,6 +177,11 @@ export class Net {
       return;
     }
     for (const p of this.learnableParams) p.mutableCpuDiff().fill(0);
+  }
+
+  /** Points every sharer's data and diff at its owner's memory again (Caffe's ShareWeights). */
+  shareWeights(): void {
+    shareWeights(this);
   }
 
   /** Caffe's UpdateDebugInfo line for net param `paramId`. */

@@ -107,6 +107,18 @@ describeBlas('engine CAFFE: BLAS calls', () => {
     expect(() => native().expf(new Float32Array(3), new Float32Array(2))).toThrow(
       'element-wise: the output is shorter than the input',
     );
+    expect(() => native().expd(new Float64Array(3), new Float64Array(2))).toThrow(
+      'element-wise: the output is shorter than the input',
+    );
+  });
+
+  it('expDouble: the C library exp on doubles, in place (within an ulp of Math.exp)', () => {
+    const x = Float64Array.from({ length: 200 }, (_, i) => (i - 100) / 7 + 1e-3 * Math.sin(i)),
+      y = new Float64Array(200);
+    be.expDouble(x, y);
+    y.forEach((v, i) => expect(Math.abs(v - Math.exp(x[i]))).toBeLessThanOrEqual(Math.exp(x[i]) * 2 ** -52));
+    be.expDouble(x, x);
+    expect(Array.from(x)).toEqual(Array.from(y));
   });
 
   it('axpy and scal', () => {
