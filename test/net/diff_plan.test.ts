@@ -39,11 +39,26 @@ layer { name: "r" type: "Reduction" bottom: "out" top: "r" reduction_param { axi
 layer { name: "loss" type: "EuclideanLoss" bottom: "r" bottom: "label" top: "loss" }
 `;
 
-function build(plan: boolean) {
+// A layer that shares memory with its tops at reshape (RNN: its top is its unrolled net's output)
+const RECURRENT = `name: "r"
+layer { name: "data" type: "Input" top: "data" top: "cont" top: "label"
+  input_param { shape { dim: 3 dim: 2 dim: 4 } shape { dim: 3 dim: 2 } shape { dim: 3 dim: 2 dim: 5 } } }
+layer { name: "rnn" type: "RNN" bottom: "data" bottom: "cont" top: "rnn"
+  recurrent_param { num_output: 5 weight_filler { type: "gaussian" std: 0.3 } } }
+layer { name: "ip" type: "InnerProduct" bottom: "rnn" top: "ip"
+  inner_product_param { num_output: 5 axis: 2 weight_filler { type: "gaussian" std: 0.3 } } }
+layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "label" top: "loss" }
+`;
+
+function build(plan: boolean, text = NET) {
   setRandomSeed(7);
-  const net = captureLog(() => new Net(netParam(NET), { phase: 'TRAIN' })).result;
+  const net = captureLog(() => new Net(netParam(text), { phase: 'TRAIN' })).result;
   fillBlob(net.inputBlobs[0], { type: 'gaussian', std: 1 });
   fillBlob(net.inputBlobs[1], { type: 'uniform', min: -1, max: 1 });
+  if (net.inputBlobs[2]) {
+    net.inputBlobs[1].mutableCpuData().set([0, 0, 1, 1, 1, 0]); // cont: sequences start and restart
+    fillBlob(net.inputBlobs[2], { type: 'uniform', min: -1, max: 1 });
+  }
   const stats = plan ? planDiffMemory(net) : null;
   return { net, stats };
 }
@@ -74,6 +89,18 @@ describeEngines('planDiffMemory', () => {
     expect(b.losses).toEqual(a.losses);
     expect(b.params).toEqual(a.params);
     expect(a.params.some((g) => g.some((v) => v !== 0))).toBe(true);
+    plain.net.dispose();
+    planned.net.dispose();
+  });
+
+  it('a layer sharing its top with an inner net (RNN): the same gradients, bit for bit', () => {
+    const plain = build(false, RECURRENT),
+      planned = build(true, RECURRENT);
+    const a = run(plain.net),
+      b = run(planned.net);
+    expect(b.losses).toEqual(a.losses);
+    expect(b.params).toEqual(a.params);
+    expect(a.params.every((g) => g.some((v) => v !== 0))).toBe(true);
     plain.net.dispose();
     planned.net.dispose();
   });
