@@ -58,3 +58,4 @@ import './Swish';
 import './TanH';
 import './Threshold';
 import './Tile';
+import './WindowData';
