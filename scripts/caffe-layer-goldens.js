@@ -628,7 +628,7 @@ function windowGoldens(lib) {
     );
     const finetune = { losses: log.losses, tests: log.tests };
     console.error(
-      `batches: ${WINDOW_CASES.map((c) => `${c} labels ${batches[c].label.map((l) => l.join(',')).join(' | ')}`).join('; ')}\n` +
+      `batches: ${WINDOW_CASES.map((c) => `${c} labels ${batches[c].label.join(' | ')}`).join('; ')}\n` +
         `setup: ${Object.entries(setup)
           .map(([k, v]) => `${k} ${v.length} lines`)
           .join(', ')}\n` +

@@ -126,9 +126,8 @@ class Tokens {
   }
 
   private expected(what: string, kind: string): never {
-    this.fail(
-      `expected ${what}${kind}, found ${this.start < this.pos ? `"${this.text().slice(0, 40)}"` : 'the end of the file'}`,
-    );
+    const found = this.start < this.pos ? `"${this.text().slice(0, 40)}"` : 'the end of the file';
+    this.fail(`expected ${what}${kind}, found ${found}`);
   }
 
   /** The next token, which must be there. */
@@ -192,10 +191,12 @@ export function parseWindowFile(who: Who, buf: Uint8Array, file: string, opts: W
   /** records whose windows are kept: their `# index` must name an image */
   const used: WindowImage[] = [];
   for (let hashtag = tok.next(); hashtag !== null; hashtag = tok.next()) {
-    const line = tok.lineNo;
+    const line = tok.lineNo,
+      at = tok.at;
     if (hashtag !== '#') {
       if (images.length === 0 && tok.next() === null) fatal(who, 'Window file is empty');
-      tok.fail(`Check failed: hashtag == "#" (${hashtag.slice(0, 40)} vs. #) each image's record starts "# <index>"`);
+      const cond = `hashtag == "#" (${hashtag.slice(0, 40)} vs. #)`;
+      fatal(who, `${file}:${at}: Check failed: ${cond} each image's record starts "# <index>"`);
     }
     const index = tok.int('the image index after "#"');
     const path = opts.rootFolder + tok.word('the image path');
