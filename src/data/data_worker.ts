@@ -1,7 +1,8 @@
 // The prefetch thread of a data layer (Caffe's BasePrefetchingDataLayer::InternalThreadEntry with
-// DataLayer / ImageDataLayer::load_batch): reads records in order, decodes them, transforms them
-// with a DataTransformer rebuilt from the main thread's (same parameters, mean and RNG seed), and
-// fills batch slots in shared memory ahead of the net. See prefetch_protocol.ts for the handshake.
+// DataLayer / ImageDataLayer / WindowDataLayer::load_batch): reads records in order, decodes them,
+// transforms them with a DataTransformer rebuilt from the main thread's (same parameters, mean and RNG
+// seed), or samples and warps windows (window_batch.ts), and fills batch slots in shared memory ahead
+// of the net. See prefetch_protocol.ts for the handshake.
 //
 // One worker per layer and one sequential stream of records and random draws, as Caffe's single
 // prefetch thread, so a seeded run produces the same batches (records, crops, mirrors) every time.

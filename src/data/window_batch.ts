@@ -16,6 +16,8 @@ import { legacyDim, type MeanBlob } from './transformer_base';
 import type { WindowSourceSpec } from './prefetch_protocol';
 
 const f32 = Math.fround;
+/** images being decoded at once (libuv's default thread pool has 4 threads) */
+const DECODE_AHEAD = 4;
 /** C's round(): half away from zero. */
 const cRound = (v: number) => (v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5));
 
@@ -143,23 +145,38 @@ export class WindowBatches {
     }
   }
 
-  /** load_batch: batchSize windows and their classes into data / label. */
+  /**
+   * load_batch: batchSize windows and their classes into data / label. The draws are made first, in
+   * Caffe's order; images are then decoded up to DECODE_AHEAD at a time (sharp's threads) and written in
+   * order.
+   */
   async fill(batchSize: number, data: Float32Array, label: Float32Array): Promise<void> {
     const { channels, cropSize: crop, numFg } = this.spec;
     data.fill(0, 0, batchSize * channels * crop * crop);
     const numSamples = [batchSize - numFg, numFg];
-    let item = 0;
+    const picks: { windows: Int32Array; w: number; mirror: boolean }[] = [];
     for (let isFg = 0; isFg < 2; isFg++) {
       const windows = isFg ? this.spec.fg : this.spec.bg;
       for (let k = 0; k < numSamples[isFg]; k++) {
-        this.checkStop();
         const w = (this.rng.u32() % (windows.length / WINDOW_FIELDS)) * WINDOW_FIELDS;
-        const mirror = this.spec.mirror && this.rng.u32() % 2 === 1;
-        const img = await this.image(windows[w]);
-        const win = [windows[w + 2], windows[w + 3], windows[w + 4], windows[w + 5]] as const;
-        this.put(img, this.spec.images[windows[w]], win, mirror, data, item);
-        label[item++] = windows[w + 1];
+        picks.push({ windows, w, mirror: this.spec.mirror && this.rng.u32() % 2 === 1 });
       }
+    }
+    const decoding: (Promise<Image> | null)[] = [];
+    const decode = (i: number) => {
+      const p = this.image(picks[i].windows[picks[i].w]);
+      p.catch(() => undefined); // awaited in turn below; a failure ahead of its turn is not unhandled
+      decoding.push(p);
+    };
+    for (let item = 0; item < picks.length; item++) {
+      this.checkStop();
+      while (decoding.length < Math.min(picks.length, item + DECODE_AHEAD)) decode(decoding.length);
+      const img = await decoding[item]!;
+      decoding[item] = null;
+      const { windows, w, mirror } = picks[item];
+      const win = [windows[w + 2], windows[w + 3], windows[w + 4], windows[w + 5]] as const;
+      this.put(img, this.spec.images[windows[w]], win, mirror, data, item);
+      label[item] = windows[w + 1];
     }
   }
 

@@ -108,6 +108,8 @@ export class WindowDataLayer extends BasePrefetchingDataLayer {
             `${cropSize} x ${cropSize} crop that WindowData subtracts`,
         );
     }
+    if (this.layerParam.transform_param?.scale !== undefined)
+      log.warning(`${this.who}: transform_param.scale is not applied (as in Caffe): window_data_param.scale is`);
     this.spec = {
       kind: 'windows',
       images: file.images.map((im) => im.path),

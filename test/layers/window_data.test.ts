@@ -268,6 +268,25 @@ describe('WindowData layer', () => {
     }
   });
 
+  it('ignores transform_param.scale as Caffe does, with a warning (window_data_param.scale applies)', () => {
+    setRandomSeed(5);
+    const l = layer({}, { scale: 2 });
+    const t = tops(2);
+    const log = captureLog();
+    try {
+      l.setUp([], t);
+    } finally {
+      log.stop();
+    }
+    expect(log.lines).toContain(
+      'WindowData layer data: transform_param.scale is not applied (as in Caffe): window_data_param.scale is',
+    );
+    l.forward([], t);
+    const g = new Rng(5);
+    g.u32();
+    expect(Array.from(t[0].cpuData())).toEqual(replay(g.u32(), 1)[0].data);
+  });
+
   it('cache_images reads every image at set-up (a file deleted later is still served); without, forward fails', () => {
     const copy = tmpDir('caffets-window-cache-');
     try {
