@@ -229,14 +229,18 @@ export class WindowBatches {
       g.x >= 0 && g.y >= 0 && g.width > 0 && g.height > 0 && g.x + g.width <= img.width && g.y + g.height <= img.height;
     const fits = g.outWidth > 0 && g.outHeight > 0 && g.padW + g.outWidth <= crop && g.padH + g.outHeight <= crop;
     if (inside && fits) return;
+    const rule =
+      this.spec.contextPad > 0 || this.spec.square
+        ? 'a window must overlap its image, with x1 <= x2 and y1 <= y2'
+        : 'without context_pad or square crop_mode, 0 <= x1 <= x2 < width and 0 <= y1 <= y2 < height';
     fatal(
       this.who,
       `the window ${win.join(' ')} (x1 y1 x2 y2) of ${path} ` +
         (inside
-          ? `leaves no pixels to warp into the ${crop}x${crop} crop (region ${g.width}x${g.height}, warped to ` +
-            `${g.outWidth}x${g.outHeight} at ${g.padW},${g.padH})`
+          ? `leaves nothing to warp into the ${crop}x${crop} crop (region ${g.width}x${g.height}, warped to ` +
+            `${g.outWidth}x${g.outHeight} at ${g.padW},${g.padH}): ${rule}`
           : `is not inside the ${img.width}x${img.height} image (read region x ${g.x}, y ${g.y}, ` +
-            `${g.width}x${g.height}); without context_pad or square crop_mode windows must lie in the image`),
+            `${g.width}x${g.height}): ${rule}`),
     );
   }
 }

@@ -12,7 +12,7 @@ import { registerLayer } from '../core/layer_factory';
 import { rng } from '../core/rng';
 import type { WindowSourceSpec } from '../data/prefetch_protocol';
 import { legacyDim } from '../data/transformer_base';
-import { readWindowFile } from '../io/window_file';
+import { WINDOW_FIELDS, readWindowFile } from '../io/window_file';
 import { withDefaults } from '../proto/schema';
 import { check, checkOp, fatal } from '../util/check';
 import { formatG } from '../util/format';
@@ -94,8 +94,8 @@ export class WindowDataLayer extends BasePrefetchingDataLayer {
     const numFg = Math.trunc(Math.fround(batchSize * Math.fround(p.fg_fraction)));
     if (!(numFg >= 0 && numFg <= batchSize))
       fatal(this, `fg_fraction ${g(p.fg_fraction)} asks for ${numFg} foreground windows in a batch of ${batchSize}`);
-    const fgCount = file.fg.length / 6,
-      bgCount = file.bg.length / 6;
+    const fgCount = file.fg.length / WINDOW_FIELDS,
+      bgCount = file.bg.length / WINDOW_FIELDS;
     checkOp(this, fgCount, '>', 0, 'fg_windows_.size() > 0', `no window in ${p.source} has overlap >= fg_threshold`);
     checkOp(this, bgCount, '>', 0, 'bg_windows_.size() > 0', `no window in ${p.source} has overlap < bg_threshold`);
     if (mean) {

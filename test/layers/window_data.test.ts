@@ -351,7 +351,14 @@ describe('WindowData layer', () => {
     const t = tops(2);
     l.setUp([], t);
     expect(() => l.forward([], t)).toThrow(
-      `WindowData layer data: the window 2 2 9 5 (x1 y1 x2 y2) of ${dir}/img0.png is not inside the 6x6 image`,
+      `WindowData layer data: the window 2 2 9 5 (x1 y1 x2 y2) of ${dir}/img0.png is not inside the 6x6 image ` +
+        '(read region x 2, y 2, 8x4): without context_pad or square crop_mode, 0 <= x1 <= x2 < width',
+    );
+    fs.writeFileSync(out, `# 0 img0.png 3 6 6 2\n1 0.9 0 0 5 5\n0 0.1 4 4 1 1\n`);
+    const inverted = layer({ source: out, context_pad: 1 });
+    inverted.setUp([], t);
+    expect(() => inverted.forward([], t)).toThrow(
+      'is not inside the 6x6 image (read region x 5, y 5, -2x-2): a window must overlap its image, with x1 <= x2',
     );
   });
 });
