@@ -418,10 +418,13 @@ function caffeWindowBatches(lib, dir) {
  */
 function windowSetupLines(log, dir) {
   const entries = [];
-  for (const line of log.split('\n')) {
+  // libpng's warnings (chelsea.png's sRGB profile), written by Caffe's prefetch threads meanwhile, may
+  // land inside a glog line: cut them out up to the next glog prefix or line end
+  const clean = log.replace(/libpng (warning|error): .*?(?=[IWEF]\d{4} [\d:.]+ +\d+ |\n|$)/g, '');
+  for (const line of clean.split('\n')) {
     const m = /^([IWEF])\d{4} [\d:.]+ +\d+ [^\]]+\] (.*)$/.exec(line);
     if (m) entries.push(`${m[1]} ${m[2]}`);
-    else if (entries.length && !line.startsWith('libpng')) entries[entries.length - 1] += `\n${line}`;
+    else if (entries.length && line !== '') entries[entries.length - 1] += `\n${line}`;
   }
   const out = {};
   let current = null;
