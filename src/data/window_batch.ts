@@ -1,10 +1,12 @@
-// WindowData's load_batch (window_data_layer.cpp), run by the prefetch worker. A batch is zeroed, then
-// takes batch_size - num_fg background windows followed by num_fg foreground ones. Each window is drawn
+// WindowData's load_batch (window_data_layer.cpp), run by the prefetch worker. A batch takes
+// batch_size - num_fg background windows followed by num_fg foreground ones. Each window is drawn
 // uniformly with the layer's own MT19937 (raw draw % count; then, when mirror is set, a draw % 2 for
 // the flip), its image read as colour (cv::imread IMREAD_COLOR, or decoded from the cached file
 // bytes), the window cropped (windowCrop: grown by context_pad, made square, clipped to the image),
-// warped by cv::resize INTER_LINEAR, flipped, and written as (pixel - mean) * scale into the
-// crop_size square at (pad_h, pad_w); the label is the window's class.
+// warped by cv::resize INTER_LINEAR, flipped, and written as (pixel - mean) * scale into the zeroed
+// crop_size square at (pad_h, pad_w); the label is the window's class. A mean file is read at the same
+// place of its centred crop_size square (offset (mean width - crop_size) / 2 for rows and columns
+// alike), unflipped.
 import * as fs from 'fs';
 import { Rng } from '../core/rng';
 import { decodeImage, readImage, type Image } from '../io/image';

@@ -18,7 +18,7 @@ import { setRandomSeed } from '../../src/core/rng';
 import { createSolver } from '../../src/solvers';
 import { setLogSink } from '../../src/util/logging';
 import { describeEngines } from '../engines';
-import { HAVE_SHARED, ROOT, describeCaffe, tmpDir } from '../helpers';
+import { HAVE_SHARED, ROOT, describeCaffe, describeShared, tmpDir } from '../helpers';
 import { captureLogs, worstRel } from '../solvers/solver_helpers';
 
 const L = require('../../scripts/caffe-layer-goldens.js');
@@ -32,7 +32,6 @@ interface Golden {
 const golden: Golden = require('./window-data-goldens-caffe.json');
 const CASES: string[] = L.WINDOW_CASES;
 
-const describeShared = HAVE_SHARED ? describe : describe.skip;
 const why = HAVE_SHARED ? '' : ' [skipped: ../shared is absent]';
 
 /** Our batches of the golden layers: case -> { data, label } per batch. */
@@ -79,7 +78,7 @@ function worstTest(ours: [string, number][], ref: [string, number][]): number {
   );
 }
 
-describeShared(`WindowData goldens from reference Caffe${why}`, () => {
+describeShared('WindowData goldens from reference Caffe', () => {
   let dir: string;
   let ours: Golden['batches'];
   beforeAll(() => {
