@@ -268,6 +268,7 @@ module.exports = {
   writeTrainCase,
   parseLog,
   weightBlobs,
+  helpers,
 };
 
 /** Runs a suite in reference Caffe and writes its golden file. */

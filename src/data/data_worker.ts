@@ -1,7 +1,8 @@
 // The prefetch thread of a data layer (Caffe's BasePrefetchingDataLayer::InternalThreadEntry with
-// DataLayer / ImageDataLayer::load_batch): reads records in order, decodes them, transforms them
-// with a DataTransformer rebuilt from the main thread's (same parameters, mean and RNG seed), and
-// fills batch slots in shared memory ahead of the net. See prefetch_protocol.ts for the handshake.
+// DataLayer / ImageDataLayer / WindowDataLayer::load_batch): reads records in order, decodes them,
+// transforms them with a DataTransformer rebuilt from the main thread's (same parameters, mean and RNG
+// seed), or samples and warps windows (window_batch.ts), and fills batch slots in shared memory ahead
+// of the net. See prefetch_protocol.ts for the handshake.
 //
 // One worker per layer and one sequential stream of records and random draws, as Caffe's single
 // prefetch thread, so a seeded run produces the same batches (records, crops, mirrors) every time.
@@ -36,6 +37,7 @@ import {
   STATE_STOPPED,
   WorkerInit,
   WorkerMessage,
+  WindowSourceSpec,
   WorkerSpec,
 } from './prefetch_protocol';
 
@@ -75,6 +77,13 @@ interface Source {
 
 class Stopped extends Error {}
 
+/** What fills the batches: the item shape at set-up, then one batch per call into a slot. */
+interface Producer {
+  shape(): Promise<number[]>;
+  load(slot: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Atomics.waitAsync (Node >= 16; not in the ES2022 lib typings). */
 const waitAsync = (
   Atomics as unknown as {
@@ -113,12 +122,14 @@ class Prefetch {
   }
 
   async run(): Promise<void> {
-    const source =
-      this.spec.source.kind === 'db' ? await this.dbSource(this.spec.source) : await this.imageSource(this.spec.source);
+    const src = this.spec.source;
+    const producer =
+      src.kind === 'windows'
+        ? this.windowProducer(src)
+        : this.itemProducer(src.kind === 'db' ? await this.dbSource(src) : await this.imageSource(src));
     try {
-      // set-up: the first record gives the item shape (Caffe's DataLayerSetUp / InferBlobShape)
-      const first = await source.current();
-      const shape = this.infer(first);
+      // set-up: the item shape (Caffe's DataLayerSetUp: the first record's, InferBlobShape)
+      const shape = await producer.shape();
       const itemCount = shape[1] * shape[2] * shape[3];
       this.checkSlotsFit(this.spec.prefetch * (itemCount + 1) * this.spec.batchSize);
       for (let s = 0; s < this.spec.prefetch; s++) {
@@ -134,7 +145,7 @@ class Prefetch {
 
       for (;;) {
         await this.waitForFreeSlot();
-        await this.loadBatch(source, this.produced % this.spec.prefetch);
+        await producer.load(this.produced % this.spec.prefetch);
         this.produced++;
         Atomics.store(this.ctrl, CTRL_PRODUCED, this.produced);
         Atomics.notify(this.ctrl, CTRL_PRODUCED);
@@ -142,8 +153,39 @@ class Prefetch {
     } catch (e) {
       if (!(e instanceof Stopped)) throw e;
     } finally {
-      await source.close().catch(() => undefined);
+      await producer.close().catch(() => undefined);
     }
+  }
+
+  /** Batches of records (Data, ImageData): shaped by the first record, each transformed. */
+  private itemProducer(source: Source): Producer {
+    return {
+      shape: async () => this.infer(await source.current()),
+      load: (s) => this.loadBatch(source, s),
+      close: () => source.close(),
+    };
+  }
+
+  /** WindowData's batches of sampled windows: a fixed shape. */
+  private windowProducer(spec: WindowSourceSpec): Producer {
+    const { WindowBatches } = require('./window_batch') as typeof import('./window_batch');
+    const checkStop = () => {
+      if (this.stopping) throw new Stopped();
+    };
+    const batches = new WindowBatches(spec, this.spec.transformer.mean, this.spec.who, checkStop);
+    return {
+      shape: async () => {
+        batches.init();
+        return batches.itemShape;
+      },
+      load: async (s) => {
+        const slot = this.slots[s],
+          h = CTRL_HEADER + s * HEADER_WORDS;
+        [this.ctrl[h], this.ctrl[h + 1], this.ctrl[h + 2]] = batches.itemShape.slice(1);
+        await batches.fill(this.spec.batchSize, slot.data, slot.label);
+      },
+      close: async () => undefined,
+    };
   }
 
   private async waitForFreeSlot(): Promise<void> {

@@ -68,6 +68,37 @@ export interface ImageSourceSpec {
   start: number;
 }
 
+/**
+ * A WindowData layer's windows (its window file is parsed on the main thread) and how a batch samples,
+ * crops and warps them (window_batch.ts). The mean file, if any, is the transformer state's.
+ */
+export interface WindowSourceSpec {
+  kind: 'windows';
+  /** image paths (root_folder prepended), by position, which is what windows name with their `# index` */
+  images: string[];
+  /** foreground windows, WINDOW_FIELDS ints each (io/window_file.ts), in shared memory */
+  fg: Int32Array;
+  /** background windows, likewise */
+  bg: Int32Array;
+  /** the channels of the data top (the window file's, checked to be 3) */
+  channels: number;
+  cropSize: number;
+  contextPad: number;
+  /** crop_mode "square" (anything else warps) */
+  square: boolean;
+  mirror: boolean;
+  /** foreground windows per batch: int(batch_size * fg_fraction) */
+  numFg: number;
+  /** window_data_param.scale, a float */
+  scale: number;
+  /** mean_value as floats, one per channel; null without */
+  meanValues: number[] | null;
+  /** read every image file into memory at start-up */
+  cacheImages: boolean;
+  /** seed of the layer's own generator (prefetch_rng_), drawn on the main thread at set-up */
+  seed: number;
+}
+
 export interface WorkerSpec {
   /** who we are in messages: `<Type> layer <name>` */
   who: string;
@@ -75,7 +106,7 @@ export interface WorkerSpec {
   prefetch: number;
   outputLabels: boolean;
   transformer: TransformerState;
-  source: DbSourceSpec | ImageSourceSpec;
+  source: DbSourceSpec | ImageSourceSpec | WindowSourceSpec;
 }
 
 /** What a worker is started with (workerData), before its 'start' message. */

@@ -55,7 +55,7 @@ function readParams(m: TransformationParameter): Params {
 }
 
 /** Caffe's Blob::LegacyShape(i) for the mean blob (missing axes read as 1). */
-function legacyDim(shape: number[], i: number): number {
+export function legacyDim(shape: number[], i: number): number {
   return i < shape.length ? shape[i] : 1;
 }
 

@@ -14,7 +14,7 @@ import { log } from '../util/logging';
 import { check } from '../util/check';
 import { DataTransformer } from '../data/data_transformer';
 import { Prefetcher } from '../data/prefetch';
-import type { DbOpenSpec, DbSourceSpec, ImageSourceSpec } from '../data/prefetch_protocol';
+import type { DbOpenSpec, DbSourceSpec, ImageSourceSpec, WindowSourceSpec } from '../data/prefetch_protocol';
 
 export abstract class BaseDataLayer extends Layer {
   protected transformer!: DataTransformer;
@@ -60,7 +60,10 @@ export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
   protected abstract batchSize(): number;
 
   /** Where the worker reads from; called after dataLayerSetUp. */
-  protected abstract sourceSpec(): DbSourceSpec | ImageSourceSpec;
+  protected abstract sourceSpec(): DbSourceSpec | ImageSourceSpec | WindowSourceSpec;
+
+  /** Whether set-up logs "output data size" here (WindowData logs it amid its own set-up lines). */
+  protected logsOutputSize = true;
 
   /** The database the worker opens as it starts (Data layers), or null. */
   protected openSpec(): DbOpenSpec | null {
@@ -100,7 +103,7 @@ export abstract class BasePrefetchingDataLayer extends BaseDataLayer {
       .slice();
     shape[0] = batchSize;
     top[0].reshape(shape);
-    log.info(`output data size: ${shape.join(',')}`);
+    if (this.logsOutputSize) log.info(`output data size: ${shape.join(',')}`);
     // Caffe's load_batch CHECKs a non-empty batch (a Datum of height or width 0 makes an empty one)
     check(this, top[0].count !== 0, 'batch->data_.count()');
     if (this.outputLabels) top[1].reshape([batchSize]);

@@ -61,3 +61,4 @@ import './Swish';
 import './TanH';
 import './Threshold';
 import './Tile';
+import './WindowData';

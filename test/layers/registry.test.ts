@@ -27,6 +27,6 @@ describe('built-in layer registration', () => {
       'SigmoidCrossEntropyLoss Silence Slice Softmax SoftmaxWithLoss Split TanH Threshold Tile WindowData'
     ).split(' ');
     const registered = layerTypeList();
-    expect(caffe.filter((t) => !registered.includes(t))).toEqual(['Python', 'WindowData']);
+    expect(caffe.filter((t) => !registered.includes(t))).toEqual(['Python']);
   });
 });
