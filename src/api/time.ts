@@ -6,17 +6,15 @@ import { readNetParamsFromTextFile } from '../io/proto_io';
 import { formatG } from '../util/format';
 import { log } from '../util/logging';
 import { CaffeError } from '../util/errors';
-import { phaseFromFlag, selectDevice, stagesFromFlag } from './common';
+import { ComputeFlags, phaseFromFlag, selectDevice, stagesFromFlag } from './common';
 
-export interface TimeOptions {
+export interface TimeOptions extends ComputeFlags {
   model: string;
   iterations?: number;
   phase?: string;
   level?: number;
   stage?: string;
-  gpu?: string;
   weights?: string;
-  engine?: string;
 }
 
 export interface TimeResult {
@@ -33,7 +31,7 @@ export function timeModel(o: TimeOptions): TimeResult {
   if (!o.model) throw new CaffeError('Need a model definition to time.');
   const iterations = o.iterations ?? 50;
   const phase = phaseFromFlag(o.phase, 'TRAIN');
-  const release = selectDevice(o.gpu, o.engine);
+  const release = selectDevice(o);
   let net: Net | undefined;
   try {
     net = new Net(readNetParamsFromTextFile(o.model), {
