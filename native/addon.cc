@@ -45,10 +45,17 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// ompThreads(n): the OpenMP thread count of our kernels (0 = one per core, the default)
+// The OpenMP thread count libgomp chose when it loaded: OMP_NUM_THREADS, else the CPUs this process may
+// run on. Read once, before any omp_set_num_threads.
+int DefaultThreads() {
+  static const int n = omp_get_max_threads();
+  return n;
+}
+
+// ompThreads(n): the OpenMP thread count of our kernels and oneDNN's (0 = libgomp's default, above)
 Napi::Value OmpThreads(const Napi::CallbackInfo& info) {
   const int n = info[0].As<Napi::Number>().Int32Value();
-  omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
+  omp_set_num_threads(n > 0 ? n : DefaultThreads());
   return info.Env().Undefined();
 }
 
@@ -92,6 +99,7 @@ static Napi::Value RestoreStderr(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  DefaultThreads();
   exports.Set("silenceStderr", Napi::Function::New(env, SilenceStderr));
   exports.Set("restoreStderr", Napi::Function::New(env, RestoreStderr));
   exports.Set("copyFloats", Napi::Function::New(env, CopyFloats));

@@ -4,14 +4,21 @@
 // (> 1 means caffets is faster).
 // With --memory, also the peak resident memory of one training iteration (`time --iterations=1`, under
 // /usr/bin/time) of CaffeNet at batch 256 and GoogLeNet at batch 32, the issue's memory bars.
-// Usage: node scripts/bench-time.js [--rounds=3] [--memory] [--dir=../shared/fixtures/bench] [net=iterations ...]
+// --load=N keeps N other processes busy meanwhile (`yes > /dev/null` spinners: a shared machine);
+// --spin adds a caffets column with libgomp's default wait (idle threads spin ~300,000 rounds,
+// GOMP_SPINCOUNT=300000) instead of caffets' passive one; --threads=N passes --threads to caffets.
+// Usage: node scripts/bench-time.js [--rounds=3] [--memory] [--load=0] [--spin] [--threads=N]
+//          [--dir=../shared/fixtures/bench] [net=iterations ...]
 'use strict';
 const path = require('path');
 const fs = require('fs');
-const { spawnSync } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 
 const arg = (k, d) => (process.argv.find((a) => a.startsWith(`--${k}=`)) ?? `=${d}`).split('=')[1];
 const rounds = Number(arg('rounds', 3));
+const load = Number(arg('load', 0));
+const spin = process.argv.includes('--spin');
+const threads = arg('threads', '');
 const dir = path.resolve(arg('dir', path.join(__dirname, '../../shared/fixtures/bench')));
 const defaults = { lenet_time: 50, cifar_time: 10, caffenet_time: 3, googlenet_time: 3 };
 const picks = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -21,12 +28,13 @@ const nets = picks.length
   : defaults;
 const caffets = path.join(__dirname, '../bin/caffets');
 
-function run(tool, model, iters) {
+function run(tool, model, iters, env = {}) {
+  const args = ['time', `--model=${model}`, `--iterations=${iters}`];
   const cmd =
     tool === 'caffe'
-      ? ['caffe', ['time', `--model=${model}`, `--iterations=${iters}`]]
-      : [process.execPath, [caffets, 'time', `--model=${model}`, `--iterations=${iters}`]];
-  const r = spawnSync(cmd[0], cmd[1], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      ? ['caffe', args]
+      : [process.execPath, [caffets, ...args, ...(threads ? [`--threads=${threads}`] : [])]];
+  const r = spawnSync(cmd[0], cmd[1], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ...env } });
   const m = /Average Forward-Backward: ([\d.e+-]+) ms/.exec(r.stderr + r.stdout);
   if (!m)
     throw new Error(
@@ -40,28 +48,38 @@ function run(tool, model, iters) {
 }
 
 const haveCaffe = spawnSync('sh', ['-c', 'command -v caffe']).status === 0;
+const spinners = Array.from({ length: load }, () => spawn('yes', [], { stdio: 'ignore' }));
 console.log(
   `machine: ${require('os').cpus()[0].model}, ${require('os').cpus().length} cores; ` +
-    `rounds: ${rounds} (interleaved), best of each`,
+    `rounds: ${rounds} (interleaved), best of each; ${load} busy process(es) meanwhile; ` +
+    `load average before: ${require('os').loadavg()[0].toFixed(2)}`,
 );
-console.log('| net | iterations | caffe ms | caffets ms | ratio (caffe/caffets) |');
-console.log('|---|---|---|---|---|');
-for (const [name, iters] of Object.entries(nets)) {
-  const model = path.join(dir, `${name}.prototxt`);
-  if (!fs.existsSync(model)) {
-    console.log(`| ${name} | - | missing ${model} | | |`);
-    continue;
+const spinHead = spin ? ' caffets (spinning wait) ms |' : '';
+console.log(`| net | iterations | caffe ms | caffets ms |${spinHead} ratio (caffe/caffets) |`);
+console.log(`|---|---|---|---|${spin ? '---|' : ''}---|`);
+try {
+  for (const [name, iters] of Object.entries(nets)) {
+    const model = path.join(dir, `${name}.prototxt`);
+    if (!fs.existsSync(model)) {
+      console.log(`| ${name} | - | missing ${model} | | |`);
+      continue;
+    }
+    let bestCaffe = Infinity,
+      bestOurs = Infinity,
+      bestSpin = Infinity;
+    for (let r = 0; r < rounds; r++) {
+      if (haveCaffe) bestCaffe = Math.min(bestCaffe, run('caffe', model, iters));
+      bestOurs = Math.min(bestOurs, run('caffets', model, iters));
+      if (spin) bestSpin = Math.min(bestSpin, run('caffets', model, iters, { GOMP_SPINCOUNT: '300000' }));
+    }
+    const ratio = haveCaffe ? (bestCaffe / bestOurs).toFixed(2) : 'n/a';
+    console.log(
+      `| ${name} | ${iters} | ${haveCaffe ? bestCaffe.toFixed(1) : 'n/a'} | ${bestOurs.toFixed(1)} |` +
+        `${spin ? ` ${bestSpin.toFixed(1)} |` : ''} ${ratio} |`,
+    );
   }
-  let bestCaffe = Infinity,
-    bestOurs = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    if (haveCaffe) bestCaffe = Math.min(bestCaffe, run('caffe', model, iters));
-    bestOurs = Math.min(bestOurs, run('caffets', model, iters));
-  }
-  const ratio = haveCaffe ? (bestCaffe / bestOurs).toFixed(2) : 'n/a';
-  console.log(
-    `| ${name} | ${iters} | ${haveCaffe ? bestCaffe.toFixed(1) : 'n/a'} | ${bestOurs.toFixed(1)} | ${ratio} |`,
-  );
+} finally {
+  spinners.forEach((p) => p.kill());
 }
 
 /** Peak RSS (bytes) of `tool time --iterations=1` on `model`, measured by /usr/bin/time. */

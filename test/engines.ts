@@ -75,7 +75,7 @@ export function useEngine(engine: TestEngine): () => void {
   setEngine(engine);
   const prevEngine = ENGINES.find((e) => ENGINE_CASES[e].backendName === prev.name);
   // setEngine again rather than setBackend(prev): a backend's selection also sets process state (CAFFE
-  // runs our OpenMP kernels on one thread, DEFAULT on all cores)
+  // runs our OpenMP kernels on one thread, DEFAULT on the thread count in effect)
   return () => (prevEngine ? setEngine(prevEngine) : setBackend(prev));
 }
 

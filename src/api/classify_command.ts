@@ -1,6 +1,7 @@
 // The caffets classify command: images from files, folders and @lists through a Classifier, printed
 // as Caffe's classification example prints them (or as one JSON document).
-import { openGpu } from './common';
+import { openGpu, threadsFromFlag } from './common';
+import { setThreads } from '../backend';
 import * as fs from 'fs';
 import { CaffeError } from '../util/errors';
 import { ProgressBar } from '../util/progress';
@@ -78,6 +79,8 @@ export interface ClassifyCommandOptions extends Omit<ClassifierOptions, 'meanFil
   out?: (s: string) => void;
   /** classify on this GPU (--gpu) */
   gpu?: number;
+  /** compute threads (--threads); else OMP_NUM_THREADS, else one per CPU */
+  threads?: string | number;
 }
 
 /** '-' or 'none' (yargs drops a lone '-' positional) stand for no mean file / no labels. */
@@ -118,6 +121,7 @@ export async function classifyCommand(o: ClassifyCommandOptions): Promise<number
   const files = expandImageArgs(rest);
   if (!files.length) throw new CaffeError('classify: no images given');
   const [deploy, weights] = o.positionals;
+  setThreads(threadsFromFlag(o.threads));
   const release = o.gpu === undefined ? () => {} : openGpu(o.gpu);
   try {
     return await classifyAll(o, files, deploy, weights, meanFile, labels, out);

@@ -1,6 +1,6 @@
 // Flag handling shared by train/test/time (tools/caffe.cpp's get_phase_from_flags, get_stages_from_flags,
 // get_gpus), and device selection.
-import { parseEngine, setEngine } from '../backend';
+import { parseEngine, setEngine, setThreads } from '../backend';
 import { CaffeBackend } from '../backend/caffe';
 import { log } from '../util/logging';
 import type { Device } from '../backend/device';
@@ -31,6 +31,24 @@ export function gpusFromFlag(flag: string | undefined, deviceCount = 0): number[
   });
 }
 
+/** `--threads=N` (a caffets addition): the compute thread count, a whole number from 1; undefined when not given. */
+export function threadsFromFlag(flag: string | number | undefined): number | undefined {
+  if (flag === undefined) return undefined;
+  const s = String(flag);
+  if (!/^\d{1,4}$/.test(s) || Number(s) < 1)
+    throw new CaffeError(`--threads=${s}: expected a whole number of threads from 1 to 9999`);
+  return Number(s);
+}
+
+/** The flags that say where and how a net computes: --gpu, --engine, --threads. */
+export interface ComputeFlags {
+  gpu?: string;
+  /** DEFAULT (oneDNN) or CAFFE (Caffe's im2col + BLAS arithmetic); else $CAFFETS_ENGINE */
+  engine?: string;
+  /** compute threads (--threads); else OMP_NUM_THREADS, else one per CPU */
+  threads?: string | number;
+}
+
 /**
  * Opens GPU `id` (the WebGPU backend) and selects GPU mode on it (Caffe::SetDevice + set_mode(GPU)).
  * Returns what closes it and restores the mode before.
@@ -47,18 +65,16 @@ export function openGpu(id: number, opened?: (dev: Device) => void): () => void 
 }
 
 /**
- * Picks the mode for `--gpu` (GPU on the first id; CPU without) and the CPU engine for `--engine`
- * (else $CAFFETS_ENGINE, else DEFAULT), which also runs the layers without a device kernel. Logs as
+ * Picks the mode for `--gpu` (GPU on the first id; CPU without), the CPU engine for `--engine`
+ * (else $CAFFETS_ENGINE, else DEFAULT), which also runs the layers without a device kernel, and its
+ * thread count for `--threads`. Logs as
  * tools/caffe.cpp: train's `Using GPUs 0` / `GPU 0: <name>`, test and time's `Use GPU with device ID 0`
  * / `GPU device name: <name>`, or `Use CPU.`.
  */
-export function selectDevice(
-  gpuFlag: string | undefined,
-  engine?: string,
-  style: 'train' | 'test' = 'test',
-): () => void {
-  selectEngine(engine);
-  const gpus = gpusFromFlag(gpuFlag, 1);
+export function selectDevice(flags: ComputeFlags, style: 'train' | 'test' = 'test'): () => void {
+  setThreads(threadsFromFlag(flags.threads));
+  selectEngine(flags.engine);
+  const gpus = gpusFromFlag(flags.gpu, 1);
   if (!gpus.length) {
     const prev = currentDeviceOrNull();
     setDevice(null);

@@ -1,7 +1,7 @@
 // caffets device_query: a GPU's properties (--gpu), or what the CPU backend is.
-import { backend, parseEngine, setEngine } from '../backend';
+import { backend, parseEngine, setEngine, setThreads } from '../backend';
 import { log } from '../util/logging';
-import { gpusFromFlag } from './common';
+import { ComputeFlags, gpusFromFlag, threadsFromFlag } from './common';
 import { WebGpuDevice } from '../backend/webgpu/webgpu_device';
 
 // oneDNN's dnnl_cpu_isa_t values (dnnl_types.h) and their names.
@@ -23,10 +23,11 @@ export function isaName(isa: number): string {
 }
 
 /** Caffe's device_query: with --gpu, each GPU's properties (what WebGPU reports); without, the CPU
- *  backend (a caffets addition: Caffe needs --gpu). */
-export function deviceQuery(gpuFlag?: string, engine?: string): string[] {
-  const gpus = gpusFromFlag(gpuFlag, 1);
-  if (engine) setEngine(parseEngine(engine));
+ *  backend with the thread count in effect (a caffets addition: Caffe needs --gpu). */
+export function deviceQuery(flags: ComputeFlags = {}): string[] {
+  const gpus = gpusFromFlag(flags.gpu, 1);
+  setThreads(threadsFromFlag(flags.threads));
+  if (flags.engine) setEngine(parseEngine(flags.engine));
   if (gpus.length) {
     log.info(`Querying GPUs ${gpus.join(', ')}`);
     const lines: string[] = [];

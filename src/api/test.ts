@@ -5,16 +5,14 @@ import { readNetParamsFromTextFile } from '../io/proto_io';
 import { streamFloat } from '../util/format';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
-import { selectDevice, stagesFromFlag } from './common';
+import { ComputeFlags, selectDevice, stagesFromFlag } from './common';
 
-export interface TestOptions {
+export interface TestOptions extends ComputeFlags {
   model: string;
   weights: string;
   iterations?: number;
-  gpu?: string;
   level?: number;
   stage?: string;
-  engine?: string;
 }
 
 export interface TestResult {
@@ -32,7 +30,7 @@ export function testModel(o: TestOptions): TestResult {
   if (!o.weights) throw new CaffeError('Need model weights to score.');
   const iterations = o.iterations ?? 50;
   const stages = stagesFromFlag(o.stage ?? ''); // Caffe's --stage defaults to "", one empty stage
-  const release = selectDevice(o.gpu, o.engine);
+  const release = selectDevice(o);
   let net: Net | undefined;
   try {
     net = new Net(readNetParamsFromTextFile(o.model), { phase: 'TEST', level: o.level ?? 0, stages });

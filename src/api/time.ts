@@ -7,17 +7,15 @@ import { formatG } from '../util/format';
 import { log } from '../util/logging';
 import { CaffeError } from '../util/errors';
 import { bytesText } from '../util/memory';
-import { phaseFromFlag, selectDevice, stagesFromFlag } from './common';
+import { ComputeFlags, phaseFromFlag, selectDevice, stagesFromFlag } from './common';
 
-export interface TimeOptions {
+export interface TimeOptions extends ComputeFlags {
   model: string;
   iterations?: number;
   phase?: string;
   level?: number;
   stage?: string;
-  gpu?: string;
   weights?: string;
-  engine?: string;
 }
 
 export interface TimeResult {
@@ -36,7 +34,7 @@ export function timeModel(o: TimeOptions): TimeResult {
   if (!o.model) throw new CaffeError('Need a model definition to time.');
   const iterations = o.iterations ?? 50;
   const phase = phaseFromFlag(o.phase, 'TRAIN');
-  const release = selectDevice(o.gpu, o.engine);
+  const release = selectDevice(o);
   let net: Net | undefined;
   try {
     net = new Net(readNetParamsFromTextFile(o.model), {

@@ -12,21 +12,18 @@ import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
 import { streamFloat } from '../util/format';
-import { selectDevice, stagesFromFlag } from './common';
+import { ComputeFlags, selectDevice, stagesFromFlag } from './common';
 
-export interface TrainOptions {
+export interface TrainOptions extends ComputeFlags {
   solver: string;
   /** comma-separated .caffemodel files to finetune from */
   weights?: string;
   /** a .solverstate to resume from */
   snapshot?: string;
-  gpu?: string;
   level?: number;
   stage?: string;
   sigint_effect?: string;
   sighup_effect?: string;
-  /** DEFAULT (oneDNN) or CAFFE (Caffe's im2col + BLAS arithmetic); else $CAFFETS_ENGINE */
-  engine?: string;
   /** a progress line on a terminal (default true; never drawn off a terminal) */
   progress?: boolean;
 }
@@ -44,7 +41,7 @@ export async function train(o: TrainOptions): Promise<number> {
 
   let gpu = o.gpu ?? '';
   if (!gpu && param.solver_mode === 'GPU') gpu = String(param.device_id ?? 0);
-  const release = selectDevice(gpu, o.engine, 'train');
+  const release = selectDevice({ ...o, gpu }, 'train');
   const sigint = solverActionFromFlag(o.sigint_effect ?? 'stop');
   const sighup = solverActionFromFlag(o.sighup_effect ?? 'snapshot');
   // one training per snapshot_prefix: released at the end, at exit and on SIGTERM

@@ -78,6 +78,8 @@ export interface Backend {
   readonly name: string;
   /** Human-readable device description (device_query). */
   info(): DeviceInfo;
+  /** The compute thread count: n (--threads), or undefined for OMP_NUM_THREADS, else one per CPU. */
+  setThreads(n: number | undefined): void;
   /** Row-major C = alpha op(A) op(B) + beta C, Caffe's caffe_cpu_gemm argument order. */
   gemm(
     transA: boolean,

@@ -25,8 +25,13 @@ export class CaffeBackend extends CpuBackend {
       );
     }
     this.blasLibrary = lib;
-    // BLAS has the threads now; OpenMP workers of our pooling/LRN kernels would spin against them
+  }
+
+  // BLAS has the threads (OpenBLAS reads OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else one per CPU);
+  // OpenMP workers of our pooling/LRN kernels would compete with them
+  override setThreads(n: number | undefined): void {
     native().ompThreads(1);
+    if (n !== undefined) native().blasThreads(n);
   }
 
   /** OpenBLAS's thread count (null for another BLAS). */

@@ -7,7 +7,11 @@ export class CpuBackend implements Backend {
   readonly name: string = 'cpu';
 
   constructor() {
-    native().ompThreads(0);
+    this.setThreads(undefined);
+  }
+
+  setThreads(n: number | undefined): void {
+    native().ompThreads(n ?? 0);
   }
 
   info(): DeviceInfo {
@@ -20,6 +24,7 @@ export class CpuBackend implements Backend {
         `CPU: ${cpus[0]?.model ?? 'unknown'}`,
         `Cores: ${n.hardwareThreads}`,
         `Threads: ${n.threads}`,
+        `Thread wait policy: ${(process.env.OMP_WAIT_POLICY ?? 'default').toLowerCase()}`,
         `ISA: ${n.isa}`,
       ],
     };

@@ -11,6 +11,7 @@ export type Engine = 'DEFAULT' | 'CAFFE';
 export const ENGINES: readonly Engine[] = ['DEFAULT', 'CAFFE'];
 
 let current: Backend | undefined;
+let threads: number | undefined;
 
 /** The engine named by `name` (case-insensitive), or a one-line error. */
 export function parseEngine(name: string): Engine {
@@ -20,10 +21,18 @@ export function parseEngine(name: string): Engine {
   return e as Engine;
 }
 
-/** Selects the backend for `engine` (replacing the current one). */
+/** Selects the backend for `engine` (replacing the current one), with the thread count of setThreads. */
 export function setEngine(engine: Engine): Backend {
   current = engine === 'CAFFE' ? new CaffeBackend() : new CpuBackend();
+  current.setThreads(threads);
   return current;
+}
+
+/** The compute thread count from now on: n (--threads, a caffets addition), or undefined for the
+ *  runtimes' own choice (OMP_NUM_THREADS, else one per CPU). */
+export function setThreads(n: number | undefined): void {
+  threads = n;
+  current?.setThreads(n);
 }
 
 /** The backend layers run on: the engine selected, else $CAFFETS_ENGINE, else DEFAULT. */
@@ -34,4 +43,5 @@ export function backend(): Backend {
 
 export function setBackend(b: Backend): void {
   current = b;
+  b.setThreads(threads);
 }

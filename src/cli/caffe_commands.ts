@@ -45,6 +45,12 @@ const caffeFlags = {
       "bit for bit Caffe's results with the same BLAS library, kernels and thread count). " +
       'Default $CAFFETS_ENGINE, else DEFAULT.',
   },
+  threads: {
+    type: 'string',
+    describe:
+      'caffets addition: compute threads (OpenMP for oneDNN and our kernels; BLAS threads with --engine=CAFFE). ' +
+      'Default $OMP_NUM_THREADS, else one per CPU.',
+  },
 } satisfies Record<string, Options>;
 
 const pick = <K extends keyof typeof caffeFlags>(...keys: K[]) =>
@@ -54,7 +60,18 @@ export const CAFFE_COMMANDS: CommandSpec[] = [
   {
     name: 'train',
     describe: 'Train or fine-tune a model (caffe train).',
-    options: pick('solver', 'gpu', 'snapshot', 'weights', 'level', 'stage', 'sigint_effect', 'sighup_effect', 'engine'),
+    options: pick(
+      'solver',
+      'gpu',
+      'snapshot',
+      'weights',
+      'level',
+      'stage',
+      'sigint_effect',
+      'sighup_effect',
+      'engine',
+      'threads',
+    ),
     run: async (a) =>
       (await import('../api/train')).train({
         solver: (a.solver as string) ?? '',
@@ -66,12 +83,13 @@ export const CAFFE_COMMANDS: CommandSpec[] = [
         sigint_effect: a.sigint_effect as string,
         sighup_effect: a.sighup_effect as string,
         engine: a.engine as string | undefined,
+        threads: a.threads as string | undefined,
       }),
   },
   {
     name: 'test',
     describe: 'Score a model (caffe test).',
-    options: pick('model', 'weights', 'gpu', 'iterations', 'level', 'stage', 'engine'),
+    options: pick('model', 'weights', 'gpu', 'iterations', 'level', 'stage', 'engine', 'threads'),
     run: async (a) => {
       (await import('../api/test')).testModel({
         model: (a.model as string) ?? '',
@@ -81,6 +99,7 @@ export const CAFFE_COMMANDS: CommandSpec[] = [
         level: a.level as number,
         stage: a.stage as string | undefined,
         engine: a.engine as string | undefined,
+        threads: a.threads as string | undefined,
       });
       return 0;
     },
@@ -88,7 +107,7 @@ export const CAFFE_COMMANDS: CommandSpec[] = [
   {
     name: 'time',
     describe: 'Benchmark the execution time of a model, layer by layer (caffe time).',
-    options: pick('model', 'weights', 'gpu', 'iterations', 'phase', 'level', 'stage', 'engine'),
+    options: pick('model', 'weights', 'gpu', 'iterations', 'phase', 'level', 'stage', 'engine', 'threads'),
     run: async (a) => {
       (await import('../api/time')).timeModel({
         model: (a.model as string) ?? '',
@@ -99,6 +118,7 @@ export const CAFFE_COMMANDS: CommandSpec[] = [
         gpu: a.gpu as string | undefined,
         weights: a.weights as string | undefined,
         engine: a.engine as string | undefined,
+        threads: a.threads as string | undefined,
       });
       return 0;
     },
@@ -106,9 +126,13 @@ export const CAFFE_COMMANDS: CommandSpec[] = [
   {
     name: 'device_query',
     describe: 'Show what the compute backend is: CPU, cores, ISA, threads; GPUs later.',
-    options: pick('gpu', 'engine'),
+    options: pick('gpu', 'engine', 'threads'),
     run: async (a) => {
-      (await import('../api/device_query')).deviceQuery(a.gpu as string | undefined, a.engine as string | undefined);
+      (await import('../api/device_query')).deviceQuery({
+        gpu: a.gpu as string | undefined,
+        engine: a.engine as string | undefined,
+        threads: a.threads as string | undefined,
+      });
       return 0;
     },
   },

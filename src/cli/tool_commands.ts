@@ -130,6 +130,7 @@ export const TOOL_COMMANDS: CommandSpec[] = [
       json: { type: 'boolean', default: false, describe: "Print one JSON document instead of Caffe's lines" },
       verbose: { type: 'boolean', default: false, describe: 'Show the net set-up log' },
       gpu: { type: 'number', describe: 'Classify on this GPU (device id, e.g. 0)' },
+      threads: { type: 'string', describe: 'Compute threads (default $OMP_NUM_THREADS, else one per CPU)' },
     },
     run: async (a) => {
       const nums = (k: string) =>
@@ -158,6 +159,7 @@ export const TOOL_COMMANDS: CommandSpec[] = [
         inputScale: a.input_scale as number | undefined,
         channelSwap: nums('channel_swap'),
         gpu: a.gpu as number | undefined,
+        threads: a.threads as string | undefined,
       });
     },
   },

@@ -96,7 +96,7 @@ export interface NativeAddon {
     beta: number,
     C: Float32Array,
   ): void;
-  /** the OpenMP thread count of the kernels (0: one per core) */
+  /** the OpenMP thread count of our kernels and oneDNN's (0: libgomp's default, OMP_NUM_THREADS or one per CPU) */
   ompThreads(n: number): void;
   /** Points fd 2 at /dev/null; returns the saved fd (-1: unchanged) for restoreStderr. */
   silenceStderr(): number;
@@ -263,8 +263,21 @@ export interface NativeAddon {
 
 let addon: NativeAddon | undefined;
 
+/**
+ * Idle threads sleep instead of spinning, unless the environment says otherwise. libgomp (our kernels'
+ * and oneDNN's OpenMP) reads OMP_WAIT_POLICY when the addon loads: passive blocks a team thread on a
+ * futex at once, where the default spins ~300,000 rounds first and, on a loaded machine, takes the core
+ * from the thread with the work. OpenBLAS (the CAFFE engine, loaded later) reads OPENBLAS_THREAD_TIMEOUT:
+ * its threads yield-spin for 2^n cycles before sleeping (default 2^28, a tenth of a second); 2^4.
+ */
+export const WAIT_DEFAULTS: Readonly<Record<string, string>> = {
+  OMP_WAIT_POLICY: 'passive',
+  OPENBLAS_THREAD_TIMEOUT: '4',
+};
+
 export function native(): NativeAddon {
   if (!addon) {
+    for (const [k, v] of Object.entries(WAIT_DEFAULTS)) if (process.env[k] === undefined) process.env[k] = v;
     const file = path.resolve(__dirname, '../../build/Release/caffets_native.node');
     try {
       addon = require(file) as NativeAddon;
