@@ -170,9 +170,9 @@ function parseLog(text) {
   return r;
 }
 
-/** Runs `caffe train` in `dir`; returns its log (throws with Caffe's fatal line on failure). */
-function runCaffe(dir, args) {
-  const r = spawnSync('caffe', ['train', ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 256 << 20 });
+/** Runs `caffe train` in `dir` (in `env`); returns its log (throws with Caffe's fatal line on failure). */
+function runCaffe(dir, args, env = process.env) {
+  const r = spawnSync('caffe', ['train', ...args], { cwd: dir, env, encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.status !== 0)
     throw new Error(
       `caffe train ${args.join(' ')} failed: ${r.stderr
