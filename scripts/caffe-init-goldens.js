@@ -6,7 +6,7 @@
 //   (bernoulli_distribution<double>) read back from the weights one SGD step writes (w = -mask * scale);
 // - init: `caffe train` with max_iter: 0 (Caffe snapshots after training: <prefix>_iter_0.caffemodel)
 //   and no --weights, on LeNet (../shared lenet-fmnist), CIFAR-10 quick (models/cifar10_quick, BVLC's
-//   layers, on a 3x32x32 LMDB of ../shared photo-crops-400), alexnet-mini (../shared) and a net of every
+//   layers, on 3x32x32 LMDBs of ../shared photo-crops-400 images), alexnet-mini (../shared) and a net of every
 //   filler type: the sha256 of each initial .caffemodel and a digest of its blobs;
 // - train: 20 SGD iterations from scratch of a net with random crops and mirrors (the alexnet-mini
 //   LMDB), two Dropout layers and a test net, with OpenBLAS's Haswell kernels on 2 threads (as the
@@ -19,14 +19,14 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { digest, parseLog, runCaffe, weightBlobs } = require('./caffe-solver-goldens.js');
+const { REPLAY_ENV, parseLog, runCaffe, weightBlobs } = require('./caffe-solver-goldens.js');
 
 const GOLDEN = path.join(__dirname, '../test/golden/init-goldens-caffe.json');
 const FIXTURES = path.resolve(__dirname, '../../shared/fixtures');
-/** The BLAS configuration of the ../shared fixtures (and of the train golden). */
-const REPLAY_ENV = { OPENBLAS_CORETYPE: 'Haswell', OPENBLAS_NUM_THREADS: '2' };
 const TRAIN_ITER = 20;
 
+/** `x` with every number cut to 9 significant digits (a float's exact value), as the golden file holds it. */
+const rounded = (x) => JSON.parse(JSON.stringify(x, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v)));
 const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
 const floatsSha256 = (a) => sha256(Buffer.from(Float32Array.from(a).buffer));
 const shape = (...dim) => ({ dim });
@@ -130,13 +130,22 @@ function copyFixture(name, files, dir) {
 }
 
 /**
- * The CIFAR-10 data: photo-crops-400 resized to 32x32 (train 320, test 80) and its mean. `tool(name, args)`
+ * The CIFAR-10 data: photo-crops-400 images resized to 32x32 and their mean. `tool(name, args)`
  * runs convert_imageset / compute_image_mean: Caffe's here, caffets' in the test (byte-identical LMDBs).
  */
 function makeCifarData(dir, tool) {
   const root = path.join(FIXTURES, 'datasets/photo-crops-400') + '/';
   for (const split of ['train', 'test']) {
-    const list = path.join(root, `${split}.txt`);
+    // the first 40 images are enough: the initial weights do not depend on the data
+    const list = path.join(dir, `${split}.txt`);
+    fs.writeFileSync(
+      list,
+      fs
+        .readFileSync(path.join(root, `${split}.txt`), 'utf8')
+        .split('\n')
+        .slice(0, 40)
+        .join('\n'),
+    );
     tool('convert_imageset', ['--resize_height=32', '--resize_width=32', root, list, path.join(dir, `${split}_lmdb`)]);
   }
   tool('compute_image_mean', [path.join(dir, 'train_lmdb'), path.join(dir, 'mean.binaryproto')]);
@@ -313,9 +322,14 @@ function drawsResult(lib, id, model) {
   return { seed: DRAWS[id].seed, count: w.length, sha256: floatsSha256(w), head: w.slice(0, 8) };
 }
 
-/** What an init case's snapshot says: its sha256 and a digest of every blob. */
+/** What an init case's snapshot says: its sha256, and each blob's size, sha256 and 8 values spread over it. */
 function initResult(lib, model) {
-  return { sha256: sha256(fs.readFileSync(model)), blobs: digest(weightBlobs(lib.readNetParamsFromBinaryFile(model))) };
+  const blobs = {};
+  for (const [k, v] of Object.entries(weightBlobs(lib.readNetParamsFromBinaryFile(model)))) {
+    const step = Math.max(1, Math.floor(v.length / 8));
+    blobs[k] = { count: v.length, sha256: floatsSha256(v), samples: v.filter((_, i) => i % step === 0).slice(0, 8) };
+  }
+  return { sha256: sha256(fs.readFileSync(model)), blobs };
 }
 
 module.exports = {
@@ -323,12 +337,12 @@ module.exports = {
   DRAWS,
   INIT_CASES,
   TRAIN_ITER,
-  REPLAY_ENV,
   GOLDEN,
   writeCase,
   drawsResult,
   initResult,
   maskHex,
+  rounded,
   floatsSha256,
   sha256,
 };
@@ -366,8 +380,5 @@ if (require.main === module) {
     return { losses: log.losses, tests: log.tests, sha256: sha256(fs.readFileSync(model)) };
   });
   console.error(`train: loss ${res.train.losses[0]} -> ${res.train.losses[TRAIN_ITER]}, ${res.train.sha256}`);
-  fs.writeFileSync(
-    GOLDEN,
-    JSON.stringify(res, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v)) + '\n',
-  );
+  fs.writeFileSync(GOLDEN, JSON.stringify(rounded(res)) + '\n');
 }
