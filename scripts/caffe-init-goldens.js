@@ -14,7 +14,7 @@
 // Writes test/golden/init-goldens-caffe.json; test/golden/init_goldens.test.ts runs caffets on the same.
 // Usage: node scripts/caffe-init-goldens.js   (needs `npm run build`, reference Caffe and ../shared)
 'use strict';
-const crypto = require('crypto');
+const { createHash } = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -27,7 +27,7 @@ const TRAIN_ITER = 20;
 
 /** `x` with every number cut to 9 significant digits (a float's exact value), as the golden file holds it. */
 const rounded = (x) => JSON.parse(JSON.stringify(x, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(9)) : v)));
-const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
+const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 const floatsSha256 = (a) => sha256(Buffer.from(Float32Array.from(a).buffer));
 const shape = (...dim) => ({ dim });
 const learn = [{ lr_mult: 1 }, { lr_mult: 2, decay_mult: 0 }];
@@ -87,7 +87,7 @@ function drawNet(filler, rows, cols) {
   };
 }
 
-/** x (ones) -> Dropout -> InnerProduct (w = 0, b = 1) -> EuclideanLoss to 0: one SGD step (lr 1) sets w = -mask * scale. */
+/** x (ones) -> Dropout -> InnerProduct (w 0, b 1) -> EuclideanLoss to 0: an SGD step (lr 1) sets w = -mask * scale. */
 function dropoutNet(count, ratio) {
   return {
     name: 'DropoutMask',
