@@ -170,9 +170,12 @@ function parseLog(text) {
   return r;
 }
 
-/** Runs `caffe train` in `dir`; returns its log (throws with Caffe's fatal line on failure). */
-function runCaffe(dir, args) {
-  const r = spawnSync('caffe', ['train', ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 256 << 20 });
+/** OpenBLAS's Haswell kernels on 2 threads: the BLAS configuration the ../shared fixtures were made with. */
+const REPLAY_ENV = { OPENBLAS_CORETYPE: 'Haswell', OPENBLAS_NUM_THREADS: '2' };
+
+/** Runs `caffe train` in `dir` (in `env`); returns its log (throws with Caffe's fatal line on failure). */
+function runCaffe(dir, args, env = process.env) {
+  const r = spawnSync('caffe', ['train', ...args], { cwd: dir, env, encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.status !== 0)
     throw new Error(
       `caffe train ${args.join(' ')} failed: ${r.stderr
@@ -219,6 +222,7 @@ module.exports = {
   writeCase,
   parseLog,
   runCaffe,
+  REPLAY_ENV,
   weightBlobs,
   digest,
   GOLDEN,

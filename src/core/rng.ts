@@ -1,10 +1,13 @@
-// A seedable Mersenne Twister (MT19937) with the distributions Caffe's fillers and layers draw from.
-// One global generator, seeded by `random_seed` like Caffe::set_random_seed.
+// A seedable Mersenne Twister (MT19937, = boost::mt19937, Caffe's caffe::rng_t) with the boost
+// distributions Caffe's fillers and layers draw from (boost_random.ts), and Caffe's caffe_rng_uniform /
+// caffe_rng_gaussian / caffe_rng_bernoulli (math_functions.cpp) over the global generator. One global
+// generator, seeded by `random_seed` like Caffe::set_random_seed.
+import { bernoulli, nextAfterFloat, normal, uniformReal } from './boost_random';
+import { Who, checkOp } from '../util/check';
 
 export class Rng {
   private mt = new Uint32Array(624);
   private idx = 625;
-  private spare: number | null = null;
 
   constructor(seed = 5489) {
     this.seed(seed);
@@ -17,7 +20,6 @@ export class Rng {
       this.mt[i] = (Math.imul(1812433253, p) + i) >>> 0;
     }
     this.idx = 624;
-    this.spare = null;
   }
 
   /** Next 32-bit output. */
@@ -40,31 +42,23 @@ export class Rng {
     this.idx = 0;
   }
 
-  /** Uniform in [0, 1). */
+  /** Uniform in [0, 1) (53-bit; for caffets' own uses, not a Caffe draw). */
   next(): number {
     return this.u32() / 4294967296;
   }
+  /** boost::uniform_real<float>(a, b): a float in [a, b). */
   uniform(a: number, b: number): number {
-    return a + (b - a) * this.next();
+    return uniformReal(this, a, b);
   }
-  /** Normal(mean, sigma) by Box-Muller. */
+  /** boost::normal_distribution<float>(mean, sigma) (the ziggurat). */
   gaussian(mean: number, sigma: number): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return mean + sigma * s;
-    }
-    let u = 0;
-    while (u === 0) u = this.next();
-    const v = this.next(),
-      r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return mean + sigma * r * Math.cos(2 * Math.PI * v);
+    return normal(this, mean, sigma);
   }
-  bernoulli(p: number): number {
-    return this.next() < p ? 1 : 0;
+  /** boost::bernoulli_distribution<double>(p), or <float> when `float32`: 1 or 0. */
+  bernoulli(p: number, float32 = false): number {
+    return bernoulli(this, p, float32);
   }
-  /** Integer in [0, n). */
+  /** Integer in [0, n) (for caffets' own uses, not a Caffe draw). */
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
@@ -78,4 +72,40 @@ export function setRandomSeed(seed: number): void {
 }
 export function rng(): Rng {
   return global;
+}
+
+/** caffe_rng_uniform<float>: n draws of uniform_real<float>(a, nextafter(b)), so b itself can be drawn. */
+export function caffeRngUniform(n: number, a: number, b: number, r: Float32Array, who: Who = null): void {
+  checkOp(who, n, '>=', 0, 'n >= 0');
+  checkOp(who, a, '<=', b, 'a <= b');
+  const g = global,
+    lo = Math.fround(a),
+    hi = nextAfterFloat(b);
+  for (let i = 0; i < n; i++) r[i] = uniformReal(g, lo, hi);
+}
+
+/** caffe_rng_gaussian<float>: n draws of normal_distribution<float>(mu, sigma). */
+export function caffeRngGaussian(n: number, mu: number, sigma: number, r: Float32Array, who: Who = null): void {
+  checkOp(who, n, '>=', 0, 'n >= 0');
+  checkOp(who, sigma, '>', 0, 'sigma > 0');
+  const g = global;
+  for (let i = 0; i < n; i++) r[i] = normal(g, mu, sigma);
+}
+
+/**
+ * caffe_rng_bernoulli<Dtype>: n draws of bernoulli_distribution<Dtype>(p), Dtype float when `float32`
+ * (the sparse gaussian filler), double otherwise (Dropout passes `1. - threshold_`, a double).
+ */
+export function caffeRngBernoulli(
+  n: number,
+  p: number,
+  r: Uint8Array | Int32Array,
+  float32 = false,
+  who: Who = null,
+): void {
+  checkOp(who, n, '>=', 0, 'n >= 0');
+  checkOp(who, p, '>=', 0, 'p >= 0');
+  checkOp(who, p, '<=', 1, 'p <= 1');
+  const g = global;
+  for (let i = 0; i < n; i++) r[i] = bernoulli(g, p, float32);
 }

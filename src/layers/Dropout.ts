@@ -1,11 +1,12 @@
-// Dropout: in TRAIN each unit is kept with probability 1 - dropout_ratio (a Bernoulli mask drawn from
-// the global rng()) and scaled by 1 / (1 - dropout_ratio); in TEST it is the identity. The backward
-// applies the same mask and scale. In GPU mode the mask is drawn on the host from the same rng(), so
+// Dropout: in TRAIN each unit is kept with probability 1 - dropout_ratio (Caffe's mask:
+// caffe_rng_bernoulli(count, 1. - threshold_) from the global generator, a bernoulli_distribution<double>)
+// and scaled by 1 / (1 - dropout_ratio), as x * mask * scale; in TEST it is the identity. The backward
+// applies the same mask and scale. In GPU mode the mask is drawn on the host from the same generator, so
 // CPU and GPU runs drop the same units, and uploaded each TRAIN forward (one upload per iteration,
 // where Caffe draws on the device); the scaling runs on the device.
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
-import { rng } from '../core/rng';
+import { caffeRngBernoulli } from '../core/rng';
 import { check } from '../util/check';
 import { NeuronLayer } from './neuron';
 import { currentDevice } from '../backend/mode';
@@ -36,13 +37,10 @@ export class DropoutLayer extends NeuronLayer {
     return this.mask;
   }
 
-  /** Draws the keep-mask of n units from the global rng(). */
+  /** Draws the keep-mask of n units from the global generator, with p = 1 - threshold_ in double. */
   private drawMask(n: number): Uint8Array {
-    const r = rng(),
-      keep = 1 - this.ratio,
-      m = this.mask;
-    for (let i = 0; i < n; i++) m[i] = r.bernoulli(keep);
-    return m;
+    caffeRngBernoulli(n, 1 - this.ratio, this.mask, false, this);
+    return this.mask;
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
@@ -51,7 +49,7 @@ export class DropoutLayer extends NeuronLayer {
     if (this.phase === 'TRAIN') {
       const m = this.drawMask(x.length),
         s = this.scale;
-      for (let i = 0; i < x.length; i++) y[i] = m[i] ? x[i] * s : 0;
+      for (let i = 0; i < x.length; i++) y[i] = x[i] * m[i] * s; // a dropped negative unit is -0, as Caffe's
     } else if (top[0] !== bottom[0]) {
       y.set(x);
     }
@@ -64,7 +62,7 @@ export class DropoutLayer extends NeuronLayer {
     if (this.phase === 'TRAIN') {
       const m = this.mask,
         s = this.scale;
-      for (let i = 0; i < dy.length; i++) dx[i] = m[i] ? dy[i] * s : 0;
+      for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * m[i] * s;
     } else if (top[0] !== bottom[0]) {
       dx.set(dy);
     }

@@ -9,9 +9,17 @@ import * as path from 'path';
 import * as lib from '../../src';
 import { train } from '../../src/api/train';
 import { spawnSync } from 'child_process';
-import { native } from '../../src/native/addon';
 import { HAVE_CAFFE, HAVE_SHARED, ROOT, describeShared, sharedPath, tmpDir } from '../helpers';
-import { G, captureLogs, modelBlobs, relL2, worstRel } from '../solvers/solver_helpers';
+import {
+  G,
+  OPENBLAS,
+  REPLAY_SKIP,
+  caffetsTrain,
+  captureLogs,
+  modelBlobs,
+  relL2,
+  worstRel,
+} from '../solvers/solver_helpers';
 
 // the Data layer registers itself when loaded (until src/layers/index.ts loads it)
 const HAVE_DATA = fs.existsSync(path.join(ROOT, 'src/layers/Data.ts'));
@@ -187,39 +195,12 @@ describeData('consolidated solvers: V1 `layers` nets inside the solver are upgra
 // drift to 1.4e-3 (relative L2) from them by iteration 60. `--engine=CAFFE` computes as Caffe does (im2col,
 // the same BLAS calls in the same order, expf/powf), so with that BLAS configuration `caffets train` writes
 // the very same snapshot files and log values.
-const cpuFlags = fs.existsSync('/proc/cpuinfo')
-  ? (/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '')
-  : '';
-const HAVE_AVX2 = /\bavx2\b/.test(cpuFlags) && /\bfma\b/.test(cpuFlags);
-const OPENBLAS = (() => {
-  try {
-    return native().blasThreads() !== null;
-  } catch {
-    return false;
-  }
-})();
 const describeReplay =
   !HAVE_SHARED || !HAVE_DATA
     ? describeData
-    : !HAVE_AVX2
-      ? (name: string, fn: () => void) =>
-          describe.skip(`${name} [skipped: OpenBLAS's Haswell kernels need AVX2 + FMA]`, fn)
-      : !OPENBLAS && !process.env.CI
-        ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: OpenBLAS not installed]`, fn)
-        : describe;
-
-/** `caffets train ... --engine=CAFFE` run as a user would, with the fixtures' BLAS configuration. */
-function caffetsTrain(work: string, args: string[]) {
-  const run = spawnSync(process.execPath, [path.join(ROOT, 'bin/caffets'), 'train', ...args, '--engine=CAFFE'], {
-    cwd: work,
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    env: { ...process.env, OPENBLAS_CORETYPE: 'Haswell', OPENBLAS_NUM_THREADS: '2' },
-  });
-  if (run.status !== 0) throw new Error(`caffets train exited ${run.status}: ${run.stderr.slice(-2000)}`);
-  expect(run.stderr).toMatch(/Engine CAFFE: im2col \+ BLAS \(.*, 2 threads\)/);
-  return G.parseLog(run.stderr);
-}
+    : REPLAY_SKIP
+      ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: ${REPLAY_SKIP}]`, fn)
+      : describe;
 
 /** Every value a log prints: losses, learning rates, test outputs, clipping lines. */
 const logValues = (l: { losses: number[]; lrs: number[]; tests: [string, number][]; clips?: unknown[] }) => ({

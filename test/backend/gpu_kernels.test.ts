@@ -167,7 +167,8 @@ d(`device kernels in GPU mode${why ? ` [skipped: ${why}]` : ''}`, () => {
       l.forward([x], [y]);
       y.mutableCpuDiff().set(gaussianBlob([4, 50], 9).cpuData());
       l.backward([y], [true], [x]);
-      return { y: Array.from(y.cpuData()), dx: Array.from(x.cpuDiff()) };
+      // + 0: the CPU's dropped negative units are -0 (x * 0 * scale, as Caffe's), the device kernel's 0
+      return { y: Array.from(y.cpuData(), (v) => v + 0), dx: Array.from(x.cpuDiff(), (v) => v + 0) };
     };
     const gpu = run();
     const dev = currentDevice();

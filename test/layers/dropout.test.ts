@@ -6,6 +6,9 @@ import { DropoutLayer } from '../../src/layers/Dropout';
 import { checkGradient, checkInPlace, randomBlob, gaussianBlob } from '../gradient_checker';
 import { describeEngines } from '../engines';
 
+const golden = require('../golden/init-goldens-caffe.json');
+const INIT = require('../../scripts/caffe-init-goldens.js');
+
 const make = (phase: 'TRAIN' | 'TEST', ratio?: number) => () =>
   createLayer({
     name: 'd',
@@ -66,6 +69,20 @@ describeEngines('Dropout', () => {
     const c = trainForward(0.5, [10, 10], 8).y.cpuData();
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(c));
+  });
+
+  it("the mask is Caffe's: bernoulli_distribution<double>(1 - ratio) (reference Caffe's, seed 14)", () => {
+    const g = golden.draws.dropout,
+      x = new Blob([1, 1000]),
+      y = new Blob(),
+      l = make('TRAIN', g.ratio)();
+    x.mutableCpuData().fill(-1);
+    l.setUp([x], [y]);
+    setRandomSeed(g.seed);
+    l.forward([x], [y]);
+    const w = Array.from(y.cpuData(), (v) => (v === 0 ? 0 : v)); // a dropped unit: -1 * 0 * scale = -0 (CPU)
+    expect(w.every((v) => v === 0 || v === -Math.fround(1 / (1 - Math.fround(g.ratio))))).toBe(true);
+    expect(INIT.maskHex(w)).toBe(g.mask);
   });
 
   it('backward applies the forward mask and scale', () => {

@@ -1,11 +1,15 @@
 // Shared by the solver tests: log capture, a one-parameter quadratic problem whose gradients are known
 // in closed form, and running the golden cases of scripts/caffe-solver-goldens.js with caffets.
+import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import * as lib from '../../src';
+import { native } from '../../src/native/addon';
 import { Message } from '../../src/proto/schema';
 import { createSolver } from '../../src/solvers';
 import type { Solver } from '../../src/solvers';
 import { setLogSink } from '../../src/util/logging';
+import { ROOT } from '../helpers';
 
 export const G = require('../../scripts/caffe-solver-goldens.js');
 
@@ -103,4 +107,38 @@ export function worstRel(ours: number[], ref: number[], n = ref.length): number 
   let worst = 0;
   for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ours[i] - ref[i]) / Math.max(Math.abs(ref[i]), 1e-12));
   return worst;
+}
+
+// Bit-for-bit replays of reference Caffe runs need Caffe's BLAS set-up: the ../shared fixtures (and the
+// init goldens' training run) were made with OpenBLAS's Haswell kernels on 2 threads.
+const cpuFlags = fs.existsSync('/proc/cpuinfo')
+  ? (/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '')
+  : '';
+const HAVE_AVX2 = /\bavx2\b/.test(cpuFlags) && /\bfma\b/.test(cpuFlags);
+/** Whether --engine=CAFFE finds OpenBLAS here. */
+export const OPENBLAS = (() => {
+  try {
+    return native().blasThreads() !== null;
+  } catch {
+    return false;
+  }
+})();
+/** Why this machine cannot replay the fixtures' BLAS arithmetic, or null (CI must have OpenBLAS). */
+export const REPLAY_SKIP: string | null = !HAVE_AVX2
+  ? "OpenBLAS's Haswell kernels need AVX2 + FMA"
+  : !OPENBLAS && !process.env.CI
+    ? 'OpenBLAS not installed'
+    : null;
+
+/** `caffets train ... --engine=CAFFE` in `work`, run as a user would, with the fixtures' BLAS configuration. */
+export function caffetsTrain(work: string, args: string[]) {
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'bin/caffets'), 'train', ...args, '--engine=CAFFE'], {
+    cwd: work,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, ...G.REPLAY_ENV },
+  });
+  if (run.status !== 0) throw new Error(`caffets train exited ${run.status}: ${run.stderr.slice(-2000)}`);
+  expect(run.stderr).toMatch(/Engine CAFFE: im2col \+ BLAS \(.*, 2 threads\)/);
+  return G.parseLog(run.stderr);
 }
