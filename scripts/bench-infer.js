@@ -6,7 +6,9 @@
 // missing (or older) here are fetched with `apt-get download` and unpacked with `dpkg -x` into a private
 // folder (--cv-dir), used through PYTHONPATH/LD_LIBRARY_PATH; nothing is installed.
 // Usage: node scripts/bench-infer.js [--rounds=5] [--iters=20] [--batches=1,10] [--no-opencv]
-//        [--cv-dir=/tmp/caffets-opencv] [--model=DIR] [--layers]   (--layers: caffets per-layer ms)
+//        [--cv-dir=/tmp/caffets-opencv] [--model=DIR] [--layers] [--base=REPO]
+// --layers: caffets' per-layer ms on stderr; --base: also time the caffets checkout REPO (its dist/) in
+// the same rounds, as a before/after comparison.
 'use strict';
 const path = require('path');
 const fs = require('fs');
@@ -25,7 +27,7 @@ const cvDir = path.resolve(arg('cv-dir', path.join(os.tmpdir(), 'caffets-opencv'
 
 /** The caffets worker: best ms/image over `iters` forwards (after one warm-up) for each batch. */
 function caffetsWorker() {
-  const { Net, readNetParamsFromTextFile } = require('..');
+  const { Net, readNetParamsFromTextFile } = require(path.resolve(arg('lib', path.join(__dirname, '..'))));
   const { performance } = require('perf_hooks');
   const out = {};
   const net = new Net(readNetParamsFromTextFile(deploy), { phase: 'TEST' });
@@ -99,7 +101,8 @@ function opencvEnv() {
     'apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces ' +
       "--no-enhances python3-opencv | grep -v '^[ <]' | sort -u",
   ).stdout.split('\n');
-  const skip = /^(fonts-|cdebconf|libdebian-installer|install-info|dpkg|libc6|libgcc|libstdc\+\+|libpam|libpython|python3$|python3\.|perl|libperl|libcap2-bin)/;
+  const skip =
+    /^(fonts-|cdebconf|libdebian-installer|install-info|dpkg|libc6|libgcc|libstdc\+\+|libpam|libpython|python3$|python3\.|perl|libperl|libcap2-bin)/;
   const want = deps.filter((p) => {
     if (!p || skip.test(p)) return false;
     const pol = sh(`apt-cache policy ${p}`).stdout;
@@ -126,12 +129,18 @@ function child(cmd, args, env) {
 function main() {
   const cvEnv = flag('no-opencv') ? null : opencvEnv();
   const common = [`--iters=${iters}`, `--batches=${batches.join(',')}`, `--model=${modelDir}`];
-  const ours = { 1: [], 10: [] },
-    cv = { 1: [], 10: [] };
+  const base = process.argv.find((a) => a.startsWith('--base=')) && path.resolve(arg('base', ''));
+  const ours = {},
+    cv = {},
+    before = {};
   let cvVersion = '';
   for (let r = 0; r < rounds; r++) {
     const a = child(process.execPath, [__filename, '--worker', ...common, ...(flag('layers') ? ['--layers'] : [])]);
     for (const n of batches) (ours[n] ??= []).push(a.res[n]);
+    if (base) {
+      const c = child(process.execPath, [__filename, '--worker', ...common, `--lib=${base}`]);
+      for (const n of batches) (before[n] ??= []).push(c.res[n]);
+    }
     if (cvEnv) {
       const b = child('python3', ['-c', opencvWorker, deploy, weights, String(iters), batches.join(',')], cvEnv);
       cvVersion = b.err.split('\n').pop();
@@ -150,6 +159,13 @@ function main() {
     const o = Math.min(...ours[n]),
       c = cvEnv ? Math.min(...cv[n]) : NaN;
     console.log(`| ${n} | ${fmt(ours[n])} | ${cvEnv ? fmt(cv[n]) : 'n/a'} | ${cvEnv ? (c / o).toFixed(2) : 'n/a'} |`);
+  }
+  if (base) {
+    console.log(`\n| batch | ${base} ms/image | this checkout ms/image | speed-up |\n|---|---|---|---|`);
+    for (const n of batches)
+      console.log(
+        `| ${n} | ${fmt(before[n])} | ${fmt(ours[n])} | ${(Math.min(...before[n]) / Math.min(...ours[n])).toFixed(2)} |`,
+      );
   }
 }
 
