@@ -18,11 +18,6 @@ export class ConvolutionLayer extends BaseConvolutionLayer {
     });
   }
 
-  /** Forward only: no backward follows (oneDNN's inference kind; backward calls still work). */
-  setInference(): void {
-    this.setForwardOptions({ ...this.forwardOptions, inference: true });
-  }
-
   /** The CPU forward applies an in-place ReLU (slope 0) that follows, where the backend can fuse it. */
   fuseReLU(): void {
     this.setForwardOptions({ ...this.forwardOptions, reluSlope: 0 });
