@@ -162,10 +162,10 @@ function main() {
   }
   if (base) {
     console.log(`\n| batch | ${base} ms/image | this checkout ms/image | speed-up |\n|---|---|---|---|`);
-    for (const n of batches)
-      console.log(
-        `| ${n} | ${fmt(before[n])} | ${fmt(ours[n])} | ${(Math.min(...before[n]) / Math.min(...ours[n])).toFixed(2)} |`,
-      );
+    for (const n of batches) {
+      const up = (Math.min(...before[n]) / Math.min(...ours[n])).toFixed(2);
+      console.log(`| ${n} | ${fmt(before[n])} | ${fmt(ours[n])} | ${up} |`);
+    }
   }
 }
 
