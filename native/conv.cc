@@ -1,6 +1,6 @@
 // Convolution over oneDNN, exposed to JS as the class `Conv`:
 //   const c = new native.Conv(desc)   // desc: ConvDesc of src/backend/backend.ts (2-D, NCHW)
-//   c.forward(x, w, b | null, y)       // y  = conv(x, w) (+ b)
+//   c.forward(x, w, b | null, y)       // y  = conv(x, w) (+ b), then ReLU when desc.reluSlope is set
 //   c.backwardData(dy, w, dx)          // dx = conv^T(dy, w)            (overwrites dx)
 //   c.backwardWeights(x, dy, dw, db|null) // dw += dL/dw, db += dL/db   (accumulates: Caffe's rule)
 //   c.scratchBytes(data, weights)      // scratch bytes of its largest call (forward, asked backward)
@@ -46,6 +46,11 @@ class Conv : public Napi::ObjectWrap<Conv> {
     g_ = {num("num"), num("channels"), num("height"), num("width"), num("numOutput"), num("group"),
           num("kernelH"), num("kernelW"), num("strideH"), num("strideW"), num("padH"), num("padW"),
           num("dilationH"), num("dilationW"), num("outH"), num("outW"), d.Get("bias").ToBoolean().Value()};
+    g_.inference = d.Get("inference").ToBoolean().Value();
+    if (d.Get("reluSlope").IsNumber()) {
+      g_.relu = true;
+      g_.slope = d.Get("reluSlope").As<Napi::Number>().FloatValue();
+    }
     // With one output row (column) the stride is never applied, and oneDNN's kernels overflow on strides
     // near 2^31 (SIGFPE): such a stride is passed as the padded input size, which computes the same.
     if (g_.oh == 1) g_.sh = std::min(g_.sh, g_.h + 2 * g_.ph + 1);

@@ -96,6 +96,10 @@ inline size_t Need(const P&... ports) { return (size_t(0) + ... + ports.innerByt
 struct Geometry {
   int64_t n, c, h, w, o, g, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
   bool bias;
+  // forward only: a ReLU fused as a post-op (y = max(v, 0) + slope min(v, 0) of v = conv + b), and the
+  // inference prop kind (backward calls then take their hint from a separately built training descriptor)
+  bool relu = false, inference = false;
+  float slope = 0;
   Dims Src() const { return {n, c, h, w}; }
   Dims Dst() const { return {n, o, oh, ow}; }
   Dims Wei() const { return g > 1 ? Dims{g, o / g, c / g, kh, kw} : Dims{o, c, kh, kw}; }
@@ -116,7 +120,7 @@ inline memory::desc Any(const Dims& d) { return Md(d, Tag::any); }
 class Plan {
  public:
   // Builds the forward primitive descriptor (throws dnnl::error for a geometry oneDNN refuses).
-  explicit Plan(const Geometry& g) : g_(g), fwdPd_(FwdDesc(), Engine()) {}
+  explicit Plan(const Geometry& g) : g_(g), fwdPd_(FwdDesc(g.inference), FwdAttr(), Engine()) {}
 
   // y = conv(x, w) (+ b)
   void Forward(float* x, float* w, float* b, float* y) {
@@ -182,6 +186,8 @@ class Plan {
  private:
   Geometry g_;
   dnnl::convolution_forward::primitive_desc fwdPd_;
+  // the training forward descriptor the backward ones are built against (fwdPd_ unless inference)
+  mutable std::unique_ptr<dnnl::convolution_forward::primitive_desc> trainPd_;
   // forward: y = conv(x, w) + b
   std::unique_ptr<dnnl::convolution_forward> fwd_;
   Port fX_, fW_, fB_, fY_;
@@ -195,13 +201,29 @@ class Plan {
   Port wX_, wDy_, wDw_, wDb_;
   Args wArgs_;
 
-  dnnl::convolution_forward::desc FwdDesc() const {
+  dnnl::convolution_forward::desc FwdDesc(bool inference) const {
     const Geometry& g = g_;
     auto alg = dnnl::algorithm::convolution_direct;
-    auto pk = dnnl::prop_kind::forward_training;
+    auto pk = inference ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
     if (g.bias)
       return {pk, alg, Any(g.Src()), Any(g.Wei()), Md({g.o}, Tag::x), Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR()};
     return {pk, alg, Any(g.Src()), Any(g.Wei()), Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR()};
+  }
+
+  dnnl::primitive_attr FwdAttr() const {
+    dnnl::primitive_attr attr;
+    if (g_.relu) {
+      dnnl::post_ops po;
+      po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, g_.slope, 0.f);
+      attr.set_post_ops(po);
+    }
+    return attr;
+  }
+
+  const dnnl::convolution_forward::primitive_desc& TrainPd() const {
+    if (!g_.inference) return fwdPd_;
+    if (!trainPd_) trainPd_ = std::make_unique<dnnl::convolution_forward::primitive_desc>(FwdDesc(false), Engine());
+    return *trainPd_;
   }
 
   void BuildForward() {
@@ -221,7 +243,7 @@ class Plan {
     const Geometry& g = g_;
     dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, Any(g.Src()), Any(g.Wei()),
                                                Any(g.Dst()), g.Strides(), g.Dilates(), g.PadL(), g.PadR());
-    return {desc, Engine(), fwdPd_};
+    return {desc, Engine(), TrainPd()};
   }
 
   void BuildBackwardData() {
@@ -242,7 +264,7 @@ class Plan {
                                                    g.Strides(), g.Dilates(), g.PadL(), g.PadR())
         : dnnl::convolution_backward_weights::desc(alg, Any(g.Src()), Any(g.Wei()), Any(g.Dst()), g.Strides(),
                                                    g.Dilates(), g.PadL(), g.PadR());
-    return {desc, Engine(), fwdPd_};
+    return {desc, Engine(), TrainPd()};
   }
 
   void BuildBackwardWeights() {

@@ -21,6 +21,10 @@ export interface ConvDesc {
   outH: number;
   outW: number;
   bias: boolean;
+  /** forward only (backends with fusesConvReLU): y = ReLU(conv + b) with this negative slope */
+  reluSlope?: number;
+  /** forward only: no backward will follow a forward (the backward calls still work, built apart) */
+  inference?: boolean;
 }
 
 /** A convolution primitive created at reshape and executed every iteration. */
@@ -136,6 +140,8 @@ export interface Backend {
   /** y = x^p element-wise over x's length (caffe_powx); in place allowed. */
   powx(x: Float32Array, p: number, y: Float32Array): void;
   convolution(d: ConvDesc): ConvPrimitive;
+  /** Whether convolution() honours ConvDesc.reluSlope and .inference. */
+  readonly fusesConvReLU?: boolean;
 
   // Pooling and LRN with Caffe's exact semantics. Argmax indices are plane-local (h * W + w), -1 for
   // a window with no element; MAX writes them to `mask` (Int32) or `topMask` (floats, Caffe's top[1]).

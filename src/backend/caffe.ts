@@ -121,6 +121,9 @@ export class CaffeBackend extends CpuBackend {
     return native().blasDot(x.length, x, 1, y, 1);
   }
 
+  /** Caffe's arithmetic: a ReLU stays its own layer. */
+  override readonly fusesConvReLU: boolean = false;
+
   override convolution(d: ConvDesc): ConvPrimitive {
     return new Im2colConvolution(d, this);
   }

@@ -133,6 +133,9 @@ export class CpuBackend implements Backend {
     return s;
   }
 
+  /** oneDNN applies a fused ReLU as a post-op of the convolution (native/conv_plan.h). */
+  readonly fusesConvReLU: boolean = true;
+
   /** A native oneDNN convolution (native/conv.cc); its primitives are built on first use, then reused. */
   convolution(d: ConvDesc): ConvPrimitive {
     return new (native().Conv)(d);

@@ -4,6 +4,7 @@
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { BaseConvolutionLayer } from './base_conv';
+import { backend } from '../backend';
 
 export class ConvolutionLayer extends BaseConvolutionLayer {
   protected reverseDimensions(): boolean {
@@ -15,6 +16,16 @@ export class ConvolutionLayer extends BaseConvolutionLayer {
       const extent = this.dilation[i] * (this.kernel[i] - 1) + 1;
       return Math.trunc((d + 2 * this.pad[i] - extent) / this.stride[i]) + 1;
     });
+  }
+
+  /** The CPU forward applies an in-place ReLU (slope 0) that follows, where the backend can fuse it. */
+  fuseReLU(): void {
+    this.setForwardOptions({ ...this.forwardOptions, reluSlope: 0 });
+  }
+
+  /** Whether the CPU forward's top is already ReLU'd. */
+  reluFused(): boolean {
+    return this.forwardOptions.reluSlope !== undefined && !!backend().fusesConvReLU;
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {

@@ -3,15 +3,23 @@ import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer } from './neuron';
 import { currentDevice } from '../backend/mode';
+import type { ConvolutionLayer } from './Convolution';
 
 export class ReLULayer extends NeuronLayer {
   private slope = 0;
+  /** the convolution whose CPU forward applies this (in-place) ReLU already (src/net/fuse.ts) */
+  fusedInto: ConvolutionLayer | null = null;
 
   override layerSetUp(): void {
     this.slope = this.param('relu_param').negative_slope;
   }
 
+  get negativeSlope(): number {
+    return this.slope;
+  }
+
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
+    if (this.fusedInto?.reluFused()) return;
     const x = bottom[0].cpuData(),
       y = top[0].mutableCpuData(),
       s = this.slope;

@@ -122,6 +122,8 @@ export abstract class BaseConvolutionLayer extends Layer {
   private desc: ConvDesc | null = null;
   /** the device primitive for the current geometry (GPU mode), made on first use */
   private devPrim: DeviceConvPrimitive | null = null;
+  /** forward-only options of the CPU primitive (ConvDesc.reluSlope, .inference), where the backend has them */
+  protected forwardOptions: Pick<ConvDesc, 'reluSlope' | 'inference'> = {};
   /** spatial ones (Caffe's bias_multiplier_) */
   private ones = new Float32Array(0);
 
@@ -274,6 +276,13 @@ export abstract class BaseConvolutionLayer extends Layer {
     if (this.desc && mode() === 'CPU') this.prim = this.primitive(desc);
   }
 
+  /** Sets the forward options; the CPU primitive is rebuilt at the next reshape. */
+  protected setForwardOptions(o: Pick<ConvDesc, 'reluSlope' | 'inference'>): void {
+    this.forwardOptions = o;
+    this.prim?.dispose();
+    this.prim = null;
+  }
+
   /** The CPU primitive for the current geometry (null when a blob is empty). */
   protected cpuPrim(): ConvPrimitive | null {
     if (!this.prim && this.desc) this.prim = this.primitive(this.desc);
@@ -290,7 +299,8 @@ export abstract class BaseConvolutionLayer extends Layer {
    *  this layer's one-line error. */
   private primitive(desc: ConvDesc): ConvPrimitive {
     try {
-      return backend().convolution(desc);
+      const b = backend();
+      return b.convolution(b.fusesConvReLU ? { ...desc, ...this.forwardOptions } : desc);
     } catch (e) {
       const msg = (e as Error)?.message ?? '';
       if (/^(oneDNN convolution|Conv\(desc\))/.test(msg)) fatal(this, `unsupported convolution geometry: ${msg}`);

@@ -16,6 +16,7 @@ import { insertSplits } from './insert_splits';
 import { NetMemory } from './net_memory';
 import { memoryAvailable } from '../util/memory';
 import { appendParam, shareWeights } from './net_params';
+import { fuseForward } from './fuse';
 import type { Net } from './net';
 
 const SIZEOF_FLOAT = 4;
@@ -118,6 +119,7 @@ export function initNet(net: Net, inParam: Message): void {
 
   pruneBackward(net);
   if (param.force_backward) forceBackward(net);
+  fuseForward(net);
 
   // whatever was produced and never consumed is an output of the net
   for (const name of [...available].sort(byteOrder)) {

@@ -1,0 +1,44 @@
+// src/net/fuse.ts: a Convolution followed by an in-place ReLU applies the ReLU in its CPU forward when
+// the net runs no backward; the tops are those of the unfused pair (the same net with force_backward).
+import { Net } from '../../src/net';
+import { ConvolutionLayer } from '../../src/layers/Convolution';
+import { ReLULayer } from '../../src/layers/ReLU';
+import { setRandomSeed, Rng } from '../../src/core/rng';
+import { captureLog, netParam } from './support';
+
+const NET = (extra: string) => `${extra}
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 9 dim: 9 } } }
+layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
+  convolution_param { num_output: 8 kernel_size: 3 pad: 1
+    weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "uniform" min: -1 max: 1 } } }
+layer { name: "relu" type: "ReLU" bottom: "conv" top: "conv" }
+layer { name: "conv2" type: "Convolution" bottom: "conv" top: "conv2"
+  convolution_param { num_output: 4 kernel_size: 1 weight_filler { type: "gaussian" std: 0.5 } } }
+layer { name: "leaky" type: "ReLU" bottom: "conv2" top: "conv2" relu_param { negative_slope: 0.1 } }
+`;
+
+function run(extra: string): { net: Net; out: Float32Array; conv: Float32Array } {
+  setRandomSeed(1701);
+  const net = captureLog(() => new Net(netParam(NET(extra)), { phase: 'TEST' })).result;
+  const x = net.blobByName('data').mutableCpuData(),
+    r = new Rng(7);
+  for (let i = 0; i < x.length; i++) x[i] = r.uniform(-1, 1);
+  net.forward();
+  return { net, out: net.blobByName('conv2').cpuData().slice(), conv: net.blobByName('conv').cpuData().slice() };
+}
+
+describe('Convolution + ReLU fusion', () => {
+  test('a net without backward fuses conv+ReLU (slope 0 only), with the unfused values', () => {
+    const fused = run(''),
+      plain = run('force_backward: true');
+    const layer = (n: Net, name: string) => n.layers[n.layerNames.indexOf(name)];
+    expect((layer(fused.net, 'relu') as ReLULayer).fusedInto).toBe(layer(fused.net, 'conv'));
+    expect((layer(fused.net, 'conv') as ConvolutionLayer).reluFused()).toBe(true);
+    expect((layer(fused.net, 'leaky') as ReLULayer).fusedInto).toBeNull();
+    expect((layer(plain.net, 'relu') as ReLULayer).fusedInto).toBeNull();
+    expect(fused.conv.some((v) => v === 0)).toBe(true);
+    expect(Math.min(...fused.conv)).toBe(0);
+    for (let i = 0; i < plain.conv.length; i++) expect(fused.conv[i]).toBeCloseTo(plain.conv[i], 5);
+    for (let i = 0; i < plain.out.length; i++) expect(fused.out[i]).toBeCloseTo(plain.out[i], 5);
+  });
+});
