@@ -340,7 +340,7 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
           );
         }
       }
-      txn.put(formatKey(i, lines[i].path), r.bytes);
+      txn.put(formatKey(i, lines[i].path), r.bytes, true);
       queued += r.bytes.length;
       if (++count % 1000 === 0 || queued >= COMMIT_BYTES) {
         await txn.commit();
