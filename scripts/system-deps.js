@@ -2,8 +2,8 @@
 // `npm ci` preinstall step: makes sure the system libraries the native addon builds against are
 // there (oneDNN and LMDB headers, a C++ toolchain), and installs what is missing when it can:
 // as root with the system's package manager, or through `sudo -n`. Otherwise it stops with one
-// line naming the command to run. OpenBLAS (for --engine=CAFFE, loaded at run time) is installed
-// along when possible and otherwise only mentioned. CAFFETS_NO_SYSTEM_DEPS=1 skips all of this.
+// line naming the command to run. OpenBLAS (for --engine=CAFFE, loaded at run time) and libjpeg-turbo's
+// headers are installed along when possible and otherwise only mentioned. CAFFETS_NO_SYSTEM_DEPS=1 skips all of this.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -36,7 +36,8 @@ const NEEDS = [
     pkg: { apt: 'python3', dnf: 'python3', apk: 'python3', pacman: 'python' },
   },
 ];
-/** Wanted but not required: the CBLAS that --engine=CAFFE loads with dlopen. */
+/** Wanted but not required: the CBLAS that --engine=CAFFE loads with dlopen, and libjpeg-turbo's
+ *  headers (the addon then decodes JPEGs with the system libjpeg, as OpenCV does, else sharp does). */
 const WANTS = [
   {
     what: 'OpenBLAS (for --engine=CAFFE)',
@@ -48,6 +49,19 @@ const WANTS = [
       pacman: 'openblas',
       brew: 'openblas',
     },
+    without: '--engine=CAFFE will not find a BLAS',
+  },
+  {
+    what: 'libjpeg-turbo headers (fast JPEG decoding)',
+    header: 'jpeglib.h',
+    pkg: {
+      apt: 'libjpeg-dev',
+      dnf: 'libjpeg-turbo-devel',
+      apk: 'libjpeg-turbo-dev',
+      pacman: 'libjpeg-turbo',
+      brew: 'jpeg-turbo',
+    },
+    without: 'JPEGs will be decoded by sharp, more slowly',
   },
 ];
 
@@ -152,7 +166,7 @@ function main(sys = realSystem(), env = process.env) {
     sys.say(`installing system packages for the native backend: ${names(all).join(' ')}`);
     if (sys.install(names(all)) && !NEEDS.some((n) => !sys.present(n))) return 0;
     if (!missing.length) {
-      sys.say(`could not install ${names(wanted).join(' ')}; --engine=CAFFE will not find a BLAS`);
+      sys.say(`could not install ${names(wanted).join(' ')}; ${wanted.map((n) => n.without).join('; ')}`);
       return 0;
     }
   }

@@ -1,7 +1,9 @@
 // Caffe's tools/convert_imageset.cpp as a library call: a list of `path label` lines becomes an
 // LMDB/LevelDB of Datums keyed `%08d_<path>` by list position. Images are read, decoded, resized
-// and serialized concurrently (worker threads, one per core, when run from dist/; else on the main
-// thread with sharp's pool) and written in list order, committed every 1000. The database is built
+// and serialized concurrently and written in list order: plain Datums of JPEGs natively on libuv's
+// thread pool (native/image.cc jpegFileDatum: no JavaScript per image); other images, encoded Datums
+// and JPEGs that path leaves in worker threads (one per core, started when first needed, when run
+// from dist/; else on the main thread with sharp's pool). The database is built
 // under `<DB>.tmp-<pid>-<n>` and renamed into place at the end, so a failed or interrupted run never
 // leaves a half-written database under the final name. Without --overwrite the final name is claimed
 // exclusively at the end: a database or folder that appeared there during the run is kept and the run
@@ -12,14 +14,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { openDB, DB, Transaction } from '../db';
-import { encodeMessage } from '../formats/wire';
-import { readImageToDatum } from '../io/datum';
+import { DatumBytes, readImageToDatumBytes } from '../io/datum';
 import { listLineHint, parseImageList, visibleText } from '../io/image_list';
-import { Message } from '../proto/schema';
 import { Rng } from '../core/rng';
 import { caffeShuffle } from '../data/random';
 import { checkFailed } from '../util/check';
 import { pidAlive } from '../io/atomic';
+import { native } from '../native/addon';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
@@ -107,19 +108,14 @@ interface Job {
   encoding: string;
 }
 /** A serialized Datum with what --check_size needs, a skip (logged), or a bug (rethrown in order). */
-type Outcome = { bytes: Uint8Array; dataLen: number; dims: number } | { error: string } | { fatal: unknown };
+type Outcome = DatumBytes | { error: string } | { fatal: unknown };
 
-const toOutcome = (d: Message): Outcome => ({
-  bytes: encodeMessage(d, 'caffe.Datum'),
-  dataLen: d.data.length,
-  dims: (d.channels ?? 0) * (d.height ?? 0) * (d.width ?? 0),
-});
 const skipMessage = (file: string, msg: string) =>
   msg.startsWith('Could not open') ? msg : `Could not open or find file ${file} (${msg})`;
 
 async function decodeHere(j: Job): Promise<Outcome> {
   try {
-    return toOutcome(await readImageToDatum(j.file, j.label, j.height, j.width, j.isColor, j.encoding));
+    return await readImageToDatumBytes(j.file, j.label, j.height, j.width, j.isColor, j.encoding);
   } catch (err) {
     return err instanceof CaffeError ? { error: skipMessage(j.file, err.message) } : { fatal: err };
   }
@@ -130,14 +126,13 @@ async function decodeHere(j: Job): Promise<Outcome> {
 const WORKER_SRC =
   `
 const { parentPort, workerData } = require('worker_threads');
-const { readImageToDatum } = require(workerData.datum);
-const { encodeMessage } = require(workerData.wire);
+const { readImageToDatumBytes } = require(workerData.datum);
 parentPort.on('message', async (j) => {
   try {
-    const d = await readImageToDatum(j.file, j.label, j.height, j.width, j.isColor, j.encoding);
-    const bytes = new Uint8Array(encodeMessage(d, 'caffe.Datum'));
-    const dims = (d.channels || 0) * (d.height || 0) * (d.width || 0);
-    parentPort.postMessage({ id: j.id, bytes, dataLen: d.data.length, dims }, [bytes.buffer]);
+    const d = await readImageToDatumBytes(j.file, j.label, j.height, j.width, j.isColor, j.encoding);
+    // a Buffer from protobufjs or sharp may share its pool's memory: transfer a copy of it only
+    const bytes = d.bytes.byteLength === d.bytes.buffer.byteLength ? d.bytes : d.bytes.slice();
+    parentPort.postMessage({ id: j.id, bytes, dataLen: d.dataLen, dims: d.dims }, [bytes.buffer]);
   } catch (e) {
     parentPort.postMessage({ id: j.id, error: e && e.name === 'CaffeError' ? String(e.message) : undefined, ` +
   `fatal: String(e && e.stack || e) });
@@ -153,7 +148,6 @@ class DecodePool {
   constructor(n: number) {
     const workerData = {
       datum: path.join(__dirname, '../io/datum.js'),
-      wire: path.join(__dirname, '../formats/wire.js'),
     };
     for (let i = 0; i < n; i++) {
       const w = new Worker(WORKER_SRC, { eval: true, workerData });
@@ -188,6 +182,11 @@ class DecodePool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
+
+// Caffe commits every 1000 records; caffets also commits once 8 MiB are queued, so that writing
+// overlaps decoding and memory stays bounded. The records are the same: the database is built in a
+// temp folder and appears under its name only when whole, so no reader sees the commits in between.
+const COMMIT_BYTES = 8 << 20;
 
 let tmpSeq = 0;
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -282,8 +281,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
 
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   const threads = o.threads ?? (__filename.endsWith('.js') && lines.length >= 64 ? Math.min(cores, 16) : 0);
-  // sharp's decodes run on libuv's pool (4 threads unless set before its first use)
-  if (threads > 0) process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, threads));
+  // JPEGs (native) and sharp's decodes run on libuv's pool: 4 threads unless set before its first use
+  process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, Math.min(cores, 16)));
   let pool: DecodePool | undefined;
   const read = (e: ListEntry): Promise<Outcome> => {
     const file = o.root + e.path;
@@ -296,7 +295,15 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
       encoding = e.path.slice(p + 1).toLowerCase();
     }
     const job: Job = { file, label: e.label, height: resizeHeight, width: resizeWidth, isColor, encoding };
-    return pool ? pool.run(job) : decodeHere(job);
+    const general = (): Promise<Outcome> => {
+      // the worker threads start when the first image needs them
+      if (threads > 0) pool ??= new DecodePool(threads);
+      return pool ? pool.run(job) : decodeHere(job);
+    };
+    if (encoding) return general();
+    return native()
+      .jpegFileDatum(file, !isColor, resizeHeight, resizeWidth, e.label)
+      .then((r) => (r ? { bytes: r.bytes, dataLen: r.dims, dims: r.dims } : general()));
   };
 
   let db: DB | undefined;
@@ -305,12 +312,12 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
   let count = 0;
   try {
     db = await openDB(backend, tmp, 'new');
-    if (threads > 0) pool = new DecodePool(threads);
     let txn: Transaction = db.newTransaction();
     const window = Math.max(2, o.concurrency ?? Math.max(threads, cores) * 4);
     const pending: (Promise<Outcome> | undefined)[] = new Array(lines.length);
     let launched = 0,
-      dataSize = -1;
+      dataSize = -1,
+      queued = 0;
     for (let i = 0; i < lines.length; i++) {
       for (; launched < lines.length && launched < i + window; launched++) pending[launched] = read(lines[launched]);
       const r = await pending[i]!;
@@ -333,11 +340,13 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
           );
         }
       }
-      txn.put(formatKey(i, lines[i].path), r.bytes);
-      if (++count % 1000 === 0) {
+      txn.put(formatKey(i, lines[i].path), r.bytes, true);
+      queued += r.bytes.length;
+      if (++count % 1000 === 0 || queued >= COMMIT_BYTES) {
         await txn.commit();
         txn = db.newTransaction();
-        log.info(`Processed ${count} files.`);
+        queued = 0;
+        if (count % 1000 === 0) log.info(`Processed ${count} files.`);
       }
     }
     if (count % 1000 !== 0) {

@@ -20,7 +20,9 @@ export interface Cursor {
 }
 
 export interface Transaction {
-  put(key: string, value: Uint8Array): void;
+  /** Queues a record, copying value as Caffe's Put does; `handOver`: the caller never changes value
+   *  again, so it is kept as it is (no copy). */
+  put(key: string, value: Uint8Array, handOver?: boolean): void;
   /** Writes everything put since the last commit, atomically. */
   commit(): Promise<void>;
 }

@@ -93,9 +93,10 @@ class LevelDBTransaction implements Transaction {
     private readonly where: string,
   ) {}
 
-  put(key: string, value: Uint8Array): void {
+  put(key: string, value: Uint8Array, handOver = false): void {
     // Copies, as Caffe's WriteBatch::Put: the caller may reuse its buffer before the commit.
-    this.ops.push({ type: 'put', key: Buffer.from(key, 'utf8'), value: Buffer.from(value) });
+    const v = handOver ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : Buffer.from(value);
+    this.ops.push({ type: 'put', key: Buffer.from(key, 'utf8'), value: v });
   }
 
   async commit(): Promise<void> {

@@ -174,9 +174,9 @@ class LmdbTransaction implements Transaction {
 
   constructor(private readonly db: LmdbDB) {}
 
-  put(key: string, value: Uint8Array): void {
+  put(key: string, value: Uint8Array, handOver = false): void {
     this.keys.push(Buffer.from(key, 'utf8'));
-    this.values.push(Buffer.from(value)); // a copy, as Caffe's Put: the caller may reuse its buffer
+    this.values.push(handOver ? value : Buffer.from(value)); // a copy, as Caffe's Put: the caller may reuse its buffer
   }
 
   async commit(): Promise<void> {

@@ -1,11 +1,11 @@
 // Images to and from Caffe's Datum (caffe/util/io.cpp): CVMatToDatum, DecodeDatumToCVMat,
 // DecodeDatumNative and ReadImageToDatum, with cv::imencode for convert_imageset --encoded.
 import * as fs from 'fs';
-import sharp from 'sharp';
+import { native } from '../native/addon';
 import { Message } from '../proto/schema';
 import { checkFailed } from '../util/check';
 import { CaffeError } from '../util/errors';
-import { Image, decodeImage, readImage } from './image';
+import { Image, decodeImage, readImage, sharp } from './image';
 import { resizeLinear } from './resize';
 
 /**
@@ -15,13 +15,16 @@ import { resizeLinear } from './resize';
 export function imageToDatum(img: Image, label?: number): Message {
   const { channels: C, height: H, width: W } = img,
     src = img.data;
-  const n = H * W,
-    data = new Uint8Array(C * n);
-  if (C === 1) data.set(src.subarray(0, n));
-  else for (let c = 0; c < C; c++) for (let i = 0, o = c * n, s = c; i < n; i++, s += C) data[o + i] = src[s];
+  const data = new Uint8Array(C * H * W);
+  native().hwcToChw(src, C, H, W, data, 0);
   const d: Message = { channels: C, height: H, width: W, data, encoded: false };
   if (label !== undefined) d.label = label;
   return d;
+}
+
+/** encodeMessage(imageToDatum(img, label), 'caffe.Datum'), in one pass (native/image.cc imageDatum). */
+export function imageToDatumBytes(img: Image, label?: number): Uint8Array {
+  return native().imageDatum(img.data, img.channels, img.height, img.width, label);
 }
 
 /** The pixels of a non-encoded uint8 Datum as an HWC image (the inverse of imageToDatum). */
@@ -80,7 +83,7 @@ export async function encodeImage(img: Image, type: string): Promise<Buffer> {
     raw[i + 2] = img.data[i];
     if (C === 4) raw[i + 3] = img.data[i + 3];
   }
-  let s = sharp(raw, { raw: { width: img.width, height: img.height, channels: C } });
+  let s = sharp()(raw, { raw: { width: img.width, height: img.height, channels: C } });
   if (C === 1) s = s.toColourspace('b-w'); // a one-channel image stays one channel
   if (t === 'png') return s.png({ compressionLevel: 1 }).toBuffer();
   if (t === 'jpg' || t === 'jpeg' || t === 'jpe') return s.jpeg({ quality: 95, chromaSubsampling: '4:2:0' }).toBuffer();
@@ -110,11 +113,44 @@ export async function readImageToDatum(
   isColor: boolean,
   encoding: string,
 ): Promise<Message> {
-  let img = await readImage(file, isColor);
-  if (height > 0 && width > 0) img = resizeLinear(img, height, width);
+  const img = await readResized(file, isColor, height, width);
   if (!encoding) return imageToDatum(img, label);
   if (!height && !width && matchExt(file, encoding)) {
     return { data: new Uint8Array(fs.readFileSync(file)), label, encoded: true }; // ReadFileToDatum
   }
   return { data: new Uint8Array(await encodeImage(img, encoding)), label, encoded: true };
+}
+
+/** ReadImageToCVMat: the image read, and resized when both sizes are > 0. */
+async function readResized(file: string, isColor: boolean, height: number, width: number): Promise<Image> {
+  const img = await readImage(file, isColor);
+  return height > 0 && width > 0 ? resizeLinear(img, height, width) : img;
+}
+
+/** A serialized Datum with what convert_imageset's --check_size compares: data's length and C * H * W. */
+export interface DatumBytes {
+  bytes: Uint8Array;
+  dataLen: number;
+  dims: number;
+}
+
+/** readImageToDatum serialized (a plain Datum in one pass: imageToDatumBytes). */
+export async function readImageToDatumBytes(
+  file: string,
+  label: number,
+  height: number,
+  width: number,
+  isColor: boolean,
+  encoding: string,
+): Promise<DatumBytes> {
+  if (!encoding) {
+    const img = await readResized(file, isColor, height, width);
+    const n = img.channels * img.height * img.width;
+    return { bytes: imageToDatumBytes(img, label), dataLen: n, dims: n };
+  }
+  const d = await readImageToDatum(file, label, height, width, isColor, encoding);
+  // protobufjs and the schema load only here: decoding workers start faster without them
+  const { encodeMessage } = require('../formats/wire') as typeof import('../formats/wire');
+  const dims = (d.channels ?? 0) * (d.height ?? 0) * (d.width ?? 0);
+  return { bytes: encodeMessage(d, 'caffe.Datum'), dataLen: d.data.length, dims };
 }

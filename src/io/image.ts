@@ -1,10 +1,13 @@
 // Image reading as Caffe does it through OpenCV 4.5's cv::imread / cv::imdecode. Pixels are kept as
-// OpenCV keeps them: interleaved HWC, BGR for colour. Decoding is sharp's (libvips); what OpenCV does
-// differently is redone here: no ICC transform, alpha dropped without compositing, 16-bit reduced by
-// >> 8, EXIF orientation applied, and each codec's own colour-to-gray rule (gray.ts). cv::resize
-// INTER_LINEAR is in resize.ts.
+// OpenCV keeps them: interleaved HWC, BGR for colour. A JPEG goes to the system libjpeg, the library
+// OpenCV decodes with, set up as OpenCV sets it up (native/image.cc jpegDecode); the rest, and JPEGs
+// that path leaves (no libjpeg, CMYK, EXIF rotation, damaged data), are sharp's (libvips), where what
+// OpenCV does differently is redone here: no ICC transform, alpha dropped without compositing, 16-bit
+// reduced by >> 8, EXIF orientation applied, and each codec's own colour-to-gray rule (gray.ts).
+// cv::resize INTER_LINEAR is in resize.ts.
 import * as fs from 'fs';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
+import { native } from '../native/addon';
 import { CaffeError } from '../util/errors';
 import { grayOpenCV, jpegLuma, pngFileGamma, pngRgb16ToGray, pngRgbToGray } from './gray';
 
@@ -16,6 +19,9 @@ export interface Image {
   /** HWC, BGR order for 3 channels (OpenCV's Mat layout) */
   data: Uint8Array;
 }
+
+/** sharp (libvips), loaded on first use: start-up stays short where only JPEGs are read. */
+export const sharp = (): typeof Sharp => require('sharp') as typeof Sharp;
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'tiff' | 'bmp' | 'pnm' | 'gif' | 'unknown';
 
@@ -73,6 +79,10 @@ export async function decodeImage(buf: Uint8Array, isColor: boolean | undefined,
       `Could not open or find file ${what} (${format.toUpperCase()} images are not supported by caffets yet)`,
     );
   }
+  if (format === 'jpeg' && isColor !== undefined) {
+    const img = native().jpegDecode(buf, !isColor);
+    if (img) return img;
+  }
   const png16 = format === 'png' && buf[24] === 16;
   if (isColor === undefined && png16)
     throw new CaffeError(`${what}: Image data type must be unsigned byte (16-bit PNG)`);
@@ -82,15 +92,15 @@ export async function decodeImage(buf: Uint8Array, isColor: boolean | undefined,
     const opts = { failOn: 'none' as const, ignoreIcc: true, autoOrient: format === 'jpeg' && isColor !== undefined };
     // sharp turns gray into RGB unless told to keep it; 16-bit images come back as their high
     // bytes, as OpenCV reduces them (png_set_strip_16)
-    const grayIn = isGrayEncoded(buf, format) ?? ((await sharp(input, opts).metadata()).channels ?? 3) <= 2;
-    const out = await (grayIn ? sharp(input, opts).toColourspace('b-w') : sharp(input, opts))
+    const grayIn = isGrayEncoded(buf, format) ?? ((await sharp()(input, opts).metadata()).channels ?? 3) <= 2;
+    const out = await (grayIn ? sharp()(input, opts).toColourspace('b-w') : sharp()(input, opts))
       .raw()
       .toBuffer({ resolveWithObject: true });
     ({ width: w, height: h, channels: ch } = out.info);
     raw = out.data;
     if (isColor === false && png16 && (buf[25] & 2) !== 0) {
       // libpng goes to gray before dropping low bytes
-      const o16 = await sharp(input, opts).toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer();
+      const o16 = await sharp()(input, opts).toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer();
       raw16 = new Uint16Array(o16.buffer, o16.byteOffset, o16.byteLength >> 1);
     }
   } catch (e) {

@@ -259,6 +259,39 @@ export interface NativeAddon {
     scale: number,
     out: Float32Array,
   ): void;
+
+  // image.cc: Caffe's image path (cv::imread of a JPEG, cv::resize INTER_LINEAR, CVMatToDatum's order)
+  /** a JPEG by the system libjpeg as cv::imread sets it up (HWC, BGR or gray); null: the general decoder's */
+  jpegDecode(
+    buf: Uint8Array,
+    gray: boolean,
+  ): { width: number; height: number; channels: 1 | 3; data: Uint8Array } | null;
+  /** cv::resize INTER_LINEAR of 8-bit HWC pixels, bit-exact with OpenCV 4.5 */
+  resizeLinear(
+    src: Uint8Array,
+    channels: number,
+    height: number,
+    width: number,
+    dst: Uint8Array,
+    dstHeight: number,
+    dstWidth: number,
+  ): void;
+  /** HWC to CHW (CVMatToDatum) into dst from dstOffset */
+  hwcToChw(src: Uint8Array, channels: number, height: number, width: number, dst: Uint8Array, dstOffset: number): void;
+  /** CVMatToDatum (+ set_label) of HWC pixels, serialized as a caffe.Datum */
+  imageDatum(src: Uint8Array, channels: number, height: number, width: number, label?: number): Uint8Array;
+  /**
+   * ReadImageToDatum of a JPEG file, serialized, on the libuv thread pool (jpegDecode, resizeLinear when both
+   * sizes are > 0, imageDatum; dims = channels * height * width); null: not a JPEG, or one the general path
+   * must take
+   */
+  jpegFileDatum(
+    path: string,
+    gray: boolean,
+    height: number,
+    width: number,
+    label: number,
+  ): Promise<{ bytes: Uint8Array; dims: number } | null>;
 }
 
 let addon: NativeAddon | undefined;

@@ -45,9 +45,9 @@ test('root (or sudo -n) with apt: installs the Debian packages and says so', () 
     prefix: [],
   });
   expect(run()).toBe(0);
-  expect(m.installs).toEqual([['libdnnl-dev', 'liblmdb-dev', 'libopenblas0-pthread']]);
+  expect(m.installs).toEqual([['libdnnl-dev', 'liblmdb-dev', 'libopenblas0-pthread', 'libjpeg-dev']]);
   expect(m.lines).toEqual([
-    'installing system packages for the native backend: libdnnl-dev liblmdb-dev libopenblas0-pthread',
+    'installing system packages for the native backend: libdnnl-dev liblmdb-dev libopenblas0-pthread libjpeg-dev',
   ]);
 });
 
@@ -57,14 +57,14 @@ test('no root and no sudo: one line naming the exact command, exit 1', () => {
   expect(m.installs).toEqual([]);
   expect(m.lines).toEqual([
     'missing oneDNN headers, LMDB headers; run `sudo apt-get update && sudo apt-get install -y ' +
-      'libdnnl-dev liblmdb-dev libopenblas0-pthread`, then npm ci again',
+      'libdnnl-dev liblmdb-dev libopenblas0-pthread libjpeg-dev`, then npm ci again',
   ]);
 });
 
 test.each([
-  ['dnf', 'sudo dnf install -y onednn-devel lmdb-devel'],
-  ['apk', 'sudo apk add onednn-dev lmdb-dev'],
-  ['pacman', 'sudo pacman -S --needed onednn lmdb'],
+  ['dnf', 'sudo dnf install -y onednn-devel lmdb-devel libjpeg-turbo-devel'],
+  ['apk', 'sudo apk add onednn-dev lmdb-dev libjpeg-turbo-dev'],
+  ['pacman', 'sudo pacman -S --needed onednn lmdb libjpeg-turbo'],
 ])('%s: the same line with its package names', (manager, cmd) => {
   const have = new Set([...ALL].filter((w) => !/headers/.test(w)));
   const { m, run } = machine({ have, manager });
@@ -80,13 +80,22 @@ test('a failed install still ends in the one line', () => {
   );
 });
 
-test('only OpenBLAS missing without rights: a note, and the build goes on', () => {
+test('only the optional libraries missing without rights: a note, and the build goes on', () => {
   const { m, run } = machine({ have: new Set(BUILD), manager: 'apt' });
   expect(run()).toBe(0);
   expect(m.lines).toEqual([
-    'optional OpenBLAS (for --engine=CAFFE) not found; to add it: ' +
-      'sudo apt-get update && sudo apt-get install -y libopenblas0-pthread',
+    'optional OpenBLAS (for --engine=CAFFE), libjpeg-turbo headers (fast JPEG decoding) not found; to add it: ' +
+      'sudo apt-get update && sudo apt-get install -y libopenblas0-pthread libjpeg-dev',
   ]);
+});
+
+test('a failed install of the optional libraries says what goes without them', () => {
+  const { m, run } = machine({ have: new Set(BUILD), manager: 'apt', prefix: [], installWorks: false });
+  expect(run()).toBe(0);
+  expect(m.lines[m.lines.length - 1]).toBe(
+    'could not install libopenblas0-pthread libjpeg-dev; --engine=CAFFE will not find a BLAS; ' +
+      'JPEGs will be decoded by sharp, more slowly',
+  );
 });
 
 test('CAFFETS_NO_SYSTEM_DEPS=1 skips everything', () => {
