@@ -4,7 +4,8 @@
 //   node scripts/mpi-config.js include   the include folders
 //   node scripts/mpi-config.js libs      the linker flags (with an rpath to libmpi's folder)
 // Asks Open MPI's compiler wrapper (`mpicc --showme:...`), then pkg-config (ompi, mpi).
-// CAFFETS_NO_MPI=1 reports nothing found, so the addon builds without MPI.
+// CAFFETS_NO_MPI=1 reports nothing found, so the addon builds without MPI (and at run time caffets
+// then does not load caffets_mpi.node: src/native/mpi.ts).
 'use strict';
 const fs = require('fs');
 const path = require('path');

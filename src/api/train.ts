@@ -14,6 +14,7 @@ import { SignalHandler, solverActionFromFlag } from '../solvers/signal_handler';
 import { DataParallel } from '../solvers/parallel';
 import type { Solver } from '../solvers/solver';
 import { MpiCommunicator } from '../backend/comm_mpi';
+import type { Communicator } from '../backend/comm';
 import { rootSolver } from '../backend/mode';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
@@ -57,6 +58,7 @@ export async function train(o: TrainOptions): Promise<number> {
     }
     if (mpi) failure = agreeOnSetUp(mpi, failure);
     if (failure) throw failure;
+    if (mpi) joinReplicas(solver!, mpi);
     started = true;
     await run(solver!, mpi, o.progress ?? true);
     log.info('Optimization Done.');
@@ -78,7 +80,7 @@ function abortRanks(mpi: MpiCommunicator, e: unknown): never {
   return mpi.abort(1) as never;
 }
 
-/** Everything up to the first iteration: device, signals, lock, solver, restore, replicas' state. */
+/** This replica's set-up, no collective in it: device, signals, lock, solver, restore (the root). */
 function setUp(o: TrainOptions, mpi: MpiCommunicator | null, cleanup: (() => void)[]): Solver {
   const root = rootSolver();
   const stages = stagesFromFlag(o.stage ?? ''); // Caffe's --stage defaults to "", one empty stage
@@ -111,12 +113,14 @@ function setUp(o: TrainOptions, mpi: MpiCommunicator | null, cleanup: (() => voi
     log.info(`Resuming from ${o.snapshot}`);
     solver.restore(o.snapshot);
   }
-  if (mpi) {
-    const dp = new DataParallel(solver, mpi);
-    dp.broadcastState();
-    log.info(`Data-parallel: ${mpi.size} replicas, gradients summed in ${dp.bucketCount} buckets`);
-  }
   return solver;
+}
+
+/** The replicas' first collective: each gets the root's state (after every set-up succeeded). */
+function joinReplicas(solver: Solver, comm: Communicator): void {
+  const dp = new DataParallel(solver, comm);
+  dp.broadcastState();
+  log.info(`Data-parallel: ${comm.size} replicas, gradients summed in ${dp.bucketCount} buckets`);
 }
 
 async function run(solver: Solver, mpi: MpiCommunicator | null, progress: boolean): Promise<void> {

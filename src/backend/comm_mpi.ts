@@ -1,6 +1,6 @@
 // The Communicator across processes: Open MPI through the optional addon (src/native/mpi.ts), one
 // replica per rank. Sums run on the addon's communication thread while backward goes on.
-import { mpiLaunchSize, nativeMpi, MpiInfo, NativeMpi } from '../native/mpi';
+import { mpiLaunchRank, mpiLaunchSize, nativeMpi, MpiInfo, NativeMpi } from '../native/mpi';
 import { CaffeError } from '../util/errors';
 import type { CommRequest, Communicator } from './comm';
 
@@ -18,13 +18,14 @@ export class MpiCommunicator implements Communicator {
 
   /**
    * MPI_Init when this process was started by an MPI launcher with more than one process; null
-   * otherwise. A launch without the addon is a one-line error (every rank says it).
+   * otherwise. A launch without the addon is a one-line error (from rank 0; the others exit quietly).
    */
   static fromLaunch(): MpiCommunicator | null {
     const n = mpiLaunchSize();
     if (n <= 1) return null;
     const mpi = nativeMpi();
     if (!mpi) {
+      if (mpiLaunchRank() > 0) throw new CaffeError('', 1); // the same line from every rank: rank 0 says it
       throw new CaffeError(
         `started by mpirun with ${n} processes, but this caffets was built without MPI (no mpi.h when its ` +
           'addon was built): apt-get install -y libopenmpi-dev, then npm rebuild (or npm run build:native)',

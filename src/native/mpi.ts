@@ -31,8 +31,9 @@ export interface NativeMpi {
 const FILE = path.resolve(__dirname, '../../build/Release/caffets_mpi.node');
 let addon: NativeMpi | null | undefined;
 
-/** The MPI addon, or null where it was not built. */
+/** The MPI addon, or null where it was not built (or CAFFETS_NO_MPI is set). */
 export function nativeMpi(): NativeMpi | null {
+  if (process.env.CAFFETS_NO_MPI) return null;
   if (addon === undefined) {
     try {
       addon = require(FILE) as NativeMpi;
@@ -52,4 +53,10 @@ export function nativeMpi(): NativeMpi | null {
 export function mpiLaunchSize(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.OMPI_COMM_WORLD_SIZE ?? env.PMI_SIZE ?? 1);
   return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/** This process's rank as the launcher numbered it (0 outside a launcher). */
+export function mpiLaunchRank(env: NodeJS.ProcessEnv = process.env): number {
+  const r = Number(env.OMPI_COMM_WORLD_RANK ?? env.PMI_RANK ?? 0);
+  return Number.isInteger(r) && r >= 0 ? r : 0;
 }
