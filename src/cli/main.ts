@@ -79,7 +79,8 @@ export function main(argv: string[]): Promise<void> {
     (e: unknown) => {
       setLogSink(() => undefined);
       if (e instanceof CaffeError) {
-        process.stderr.write(`caffets: ${e.message}\n`);
+        if (e.message) process.stderr.write(`caffets: ${e.message}\n`); // none: said by another process
+
         process.exitCode = e.exitCode;
       } else {
         process.stderr.write(`caffets: internal error (please report): ${(e as Error)?.stack ?? e}\n`);

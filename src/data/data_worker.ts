@@ -72,6 +72,8 @@ interface Source {
   current(): Item | Promise<Item>;
   /** moves to the next record, wrapping around at the end */
   advance(): void | Promise<void>;
+  /** moves past the records that belong to other data-parallel replicas (Caffe's Skip loop) */
+  deal?(): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -217,6 +219,8 @@ class Prefetch {
     this.transformer.beginBatch(); // uint8 pixels: one native call for the batch, at flushBatch()
     for (let i = 0; i < batchSize; i++) {
       if (this.stopping) throw new Stopped();
+      const dealt = source.deal?.();
+      if (dealt) await dealt;
       const cur = source.current();
       const it = cur instanceof Promise ? await cur : cur; // raw LMDB records: no promise per record
       if (i === 0) {
@@ -271,15 +275,31 @@ class Prefetch {
           };
     for (let k = 0; k < spec.skip; k++) await advance();
     const t = this.transformer;
-    return cachedSource(
+    // the running offset of the record under the cursor, for dealing records to replicas
+    let offset = 0;
+    const { count, rank } = spec.deal ?? { count: 1, rank: 0 };
+    const dealt = cachedSource(
       () => {
         const datum = decodeDatum(cursor.value, () => `${source} record ${cursor.key}`);
         const label = datum.label ?? 0;
         return datum.encoded ? t.decodeDatum(datum).then((img) => ({ img, label })) : { datum, label };
       },
-      advance,
+      () => {
+        offset++;
+        return advance();
+      },
       async () => undefined,
     ); // workerMain closes the database
+    if (count > 1) {
+      const deal = (): void | Promise<void> => {
+        while (offset % count !== rank) {
+          const moved = dealt.advance();
+          if (moved) return moved.then(deal);
+        }
+      };
+      dealt.deal = deal;
+    }
+    return dealt;
   }
 
   private async imageSource(spec: ImageSourceSpec): Promise<Source> {

@@ -52,6 +52,8 @@ export interface DbSourceSpec {
   kind: 'db';
   /** records to skip at the start (0: Caffe 1.0 ignores data_param.rand_skip; see layers/Data.ts) */
   skip: number;
+  /** data-parallel training: this replica keeps the records whose running offset % count == rank */
+  deal: { count: number; rank: number };
 }
 
 /** An ImageData layer's list of images. */

@@ -6,7 +6,10 @@
 // DataReader rewrite; verified against the reference binary: no skip, no log line, no random draw).
 // Skipping before 1.0 drew caffe_rng_rand() % rand_skip here; honouring it now would shift the data
 // order and every later draw of the global generator (the fillers) away from Caffe 1.0's.
-// Each batch takes the shape of its first record, as Caffe's load_batch does. The database is opened
+// Each batch takes the shape of its first record, as Caffe's load_batch does. In data-parallel
+// training the replicas share the records round-robin (Caffe's Skip): replica r of N keeps those whose
+// running offset % N == r, so one iteration of N replicas sees the records of one batch of N x
+// batch_size; TEST nets (the root's alone) read every record. The database is opened
 // when the layer is created (Caffe's constructor), so "Opened lmdb ..." is logged in Caffe's place.
 import type { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
@@ -14,6 +17,7 @@ import { BasePrefetchingDataLayer } from './base_data_layer';
 import type { DbOpenSpec, DbSourceSpec } from '../data/prefetch_protocol';
 import type { LayerParameter } from '../proto/caffe';
 import { checkOp } from '../util/check';
+import { solverCount, solverRank } from '../backend/mode';
 
 export class DataLayer extends BasePrefetchingDataLayer {
   /** Opens the database, as Caffe's DataLayer constructor does (errors surface at layer creation). */
@@ -31,7 +35,8 @@ export class DataLayer extends BasePrefetchingDataLayer {
   }
 
   protected sourceSpec(): DbSourceSpec {
-    return { kind: 'db', skip: 0 }; // rand_skip: see the header
+    const deal = this.phase === 'TEST' ? { count: 1, rank: 0 } : { count: solverCount(), rank: solverRank() };
+    return { kind: 'db', skip: 0, deal }; // rand_skip: see the header
   }
 
   protected override openSpec(): DbOpenSpec {

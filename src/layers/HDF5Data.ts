@@ -27,6 +27,7 @@ import { Hdf5Array, Hdf5Session } from '../io/hdf5';
 import { Hdf5Failure } from '../io/hdf5_worker';
 import { randomShuffle } from '../data/hdf5_crand';
 import { log } from '../util/logging';
+import { solverCount, solverRank } from '../backend/mode';
 import { layerError } from './layer_check';
 import { check, checkFailed, checkOp } from '../util/check';
 
@@ -40,6 +41,8 @@ export class HDF5DataLayer extends Layer {
   private dataPermutation: number[] = [];
   private currentFile = 0;
   private currentRow = 0;
+  /** rows passed so far (Caffe's offset_: data-parallel replicas keep those of their rank) */
+  private offset = 0;
   private rows = 0;
   private hdfBlobs: Hdf5Array[] = [];
   /** values per row of each top, fixed by the first file */
@@ -176,6 +179,12 @@ export class HDF5DataLayer extends Layer {
       this.currentRow = 0;
       if (this.shuffle) randomShuffle(this.dataPermutation);
     }
+    this.offset++;
+  }
+
+  /** Skip(): in TRAIN, replica r of N keeps the rows whose offset % N == r (TEST runs on the root only). */
+  private skip(): boolean {
+    return this.phase !== 'TEST' && this.offset % solverCount() !== solverRank();
   }
 
   protected forwardCpu(_bottom: Blob[], top: Blob[]): void {
@@ -183,6 +192,7 @@ export class HDF5DataLayer extends Layer {
     const batchSize = this.p.batch_size;
     const outs = top.map((t) => t.mutableCpuData());
     for (let i = 0; i < batchSize; i++) {
+      while (this.skip()) this.next();
       const row = this.dataPermutation[this.currentRow];
       for (let j = 0; j < top.length; j++) {
         const n = this.rowSizes[j];

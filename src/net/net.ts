@@ -80,6 +80,8 @@ export class Net {
   /** floats held by top blobs (Caffe logs it times sizeof(float)) */
   memoryUsed = 0;
   debugInfo = false;
+  /** called after each layer's turn in backward, needed or not (Caffe's after_backward callbacks) */
+  private afterBackward: ((layer: number) => void)[] = [];
 
   constructor(param: Message, overrides?: NetStateOverrides) {
     try {
@@ -133,10 +135,17 @@ export class Net {
     if (end < 0) checkFailed(null, `end >= 0 (${end} vs. 0)`);
     if (start >= this.layers.length) checkFailed(null, `start < layers_.size() (${start} vs. ${this.layers.length})`);
     for (let i = start; i >= end; i--) {
-      if (!this.layerNeedBackward[i]) continue;
-      this.layers[i].backward(this.topVecs[i], this.bottomNeedBackward[i], this.bottomVecs[i]);
-      if (this.debugInfo) backwardDebugInfo(this, i);
+      if (this.layerNeedBackward[i]) {
+        this.layers[i].backward(this.topVecs[i], this.bottomNeedBackward[i], this.bottomVecs[i]);
+        if (this.debugInfo) backwardDebugInfo(this, i);
+      }
+      for (const cb of this.afterBackward) cb(i);
     }
+  }
+
+  /** Calls `cb(i)` after layer i's turn in every backward pass (data-parallel training's reductions). */
+  addAfterBackward(cb: (layer: number) => void): void {
+    this.afterBackward.push(cb);
   }
 
   backwardFrom(start: number): void {

@@ -36,6 +36,10 @@ export class SGDSolver extends Solver {
     return 'SGD';
   }
 
+  override stateBlobs(): Blob[] {
+    return this.history;
+  }
+
   /** History blobs per learnable param (AdaDelta and Adam keep a second set, after the first). */
   protected historySets(): number {
     return 1;

@@ -3,6 +3,10 @@
 // .solverstate. The update rule itself (ApplyUpdate, history, solver state) is the subclass's (sgd.ts).
 // The loop is async only to let signal handlers run: it yields to the event loop once per iteration
 // and once per test batch, where Caffe polls its action function.
+//
+// Data-parallel training (solvers/parallel.ts) runs one solver per replica: each seeds its generator
+// with random_seed + its rank; the root alone tests, snapshots and (through the log) displays; the
+// replicas agree on the action signals requested, so that they stop at the same iteration.
 import { performance } from 'perf_hooks';
 import { Net } from '../net';
 import { WithDefaults, getField } from '../proto/schema';
@@ -14,6 +18,8 @@ import { streamFloat } from '../util/format';
 import { cloneMessage } from '../proto/message';
 import { log } from '../util/logging';
 import { checkOp } from '../util/check';
+import { rootSolver, solverRank } from '../backend/mode';
+import type { Blob } from '../core/blob';
 import { f32 } from './float_math';
 import { writeNetToHdf5 } from './hdf5_snapshot';
 import { checkSnapshotWritePermissions, initTestNets, initTrainNet } from './solver_init';
@@ -21,6 +27,12 @@ import { checkSnapshotWritePermissions, initTestNets, initTrainNet } from './sol
 /** What a signal asks of the solver (Caffe's SolverAction::Enum). */
 export type SolverAction = 'NONE' | 'STOP' | 'SNAPSHOT';
 export type ActionFunction = () => SolverAction;
+
+/** Data-parallel training's part in the loop: the action every replica takes (the replicas' requests
+ *  combined, so that all stop or snapshot at the same iteration). */
+export interface ReplicaSync {
+  agreeAction(request: SolverAction): SolverAction;
+}
 
 /** Hooks into the loop (Caffe's Solver::Callback). */
 export interface SolverCallback {
@@ -49,6 +61,8 @@ export abstract class Solver {
   private timerStart = 0;
   private actionFunction?: ActionFunction;
   private callbacks: SolverCallback[] = [];
+  /** set when this solver is one replica of data-parallel training */
+  replicas: ReplicaSync | null = null;
 
   constructor(param: SolverParameter) {
     log.info(`Initializing solver from parameters: \n${printPrototxt(param, SP).replace(/\n$/, '')}`);
@@ -61,17 +75,23 @@ export abstract class Solver {
       'param_.average_loss() >= 1',
       'average_loss should be non-negative.',
     );
-    checkSnapshotWritePermissions(this.param);
+    if (rootSolver()) checkSnapshotWritePermissions(this.param);
     const seed = this.p('random_seed');
-    if (seed >= 0) setRandomSeed(seed);
+    if (seed >= 0) setRandomSeed(seed + solverRank());
     this.net = initTrainNet(this.param);
     try {
-      this.testNets = initTestNets(this.param);
+      // only the root tests: the other replicas build no test net (Caffe builds them unused)
+      this.testNets = rootSolver() ? initTestNets(this.param) : [];
     } catch (e) {
       this.net.dispose();
       throw e;
     }
     log.info('Solver scaffolding done.');
+  }
+
+  /** The solver's state beside the weights (SGD's history), as a replica receives it from the root. */
+  stateBlobs(): Blob[] {
+    return [];
   }
 
   /** the registered type string ('SGD', 'Adam', ...) */
@@ -141,7 +161,8 @@ export abstract class Solver {
     while (this.iter < stopIter) {
       this.net.clearParamDiffs();
       if (testInterval && this.iter % testInterval === 0 && (this.iter > 0 || this.p('test_initialization'))) {
-        await this.testAll();
+        if (rootSolver()) await this.testAll();
+        if (this.replicas) this.requestedEarlyExit = this.agree(this.requestedEarlyExit ? 'STOP' : 'NONE') === 'STOP';
         if (this.requestedEarlyExit) break; // stop requested while testing
       }
       for (const cb of this.callbacks) cb.onStart?.();
@@ -156,13 +177,18 @@ export abstract class Solver {
       this.applyUpdate();
 
       await yieldToEventLoop();
-      const request = this.getRequestedAction();
-      if ((snapshot && this.iter % snapshot === 0) || request === 'SNAPSHOT') this.snapshot();
+      const request = this.agree(this.getRequestedAction());
+      if (rootSolver() && ((snapshot && this.iter % snapshot === 0) || request === 'SNAPSHOT')) this.snapshot();
       if (request === 'STOP') {
         this.requestedEarlyExit = true;
         break;
       }
     }
+  }
+
+  /** The action of every replica: this one's request, or all replicas' requests combined. */
+  private agree(request: SolverAction): SolverAction {
+    return this.replicas ? this.replicas.agreeAction(request) : request;
   }
 
   private displayIteration(): void {

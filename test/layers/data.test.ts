@@ -13,6 +13,7 @@ import { DataLayer } from '../../src/layers/Data';
 import { BaseDataLayer } from '../../src/layers/base_data_layer';
 import { captureLog, disposeAll, makeDB, makeLayer, rawDatum, tops } from '../data/data_helpers';
 import { describeShared, sharedPath } from '../helpers';
+import { setSolverCount, setSolverRank } from '../../src/backend/mode';
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
 const f = Math.fround;
@@ -91,6 +92,54 @@ describe('Data layer (LevelDB, LMDB)', () => {
     } finally {
       log.stop();
     }
+  });
+
+  it('data-parallel replicas deal the records round-robin in TRAIN (offset % N == rank); TEST reads them all', () => {
+    const labels = (count: number, rank: number, phase: string, batchSize: number, n: number) => {
+      setSolverCount(count);
+      setSolverRank(rank);
+      try {
+        const l = makeLayer<DataLayer>({
+          type: 'Data',
+          phase,
+          data_param: { source: lmdb, backend: 'LMDB', batch_size: batchSize },
+        });
+        const t = tops(2);
+        l.setUp([], t);
+        const out: number[][] = [];
+        for (let b = 0; b < n; b++) {
+          l.forward([], t);
+          out.push(arr(t[1].cpuData()));
+        }
+        l.dispose();
+        return out;
+      } finally {
+        setSolverCount(1);
+        setSolverRank(0);
+      }
+    };
+    // one replica, batch 4, over the 7 records and around
+    expect(labels(1, 0, 'TRAIN', 4, 3)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 0],
+      [1, 2, 3, 4],
+    ]);
+    // two replicas of batch 2: together, each iteration, the records of that batch of 4
+    expect(labels(2, 0, 'TRAIN', 2, 3)).toEqual([
+      [0, 2],
+      [4, 6],
+      [1, 3],
+    ]);
+    expect(labels(2, 1, 'TRAIN', 2, 3)).toEqual([
+      [1, 3],
+      [5, 0],
+      [2, 4],
+    ]);
+    expect(labels(3, 2, 'TRAIN', 1, 3)).toEqual([[2], [5], [1]]);
+    expect(labels(2, 1, 'TEST', 2, 2)).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
   });
 
   it('seeded crops and mirrors are the same run to run; another seed differs', () => {

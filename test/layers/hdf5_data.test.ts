@@ -19,6 +19,7 @@ import type { Message } from '../../src/proto/schema';
 import { setLogSink } from '../../src/util/logging';
 import { captureLog } from '../data/data_helpers';
 import { describeCaffe, tmpDir } from '../helpers';
+import { setSolverCount, setSolverRank } from '../../src/backend/mode';
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
 
@@ -134,6 +135,31 @@ describe('HDF5Data layer', () => {
     ]);
     // no backward to do, whatever is asked
     expect(() => l.backward(t, [true], [])).not.toThrow();
+  });
+
+  it('data-parallel replicas deal the rows round-robin in TRAIN (offset % N == rank); TEST reads them all', () => {
+    const src = listFile(dir, [rowFile(dir, 0, 5)]);
+    const served = (count: number, rank: number, phase: string, batchSize: number) => {
+      setSolverCount(count);
+      setSolverRank(rank);
+      try {
+        const l = makeLayer({ phase, top: ['data', 'label'], hdf5_data_param: { source: src, batch_size: batchSize } });
+        const t = tops(2);
+        l.setUp([], t);
+        return labels(l, t, 3);
+      } finally {
+        setSolverCount(1);
+        setSolverRank(0);
+      }
+    };
+    expect(served(1, 0, 'TRAIN', 2)).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 0],
+    ]);
+    expect(served(2, 0, 'TRAIN', 1)).toEqual([[0], [2], [4]]);
+    expect(served(2, 1, 'TRAIN', 1)).toEqual([[1], [3], [0]]);
+    expect(served(2, 1, 'TEST', 1)).toEqual([[0], [1], [2]]);
   });
 
   it('moves through the listed files in order and back to the first (whitespace-separated list)', () => {

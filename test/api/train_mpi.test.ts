@@ -1,0 +1,284 @@
+// `mpirun -np 2 caffets train` against reference Caffe's own single-process runs (../shared
+// caffe-train fixtures) with the TRAIN batch halved: the two ranks together see the records of Caffe's
+// batch per iteration (the mean of their losses is Caffe's loss), test like Caffe, end near Caffe's
+// weights; resume from their own and from each other's snapshots; stop on SIGINT with a complete
+// snapshot; fail in one line. Needs Open MPI (openmpi-bin, libopenmpi-dev) and the addon built with
+// it: skipped with a line without them, never under CI.
+import * as fs from 'fs';
+import * as path from 'path';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { HAVE_CAFFE, ROOT, describeShared, haveBinary, sharedPath, tmpDir } from '../helpers';
+import { G, modelBlobs, relL2, worstRel } from '../solvers/solver_helpers';
+
+const BIN = path.join(ROOT, 'bin/caffets');
+const ADDON = path.join(ROOT, 'build/Release/caffets_mpi.node');
+const skipReason = process.env.CI
+  ? undefined
+  : !haveBinary('mpirun')
+    ? 'no mpirun (apt-get install -y openmpi-bin libopenmpi-dev)'
+    : !fs.existsSync(ADDON)
+      ? 'the native addon was built without MPI (npm run build:native after installing libopenmpi-dev)'
+      : undefined;
+const describeMpi = skipReason
+  ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: ${skipReason}]`, fn)
+  : describeShared;
+
+/** mpirun as root too, more ranks than cores, each rank's output in out/1/rank.N/stderr. */
+const ENV = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
+const mpirunArgs = (np: number, out: string, args: string[], extra: string[] = []) => [
+  '--oversubscribe',
+  '--output-filename',
+  out,
+  ...extra,
+  '-np',
+  String(np),
+  process.execPath,
+  BIN,
+  'train',
+  ...args,
+];
+
+interface Run {
+  code: number | null;
+  /** mpirun's own output */
+  output: string;
+  /** each rank's stderr */
+  ranks: string[];
+}
+
+function readRanks(out: string, np: number): string[] {
+  return Array.from({ length: np }, (_, r) => {
+    const f = path.join(out, '1', `rank.${r}`, 'stderr');
+    return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '';
+  });
+}
+
+function mpirun(cwd: string, np: number, args: string[], extra: string[] = []): Run {
+  const out = tmpDir('caffets-mpi-out-');
+  const r = spawnSync('mpirun', mpirunArgs(np, out, args, extra), { cwd, env: ENV, encoding: 'utf8', timeout: 540e3 });
+  return { code: r.status, output: `${r.stdout}${r.stderr}`, ranks: readRanks(out, np) };
+}
+
+/** A writable copy of fixture `name` with the TRAIN batch_size replaced by `batch`. */
+function fixtureCopy(name: string, net: string, batch: [number, number]): string {
+  const work = tmpDir(`caffets-mpi-${name}-`);
+  fs.cpSync(sharedPath('fixtures/caffe-train', name), work, { recursive: true });
+  for (const f of fs.readdirSync(work)) if (/_iter_\d+\./.test(f)) fs.rmSync(path.join(work, f));
+  fs.chmodSync(work, 0o755);
+  const file = path.join(work, net);
+  fs.chmodSync(file, 0o644);
+  const text = fs.readFileSync(file, 'utf8');
+  const from = `source: "train_lmdb" batch_size: ${batch[0]}`;
+  expect(text).toContain(from);
+  fs.writeFileSync(file, text.replace(from, `source: "train_lmdb" batch_size: ${batch[1]}`));
+  return work;
+}
+
+const caffeLog = (name: string, file: string) =>
+  G.parseLog(fs.readFileSync(sharedPath('fixtures/caffe-train', name, file), 'utf8'));
+const fixtureBlobs = (name: string, file: string) => modelBlobs(sharedPath('fixtures/caffe-train', name, file));
+const testValues = (log: { tests: [string, number][] }) => log.tests.map((t) => t[1]);
+const worstAbs = (a: number[], b: number[]) => Math.max(...b.map((v, i) => Math.abs(a[i] - v)));
+/** the pid glog writes in each line */
+const pidOf = (log: string) => Number(/^I\d{4} [\d:.]+ +(\d+) /m.exec(log)?.[1]);
+
+describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
+  let lenet = '';
+  afterAll(() => {
+    if (lenet) fs.rmSync(lenet, { recursive: true, force: true });
+  });
+
+  it("lenet-fmnist, batch 25 per rank: Caffe's batch-50 records per iteration, its tests, its weights", () => {
+    lenet = fixtureCopy('lenet-fmnist', 'train_test.prototxt', [50, 25]);
+    const r = mpirun(
+      lenet,
+      2,
+      ['--solver=solver.prototxt', '--weights=init.caffemodel'],
+      ['-x', 'CAFFETS_LOG_ALL_RANKS=1'],
+    );
+    expect(r.code).toBe(0);
+    const [root, other] = r.ranks.map((t) => G.parseLog(t));
+    const caffe = caffeLog('lenet-fmnist', 'caffe_train.log');
+    expect(r.ranks[0]).toContain('MPI: 2 processes (Open MPI');
+    expect(r.ranks[0]).toMatch(/Data-parallel: 2 replicas, gradients summed in \d+ buckets/);
+    // the replicas' weights are equal each iteration and their records are Caffe's batch of 50 dealt
+    // in two: the mean of their losses is Caffe's loss; either alone is not
+    const mean = root.losses.map((l: number, i: number) => Math.fround((l + other.losses[i]) / 2));
+    expect(mean).toHaveLength(61);
+    expect(worstRel(mean, caffe.losses, 20)).toBeLessThan(1e-4);
+    expect(worstRel(root.losses, caffe.losses, 20)).toBeGreaterThan(1e-3);
+    // the root alone tests: Caffe's outputs at every test
+    expect(other.tests).toHaveLength(0);
+    expect(root.tests.map((t: [string, number]) => t[0])).toEqual(caffe.tests.map((t: [string, number]) => t[0]));
+    expect(worstAbs(testValues(root), testValues(caffe))).toBeLessThan(0.03);
+    expect(
+      relL2(
+        modelBlobs(path.join(lenet, 'lenet_iter_60.caffemodel')),
+        fixtureBlobs('lenet-fmnist', 'lenet_iter_60.caffemodel'),
+      ),
+    ).toBeLessThan(3e-3);
+  }, 600e3);
+
+  it("resumes from its own solverstate, and one process resumes from the two's: Caffe's resumed tests", () => {
+    const caffeResumed = caffeLog('lenet-fmnist', 'caffe_resume.log');
+    fs.mkdirSync(path.join(lenet, 'resume'));
+    const two = mpirun(lenet, 2, ['--solver=resume_solver.prototxt', '--snapshot=lenet_iter_30.solverstate']);
+    expect(two.code).toBe(0);
+    expect(two.ranks[0]).toContain('Resuming from lenet_iter_30.solverstate');
+    expect(worstAbs(testValues(G.parseLog(two.ranks[0])), testValues(caffeResumed))).toBeLessThan(0.03);
+    expect(fs.existsSync(path.join(lenet, 'resume/lenet_resumed_iter_60.caffemodel'))).toBe(true);
+
+    // one process, Caffe's batch of 50, from the snapshot the two processes wrote
+    const net = path.join(lenet, 'train_test.prototxt');
+    fs.writeFileSync(net, fs.readFileSync(net, 'utf8').replace('batch_size: 25', 'batch_size: 50'));
+    fs.rmSync(path.join(lenet, 'resume'), { recursive: true });
+    fs.mkdirSync(path.join(lenet, 'resume'));
+    const one = spawnSync(
+      process.execPath,
+      [BIN, 'train', '--solver=resume_solver.prototxt', '--snapshot=lenet_iter_30.solverstate'],
+      { cwd: lenet, encoding: 'utf8', timeout: 300e3 },
+    );
+    fs.writeFileSync(net, fs.readFileSync(net, 'utf8').replace('batch_size: 50', 'batch_size: 25'));
+    expect(one.status).toBe(0);
+    expect(worstAbs(testValues(G.parseLog(one.stderr)), testValues(caffeResumed))).toBeLessThan(0.03);
+  }, 600e3);
+
+  (HAVE_CAFFE ? it : it.skip)(
+    "reference Caffe's `caffe test` scores the two processes' snapshot",
+    () => {
+      const r = spawnSync(
+        'caffe',
+        ['test', '--model=train_test.prototxt', '--weights=lenet_iter_60.caffemodel', '--iterations=4'],
+        { cwd: lenet, encoding: 'utf8', timeout: 120e3 },
+      );
+      expect(r.status).toBe(0);
+      const accuracy = Number(/\] accuracy = (\S+)/.exec(r.stderr)?.[1]);
+      const caffe = caffeLog('lenet-fmnist', 'caffe_train.log');
+      expect(Math.abs(accuracy - caffe.tests[caffe.tests.length - 2][1])).toBeLessThan(0.03);
+    },
+    180e3,
+  );
+
+  it('alexnet-mini (group conv, LRN, iter_size 2), batch 8 per rank: its tests and weights; one log stream', () => {
+    const work = fixtureCopy('alexnet-mini', 'train_val.prototxt', [16, 8]);
+    try {
+      const r = mpirun(work, 2, ['--solver=solver.prototxt', '--weights=init.caffemodel']);
+      expect(r.code).toBe(0);
+      expect(r.ranks[1]).toBe(''); // the other rank keeps quiet
+      const ours = G.parseLog(r.ranks[0]);
+      const caffe = caffeLog('alexnet-mini', 'caffe_train.log');
+      expect(ours.tests).toHaveLength(caffe.tests.length);
+      expect(worstAbs(testValues(ours), testValues(caffe))).toBeLessThan(0.03);
+      expect(
+        relL2(
+          modelBlobs(path.join(work, 'alexmini_iter_40.caffemodel')),
+          fixtureBlobs('alexnet-mini', 'alexmini_iter_40.caffemodel'),
+        ),
+      ).toBeLessThan(1e-2);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }, 600e3);
+
+  /** Starts a 2-rank LeNet run to 60 iterations; resolves once the root logged iteration `at`. */
+  async function startRun(at: number): Promise<{ mp: ChildProcess; out: string; exited: Promise<number | null> }> {
+    const out = tmpDir('caffets-mpi-out-');
+    for (const f of fs.readdirSync(lenet)) if (/_iter_\d+\./.test(f)) fs.rmSync(path.join(lenet, f));
+    const args = ['--solver=solver.prototxt', '--weights=init.caffemodel'];
+    const mp = spawn('mpirun', mpirunArgs(2, out, args, ['-x', 'CAFFETS_LOG_ALL_RANKS=1']), {
+      cwd: lenet,
+      env: ENV,
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => mp.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 300e3;
+    while (!new RegExp(`Iteration ${at} `).test(readRanks(out, 1)[0])) {
+      if (Date.now() > deadline) throw new Error('the run did not reach its iteration');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { mp, out, exited };
+  }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('SIGINT at the root: a complete snapshot from the root, every rank exits, mpirun ends with 0', async () => {
+    const run = await startRun(3);
+    const rootPid = pidOf(readRanks(run.out, 1)[0]);
+    process.kill(rootPid, 'SIGINT');
+    expect(await run.exited).toBe(0);
+    const log = readRanks(run.out, 1)[0];
+    expect(log).toContain('Optimization stopped early.');
+    const iter = Number(/Snapshotting to binary proto file lenet_iter_(\d+)\.caffemodel/.exec(log)?.[1]);
+    expect(iter).toBeGreaterThan(3);
+    expect(iter).toBeLessThan(60);
+    // complete: the weights load, the state names them and holds every history blob
+    expect(Object.keys(modelBlobs(path.join(lenet, `lenet_iter_${iter}.caffemodel`)))).toHaveLength(8);
+    const lib = require('../../src');
+    const state = lib.readProtoFromBinaryFile(path.join(lenet, `lenet_iter_${iter}.solverstate`), 'caffe.SolverState');
+    expect(state.iter).toBe(iter);
+    expect(state.history).toHaveLength(8);
+    expect(alive(rootPid)).toBe(false);
+  }, 600e3);
+
+  it('SIGINT to mpirun ends every rank (Open MPI kills the job): no rank is left running', async () => {
+    const run = await startRun(3);
+    const pids = readRanks(run.out, 2).map(pidOf);
+    expect(pids.every((p) => p > 0)).toBe(true);
+    run.mp.kill('SIGINT');
+    expect(await run.exited).not.toBe(0);
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const p of pids) expect(alive(p)).toBe(false);
+    // no half-written snapshot: files appear whole or not at all
+    for (const f of fs.readdirSync(lenet)) expect(f).not.toMatch(/\.tmp$/);
+  }, 600e3);
+
+  it('a set-up error is one line, from the rank that had it; every rank exits 1', () => {
+    const args = ['--solver=solver.prototxt'];
+    const out = tmpDir('caffets-mpi-out-');
+    // MPMD: rank 1 alone runs short of memory
+    const mpmd = spawnSync(
+      'mpirun',
+      [
+        '--oversubscribe',
+        '--output-filename',
+        out,
+        ...['-np', '1', process.execPath, BIN, 'train', ...args, ':'],
+        ...['-x', 'CAFFETS_MEMORY_AVAILABLE_BYTES=100000'],
+        ...['-np', '1', process.execPath, BIN, 'train', ...args],
+      ],
+      { cwd: lenet, env: ENV, encoding: 'utf8', timeout: 300e3 },
+    );
+    expect(mpmd.status).toBe(1);
+    const [root, other] = readRanks(out, 2);
+    const errors = (t: string) => t.split('\n').filter((l) => l.startsWith('caffets:'));
+    expect(errors(root)).toEqual([]);
+    expect(errors(other)).toEqual([
+      expect.stringMatching(/^caffets: rank 1: Data layer mnist: out of memory: batch buffers \(batch_size 25,/),
+    ]);
+  }, 600e3);
+
+  it('under mpirun without the MPI addon: one line from rank 0, exit 1', () => {
+    const env = { ...process.env, OMPI_COMM_WORLD_SIZE: '2', OMPI_COMM_WORLD_RANK: '0', CAFFETS_NO_MPI: '1' };
+    const r = spawnSync(process.execPath, [BIN, 'train', '--solver=solver.prototxt'], {
+      cwd: lenet,
+      env,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^caffets: started by mpirun with 2 processes, but this caffets was built without MPI/),
+    ]);
+    const r1 = spawnSync(process.execPath, [BIN, 'train', '--solver=solver.prototxt'], {
+      cwd: lenet,
+      env: { ...env, OMPI_COMM_WORLD_RANK: '1' },
+      encoding: 'utf8',
+    });
+    expect([r1.status, r1.stderr]).toEqual([1, '']);
+  });
+});
