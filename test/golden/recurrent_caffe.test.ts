@@ -34,7 +34,11 @@ layer { name: "rnn" type: "RNN" bottom: "h2" bottom: "cont" bottom: "xs" top: "o
 /** What a `time` log says besides its timings, each line without the glog prefix. */
 const setUpLines = (lines: string[]) =>
   bodies(lines).filter(
-    (l) => !/ms\.$|^Use CPU|^Engine CAFFE|Benchmark|^Testing for|^Performing|^Initial loss|^ {2}stage: ""$/.test(l),
+    // (Peak memory: a caffets line)
+    (l) =>
+      !/ms\.$|^Use CPU|^Engine CAFFE|Benchmark|^Testing for|^Performing|^Initial loss|^ {2}stage: ""$|^Peak memory:/.test(
+        l,
+      ),
   );
 
 describeCaffe('LSTM and RNN side by side with reference Caffe', () => {
