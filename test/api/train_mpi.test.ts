@@ -56,7 +56,9 @@ function readRanks(out: string, np: number): string[] {
 function mpirun(cwd: string, np: number, args: string[], extra: string[] = []): Run {
   const out = tmpDir('caffets-mpi-out-');
   const r = spawnSync('mpirun', mpirunArgs(np, out, args, extra), { cwd, env: ENV, encoding: 'utf8', timeout: 540e3 });
-  return { code: r.status, output: `${r.stdout}${r.stderr}`, ranks: readRanks(out, np) };
+  const ranks = readRanks(out, np);
+  fs.rmSync(out, { recursive: true, force: true });
+  return { code: r.status, output: `${r.stdout}${r.stderr}`, ranks };
 }
 
 /** A writable copy of fixture `name` with the TRAIN batch_size replaced by `batch`. */
@@ -228,6 +230,7 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     expect(state.iter).toBe(iter);
     expect(state.history).toHaveLength(8);
     expect(alive(rootPid)).toBe(false);
+    fs.rmSync(run.out, { recursive: true, force: true });
   }, 600e3);
 
   it('SIGINT to mpirun ends every rank (Open MPI kills the job): no rank is left running', async () => {
@@ -240,6 +243,7 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     for (const p of pids) expect(alive(p)).toBe(false);
     // no half-written snapshot: files appear whole or not at all
     for (const f of fs.readdirSync(lenet)) expect(f).not.toMatch(/\.tmp$/);
+    fs.rmSync(run.out, { recursive: true, force: true });
   }, 600e3);
 
   it('a set-up error is one line, from the rank that had it; every rank exits 1', () => {
@@ -260,6 +264,7 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     );
     expect(mpmd.status).toBe(1);
     const [root, other] = readRanks(out, 2);
+    fs.rmSync(out, { recursive: true, force: true });
     const errors = (t: string) => t.split('\n').filter((l) => l.startsWith('caffets:'));
     expect(errors(root)).toEqual([]);
     expect(errors(other)).toEqual([
