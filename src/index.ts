@@ -56,3 +56,10 @@ export type { Mode } from './backend/mode';
 export { WebGpuDevice } from './backend/webgpu/webgpu_device';
 export { openGpu } from './api/common';
 export { transfers, resetTransfers } from './core/synced_memory';
+// Data-parallel training: replicas, their communicators, and the interface a CUDA/NCCL backend implements
+export { DataParallel } from './solvers/parallel';
+export type { Communicator, CommRequest, DeviceCollectives, DeviceStream } from './backend/comm';
+export { ThreadCommunicator, createThreadGroup } from './backend/comm_threads';
+export type { ThreadGroup } from './backend/comm_threads';
+export { MpiCommunicator } from './backend/comm_mpi';
+export { solverCount, solverRank, rootSolver, setSolverCount, setSolverRank } from './backend/mode';

@@ -7,11 +7,16 @@
 // while the JS thread goes on with backward; wait(id) blocks the JS thread until it is done. The JS
 // array a job reads and writes is kept alive by a reference until its wait().
 //
-// Sums are a reduce-scatter of equal chunks followed by an all-gather of the reduced chunks: each
-// element is summed once, by one rank, so every rank gets the same bits whatever the MPI
-// implementation's reduction order (replicas must keep identical weights).
+// Replicas must keep identical weights, so every rank must get the same bits of a sum. Two ranks do:
+// a + b = b + a in floating point, whatever MPI_Allreduce's algorithm. More ranks sum by a
+// reduce-scatter of equal chunks followed by an all-gather of the reduced chunks: each element is
+// summed once, by one rank, whatever the implementation's reduction order.
+//
+// The ranks' compute threads take every core (src/api/train_mpi.ts), so Open MPI's waits yield the
+// core instead of spinning on it (mpi_yield_when_idle, unless the environment sets it).
 #include <napi.h>
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <mpi.h>
 
 #include <algorithm>
@@ -64,6 +69,10 @@ std::string MpiError(const char* op, int rc) {
 // sum over the ranks of n floats at p, in place (see the header)
 std::string Sum(float* p, size_t n) {
   State& s = S();
+  if (s.size <= 2) {
+    int rc = MPI_Allreduce(MPI_IN_PLACE, p, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    return rc == MPI_SUCCESS ? "" : MpiError("MPI_Allreduce", rc);
+  }
   const size_t chunk = (n + s.size - 1) / s.size;
   s.scratch.assign(chunk * s.size, 0.f);
   std::memcpy(s.scratch.data(), p, n * sizeof(float));
@@ -174,6 +183,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   State& s = S();
   std::unique_lock<std::mutex> lock(s.mu);
   if (!s.thread.joinable() && !s.started) {
+    setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
     std::string e = PromoteLibmpi();
     if (!e.empty()) {
       Napi::Error::New(env, e).ThrowAsJavaScriptException();

@@ -64,30 +64,55 @@ export function openGpu(id: number, opened?: (dev: Device) => void): () => void 
   };
 }
 
+/** CPU mode; returns what restores the mode before. */
+function selectCpu(): () => void {
+  const prev = currentDeviceOrNull();
+  setDevice(null);
+  log.info('Use CPU.');
+  return () => setDevice(prev);
+}
+
 /**
  * Picks the mode for `--gpu` (GPU on the first id; CPU without), the CPU engine for `--engine`
  * (else $CAFFETS_ENGINE, else DEFAULT), which also runs the layers without a device kernel, and its
- * thread count for `--threads`. Logs as
- * tools/caffe.cpp: train's `Using GPUs 0` / `GPU 0: <name>`, test and time's `Use GPU with device ID 0`
- * / `GPU device name: <name>`, or `Use CPU.`.
+ * thread count for `--threads`. Logs as tools/caffe.cpp's test and time: `Use GPU with device ID 0` /
+ * `GPU device name: <name>`, or `Use CPU.`.
  */
-export function selectDevice(flags: ComputeFlags, style: 'train' | 'test' = 'test'): () => void {
+export function selectDevice(flags: ComputeFlags): () => void {
   setThreads(threadsFromFlag(flags.threads));
   selectEngine(flags.engine);
   const gpus = gpusFromFlag(flags.gpu, 1);
-  if (!gpus.length) {
-    const prev = currentDeviceOrNull();
-    setDevice(null);
-    log.info('Use CPU.');
-    return () => setDevice(prev);
+  if (!gpus.length) return selectCpu();
+  log.info(`Use GPU with device ID ${gpus[0]}`);
+  return openGpu(gpus[0], (dev) => log.info(`GPU device name: ${dev.name}`));
+}
+
+/**
+ * train's devices: every id of `--gpu` (`all`: every device there is), this replica in GPU mode on
+ * `ids[own]`, as tools/caffe.cpp's train logs them: `Using GPUs 0, 1`, then `GPU 0: <name>` (the other
+ * replicas' devices are named as they open them). Engine and threads as in selectDevice.
+ */
+export function selectTrainDevices(
+  flags: ComputeFlags,
+  own: (ids: number[]) => number = () => 0,
+): { gpus: number[]; release: () => void } {
+  setThreads(threadsFromFlag(flags.threads));
+  selectEngine(flags.engine);
+  const gpuFlag = flags.gpu ?? '';
+  if (!gpuFlag) return { gpus: [], release: selectCpu() };
+  let gpus = gpuFlag === 'all' ? [] : gpusFromFlag(gpuFlag);
+  let dev: Device | undefined;
+  let release = openGpu(gpuFlag === 'all' ? 0 : gpus[own(gpus)], (d) => (dev = d));
+  if (gpuFlag === 'all') {
+    gpus = gpusFromFlag('all', dev instanceof WebGpuDevice ? dev.adapter.deviceCount : 1);
+    if (own(gpus) !== 0) {
+      release();
+      release = openGpu(gpus[own(gpus)], (d) => (dev = d));
+    }
   }
-  if (style === 'train') log.info(`Using GPUs ${gpus.join(', ')}`);
-  else log.info(`Use GPU with device ID ${gpus[0]}`);
-  const release = openGpu(gpus[0], (dev) =>
-    log.info(style === 'train' ? `GPU ${gpus[0]}: ${dev.name}` : `GPU device name: ${dev.name}`),
-  );
-  if (gpus.length > 1) log.warning(`data-parallel training on several GPUs is not available yet; using GPU ${gpus[0]}`);
-  return release;
+  log.info(`Using GPUs ${gpus.join(', ')}`);
+  log.info(`GPU ${dev!.id}: ${dev!.name}`);
+  return { gpus, release };
 }
 
 /** Selects the engine named by `flag` or $CAFFETS_ENGINE; the CAFFE engine says which BLAS it uses. */

@@ -2,26 +2,26 @@
 // hook SIGINT/SIGHUP to solver actions, lock the snapshot prefix, then finetune from --weights or resume
 // from --snapshot.
 //
-// Data-parallel training (solvers/parallel.ts): under mpirun each process is one replica (Open MPI,
-// train_mpi.ts). The root (rank 0) alone reads --weights and --snapshot (the others receive its
-// state), locks the snapshot prefix, tests, snapshots and logs; any rank's SIGINT/SIGHUP acts on all.
+// Data-parallel training (solvers/parallel.ts): `--gpu=0,1` trains a replica per device in this
+// process (train_replicas.ts); under mpirun each process is one replica (train_mpi.ts). The root
+// (replica 0) alone reads --weights and --snapshot (the others receive its state), locks the snapshot
+// prefix, tests, snapshots and logs; a signal to any process acts on all replicas.
 import '../solvers';
-import { Message } from '../proto/schema';
-import { readSolverParamsFromTextFile } from '../io/proto_io';
-import { createSolver } from '../solvers/registry';
 import { lockSnapshotPrefix } from '../solvers/solver_init';
+import { createSolver } from '../solvers/registry';
 import { SignalHandler, solverActionFromFlag } from '../solvers/signal_handler';
-import { DataParallel } from '../solvers/parallel';
 import type { Solver } from '../solvers/solver';
-import { MpiCommunicator } from '../backend/comm_mpi';
 import type { Communicator } from '../backend/comm';
-import { rootSolver } from '../backend/mode';
+import { MpiCommunicator } from '../backend/comm_mpi';
+import { ReplicaFailed, ThreadCommunicator, createThreadGroup } from '../backend/comm_threads';
+import { rootSolver, setSolverCount } from '../backend/mode';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
 import { streamFloat } from '../util/format';
-import { ComputeFlags, selectDevice, stagesFromFlag } from './common';
+import { ComputeFlags, selectTrainDevices } from './common';
 import { agreeOnSetUp, joinRanks, rankThreads } from './train_mpi';
+import { ReplicaThreads, joinReplicas, trainParams } from './train_replicas';
 
 export interface TrainOptions extends ComputeFlags {
   solver: string;
@@ -37,6 +37,13 @@ export interface TrainOptions extends ComputeFlags {
   progress?: boolean;
 }
 
+/** What set-up made: the root's solver, the other replicas' threads, what to undo at the end. */
+interface Session {
+  solver?: Solver;
+  threads?: ReplicaThreads;
+  cleanup: (() => void)[];
+}
+
 /** Trains as `caffe train` does; resolves to the process exit code (0, also when stopped by a signal). */
 export async function train(o: TrainOptions): Promise<number> {
   if (!o.solver) throw new CaffeError('Need a solver definition to train.');
@@ -44,28 +51,39 @@ export async function train(o: TrainOptions): Promise<number> {
     throw new CaffeError('Give a snapshot to resume training or weights to finetune but not both.');
   const mpi = MpiCommunicator.fromLaunch();
   if (mpi) joinRanks(mpi);
-  const cleanup: (() => void)[] = [];
+  const s: Session = { cleanup: [] };
+  let comm: Communicator | null = mpi;
   let started = false;
   try {
-    let solver: Solver | undefined, failure: unknown;
+    let failure: unknown;
     try {
-      solver = setUp(o, mpi, cleanup);
+      await setUp(o, mpi, s);
+      if (s.threads) {
+        // the other threads' set-up: the first failure there if the root's succeeded
+        const params = s.solver!.net.learnableParams.reduce((n, p) => n + p.count, 0);
+        const group = createThreadGroup(s.threads.count + 1, params + 1024);
+        await s.threads.start(group);
+        comm = new ThreadCommunicator(group, 0);
+      }
     } catch (e) {
       failure = e;
     }
     if (mpi) failure = agreeOnSetUp(mpi, failure);
     if (failure) throw failure;
-    if (mpi) joinReplicas(solver!, mpi);
+    if (comm) joinReplicas(s.solver!, comm);
     started = true;
-    await run(solver!, mpi, o.progress ?? true);
+    await run(s.solver!, mpi, o.progress ?? true);
+    await s.threads?.finish();
     log.info('Optimization Done.');
     return 0;
   } catch (e) {
-    // a rank that fails while the others train would leave them waiting: end them all
-    if (mpi && started) abortRanks(mpi, e);
-    throw e;
+    // another replica's failure explains this one's; the others must not wait for this one
+    const err = e instanceof ReplicaFailed ? (s.threads?.failure() ?? e) : e;
+    if (comm instanceof ThreadCommunicator) comm.abort();
+    if (mpi && started) abortRanks(mpi, err);
+    throw err;
   } finally {
-    for (const f of cleanup.reverse()) f();
+    for (const f of s.cleanup.reverse()) f();
     mpi?.close();
   }
 }
@@ -77,31 +95,43 @@ function abortRanks(mpi: MpiCommunicator, e: unknown): never {
   return mpi.abort(1) as never;
 }
 
-/** This replica's set-up, no collective in it: device, signals, lock, solver, restore (the root). */
-function setUp(o: TrainOptions, mpi: MpiCommunicator | null, cleanup: (() => void)[]): Solver {
+/**
+ * This process's set-up, no collective in it: devices (the other replicas' threads started on theirs),
+ * signals, lock, solver, restore (the root).
+ */
+async function setUp(o: TrainOptions, mpi: MpiCommunicator | null, s: Session): Promise<void> {
   const root = rootSolver();
-  const stages = stagesFromFlag(o.stage ?? ''); // Caffe's --stage defaults to "", one empty stage
-  const param = readSolverParamsFromTextFile(o.solver);
-  const trainState: Message = (param.train_state ??= {});
-  trainState.level = o.level ?? 0;
-  trainState.stage = [...(trainState.stage ?? []), ...stages];
-
+  const param = trainParams(o);
   let gpu = o.gpu ?? '';
   if (!gpu && param.solver_mode === 'GPU') gpu = String(param.device_id ?? 0);
-  cleanup.push(selectDevice({ ...o, gpu }, 'train'));
-  if (mpi && o.threads === undefined) rankThreads(mpi); // --threads, if given, wins
+  // under mpirun the ranks of a machine take the devices listed in turn, one each
+  const own = (ids: number[]) => (mpi ? mpi.info.localRank % ids.length : 0);
+  const { gpus, release } = selectTrainDevices({ ...o, gpu }, own);
+  s.cleanup.push(release);
+  if (mpi) {
+    if (o.threads === undefined) rankThreads(mpi); // --threads, if given, wins
+  } else if (gpus.length > 1) {
+    setSolverCount(gpus.length); // this thread is replica 0
+    s.cleanup.push(() => setSolverCount(1));
+    const threads = new ReplicaThreads(o, gpus);
+    s.cleanup.push(() => threads.dispose());
+    s.threads = threads;
+    await threads.logDevices();
+  }
   const sigint = solverActionFromFlag(o.sigint_effect ?? 'stop');
   const sighup = solverActionFromFlag(o.sighup_effect ?? 'snapshot');
   // one training per snapshot_prefix: released at the end, at exit and on SIGTERM
   const lock = root ? lockSnapshotPrefix(param) : undefined;
-  if (lock) cleanup.push(() => lock.release());
+  if (lock) s.cleanup.push(() => lock.release());
   const handler = new SignalHandler(sigint, sighup);
-  cleanup.push(() => handler.dispose());
+  s.cleanup.push(() => handler.dispose());
   // the other replicas receive the root's weights
   if (o.snapshot || !root) delete param.weights;
   else if (o.weights) param.weights = [o.weights];
+  if (gpus.length) param.device_id = gpus[own(gpus)];
   const solver: Solver = createSolver(param);
-  cleanup.push(() => {
+  s.solver = solver;
+  s.cleanup.push(() => {
     solver.net.dispose();
     for (const t of solver.testNets) t.dispose();
   });
@@ -110,14 +140,6 @@ function setUp(o: TrainOptions, mpi: MpiCommunicator | null, cleanup: (() => voi
     log.info(`Resuming from ${o.snapshot}`);
     solver.restore(o.snapshot);
   }
-  return solver;
-}
-
-/** The replicas' first collective: each gets the root's state (after every set-up succeeded). */
-function joinReplicas(solver: Solver, comm: Communicator): void {
-  const dp = new DataParallel(solver, comm);
-  dp.broadcastState();
-  log.info(`Data-parallel: ${comm.size} replicas, gradients summed in ${dp.bucketCount} buckets`);
 }
 
 async function run(solver: Solver, mpi: MpiCommunicator | null, progress: boolean): Promise<void> {

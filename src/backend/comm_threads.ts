@@ -25,6 +25,13 @@ const OPS = 1; // op j's counters: arrived, ready, left at OPS + 3j
 const MAX_OPS = 1024;
 const POLL_MS = 500;
 
+/** What a replica's wait throws when another replica failed (whose own error says why). */
+export class ReplicaFailed extends CaffeError {
+  constructor() {
+    super('data-parallel training: another replica failed');
+  }
+}
+
 /** A group of `size` replicas with `capacity` floats of arena each (larger ops are cut into pieces). */
 export function createThreadGroup(size: number, capacity: number): ThreadGroup {
   const cap = Math.max(1024, Math.min(capacity, 1 << 24));
@@ -144,7 +151,7 @@ export class ThreadCommunicator implements Communicator {
     for (;;) {
       const v = Atomics.load(this.ctrl, word);
       if (v >= target) return;
-      if (Atomics.load(this.ctrl, ABORT)) throw new CaffeError('data-parallel training: another replica failed');
+      if (Atomics.load(this.ctrl, ABORT)) throw new ReplicaFailed();
       Atomics.wait(this.ctrl, word, v, POLL_MS);
     }
   }

@@ -10,10 +10,15 @@
 //   backward finishes them, and a bucket's sum starts as soon as the backward pass has gone below
 //   the last layer using it, while backward goes on; on_gradients_ready waits for them all. With
 //   iter_size > 1 only the last pass's buckets are summed (the sum of the accumulated gradients).
+// - In GPU mode a bucket's gradients are gathered on the device and cross to the host in one download
+//   and back in one upload, where the 1/N is applied (the WebGPU backend has no device collectives;
+//   a CUDA backend would sum on the devices: backend/comm.ts, DeviceCollectives).
 // - Each iteration the replicas combine their signal requests (SIGINT/SIGHUP at any rank): all stop
 //   or snapshot (the root writes it) at the same iteration.
 import { f32 } from './float_math';
 import type { Communicator, CommRequest } from '../backend/comm';
+import { ptrAt, type DevicePtr } from '../backend/device';
+import { currentDevice, mode } from '../backend/mode';
 import type { Blob } from '../core/blob';
 import type { Net } from '../net';
 import type { Solver, SolverAction, SolverCallback } from './solver';
@@ -27,6 +32,8 @@ interface Bucket {
   readyLayer: number;
   buf: Float32Array;
   request: CommRequest | null;
+  /** GPU mode: the bucket's gradients gathered on the device (freed with the device) */
+  staging?: DevicePtr;
 }
 
 /** The learnable params in the order backward completes them, cut into buckets of about `floats`. */
@@ -108,11 +115,16 @@ export class DataParallel implements SolverCallback {
     for (const b of this.buckets) {
       b.request!.wait();
       b.request = null;
+      const dev = b.staging ? currentDevice() : null;
+      if (dev) dev.upload(b.buf, b.staging!);
       let off = 0;
       for (const p of b.params) {
-        const d = p.mutableCpuDiff(),
-          n = p.count;
-        for (let i = 0; i < n; i++) d[i] = b.buf[off + i] * scale;
+        const n = p.count;
+        if (dev) dev.math.scale(n, scale, ptrAt(b.staging!, off), p.mutableGpuDiff());
+        else {
+          const d = p.mutableCpuDiff();
+          for (let i = 0; i < n; i++) d[i] = b.buf[off + i] * scale;
+        }
         off += n;
       }
     }
@@ -121,9 +133,19 @@ export class DataParallel implements SolverCallback {
   private start(k: number): void {
     const b = this.buckets[k];
     let off = 0;
-    for (const p of b.params) {
-      b.buf.set(p.cpuDiff(), off);
-      off += p.count;
+    if (mode() === 'GPU') {
+      const dev = currentDevice();
+      b.staging ??= { buffer: dev.alloc(b.buf.length), offset: 0 };
+      for (const p of b.params) {
+        dev.math.copy(p.count, p.gpuDiff(), ptrAt(b.staging, off));
+        off += p.count;
+      }
+      dev.download(b.staging, b.buf);
+    } else {
+      for (const p of b.params) {
+        b.buf.set(p.cpuDiff(), off);
+        off += p.count;
+      }
     }
     b.request = this.comm.sumStart(b.buf);
   }

@@ -97,5 +97,6 @@ export function startModuleWorker<D extends ModuleWorkerData>(
     eval: true,
     workerData: { ...workerData, boot: { entry, failure } },
     transferList: [workerData.port],
+    env: process.env, // this module's view of it (a test's changes too), not only the process's
   });
 }

@@ -56,7 +56,9 @@ function readRanks(out: string, np: number): string[] {
 function mpirun(cwd: string, np: number, args: string[], extra: string[] = []): Run {
   const out = tmpDir('caffets-mpi-out-');
   const r = spawnSync('mpirun', mpirunArgs(np, out, args, extra), { cwd, env: ENV, encoding: 'utf8', timeout: 540e3 });
-  return { code: r.status, output: `${r.stdout}${r.stderr}`, ranks: readRanks(out, np) };
+  const ranks = readRanks(out, np);
+  fs.rmSync(out, { recursive: true, force: true });
+  return { code: r.status, output: `${r.stdout}${r.stderr}`, ranks };
 }
 
 /** A writable copy of fixture `name` with the TRAIN batch_size replaced by `batch`. */
@@ -180,11 +182,15 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     }
   }, 600e3);
 
-  /** Starts a 2-rank LeNet run to 60 iterations; resolves once the root logged iteration `at`. */
+  /** Starts a 2-rank LeNet run that would last (max_iter 100000); resolves once the root logged iteration `at`. */
   async function startRun(at: number): Promise<{ mp: ChildProcess; out: string; exited: Promise<number | null> }> {
     const out = tmpDir('caffets-mpi-out-');
     for (const f of fs.readdirSync(lenet)) if (/_iter_\d+\./.test(f)) fs.rmSync(path.join(lenet, f));
-    const args = ['--solver=solver.prototxt', '--weights=init.caffemodel'];
+    const solver = fs
+      .readFileSync(path.join(lenet, 'solver.prototxt'), 'utf8')
+      .replace('max_iter: 60', 'max_iter: 100000');
+    fs.writeFileSync(path.join(lenet, 'long_solver.prototxt'), solver);
+    const args = ['--solver=long_solver.prototxt', '--weights=init.caffemodel'];
     const mp = spawn('mpirun', mpirunArgs(2, out, args, ['-x', 'CAFFETS_LOG_ALL_RANKS=1']), {
       cwd: lenet,
       env: ENV,
@@ -216,7 +222,7 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     expect(log).toContain('Optimization stopped early.');
     const iter = Number(/Snapshotting to binary proto file lenet_iter_(\d+)\.caffemodel/.exec(log)?.[1]);
     expect(iter).toBeGreaterThan(3);
-    expect(iter).toBeLessThan(60);
+    expect(iter).toBeLessThan(100000);
     // complete: the weights load, the state names them and holds every history blob
     expect(Object.keys(modelBlobs(path.join(lenet, `lenet_iter_${iter}.caffemodel`)))).toHaveLength(8);
     const lib = require('../../src');
@@ -224,6 +230,7 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     expect(state.iter).toBe(iter);
     expect(state.history).toHaveLength(8);
     expect(alive(rootPid)).toBe(false);
+    fs.rmSync(run.out, { recursive: true, force: true });
   }, 600e3);
 
   it('SIGINT to mpirun ends every rank (Open MPI kills the job): no rank is left running', async () => {
@@ -236,6 +243,7 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     for (const p of pids) expect(alive(p)).toBe(false);
     // no half-written snapshot: files appear whole or not at all
     for (const f of fs.readdirSync(lenet)) expect(f).not.toMatch(/\.tmp$/);
+    fs.rmSync(run.out, { recursive: true, force: true });
   }, 600e3);
 
   it('a set-up error is one line, from the rank that had it; every rank exits 1', () => {
@@ -256,6 +264,7 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     );
     expect(mpmd.status).toBe(1);
     const [root, other] = readRanks(out, 2);
+    fs.rmSync(out, { recursive: true, force: true });
     const errors = (t: string) => t.split('\n').filter((l) => l.startsWith('caffets:'));
     expect(errors(root)).toEqual([]);
     expect(errors(other)).toEqual([

@@ -42,6 +42,10 @@ export interface GpuAdapterInfo {
   limits: Record<string, number>;
   /** adapter features */
   features: string[];
+  /** every adapter Dawn lists, by name */
+  adapters: string[];
+  /** the device ids there are (--gpu=all): the adapters, or CAFFETS_SOFTWARE_GPUS on a software one */
+  deviceCount: number;
 }
 
 export type GpuReply =

@@ -241,15 +241,53 @@ class Executor {
 /** The GPU instance and adapter stay referenced: Dawn's binding crashes if they are collected. */
 const keepAlive: GPU[] = [];
 
+/**
+ * The adapters Dawn can open, by name: WebGPU itself enumerates none, but Dawn's Node binding lists them
+ * when asked for an adapter by a name it does not know. [] when the list cannot be had.
+ */
+async function listAdapters(create: (flags: string[]) => GPU): Promise<string[]> {
+  const probe = create(['adapter=\u0001caffets: list the adapters']);
+  keepAlive.push(probe);
+  try {
+    await probe.requestAdapter();
+  } catch (e) {
+    const names = [...String((e as Error)?.message).matchAll(/^ \* backend: '[^']*', name: '(.*)'$/gm)];
+    return names.map((m) => m[1]);
+  }
+  return [];
+}
+
+const isSoftware = (a: GPU) =>
+  a.info?.architecture === 'software' ||
+  /llvmpipe|lavapipe|swiftshader/i.test(`${a.info?.device} ${a.info?.description}`);
+
+/** How many devices a software adapter that is the only one offers (CAFFETS_SOFTWARE_GPUS, default 1). */
+function softwareDevices(): number {
+  const n = Number(process.env.CAFFETS_SOFTWARE_GPUS);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/**
+ * Device id 0 is the adapter WebGPU picks; id k > 0 the k-th adapter Dawn lists (Caffe's device ids:
+ * `--gpu=0,1` on a machine with two GPUs). A software adapter (lavapipe) that is the only one offers
+ * CAFFETS_SOFTWARE_GPUS devices, each its own GPUDevice: several devices on the CPU, to run
+ * data-parallel training without a GPU.
+ */
 async function openDevice(url: string, index: number, pref?: string): Promise<{ device: GPU; info: GpuAdapterInfo }> {
   const { create, globals } = await importModule(url);
   Object.assign(globalThis, globals);
-  const gpu = create([]);
+  const names = await listAdapters(create);
+  let gpu = create([]);
+  if (index > 0 && index < names.length) gpu = create([`adapter=${names[index]}`]);
   keepAlive.push(gpu);
-  // WebGPU gives one adapter per power preference and no enumeration, so device id 0 is the only one
-  if (index !== 0) throw new Error(`no GPU with device id ${index}: WebGPU gives a process one adapter, device id 0`);
   const adapter = await gpu.requestAdapter(pref ? { powerPreference: pref } : undefined);
   if (!adapter) throw Object.assign(new Error('no WebGPU adapter'), { noAdapter: true });
+  const soft = names.length <= 1 && isSoftware(adapter);
+  const count = soft ? softwareDevices() : Math.max(1, names.length);
+  if (index >= count) {
+    const more = soft ? '; a software adapter offers more with CAFFETS_SOFTWARE_GPUS=N' : '';
+    throw new Error(`no GPU with device id ${index}: WebGPU has ${count} (${names.join(', ')})${more}`);
+  }
   keepAlive.push(adapter);
   const limits: Record<string, number> = {};
   for (const k in adapter.limits) if (typeof adapter.limits[k] === 'number') limits[k] = adapter.limits[k];
@@ -270,6 +308,8 @@ async function openDevice(url: string, index: number, pref?: string): Promise<{ 
     description: ai.description ?? '',
     limits,
     features: [...(adapter.features ?? [])].map(String),
+    adapters: names,
+    deviceCount: count,
   };
   return { device, info };
 }
