@@ -9,6 +9,9 @@
 // blobs; this one uint8 datums (speed). test/data/data_transformer.test.ts checks both give the same bytes.
 #include <napi.h>
 
+#include <utility>
+#include <vector>
+
 namespace {
 
 // false when the geometry does not fit the arrays
@@ -20,6 +23,24 @@ bool TransformOne(const uint8_t* src, size_t srcLen, const float* mean, const fl
       (size_t)offset + (size_t)C * H * W > outLen || hOff + H > dh || wOff + W > dw || hOff < 0 || wOff < 0 || offset < 0)
     return false;
   float* out = outBase + offset;
+  if (W == dw && !mirror) {
+    // full rows, not mirrored: each channel's H rows are one run of H * W pixels
+    for (int c = 0; c < C; c++) {
+      const int in = (c * dh + hOff) * dw, len = H * W;
+      const uint8_t* s = src + in;
+      float* o = out + c * len;
+      const float mc = mv ? mv[c] : 0.f;
+      if (mean) {
+        const float* m = mean + in;
+        for (int k = 0; k < len; k++) o[k] = ((float)s[k] - m[k]) * scale;
+      } else if (mv) {
+        for (int k = 0; k < len; k++) o[k] = ((float)s[k] - mc) * scale;
+      } else {
+        for (int k = 0; k < len; k++) o[k] = (float)s[k] * scale;
+      }
+    }
+    return true;
+  }
   for (int c = 0; c < C; c++) {
     const float mc = mv ? mv[c] : 0.f;
     for (int h = 0; h < H; h++) {
@@ -57,24 +78,32 @@ Napi::Value TransformUint8(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// transformUint8Batch(srcs: Uint8Array[], geos: Int32Array (9 per item), mean, meanValues, scale, out):
-// the items of one batch in one call
+// transformUint8Batch(bufs: Uint8Array[], geos: Int32Array (12 per item: the 9 numbers of the
+// geometry, then the index into bufs, the byte offset and the byte length of the item's pixels),
+// items, mean, meanValues, scale, out): the items of one batch in one call
 Napi::Value TransformUint8Batch(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  auto srcs = info[0].As<Napi::Array>();
+  auto arr = info[0].As<Napi::Array>();
   auto geos = info[1].As<Napi::Int32Array>();
-  const float* mean = OptionalFloats(info[2]);
-  const float* mv = OptionalFloats(info[3]);
-  const float scale = info[4].As<Napi::Number>().FloatValue();
-  auto out = info[5].As<Napi::Float32Array>();
-  const uint32_t n = srcs.Length();
-  if (geos.ElementLength() < (size_t)n * 9) {
-    Napi::RangeError::New(env, "transformUint8Batch: 9 geometry numbers per item").ThrowAsJavaScriptException();
+  const uint32_t n = info[2].As<Napi::Number>().Uint32Value();
+  const float* mean = OptionalFloats(info[3]);
+  const float* mv = OptionalFloats(info[4]);
+  const float scale = info[5].As<Napi::Number>().FloatValue();
+  auto out = info[6].As<Napi::Float32Array>();
+  std::vector<std::pair<const uint8_t*, size_t>> bufs(arr.Length());
+  for (uint32_t b = 0; b < arr.Length(); b++) {
+    auto a = arr.Get(b).As<Napi::Uint8Array>();
+    bufs[b] = {a.Data(), a.ElementLength()};
+  }
+  if (geos.ElementLength() < (size_t)n * 12) {
+    Napi::RangeError::New(env, "transformUint8Batch: 12 geometry numbers per item").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   for (uint32_t i = 0; i < n; i++) {
-    auto src = srcs.Get(i).As<Napi::Uint8Array>();
-    if (!TransformOne(src.Data(), src.ElementLength(), mean, mv, scale, out.Data(), out.ElementLength(), geos.Data() + 9 * i)) {
+    const int32_t* g = geos.Data() + 12 * i;
+    const int32_t b = g[9], at = g[10], len = g[11];
+    if (b < 0 || (size_t)b >= bufs.size() || at < 0 || len < 0 || (size_t)at + len > bufs[b].second ||
+        !TransformOne(bufs[b].first + at, len, mean, mv, scale, out.Data(), out.ElementLength(), g)) {
       Napi::RangeError::New(env, "transformUint8Batch: geometry exceeds an array").ThrowAsJavaScriptException();
       return env.Undefined();
     }

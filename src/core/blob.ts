@@ -144,6 +144,16 @@ export class Blob {
     return this._diff;
   }
 
+  /**
+   * Caffe's set_cpu_data: the data memory (and every blob sharing it) now reads and writes `data`,
+   * which holds at least the blob's capacity; the caller keeps it for as long as the blob uses it.
+   */
+  setCpuData(data: Float32Array): void {
+    const size = this._data.size;
+    if (data.length < size) throw new Error(`setCpuData: ${data.length} floats < capacity ${size}`);
+    this._data.setCpuData(data.length === size ? data : data.subarray(0, size));
+  }
+
   /** Makes this blob use `other`'s data memory (same count required), as Caffe's ShareData. */
   shareData(other: Blob): void {
     if (this._count !== other._count) throw new CaffeError(`ShareData: count ${this._count} vs ${other._count}`);

@@ -24,8 +24,13 @@ export class DataTransformer extends TransformerBase {
   private meanValuesF32 = new Float32Array(0);
   /** transformUint8's geometry argument, reused */
   private readonly geo = new Int32Array(9);
-  /** uint8 transforms queued between beginBatch() and flushBatch() (one `out`) */
-  private queue: { srcs: Uint8Array[]; geos: Int32Array; out: Float32Array | null } | null = null;
+  /**
+   * uint8 transforms queued between beginBatch() and flushBatch() (one `out`): n items, 12 numbers
+   * each in geos (native transformUint8Batch's), their pixels in the few buffers of bufs
+   */
+  private queue: { bufs: Uint8Array[]; geos: Int32Array; n: number; out: Float32Array | null } | null = null;
+  /** the geometry records, kept from batch to batch */
+  private queueGeos: Int32Array = new Int32Array(12 * 64);
 
   /** A transformer equal to the one `state` was taken from, its RNG freshly seeded with the same seed. */
   static fromState(s: TransformerState): DataTransformer {
@@ -72,16 +77,18 @@ export class DataTransformer extends TransformerBase {
    * but their pixels are transformed in one native call at flushBatch() (the prefetch worker's batches).
    */
   beginBatch(): void {
-    this.queue = { srcs: [], geos: this.queue?.geos ?? new Int32Array(9 * 64), out: null };
+    this.queue = { bufs: [], geos: this.queueGeos, n: 0, out: null };
   }
 
   flushBatch(): void {
     const q = this.queue;
     this.queue = null;
-    if (!q || q.srcs.length === 0) return;
+    if (!q || q.n === 0) return;
+    this.queueGeos = q.geos;
     native().transformUint8Batch(
-      q.srcs,
+      q.bufs,
       q.geos,
+      q.n,
       this.mean?.data ?? null,
       this.meanValues.length > 0 ? this.meanValuesF32 : null,
       this.p.scale,
@@ -132,13 +139,13 @@ export class DataTransformer extends TransformerBase {
         this.meanValuesF32 = Float32Array.from(this.meanValues);
       const q = this.queue,
         deferred = q !== null && (q.out === null || q.out === out);
-      if (deferred && q.geos.length < 9 * (q.srcs.length + 1)) {
-        const g = new Int32Array(2 * q.geos.length + 9);
+      if (deferred && q.geos.length < 12 * (q.n + 1)) {
+        const g = new Int32Array(2 * q.geos.length + 12);
         g.set(q.geos);
         q.geos = g;
       }
       const g = setItemGeometry(
-        deferred ? q.geos.subarray(9 * q.srcs.length) : this.geo,
+        deferred ? q.geos.subarray(12 * q.n, 12 * q.n + 12) : this.geo,
         offset,
         dc,
         dh,
@@ -150,7 +157,17 @@ export class DataTransformer extends TransformerBase {
         doMirror,
       );
       if (deferred) {
-        q.srcs.push(data!);
+        // the records of a database batch share one buffer: pass each buffer once
+        const d = data!;
+        let b = q.bufs.length - 1;
+        if (b < 0 || q.bufs[b].buffer !== d.buffer) {
+          q.bufs.push(new Uint8Array(d.buffer as ArrayBuffer));
+          b++;
+        }
+        g[9] = b;
+        g[10] = d.byteOffset;
+        g[11] = d.length;
+        q.n++;
         q.out = out;
         return;
       }

@@ -1,7 +1,8 @@
 // The main-thread side of batch prefetching (Caffe's BasePrefetchingDataLayer queues and thread):
 // a worker thread per data layer decodes and transforms batches into `prefetch` shared-memory slots
-// ahead of the net; take() copies the oldest ready batch into the tops and frees its slot, blocking
-// (Atomics.wait) only when no batch is ready yet. Protocol: prefetch_protocol.ts.
+// ahead of the net; take() lends the oldest ready batch to the tops (Caffe 1.0's set_cpu_data of
+// prefetch_current_: no copy) and frees the slot lent before, blocking (Atomics.wait) only when no
+// batch is ready yet. Protocol: prefetch_protocol.ts.
 //
 // How the worker is started, under ts-jest and compiled alike: util/module_worker.ts runs
 // data_worker.ts from src/ or data_worker.js from dist/.
@@ -58,6 +59,28 @@ export function registerDataWorkerModule(modulePath: string): void {
   if (!workerModules.includes(modulePath)) workerModules.push(modulePath);
 }
 
+/** What take() fills: a Blob. */
+export interface LentBlob {
+  reshape(s: number[]): void;
+  readonly count: number;
+  readonly dataMemory: { readonly size: number };
+  setCpuData(data: Float32Array): void;
+  mutableCpuData(): Float32Array;
+}
+
+/**
+ * Makes `blob`'s memory the slot `view` (no copy). A slot smaller than the blob's capacity (a batch of
+ * smaller images after larger ones) is copied into memory of the blob's own instead.
+ */
+function lend(blob: LentBlob, view: Float32Array): void {
+  if (view.length >= blob.dataMemory.size) {
+    blob.setCpuData(view);
+    return;
+  }
+  blob.setCpuData(new Float32Array(blob.dataMemory.size));
+  native().copyFloats(blob.mutableCpuData(), view, blob.count);
+}
+
 const live = new Set<Prefetcher>();
 
 /** Data workers started and not yet disposed, in this thread. */
@@ -80,7 +103,10 @@ export class Prefetcher {
   private readonly prefetch: number;
   private batchSize = 0;
   private slots: { data: Float32Array; label: Float32Array }[] = [];
+  /** batches freed for the worker to fill again (all taken but the one lent to the tops) */
   private consumed = 0;
+  /** batches taken */
+  private taken = 0;
   private disposed = false;
   private failure: CaffeError | null = null;
   /** [1, C, H, W] of the first record (InferBlobShape at set-up); null before start() */
@@ -175,20 +201,19 @@ export class Prefetcher {
 
   /** Batches prepared and not yet taken. */
   get ready(): number {
-    return Atomics.load(this.ctrl, CTRL_PRODUCED) - this.consumed;
+    return Atomics.load(this.ctrl, CTRL_PRODUCED) - this.taken;
   }
 
   /**
-   * Takes the next batch: data into `data` (reshaped to [batch, C, H, W]), labels into `label`.
-   * Blocks only when the worker has no batch ready.
+   * Takes the next batch into `data` (reshaped to [batch, C, H, W]) and `label`: their memory becomes
+   * the batch's slot until the next take(), which hands the slot back to the worker (Caffe's
+   * prefetch_free_.push(prefetch_current_)). Blocks only when the worker has no batch ready.
    */
-  take(
-    data: { reshape(s: number[]): void; mutableCpuData(): Float32Array },
-    label?: { reshape(s: number[]): void; mutableCpuData(): Float32Array },
-  ): void {
+  take(data: LentBlob, label?: LentBlob): void {
     if (this.disposed) throw new CaffeError(`${this.who}: data layer used after dispose()`);
     if (!this.itemShape) throw new Error(`${this.who}: forward before set-up`);
-    const seq = this.consumed;
+    if (this.consumed < this.taken) this.release();
+    const seq = this.taken;
     if (Atomics.load(this.ctrl, CTRL_PRODUCED) <= seq) {
       this.waits++;
       if (waitCount++ % 1000 === 0) log.info('Waiting for data');
@@ -207,14 +232,18 @@ export class Prefetcher {
     const c = this.ctrl[h],
       hh = this.ctrl[h + 1],
       w = this.ctrl[h + 2];
-    const n = this.batchSize * c * hh * w;
     data.reshape([this.batchSize, c, hh, w]);
-    native().copyFloats(data.mutableCpuData(), this.slots[s].data, n);
+    lend(data, this.slots[s].data);
     if (label) {
       label.reshape([this.batchSize]);
-      label.mutableCpuData().set(this.slots[s].label.subarray(0, this.batchSize));
+      lend(label, this.slots[s].label);
     }
-    this.consumed = seq + 1;
+    this.taken = seq + 1;
+  }
+
+  /** Hands the batch lent to the tops back to the worker. */
+  private release(): void {
+    this.consumed = this.taken;
     Atomics.store(this.ctrl, CTRL_CONSUMED, this.consumed);
     Atomics.notify(this.ctrl, CTRL_CONSUMED);
   }

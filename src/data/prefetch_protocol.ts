@@ -6,8 +6,8 @@
 // k % prefetch. The worker fills batch `produced` once `produced - consumed < prefetch`, writes its
 // shape into the slot's header words, then increments PRODUCED (Atomics, so that the slot's
 // contents are visible to the main thread before the count is). The main thread takes batch
-// `consumed` once `produced > consumed`, copies it into the tops and increments CONSUMED, which
-// frees the slot. Each side waits on the other's counter with Atomics (the main thread blocks with
+// `taken` once `produced > taken` and lends its slot to the tops (no copy); its next take
+// increments CONSUMED, which frees the slot lent before. Each side waits on the other's counter with Atomics (the main thread blocks with
 // Atomics.wait only when no batch is ready; the worker awaits Atomics.waitAsync).
 //
 // Life cycle: the worker starts (a Data layer's at construction, when Caffe's DataLayer opens its

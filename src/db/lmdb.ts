@@ -96,6 +96,8 @@ const BATCH = 64,
 class LmdbCursor implements Cursor {
   valid = false;
   private buf: Buffer | null = null;
+  /** buf as a plain Uint8Array: its views are cheaper to make than a Buffer's */
+  private bytes: Uint8Array | null = null;
   private ends: Int32Array = new Int32Array(0);
   private count = 0;
   private i = 0;
@@ -110,7 +112,7 @@ class LmdbCursor implements Cursor {
       return fn();
     } catch (e) {
       this.valid = false;
-      this.buf = null;
+      this.buf = this.bytes = null;
       if (isNativeError(e)) throw readFailure(this.where, e);
       throw e;
     }
@@ -120,6 +122,7 @@ class LmdbCursor implements Cursor {
   private fill(positioned: boolean): void {
     const batch = positioned ? this.call(() => this.c.readBatch(BATCH, BATCH_BYTES)) : null;
     this.buf = batch?.buf ?? null;
+    this.bytes = this.buf && new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     this.ends = batch?.ends ?? new Int32Array(0);
     this.count = this.ends.length / 2;
     this.i = 0;
@@ -158,12 +161,12 @@ class LmdbCursor implements Cursor {
 
   get value(): Uint8Array {
     this.check();
-    return this.buf!.subarray(this.ends[2 * this.i], this.ends[2 * this.i + 1]);
+    return this.bytes!.subarray(this.ends[2 * this.i], this.ends[2 * this.i + 1]);
   }
 
   async close(): Promise<void> {
     this.valid = false;
-    this.buf = null;
+    this.buf = this.bytes = null;
     this.c.close();
   }
 }

@@ -251,9 +251,14 @@ export interface NativeAddon {
     out: Float32Array,
     geo: Int32Array,
   ): void;
+  /**
+   * A batch of items in one call: item i's pixels are bytes [geos[12i + 10], + geos[12i + 11]) of
+   * bufs[geos[12i + 9]], its geometry the 9 numbers before (the items of a batch share few buffers)
+   */
   transformUint8Batch(
-    srcs: Uint8Array[],
+    bufs: Uint8Array[],
     geos: Int32Array,
+    items: number,
     mean: Float32Array | null,
     meanValues: Float32Array | null,
     scale: number,

@@ -321,10 +321,18 @@ describe('DataTransformer: one index mapping on every path', () => {
         shape = [C, oh, ow];
       const outs = Array.from({ length: 5 }, () => new Float32Array(reps * item));
       const [single, batched, floats, images, blobs] = [make(), make(), make(), make(), make()];
+      // batched datums are views at odd offsets into two shared buffers, as database records are
+      const pools = [new Uint8Array(7 + reps * px.length), new Uint8Array(3 + reps * px.length)];
+      const views = Array.from({ length: reps }, (_, r) => {
+        const at = (r % 2 ? 3 : 7) + r * px.length,
+          v = pools[r % 2].subarray(at, at + px.length);
+        v.set(px);
+        return v;
+      });
       batched.beginBatch();
       for (let r = 0; r < reps; r++) {
         single.transformDatum({ channels: C, height: H, width: W, data: px }, outs[0], r * item, shape);
-        batched.transformDatum({ channels: C, height: H, width: W, data: px }, outs[1], r * item, shape);
+        batched.transformDatum({ channels: C, height: H, width: W, data: views[r] }, outs[1], r * item, shape);
         const floatData = Float32Array.from(px);
         floats.transformDatum({ channels: C, height: H, width: W, float_data: floatData }, outs[2], r * item, shape);
         images.transformImage({ channels: C, height: H, width: W, data: hwc }, outs[3], r * item, shape);
