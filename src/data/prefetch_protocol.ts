@@ -7,8 +7,9 @@
 // shape into the slot's header words, then increments PRODUCED (Atomics, so that the slot's
 // contents are visible to the main thread before the count is). The main thread takes batch
 // `taken` once `produced > taken` and lends its slot to the tops (no copy); its next take
-// increments CONSUMED, which frees the slot lent before. Each side waits on the other's counter with Atomics (the main thread blocks with
-// Atomics.wait only when no batch is ready; the worker awaits Atomics.waitAsync).
+// increments CONSUMED, which frees the slot lent before. Each side waits on the other's counter with
+// Atomics (the main thread blocks with Atomics.wait only when no batch is ready; the worker awaits
+// Atomics.waitAsync).
 //
 // Life cycle: the worker starts (a Data layer's at construction, when Caffe's DataLayer opens its
 // database: the worker opens it and reports STATE_OPENED), receives one 'start' message with the
