@@ -90,7 +90,7 @@ export function writeFailure(dbPath: string, e: unknown, bytes: number, free = f
 
 // Records are read ahead in batches (one native call copies up to BATCH records into one buffer);
 // key and value are views into it, valid as long as the caller keeps them.
-const BATCH = 64,
+const BATCH = 256,
   BATCH_BYTES = 4 << 20;
 
 class LmdbCursor implements Cursor {
