@@ -40,14 +40,42 @@ void MaxPlane(const Geo& g, const float* __restrict xp, float* __restrict yp, in
   }
 }
 
+// MAX pooling values only (no argmax: a net that runs no backward through the layer): each output
+// still meets its window's cells in row-major order with the same strict '>' from -FLT_MAX, so the
+// values (signed zeros, NaNs skipped) are MaxPlane's; the loop runs over a row's outputs at once.
+void MaxPlaneValues(const Geo& g, const float* __restrict xp, float* __restrict yp) {
+  for (int ph = 0; ph < g.oH; ++ph) {
+    float* __restrict s = yp + (int64_t)ph * g.oW;
+    std::fill(s, s + g.oW, -FLT_MAX);
+    int hs, he;
+    Rows(g, ph, &hs, &he);
+    for (int h = hs; h < he; ++h)
+      for (int j = 0; j < g.kW; ++j) {
+        int lo, hi;
+        Cols(g, j, &lo, &hi);
+        const float* __restrict r = xp + h * g.W + j - g.pW;  // output column pw reads r[pw * sW]
+        if (g.sW == 1)
+          for (int pw = lo; pw < hi; ++pw) s[pw] = r[pw] > s[pw] ? r[pw] : s[pw];
+        else
+          for (int pw = lo; pw < hi; ++pw) s[pw] = r[pw * g.sW] > s[pw] ? r[pw * g.sW] : s[pw];
+      }
+  }
+}
+
 // maxPoolForward(x, y, mask: Int32Array|null, topMask: Float32Array|null, ...geo)
-// Window [h*s - p, min(that + k, H)) clipped at 0; the first max in row-major order wins.
+// Window [h*s - p, min(that + k, H)) clipped at 0; the first max in row-major order wins. Neither mask
+// nor topMask: the values only.
 Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
   const Geo g = ReadGeo(info, 4);
   float *x, *y, *tmask; int32_t* mask;
   if (!F32(info, 0, g.planes * g.in(), &x) || !F32(info, 1, g.planes * g.out(), &y) ||
       !I32(info, 2, g.planes * g.out(), &mask, true) || !F32(info, 3, g.planes * g.out(), &tmask, true))
     return info.Env().Undefined();
+  if (!mask && !tmask) {
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < g.planes; ++p) MaxPlaneValues(g, x + p * g.in(), y + p * g.out());
+    return info.Env().Undefined();
+  }
 #pragma omp parallel
   {
     std::vector<int32_t> scratch(mask ? 0 : g.out());

@@ -165,7 +165,7 @@ layer { name: "silence" type: "Silence" bottom: "data" bottom: "label" }
 `,
     );
     // steady state: the prefetch worker's JIT warm-up (first ~100 batches) is not what a training run sees
-    const iters = 1000;
+    const iters = 5000;
     let bestCaffe = Infinity,
       bestOurs = Infinity;
     const fwd = (log) => Number(/Average Forward pass: ([\d.e+-]+) ms/.exec(log)[1]);

@@ -145,7 +145,7 @@ export interface Backend {
 
   // Pooling and LRN with Caffe's exact semantics. Argmax indices are plane-local (h * W + w), -1 for
   // a window with no element; MAX writes them to `mask` (Int32) or `topMask` (floats, Caffe's top[1]).
-  /** MAX pooling; the first maximum in row-major order wins ties. */
+  /** MAX pooling; the first maximum in row-major order wins ties; neither mask: the values only. */
   maxPoolForward(
     d: PoolDesc,
     x: Float32Array,

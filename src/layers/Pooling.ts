@@ -36,6 +36,7 @@ export class PoolingLayer extends Layer {
   private pW = 0;
   private desc!: PoolDesc;
   private maxIdx = new Int32Array(0); // MAX argmax when there is no mask top
+  private valuesOnly = false; // MAX in a net that runs no backward through it: no argmax
   private randIdx = new Int32Array(0); // STOCHASTIC sampled index
   private rand = new Float32Array(0); // STOCHASTIC uniforms, one per output
   private maskBlob = new Blob(); // MAX argmax on the device (floats, as Caffe's top mask)
@@ -161,7 +162,8 @@ export class PoolingLayer extends Layer {
     top[0].reshape([N, C, outH, outW]);
     if (top.length > 1) top[1].reshapeLike(top[0]);
     const count = top[0].count;
-    if (this.method === 'MAX' && top.length === 1 && this.maxIdx.length !== count) this.maxIdx = new Int32Array(count);
+    const argmax = this.method === 'MAX' && top.length === 1 && !this.valuesOnly;
+    if (argmax && this.maxIdx.length !== count) this.maxIdx = new Int32Array(count);
     if (this.method === 'STOCHASTIC' && this.randIdx.length !== count) {
       this.randIdx = new Int32Array(count).fill(-1);
       this.rand = new Float32Array(count);
@@ -174,6 +176,21 @@ export class PoolingLayer extends Layer {
   override minTopBlobs(): number {
     return 1;
   }
+  /**
+   * MAX with one top in a net that never runs this layer's backward (the net decides, at
+   * initialization): forward computes the values without the argmax backward would need.
+   */
+  skipArgmax(): void {
+    if (this.method !== 'MAX') return;
+    this.valuesOnly = true;
+    this.maxIdx = new Int32Array(0);
+  }
+
+  /** Whether forward keeps MAX's argmax (for backward). */
+  get keepsArgmax(): boolean {
+    return this.method === 'MAX' && !this.valuesOnly;
+  }
+
   override maxTopBlobs(): number {
     return this.p.pool === 'MAX' ? 2 : 1;
   }
@@ -186,7 +203,7 @@ export class PoolingLayer extends Layer {
     switch (this.method) {
       case 'MAX':
         if (top.length > 1) be.maxPoolForward(d, x, y, null, top[1].mutableCpuData());
-        else be.maxPoolForward(d, x, y, this.maxIdx, null);
+        else be.maxPoolForward(d, x, y, this.valuesOnly ? null : this.maxIdx, null);
         break;
       case 'AVE':
         be.avePoolForward(d, x, y);
@@ -208,6 +225,7 @@ export class PoolingLayer extends Layer {
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
+    if (this.valuesOnly) throw new Error(`${this.name}: backward of a MAX pooling set up without its argmax`);
     const be = backend(),
       d = this.desc,
       dy = top[0].cpuDiff(),

@@ -3,6 +3,7 @@
 import { Net } from '../../src/net';
 import { ConvolutionLayer } from '../../src/layers/Convolution';
 import { ReLULayer } from '../../src/layers/ReLU';
+import { PoolingLayer } from '../../src/layers/Pooling';
 import { setRandomSeed, Rng } from '../../src/core/rng';
 import { captureLog, netParam } from './support';
 
@@ -41,4 +42,39 @@ describe('Convolution + ReLU fusion', () => {
     for (let i = 0; i < plain.conv.length; i++) expect(fused.conv[i]).toBeCloseTo(plain.conv[i], 5);
     for (let i = 0; i < plain.out.length; i++) expect(fused.out[i]).toBeCloseTo(plain.out[i], 5);
   });
+});
+
+// MAX pooling in a net without backward skips the argmax; its values (ties, signed zeros, NaNs, the
+// windows of Caffe's ceil rule that hang over the edge) are those of the argmax path bit for bit.
+const POOLS = (extra: string) => `${extra}
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 11 dim: 10 } } }
+layer { name: "p1" type: "Pooling" bottom: "data" top: "p1" pooling_param { pool: MAX kernel_size: 3 stride: 2 } }
+layer { name: "p2" type: "Pooling" bottom: "data" top: "p2" pooling_param { pool: MAX kernel_size: 3 stride: 2 pad: 1 } }
+layer { name: "p3" type: "Pooling" bottom: "data" top: "p3" pooling_param { pool: MAX kernel_size: 2 stride: 1 } }
+layer { name: "p4" type: "Pooling" bottom: "data" top: "p4"
+  pooling_param { pool: MAX kernel_h: 4 kernel_w: 3 stride_h: 3 stride_w: 2 pad_h: 2 pad_w: 1 } }
+layer { name: "p5" type: "Pooling" bottom: "data" top: "p5" pooling_param { pool: MAX global_pooling: true } }
+`;
+
+test("MAX pooling without backward keeps no argmax and gives the argmax path's values bit for bit", () => {
+  const special = [NaN, -0, 0, -0, 0, -Infinity, -2, -2]; // negatives elsewhere: zeros are often the max
+  const make = (extra: string) => {
+    const net = captureLog(() => new Net(netParam(POOLS(extra)), { phase: 'TEST' })).result;
+    const x = net.blobByName('data').mutableCpuData(),
+      r = new Rng(11);
+    for (let i = 0; i < x.length; i++) x[i] = r.u32() % 2 === 0 ? special[r.u32() % special.length] : r.uniform(-1, 0);
+    net.forward();
+    return net;
+  };
+  const fast = make(''),
+    plain = make('force_backward: true');
+  for (const name of ['p1', 'p2', 'p3', 'p4', 'p5']) {
+    const layer = (n: Net) => n.layers[n.layerNames.indexOf(name)] as PoolingLayer;
+    expect([name, layer(fast).keepsArgmax, layer(plain).keepsArgmax]).toEqual([name, false, true]);
+    const a = fast.blobByName(name).cpuData(),
+      b = plain.blobByName(name).cpuData();
+    expect(a.length).toBe(b.length);
+    const differ = Array.from(a).findIndex((v, i) => !Object.is(v, b[i]));
+    expect([name, differ]).toEqual([name, -1]);
+  }
 });
