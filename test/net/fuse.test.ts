@@ -49,8 +49,10 @@ describe('Convolution + ReLU fusion', () => {
 const POOLS = (extra: string) => `${extra}
 layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 2 dim: 3 dim: 11 dim: 10 } } }
 layer { name: "p1" type: "Pooling" bottom: "data" top: "p1" pooling_param { pool: MAX kernel_size: 3 stride: 2 } }
-layer { name: "p2" type: "Pooling" bottom: "data" top: "p2" pooling_param { pool: MAX kernel_size: 3 stride: 2 pad: 1 } }
-layer { name: "p3" type: "Pooling" bottom: "data" top: "p3" pooling_param { pool: MAX kernel_size: 2 stride: 1 } }
+layer { name: "p2" type: "Pooling" bottom: "data" top: "p2"
+  pooling_param { pool: MAX kernel_size: 3 stride: 2 pad: 1 } }
+layer { name: "p3" type: "Pooling" bottom: "data" top: "p3"
+  pooling_param { pool: MAX kernel_size: 2 stride: 1 } }
 layer { name: "p4" type: "Pooling" bottom: "data" top: "p4"
   pooling_param { pool: MAX kernel_h: 4 kernel_w: 3 stride_h: 3 stride_w: 2 pad_h: 2 pad_w: 1 } }
 layer { name: "p5" type: "Pooling" bottom: "data" top: "p5" pooling_param { pool: MAX global_pooling: true } }
