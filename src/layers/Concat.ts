@@ -1,12 +1,14 @@
 // Concat: joins the bottoms along `axis` (or the legacy non-negative `concat_dim`); every other
 // dimension must agree. Backward hands each bottom its slab of the top diff. With a single bottom
-// the top simply shares the bottom's data and diff.
+// the top simply shares the bottom's data and diff. In a net that runs no backward, a Concat of one
+// outer slab (numConcats 1: batch 1 along the channels) lends each bottom its slab of the top: the
+// layers below write there and forward copies nothing (the net decides: net/fuse.ts).
 import { Blob, MAX_BLOB_AXES } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
-import { currentDevice } from '../backend/mode';
+import { currentDevice, mode } from '../backend/mode';
 import { ptrAt } from '../backend/device';
 
 export class ConcatLayer extends Layer {
@@ -17,6 +19,10 @@ export class ConcatLayer extends Layer {
   private inputSize = 0;
   /** the top's dim along the axis */
   private topAxis = 0;
+  /** the bottoms may be views of the top's memory (set by the net) */
+  private lends = false;
+  /** the bottoms' data are views of their slabs of the top's */
+  private lent = false;
 
   override layerSetUp(): void {
     const p = this.rawParam('concat_param');
@@ -80,6 +86,19 @@ export class ConcatLayer extends Layer {
       top[0].shareData(bottom[0]);
       top[0].shareDiff(bottom[0]);
     }
+    // Caffe's Forward reshapes first: slabs lent already stay as they are
+    const lend = this.lends && bottom.length > 1 && this.numConcats === 1 && mode() === 'CPU';
+    this.lent = lend && (slabsInPlace(bottom, top[0]) || lendSlabs(bottom, top[0]));
+  }
+
+  /** Lets the bottoms live in the top's memory (a net without backward whose bottoms no later layer reads). */
+  lendToBottoms(): void {
+    this.lends = true;
+  }
+
+  /** Whether the bottoms are views of the top (forward copies nothing). */
+  get bottomsLent(): boolean {
+    return this.lent;
   }
 
   /** fn(i, slab, at) per bottom i: its slabs of `slab` floats lie at `at` + n * top stride in the top. */
@@ -95,7 +114,7 @@ export class ConcatLayer extends Layer {
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
-    if (bottom.length === 1) return;
+    if (bottom.length === 1 || (this.lent && slabsInPlace(bottom, top[0]))) return;
     const be = backend(),
       y = top[0].mutableCpuData();
     this.forEachSlab(bottom, (i, slab, at, stride) =>
@@ -141,3 +160,33 @@ export class ConcatLayer extends Layer {
 }
 
 registerLayer('Concat', ConcatLayer);
+
+/**
+ * Makes each bottom's data its slab of the top's memory, in order, holding the bottom's values; false
+ * where a bottom cannot be a view.
+ */
+function lendSlabs(bottom: Blob[], top: Blob): boolean {
+  const memories = new Set(bottom.map((b) => b.dataMemory)); // split tops share their memory
+  if (memories.size !== bottom.length || bottom.some((b) => b.dataMemory.size !== b.count)) return false;
+  const y = top.dataMemory.mutableCpuData();
+  let at = 0;
+  for (const b of bottom) {
+    const slab = y.subarray(at, at + b.count);
+    slab.set(b.cpuData());
+    b.setCpuData(slab);
+    at += b.count;
+  }
+  return true;
+}
+
+/** Whether the bottoms still are their slabs of the top (no reallocation since they were lent). */
+function slabsInPlace(bottom: Blob[], top: Blob): boolean {
+  const y = top.cpuData();
+  let at = y.byteOffset;
+  for (const b of bottom) {
+    const x = b.cpuData();
+    if (x.buffer !== y.buffer || x.byteOffset !== at) return false;
+    at += x.byteLength;
+  }
+  return true;
+}

@@ -4,6 +4,7 @@ import { Net } from '../../src/net';
 import { ConvolutionLayer } from '../../src/layers/Convolution';
 import { ReLULayer } from '../../src/layers/ReLU';
 import { PoolingLayer } from '../../src/layers/Pooling';
+import { ConcatLayer } from '../../src/layers/Concat';
 import { setRandomSeed, Rng } from '../../src/core/rng';
 import { captureLog, netParam } from './support';
 
@@ -78,5 +79,69 @@ test("MAX pooling without backward keeps no argmax and gives the argmax path's v
     expect(a.length).toBe(b.length);
     const differ = Array.from(a).findIndex((v, i) => !Object.is(v, b[i]));
     expect([name, differ]).toEqual([name, -1]);
+  }
+});
+
+// Concat at batch 1 lends its bottoms their slabs of its top where no later layer reads a bottom or
+// rewrites the top; every blob holds the values of the copying net (force_backward), bit for bit.
+const CONCATS = (extra: string, n: number) => {
+  const conv = (name: string, out: number, k: number) => `layer { name: "${name}" type: "Convolution"
+  bottom: "data" top: "${name}" convolution_param { num_output: ${out} kernel_size: ${k} pad: ${(k - 1) / 2}
+  weight_filler { type: "gaussian" std: 0.5 } } }`;
+  return `${extra}
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: ${n} dim: 3 dim: 6 dim: 5 } } }
+${conv('a', 4, 1)}
+layer { name: "ra" type: "ReLU" bottom: "a" top: "a" relu_param { negative_slope: 0.1 } } # not fused
+${conv('b', 2, 3)}
+layer { name: "lent" type: "Concat" bottom: "a" bottom: "b" top: "lent" }
+layer { name: "twice" type: "Concat" bottom: "data" bottom: "data" top: "twice" }
+layer { name: "c" type: "Convolution" bottom: "lent" top: "c"
+  convolution_param { num_output: 3 kernel_size: 1 weight_filler { type: "gaussian" std: 0.5 } } }
+${conv('e', 2, 1)}
+layer { name: "read_after" type: "Concat" bottom: "c" bottom: "e" top: "read_after" }
+layer { name: "d" type: "Pooling" bottom: "e" top: "d" pooling_param { pool: AVE kernel_size: 2 } }
+${conv('f', 2, 1)}
+${conv('g', 1, 3)}
+layer { name: "rewritten" type: "Concat" bottom: "f" bottom: "g" top: "rewritten" }
+layer { name: "r" type: "ReLU" bottom: "rewritten" top: "rewritten" }
+`;
+};
+
+test('Concat lends its bottoms slabs of its top only where that is safe, with the copying values', () => {
+  const names = ['a', 'b', 'lent', 'twice', 'c', 'e', 'read_after', 'd', 'f', 'g', 'rewritten'];
+  for (const n of [1, 2]) {
+    const make = (extra: string) => {
+      setRandomSeed(5);
+      const net = captureLog(() => new Net(netParam(CONCATS(extra, n)), { phase: 'TEST' })).result;
+      const x = net.blobByName('data').mutableCpuData(),
+        r = new Rng(3);
+      for (let i = 0; i < x.length; i++) x[i] = r.uniform(-1, 1);
+      net.forward();
+      return net;
+    };
+    const fast = make(''),
+      plain = make('force_backward: true');
+    const lent = (net: Net, name: string) => (net.layers[net.layerNames.indexOf(name)] as ConcatLayer).bottomsLent;
+    const expected = { lent: n === 1, twice: false, read_after: false, rewritten: false };
+    for (const [name, v] of Object.entries(expected)) {
+      expect([n, name, lent(fast, name), lent(plain, name)]).toEqual([n, name, v, false]);
+    }
+    for (const name of names) {
+      const a = fast.blobByName(name).cpuData(),
+        b = plain.blobByName(name).cpuData();
+      expect([n, name, Array.from(a).findIndex((v, i) => !Object.is(v, b[i]))]).toEqual([n, name, -1]);
+    }
+    fast.forward(); // again, on the lent memory
+    const again = fast.blobByName('c').cpuData();
+    expect(
+      Buffer.compare(
+        Buffer.from(again.buffer, again.byteOffset, again.byteLength),
+        Buffer.from(
+          plain.blobByName('c').cpuData().buffer,
+          plain.blobByName('c').cpuData().byteOffset,
+          again.byteLength,
+        ),
+      ),
+    ).toBe(0);
   }
 });
