@@ -101,7 +101,9 @@ Napi::Value LrnAcrossBackward(const Napi::CallbackInfo& info) {
 // Geometry of WITHIN_CHANNEL's inner AVE pooling: kernel size, pad (size-1)/2, stride 1 (out = in).
 Geo WithinGeo(int64_t planes, int H, int W, int size) {
   const int pre = (size - 1) / 2;
-  return Geo{planes, H, W, H, W, size, size, 1, 1, pre, pre};
+  Geo g{planes, H, W, H, W, size, size, 1, 1, pre, pre, {}, {}};
+  g.Ready();
+  return g;
 }
 
 // lrnWithinForward(x, pooled, power, y, planes, H, W, size, alpha, beta)

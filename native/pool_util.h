@@ -7,14 +7,27 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
 namespace caffets_pool {
 
 struct Geo {
   int64_t planes;
   int H, W, oH, oW, kH, kW, sH, sW, pH, pW;
+  // per window column j: the output columns [colLo[j], colHi[j]) whose cell j is inside the image
+  std::vector<int> colLo, colHi;
   int64_t in() const { return (int64_t)H * W; }
   int64_t out() const { return (int64_t)oH * oW; }
+  // fills colLo/colHi once the fields are set: 0 <= pw*sW - pW + j < W
+  void Ready() {
+    colLo.assign(std::max(kW, 0), 0);
+    colHi.assign(std::max(kW, 0), 0);
+    for (int j = 0; j < kW; ++j) {
+      const int a = pW - j, b = W - 1 + pW - j;
+      colLo[j] = a <= 0 ? 0 : (a + sW - 1) / sW;
+      colHi[j] = b < 0 ? 0 : std::min(b / sW + 1, oW);
+    }
+  }
 };
 
 inline bool Fail(const Napi::Env& env, const char* what) {
@@ -50,6 +63,7 @@ inline Geo ReadGeo(const Napi::CallbackInfo& info, size_t at) {
   g.planes = info[at].As<Napi::Number>().Int64Value();
   int* f[] = {&g.H, &g.W, &g.oH, &g.oW, &g.kH, &g.kW, &g.sH, &g.sW, &g.pH, &g.pW};
   for (int i = 0; i < 10; ++i) *f[i] = Int(info, at + 1 + i);
+  g.Ready();
   return g;
 }
 
@@ -66,9 +80,8 @@ inline void Rows(const Geo& g, int ph, int* hs, int* he) {
 
 // Output columns [lo, hi) whose window column j lies inside the image: 0 <= pw*sW - pW + j < W.
 inline void Cols(const Geo& g, int j, int* lo, int* hi) {
-  const int a = g.pW - j, b = g.W - 1 + g.pW - j;
-  *lo = a <= 0 ? 0 : (a + g.sW - 1) / g.sW;
-  *hi = b < 0 ? 0 : std::min(b / g.sW + 1, g.oW);
+  *lo = g.colLo[j];
+  *hi = g.colHi[j];
 }
 
 // Caffe's AVE divisor: the window clipped at H + pad and W + pad (padding counted), unclipped below.
