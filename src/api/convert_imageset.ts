@@ -283,6 +283,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
   const threads = o.threads ?? (__filename.endsWith('.js') && lines.length >= 64 ? Math.min(cores, 16) : 0);
   // JPEGs (native) and sharp's decodes run on libuv's pool: 4 threads unless set before its first use
   process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, Math.min(cores, 16)));
+  // Datums and liblmdb's overflow pages: large buffers, one after another, reused instead of refaulted
+  native().keepFreedMemory();
   let pool: DecodePool | undefined;
   const read = (e: ListEntry): Promise<Outcome> => {
     const file = o.root + e.path;
@@ -317,7 +319,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
     const pending: (Promise<Outcome> | undefined)[] = new Array(lines.length);
     let launched = 0,
       dataSize = -1,
-      queued = 0;
+      queued = 0,
+      committing: Promise<void> = Promise.resolve();
     for (let i = 0; i < lines.length; i++) {
       for (; launched < lines.length && launched < i + window; launched++) pending[launched] = read(lines[launched]);
       const r = await pending[i]!;
@@ -343,12 +346,16 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
       txn.put(formatKey(i, lines[i].path), r.bytes, true);
       queued += r.bytes.length;
       if (++count % 1000 === 0 || queued >= COMMIT_BYTES) {
-        await txn.commit();
+        // the batch is written on the pool while the next images decode; one batch in flight at a time
+        await committing;
+        committing = txn.commit();
+        committing.catch(() => undefined); // its failure is thrown where it is awaited
         txn = db.newTransaction();
         queued = 0;
         if (count % 1000 === 0) log.info(`Processed ${count} files.`);
       }
     }
+    await committing;
     if (count % 1000 !== 0) {
       await txn.commit();
       log.info(`Processed ${count} files.`);
