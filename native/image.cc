@@ -226,18 +226,22 @@ Taps LinearTaps(int srcLen, int dstLen, bool clampFrac) {
   return t;
 }
 
-void Resize(const uint8_t* src, int cn, int sh, int sw, uint8_t* out, int height, int width) {
+// Output element (y, x, c) of an HWC result at out[y * xs + x * cs + c * ps]: interleaved HWC
+// (xs = width * cn, cs = cn, ps = 1) or planar CHW, as a Datum holds it (xs = width, cs = 1, ps = height * width).
+void Resize(const uint8_t* src, int cn, int sh, int sw, uint8_t* out, int height, int width, bool planar = false) {
   const double sx = 1 / ((double)width / sw), sy = 1 / ((double)height / sh);
   const int rowLen = width * cn, srcRow = sw * cn;
+  const size_t ys = planar ? width : rowLen, ps = planar ? (size_t)height * width : 1;
+  const int cs = planar ? 1 : cn;
   if (std::fabs(sx - 2) < DBL_EPSILON && std::fabs(sy - 2) < DBL_EPSILON) {
     // INTER_AREA's exact-half path, which INTER_LINEAR takes too
     for (int y = 0; y < height; y++) {
       const uint8_t *r0 = src + 2 * y * srcRow, *r1 = r0 + srcRow;
-      uint8_t* o = out + y * rowLen;
+      uint8_t* o = out + y * ys;
       for (int x = 0; x < width; x++)
         for (int c = 0; c < cn; c++) {
           const int i = 2 * x * cn + c;
-          *o++ = (uint8_t)((r0[i] + r0[i + cn] + r1[i] + r1[i + cn] + 2) >> 2);
+          o[x * cs + c * ps] = (uint8_t)((r0[i] + r0[i + cn] + r1[i] + r1[i + cn] + 2) >> 2);
         }
     }
     return;
@@ -276,10 +280,18 @@ void Resize(const uint8_t* src, int cn, int sh, int sw, uint8_t* out, int height
       y1 = s1;
     }
     const int b0 = Y.w0[dy], b1 = Y.w1[dy];
-    uint8_t* o = out + (size_t)dy * rowLen;
-    for (int x = 0; x < rowLen; x++) {
+    auto value = [&](int x) {
       const int v = (((b0 * (r0[x] >> 4)) >> 16) + ((b1 * (r1[x] >> 4)) >> 16) + 2) >> 2;
-      o[x] = (uint8_t)(v > 255 ? 255 : v);
+      return (uint8_t)(v > 255 ? 255 : v);
+    };
+    uint8_t* o = out + (size_t)dy * ys;
+    if (!planar || cn == 1) {
+      for (int x = 0; x < rowLen; x++) o[x] = value(x);
+    } else if (cn == 3) {
+      for (int x = 0, i = 0; x < width; x++, i += 3) o[x] = value(i), o[x + ps] = value(i + 1), o[x + 2 * ps] = value(i + 2);
+    } else {
+      for (int x = 0, i = 0; x < width; x++)
+        for (int c = 0; c < cn; c++, i++) o[x + c * ps] = value(i);
     }
   }
 }
@@ -313,16 +325,22 @@ size_t DatumSize(int C, int H, int W, const int32_t* label) {
          (label ? 1 + VarintLen(Int32Wire(*label)) : 0) + 2;
 }
 
-void WriteDatum(uint8_t* p, int C, int H, int W, const int32_t* label, const uint8_t* hwc) {
+// The message with its data field filled by chw(dst): the C * H * W pixels, CHW.
+template <class Chw>
+void WriteDatumWith(uint8_t* p, int C, int H, int W, const int32_t* label, Chw&& chw) {
   const size_t n = (size_t)H * W;
   *p++ = 0x08, p = PutVarint(p, C);
   *p++ = 0x10, p = PutVarint(p, H);
   *p++ = 0x18, p = PutVarint(p, W);
   *p++ = 0x22, p = PutVarint(p, n * C);
-  ToChw(hwc, C, n, p);
+  chw(p);
   p += n * C;
   if (label) *p++ = 0x28, p = PutVarint(p, Int32Wire(*label));
   *p++ = 0x38, *p++ = 0;  // encoded: false
+}
+
+void WriteDatum(uint8_t* p, int C, int H, int W, const int32_t* label, const uint8_t* hwc) {
+  WriteDatumWith(p, C, H, W, label, [&](uint8_t* d) { ToChw(hwc, C, (size_t)H * W, d); });
 }
 
 int64_t Int(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>().Int64Value(); }
@@ -401,7 +419,7 @@ class JpegFileDatum : public Napi::AsyncWorker {
   void Execute() override {
 #ifdef CAFFETS_JPEG
     // per pool thread, reused from image to image: fresh pages cost as much as decoding here
-    static thread_local std::vector<uint8_t> file, pixels, resized;
+    static thread_local std::vector<uint8_t> file, pixels;
     if (!ReadJpegFile(path_, file)) return;
     int W = 0, H = 0, C = 0;
     const bool ok = DecodeJpeg(file.data(), file.size(), gray_, W, H, C, [](size_t n) {
@@ -410,15 +428,16 @@ class JpegFileDatum : public Napi::AsyncWorker {
     });
     if (!ok) return;
     const uint8_t* px = pixels.data();
-    if (height_ > 0 && width_ > 0 && (height_ != H || width_ != W)) {
-      resized.resize((size_t)height_ * width_ * C);
-      Resize(px, C, H, W, resized.data(), height_, width_);
-      px = resized.data(), H = height_, W = width_;
-    }
+    const bool resize = height_ > 0 && width_ > 0 && (height_ != H || width_ != W);
+    const int sh = H, sw = W;
+    if (resize) H = height_, W = width_;
     dims_ = (double)C * H * W;
     size_ = DatumSize(C, H, W, &label_);
     out_ = static_cast<uint8_t*>(std::malloc(size_));
-    if (out_) WriteDatum(out_, C, H, W, &label_, px);
+    if (!out_) return;
+    // resized straight into the Datum's data, CHW (one pass over the output, no HWC copy)
+    if (resize) WriteDatumWith(out_, C, H, W, &label_, [&](uint8_t* d) { Resize(px, C, sh, sw, d, H, W, true); });
+    else WriteDatum(out_, C, H, W, &label_, px);
 #endif
   }
 
