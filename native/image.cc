@@ -15,10 +15,11 @@
 //   imageDatum(src, channels, height, width, label?) -> Uint8Array
 //       CVMatToDatum (+ set_label) serialized as protobuf does it: channels, height, width, data (the
 //       pixels reordered CHW straight into the message), label, encoded = false, in field order.
-//   jpegFileDatum(path, gray, height, width, label) -> Promise<{ bytes, dims } | null>
+//   jpegFileDatum(path, gray, height, width, label, reuse?) -> Promise<{ bytes, dims } | null>
 //       ReadImageToDatum of a JPEG file on the libuv thread pool: read, jpegDecode, resizeLinear when
 //       both sizes are > 0, imageDatum (dims: channels * height * width); no JavaScript runs per
-//       image. null: not a JPEG, or a file the general path must take (jpegDecode's nulls, an
+//       image. bytes: a view of `reuse` when it is large enough (a caller recycling the buffers of
+//       written Datums: fresh pages fault, which costs as much as resizing into them), else new. null: not a JPEG, or a file the general path must take (jpegDecode's nulls, an
 //       unreadable file: that path reports it).
 #include <napi.h>
 #include <dlfcn.h>
@@ -413,7 +414,15 @@ class JpegFileDatum : public Napi::AsyncWorker {
   JpegFileDatum(Napi::Env env, std::string path, bool gray, int height, int width, int32_t label)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), path_(std::move(path)), gray_(gray),
         height_(height), width_(width), label_(label) {}
-  ~JpegFileDatum() override { std::free(out_); }
+  ~JpegFileDatum() override {
+    if (out_ != reuseData_) std::free(out_);
+  }
+  // Writes into `reuse` (held until done) when it is large enough.
+  void Reuse(Napi::Uint8Array reuse) {
+    reuse_ = Napi::Persistent(reuse);
+    reuseData_ = reuse.Data();
+    reuseLen_ = reuse.ByteLength();
+  }
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
@@ -433,7 +442,7 @@ class JpegFileDatum : public Napi::AsyncWorker {
     if (resize) H = height_, W = width_;
     dims_ = (double)C * H * W;
     size_ = DatumSize(C, H, W, &label_);
-    out_ = static_cast<uint8_t*>(std::malloc(size_));
+    out_ = reuseLen_ >= size_ ? reuseData_ : static_cast<uint8_t*>(std::malloc(size_));
     if (!out_) return;
     // resized straight into the Datum's data, CHW (one pass over the output, no HWC copy)
     if (resize) WriteDatumWith(out_, C, H, W, &label_, [&](uint8_t* d) { Resize(px, C, sh, sw, d, H, W, true); });
@@ -447,7 +456,12 @@ class JpegFileDatum : public Napi::AsyncWorker {
       return;
     }
     auto o = Napi::Object::New(Env());
-    o.Set("bytes", Napi::Buffer<uint8_t>::New(Env(), out_, size_, [](Napi::Env, uint8_t* p) { std::free(p); }));
+    if (out_ == reuseData_) {
+      auto r = reuse_.Value();
+      o.Set("bytes", Napi::Uint8Array::New(Env(), size_, r.ArrayBuffer(), r.ByteOffset()));
+    } else {
+      o.Set("bytes", Napi::Buffer<uint8_t>::New(Env(), out_, size_, [](Napi::Env, uint8_t* p) { std::free(p); }));
+    }
     o.Set("dims", dims_);
     out_ = nullptr;
     deferred_.Resolve(o);
@@ -463,6 +477,9 @@ class JpegFileDatum : public Napi::AsyncWorker {
   int32_t label_;
   uint8_t* out_ = nullptr;
   size_t size_ = 0;
+  Napi::Reference<Napi::Uint8Array> reuse_;
+  uint8_t* reuseData_ = nullptr;
+  size_t reuseLen_ = 0;
   double dims_ = 0;
 };
 
@@ -475,6 +492,8 @@ Napi::Value JpegFileDatumJs(const Napi::CallbackInfo& info) {
   }
   auto* job = new JpegFileDatum(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Boolean>(), (int)h,
                                 (int)w, info[4].As<Napi::Number>().Int32Value());
+  if (info.Length() > 5 && info[5].IsTypedArray() && info[5].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array)
+    job->Reuse(info[5].As<Napi::Uint8Array>());
   auto promise = job->Promise();
   job->Queue();  // deletes itself when done
   return promise;

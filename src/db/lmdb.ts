@@ -181,11 +181,12 @@ class LmdbTransaction implements Transaction {
 
   /** Writes the pairs on libuv's pool (the caller may go on decoding meanwhile; close() waits for it). */
   async commit(): Promise<void> {
-    if (this.keys.length === 0) return;
-    const [keys, values] = [this.keys, this.values];
-    this.keys = [];
-    this.values = [];
-    await this.db.putBatchAsync(keys, values);
+    const n = this.keys.length;
+    if (n === 0) return;
+    await this.db.putBatchAsync(this.keys.slice(), this.values.slice());
+    // written: a failed batch stays for a later commit, pairs put meanwhile for the next
+    this.keys.splice(0, n);
+    this.values.splice(0, n);
   }
 }
 

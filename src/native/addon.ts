@@ -295,6 +295,8 @@ export interface NativeAddon {
     height: number,
     width: number,
     label: number,
+    /** written into (bytes: a view of it) when large enough; untouched until the promise settles */
+    reuse?: Uint8Array,
   ): Promise<{ bytes: Uint8Array; dims: number } | null>;
 }
 

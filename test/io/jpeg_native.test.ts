@@ -134,6 +134,17 @@ describe('jpegFileDatum', () => {
       }
   });
 
+  ifLibjpeg('writes into a reused buffer when it is large enough, else into a new one', async () => {
+    const file = await jpeg('u.jpg', 40, 30);
+    const want = Buffer.from((await native().jpegFileDatum(file, false, 20, 24, 3))!.bytes);
+    const big = new Uint8Array(want.length + 100).fill(7),
+      small = new Uint8Array(want.length - 1);
+    const inBig = (await native().jpegFileDatum(file, false, 20, 24, 3, big))!.bytes;
+    expect([inBig.buffer === big.buffer, inBig.byteOffset, Buffer.from(inBig).equals(want)]).toEqual([true, 0, true]);
+    const inNew = (await native().jpegFileDatum(file, false, 20, 24, 3, small))!.bytes;
+    expect([inNew.buffer === small.buffer, Buffer.from(inNew).equals(want)]).toEqual([false, true]);
+  });
+
   it('leaves to the general path what is no plain JPEG: a PNG, a missing file, a rotated JPEG', async () => {
     const png = path.join(d, 'p.png');
     await sharp(Buffer.alloc(12, 1), { raw: { width: 2, height: 2, channels: 3 } }).toFile(png);
