@@ -186,10 +186,14 @@ class DecodePool {
   }
 }
 
-// Caffe commits every 1000 records; caffets also commits once 8 MiB are queued, so that writing
-// overlaps decoding and memory stays bounded. The records are the same: the database is built in a
-// temp folder and appears under its name only when whole, so no reader sees the commits in between.
+// Caffe commits every 1000 records; caffets also commits once 8 MiB are queued, so that writing (on
+// libuv's pool, one batch at a time: putBatchAsync) overlaps decoding and memory stays bounded. The
+// records are the same: the database is built in a temp folder and appears under its name only when
+// whole, so no reader sees the commits in between.
 const COMMIT_BYTES = 8 << 20;
+// Written Datums' buffers kept for the next JPEGs (more than a batch of 8 MiB of 256x256 images; a run
+// of other images, which take none, keeps no more).
+const SPARE_MAX = 64;
 
 let tmpSeq = 0;
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -358,7 +362,7 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
         // the batch is written on the pool while the next images decode; one batch in flight at a time
         await committing;
         const written = batch;
-        committing = txn.commit().then(() => void spare.push(...written));
+        committing = txn.commit().then(() => void spare.push(...written.slice(0, SPARE_MAX - spare.length)));
         committing.catch(() => undefined); // its failure is thrown where it is awaited
         txn = db.newTransaction();
         batch = [];
