@@ -195,6 +195,7 @@ export class LmdbDB implements DB {
   private env: NativeLmdbEnv | undefined;
   /** the last putBatchAsync, settled (the environment is busy until then) */
   private writing: Promise<void> = Promise.resolve();
+  private writes = 0;
 
   constructor(
     readonly path: string,
@@ -230,7 +231,7 @@ export class LmdbDB implements DB {
     }
   }
 
-  /** putBatch on libuv's pool; one at a time: a second waits for the first. */
+  /** putBatch on libuv's pool, started at once; one at a time: a second waits for the first. */
   putBatchAsync(keys: Buffer[], values: Uint8Array[]): Promise<{ mapSize: number; grown: number }> {
     const write = async () => {
       try {
@@ -242,10 +243,10 @@ export class LmdbDB implements DB {
         throw writeFailure(this.path, e, bytes);
       }
     };
-    const done = this.writing.then(write, write);
+    const done = this.writes++ > 0 ? this.writing.then(write, write) : write();
     this.writing = done.then(
-      () => undefined,
-      () => undefined,
+      () => void this.writes--,
+      () => void this.writes--,
     );
     return done;
   }
