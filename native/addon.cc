@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#include <malloc.h>
 #include <cstring>
 #include <thread>
 
@@ -33,6 +34,15 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A.Data(), lda, B.Data(), ldb, beta, C.Data(), N);
   if (st != dnnl_success) Napi::Error::New(info.Env(), "dnnl_sgemm failed").ThrowAsJavaScriptException();
   return info.Env().Undefined();
+}
+
+// keepFreedMemory(): glibc malloc keeps freed blocks of up to 4 MiB for reuse (M_MMAP_THRESHOLD, instead of
+// its adaptive threshold) and returns heap tops to the system only past 64 MiB (M_TRIM_THRESHOLD). For
+// streams of large short-lived buffers (convert_imageset's Datums, liblmdb's overflow pages): fresh pages
+// fault and are zeroed on each use, which costs about as much as decoding them. Process-wide, once.
+Napi::Value KeepFreedMemory(const Napi::CallbackInfo& info) {
+  static const bool done = mallopt(M_MMAP_THRESHOLD, 4 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 64 << 20) == 1;
+  return Napi::Boolean::New(info.Env(), done);
 }
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -107,6 +117,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("ompThreads", Napi::Function::New(env, OmpThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("keepFreedMemory", Napi::Function::New(env, KeepFreedMemory));
   InitConv(env, exports);
   InitPool(env, exports);
   InitLrn(env, exports);

@@ -15,10 +15,11 @@
 //   imageDatum(src, channels, height, width, label?) -> Uint8Array
 //       CVMatToDatum (+ set_label) serialized as protobuf does it: channels, height, width, data (the
 //       pixels reordered CHW straight into the message), label, encoded = false, in field order.
-//   jpegFileDatum(path, gray, height, width, label) -> Promise<{ bytes, dims } | null>
+//   jpegFileDatum(path, gray, height, width, label, reuse?) -> Promise<{ bytes, dims } | null>
 //       ReadImageToDatum of a JPEG file on the libuv thread pool: read, jpegDecode, resizeLinear when
 //       both sizes are > 0, imageDatum (dims: channels * height * width); no JavaScript runs per
-//       image. null: not a JPEG, or a file the general path must take (jpegDecode's nulls, an
+//       image. bytes: a view of `reuse` when it is large enough (a caller recycling the buffers of
+//       written Datums: fresh pages fault, which costs as much as resizing into them), else new. null: not a JPEG, or a file the general path must take (jpegDecode's nulls, an
 //       unreadable file: that path reports it).
 #include <napi.h>
 #include <dlfcn.h>
@@ -226,18 +227,22 @@ Taps LinearTaps(int srcLen, int dstLen, bool clampFrac) {
   return t;
 }
 
-void Resize(const uint8_t* src, int cn, int sh, int sw, uint8_t* out, int height, int width) {
+// Output element (y, x, c) of an HWC result at out[y * xs + x * cs + c * ps]: interleaved HWC
+// (xs = width * cn, cs = cn, ps = 1) or planar CHW, as a Datum holds it (xs = width, cs = 1, ps = height * width).
+void Resize(const uint8_t* src, int cn, int sh, int sw, uint8_t* out, int height, int width, bool planar = false) {
   const double sx = 1 / ((double)width / sw), sy = 1 / ((double)height / sh);
   const int rowLen = width * cn, srcRow = sw * cn;
+  const size_t ys = planar ? width : rowLen, ps = planar ? (size_t)height * width : 1;
+  const int cs = planar ? 1 : cn;
   if (std::fabs(sx - 2) < DBL_EPSILON && std::fabs(sy - 2) < DBL_EPSILON) {
     // INTER_AREA's exact-half path, which INTER_LINEAR takes too
     for (int y = 0; y < height; y++) {
       const uint8_t *r0 = src + 2 * y * srcRow, *r1 = r0 + srcRow;
-      uint8_t* o = out + y * rowLen;
+      uint8_t* o = out + y * ys;
       for (int x = 0; x < width; x++)
         for (int c = 0; c < cn; c++) {
           const int i = 2 * x * cn + c;
-          *o++ = (uint8_t)((r0[i] + r0[i + cn] + r1[i] + r1[i + cn] + 2) >> 2);
+          o[x * cs + c * ps] = (uint8_t)((r0[i] + r0[i + cn] + r1[i] + r1[i + cn] + 2) >> 2);
         }
     }
     return;
@@ -276,10 +281,18 @@ void Resize(const uint8_t* src, int cn, int sh, int sw, uint8_t* out, int height
       y1 = s1;
     }
     const int b0 = Y.w0[dy], b1 = Y.w1[dy];
-    uint8_t* o = out + (size_t)dy * rowLen;
-    for (int x = 0; x < rowLen; x++) {
+    auto value = [&](int x) {
       const int v = (((b0 * (r0[x] >> 4)) >> 16) + ((b1 * (r1[x] >> 4)) >> 16) + 2) >> 2;
-      o[x] = (uint8_t)(v > 255 ? 255 : v);
+      return (uint8_t)(v > 255 ? 255 : v);
+    };
+    uint8_t* o = out + (size_t)dy * ys;
+    if (!planar || cn == 1) {
+      for (int x = 0; x < rowLen; x++) o[x] = value(x);
+    } else if (cn == 3) {
+      for (int x = 0, i = 0; x < width; x++, i += 3) o[x] = value(i), o[x + ps] = value(i + 1), o[x + 2 * ps] = value(i + 2);
+    } else {
+      for (int x = 0, i = 0; x < width; x++)
+        for (int c = 0; c < cn; c++, i++) o[x + c * ps] = value(i);
     }
   }
 }
@@ -313,16 +326,22 @@ size_t DatumSize(int C, int H, int W, const int32_t* label) {
          (label ? 1 + VarintLen(Int32Wire(*label)) : 0) + 2;
 }
 
-void WriteDatum(uint8_t* p, int C, int H, int W, const int32_t* label, const uint8_t* hwc) {
+// The message with its data field filled by chw(dst): the C * H * W pixels, CHW.
+template <class Chw>
+void WriteDatumWith(uint8_t* p, int C, int H, int W, const int32_t* label, Chw&& chw) {
   const size_t n = (size_t)H * W;
   *p++ = 0x08, p = PutVarint(p, C);
   *p++ = 0x10, p = PutVarint(p, H);
   *p++ = 0x18, p = PutVarint(p, W);
   *p++ = 0x22, p = PutVarint(p, n * C);
-  ToChw(hwc, C, n, p);
+  chw(p);
   p += n * C;
   if (label) *p++ = 0x28, p = PutVarint(p, Int32Wire(*label));
   *p++ = 0x38, *p++ = 0;  // encoded: false
+}
+
+void WriteDatum(uint8_t* p, int C, int H, int W, const int32_t* label, const uint8_t* hwc) {
+  WriteDatumWith(p, C, H, W, label, [&](uint8_t* d) { ToChw(hwc, C, (size_t)H * W, d); });
 }
 
 int64_t Int(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>().Int64Value(); }
@@ -395,13 +414,21 @@ class JpegFileDatum : public Napi::AsyncWorker {
   JpegFileDatum(Napi::Env env, std::string path, bool gray, int height, int width, int32_t label)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), path_(std::move(path)), gray_(gray),
         height_(height), width_(width), label_(label) {}
-  ~JpegFileDatum() override { std::free(out_); }
+  ~JpegFileDatum() override {
+    if (out_ != reuseData_) std::free(out_);
+  }
+  // Writes into `reuse` (held until done) when it is large enough.
+  void Reuse(Napi::Uint8Array reuse) {
+    reuse_ = Napi::Persistent(reuse);
+    reuseData_ = reuse.Data();
+    reuseLen_ = reuse.ByteLength();
+  }
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
   void Execute() override {
 #ifdef CAFFETS_JPEG
     // per pool thread, reused from image to image: fresh pages cost as much as decoding here
-    static thread_local std::vector<uint8_t> file, pixels, resized;
+    static thread_local std::vector<uint8_t> file, pixels;
     if (!ReadJpegFile(path_, file)) return;
     int W = 0, H = 0, C = 0;
     const bool ok = DecodeJpeg(file.data(), file.size(), gray_, W, H, C, [](size_t n) {
@@ -410,15 +437,16 @@ class JpegFileDatum : public Napi::AsyncWorker {
     });
     if (!ok) return;
     const uint8_t* px = pixels.data();
-    if (height_ > 0 && width_ > 0 && (height_ != H || width_ != W)) {
-      resized.resize((size_t)height_ * width_ * C);
-      Resize(px, C, H, W, resized.data(), height_, width_);
-      px = resized.data(), H = height_, W = width_;
-    }
+    const bool resize = height_ > 0 && width_ > 0 && (height_ != H || width_ != W);
+    const int sh = H, sw = W;
+    if (resize) H = height_, W = width_;
     dims_ = (double)C * H * W;
     size_ = DatumSize(C, H, W, &label_);
-    out_ = static_cast<uint8_t*>(std::malloc(size_));
-    if (out_) WriteDatum(out_, C, H, W, &label_, px);
+    out_ = reuseLen_ >= size_ ? reuseData_ : static_cast<uint8_t*>(std::malloc(size_));
+    if (!out_) return;
+    // resized straight into the Datum's data, CHW (one pass over the output, no HWC copy)
+    if (resize) WriteDatumWith(out_, C, H, W, &label_, [&](uint8_t* d) { Resize(px, C, sh, sw, d, H, W, true); });
+    else WriteDatum(out_, C, H, W, &label_, px);
 #endif
   }
 
@@ -428,7 +456,12 @@ class JpegFileDatum : public Napi::AsyncWorker {
       return;
     }
     auto o = Napi::Object::New(Env());
-    o.Set("bytes", Napi::Buffer<uint8_t>::New(Env(), out_, size_, [](Napi::Env, uint8_t* p) { std::free(p); }));
+    if (out_ == reuseData_) {
+      auto r = reuse_.Value();
+      o.Set("bytes", Napi::Uint8Array::New(Env(), size_, r.ArrayBuffer(), r.ByteOffset()));
+    } else {
+      o.Set("bytes", Napi::Buffer<uint8_t>::New(Env(), out_, size_, [](Napi::Env, uint8_t* p) { std::free(p); }));
+    }
     o.Set("dims", dims_);
     out_ = nullptr;
     deferred_.Resolve(o);
@@ -444,6 +477,9 @@ class JpegFileDatum : public Napi::AsyncWorker {
   int32_t label_;
   uint8_t* out_ = nullptr;
   size_t size_ = 0;
+  Napi::Reference<Napi::Uint8Array> reuse_;
+  uint8_t* reuseData_ = nullptr;
+  size_t reuseLen_ = 0;
   double dims_ = 0;
 };
 
@@ -456,6 +492,8 @@ Napi::Value JpegFileDatumJs(const Napi::CallbackInfo& info) {
   }
   auto* job = new JpegFileDatum(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Boolean>(), (int)h,
                                 (int)w, info[4].As<Napi::Number>().Int32Value());
+  if (info.Length() > 5 && info[5].IsTypedArray() && info[5].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array)
+    job->Reuse(info[5].As<Napi::Uint8Array>());
   auto promise = job->Promise();
   job->Queue();  // deletes itself when done
   return promise;

@@ -15,6 +15,9 @@
 //       (in a put or in the commit) the transaction is aborted, the map grown with
 //       mdb_env_set_mapsize (at least doubled, and enough for the batch), and the whole batch
 //       redone: a commit never fails with MAP_FULL. `grown` counts the growth steps it took.
+//   env.putBatchAsync(keys, values) -> Promise<{ mapSize, grown }>
+//       The same on libuv's thread pool. Until it settles the environment is busy: every other call
+//       (close included) throws; keys and values are held, and must not be changed, meanwhile.
 //   env.close()
 //   const c = new native.LmdbCursor(env)   // a read-only transaction + cursor (a snapshot)
 //   c.first() / c.next() -> boolean (false: past the end)
@@ -173,6 +176,7 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
     return DefineClass(env, "LmdbEnv", {
       InstanceMethod<&LmdbEnv::Stat>("stat"),
       InstanceMethod<&LmdbEnv::PutBatch>("putBatch"),
+      InstanceMethod<&LmdbEnv::PutBatchAsync>("putBatchAsync"),
       InstanceMethod<&LmdbEnv::Close>("close"),
     });
   }
@@ -239,6 +243,10 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
   // The error of a poisoned or closed environment; false when it is usable.
   bool Unusable(Napi::Env env, const std::string& op) {
     if (!damaged_.empty()) { DamagedError(env, op, path_, damaged_).ThrowAsJavaScriptException(); return true; }
+    if (busy_) {
+      Napi::Error::New(env, "LMDB " + path_ + ": " + op + " while putBatchAsync is writing").ThrowAsJavaScriptException();
+      return true;
+    }
     if (env_) return false;
     Napi::Error::New(env, "LMDB " + path_ + " is closed").ThrowAsJavaScriptException();
     return true;
@@ -326,110 +334,193 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
     return mdb_env_set_mapsize(env_, size);
   }
 
-  Napi::Value PutBatch(const Napi::CallbackInfo& info) {
+  // A batch of pairs and what writing it came to. The pairs point into JS buffers, which the caller
+  // keeps alive (and unmoved) until Finish.
+  struct Batch {
+    std::vector<MDB_val> k, v;
+    size_t bytes = 0;
+    bool cursorsOpen = false;
+    const char* op = "mdb_txn_begin";
+    int rc = 0, grown = 0;
+    uint32_t at = 0;
+    bool faulted = false;
+    FaultGuard g;
+    MDB_txn* volatile live = nullptr;  // a write transaction a jump left open
+    size_t mapSize = 0;
+  };
+
+  // Collects the pairs of putBatch(keys, values) into b; false after throwing a TypeError.
+  bool Collect(const Napi::CallbackInfo& info, Batch& b) {
     auto env = info.Env();
-    if (Unusable(env, "mdb_put")) return env.Undefined();
-    if (readOnly_) { LmdbError(env, "mdb_put", path_, EACCES, " (opened for reading)").ThrowAsJavaScriptException(); return env.Undefined(); }
     if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray()) {
       Napi::TypeError::New(env, "putBatch(keys: Buffer[], values: Uint8Array[])").ThrowAsJavaScriptException();
-      return env.Undefined();
+      return false;
     }
     auto keys = info[0].As<Napi::Array>(), values = info[1].As<Napi::Array>();
     const uint32_t n = keys.Length();
     if (values.Length() != n) {
       Napi::TypeError::New(env, "putBatch: keys and values differ in length").ThrowAsJavaScriptException();
-      return env.Undefined();
+      return false;
     }
-    std::vector<MDB_val> kv(n), vv(n);
-    size_t bytes = 0;
+    b.k.resize(n), b.v.resize(n);
     for (uint32_t i = 0; i < n; ++i) {
       Napi::Value kj = keys[i], vj = values[i];
       if (!kj.IsTypedArray() || !vj.IsTypedArray()) {
         Napi::TypeError::New(env, "putBatch: keys and values must be Buffers/Uint8Arrays").ThrowAsJavaScriptException();
-        return env.Undefined();
+        return false;
       }
       auto ka = kj.As<Napi::Uint8Array>(), va = vj.As<Napi::Uint8Array>();
-      kv[i].mv_data = ka.Data(); kv[i].mv_size = ka.ByteLength();
-      vv[i].mv_data = va.Data(); vv[i].mv_size = va.ByteLength();
-      bytes += kv[i].mv_size + vv[i].mv_size + 16;
+      b.k[i].mv_data = ka.Data(); b.k[i].mv_size = ka.ByteLength();
+      b.v[i].mv_data = va.Data(); b.v[i].mv_size = va.ByteLength();
+      b.bytes += b.k[i].mv_size + b.v[i].mv_size + 16;
     }
+    b.cursorsOpen = !cursors_.empty();
+    return true;
+  }
+
+  // Writes the batch in one transaction (growing the map on MAP_FULL and redoing it). Plain C only:
+  // runs on the main thread (putBatch) or on the pool (putBatchAsync).
+  void Write(Batch& b) {
+    MDB_val* const k = b.k.data();
+    MDB_val* const v = b.v.data();
+    const uint32_t n = (uint32_t)b.k.size();
     // One region for the whole batch and its retries; only plain values cross it.
-    MDB_val* const k = kv.data();
-    MDB_val* const v = vv.data();
-    const bool cursorsOpen = !cursors_.empty();
-    MDB_txn* volatile live = nullptr;  // a write transaction a jump left open
-    const char* op = "mdb_txn_begin";
-    int rc = 0, grown = 0;
-    uint32_t at = 0;
-    FaultGuard g;
-    const bool ok = Guarded(g, [&] {
+    b.faulted = !Guarded(b.g, [&] {
       for (;;) {
         MDB_txn* txn;
         MDB_dbi dbi;
-        op = "mdb_txn_begin";
-        rc = BeginTxn(0, &txn);
-        if (rc != 0) return;
-        live = txn;
-        op = "mdb_dbi_open";
-        rc = mdb_dbi_open(txn, nullptr, 0, &dbi);
-        if (rc == 0) {
-          op = "mdb_put";
-          for (at = 0; at < n; ++at) {
-            rc = mdb_put(txn, dbi, &k[at], &v[at], 0);
-            if (rc != 0) break;
+        b.op = "mdb_txn_begin";
+        b.rc = BeginTxn(0, &txn);
+        if (b.rc != 0) return;
+        b.live = txn;
+        b.op = "mdb_dbi_open";
+        b.rc = mdb_dbi_open(txn, nullptr, 0, &dbi);
+        if (b.rc == 0) {
+          b.op = "mdb_put";
+          for (b.at = 0; b.at < n; ++b.at) {
+            b.rc = mdb_put(txn, dbi, &k[b.at], &v[b.at], 0);
+            if (b.rc != 0) break;
           }
         }
-        if (rc == 0) {
-          op = "mdb_txn_commit";
-          live = nullptr;
-          rc = mdb_txn_commit(txn);  // frees txn, whatever the outcome
+        if (b.rc == 0) {
+          b.op = "mdb_txn_commit";
+          b.live = nullptr;
+          b.rc = mdb_txn_commit(txn);  // frees txn, whatever the outcome
         } else {
-          live = nullptr;
+          b.live = nullptr;
           mdb_txn_abort(txn);
         }
-        if (rc != MDB_MAP_FULL) return;
+        if (b.rc != MDB_MAP_FULL) return;
         // MAP_FULL: nothing of the batch was written; grow the map and redo it.
-        op = "mdb_env_set_mapsize";
-        if (cursorsOpen) return;
-        rc = Grow(bytes);
-        if (rc != 0) return;
-        ++grown;
+        b.op = "mdb_env_set_mapsize";
+        if (b.cursorsOpen) return;
+        b.rc = Grow(b.bytes);
+        if (b.rc != 0) return;
+        ++b.grown;
       }
     });
-    if (!ok) {
-      EndTxn(nullptr, live);
-      Poison(env, op, g).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    if (rc == MDB_MAP_FULL && cursorsOpen) {
-      LmdbError(env, "mdb_env_set_mapsize", path_, MDB_MAP_FULL,
-                " (the map must grow, which cannot happen while a cursor of this environment is open)")
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    if (rc != 0 && std::strcmp(op, "mdb_put") == 0) {
-      std::string key(static_cast<const char*>(k[at].mv_data), k[at].mv_size);
-      std::string extra = " (record " + std::to_string(at) + " of the batch, key \"" +
-          (key.size() > 80 ? key.substr(0, 80) + "..." : key) + "\", " + std::to_string(k[at].mv_size) +
-          " bytes; LMDB keys hold at most " + std::to_string(mdb_env_get_maxkeysize(env_)) + " bytes)";
-      LmdbError(env, "mdb_put", path_, rc, extra).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    if (rc != 0) { LmdbError(env, op, path_, rc).ThrowAsJavaScriptException(); return env.Undefined(); }
-    size_t mapSize = 0;
+    if (b.faulted) return;
     FaultGuard gi;
     Guarded(gi, [&] {
       MDB_envinfo ei;
       mdb_env_info(env_, &ei);
-      mapSize = ei.me_mapsize;
+      b.mapSize = ei.me_mapsize;
     });
+  }
+
+  // What the batch came to, on the main thread: { mapSize, grown }, or *err set.
+  Napi::Value Finish(Napi::Env env, Batch& b, Napi::Error* err) {
+    if (b.faulted) {
+      EndTxn(nullptr, b.live);
+      *err = Poison(env, b.op, b.g);
+      return env.Undefined();
+    }
+    if (b.rc == MDB_MAP_FULL && b.cursorsOpen) {
+      *err = LmdbError(env, "mdb_env_set_mapsize", path_, MDB_MAP_FULL,
+                       " (the map must grow, which cannot happen while a cursor of this environment is open)");
+      return env.Undefined();
+    }
+    if (b.rc != 0 && std::strcmp(b.op, "mdb_put") == 0) {
+      const MDB_val& kv = b.k[b.at];
+      std::string key(static_cast<const char*>(kv.mv_data), kv.mv_size);
+      std::string extra = " (record " + std::to_string(b.at) + " of the batch, key \"" +
+          (key.size() > 80 ? key.substr(0, 80) + "..." : key) + "\", " + std::to_string(kv.mv_size) +
+          " bytes; LMDB keys hold at most " + std::to_string(mdb_env_get_maxkeysize(env_)) + " bytes)";
+      *err = LmdbError(env, "mdb_put", path_, b.rc, extra);
+      return env.Undefined();
+    }
+    if (b.rc != 0) {
+      *err = LmdbError(env, b.op, path_, b.rc);
+      return env.Undefined();
+    }
     auto o = Napi::Object::New(env);
-    o.Set("mapSize", (double)mapSize);
-    o.Set("grown", grown);
+    o.Set("mapSize", (double)b.mapSize);
+    o.Set("grown", b.grown);
     return o;
   }
 
+  bool Writable(Napi::Env env) {
+    if (Unusable(env, "mdb_put")) return false;
+    if (readOnly_) { LmdbError(env, "mdb_put", path_, EACCES, " (opened for reading)").ThrowAsJavaScriptException(); return false; }
+    return true;
+  }
+
+  Napi::Value PutBatch(const Napi::CallbackInfo& info) {
+    auto env = info.Env();
+    Batch b;
+    if (!Writable(env) || !Collect(info, b)) return env.Undefined();
+    Write(b);
+    Napi::Error err;
+    auto r = Finish(env, b, &err);
+    if (!err.IsEmpty()) err.ThrowAsJavaScriptException();
+    return r;
+  }
+
+  // putBatch on libuv's pool, so that decoding goes on while LMDB writes. The environment is busy
+  // (every other call throws) until the promise settles; keys and values are held until then.
+  class PutBatchWorker : public Napi::AsyncWorker {
+   public:
+    PutBatchWorker(const Napi::CallbackInfo& info, LmdbEnv* owner)
+        : Napi::AsyncWorker(info.Env()), deferred_(Napi::Promise::Deferred::New(info.Env())), owner_(owner) {
+      self_ = Napi::Persistent(info.This().As<Napi::Object>());
+      keys_ = Napi::Persistent(info[0].As<Napi::Object>());
+      values_ = Napi::Persistent(info[1].As<Napi::Object>());
+    }
+    Batch batch;
+    Napi::Promise Promise() const { return deferred_.Promise(); }
+    void Execute() override { owner_->Write(batch); }
+    void OnOK() override {
+      owner_->busy_ = false;
+      Napi::Error err;
+      auto r = owner_->Finish(Env(), batch, &err);
+      if (err.IsEmpty()) deferred_.Resolve(r);
+      else deferred_.Reject(err.Value());
+    }
+
+   private:
+    Napi::Promise::Deferred deferred_;
+    LmdbEnv* owner_;
+    Napi::ObjectReference self_, keys_, values_;
+  };
+
+  Napi::Value PutBatchAsync(const Napi::CallbackInfo& info) {
+    auto env = info.Env();
+    if (!Writable(env)) return env.Undefined();
+    auto* job = new PutBatchWorker(info, this);
+    if (!Collect(info, job->batch)) {
+      delete job;
+      return env.Undefined();
+    }
+    auto promise = job->Promise();
+    busy_ = true;
+    job->Queue();  // deletes itself when done
+    return promise;
+  }
   Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (busy_) {
+      Napi::Error::New(info.Env(), "LMDB " + path_ + ": close while putBatchAsync is writing").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
     Shutdown();
     return info.Env().Undefined();
   }
@@ -441,6 +532,7 @@ class LmdbEnv : public Napi::ObjectWrap<LmdbEnv> {
   std::string damaged_;  // why the environment was poisoned; empty while it is sound
   unsigned psize_ = 0;
   bool readOnly_ = false, noLock_ = false;
+  bool busy_ = false;  // a putBatchAsync is writing
   std::unordered_set<LmdbCursor*> cursors_;
 };
 

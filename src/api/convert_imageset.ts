@@ -12,12 +12,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
+import type { Worker } from 'worker_threads';
 import { openDB, DB, Transaction } from '../db';
-import { DatumBytes, readImageToDatumBytes } from '../io/datum';
+import type { DatumBytes } from '../io/datum';
 import { listLineHint, parseImageList, visibleText } from '../io/image_list';
-import { Rng } from '../core/rng';
-import { caffeShuffle } from '../data/random';
 import { checkFailed } from '../util/check';
 import { pidAlive } from '../io/atomic';
 import { native } from '../native/addon';
@@ -113,9 +111,13 @@ type Outcome = DatumBytes | { error: string } | { fatal: unknown };
 const skipMessage = (file: string, msg: string) =>
   msg.startsWith('Could not open') ? msg : `Could not open or find file ${file} (${msg})`;
 
+// Loaded when first needed (start-up: a run of plain JPEGs never uses them): the general decoding path,
+// worker threads, the shuffle's generator.
+const datumModule = () => require('../io/datum') as typeof import('../io/datum');
+
 async function decodeHere(j: Job): Promise<Outcome> {
   try {
-    return await readImageToDatumBytes(j.file, j.label, j.height, j.width, j.isColor, j.encoding);
+    return await datumModule().readImageToDatumBytes(j.file, j.label, j.height, j.width, j.isColor, j.encoding);
   } catch (err) {
     return err instanceof CaffeError ? { error: skipMessage(j.file, err.message) } : { fatal: err };
   }
@@ -150,7 +152,8 @@ class DecodePool {
       datum: path.join(__dirname, '../io/datum.js'),
     };
     for (let i = 0; i < n; i++) {
-      const w = new Worker(WORKER_SRC, { eval: true, workerData });
+      const { Worker: WorkerThread } = require('worker_threads') as typeof import('worker_threads');
+      const w: Worker = new WorkerThread(WORKER_SRC, { eval: true, workerData });
       w.on(
         'message',
         (m: { id: number; bytes?: Uint8Array; dataLen: number; dims: number; error?: string; fatal?: string }) => {
@@ -183,10 +186,14 @@ class DecodePool {
   }
 }
 
-// Caffe commits every 1000 records; caffets also commits once 8 MiB are queued, so that writing
-// overlaps decoding and memory stays bounded. The records are the same: the database is built in a
-// temp folder and appears under its name only when whole, so no reader sees the commits in between.
+// Caffe commits every 1000 records; caffets also commits once 8 MiB are queued, so that writing (on
+// libuv's pool, one batch at a time: putBatchAsync) overlaps decoding and memory stays bounded. The
+// records are the same: the database is built in a temp folder and appears under its name only when
+// whole, so no reader sees the commits in between.
 const COMMIT_BYTES = 8 << 20;
+// Written Datums' buffers kept for the next JPEGs (more than a batch of 8 MiB of 256x256 images; a run
+// of other images, which take none, keeps no more).
+const SPARE_MAX = 64;
 
 let tmpSeq = 0;
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -253,6 +260,8 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
   const lines = readImageList(o.listFile);
   if (o.shuffle) {
     log.info('Shuffling data');
+    const { Rng } = require('../core/rng') as typeof import('../core/rng');
+    const { caffeShuffle } = require('../data/random') as typeof import('../data/random');
     caffeShuffle(lines, new Rng(o.shuffleSeed ?? 0));
   }
   log.info(`A total of ${lines.length} images.`);
@@ -283,7 +292,11 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
   const threads = o.threads ?? (__filename.endsWith('.js') && lines.length >= 64 ? Math.min(cores, 16) : 0);
   // JPEGs (native) and sharp's decodes run on libuv's pool: 4 threads unless set before its first use
   process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, Math.min(cores, 16)));
+  // Datums and liblmdb's overflow pages: large buffers, one after another, reused instead of refaulted
+  native().keepFreedMemory();
   let pool: DecodePool | undefined;
+  // the buffers of Datums already written, refilled by the next JPEGs
+  const spare: Uint8Array[] = [];
   const read = (e: ListEntry): Promise<Outcome> => {
     const file = o.root + e.path;
     if (e.path === '') return Promise.resolve({ error: `Could not open or find file ${file}` }); // a folder
@@ -302,7 +315,7 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
     };
     if (encoding) return general();
     return native()
-      .jpegFileDatum(file, !isColor, resizeHeight, resizeWidth, e.label)
+      .jpegFileDatum(file, !isColor, resizeHeight, resizeWidth, e.label, spare.pop())
       .then((r) => (r ? { bytes: r.bytes, dataLen: r.dims, dims: r.dims } : general()));
   };
 
@@ -317,7 +330,9 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
     const pending: (Promise<Outcome> | undefined)[] = new Array(lines.length);
     let launched = 0,
       dataSize = -1,
-      queued = 0;
+      queued = 0,
+      committing: Promise<void> = Promise.resolve(),
+      batch: Uint8Array[] = [];
     for (let i = 0; i < lines.length; i++) {
       for (; launched < lines.length && launched < i + window; launched++) pending[launched] = read(lines[launched]);
       const r = await pending[i]!;
@@ -341,14 +356,21 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
         }
       }
       txn.put(formatKey(i, lines[i].path), r.bytes, true);
+      batch.push(r.bytes);
       queued += r.bytes.length;
       if (++count % 1000 === 0 || queued >= COMMIT_BYTES) {
-        await txn.commit();
+        // the batch is written on the pool while the next images decode; one batch in flight at a time
+        await committing;
+        const written = batch;
+        committing = txn.commit().then(() => void spare.push(...written.slice(0, SPARE_MAX - spare.length)));
+        committing.catch(() => undefined); // its failure is thrown where it is awaited
         txn = db.newTransaction();
+        batch = [];
         queued = 0;
         if (count % 1000 === 0) log.info(`Processed ${count} files.`);
       }
     }
+    await committing;
     if (count % 1000 !== 0) {
       await txn.commit();
       log.info(`Processed ${count} files.`);

@@ -182,17 +182,23 @@ class LmdbTransaction implements Transaction {
     this.values.push(handOver ? value : Buffer.from(value)); // a copy, as Caffe's Put: the caller may reuse its buffer
   }
 
+  /** Writes the pairs on libuv's pool (the caller may go on decoding meanwhile; close() waits for it). */
   async commit(): Promise<void> {
-    if (this.keys.length === 0) return;
-    this.db.putBatch(this.keys, this.values);
-    this.keys = [];
-    this.values = [];
+    const n = this.keys.length;
+    if (n === 0) return;
+    await this.db.putBatchAsync(this.keys.slice(), this.values.slice());
+    // written: a failed batch stays for a later commit, pairs put meanwhile for the next
+    this.keys.splice(0, n);
+    this.values.splice(0, n);
   }
 }
 
 export class LmdbDB implements DB {
   readonly backend = 'lmdb' as const;
   private env: NativeLmdbEnv | undefined;
+  /** the last putBatchAsync, settled (the environment is busy until then) */
+  private writing: Promise<void> = Promise.resolve();
+  private writes = 0;
 
   constructor(
     readonly path: string,
@@ -228,6 +234,26 @@ export class LmdbDB implements DB {
     }
   }
 
+  /** putBatch on libuv's pool, started at once; one at a time: a second waits for the first. */
+  putBatchAsync(keys: Buffer[], values: Uint8Array[]): Promise<{ mapSize: number; grown: number }> {
+    const write = async () => {
+      try {
+        return await this.handle().putBatchAsync(keys, values);
+      } catch (e) {
+        if (!isNativeError(e)) throw e;
+        let bytes = 0;
+        for (let i = 0; i < keys.length; i++) bytes += keys[i].length + values[i].length;
+        throw writeFailure(this.path, e, bytes);
+      }
+    };
+    const done = this.writes++ > 0 ? this.writing.then(write, write) : write();
+    this.writing = done.then(
+      () => void this.writes--,
+      () => void this.writes--,
+    );
+    return done;
+  }
+
   async newCursor(): Promise<Cursor> {
     const env = this.handle();
     let c: NativeLmdbCursor;
@@ -251,6 +277,7 @@ export class LmdbDB implements DB {
   }
 
   async close(): Promise<void> {
+    await this.writing;
     this.env?.close();
     this.env = undefined;
   }

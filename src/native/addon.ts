@@ -58,6 +58,8 @@ export interface NativeLmdbEnv {
   stat(): LmdbStat;
   /** one write transaction holding every pair, the map grown (`grown` steps) as needed */
   putBatch(keys: Buffer[], values: Uint8Array[]): { mapSize: number; grown: number };
+  /** putBatch on libuv's pool; the environment is busy (every other call throws) until it settles */
+  putBatchAsync(keys: Buffer[], values: Uint8Array[]): Promise<{ mapSize: number; grown: number }>;
   close(): void;
 }
 
@@ -103,6 +105,8 @@ export interface NativeAddon {
   restoreStderr(saved: number): void;
   /** oneDNN's version, its CPU ISA (dnnl_cpu_isa_t), OpenMP threads, hardware threads */
   info(): { dnnl: string; isa: number; threads: number; hardwareThreads: number };
+  /** glibc malloc keeps freed blocks up to 4 MiB and heap tops up to 64 MiB (process-wide; false: not glibc) */
+  keepFreedMemory(): boolean;
 
   // conv.cc
   /** a oneDNN convolution (native/conv.cc) of the backend's geometry; primitives built on first use */
@@ -296,6 +300,8 @@ export interface NativeAddon {
     height: number,
     width: number,
     label: number,
+    /** written into (bytes: a view of it) when large enough; untouched until the promise settles */
+    reuse?: Uint8Array,
   ): Promise<{ bytes: Uint8Array; dims: number } | null>;
 }
 

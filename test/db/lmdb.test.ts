@@ -112,6 +112,28 @@ describe('LMDB', () => {
     await db.close();
   });
 
+  it('writes a batch on the thread pool: busy until it settles, close waits for it, growth included', async () => {
+    const p = path.join(dir, 'async');
+    const db = await openLMDB(p, 'new', { mapSize: 1 * MiB });
+    const keys = [0, 1, 2, 3].map((i) => Buffer.from(`k${i}`)),
+      values = [0, 1, 2, 3].map((i) => value(i, 1 * MiB));
+    const writing = db.putBatchAsync(keys, values);
+    expect(() => db.stat()).toThrow(/while putBatchAsync is writing/);
+    expect((await writing).grown).toBeGreaterThan(0);
+    expect(db.stat().entries).toBe(4);
+    const t = db.newTransaction();
+    t.put('k4', value(4, 100));
+    const committing = t.commit();
+    await db.close(); // after the commit, not in its middle
+    await committing;
+    const again = await openLMDB(p, 'read');
+    const all = await readAll(again);
+    expect(all.map(([k, v], i) => [k, checkValue(i, v, i < 4 ? 1 * MiB : 100)])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [`k${i}`, true]),
+    );
+    await again.close();
+  });
+
   it('rejects a key longer than LMDB allows in one line naming it', async () => {
     const p = path.join(dir, 'longkey');
     const db = await openLMDB(p, 'new');

@@ -104,7 +104,12 @@ describe('imageToDatumBytes', () => {
 
 describe('jpegFileDatum', () => {
   ifLibjpeg('gives the bytes of the general path: colour, gray, resized or not', async () => {
-    const files = [await jpeg('f1.jpg', 500, 375), await jpeg('f2.jpg', 333, 500, { gray: true })];
+    // f3: 188x250 is exactly half of it (INTER_AREA's path, written straight into the Datum as the others)
+    const files = [
+      await jpeg('f1.jpg', 500, 375),
+      await jpeg('f2.jpg', 333, 500, { gray: true }),
+      await jpeg('f3.jpg', 500, 376),
+    ];
     const photos = sharedPath('fixtures', 'images');
     if (fs.existsSync(photos)) files.push(path.join(photos, 'cat.jpg'), path.join(photos, 'fish-bike.jpg'));
     for (const file of files)
@@ -113,6 +118,8 @@ describe('jpegFileDatum', () => {
         [true, 256, 256],
         [false, 227, 300],
         [true, 187, 250],
+        [true, 188, 250],
+        [false, 188, 250],
       ] as const) {
         let img = await readImage(file, isColor);
         if (h > 0) img = resizeLinear(img, h, w);
@@ -125,6 +132,17 @@ describe('jpegFileDatum', () => {
           true,
         ]);
       }
+  });
+
+  ifLibjpeg('writes into a reused buffer when it is large enough, else into a new one', async () => {
+    const file = await jpeg('u.jpg', 40, 30);
+    const want = Buffer.from((await native().jpegFileDatum(file, false, 20, 24, 3))!.bytes);
+    const big = new Uint8Array(want.length + 100).fill(7),
+      small = new Uint8Array(want.length - 1);
+    const inBig = (await native().jpegFileDatum(file, false, 20, 24, 3, big))!.bytes;
+    expect([inBig.buffer === big.buffer, inBig.byteOffset, Buffer.from(inBig).equals(want)]).toEqual([true, 0, true]);
+    const inNew = (await native().jpegFileDatum(file, false, 20, 24, 3, small))!.bytes;
+    expect([inNew.buffer === small.buffer, Buffer.from(inNew).equals(want)]).toEqual([false, true]);
   });
 
   it('leaves to the general path what is no plain JPEG: a PNG, a missing file, a rotated JPEG', async () => {
