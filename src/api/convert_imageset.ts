@@ -361,13 +361,17 @@ export async function convertImageset(o: ConvertImagesetOptions): Promise<Conver
       if (++count % 1000 === 0 || queued >= COMMIT_BYTES) {
         // the batch is written on the pool while the next images decode; one batch in flight at a time
         await committing;
-        const written = batch;
-        committing = txn.commit().then(() => void spare.push(...written.slice(0, SPARE_MAX - spare.length)));
+        const written = batch,
+          done = count;
+        // Caffe logs every 1000 files once they are committed
+        committing = txn.commit().then(() => {
+          spare.push(...written.slice(0, SPARE_MAX - spare.length));
+          if (done % 1000 === 0) log.info(`Processed ${done} files.`);
+        });
         committing.catch(() => undefined); // its failure is thrown where it is awaited
         txn = db.newTransaction();
         batch = [];
         queued = 0;
-        if (count % 1000 === 0) log.info(`Processed ${count} files.`);
       }
     }
     await committing;
