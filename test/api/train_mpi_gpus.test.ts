@@ -7,12 +7,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { G, modelBlobs, relL2 } from '../solvers/solver_helpers';
 import { gpuSkipReason } from '../gpu';
+import { localShare } from '../../src/api/common';
 import {
   caffeLog,
   describeMpi,
   fixtureBlobs,
   fixtureCopy,
   mpiSkipReason,
+  MpiRun,
   mpirun,
   testValues,
   worstAbs,
@@ -46,4 +48,31 @@ d('mpirun -np 2 caffets train --gpu=0,1,2,3: two devices per rank, four replicas
       fs.rmSync(work, { recursive: true, force: true });
     }
   }, 600e3);
+
+  it('ranks holding different numbers of devices (--gpu=0,1,2 over 2 ranks): one line from the root, exit 1', () => {
+    const work = fixtureCopy('lenet-fmnist', 'train_test.prototxt', [50, 25]);
+    let r: MpiRun;
+    try {
+      r = mpirun(work, 2, ['--solver=solver.prototxt', '--gpu=0,1,2'], ['-x', 'CAFFETS_SOFTWARE_GPUS=3']);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+    const errors = (t: string) => t.split('\n').filter((l) => l.startsWith('caffets:'));
+    expect(r.code).toBe(1);
+    expect(errors(r.ranks[0])).toEqual([
+      expect.stringMatching(/^caffets: --gpu under mpirun: the ranks hold different numbers of devices \(3 over 2/),
+    ]);
+    expect(errors(r.ranks[1])).toEqual([]);
+  }, 300e3);
+});
+
+describe('localShare: the --gpu ids local rank r of L takes', () => {
+  it('ids r, r + L, ...; one each in turn when fewer ids than ranks', () => {
+    expect(localShare([0, 1, 2, 3], 0, 2)).toEqual([0, 2]);
+    expect(localShare([0, 1, 2, 3], 1, 2)).toEqual([1, 3]);
+    expect(localShare([0, 1], 0, 1)).toEqual([0, 1]);
+    expect(localShare([0, 1], 1, 2)).toEqual([1]);
+    expect(localShare([5], 1, 2)).toEqual([5]);
+    expect(localShare([0, 1], 2, 3)).toEqual([0]);
+  });
 });
