@@ -1,8 +1,8 @@
 // `mpirun -np N caffets train ...`: what each rank does around the training itself (train.ts). Every
 // rank is one replica (solvers/parallel.ts over backend/comm_mpi.ts), or k when it holds k devices
 // (k threads as train_replicas.ts, over backend/comm_hier.ts); the same k on every rank. Rank 0's
-// first replica is the root. One log
-// stream: the other ranks keep only their warnings and errors (CAFFETS_LOG_ALL_RANKS=1 keeps all).
+// first replica is the root. One log stream: the other ranks keep only their warnings and errors
+// (CAFFETS_LOG_ALL_RANKS=1 keeps all).
 // Ranks on one machine share its cores: without OMP_NUM_THREADS each takes cores / ranks there.
 import * as os from 'os';
 import { backend } from '../backend';
@@ -67,8 +67,8 @@ export function agreeOnSetUp(comm: MpiCommunicator, failure: unknown, replicas =
     if (comm.rank !== 0) return new FollowerExit();
     return new CaffeError(
       `--gpu under mpirun: the ranks hold different numbers of devices (${flags[2]} over ${comm.size} ranks, ` +
-        `${k} here; local rank r of L on a machine takes the ids at r, r + L, ...): list a multiple of the ` +
-        'ranks per machine, the same on every machine',
+        `${k} on rank 0; local rank r of L on a machine takes the ids r, r + L, ...): list a multiple of ` +
+        'the ranks per machine, the same number on every machine',
     );
   }
   if (flags[1] === 0) return undefined;
