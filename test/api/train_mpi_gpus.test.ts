@@ -2,13 +2,17 @@
 // four devices (local rank r of 2 takes ids r and r + 2), so four replicas train: two threads per
 // process, summed within the process, then across the ranks (backend/comm_hier.ts). Against
 // reference Caffe's single-process alexnet-mini run (../shared) with the TRAIN batch in four: its
-// tests and its weights. The devices: CAFFETS_SOFTWARE_GPUS=4 WebGPU devices on lavapipe.
+// tests and its weights; SIGINT stops every replica; ranks with different device counts are refused.
+// The devices: CAFFETS_SOFTWARE_GPUS WebGPU devices on lavapipe.
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawn } from 'child_process';
+import { tmpDir } from '../helpers';
 import { G, modelBlobs, relL2 } from '../solvers/solver_helpers';
 import { gpuSkipReason } from '../gpu';
 import { localShare } from '../../src/api/common';
 import {
+  MPI_ENV,
   caffeLog,
   describeMpi,
   fixtureBlobs,
@@ -16,6 +20,9 @@ import {
   mpiSkipReason,
   MpiRun,
   mpirun,
+  mpirunArgs,
+  pidOf,
+  readRanks,
   testValues,
   worstAbs,
 } from './train_helpers';
@@ -64,6 +71,37 @@ d('mpirun -np 2 caffets train --gpu=0,1,2,3: two devices per rank, four replicas
     ]);
     expect(errors(r.ranks[1])).toEqual([]);
   }, 300e3);
+  it('SIGINT at the root stops all four replicas at one iteration: a snapshot, mpirun ends with 0', async () => {
+    const work = fixtureCopy('lenet-fmnist', 'train_test.prototxt', [50, 8], (t) =>
+      t.replace('max_iter: 60', 'max_iter: 100000'),
+    );
+    const out = tmpDir('caffets-mpi-out-');
+    try {
+      const args = ['--solver=solver.prototxt', '--gpu=0,1,2,3'];
+      const mp = spawn('mpirun', mpirunArgs(2, out, args, ['-x', 'CAFFETS_SOFTWARE_GPUS=4']), {
+        cwd: work,
+        env: MPI_ENV,
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | null>((resolve) => mp.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 240e3;
+      while (!/\] Iteration 1 /.test(readRanks(out, 1)[0])) {
+        if (Date.now() > deadline) throw new Error('the run did not reach iteration 1');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      process.kill(pidOf(readRanks(out, 1)[0]), 'SIGINT');
+      expect(await exited).toBe(0);
+      const log = readRanks(out, 1)[0];
+      expect(log).toMatch(/\] Data-parallel: 4 replicas/);
+      expect(log).toContain('Optimization stopped early.');
+      const iter = Number(/Snapshotting to binary proto file lenet_iter_(\d+)\.caffemodel/.exec(log)?.[1]);
+      expect(iter).toBeGreaterThan(1);
+      expect(fs.existsSync(path.join(work, `lenet_iter_${iter}.solverstate`))).toBe(true);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }, 400e3);
 });
 
 describe('localShare: the --gpu ids local rank r of L takes', () => {
