@@ -88,26 +88,37 @@ export function selectDevice(flags: ComputeFlags): () => void {
 }
 
 /**
- * train's devices: every id of `--gpu` (`all`: every device there is), this replica in GPU mode on
- * `ids[own]`, as tools/caffe.cpp's train logs them: `Using GPUs 0, 1`, then `GPU 0: <name>` (the other
- * replicas' devices are named as they open them). Engine and threads as in selectDevice.
+ * The ids of `ids` that local rank `r` of `L` ranks on a machine holds: ids[i] for i % L == r (one
+ * rank per machine holds them all). With fewer ids than ranks each rank takes one, in turn
+ * (ids[r % ids.length]): ranks then share devices.
+ */
+export function localShare(ids: number[], r: number, L: number): number[] {
+  if (ids.length < L) return [ids[r % ids.length]];
+  return ids.filter((_, i) => i % L === r);
+}
+
+/**
+ * train's devices: every id of `--gpu` (`all`: every device there is); this process's share of them
+ * (`share`, all of them outside mpirun), its first in GPU mode here, as tools/caffe.cpp's train logs
+ * them: `Using GPUs 0, 1`, then `GPU 0: <name>` (the other replicas' devices are named as they open
+ * them). Engine and threads as in selectDevice.
  */
 export function selectTrainDevices(
   flags: ComputeFlags,
-  own: (ids: number[]) => number = () => 0,
+  share: (ids: number[]) => number[] = (ids) => ids,
 ): { gpus: number[]; release: () => void } {
   setThreads(threadsFromFlag(flags.threads));
   selectEngine(flags.engine);
   const gpuFlag = flags.gpu ?? '';
   if (!gpuFlag) return { gpus: [], release: selectCpu() };
-  let gpus = gpuFlag === 'all' ? [] : gpusFromFlag(gpuFlag);
+  let gpus = gpuFlag === 'all' ? [] : share(gpusFromFlag(gpuFlag));
   let dev: Device | undefined;
-  let release = openGpu(gpuFlag === 'all' ? 0 : gpus[own(gpus)], (d) => (dev = d));
+  let release = openGpu(gpuFlag === 'all' ? 0 : gpus[0], (d) => (dev = d));
   if (gpuFlag === 'all') {
-    gpus = gpusFromFlag('all', dev instanceof WebGpuDevice ? dev.adapter.deviceCount : 1);
-    if (own(gpus) !== 0) {
+    gpus = share(gpusFromFlag('all', dev instanceof WebGpuDevice ? dev.adapter.deviceCount : 1));
+    if (gpus[0] !== 0) {
       release();
-      release = openGpu(gpus[own(gpus)], (d) => (dev = d));
+      release = openGpu(gpus[0], (d) => (dev = d));
     }
   }
   log.info(`Using GPUs ${gpus.join(', ')}`);

@@ -5,6 +5,7 @@
 import { MessagePort, receiveMessageOnPort } from 'worker_threads';
 import '../solvers';
 import { setSolverCount, setSolverRank } from '../backend/mode';
+import { HierCommunicator } from '../backend/comm_hier';
 import { ThreadCommunicator } from '../backend/comm_threads';
 import { createSolver } from '../solvers/registry';
 import type { Solver } from '../solvers/solver';
@@ -28,7 +29,7 @@ async function fromRoot(port: MessagePort): Promise<RootMessage> {
 }
 
 export function workerMain(wd: ReplicaWorkerData): void {
-  const { options: o, gpu, rank, count } = wd.init;
+  const { options: o, gpu, local, count, ranks } = wd.init;
   const post = (m: ReplicaMessage) => wd.port.postMessage(m);
   const all = !!process.env.CAFFETS_LOG_ALL_RANKS;
   setLogSink((line) => {
@@ -37,8 +38,8 @@ export function workerMain(wd: ReplicaWorkerData): void {
     const at = line.indexOf('] ');
     post({ t: 'log', sev, msg: `GPU ${gpu}: ${at >= 0 ? line.slice(at + 2) : line}` });
   });
-  setSolverCount(count);
-  setSolverRank(rank);
+  setSolverCount(count * ranks.size);
+  setSolverRank(ranks.rank * count + local);
   let comm: ThreadCommunicator | undefined;
   let solver: Solver | undefined;
   const release: (() => void)[] = [];
@@ -52,8 +53,9 @@ export function workerMain(wd: ReplicaWorkerData): void {
     post({ t: 'ready' });
     const go = await fromRoot(wd.port);
     if (go.t !== 'go') return;
-    comm = new ThreadCommunicator(go.group, rank);
-    joinReplicas(solver, comm);
+    comm = new ThreadCommunicator(go.group, local);
+    // under mpirun the main thread alone sums across the ranks (backend/comm_hier.ts)
+    joinReplicas(solver, ranks.size > 1 ? new HierCommunicator(comm, null, ranks.rank, ranks.size) : comm);
     await solver.step(solver.p('max_iter') - solver.iter);
     post({ t: 'done' });
   })()

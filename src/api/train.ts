@@ -3,7 +3,8 @@
 // from --snapshot.
 //
 // Data-parallel training (solvers/parallel.ts): `--gpu=0,1` trains a replica per device in this
-// process (train_replicas.ts); under mpirun each process is one replica (train_mpi.ts). The root
+// process (train_replicas.ts); under mpirun each process is a replica, or several when it holds
+// several of the devices (train_mpi.ts: summed within the process, then across the ranks). The root
 // (replica 0) alone reads --weights and --snapshot (the others receive its state), locks the snapshot
 // prefix, tests, snapshots and logs; a signal to any process acts on all replicas.
 import '../solvers';
@@ -13,13 +14,14 @@ import { SignalHandler, solverActionFromFlag } from '../solvers/signal_handler';
 import type { Solver } from '../solvers/solver';
 import type { Communicator } from '../backend/comm';
 import { MpiCommunicator } from '../backend/comm_mpi';
+import { HierCommunicator } from '../backend/comm_hier';
 import { ReplicaFailed, ThreadCommunicator, createThreadGroup } from '../backend/comm_threads';
-import { rootSolver, setSolverCount } from '../backend/mode';
+import { rootSolver, setSolverCount, setSolverRank } from '../backend/mode';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
 import { ProgressBar } from '../util/progress';
 import { streamFloat } from '../util/format';
-import { ComputeFlags, selectTrainDevices } from './common';
+import { ComputeFlags, localShare, selectTrainDevices } from './common';
 import { agreeOnSetUp, joinRanks, rankThreads } from './train_mpi';
 import { ReplicaThreads, joinReplicas, trainParams } from './train_replicas';
 
@@ -41,6 +43,8 @@ export interface TrainOptions extends ComputeFlags {
 interface Session {
   solver?: Solver;
   threads?: ReplicaThreads;
+  /** the replicas of this process (its devices; 1 on the CPU) */
+  replicas: number;
   cleanup: (() => void)[];
 }
 
@@ -51,8 +55,9 @@ export async function train(o: TrainOptions): Promise<number> {
     throw new CaffeError('Give a snapshot to resume training or weights to finetune but not both.');
   const mpi = MpiCommunicator.fromLaunch();
   if (mpi) joinRanks(mpi);
-  const s: Session = { cleanup: [] };
+  const s: Session = { replicas: 1, cleanup: [] };
   let comm: Communicator | null = mpi;
+  let local: ThreadCommunicator | undefined;
   let started = false;
   try {
     let failure: unknown;
@@ -63,12 +68,13 @@ export async function train(o: TrainOptions): Promise<number> {
         const params = s.solver!.net.learnableParams.reduce((n, p) => n + p.count, 0);
         const group = createThreadGroup(s.threads.count + 1, params + 1024);
         await s.threads.start(group);
-        comm = new ThreadCommunicator(group, 0);
+        local = new ThreadCommunicator(group, 0);
+        comm = mpi ? new HierCommunicator(local, mpi, mpi.rank, mpi.size) : local;
       }
     } catch (e) {
       failure = e;
     }
-    if (mpi) failure = agreeOnSetUp(mpi, failure);
+    if (mpi) failure = agreeOnSetUp(mpi, failure, s.replicas);
     if (failure) throw failure;
     if (comm) joinReplicas(s.solver!, comm);
     started = true;
@@ -79,7 +85,7 @@ export async function train(o: TrainOptions): Promise<number> {
   } catch (e) {
     // another replica's failure explains this one's; the others must not wait for this one
     const err = e instanceof ReplicaFailed ? (s.threads?.failure() ?? e) : e;
-    if (comm instanceof ThreadCommunicator) comm.abort();
+    local?.abort();
     if (mpi && started) abortRanks(mpi, err);
     throw err;
   } finally {
@@ -104,16 +110,22 @@ async function setUp(o: TrainOptions, mpi: MpiCommunicator | null, s: Session): 
   const param = trainParams(o);
   let gpu = o.gpu ?? '';
   if (!gpu && param.solver_mode === 'GPU') gpu = String(param.device_id ?? 0);
-  // under mpirun the ranks of a machine take the devices listed in turn, one each
-  const own = (ids: number[]) => (mpi ? mpi.info.localRank % ids.length : 0);
-  const { gpus, release } = selectTrainDevices({ ...o, gpu }, own);
+  // under mpirun the ranks of a machine share the devices listed (common.ts localShare)
+  const share = (ids: number[]) => (mpi ? localShare(ids, mpi.info.localRank, mpi.info.localSize) : ids);
+  const { gpus, release } = selectTrainDevices({ ...o, gpu }, share);
   s.cleanup.push(release);
-  if (mpi) {
-    if (o.threads === undefined) rankThreads(mpi); // --threads, if given, wins
-  } else if (gpus.length > 1) {
-    setSolverCount(gpus.length); // this thread is replica 0
-    s.cleanup.push(() => setSolverCount(1));
-    const threads = new ReplicaThreads(o, gpus);
+  s.replicas = Math.max(1, gpus.length);
+  if (mpi && o.threads === undefined) rankThreads(mpi); // --threads, if given, wins
+  if (gpus.length > 1) {
+    // this thread is the process's first replica; under mpirun, global replica rank x devices
+    const ranks = mpi ? { rank: mpi.rank, size: mpi.size } : { rank: 0, size: 1 };
+    setSolverCount(gpus.length * ranks.size);
+    setSolverRank(gpus.length * ranks.rank);
+    s.cleanup.push(() => {
+      setSolverCount(1);
+      setSolverRank(0);
+    });
+    const threads = new ReplicaThreads(o, gpus, ranks);
     s.cleanup.push(() => threads.dispose());
     s.threads = threads;
     await threads.logDevices();
@@ -128,7 +140,7 @@ async function setUp(o: TrainOptions, mpi: MpiCommunicator | null, s: Session): 
   // the other replicas receive the root's weights
   if (o.snapshot || !root) delete param.weights;
   else if (o.weights) param.weights = [o.weights];
-  if (gpus.length) param.device_id = gpus[own(gpus)];
+  if (gpus.length) param.device_id = gpus[0];
   const solver: Solver = createSolver(param);
   s.solver = solver;
   s.cleanup.push(() => {

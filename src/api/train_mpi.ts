@@ -1,6 +1,8 @@
 // `mpirun -np N caffets train ...`: what each rank does around the training itself (train.ts). Every
-// rank is one replica (solvers/parallel.ts over backend/comm_mpi.ts); rank 0 is the root. One log
-// stream: the other ranks keep only their warnings and errors (CAFFETS_LOG_ALL_RANKS=1 keeps all).
+// rank is one replica (solvers/parallel.ts over backend/comm_mpi.ts), or k when it holds k devices
+// (k threads as train_replicas.ts, over backend/comm_hier.ts); the same k on every rank. Rank 0's
+// first replica is the root. One log stream: the other ranks keep only their warnings and errors
+// (CAFFETS_LOG_ALL_RANKS=1 keeps all).
 // Ranks on one machine share its cores: without OMP_NUM_THREADS each takes cores / ranks there.
 import * as os from 'os';
 import { backend } from '../backend';
@@ -11,7 +13,10 @@ import { native } from '../native/addon';
 import { CaffeError } from '../util/errors';
 import { log, setMinLogLevel } from '../util/logging';
 
-/** Makes this process replica `comm.rank` of `comm.size`; the other ranks than the root go quiet. */
+/**
+ * Makes this process replica `comm.rank` of `comm.size` (train.ts renumbers them when each rank holds
+ * several); the other ranks than the root go quiet.
+ */
 export function joinRanks(comm: MpiCommunicator): void {
   setSolverCount(comm.size);
   setSolverRank(comm.rank);
@@ -51,10 +56,21 @@ export class FollowerExit extends CaffeError {
  * Every rank's set-up done or failed: the ranks learn whether any failed, so that all exit together
  * (no rank waits forever for one that is gone). The root reports its own failure; the others report
  * theirs, named by rank, only when the root's set-up succeeded (the same mistake fails everywhere).
+ * The ranks must hold the same number of replicas (`replicas`): else the root says so in one line.
  */
-export function agreeOnSetUp(comm: MpiCommunicator, failure: unknown): unknown {
-  const flags = new Float32Array([comm.rank === 0 && failure ? 1 : 0, failure ? 1 : 0]);
+export function agreeOnSetUp(comm: MpiCommunicator, failure: unknown, replicas = 1): unknown {
+  const k = replicas;
+  const flags = new Float32Array([comm.rank === 0 && failure ? 1 : 0, failure ? 1 : 0, k, k * k]);
   comm.sumStart(flags).wait();
+  // n * sum(k^2) = (sum k)^2 exactly when every k is the same (Cauchy-Schwarz)
+  if (flags[1] === 0 && comm.size * flags[3] !== flags[2] * flags[2]) {
+    if (comm.rank !== 0) return new FollowerExit();
+    return new CaffeError(
+      `--gpu under mpirun: the ranks hold different numbers of devices (${flags[2]} over ${comm.size} ranks, ` +
+        `${k} on rank 0; local rank r of L on a machine takes the ids r, r + L, ...): list a multiple of ` +
+        'the ranks per machine, the same number on every machine',
+    );
+  }
   if (flags[1] === 0) return undefined;
   if (comm.rank === 0) return failure ?? new FollowerExit();
   if (!failure || flags[0] > 0) return new FollowerExit();

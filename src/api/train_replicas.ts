@@ -54,8 +54,11 @@ export type RootMessage = { t: 'go'; group: ThreadGroup } | { t: 'quit' };
 export interface ReplicaInit {
   options: TrainOptions;
   gpu: number;
-  rank: number;
+  /** its index in this process (0 is the main thread's) and the number there */
+  local: number;
   count: number;
+  /** this process's MPI rank and the number of ranks (0 and 1 outside mpirun) */
+  ranks: { rank: number; size: number };
 }
 
 const WORKER_ENTRY = moduleWorkerEntry(__filename, 'replica_worker');
@@ -81,11 +84,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class ReplicaThreads {
   private readonly replicas: Replica[] = [];
 
-  /** Starts a worker thread per device of `gpus` after the first (the root's). */
-  constructor(o: TrainOptions, gpus: number[]) {
+  /** Starts a worker thread per device of `gpus` after the first (the main thread's), of MPI rank `ranks`. */
+  constructor(o: TrainOptions, gpus: number[], ranks = { rank: 0, size: 1 }) {
     gpus.slice(1).forEach((gpu, k) => {
       const { port1, port2 } = new MessageChannel();
-      const init: ReplicaInit = { options: { ...o, progress: false }, gpu, rank: k + 1, count: gpus.length };
+      const options = { ...o, progress: false };
+      const init: ReplicaInit = { options, gpu, local: k + 1, count: gpus.length, ranks };
       const worker = startModuleWorker(
         WORKER_ENTRY,
         { ctrl: new SharedArrayBuffer(4), port: port2, init },

@@ -7,82 +7,22 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { HAVE_CAFFE, ROOT, describeShared, haveBinary, sharedPath, tmpDir } from '../helpers';
+import { HAVE_CAFFE, tmpDir } from '../helpers';
 import { G, modelBlobs, relL2, worstRel } from '../solvers/solver_helpers';
-
-const BIN = path.join(ROOT, 'bin/caffets');
-const ADDON = path.join(ROOT, 'build/Release/caffets_mpi.node');
-const skipReason = process.env.CI
-  ? undefined
-  : !haveBinary('mpirun')
-    ? 'no mpirun (apt-get install -y openmpi-bin libopenmpi-dev)'
-    : !fs.existsSync(ADDON)
-      ? 'the native addon was built without MPI (npm run build:native after installing libopenmpi-dev)'
-      : undefined;
-const describeMpi = skipReason
-  ? (name: string, fn: () => void) => describe.skip(`${name} [skipped: ${skipReason}]`, fn)
-  : describeShared;
-
-/** mpirun as root too, more ranks than cores, each rank's output in out/1/rank.N/stderr. */
-const ENV = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
-const mpirunArgs = (np: number, out: string, args: string[], extra: string[] = []) => [
-  '--oversubscribe',
-  '--output-filename',
-  out,
-  ...extra,
-  '-np',
-  String(np),
-  process.execPath,
+import {
   BIN,
-  'train',
-  ...args,
-];
-
-interface Run {
-  code: number | null;
-  /** mpirun's own output */
-  output: string;
-  /** each rank's stderr */
-  ranks: string[];
-}
-
-function readRanks(out: string, np: number): string[] {
-  return Array.from({ length: np }, (_, r) => {
-    const f = path.join(out, '1', `rank.${r}`, 'stderr');
-    return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '';
-  });
-}
-
-function mpirun(cwd: string, np: number, args: string[], extra: string[] = []): Run {
-  const out = tmpDir('caffets-mpi-out-');
-  const r = spawnSync('mpirun', mpirunArgs(np, out, args, extra), { cwd, env: ENV, encoding: 'utf8', timeout: 540e3 });
-  const ranks = readRanks(out, np);
-  fs.rmSync(out, { recursive: true, force: true });
-  return { code: r.status, output: `${r.stdout}${r.stderr}`, ranks };
-}
-
-/** A writable copy of fixture `name` with the TRAIN batch_size replaced by `batch`. */
-function fixtureCopy(name: string, net: string, batch: [number, number]): string {
-  const work = tmpDir(`caffets-mpi-${name}-`);
-  fs.cpSync(sharedPath('fixtures/caffe-train', name), work, { recursive: true });
-  for (const f of fs.readdirSync(work)) if (/_iter_\d+\./.test(f)) fs.rmSync(path.join(work, f));
-  fs.chmodSync(work, 0o755);
-  const file = path.join(work, net);
-  fs.chmodSync(file, 0o644);
-  const text = fs.readFileSync(file, 'utf8');
-  const from = `source: "train_lmdb" batch_size: ${batch[0]}`;
-  expect(text).toContain(from);
-  fs.writeFileSync(file, text.replace(from, `source: "train_lmdb" batch_size: ${batch[1]}`));
-  return work;
-}
-
-const caffeLog = (name: string, file: string) =>
-  G.parseLog(fs.readFileSync(sharedPath('fixtures/caffe-train', name, file), 'utf8'));
-const fixtureBlobs = (name: string, file: string) => modelBlobs(sharedPath('fixtures/caffe-train', name, file));
-const testValues = (log: { tests: [string, number][] }) => log.tests.map((t) => t[1]);
-const worstAbs = (a: number[], b: number[]) => Math.max(...b.map((v, i) => Math.abs(a[i] - v)));
-/** the pid glog writes in each line */
-const pidOf = (log: string) => Number(/^I\d{4} [\d:.]+ +(\d+) /m.exec(log)?.[1]);
+  MPI_ENV,
+  caffeLog,
+  describeMpi,
+  fixtureBlobs,
+  fixtureCopy,
+  mpirun,
+  mpirunArgs,
+  pidOf,
+  readRanks,
+  testValues,
+  worstAbs,
+} from './train_helpers';
 
 describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
   let lenet = '';
@@ -193,7 +133,7 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     const args = ['--solver=long_solver.prototxt', '--weights=init.caffemodel'];
     const mp = spawn('mpirun', mpirunArgs(2, out, args, ['-x', 'CAFFETS_LOG_ALL_RANKS=1']), {
       cwd: lenet,
-      env: ENV,
+      env: MPI_ENV,
       stdio: 'ignore',
     });
     const exited = new Promise<number | null>((resolve) => mp.on('exit', (code) => resolve(code)));
@@ -260,7 +200,7 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
         ...['-x', 'CAFFETS_MEMORY_AVAILABLE_BYTES=100000'],
         ...['-np', '1', process.execPath, BIN, 'train', ...args],
       ],
-      { cwd: lenet, env: ENV, encoding: 'utf8', timeout: 300e3 },
+      { cwd: lenet, env: MPI_ENV, encoding: 'utf8', timeout: 300e3 },
     );
     expect(mpmd.status).toBe(1);
     const [root, other] = readRanks(out, 2);
@@ -290,4 +230,35 @@ describeMpi('mpirun -np 2 caffets train (Open MPI, CPU)', () => {
     });
     expect([r1.status, r1.stderr]).toEqual([1, '']);
   });
+
+  it("through a hostfile (`localhost slots=2`, no --oversubscribe): docs/scale-out.md's command, 2 replicas", () => {
+    const work = fixtureCopy('lenet-fmnist', 'train_test.prototxt', [50, 25], (t) =>
+      t.replace('max_iter: 60', 'max_iter: 4'),
+    );
+    try {
+      fs.writeFileSync(path.join(work, 'hosts'), 'localhost slots=2\n');
+      // the command of docs/scale-out.md, caffets by its path
+      const r = spawnSync(
+        'mpirun',
+        [
+          '--allow-run-as-root',
+          '-np',
+          '2',
+          '--hostfile',
+          'hosts',
+          process.execPath,
+          BIN,
+          'train',
+          '--solver=solver.prototxt',
+        ],
+        { cwd: work, encoding: 'utf8', timeout: 300e3 },
+      );
+      expect([r.status, r.stderr]).toEqual([0, expect.stringContaining('MPI: 2 processes (Open MPI')]);
+      expect(r.stderr).toMatch(/Data-parallel: 2 replicas, gradients summed in \d+ buckets/);
+      expect(r.stderr).toMatch(/\] Iteration 4, loss = /);
+      expect(r.stderr).toContain('Optimization Done.');
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }, 300e3);
 });

@@ -5,32 +5,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { train } from '../../src/api/train';
-import { HAVE_SHARED, sharedPath, tmpDir } from '../helpers';
+import { HAVE_SHARED, sharedPath } from '../helpers';
 import { G, captureLogs, modelBlobs, relL2, worstRel } from '../solvers/solver_helpers';
 import { gpuSkipReason } from '../gpu';
 import '../../src/layers/Data';
+import { caffeLog, fixtureCopy, testValues, worstAbs } from './train_helpers';
 
 const why = !HAVE_SHARED ? '../shared is absent' : gpuSkipReason();
 const d = why ? describe.skip : describe;
-
-/** A writable copy of fixture `name`, the TRAIN batch_size `batch[0]` replaced by `batch[1]`. */
-function fixtureCopy(name: string, net: string, batch: [number, number], solverEdit = (s: string) => s): string {
-  const work = tmpDir(`caffets-gpus-${name}-`);
-  fs.cpSync(sharedPath('fixtures/caffe-train', name), work, { recursive: true });
-  for (const f of fs.readdirSync(work)) if (/_iter_\d+\./.test(f)) fs.rmSync(path.join(work, f));
-  fs.chmodSync(work, 0o755);
-  const edit = (f: string, fn: (s: string) => string) => {
-    fs.chmodSync(path.join(work, f), 0o644);
-    fs.writeFileSync(path.join(work, f), fn(fs.readFileSync(path.join(work, f), 'utf8')));
-  };
-  const from = `source: "train_lmdb" batch_size: ${batch[0]}`;
-  edit(net, (s) => {
-    expect(s).toContain(from);
-    return s.replace(from, `source: "train_lmdb" batch_size: ${batch[1]}`);
-  });
-  edit('solver.prototxt', solverEdit);
-  return work;
-}
 
 async function trainIn(work: string, gpu: string) {
   const cwd = process.cwd();
@@ -43,11 +25,6 @@ async function trainIn(work: string, gpu: string) {
     process.chdir(cwd);
   }
 }
-
-const caffeLog = (name: string) =>
-  G.parseLog(fs.readFileSync(sharedPath('fixtures/caffe-train', name, 'caffe_train.log'), 'utf8'));
-const testValues = (log: { tests: [string, number][] }) => log.tests.map((t) => t[1]);
-const worstAbs = (a: number[], b: number[]) => Math.max(...b.map((v, i) => Math.abs(a[i] - v)));
 
 d(`data-parallel training on two devices in one process${why ? ` [skipped: ${why}]` : ''}`, () => {
   const env = { ...process.env };
