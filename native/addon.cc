@@ -16,6 +16,7 @@ void InitLrn(Napi::Env env, Napi::Object exports);   // lrn.cc
 void InitLmdb(Napi::Env env, Napi::Object exports);  // lmdb.cc
 void InitBlas(Napi::Env env, Napi::Object exports);  // blas.cc
 void InitTransform(Napi::Env env, Napi::Object exports);  // transform.cc
+void InitDatum(Napi::Env env, Napi::Object exports);  // datum.cc
 void InitImage(Napi::Env env, Napi::Object exports);  // image.cc
 
 namespace {
@@ -124,6 +125,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLmdb(env, exports);
   InitBlas(env, exports);
   InitTransform(env, exports);
+  InitDatum(env, exports);
   InitImage(env, exports);
   return exports;
 }

@@ -53,10 +53,30 @@ export class DataTransformer extends TransformerBase {
    */
   transformDatum(datum: Datum, out: Float32Array, offset: number, itemShape?: readonly number[]): void {
     if (datum.encoded) throw this.error('encoded Datum: decode it with decodeDatum() and use transformImage()');
+    this.checkDatumItem(datum.channels ?? 0, datum.height ?? 0, datum.width ?? 0, itemShape);
+    this.transformDatumRaw(datum, out, offset);
+  }
+
+  /**
+   * transformDatum of a plain uint8 Datum parsed natively (native parseDatums): its pixels are
+   * buf[at, at + len).
+   */
+  transformUint8Datum(
+    buf: Uint8Array,
+    at: number,
+    len: number,
+    dims: readonly [number, number, number],
+    out: Float32Array,
+    offset: number,
+    itemShape?: readonly number[],
+  ): void {
+    this.checkDatumItem(dims[0], dims[1], dims[2], itemShape);
+    this.pixels(dims[0], dims[1], dims[2], buf, at, len, undefined, out, offset);
+  }
+
+  /** Transform(Datum)'s checks of the datum's C x H x W against the item shape (Caffe checks transformed_blob). */
+  private checkDatumItem(dc: number, dh: number, dw: number, itemShape?: readonly number[]): void {
     if (this.p.forceColor || this.p.forceGray) this.warnForce();
-    const dc = datum.channels ?? 0,
-      dh = datum.height ?? 0,
-      dw = datum.width ?? 0;
     const [channels, height, width] = itemShape ?? this.inferShape(dc, dh, dw).slice(1);
     checkOp(this.who, channels, '==', dc, 'channels == datum_channels');
     checkOp(this.who, height, '<=', dh, 'height <= datum_height');
@@ -69,7 +89,6 @@ export class DataTransformer extends TransformerBase {
       checkOp(this.who, dh, '==', height, 'datum_height == height');
       checkOp(this.who, dw, '==', width, 'datum_width == width');
     }
-    this.transformDatumRaw(datum, out, offset);
   }
 
   /**
@@ -99,14 +118,37 @@ export class DataTransformer extends TransformerBase {
   /** Transform(Datum, Dtype*): the datum's pixels (uint8 `data` or `float_data`) into out[offset...]. */
   transformDatumRaw(datum: Datum, out: Float32Array, offset: number): void {
     const data: Uint8Array | undefined = datum.data;
-    const dc = datum.channels ?? 0,
-      dh = datum.height ?? 0,
-      dw = datum.width ?? 0;
+    const u8 = data !== undefined && data.length > 0 ? data : null;
+    this.pixels(
+      datum.channels ?? 0,
+      datum.height ?? 0,
+      datum.width ?? 0,
+      u8,
+      0,
+      u8?.length ?? 0,
+      datum.float_data,
+      out,
+      offset,
+    );
+  }
+
+  /** The pixels of a dc x dh x dw datum: uint8 at u8[at, at + len) when u8 is given, else floatData. */
+  private pixels(
+    dc: number,
+    dh: number,
+    dw: number,
+    u8: Uint8Array | null,
+    at: number,
+    len: number,
+    floatData: ArrayLike<number> | undefined,
+    out: Float32Array,
+    offset: number,
+  ): void {
     const crop = this.p.cropSize,
       scale = this.p.scale;
     const doMirror = this.p.mirror && this.rand(2) !== 0;
     const hasMeanFile = this.mean !== null;
-    const hasUint8 = data !== undefined && data.length > 0;
+    const hasUint8 = u8 !== null;
     const hasMeanValues = this.meanValues.length > 0;
 
     checkOp(this.who, dc, '>', 0, 'datum_channels > 0');
@@ -125,10 +167,8 @@ export class DataTransformer extends TransformerBase {
       [hOff, wOff] = this.cropOffsets(dh, dw);
     }
     const size = dc * dh * dw;
-    const floatData: ArrayLike<number> | undefined = datum.float_data;
     if (hasUint8) {
-      if (data!.length < size)
-        throw this.error(`Datum holds ${data!.length} bytes of data for ${dc} x ${dh} x ${dw} = ${size} values`);
+      if (len < size) throw this.error(`Datum holds ${len} bytes of data for ${dc} x ${dh} x ${dw} = ${size} values`);
     } else if ((floatData?.length ?? 0) < size) {
       throw this.error(`Datum holds ${floatData?.length ?? 0} float_data values for ${dc} x ${dh} x ${dw} = ${size}`);
     }
@@ -158,19 +198,20 @@ export class DataTransformer extends TransformerBase {
       );
       if (deferred) {
         // the records of a database batch share one buffer: pass each buffer once
-        const d = data!;
+        const d = u8!;
         let b = q.bufs.length - 1;
         if (b < 0 || q.bufs[b].buffer !== d.buffer) {
           q.bufs.push(new Uint8Array(d.buffer as ArrayBuffer));
           b++;
         }
         g[9] = b;
-        g[10] = d.byteOffset;
-        g[11] = d.length;
+        g[10] = d.byteOffset + at;
+        g[11] = len;
         q.n++;
         q.out = out;
         return;
       }
+      const data = at === 0 && len === u8!.length ? u8! : u8!.subarray(at, at + len);
       native().transformUint8(data, mean, hasMeanValues ? this.meanValuesF32 : null, scale, out, g);
       return;
     }

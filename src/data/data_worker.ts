@@ -18,7 +18,7 @@ import { setLogSink } from '../util/logging';
 import { MEMORY_ENV, checkMemoryFor } from '../util/memory';
 import { DataTransformer, ImageLike } from './data_transformer';
 import { caffeShuffle } from './random';
-import type { Cursor, DB } from '../db/db';
+import type { Cursor, DB, ReadAhead } from '../db/db';
 import {
   CTRL_CONSUMED,
   CTRL_HEADER,
@@ -63,8 +63,19 @@ async function openDatabase(spec: DbOpenSpec): Promise<OpenedDb> {
   return { spec, db, cursor };
 }
 
-/** One record, ready to transform: a raw datum or a decoded image, with its label. */
-type Item = { datum: Message; img?: undefined; label: number } | { datum?: undefined; img: ImageLike; label: number };
+/** A plain uint8 Datum parsed natively: its C x H x W and pixels buf[at, at + len). */
+interface RawDatum {
+  buf: Uint8Array;
+  at: number;
+  len: number;
+  dims: [number, number, number];
+}
+
+/** One record, ready to transform: a datum (natively parsed or decoded) or a decoded image, with its label. */
+type Item =
+  | { datum: Message; img?: undefined; raw?: undefined; label: number }
+  | { datum?: undefined; img: ImageLike; raw?: undefined; label: number }
+  | { datum?: undefined; img?: undefined; raw: RawDatum; label: number };
 
 /** Where records come from: a database cursor or an image list. */
 interface Source {
@@ -207,7 +218,12 @@ class Prefetch {
   }
 
   private infer(item: Item): number[] {
-    return item.img ? this.transformer.inferImageShape(item.img) : this.transformer.inferDatumShape(item.datum!);
+    if (item.img) return this.transformer.inferImageShape(item.img);
+    if (item.raw) {
+      const [channels, height, width] = item.raw.dims;
+      return this.transformer.inferDatumShape({ channels, height, width });
+    }
+    return this.transformer.inferDatumShape(item.datum!);
   }
 
   /** load_batch: batch_size records, reshaped by the first one, transformed into slot `s`. */
@@ -239,7 +255,10 @@ class Prefetch {
         this.ctrl[h + 1] = item[1];
         this.ctrl[h + 2] = item[2];
       }
-      if (it.img) this.transformer.transformImage(it.img, slot.data, i * itemCount, item);
+      if (it.raw) {
+        const r = it.raw;
+        this.transformer.transformUint8Datum(r.buf, r.at, r.len, r.dims, slot.data, i * itemCount, item);
+      } else if (it.img) this.transformer.transformImage(it.img, slot.data, i * itemCount, item);
       else this.transformer.transformDatum(it.datum!, slot.data, i * itemCount, item);
       if (outputLabels) slot.label[i] = it.label;
       const moved = source.advance();
@@ -278,8 +297,11 @@ class Prefetch {
     // the running offset of the record under the cursor, for dealing records to replicas
     let offset = 0;
     const { count, rank } = spec.deal ?? { count: 1, rank: 0 };
+    const plain = plainDatums(cursor);
     const dealt = cachedSource(
       () => {
+        const raw = plain();
+        if (raw) return raw;
         const datum = decodeDatum(cursor.value, () => `${source} record ${cursor.key}`);
         const label = datum.label ?? 0;
         return datum.encoded ? t.decodeDatum(datum).then((img) => ({ img, label })) : { datum, label };
@@ -344,6 +366,35 @@ class Prefetch {
     };
     return cachedSource(read, advance, async () => undefined);
   }
+}
+
+/**
+ * The current record as a natively parsed plain uint8 Datum, where the cursor reads ahead (LMDB): each
+ * read-ahead batch is parsed in one call. null for any other record (the general decoder's).
+ */
+function plainDatums(cursor: Cursor): () => Item | null {
+  if (!cursor.readAhead) return () => null;
+  const { native } = require('../native/addon') as typeof import('../native/addon');
+  let parsed: ReadAhead | null = null,
+    table = new Int32Array(0);
+  return () => {
+    const ra = cursor.readAhead!();
+    if (!ra) return null;
+    if (ra !== parsed) {
+      if (table.length < 8 * ra.count) table = new Int32Array(8 * ra.count);
+      native().parseDatums(ra.bytes, ra.ends, 0, ra.count, table);
+      parsed = ra;
+    }
+    const t = 8 * ra.index;
+    if (table[t] !== 1) return null;
+    const raw: RawDatum = {
+      buf: ra.bytes,
+      at: table[t + 5],
+      len: table[t + 6],
+      dims: [table[t + 1], table[t + 2], table[t + 3]],
+    };
+    return { raw, label: table[t + 4] };
+  };
 }
 
 /**

@@ -16,7 +16,20 @@ export interface Cursor {
   /** Current key and value; valid only until the next cursor call. */
   readonly key: string;
   readonly value: Uint8Array;
+  /**
+   * Where the backend reads records ahead (LMDB): the batch holding the current record (values at
+   * bytes[ends[2i], ends[2i + 1])) and the record's index in it; the same object while the batch lasts.
+   */
+  readAhead?(): ReadAhead | null;
   close(): Promise<void>;
+}
+
+/** A read-ahead batch of records and the current one's index in it (Cursor.readAhead). */
+export interface ReadAhead {
+  readonly bytes: Uint8Array;
+  readonly ends: Int32Array;
+  readonly count: number;
+  index: number;
 }
 
 export interface Transaction {

@@ -21,7 +21,7 @@ import * as path from 'path';
 import { LmdbStat, NativeLmdbCursor, NativeLmdbEnv, native } from '../native/addon';
 import { CaffeError } from '../util/errors';
 import { log } from '../util/logging';
-import { Cursor, DB, Mode, Transaction } from './db';
+import { Cursor, DB, Mode, ReadAhead, Transaction } from './db';
 import { checkLmdbDataFile } from './lmdb_meta';
 
 /** The initial map size of a write environment; it grows on demand. */
@@ -99,6 +99,7 @@ class LmdbCursor implements Cursor {
   /** buf as a plain Uint8Array: its views are cheaper to make than a Buffer's */
   private bytes: Uint8Array | null = null;
   private ends: Int32Array = new Int32Array(0);
+  private ahead: ReadAhead | null = null;
   private count = 0;
   private i = 0;
 
@@ -123,6 +124,7 @@ class LmdbCursor implements Cursor {
     const batch = positioned ? this.call(() => this.c.readBatch(BATCH, BATCH_BYTES)) : null;
     this.buf = batch?.buf ?? null;
     this.bytes = this.buf && new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.ahead = null;
     this.ends = batch?.ends ?? new Int32Array(0);
     this.count = this.ends.length / 2;
     this.i = 0;
@@ -157,6 +159,13 @@ class LmdbCursor implements Cursor {
     this.check();
     const start = this.i === 0 ? 0 : this.ends[2 * this.i - 1];
     return this.buf!.toString('utf8', start, this.ends[2 * this.i]);
+  }
+
+  readAhead(): ReadAhead | null {
+    if (!this.valid || !this.bytes) return null;
+    this.ahead ??= { bytes: this.bytes, ends: this.ends, count: this.count, index: 0 };
+    this.ahead.index = this.i;
+    return this.ahead;
   }
 
   get value(): Uint8Array {

@@ -269,6 +269,10 @@ export interface NativeAddon {
     out: Float32Array,
   ): void;
 
+  // datum.cc: the plain uint8 Datums of a read-ahead batch; 8 numbers per record: plain (1/0),
+  // channels, height, width, label, data offset, data length, 0
+  parseDatums(bytes: Uint8Array, ends: Int32Array, from: number, count: number, out: Int32Array): void;
+
   // image.cc: Caffe's image path (cv::imread of a JPEG, cv::resize INTER_LINEAR, CVMatToDatum's order)
   /** a JPEG by the system libjpeg as cv::imread sets it up (HWC, BGR or gray); null: the general decoder's */
   jpegDecode(
