@@ -17,6 +17,7 @@ void InitLmdb(Napi::Env env, Napi::Object exports);  // lmdb.cc
 void InitBlas(Napi::Env env, Napi::Object exports);  // blas.cc
 void InitTransform(Napi::Env env, Napi::Object exports);  // transform.cc
 void InitDatum(Napi::Env env, Napi::Object exports);  // datum.cc
+void InitEltwise(Napi::Env env, Napi::Object exports);  // eltwise.cc
 void InitImage(Napi::Env env, Napi::Object exports);  // image.cc
 
 namespace {
@@ -126,6 +127,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitBlas(env, exports);
   InitTransform(env, exports);
   InitDatum(env, exports);
+  InitEltwise(env, exports);
   InitImage(env, exports);
   return exports;
 }

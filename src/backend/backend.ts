@@ -110,6 +110,10 @@ export interface Backend {
   ): void;
   /** y += alpha x (caffe_axpy), over y's length. */
   axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  /** ReLU's CPU forward over y's length: y = x > 0 ? x : 0 + x * slope; in place allowed. */
+  reluForward(x: Float32Array, y: Float32Array, slope: number): void;
+  /** ReLU's CPU backward over dx's length: dx = x > 0 ? dy : dy * slope; in place (dy, dx) allowed. */
+  reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, slope: number): void;
   /** Strided slab copy (Caffe's caffe_copy per slab in Concat and Slice): for r in [0, rows),
    *  dst[dstOffset + r * dstStride + i] = src[srcOffset + r * srcStride + i], i in [0, count).
    *  Offsets and strides count elements; the slabs of src and of dst do not overlap one another. */

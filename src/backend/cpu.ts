@@ -73,9 +73,18 @@ export class CpuBackend implements Backend {
     else native().gemm(false, true, 1, M, N, alpha, x, A, beta, y);
   }
 
-  // a product of two floats is exact in a double, so `alpha * x + y` stored to a float rounds like a fused saxpy
+  // a product of two floats is exact in a double, so `alpha * x + y` stored to a float rounds like a fused
+  // saxpy; native/eltwise.cc computes it so on both cores
   axpy(alpha: number, x: Float32Array, y: Float32Array): void {
-    for (let i = 0; i < y.length; i++) y[i] = alpha * x[i] + y[i];
+    native().axpy(alpha, x, y);
+  }
+
+  reluForward(x: Float32Array, y: Float32Array, slope: number): void {
+    native().reluForward(x, y, slope);
+  }
+
+  reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, slope: number): void {
+    native().reluBackward(x, dy, dx, slope);
   }
 
   copyStrided(

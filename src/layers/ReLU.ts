@@ -3,6 +3,7 @@ import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
 import { NeuronLayer } from './neuron';
 import { currentDevice } from '../backend/mode';
+import { backend } from '../backend';
 import type { ConvolutionLayer } from './Convolution';
 
 export class ReLULayer extends NeuronLayer {
@@ -20,14 +21,8 @@ export class ReLULayer extends NeuronLayer {
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {
     if (this.fusedInto?.reluFused()) return;
-    const x = bottom[0].cpuData(),
-      y = top[0].mutableCpuData(),
-      s = this.slope;
-    // Caffe: max(x, 0) + slope * min(x, 0); `0 +` keeps its +0 where slope * x is -0
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      y[i] = v > 0 ? v : 0 + v * s;
-    }
+    // Caffe: max(x, 0) + slope * min(x, 0); `0 +` keeps its +0 where slope * x is -0 (native/eltwise.cc)
+    backend().reluForward(bottom[0].cpuData(), top[0].mutableCpuData(), this.slope);
   }
 
   protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
@@ -43,11 +38,7 @@ export class ReLULayer extends NeuronLayer {
   // In place, bottom data already holds y; y > 0 exactly where x > 0 (slope >= 0), as Caffe relies on.
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
-    const x = bottom[0].cpuData(),
-      dy = top[0].cpuDiff(),
-      dx = bottom[0].mutableCpuDiff(),
-      s = this.slope;
-    for (let i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * s;
+    backend().reluBackward(bottom[0].cpuData(), top[0].cpuDiff(), bottom[0].mutableCpuDiff(), this.slope);
   }
 }
 

@@ -6,6 +6,7 @@ import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { CaffeError } from '../util/errors';
 import { currentDevice } from '../backend/mode';
+import { backend } from '../backend';
 
 export class SplitLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
@@ -47,10 +48,7 @@ export class SplitLayer extends Layer {
     if (!propagateDown[0]) return;
     const dx = bottom[0].mutableCpuDiff();
     dx.set(top[0].cpuDiff());
-    for (let t = 1; t < top.length; t++) {
-      const dy = top[t].cpuDiff();
-      for (let i = 0; i < dx.length; i++) dx[i] += dy[i];
-    }
+    for (let t = 1; t < top.length; t++) backend().axpy(1, top[t].cpuDiff(), dx); // dx + 1 * dy = dx + dy
   }
 }
 

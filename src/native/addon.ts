@@ -269,6 +269,12 @@ export interface NativeAddon {
     out: Float32Array,
   ): void;
 
+  // eltwise.cc: element-wise kernels over both cores, the same bits as the TypeScript loops (double
+  // products and sums, rounded to float once); lengths are the output's
+  reluForward(x: Float32Array, y: Float32Array, slope: number): void;
+  reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, slope: number): void;
+  axpy(alpha: number, x: Float32Array, y: Float32Array): void;
+
   // datum.cc: the plain uint8 Datums of a read-ahead batch; 8 numbers per record: plain (1/0),
   // channels, height, width, label, data offset, data length, 0
   parseDatums(bytes: Uint8Array, ends: Int32Array, from: number, count: number, out: Int32Array): void;
