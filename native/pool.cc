@@ -47,18 +47,15 @@ void MaxPlaneValues(const Geo& g, const float* __restrict xp, float* __restrict 
   for (int ph = 0; ph < g.oH; ++ph) {
     float* __restrict s = yp + (int64_t)ph * g.oW;
     std::fill(s, s + g.oW, -FLT_MAX);
-    int hs, he;
-    Rows(g, ph, &hs, &he);
-    for (int h = hs; h < he; ++h)
-      for (int j = 0; j < g.kW; ++j) {
-        int lo, hi;
-        Cols(g, j, &lo, &hi);
-        const float* __restrict r = xp + h * g.W + j - g.pW;  // output column pw reads r[pw * sW]
-        if (g.sW == 1)
-          for (int pw = lo; pw < hi; ++pw) s[pw] = r[pw] > s[pw] ? r[pw] : s[pw];
-        else
-          for (int pw = lo; pw < hi; ++pw) s[pw] = r[pw * g.sW] > s[pw] ? r[pw * g.sW] : s[pw];
-      }
+    ForWindowCells(g, ph, [&](int base, int lo, int hi) {
+      if (g.sW == 1)
+        for (int pw = lo; pw < hi; ++pw) s[pw] = xp[base + pw] > s[pw] ? xp[base + pw] : s[pw];
+      else
+        for (int pw = lo; pw < hi; ++pw) {
+          const float v = xp[base + pw * g.sW];
+          s[pw] = v > s[pw] ? v : s[pw];
+        }
+    });
   }
 }
 

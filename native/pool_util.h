@@ -91,20 +91,25 @@ inline int AveSize(const Geo& g, int ph, int pw) {
 }
 
 
+// The forward loop order of output row ph: f(base, lo, hi) for each of its window rows h, then window
+// columns j, where output column pw in [lo, hi) reads cell base + pw * sW (the windows' cells in Caffe's
+// row-major order for every output).
+template <class F>
+inline void ForWindowCells(const Geo& g, int ph, F&& f) {
+  int hs, he;
+  Rows(g, ph, &hs, &he);
+  for (int h = hs; h < he; ++h)
+    for (int j = 0; j < g.kW; ++j) f(h * g.W + j - g.pW, g.colLo[j], g.colHi[j]);
+}
+
 // One plane of AVE pooling: sum over the window clipped to the image, divided by AveSize.
 inline void AvePlane(const Geo& g, const float* __restrict xp, float* __restrict yp) {
   for (int ph = 0; ph < g.oH; ++ph) {
     float* __restrict s = yp + (int64_t)ph * g.oW;
     std::fill(s, s + g.oW, 0.f);
-    int hs, he;
-    Rows(g, ph, &hs, &he);
-    for (int h = hs; h < he; ++h)
-      for (int j = 0; j < g.kW; ++j) {
-        int lo, hi;
-        Cols(g, j, &lo, &hi);
-        const int base = h * g.W + j - g.pW;  // cell of output column pw: base + pw * sW
-        for (int pw = lo; pw < hi; ++pw) s[pw] += xp[base + pw * g.sW];
-      }
+    ForWindowCells(g, ph, [&](int base, int lo, int hi) {
+      for (int pw = lo; pw < hi; ++pw) s[pw] += xp[base + pw * g.sW];
+    });
     for (int pw = 0; pw < g.oW; ++pw) s[pw] = s[pw] / (float)AveSize(g, ph, pw);
   }
 }
