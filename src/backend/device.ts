@@ -172,6 +172,8 @@ export interface DeviceKernels {
   avePoolBackward(d: PoolDesc, dy: DevicePtr, dx: DevicePtr): void;
   /** softmax over the channel axis of outer x channels x inner */
   softmaxForward(outer: number, channels: number, inner: number, x: DevicePtr, y: DevicePtr): void;
+  /** dx = (dy - sum over channels of dy y) y (dx may be dy: in place) */
+  softmaxBackward(outer: number, channels: number, inner: number, y: DevicePtr, dy: DevicePtr, dx: DevicePtr): void;
   /** top[0] = sum of -log prob[label] / normalizer (VALID: the positions not ignored; else `fixed`) */
   softmaxLossForward(
     outer: number,

@@ -71,6 +71,14 @@ export class SoftmaxLayer extends Layer {
     currentDevice().kernels.softmaxForward(this.outer, this.channels, this.inner, x, y);
   }
 
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const y = top[0].gpuData(),
+      dy = top[0].gpuDiff(),
+      dx = bottom[0].mutableGpuDiff();
+    currentDevice().kernels.softmaxBackward(this.outer, this.channels, this.inner, y, dy, dx);
+  }
+
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return;
     const y = top[0].cpuData(),

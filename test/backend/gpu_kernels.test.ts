@@ -71,7 +71,56 @@ function steadyTransfers(c: Case): TransferCounts {
 const NONE = { uploads: 0, downloads: 0 };
 const X = [2, 7, 3, 4];
 
+const CONV = { num_output: 4, kernel_size: [3], pad: [1], weight_filler: { type: 'gaussian' } };
 const CASES: [string, Case, Partial<TransferCounts>][] = [
+  ['Convolution', { layer: { type: 'Convolution', convolution_param: CONV }, bottoms: [X] }, NONE],
+  [
+    'Convolution, group 2, stride 2, dilation 2',
+    {
+      layer: { type: 'Convolution', convolution_param: { ...CONV, group: 2, stride: [2], dilation: [2], pad: [2] } },
+      bottoms: [[2, 6, 7, 5]],
+    },
+    NONE,
+  ],
+  [
+    'Deconvolution',
+    { layer: { type: 'Deconvolution', convolution_param: { ...CONV, stride: [2] } }, bottoms: [X] },
+    NONE,
+  ],
+  [
+    'InnerProduct',
+    {
+      layer: { type: 'InnerProduct', inner_product_param: { num_output: 5, weight_filler: { type: 'gaussian' } } },
+      bottoms: [X],
+    },
+    NONE,
+  ],
+  ['Pooling MAX', { layer: { type: 'Pooling', pooling_param: { kernel_size: 2, stride: 2 } }, bottoms: [X] }, NONE],
+  [
+    'Pooling AVE, global',
+    { layer: { type: 'Pooling', pooling_param: { pool: 'AVE', global_pooling: true } }, bottoms: [X] },
+    NONE,
+  ],
+  ['ReLU in place', { layer: { type: 'ReLU' }, bottoms: [X], inPlace: true }, NONE],
+  ['Sigmoid', { layer: { type: 'Sigmoid' }, bottoms: [X] }, NONE],
+  ['TanH', { layer: { type: 'TanH' }, bottoms: [X] }, NONE],
+  ['Softmax', { layer: { type: 'Softmax' }, bottoms: [X] }, NONE],
+  [
+    'Softmax axis 2, in place',
+    { layer: { type: 'Softmax', softmax_param: { axis: 2 } }, bottoms: [X], inPlace: true },
+    NONE,
+  ],
+  [
+    'SoftmaxWithLoss',
+    {
+      layer: { type: 'SoftmaxWithLoss' },
+      bottoms: [[6, 5], [6]],
+      labels: { index: 1, classes: 5 },
+      propagate: [true, false],
+    },
+    // the loss the forward returns: one float read back, as Caffe's Forward reads its loss
+    { uploads: 0, downloads: 1, bytesDown: 4 },
+  ],
   ['LRN ACROSS_CHANNELS', { layer: { type: 'LRN' }, bottoms: [X] }, NONE],
   [
     'LRN WITHIN_CHANNEL',

@@ -145,26 +145,41 @@ const AVE_POOL_BACK = geom(
 /** Softmax geometry: outer x channels x inner; one thread per (outer, inner) position. */
 const SM = `struct Params { n: u32, oX: u32, oY: u32, oZ: u32, oW: u32, channels: u32, inner: u32,
   ignore: i32, hasIgnore: u32, scale: f32 }`;
-const sm = (slots: number, body: string) =>
+const sm = (slots: number, body: string, helpers = '') =>
   grid(
     SM,
     slots,
     `let o = i / P.inner; let s = i % P.inner; let base = o * P.channels * P.inner + s;
     ${body}`,
+    helpers,
   );
 
-// softmax over channels: y = exp(x - max) / sum (Caffe's channel max, subtract, exp, sum, divide)
+// softmax over channels: y = exp(x - max) / sum (Caffe's channel max, subtract, exp, sum, divide; exp
+// as accurate as Caffe's expf: the drivers' built-in is several ulp off)
 const SOFTMAX = sm(
   2,
   `var m = bitcast<f32>(0xff7fffffu);
     for (var c = 0u; c < P.channels; c++) { m = max(m, B0[P.oX + base + c * P.inner]); }
     var sum = 0.0;
     for (var c = 0u; c < P.channels; c++) {
-      let e = exp(B0[P.oX + base + c * P.inner] - m);
+      let e = exp_acc(B0[P.oX + base + c * P.inner] - m);
       B1[P.oY + base + c * P.inner] = e;
       sum += e;
     }
     for (var c = 0u; c < P.channels; c++) { B1[P.oY + base + c * P.inner] /= sum; }`,
+  EXP_ACC,
+);
+
+// softmax backward: dx = (dy - dot) y with dot = sum_c dy y (Caffe's channel dot, subtract, multiply); y, dy,
+// dx in slots 0..2 (dx may be dy: each element is read before it is written)
+const SOFTMAX_BACK = sm(
+  3,
+  `var dot = 0.0;
+    for (var c = 0u; c < P.channels; c++) { dot += B1[P.oY + base + c * P.inner] * B0[P.oX + base + c * P.inner]; }
+    for (var c = 0u; c < P.channels; c++) {
+      let k = base + c * P.inner;
+      B2[P.oZ + k] = (B1[P.oY + k] - dot) * B0[P.oX + k];
+    }`,
 );
 
 // SoftmaxWithLoss per position: loss = -log(max(prob[label], FLT_MIN)), count = 1; both 0 for the
@@ -477,6 +492,7 @@ export const LAYER_PROGRAMS: Record<string, Program> = {
   ave_pool: AVE_POOL,
   ave_pool_backward: AVE_POOL_BACK,
   softmax: SOFTMAX,
+  softmax_backward: SOFTMAX_BACK,
   softmax_loss: SOFTMAX_LOSS,
   softmax_loss_backward: SOFTMAX_LOSS_BACK,
   loss_reduce: LOSS_REDUCE,

@@ -124,6 +124,10 @@ export class WebGpuKernels implements DeviceKernels {
     this.sm('softmax', outer, channels, inner, [x, y], null);
   }
 
+  softmaxBackward(outer: number, channels: number, inner: number, y: DevicePtr, dy: DevicePtr, dx: DevicePtr): void {
+    this.sm('softmax_backward', outer, channels, inner, [y, dy, dx], null);
+  }
+
   softmaxLossForward(
     outer: number,
     channels: number,
