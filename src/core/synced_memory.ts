@@ -96,6 +96,16 @@ export class SyncedMemory {
     return this.device;
   }
 
+  /** Another device is current: the data comes to the host (an error if only a closed device had it),
+   *  the old buffer is freed, and the next device use allocates on the current device. */
+  private leaveDevice(): void {
+    this.toCpu();
+    this.device!.free(this.deviceBuffer!);
+    deviceFinalizer.unregister(this);
+    this.deviceBuffer = this.device = undefined;
+    if (this.head === 'SYNCED') this.head = 'HEAD_AT_CPU';
+  }
+
   private toCpu(): void {
     switch (this.head) {
       case 'UNINITIALIZED':
@@ -115,10 +125,11 @@ export class SyncedMemory {
   }
 
   private toGpu(): void {
+    if (this.deviceBuffer && this.device !== currentDevice()) this.leaveDevice();
     if (!this.deviceBuffer) {
       this.device = currentDevice();
       this.deviceBuffer = this.device.alloc(this.size); // zeroed, as Caffe's cudaMemset at first use
-      deviceFinalizer.register(this, { device: this.device, buffer: this.deviceBuffer });
+      deviceFinalizer.register(this, { device: this.device, buffer: this.deviceBuffer }, this);
     }
     switch (this.head) {
       case 'UNINITIALIZED':
