@@ -3,6 +3,7 @@
 import { Blob } from '../core/blob';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { check, checkOp } from '../util/check';
 import { NeuronLayer } from './neuron';
 
@@ -34,6 +35,27 @@ export class ExpLayer extends NeuronLayer {
       backend().exp(y, y);
     }
     if (b !== 1) for (let i = 0; i < y.length; i++) y[i] *= b;
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const math = currentDevice().math,
+      n = bottom[0].count,
+      x = bottom[0].gpuData(),
+      y = top[0].mutableGpuData();
+    if (this.innerScale === 1) math.exp(n, x, y);
+    else {
+      math.scale(n, this.innerScale, x, y);
+      math.exp(n, y, y);
+    }
+    if (this.outerScale !== 1) math.scal(n, this.outerScale, y);
+  }
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const math = currentDevice().math,
+      n = bottom[0].count,
+      dx = bottom[0].mutableGpuDiff();
+    math.mul(n, top[0].gpuData(), top[0].gpuDiff(), dx);
+    if (this.innerScale !== 1) math.scal(n, this.innerScale, dx);
   }
 
   // Only the output is needed, so in-place use is exact.

@@ -2,6 +2,8 @@
 import { Blob } from '../core/blob';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
+import type { DevicePtr } from '../backend/device';
 import { check, checkOp } from '../util/check';
 import { NeuronLayer, neuronScratch } from './neuron';
 
@@ -10,6 +12,8 @@ export class LogLayer extends NeuronLayer {
   private inputScale = 1;
   private inputShift = 0;
   private backwardNumScale = 1;
+  /** the device's 1 / (shift + scale x) in backward (Caffe writes it into the bottom diff) */
+  private readonly grad = new Blob();
 
   override layerSetUp(): void {
     const base = Math.fround(this.param('log_param').base);
@@ -44,6 +48,33 @@ export class LogLayer extends NeuronLayer {
       if (a !== 1) v = Math.fround(v * a);
       out[i] = s !== 0 ? v + s : v;
     }
+  }
+
+  /** out = x * input_scale + input_shift on the device (copy, caffe_gpu_scal, caffe_gpu_add_scalar) */
+  private affineGpu(n: number, x: DevicePtr, out: DevicePtr): void {
+    const math = currentDevice().math;
+    math.copy(n, x, out);
+    if (this.inputScale !== 1) math.scal(n, this.inputScale, out);
+    if (this.inputShift !== 0) math.addScalar(n, this.inputShift, out);
+  }
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const math = currentDevice().math,
+      n = bottom[0].count,
+      y = top[0].mutableGpuData();
+    this.affineGpu(n, bottom[0].gpuData(), y);
+    math.log(n, y, y);
+    if (this.baseScale !== 1) math.scal(n, this.baseScale, y);
+  }
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const math = currentDevice().math,
+      n = bottom[0].count;
+    this.grad.reshapeLike(bottom[0]);
+    const g = this.grad.mutableGpuData();
+    this.affineGpu(n, bottom[0].gpuData(), g);
+    math.powx(n, g, -1, g);
+    if (this.backwardNumScale !== 1) math.scal(n, this.backwardNumScale, g);
+    math.mul(n, top[0].gpuDiff(), g, bottom[0].mutableGpuDiff());
   }
 
   // Caffe: caffe_log (logf) of the affine input, then caffe_scal by 1 / ln(base)

@@ -121,6 +121,23 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
     // the loss the forward returns: one float read back, as Caffe's Forward reads its loss
     { uploads: 0, downloads: 1, bytesDown: 4 },
   ],
+  ['AbsVal', { layer: { type: 'AbsVal' }, bottoms: [X] }, NONE],
+  [
+    'Exp, base 2, scale and shift',
+    { layer: { type: 'Exp', exp_param: { base: 2, scale: 0.5, shift: 1 } }, bottoms: [X] },
+    NONE,
+  ],
+  ['Log, scale and shift', { layer: { type: 'Log', log_param: { scale: 0.1, shift: 2 } }, bottoms: [X] }, NONE],
+  [
+    'Power 2, in place',
+    { layer: { type: 'Power', power_param: { power: 2, shift: 1 } }, bottoms: [X], inPlace: true },
+    NONE,
+  ],
+  [
+    'Power 0.5, shift 3',
+    { layer: { type: 'Power', power_param: { power: 0.5, scale: 0.2, shift: 3 } }, bottoms: [X] },
+    NONE,
+  ],
   ['LRN ACROSS_CHANNELS', { layer: { type: 'LRN' }, bottoms: [X] }, NONE],
   [
     'LRN WITHIN_CHANNEL',

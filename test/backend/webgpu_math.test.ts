@@ -169,7 +169,7 @@ d(`WebGPU math${why ? ` [skipped: ${why}]` : ''}`, () => {
 
   // powf- and expf-accurate (lavapipe's built-in pow is 11 ulp off): LRN's scale^-beta and ELU's exp are
   // compared with the CPU's
-  test('powx and exp: within an ulp of pow and exp, and powf special cases', () => {
+  test('powx, exp and log: within an ulp of pow, exp and log, and powf special cases', () => {
     const n = 20000;
     const x = Float32Array.from(rand(n, 21), (v) => Math.exp(v * 20)); // 2e-9 .. 5e8
     const px = put(x),
@@ -200,6 +200,13 @@ d(`WebGPU math${why ? ` [skipped: ${why}]` : ''}`, () => {
     const g = get(out, n);
     let worst = 0;
     for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(g[i] - Math.exp(e[i])) / ulp(Math.exp(e[i])));
+    expect(worst).toBeLessThan(1);
+    // log (caffe_gpu_log, the Log layer's) too, over 2e-9 .. 5e8 and the subnormals
+    const l = Float32Array.from(x, (v, i) => (i % 10 === 0 ? v * 1e-30 : v));
+    dev.math.log(n, put(l), out);
+    const gl = get(out, n);
+    worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(gl[i] - Math.log(l[i])) / ulp(Math.log(l[i])));
     expect(worst).toBeLessThan(1);
   });
 

@@ -249,7 +249,12 @@ fn ff_exp(y: vec2f) -> f32 {
   let acc = ff_add(two_sum(1.0, h), vec2f(0.5 * h2.x, 0.5 * h2.y));
   return ldexp(acc.x + (acc.y + (h * h2.x * p + r.y * (1.0 + h))), i32(k));
 }
-fn exp_acc(x: f32) -> f32 { return ff_exp(vec2f(x, 0.0)); }`;
+fn exp_acc(x: f32) -> f32 { return ff_exp(vec2f(x, 0.0)); }
+// logf-accurate for finite x > 0; zero, negative, infinite and NaN x by the built-in
+fn log_acc(x: f32) -> f32 {
+  if (x > 0.0 && x <= bitcast<f32>(0x7f7fffffu)) { let r = ff_log(x); return r.x + r.y; }
+  return log(x);
+}`;
 
 // caffe_gpu_powx is powf: the special cases of powf (x^0 = 1, zero and infinite x, negative x with an
 // integer exponent, NaN with a fractional one) are explicit, the rest float-float
@@ -268,7 +273,7 @@ fn powx(x: f32, p: f32) -> f32 {
   return select(r, -r, fract(p * 0.5) != 0.0);
 }`;
 
-/** Helpers for programs needing an accurate exp: exp_acc(x). */
+/** Helpers for programs needing an accurate exp or log: exp_acc(x), log_acc(x). */
 export const EXP_ACC = FF_MATH;
 
 export const PROGRAMS: Record<string, Program> = {
@@ -285,7 +290,7 @@ export const PROGRAMS: Record<string, Program> = {
   div: binary('x / y'),
   powx: unary('powx(x, P.a)', POWX),
   exp: unary('exp_acc(x)', EXP_ACC), // expf-accurate, as powx
-  log: unary('log(x)'),
+  log: unary('log_acc(x)', EXP_ACC), // logf-accurate
   sqrt: unary('sqrt(x)'),
   abs: unary('abs(x)'),
   sign: unary('sign(x)'),
