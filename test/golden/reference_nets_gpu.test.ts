@@ -1,5 +1,6 @@
 // The reference nets run on the device in GPU mode: LeNet, CIFAR-10 quick, ResNet-20, SqueezeNet
 // v1.0/v1.1, AlexNet, CaffeNet (group 2), GoogLeNet and MobileNet v1/v2 at batch 1, force_backward.
+// Both GEMM programs run (CPU adapters pick the register-blocked one, GPUs the tiled one).
 // - Every layer runs on the device: a whole forward + backward after a warm-up moves exactly two things
 //   between host and device, the input batch up and the output's diff up (a layer falling back to its
 //   CPU code would download its bottom), and the output is the DEFAULT engine's within 1e-4 of its
@@ -20,8 +21,9 @@ import { Net } from '../../src/net';
 import type { LayerParameter } from '../../src/proto/caffe';
 import type { Message } from '../../src/proto/schema';
 import { readNetParamsFromTextFile } from '../../src/io/proto_io';
-import { openGpu } from '../../src/api/common';
-import { currentDevice } from '../../src/backend/mode';
+import { WebGpuDevice } from '../../src/backend/webgpu/webgpu_device';
+import type { GemmKind } from '../../src/backend/webgpu/webgpu_math';
+import { currentDevice, setDevice } from '../../src/backend/mode';
 import { setMinLogLevel } from '../../src/util/logging';
 import { describeShared, sharedPath } from '../helpers';
 import { gpuSkipReason } from '../gpu';
@@ -183,6 +185,9 @@ function pass(net: Net, x: Float32Array, dy: Float32Array): { moved: typeof tran
   return { moved, output: copy(out.cpuData()) };
 }
 
+/** both GEMM programs, whatever the adapter: CPU adapters pick the register-blocked one, GPUs the tiled */
+const GEMMS: GemmKind[] = ['register', 'tiled'];
+
 const why = gpuSkipReason();
 (why ? describe.skip : describeShared)(`reference nets run on the device${why ? ` [skipped: ${why}]` : ''}`, () => {
   let release = () => {};
@@ -190,9 +195,12 @@ const why = gpuSkipReason();
   afterAll(() => setMinLogLevel(0));
   afterEach(() => release());
 
-  it.each(NETS)(
-    '%s',
-    (_name, proto, weights) => {
+  const cases = NETS.flatMap(([n, p, w]) =>
+    GEMMS.map((g) => [n, g, p, w] as [string, GemmKind, string, string | null]),
+  );
+  it.each(cases)(
+    '%s, %s GEMM',
+    (_name, gemm, proto, weights) => {
       const net = new Net(forTest(readNetParamsFromTextFile(sharedPath(proto))), { phase: 'TEST' });
       try {
         const rng = new Rng(20261207);
@@ -204,7 +212,12 @@ const why = gpuSkipReason();
         const cpu = traceCpu(net, x, dy);
         expect(cpu.bottomDiff[1].some((d) => d.some((v) => v !== 0))).toBe(true); // the gradient arrives
 
-        release = openGpu(0);
+        const dev = new WebGpuDevice(0, { gemm });
+        setDevice(dev);
+        release = () => {
+          setDevice(null);
+          dev.dispose();
+        };
         const errs = replayOnDevice(net, cpu);
         const worst = errs.reduce((a, b) => (b.worst > a.worst ? b : a));
         expect(worst.worst).toBeLessThan(1e-5);

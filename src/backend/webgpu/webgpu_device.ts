@@ -13,7 +13,7 @@ import type { DeviceInfo } from '../backend';
 import type { Device, DeviceBuffer, DevicePtr } from '../device';
 import { CTRL_DONE, CTRL_STATE, GpuAdapterInfo, GpuCmd, GpuPosted, GpuRead, GpuReply, GpuRequest } from './protocol';
 import type { GpuWorkerData } from './worker_main';
-import { WebGpuMath } from './webgpu_math';
+import { GemmKind, WebGpuMath } from './webgpu_math';
 import { WebGpuKernels } from './webgpu_kernels';
 
 const WORKER_ENTRY = moduleWorkerEntry(__filename, 'worker_main');
@@ -64,7 +64,11 @@ export class WebGpuDevice implements Device {
   private transfer: ArrayBuffer[] = [];
 
   /** Opens GPU `id`; no adapter (or no `webgpu` package) is a one-line CaffeError. */
-  constructor(readonly id: number) {
+  /** `gemm` picks the GEMM program (tests run the GPUs' tiled one on a CPU adapter too) */
+  constructor(
+    readonly id: number,
+    opts: { gemm?: GemmKind } = {},
+  ) {
     const url = packageEntryUrl('webgpu', 'index.js');
     if (!url) throw new CaffeError('GPU: the npm package webgpu is not installed (npm install webgpu)');
     const { port1, port2 } = new MessageChannel();
@@ -88,7 +92,7 @@ export class WebGpuDevice implements Device {
       native().restoreStderr(quiet);
     }
     this.adapter = r.info!;
-    this.math = new WebGpuMath(this, this.isCpuAdapter ? 'register' : 'tiled');
+    this.math = new WebGpuMath(this, opts.gemm ?? (this.isCpuAdapter ? 'register' : 'tiled'));
     this.kernels = new WebGpuKernels(this);
   }
 
