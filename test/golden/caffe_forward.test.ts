@@ -2,17 +2,19 @@
 // ResNet-20 with BatchNorm/Scale/Eltwise, and alexnet-mini with group conv, LRN across and within
 // channels, AVE pooling, two Accuracy layers and the loss): a fixed input fed through a Parameter layer
 // must give reference Caffe's outputs (caffe-forward.json, from scripts/caffe-forward-goldens.js; Caffe
-// prints 6 significant digits) within 1e-4 of the largest magnitude of each output.
+// prints 6 significant digits) within 1e-4 of the largest magnitude of each output; on every engine and
+// in GPU mode.
 import * as lib from '../../src';
 import '../../src/layers';
 import { Net } from '../../src/net';
 import { setLogSink } from '../../src/util/logging';
-import { describeShared } from '../helpers';
+import { HAVE_SHARED, describeShared } from '../helpers';
+import { describeEngines } from '../engines';
 
 const { CASES, buildCase } = require('../../scripts/caffe-forward-goldens.js');
 const golden: Record<string, { outputs: Record<string, number[]> }> = require('./caffe-forward.json');
 
-describeShared('forward outputs match reference Caffe', () => {
+(HAVE_SHARED ? describeEngines : describeShared)('forward outputs match reference Caffe', () => {
   const cases: [string, object][] = CASES.map((c: { id: string }) => [c.id, c]);
   it.each(cases)('%s', (id, c) => {
     const restore = setLogSink(() => {});
