@@ -1,7 +1,7 @@
 // Whole-net gradient checks: LeNet and alexnet-mini (group conv, LRN across/within channels, MAX/AVE
 // pooling with Caffe's ceil rule, leaky ReLU, SoftmaxWithLoss) with their Data layers replaced by
 // Input layers and Caffe's init.caffemodel weights. Backward's d loss / d param and d loss / d data
-// must match central differences of the forward loss.
+// must match central differences of the forward loss, on every engine and in GPU mode.
 import * as path from 'path';
 import '../../src/layers';
 import { Net } from '../../src/net';
@@ -10,7 +10,8 @@ import { Rng } from '../../src/core/rng';
 import { readNetParamsFromTextFile } from '../../src/io/proto_io';
 import { setMinLogLevel } from '../../src/util/logging';
 import { Message } from '../../src/proto/schema';
-import { describeShared, sharedPath } from '../helpers';
+import { HAVE_SHARED, describeShared, sharedPath } from '../helpers';
+import { describeEngines } from '../engines';
 
 function netWithInputs(dir: string, file: string, dataShape: number[], classes: number): { net: Net; labels: number } {
   const p: Message = readNetParamsFromTextFile(path.join(dir, file));
@@ -51,17 +52,19 @@ function check(net: Net, classes: number, directions: number, h: number, thr: nu
   const dataBlob = net.blobByName('data');
   targets.push({ blob: dataBlob, what: 'data', grad: Float32Array.from(dataBlob.cpuDiff()) });
   for (const t of targets) {
-    const x = t.blob.mutableCpuData(),
-      x0 = Float32Array.from(x);
+    // mutableCpuData before each write: in GPU mode the forward leaves the host copy stale-marked
+    const x = () => t.blob.mutableCpuData(),
+      x0 = Float32Array.from(x()),
+      n = x0.length;
     for (let k = 0; k < directions; k++) {
-      const v = Float32Array.from({ length: x.length }, () => (r.next() < 0.5 ? -1 : 1));
+      const v = Float32Array.from({ length: n }, () => (r.next() < 0.5 ? -1 : 1));
       let gv = 0;
-      for (let i = 0; i < x.length; i++) gv += t.grad[i] * v[i];
-      for (let i = 0; i < x.length; i++) x[i] = x0[i] + h * v[i];
+      for (let i = 0; i < n; i++) gv += t.grad[i] * v[i];
+      x().set(x0.map((e, i) => e + h * v[i]));
       const lp = net.forward();
-      for (let i = 0; i < x.length; i++) x[i] = x0[i] - h * v[i];
+      x().set(x0.map((e, i) => e - h * v[i]));
       const lm = net.forward();
-      x.set(x0);
+      x().set(x0);
       const est = (lp - lm) / (2 * h);
       // tolerance: relative, plus the rounding of two float32 losses (8 ulps) divided by 2h
       const tol = thr * Math.max(Math.abs(est), Math.abs(gv)) + (8 * Math.abs(L0) * 2 ** -23) / (2 * h);
@@ -71,7 +74,7 @@ function check(net: Net, classes: number, directions: number, h: number, thr: nu
   }
 }
 
-describeShared('whole-net gradient check', () => {
+(HAVE_SHARED ? describeEngines : describeShared)('whole-net gradient check', () => {
   beforeAll(() => setMinLogLevel(1));
   afterAll(() => setMinLogLevel(0));
 
