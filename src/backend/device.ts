@@ -163,6 +163,16 @@ export interface DeviceKernels {
   tanhForward(n: number, x: DevicePtr, y: DevicePtr): void;
   /** dx = dy (1 - y^2) */
   tanhBackward(n: number, dy: DevicePtr, y: DevicePtr, dx: DevicePtr): void;
+  /** y = log(1 + exp(x)) (BNLL) */
+  bnllForward(n: number, x: DevicePtr, y: DevicePtr): void;
+  /** dx = dy e / (1 + e), e = exp(min(x, 50)) */
+  bnllBackward(n: number, dy: DevicePtr, x: DevicePtr, dx: DevicePtr): void;
+  /** Tile: each of `outer` blocks of `inner` values repeated `tiles` times in a row */
+  tileForward(outer: number, inner: number, tiles: number, x: DevicePtr, y: DevicePtr): void;
+  /** dx = the sum of each block's `tiles` copies' diffs */
+  tileBackward(outer: number, inner: number, tiles: number, dy: DevicePtr, dx: DevicePtr): void;
+  /** y = x > threshold ? 1 : 0 */
+  thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void;
   convolution(d: ConvDesc): DeviceConvPrimitive;
   /** MAX pooling; mask holds each output's plane-local argmax (-1 for an empty window) as floats */
   maxPoolForward(d: PoolDesc, x: DevicePtr, y: DevicePtr, mask: DevicePtr): void;

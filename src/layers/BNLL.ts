@@ -3,6 +3,7 @@
 import { Blob } from '../core/blob';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { NeuronLayer, neuronScratch } from './neuron';
 
 const BNLL_THRESHOLD = 50;
@@ -16,6 +17,15 @@ export class BNLLLayer extends NeuronLayer {
     for (let i = 0; i < x.length; i++) e[i] = x[i] > 0 ? -x[i] : x[i];
     backend().exp(e, e);
     for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] + Math.log(1 + e[i]) : Math.log(1 + e[i]);
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    currentDevice().kernels.bnllForward(bottom[0].count, bottom[0].gpuData(), top[0].mutableGpuData());
+  }
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const b = bottom[0];
+    currentDevice().kernels.bnllBackward(b.count, top[0].gpuDiff(), b.gpuData(), b.mutableGpuDiff());
   }
 
   // Reads bottom data (as Caffe does): in-place use gives a wrong gradient there too.

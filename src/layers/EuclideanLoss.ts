@@ -3,6 +3,7 @@
 import { Blob } from '../core/blob';
 import { LossLayer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { fatal } from '../util/check';
 import { lossReshape } from './loss';
 
@@ -31,6 +32,23 @@ export class EuclideanLossLayer extends LossLayer {
       dot += d[i] * d[i];
     }
     top[0].mutableCpuData()[0] = dot / bottom[0].num / 2;
+  }
+
+  // Caffe's Forward_gpu: the difference on the device, its dot back to the host (a sync, as Caffe's)
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const math = currentDevice().math,
+      n = bottom[0].count,
+      d = this.diff.mutableGpuData();
+    math.sub(n, bottom[0].gpuData(), bottom[1].gpuData(), d);
+    top[0].mutableCpuData()[0] = math.dot(n, d, d) / bottom[0].num / 2;
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    for (let k = 0; k < 2; k++) {
+      if (!propagateDown[k]) continue;
+      const alpha = Math.fround(((k === 0 ? 1 : -1) * top[0].cpuDiff()[0]) / bottom[k].num);
+      currentDevice().math.scale(bottom[k].count, alpha, this.diff.gpuData(), bottom[k].mutableGpuDiff());
+    }
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {

@@ -2,6 +2,7 @@
 // implemented and fails if a gradient is requested.
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { layerError } from './layer_check';
 import { NeuronLayer } from './neuron';
 
@@ -17,6 +18,11 @@ export class ThresholdLayer extends NeuronLayer {
       y = top[0].mutableCpuData(),
       t = this.threshold;
     for (let i = 0; i < x.length; i++) y[i] = x[i] > t ? 1 : 0;
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const n = bottom[0].count;
+    currentDevice().kernels.thresholdForward(n, bottom[0].gpuData(), top[0].mutableGpuData(), this.threshold);
   }
 
   protected override backwardCpu(_top: Blob[], propagateDown: boolean[], _bottom: Blob[]): void {

@@ -3,6 +3,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { check, checkOp } from '../util/check';
 
 export class TileLayer extends Layer {
@@ -37,6 +38,17 @@ export class TileLayer extends Layer {
       const block = x.subarray(i * inner, (i + 1) * inner);
       for (let t = 0; t < this.tiles; t++, o += inner) y.set(block, o);
     }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const k = currentDevice().kernels;
+    k.tileForward(this.outer, this.inner, this.tiles, bottom[0].gpuData(), top[0].mutableGpuData());
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const k = currentDevice().kernels;
+    k.tileBackward(this.outer, this.inner, this.tiles, top[0].gpuDiff(), bottom[0].mutableGpuDiff());
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {

@@ -2,7 +2,7 @@
 // bottoms, top diffs and parameters are current only on the device (HEAD_AT_DEVICE, as a device kernel
 // before them leaves them) moves nothing between host and device (SyncedMemory's `transfers`). The CPU
 // fallback would read them on the host: a download. Dropout's TRAIN mask, drawn on the host, is the one
-// upload. A layer without a device kernel (Threshold) runs its CPU code there, correctly, and the
+// upload. A layer without a device kernel (ArgMax) runs its CPU code there, correctly, and the
 // download shows it. The values of the device paths are checked by each layer's tests in the GPU block.
 import '../../src/layers';
 import { createLayer } from '../../src/core/layer_factory';
@@ -122,6 +122,12 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
     { uploads: 0, downloads: 1, bytesDown: 4 },
   ],
   ['AbsVal', { layer: { type: 'AbsVal' }, bottoms: [X] }, NONE],
+  ['BNLL', { layer: { type: 'BNLL' }, bottoms: [X] }, NONE],
+  ['Tile', { layer: { type: 'Tile', tile_param: { axis: 1, tiles: 3 } }, bottoms: [X] }, NONE],
+  // as Caffe's Forward_gpu / Backward_gpu: the loss (from a device dot) is written on the host, so the
+  // 1-float top comes down before and goes up after; backward reads the loss weight in the top's diff
+  ['EuclideanLoss', { layer: { type: 'EuclideanLoss' }, bottoms: [X, X] }, { uploads: 1, downloads: 2, bytesUp: 4 }],
+  ['Threshold (forward only)', { layer: { type: 'Threshold' }, bottoms: [X], backward: false }, NONE],
   [
     'Exp, base 2, scale and shift',
     { layer: { type: 'Exp', exp_param: { base: 2, scale: 0.5, shift: 1 } }, bottoms: [X] },
@@ -245,12 +251,13 @@ d(`device kernels in GPU mode${why ? ` [skipped: ${why}]` : ''}`, () => {
     expect(gpu).toEqual(cpu);
   });
 
-  it('a layer without a device kernel (Threshold) runs its CPU code on synced memory: right, and downloads', () => {
-    const x = gaussianBlob([2, 3, 4]),
+  it('a layer without a device kernel (ArgMax, CPU-only in Caffe too) runs its CPU code on synced memory: right, and downloads', () => {
+    const x = gaussianBlob([3, 5]),
       y = new Blob(),
-      l = createLayer({ name: 't', type: 'Threshold', threshold_param: { threshold: 0.2 } });
+      l = createLayer({ name: 't', type: 'ArgMax' });
     l.setUp([x], [y]);
-    const want = Array.from(x.cpuData(), (v) => (v > 0.2 ? 1 : 0));
+    const v = Array.from(x.cpuData());
+    const want = [0, 1, 2].map((r) => v.slice(r * 5, r * 5 + 5).reduce((b, e, i, a) => (e > a[b] ? i : b), 0));
     onDevice(x, false);
     resetTransfers();
     l.forward([x], [y]);

@@ -142,6 +142,13 @@ const AVE_POOL_BACK = geom(
     B1[P.oY + i] = g;`,
 );
 
+// log(1 + e) for e >= 0 with the rounding of 1 + e corrected (needs EXP_ACC's helpers)
+const LOG1P_ACC = `fn log1p_acc(e: f32) -> f32 {
+  let u = (1.0 + e) * ff_one();
+  if (u == 1.0) { return e; }
+  return log_acc(u) - (((u - 1.0) * ff_one()) - e) / u;
+}`;
+
 /** Softmax geometry: outer x channels x inner; one thread per (outer, inner) position. */
 const SM = `struct Params { n: u32, oX: u32, oY: u32, oZ: u32, oW: u32, channels: u32, inner: u32,
   ignore: i32, hasIgnore: u32, scale: f32 }`;
@@ -358,6 +365,23 @@ const COPY_STRIDED = grid(
     B1[P.o1 + r * P.dstStride + k] = B0[P.o0 + r * P.srcStride + k];`,
 );
 
+// Tile (Caffe's Tile / TileBackward kernels): top row r of `inner` values is bottom row r / tiles; a
+// bottom diff sums its rows' tiles copies in order; x or dy, y or dx in slots 0, 1
+const TILE_PARAMS = 'struct Params { n: u32, o0: u32, o1: u32, inner: u32, tiles: u32 }';
+const TILE_FORWARD = grid(
+  TILE_PARAMS,
+  2,
+  `let r = i / P.inner; B1[P.o1 + i] = B0[P.o0 + (r / P.tiles) * P.inner + i % P.inner];`,
+);
+const TILE_BACKWARD = grid(
+  TILE_PARAMS,
+  2,
+  `let k = i % P.inner; let base = (i / P.inner) * P.tiles * P.inner + k;
+    var s = 0.0;
+    for (var t = 0u; t < P.tiles; t++) { s += B0[P.o0 + base + t * P.inner]; }
+    B1[P.o1 + i] = s;`,
+);
+
 // Eltwise MAX step k = P.a: k = 1 compares bottoms 0 and 1 (a tie to 1); later bottoms win only when
 // greater than the running max; a, b, y, mask in slots 0..3 (a is y for k > 1)
 const ELTWISE_MAX = ew(
@@ -485,6 +509,21 @@ export const LAYER_PROGRAMS: Record<string, Program> = {
   tanh_forward: ew(2, 'B1[P.o1 + i] = tanh(B0[P.o0 + i]);'),
   // dx = dy (1 - y^2)
   tanh_backward: ew(3, 'let y = B1[P.o1 + i]; B2[P.o2 + i] = B0[P.o0 + i] * (1.0 - y * y);'),
+  // BNLL: x > 0 ? x + log(1 + exp(-x)) : log(1 + exp(x)), log(1 + e) as accurate as Caffe's double log
+  bnll_forward: ew(
+    2,
+    'let x = B0[P.o0 + i]; B1[P.o1 + i] = max(x, 0.0) + log1p_acc(exp_acc(-abs(x)));',
+    `${EXP_ACC}\n${LOG1P_ACC}`,
+  ),
+  // dx = dy e / (1 + e), e = exp(min(x, 50)); dy, x, dx
+  bnll_backward: ew(
+    3,
+    'let e = exp_acc(min(B1[P.o1 + i], 50.0)); B2[P.o2 + i] = B0[P.o0 + i] * e / (e + 1.0);',
+    EXP_ACC,
+  ),
+  tile_forward: TILE_FORWARD,
+  tile_backward: TILE_BACKWARD,
+  threshold_forward: ew(2, 'B1[P.o1 + i] = select(0.0, 1.0, B0[P.o0 + i] > P.a);'),
   im2col: IM2COL,
   col2im: COL2IM,
   max_pool: MAX_POOL,

@@ -45,6 +45,21 @@ export class WebGpuKernels implements DeviceKernels {
   tanhBackward(n: number, dy: DevicePtr, y: DevicePtr, dx: DevicePtr): void {
     this.ew('tanh_backward', n, [dy, y, dx]);
   }
+  bnllForward(n: number, x: DevicePtr, y: DevicePtr): void {
+    this.ew('bnll_forward', n, [x, y]);
+  }
+  bnllBackward(n: number, dy: DevicePtr, x: DevicePtr, dx: DevicePtr): void {
+    this.ew('bnll_backward', n, [dy, x, dx]);
+  }
+  tileForward(outer: number, inner: number, tiles: number, x: DevicePtr, y: DevicePtr): void {
+    this.grid('tile_forward', outer * tiles * inner, 'uuuuu', [x, y], [inner, tiles]);
+  }
+  tileBackward(outer: number, inner: number, tiles: number, dy: DevicePtr, dx: DevicePtr): void {
+    this.grid('tile_backward', outer * inner, 'uuuuu', [dy, dx], [inner, tiles]);
+  }
+  thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void {
+    this.ew('threshold_forward', n, [x, y], threshold);
+  }
 
   /** A geometry program (im2col, col2im, pooling) over n threads. */
   geom(prog: string, n: number, ptrs: DevicePtr[], g: number[]): void {
