@@ -171,6 +171,9 @@ export interface DeviceKernels {
   tileForward(outer: number, inner: number, tiles: number, x: DevicePtr, y: DevicePtr): void;
   /** dx = the sum of each block's `tiles` copies' diffs */
   tileBackward(outer: number, inner: number, tiles: number, dy: DevicePtr, dx: DevicePtr): void;
+  /** Crop of a 4-axis blob: top element (a, b, c, d) is bottom element (a + off[0], ..., d + off[3]) at
+   *  the bottom's strides; `forward` copies bottom -> top, else top -> bottom (the rest untouched) */
+  crop4(top: number[], strides: number[], off: number[], from: DevicePtr, to: DevicePtr, forward: boolean): void;
   /** y = x > threshold ? 1 : 0 */
   thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void;
   convolution(d: ConvDesc): DeviceConvPrimitive;

@@ -5,6 +5,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { checkOp } from '../util/check';
 
 export class CropLayer extends Layer {
@@ -92,6 +93,40 @@ export class CropLayer extends Layer {
         idx[j] = 0;
       }
     }
+  }
+
+  /** The device's crop4 arguments (leading axes of size 1 up to 4); null past 4 axes (CPU code then). */
+  private geometry4(top: Blob): { t: number[]; s: number[]; f: number[] } | null {
+    const nd = top.numAxes;
+    if (nd > 4 || nd === 0) return null;
+    const pad = 4 - nd;
+    const t = [1, 1, 1, 1],
+      f = [0, 0, 0, 0],
+      s = [0, 0, 0, 1];
+    for (let i = 0; i < nd; i++) {
+      t[pad + i] = top.shape[i];
+      f[pad + i] = this.offsets[i];
+      s[pad + i] = this.srcStrides[i];
+    }
+    return { t, s: s.slice(0, 3), f };
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const g = this.geometry4(top[0]);
+    if (!g) return super.forwardGpu(bottom, top);
+    currentDevice().kernels.crop4(g.t, g.s, g.f, bottom[0].gpuData(), top[0].mutableGpuData(), true);
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    const g = this.geometry4(top[0]);
+    if (!g) return super.backwardGpu(top, propagateDown, bottom);
+    const math = currentDevice().math;
+    if (propagateDown[0]) {
+      const dx = bottom[0].mutableGpuDiff();
+      math.set(bottom[0].count, 0, dx);
+      currentDevice().kernels.crop4(g.t, g.s, g.f, top[0].gpuDiff(), dx, false);
+    }
+    if (propagateDown[1]) math.set(bottom[1].count, 0, bottom[1].mutableGpuDiff());
   }
 
   protected forwardCpu(bottom: Blob[], top: Blob[]): void {

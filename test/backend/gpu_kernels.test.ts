@@ -123,6 +123,7 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
   ],
   ['AbsVal', { layer: { type: 'AbsVal' }, bottoms: [X] }, NONE],
   ['BNLL', { layer: { type: 'BNLL' }, bottoms: [X] }, NONE],
+  ['Crop', { layer: { type: 'Crop', crop_param: { axis: 1, offset: [1, 0, 1] } }, bottoms: [X, [2, 5, 3, 3]] }, NONE],
   ['Tile', { layer: { type: 'Tile', tile_param: { axis: 1, tiles: 3 } }, bottoms: [X] }, NONE],
   // as Caffe's Forward_gpu / Backward_gpu: the loss (from a device dot) is written on the host, so the
   // 1-float top comes down before and goes up after; backward reads the loss weight in the top's diff

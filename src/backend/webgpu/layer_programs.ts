@@ -382,6 +382,19 @@ const TILE_BACKWARD = grid(
     B1[P.o1 + i] = s;`,
 );
 
+// Crop (4 axes): top element i = (a, b, c, d) over top dims (., t1, t2, t3) is bottom element
+// (a + f0) s0 + (b + f1) s1 + (c + f2) s2 + d + f3; forward gathers into the top, backward scatters
+// the top diff back (one-to-one: no two threads write one element); from, to in slots 0, 1
+const CROP4 = grid(
+  `struct Params { n: u32, o0: u32, o1: u32, t1: u32, t2: u32, t3: u32, s0: u32, s1: u32, s2: u32,
+  f0: u32, f1: u32, f2: u32, f3: u32, forward: u32 }`,
+  2,
+  `let d = i % P.t3; let c = (i / P.t3) % P.t2; let b = (i / (P.t3 * P.t2)) % P.t1;
+    let a = i / (P.t3 * P.t2 * P.t1);
+    let j = (a + P.f0) * P.s0 + (b + P.f1) * P.s1 + (c + P.f2) * P.s2 + d + P.f3;
+    if (P.forward != 0u) { B1[P.o1 + i] = B0[P.o0 + j]; } else { B1[P.o1 + j] = B0[P.o0 + i]; }`,
+);
+
 // Eltwise MAX step k = P.a: k = 1 compares bottoms 0 and 1 (a tie to 1); later bottoms win only when
 // greater than the running max; a, b, y, mask in slots 0..3 (a is y for k > 1)
 const ELTWISE_MAX = ew(
@@ -521,6 +534,7 @@ export const LAYER_PROGRAMS: Record<string, Program> = {
     'let e = exp_acc(min(B1[P.o1 + i], 50.0)); B2[P.o2 + i] = B0[P.o0 + i] * e / (e + 1.0);',
     EXP_ACC,
   ),
+  crop4: CROP4,
   tile_forward: TILE_FORWARD,
   tile_backward: TILE_BACKWARD,
   threshold_forward: ew(2, 'B1[P.o1 + i] = select(0.0, 1.0, B0[P.o0 + i] > P.a);'),

@@ -57,6 +57,11 @@ export class WebGpuKernels implements DeviceKernels {
   tileBackward(outer: number, inner: number, tiles: number, dy: DevicePtr, dx: DevicePtr): void {
     this.grid('tile_backward', outer * inner, 'uuuuu', [dy, dx], [inner, tiles]);
   }
+  crop4(top: number[], strides: number[], off: number[], from: DevicePtr, to: DevicePtr, forward: boolean): void {
+    const n = top[0] * top[1] * top[2] * top[3];
+    const rest = [top[1], top[2], top[3], strides[0], strides[1], strides[2], ...off, forward ? 1 : 0];
+    this.grid('crop4', n, 'u'.repeat(14), [from, to], rest);
+  }
   thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void {
     this.ew('threshold_forward', n, [x, y], threshold);
   }
