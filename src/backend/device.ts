@@ -143,9 +143,9 @@ export interface DeviceConvPrimitive {
   dispose(): void;
 }
 
-/** SoftmaxWithLoss's device buffers: per-position loss and count, and the normalizer kept for backward
+/** A loss layer's device buffers: per-position loss and count, and the normalizer kept for backward
  *  (Accuracy's too: the per-position hit in `loss`). */
-export interface SoftmaxLossScratch {
+export interface LossScratch {
   loss: DevicePtr;
   count: DevicePtr;
   norm: DevicePtr;
@@ -196,7 +196,7 @@ export interface DeviceKernels {
     label: DevicePtr,
     ignoreLabel: number | null,
     normalizer: 'VALID' | number,
-    scratch: SoftmaxLossScratch,
+    scratch: LossScratch,
     top: DevicePtr,
   ): void;
   /** dx = (prob - onehot(label)) lossWeight / the forward's normalizer; 0 at ignored positions */
@@ -208,7 +208,28 @@ export interface DeviceKernels {
     label: DevicePtr,
     ignoreLabel: number | null,
     lossWeight: number,
-    scratch: SoftmaxLossScratch,
+    scratch: LossScratch,
+    dx: DevicePtr,
+  ): void;
+  /** SigmoidCrossEntropyLoss: top[0] = sum of the cross-entropies of sigmoid(x) and t / normalizer
+   *  (VALID: the elements whose target is not the ignore label) */
+  sigmoidCrossEntropyLossForward(
+    n: number,
+    x: DevicePtr,
+    t: DevicePtr,
+    ignoreLabel: number | null,
+    normalizer: 'VALID' | number,
+    scratch: LossScratch,
+    top: DevicePtr,
+  ): void;
+  /** dx = (sigmoid(x) - t) lossWeight / the forward's normalizer; 0 where ignored */
+  sigmoidCrossEntropyLossBackward(
+    n: number,
+    x: DevicePtr,
+    t: DevicePtr,
+    ignoreLabel: number | null,
+    lossWeight: number,
+    scratch: LossScratch,
     dx: DevicePtr,
   ): void;
   /** The solvers' updates (Caffe's <solver>_update_gpu): diff g becomes the step, histories advance.
@@ -284,7 +305,7 @@ export interface DeviceKernels {
     label: DevicePtr,
     topK: number,
     ignoreLabel: number | null,
-    scratch: SoftmaxLossScratch,
+    scratch: LossScratch,
     top: DevicePtr,
     perClass: DevicePtr | null,
   ): void;

@@ -8,7 +8,7 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fatal } from '../util/check';
-import { ignoreLabel, notImplemented, forEachLabel, checkLabelCount } from './loss';
+import { DeviceLossScratch, ignoreLabel, notImplemented, forEachLabel, checkLabelCount } from './loss';
 import { currentDevice } from '../backend/mode';
 
 export class AccuracyLayer extends Layer {
@@ -19,10 +19,8 @@ export class AccuracyLayer extends Layer {
   private inner = 0;
   /** per-class label counts (Caffe's nums_buffer_) */
   private nums = new Float32Array(0);
-  /** GPU: per-position hits and counts, and the count's normalizer (device memory only) */
-  private hits = new Blob();
-  private counts = new Blob();
-  private norm = new Blob([1]);
+  /** GPU: per-position hits and counts, and the count's normalizer */
+  private readonly deviceScratch = new DeviceLossScratch();
 
   override layerSetUp(): void {
     this.topK = this.param('accuracy_param').top_k;
@@ -95,15 +93,7 @@ export class AccuracyLayer extends Layer {
     // labels current on the host (from a data layer) are checked there, with no transfer
     if (bottom[1].dataMemory.head !== 'HEAD_AT_DEVICE')
       forEachLabel(this, bottom[1].cpuData(), this.outer, this.inner, C, this.ignore, () => {});
-    if (this.hits.count !== n) {
-      this.hits.reshape([n]);
-      this.counts.reshape([n]);
-    }
-    const scratch = {
-      loss: this.hits.mutableGpuData(),
-      count: this.counts.mutableGpuData(),
-      norm: this.norm.mutableGpuData(),
-    };
+    const scratch = this.deviceScratch.get(n); // per-position hit in `loss`
     currentDevice().kernels.accuracy(
       this.outer,
       C,

@@ -8,7 +8,9 @@ import { Blob } from '../core/blob';
 import { LossLayer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
 import { fatal } from '../util/check';
+import { currentDevice } from '../backend/mode';
 import {
+  DeviceLossScratch,
   NormalizationMode,
   getNormalizer,
   ignoreLabel,
@@ -25,6 +27,7 @@ export class SigmoidCrossEntropyLossLayer extends LossLayer {
   private normalizer = 1;
   private outer = 0;
   private inner = 0;
+  private readonly deviceScratch = new DeviceLossScratch();
 
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
@@ -60,6 +63,36 @@ export class SigmoidCrossEntropyLossLayer extends LossLayer {
     }
     this.normalizer = getNormalizer(this, this.normalization, this.outer, this.inner, valid);
     top[0].mutableCpuData()[0] = loss / this.normalizer;
+  }
+
+  // On the device, as Caffe's Forward_gpu, except that the sum and the normalizer stay there
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const n = bottom[0].count;
+    const norm =
+      this.normalization === 'VALID' ? 'VALID' : getNormalizer(this, this.normalization, this.outer, this.inner, 0);
+    const x = bottom[0].gpuData(),
+      t = bottom[1].gpuData(),
+      ignore = this.ignore ?? null;
+    const k = currentDevice().kernels;
+    k.sigmoidCrossEntropyLossForward(n, x, t, ignore, norm, this.deviceScratch.get(n), top[0].mutableGpuData());
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (propagateDown[1]) throw labelBackpropError(this);
+    if (!propagateDown[0]) return;
+    const n = bottom[0].count,
+      lossWeight = top[0].cpuDiff()[0], // set once at set-up: synced, no transfer
+      scratch = this.deviceScratch.get(n);
+    const k = currentDevice().kernels;
+    k.sigmoidCrossEntropyLossBackward(
+      n,
+      bottom[0].gpuData(),
+      bottom[1].gpuData(),
+      this.ignore ?? null,
+      lossWeight,
+      scratch,
+      bottom[0].mutableGpuDiff(),
+    );
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {

@@ -5,7 +5,6 @@
 // Optional top[1] = the probabilities (shares the internal softmax output).
 import { Blob } from '../core/blob';
 import { currentDevice } from '../backend/mode';
-import type { SoftmaxLossScratch } from '../backend/device';
 import { Layer, LossLayer } from '../core/layer';
 import { createLayer, registerLayer } from '../core/layer_factory';
 import {
@@ -19,6 +18,7 @@ import {
   forEachLabel,
   labelledLossBackward,
   checkLabelCount,
+  DeviceLossScratch,
 } from './loss';
 import './Softmax'; // registers the inner Softmax type
 
@@ -30,9 +30,7 @@ export class SoftmaxWithLossLayer extends LossLayer {
   private axis = 1;
   private outer = 0;
   private inner = 0;
-  private lossBuf = new Blob();
-  private countBuf = new Blob();
-  private normBuf = new Blob([1]);
+  private readonly deviceScratch = new DeviceLossScratch();
 
   override layerSetUp(bottom: Blob[], top: Blob[]): void {
     super.layerSetUp(bottom, top);
@@ -121,7 +119,7 @@ export class SoftmaxWithLossLayer extends LossLayer {
       bottom[1].gpuData(),
       this.ignore ?? null,
       norm,
-      this.scratch(),
+      this.deviceScratch.get(this.outer * this.inner),
       top[0].mutableGpuData(),
     );
     if (top.length === 2) top[1].shareData(this.prob);
@@ -140,23 +138,9 @@ export class SoftmaxWithLossLayer extends LossLayer {
       bottom[1].gpuData(),
       this.ignore ?? null,
       lossWeight,
-      this.scratch(),
+      this.deviceScratch.get(this.outer * this.inner),
       bottom[0].mutableGpuDiff(),
     );
-  }
-
-  /** Per-position loss and count, and the normalizer, on the device (Caffe's loss_data / counts). */
-  private scratch(): SoftmaxLossScratch {
-    const n = this.outer * this.inner;
-    if (this.lossBuf.count !== n) {
-      this.lossBuf.reshape([n]);
-      this.countBuf.reshape([n]);
-    }
-    return {
-      loss: this.lossBuf.mutableGpuData(),
-      count: this.countBuf.mutableGpuData(),
-      norm: this.normBuf.mutableGpuData(),
-    };
   }
 }
 

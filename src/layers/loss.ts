@@ -4,6 +4,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import type { LossParameter } from '../proto/caffe';
+import type { LossScratch } from '../backend/device';
 import { fatal } from '../util/check';
 import { CaffeError } from '../util/errors';
 import { layerError } from './layer_check';
@@ -188,4 +189,21 @@ export function labelledLossBackward(
     }
   }
   backend().scal(Math.fround(top.cpuDiff()[0] / getNormalizer(layer, mode, outer, inner, count)), dx);
+}
+
+/** A loss layer's device buffers (Caffe's loss_data / counts): per-position loss and count, and the
+ *  normalizer its forward found, kept for backward. */
+export class DeviceLossScratch {
+  private readonly loss = new Blob();
+  private readonly count = new Blob();
+  private readonly norm = new Blob([1]);
+
+  /** The buffers for `n` positions, on the current device. */
+  get(n: number): LossScratch {
+    if (this.loss.count !== n) {
+      this.loss.reshape([n]);
+      this.count.reshape([n]);
+    }
+    return { loss: this.loss.mutableGpuData(), count: this.count.mutableGpuData(), norm: this.norm.mutableGpuData() };
+  }
 }

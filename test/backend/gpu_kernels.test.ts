@@ -69,6 +69,9 @@ function steadyTransfers(c: Case): TransferCounts {
 }
 
 const NONE = { uploads: 0, downloads: 0 };
+// a loss layer's backward reads its loss weight from the top's diff on the host; this test leaves every
+// top diff current only on the device, so it comes down (a net sets it once on the host: no transfer)
+const LOSS_WEIGHT_READ = { uploads: 0, downloads: 1, bytesDown: 4 };
 const X = [2, 7, 3, 4];
 
 const CONV = { num_output: 4, kernel_size: [3], pad: [1], weight_filler: { type: 'gaussian' } };
@@ -118,15 +121,14 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
       labels: { index: 1, classes: 5 },
       propagate: [true, false],
     },
-    // the loss the forward returns: one float read back, as Caffe's Forward reads its loss
-    { uploads: 0, downloads: 1, bytesDown: 4 },
+    LOSS_WEIGHT_READ,
   ],
   ['AbsVal', { layer: { type: 'AbsVal' }, bottoms: [X] }, NONE],
   ['BNLL', { layer: { type: 'BNLL' }, bottoms: [X] }, NONE],
   ['Crop', { layer: { type: 'Crop', crop_param: { axis: 1, offset: [1, 0, 1] } }, bottoms: [X, [2, 5, 3, 3]] }, NONE],
   ['Tile', { layer: { type: 'Tile', tile_param: { axis: 1, tiles: 3 } }, bottoms: [X] }, NONE],
-  // as Caffe's Forward_gpu / Backward_gpu: the loss (from a device dot) is written on the host, so the
-  // 1-float top comes down before and goes up after; backward reads the loss weight in the top's diff
+  // as Caffe's Forward_gpu: the loss (from a device dot) is written into the 1-float top on the host, so
+  // the top comes down (this test left it on the device) and goes up; and the loss weight's read
   ['EuclideanLoss', { layer: { type: 'EuclideanLoss' }, bottoms: [X, X] }, { uploads: 1, downloads: 2, bytesUp: 4 }],
   ['Threshold (forward only)', { layer: { type: 'Threshold' }, bottoms: [X], backward: false }, NONE],
   [
@@ -144,6 +146,19 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
     'Power 0.5, shift 3',
     { layer: { type: 'Power', power_param: { power: 0.5, scale: 0.2, shift: 3 } }, bottoms: [X] },
     NONE,
+  ],
+  [
+    'SigmoidCrossEntropyLoss, ignore_label, VALID',
+    {
+      layer: { type: 'SigmoidCrossEntropyLoss', loss_param: { ignore_label: 2, normalization: 'VALID' } },
+      bottoms: [
+        [6, 5],
+        [6, 5],
+      ],
+      labels: { index: 1, classes: 3 },
+      propagate: [true, false],
+    },
+    LOSS_WEIGHT_READ,
   ],
   ['LRN ACROSS_CHANNELS', { layer: { type: 'LRN' }, bottoms: [X] }, NONE],
   [

@@ -213,6 +213,26 @@ const SOFTMAX_LOSS_BACK = sm(
     }`,
 );
 
+// SigmoidCrossEntropyLoss per element (one position per element): loss = log(1 + exp(-|x|)) -
+// x (t - [x >= 0]), count = 1; both 0 where the target truncates to the ignore label; x, t, loss, count
+const SIGMOID_CE_LOSS = sm(
+  4,
+  `let x = B0[P.oX + i]; let t = B1[P.oY + i];
+    if (P.hasIgnore != 0u && i32(t) == P.ignore) { B2[P.oZ + i] = 0.0; B3[P.oW + i] = 0.0; continue; }
+    B2[P.oZ + i] = log1p_acc(exp_acc(-abs(x))) - x * (t - select(0.0, 1.0, x >= 0.0));
+    B3[P.oW + i] = 1.0;`,
+  `${EXP_ACC}\n${LOG1P_ACC}`,
+);
+
+// its backward: dx = (sigmoid(x) - t) scale / normalizer[0], 0 where ignored; x, t, dx, normalizer
+const SIGMOID_CE_LOSS_BACK = sm(
+  4,
+  `let t = B1[P.oY + i];
+    let ignored = P.hasIgnore != 0u && i32(t) == P.ignore;
+    let sg = 0.5 * tanh(0.5 * B0[P.oX + i]) + 0.5;
+    B2[P.oZ + i] = select((sg - t) * (P.scale / B3[P.oW]), 0.0, ignored);`,
+);
+
 // top[0] = sum(loss) / normalizer, normalizer = max(1, sum(count)) for VALID else P.a (kept in
 // norm[0] for backward); one workgroup; loss, count, top, norm in slots 0..3
 const LOSS_REDUCE: Program = {
@@ -548,6 +568,8 @@ export const LAYER_PROGRAMS: Record<string, Program> = {
   softmax_backward: SOFTMAX_BACK,
   softmax_loss: SOFTMAX_LOSS,
   softmax_loss_backward: SOFTMAX_LOSS_BACK,
+  sigmoid_ce_loss: SIGMOID_CE_LOSS,
+  sigmoid_ce_loss_backward: SIGMOID_CE_LOSS_BACK,
   loss_reduce: LOSS_REDUCE,
   lrn_forward: LRN_FORWARD,
   lrn_backward: LRN_BACKWARD,

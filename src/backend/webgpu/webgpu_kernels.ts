@@ -1,7 +1,7 @@
 // The layers' device kernels on WebGPU (backend/device.ts DeviceKernels): dispatches of
 // layer_programs.ts; the convolution is webgpu_conv.ts.
 import type { ConvDesc, LRNDesc, PoolDesc } from '../backend';
-import { Broadcast, DeviceConvPrimitive, DeviceKernels, DevicePtr, SoftmaxLossScratch } from '../device';
+import { Broadcast, DeviceConvPrimitive, DeviceKernels, DevicePtr, LossScratch } from '../device';
 import type { WebGpuDevice } from './webgpu_device';
 import { packParams } from './webgpu_device';
 import { ewGroups } from './webgpu_math';
@@ -156,11 +156,15 @@ export class WebGpuKernels implements DeviceKernels {
     label: DevicePtr,
     ignoreLabel: number | null,
     normalizer: 'VALID' | number,
-    s: SoftmaxLossScratch,
+    s: LossScratch,
     top: DevicePtr,
   ): void {
     this.sm('softmax_loss', outer, channels, inner, [prob, label, s.loss, s.count], ignoreLabel);
-    const n = outer * inner;
+    this.lossReduce(outer * inner, normalizer, s, top);
+  }
+
+  /** top[0] = the sum of the n losses in s.loss / the normalizer (kept in s.norm) */
+  private lossReduce(n: number, normalizer: 'VALID' | number, s: LossScratch, top: DevicePtr): void {
     const valid = normalizer === 'VALID';
     const params = packParams('uuuuuff', [
       n,
@@ -174,6 +178,31 @@ export class WebGpuKernels implements DeviceKernels {
     this.dev.dispatch('loss_reduce', [s.loss, s.count, top, s.norm], params, [1, 1, 1]);
   }
 
+  sigmoidCrossEntropyLossForward(
+    n: number,
+    x: DevicePtr,
+    t: DevicePtr,
+    ignoreLabel: number | null,
+    normalizer: 'VALID' | number,
+    s: LossScratch,
+    top: DevicePtr,
+  ): void {
+    this.sm('sigmoid_ce_loss', n, 1, 1, [x, t, s.loss, s.count], ignoreLabel);
+    this.lossReduce(n, normalizer, s, top);
+  }
+
+  sigmoidCrossEntropyLossBackward(
+    n: number,
+    x: DevicePtr,
+    t: DevicePtr,
+    ignoreLabel: number | null,
+    lossWeight: number,
+    s: LossScratch,
+    dx: DevicePtr,
+  ): void {
+    this.sm('sigmoid_ce_loss_backward', n, 1, 1, [x, t, dx, s.norm], ignoreLabel, lossWeight);
+  }
+
   softmaxLossBackward(
     outer: number,
     channels: number,
@@ -182,7 +211,7 @@ export class WebGpuKernels implements DeviceKernels {
     label: DevicePtr,
     ignoreLabel: number | null,
     lossWeight: number,
-    s: SoftmaxLossScratch,
+    s: LossScratch,
     dx: DevicePtr,
   ): void {
     this.sm('softmax_loss_backward', outer, channels, inner, [prob, label, dx, s.norm], ignoreLabel, lossWeight);
@@ -286,7 +315,7 @@ export class WebGpuKernels implements DeviceKernels {
     label: DevicePtr,
     topK: number,
     ignoreLabel: number | null,
-    s: SoftmaxLossScratch,
+    s: LossScratch,
     top: DevicePtr,
     perClass: DevicePtr | null,
   ): void {
