@@ -267,7 +267,8 @@ d(`device kernels in GPU mode${why ? ` [skipped: ${why}]` : ''}`, () => {
     expect(gpu).toEqual(cpu);
   });
 
-  it('a layer without a device kernel (ArgMax, CPU-only in Caffe too) runs its CPU code on synced memory: right, and downloads', () => {
+  // ArgMax is CPU-only in Caffe too
+  it('a layer without a device kernel (ArgMax) runs its CPU code on synced memory: right, and downloads', () => {
     const x = gaussianBlob([3, 5]),
       y = new Blob(),
       l = createLayer({ name: 't', type: 'ArgMax' });
