@@ -56,3 +56,14 @@ export function findFiles(dir: string, re: RegExp): string[] {
 export function tmpDir(prefix = 'caffets-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+/** max |ours - ref| / max |ref| (0 when both are 0): the forward bars' measure against Caffe's blobs. */
+export function relMaxError(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let e = 0,
+    m = 0;
+  for (let i = 0; i < ref.length; i++) {
+    e = Math.max(e, Math.abs(ours[i] - ref[i]));
+    m = Math.max(m, Math.abs(ref[i]));
+  }
+  return e === 0 ? 0 : e / m;
+}

@@ -25,7 +25,7 @@ import { WebGpuDevice } from '../../src/backend/webgpu/webgpu_device';
 import type { GemmKind } from '../../src/backend/webgpu/webgpu_math';
 import { currentDevice, setDevice } from '../../src/backend/mode';
 import { setMinLogLevel } from '../../src/util/logging';
-import { describeShared, sharedPath } from '../helpers';
+import { describeShared, relMaxError, sharedPath } from '../helpers';
 import { gpuSkipReason } from '../gpu';
 
 const M = 'fixtures/models';
@@ -131,23 +131,12 @@ function traceCpu(net: Net, x: Float32Array, dy: Float32Array): Trace {
   return t;
 }
 
-/** max |ours - ref| / max |ref| (0 when both are 0) */
-function relMax(ours: Float32Array, ref: Float32Array): number {
-  let e = 0,
-    m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    e = Math.max(e, Math.abs(ours[i] - ref[i]));
-    m = Math.max(m, Math.abs(ref[i]));
-  }
-  return e === 0 ? 0 : e / m;
-}
-
 /** Replays the trace layer by layer in GPU mode; the worst relative error of each layer's results. */
 function replayOnDevice(net: Net, t: Trace): { layer: string; worst: number }[] {
   const errs = net.layers.map((_l, i) => ({ layer: net.layerNames[i], worst: 0 }));
   const note = (i: number, ours: Blob[], ref: Float32Array[], useDiff: boolean) =>
     ours.forEach((b, j) => {
-      errs[i].worst = Math.max(errs[i].worst, relMax(useDiff ? b.cpuDiff() : b.cpuData(), ref[j]));
+      errs[i].worst = Math.max(errs[i].worst, relMaxError(useDiff ? b.cpuDiff() : b.cpuData(), ref[j]));
     });
   net.layers.forEach((_l, i) => {
     net.bottomVecs[i].forEach((b, j) => b.mutableCpuData().set(t.before[i][j]));
@@ -227,7 +216,7 @@ const why = gpuSkipReason();
         const bytes = (input.count + dy.length) * 4;
         expect(steady.moved).toEqual({ uploads: 2, downloads: 0, bytesUp: bytes, bytesDown: 0 });
         const output = cpu.after[net.layers.length - 1][0];
-        expect(relMax(steady.output, output)).toBeLessThan(1e-4);
+        expect(relMaxError(steady.output, output)).toBeLessThan(1e-4);
       } finally {
         net.dispose();
       }

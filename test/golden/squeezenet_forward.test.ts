@@ -7,21 +7,11 @@ import { Net } from '../../src/net';
 import { readNetParamsFromTextFile } from '../../src/io/proto_io';
 import { readNpy } from '../../src/io/npy';
 import { setMinLogLevel } from '../../src/util/logging';
-import { describeShared, sharedPath } from '../helpers';
+import { describeShared, relMaxError, sharedPath } from '../helpers';
 import { openGpu } from '../../src/api/common';
 import { gpuSkipReason } from '../gpu';
 
 const dir = sharedPath('fixtures/models/squeezenet-v1.0');
-
-function relErr(ours: Float32Array, ref: Float32Array): number {
-  let maxErr = 0,
-    maxAbs = 0;
-  for (let i = 0; i < ref.length; i++) {
-    maxErr = Math.max(maxErr, Math.abs(ours[i] - ref[i]));
-    maxAbs = Math.max(maxAbs, Math.abs(ref[i]));
-  }
-  return maxErr / maxAbs;
-}
 
 for (const gpu of [false, true]) {
   const why = gpu ? gpuSkipReason() : undefined;
@@ -66,7 +56,7 @@ for (const gpu of [false, true]) {
       const ours = new Float32Array(ref.data.length);
       for (let i = 0; i < ref.shape[0]; i++) ours.set(outputs[name][i].subarray(0, per), i * per);
       expect(outputs[name][0].length).toBe(per);
-      const err = relErr(ours, ref.data);
+      const err = relMaxError(ours, ref.data);
       expect(err).toBeLessThan(1e-4);
     });
   });
