@@ -174,6 +174,27 @@ export interface DeviceKernels {
   /** Crop of a 4-axis blob: top element (a, b, c, d) is bottom element (a + off[0], ..., d + off[3]) at
    *  the bottom's strides; `forward` copies bottom -> top, else top -> bottom (the rest untouched) */
   crop4(top: number[], strides: number[], off: number[], from: DevicePtr, to: DevicePtr, forward: boolean): void;
+  /** LSTMUnit forward over N streams of H (Caffe's LSTMActsForward + LSTMUnitForward): c_t, h_t from
+   *  c_{t-1}, the gate inputs X (N x 4H: i' f' o' g') and cont (N) */
+  lstmUnitForward(
+    N: number,
+    H: number,
+    cPrev: DevicePtr,
+    X: DevicePtr,
+    cont: DevicePtr,
+    c: DevicePtr,
+    h: DevicePtr,
+  ): void;
+  /** its backward: dc_{t-1} and dX from the top diffs dc_t, dh_t (none to cont) */
+  lstmUnitBackward(
+    N: number,
+    H: number,
+    data: { cPrev: DevicePtr; X: DevicePtr; cont: DevicePtr; c: DevicePtr },
+    dc: DevicePtr,
+    dh: DevicePtr,
+    dcPrev: DevicePtr,
+    dX: DevicePtr,
+  ): void;
   /** y = x > threshold ? 1 : 0 */
   thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void;
   convolution(d: ConvDesc): DeviceConvPrimitive;

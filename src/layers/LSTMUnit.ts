@@ -10,6 +10,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { backend } from '../backend';
 import { check, checkOp } from '../util/check';
 
@@ -97,6 +98,37 @@ export class LSTMUnitLayer extends Layer {
     const tc = this.cellExps(C);
     for (let n = 0; n < num; n++)
       for (let d = 0; d < H; d++) Hs[n * H + d] = sigmoid(e[n * 4 * H + 2 * H + d]) * tanh(tc[n * H + d]);
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const [cPrev, X, cont] = bottom.map((b) => b.gpuData());
+    const k = currentDevice().kernels;
+    k.lstmUnitForward(
+      bottom[0].shape[1],
+      this.hidden,
+      cPrev,
+      X,
+      cont,
+      top[0].mutableGpuData(),
+      top[1].mutableGpuData(),
+    );
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    check(this, !propagateDown[2], '!propagate_down[2]', 'Cannot backpropagate to sequence indicators.');
+    if (!propagateDown[0] && !propagateDown[1]) return;
+    const [cPrev, X, cont] = bottom.map((b) => b.gpuData());
+    const data = { cPrev, X, cont, c: top[0].gpuData() };
+    const [dcPrev, dX] = [bottom[0].mutableGpuDiff(), bottom[1].mutableGpuDiff()];
+    currentDevice().kernels.lstmUnitBackward(
+      bottom[0].shape[1],
+      this.hidden,
+      data,
+      top[0].gpuDiff(),
+      top[1].gpuDiff(),
+      dcPrev,
+      dX,
+    );
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {

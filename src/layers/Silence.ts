@@ -3,6 +3,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 
 export class SilenceLayer extends Layer {
   reshape(_bottom: Blob[], _top: Blob[]): void {}
@@ -11,6 +12,12 @@ export class SilenceLayer extends Layer {
 
   protected override backwardCpu(_top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     for (let i = 0; i < bottom.length; i++) if (propagateDown[i]) bottom[i].mutableCpuDiff().fill(0);
+  }
+
+  protected override forwardGpu(_bottom: Blob[], _top: Blob[]): void {}
+  protected override backwardGpu(_top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    for (let i = 0; i < bottom.length; i++)
+      if (propagateDown[i]) currentDevice().math.set(bottom[i].count, 0, bottom[i].mutableGpuDiff());
   }
 
   override minBottomBlobs(): number {

@@ -126,6 +126,45 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
   ['AbsVal', { layer: { type: 'AbsVal' }, bottoms: [X] }, NONE],
   ['BNLL', { layer: { type: 'BNLL' }, bottoms: [X] }, NONE],
   ['Crop', { layer: { type: 'Crop', crop_param: { axis: 1, offset: [1, 0, 1] } }, bottoms: [X, [2, 5, 3, 3]] }, NONE],
+  [
+    'LSTMUnit',
+    {
+      layer: { type: 'LSTMUnit' },
+      bottoms: [
+        [1, 3, 5],
+        [1, 3, 20],
+        [1, 3],
+      ],
+      tops: 2,
+      propagate: [true, true, false],
+    },
+    NONE,
+  ],
+  [
+    'LSTM (its whole unrolled net)',
+    {
+      layer: { type: 'LSTM', recurrent_param: { num_output: 4, weight_filler: { type: 'gaussian' } } },
+      bottoms: [
+        [3, 2, 5],
+        [3, 2],
+      ],
+      propagate: [true, false],
+    },
+    NONE,
+  ],
+  [
+    'RNN',
+    {
+      layer: { type: 'RNN', recurrent_param: { num_output: 4, weight_filler: { type: 'gaussian' } } },
+      bottoms: [
+        [3, 2, 5],
+        [3, 2],
+      ],
+      propagate: [true, false],
+    },
+    NONE,
+  ],
+  ['Silence', { layer: { type: 'Silence' }, bottoms: [X, X], tops: 0 }, NONE],
   ['Tile', { layer: { type: 'Tile', tile_param: { axis: 1, tiles: 3 } }, bottoms: [X] }, NONE],
   // as Caffe's Forward_gpu: the loss (from a device dot) is written into the 1-float top on the host, so
   // the top comes down (this test left it on the device) and goes up; and the loss weight's read

@@ -415,6 +415,41 @@ const CROP4 = grid(
     if (P.forward != 0u) { B1[P.o1 + i] = B0[P.o0 + j]; } else { B1[P.o1 + j] = B0[P.o0 + i]; }`,
 );
 
+// LSTMUnit, one thread per (stream n, unit d), as Caffe's CPU maths: sigmoid(x) = 1 / (1 + exp(-x)),
+// tanh(x) = 2 / (1 + exp(-2x)) - 1, f = 0 where cont is 0. Forward: c_{t-1}, X, cont, c_t, h_t in slots
+// 0..4; backward adds dc_t, dh_t, dc_{t-1}, dX in slots 4..7 (c_t in 3)
+const LSTM_HELPERS = `${EXP_ACC}
+fn sigm(v: f32) -> f32 { return 1.0 / (1.0 + exp_acc(-v)); }
+fn tanh_c(v: f32) -> f32 { return 2.0 / (1.0 + exp_acc(-2.0 * v)) - 1.0; }`;
+const LSTM_GATES = `let d = i % P.H; let x = (i / P.H) * 4u * P.H + d; let cn = B2[P.o2 + i / P.H];
+    let ig = sigm(B1[P.o1 + x]);
+    let f = select(cn * sigm(B1[P.o1 + x + P.H]), 0.0, cn == 0.0);
+    let g = tanh_c(B1[P.o1 + x + 3u * P.H]);`;
+const LSTM_UNIT_FORWARD = grid(
+  'struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, H: u32 }',
+  5,
+  `${LSTM_GATES}
+    let c = f * B0[P.o0 + i] + ig * g;
+    B3[P.o3 + i] = c;
+    B4[P.o4 + i] = sigm(B1[P.o1 + x + 2u * P.H]) * tanh_c(c);`,
+  LSTM_HELPERS,
+);
+const LSTM_UNIT_BACKWARD = grid(
+  'struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32, H: u32 }',
+  8,
+  `${LSTM_GATES}
+    let o = sigm(B1[P.o1 + x + 2u * P.H]);
+    let tc = tanh_c(B3[P.o3 + i]);
+    let dh = B5[P.o5 + i];
+    let dc = B4[P.o4 + i] + dh * o * (1.0 - tc * tc);
+    B6[P.o6 + i] = dc * f;
+    B7[P.o7 + x] = dc * g * ig * (1.0 - ig);
+    B7[P.o7 + x + P.H] = dc * B0[P.o0 + i] * f * (1.0 - f);
+    B7[P.o7 + x + 2u * P.H] = dh * tc * o * (1.0 - o);
+    B7[P.o7 + x + 3u * P.H] = dc * ig * (1.0 - g * g);`,
+  LSTM_HELPERS,
+);
+
 // Eltwise MAX step k = P.a: k = 1 compares bottoms 0 and 1 (a tie to 1); later bottoms win only when
 // greater than the running max; a, b, y, mask in slots 0..3 (a is y for k > 1)
 const ELTWISE_MAX = ew(
@@ -555,6 +590,8 @@ export const LAYER_PROGRAMS: Record<string, Program> = {
     EXP_ACC,
   ),
   crop4: CROP4,
+  lstm_unit_forward: LSTM_UNIT_FORWARD,
+  lstm_unit_backward: LSTM_UNIT_BACKWARD,
   tile_forward: TILE_FORWARD,
   tile_backward: TILE_BACKWARD,
   threshold_forward: ew(2, 'B1[P.o1 + i] = select(0.0, 1.0, B0[P.o0 + i] > P.a);'),

@@ -62,6 +62,21 @@ export class WebGpuKernels implements DeviceKernels {
     const rest = [top[1], top[2], top[3], strides[0], strides[1], strides[2], ...off, forward ? 1 : 0];
     this.grid('crop4', n, 'u'.repeat(14), [from, to], rest);
   }
+  lstmUnitForward(N: number, H: number, cPrev: DevicePtr, X: DevicePtr, cont: DevicePtr, c: DevicePtr, h: DevicePtr) {
+    this.grid('lstm_unit_forward', N * H, 'u'.repeat(7), [cPrev, X, cont, c, h], [H]);
+  }
+  lstmUnitBackward(
+    N: number,
+    H: number,
+    d: { cPrev: DevicePtr; X: DevicePtr; cont: DevicePtr; c: DevicePtr },
+    dc: DevicePtr,
+    dh: DevicePtr,
+    dcPrev: DevicePtr,
+    dX: DevicePtr,
+  ): void {
+    const ptrs = [d.cPrev, d.X, d.cont, d.c, dc, dh, dcPrev, dX];
+    this.grid('lstm_unit_backward', N * H, 'u'.repeat(10), ptrs, [H]);
+  }
   thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void {
     this.ew('threshold_forward', n, [x, y], threshold);
   }
