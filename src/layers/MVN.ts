@@ -8,6 +8,8 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
+import type { DevicePtr } from '../backend/device';
 
 export class MVNLayer extends Layer {
   private normalizeVariance = true;
@@ -23,6 +25,9 @@ export class MVNLayer extends Layer {
   private ones = new Float32Array(0);
   private groups = 0;
   private dim = 0;
+  /** the device's: per-group means and sums, sqrt(var) + eps, two element-wise scratches, dim ones */
+  private readonly dev = { mean: new Blob(), sums: new Blob(), std: new Blob(), t1: new Blob(), t2: new Blob() };
+  private readonly devOnes = new Blob();
 
   override layerSetUp(): void {
     this.normalizeVariance = this.param('mvn_param').normalize_variance;
@@ -46,6 +51,77 @@ export class MVNLayer extends Layer {
     }
     if (this.temp.length !== b.count) this.temp = new Float32Array(b.count);
     if (this.ones.length !== this.dim) this.ones = new Float32Array(this.dim).fill(1);
+  }
+
+  /** The device buffers at this shape (ones filled on the host once per shape). */
+  private deviceBuffers(count: number): Record<'mean' | 'sums' | 'std' | 't1' | 't2' | 'ones', DevicePtr> {
+    const d = this.dev;
+    for (const b of [d.mean, d.sums, d.std]) if (b.count !== this.groups) b.reshape([this.groups]);
+    for (const b of [d.t1, d.t2]) if (b.count !== count) b.reshape([count]);
+    if (this.devOnes.count !== this.dim) {
+      this.devOnes.reshape([this.dim]);
+      this.devOnes.mutableCpuData().fill(1);
+    }
+    return {
+      mean: d.mean.mutableGpuData(),
+      sums: d.sums.mutableGpuData(),
+      std: d.std.mutableGpuData(),
+      t1: d.t1.mutableGpuData(),
+      t2: d.t2.mutableGpuData(),
+      ones: this.devOnes.gpuData(),
+    };
+  }
+
+  // Caffe's Forward_gpu: the group means and standard deviations by gemv, broadcast back by gemm
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const m = currentDevice().math,
+      n = bottom[0].count,
+      G = this.groups,
+      dim = this.dim;
+    if (n === 0) return;
+    const b = this.deviceBuffers(n),
+      x = bottom[0].gpuData(),
+      y = top[0].mutableGpuData(),
+      invDim = Math.fround(1 / dim);
+    m.gemv(false, G, dim, invDim, x, b.ones, 0, b.mean);
+    m.copy(n, x, y);
+    m.gemm(false, false, G, dim, 1, -1, b.mean, b.ones, 1, y); // y = x - mean
+    if (!this.normalizeVariance) return;
+    m.powx(n, y, 2, b.t1);
+    m.gemv(false, G, dim, invDim, b.t1, b.ones, 0, b.std);
+    m.powx(G, b.std, 0.5, b.std);
+    m.addScalar(G, this.eps, b.std);
+    m.gemm(false, false, G, dim, 1, 1, b.std, b.ones, 0, b.t1);
+    m.div(n, y, b.t1, y);
+  }
+
+  // dx as backwardCpu's, written last (in place works): t1 = dy - (y sum(y dy) + sum(dy)) / dim, / std
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const m = currentDevice().math,
+      n = bottom[0].count,
+      G = this.groups,
+      dim = this.dim;
+    if (n === 0) return;
+    const b = this.deviceBuffers(n),
+      y = top[0].gpuData(),
+      dy = top[0].gpuDiff();
+    if (!this.normalizeVariance) {
+      m.gemv(false, G, dim, Math.fround(1 / dim), dy, b.ones, 0, b.mean);
+      const dx = bottom[0].mutableGpuDiff();
+      m.copy(n, dy, dx);
+      m.gemm(false, false, G, dim, 1, -1, b.mean, b.ones, 1, dx);
+      return;
+    }
+    m.mul(n, y, dy, b.t1);
+    m.gemv(false, G, dim, 1, b.t1, b.ones, 0, b.mean);
+    m.gemv(false, G, dim, 1, dy, b.ones, 0, b.sums);
+    m.gemm(false, false, G, dim, 1, 1, b.mean, b.ones, 0, b.t1);
+    m.mul(n, y, b.t1, b.t1);
+    m.gemm(false, false, G, dim, 1, 1, b.sums, b.ones, 1, b.t1);
+    m.axpby(n, 1, dy, Math.fround(-1 / dim), b.t1);
+    m.gemm(false, false, G, dim, 1, 1, b.std, b.ones, 0, b.t2);
+    m.div(n, b.t1, b.t2, bottom[0].mutableGpuDiff());
   }
 
   override exactNumBottomBlobs(): number {

@@ -164,6 +164,16 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
     },
     NONE,
   ],
+  ['MVN', { layer: { type: 'MVN' }, bottoms: [X] }, NONE],
+  [
+    'MVN across channels, mean only, in place',
+    {
+      layer: { type: 'MVN', mvn_param: { across_channels: true, normalize_variance: false } },
+      bottoms: [X],
+      inPlace: true,
+    },
+    NONE,
+  ],
   ['Silence', { layer: { type: 'Silence' }, bottoms: [X, X], tops: 0 }, NONE],
   ['Tile', { layer: { type: 'Tile', tile_param: { axis: 1, tiles: 3 } }, bottoms: [X] }, NONE],
   // as Caffe's Forward_gpu: the loss (from a device dot) is written into the 1-float top on the host, so
