@@ -5,6 +5,7 @@ import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { backend } from '../backend';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { layerError } from './layer_check';
 import { checkOp } from '../util/check';
 
@@ -18,6 +19,9 @@ export class ReductionLayer extends Layer {
   private dim = 0;
   /** coeff (divided by dim for MEAN), in float as Caffe keeps it */
   private coeff = 1;
+  /** the device's |x| or x^2, and dim ones */
+  private readonly devTemp = new Blob();
+  private readonly devOnes = new Blob();
 
   override layerSetUp(): void {
     this.op = this.param('reduction_param').operation;
@@ -46,6 +50,48 @@ export class ReductionLayer extends Layer {
       y[i] = this.op === 'ASUM' ? be.asum(xi) : be.dot(xi, this.op === 'SUMSQ' ? xi : this.ones);
     }
     if (this.coeff !== 1) for (let i = 0; i < this.num; i++) y[i] *= this.coeff;
+  }
+
+  /** dim ones on the device (filled on the host once per shape) */
+  private onesGpu() {
+    if (this.devOnes.count !== this.dim) {
+      this.devOnes.reshape([this.dim]);
+      this.devOnes.mutableCpuData().fill(1);
+    }
+    return this.devOnes.gpuData();
+  }
+
+  // each row's sum of x, |x| or x^2 by one gemv with ones, times coeff
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const m = currentDevice().math,
+      n = bottom[0].count;
+    let x = bottom[0].gpuData();
+    if (this.op === 'ASUM' || this.op === 'SUMSQ') {
+      this.devTemp.reshape([n]);
+      const t = this.devTemp.mutableGpuData();
+      if (this.op === 'ASUM') m.abs(n, x, t);
+      else m.mul(n, x, x, t);
+      x = t;
+    }
+    m.gemv(false, this.num, this.dim, this.coeff, x, this.onesGpu(), 0, top[0].mutableGpuData());
+  }
+
+  // dx row i = coeff dy[i] (broadcast by gemm), times sign(x) (ASUM) or 2x (SUMSQ)
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const m = currentDevice().math,
+      n = bottom[0].count,
+      dx = bottom[0].mutableGpuDiff();
+    m.gemm(false, false, this.num, this.dim, 1, this.coeff, top[0].gpuDiff(), this.onesGpu(), 0, dx);
+    if (this.op === 'ASUM') {
+      this.devTemp.reshape([n]);
+      const t = this.devTemp.mutableGpuData();
+      m.sign(n, bottom[0].gpuData(), t);
+      m.mul(n, dx, t, dx);
+    } else if (this.op === 'SUMSQ') {
+      m.mul(n, dx, bottom[0].gpuData(), dx);
+      m.scal(n, 2, dx);
+    }
   }
 
   protected override backwardCpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {

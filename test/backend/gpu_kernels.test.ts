@@ -174,6 +174,11 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
     },
     NONE,
   ],
+  ...(['SUM', 'ASUM', 'SUMSQ', 'MEAN'] as const).map((op, axis): [string, Case, Partial<TransferCounts>] => [
+    `Reduction ${op}, axis ${axis}`,
+    { layer: { type: 'Reduction', reduction_param: { operation: op, axis, coeff: 0.5 } }, bottoms: [X] },
+    NONE,
+  ]),
   ['Silence', { layer: { type: 'Silence' }, bottoms: [X, X], tops: 0 }, NONE],
   ['Tile', { layer: { type: 'Tile', tile_param: { axis: 1, tiles: 3 } }, bottoms: [X] }, NONE],
   // as Caffe's Forward_gpu: the loss (from a device dot) is written into the 1-float top on the host, so
