@@ -195,6 +195,14 @@ export interface DeviceKernels {
     dcPrev: DevicePtr,
     dX: DevicePtr,
   ): void;
+  /** y = max(lo, min(x, hi)) (NaN to lo, as Caffe's std::max/std::min) */
+  clipForward(n: number, x: DevicePtr, y: DevicePtr, lo: number, hi: number): void;
+  /** dx = dy where lo <= x <= hi, else 0 */
+  clipBackward(n: number, dy: DevicePtr, x: DevicePtr, dx: DevicePtr, lo: number, hi: number): void;
+  /** s = sigmoid(beta x), y = x s (y may be x) */
+  swishForward(n: number, x: DevicePtr, s: DevicePtr, y: DevicePtr, beta: number): void;
+  /** dx = dy (beta y + s (1 - beta y)) */
+  swishBackward(n: number, y: DevicePtr, dy: DevicePtr, s: DevicePtr, dx: DevicePtr, beta: number): void;
   /** y = x > threshold ? 1 : 0 */
   thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void;
   convolution(d: ConvDesc): DeviceConvPrimitive;

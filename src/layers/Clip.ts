@@ -1,6 +1,7 @@
 // Clip: y = max(min, min(x, max)); the gradient passes where min <= x <= max (Caffe master).
 import { Blob } from '../core/blob';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { NeuronLayer } from './neuron';
 
 export class ClipLayer extends NeuronLayer {
@@ -22,6 +23,23 @@ export class ClipLayer extends NeuronLayer {
       const m = hi < x[i] ? hi : x[i];
       y[i] = lo < m ? m : lo;
     }
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    const n = bottom[0].count;
+    currentDevice().kernels.clipForward(n, bottom[0].gpuData(), top[0].mutableGpuData(), this.min, this.max);
+  }
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (!propagateDown[0]) return;
+    const b = bottom[0];
+    currentDevice().kernels.clipBackward(
+      b.count,
+      top[0].gpuDiff(),
+      b.gpuData(),
+      b.mutableGpuDiff(),
+      this.min,
+      this.max,
+    );
   }
 
   // Reads bottom data (as Caffe does); in place it holds the clipped value, so the gradient passes everywhere.

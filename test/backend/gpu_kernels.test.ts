@@ -179,6 +179,8 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
     { layer: { type: 'Reduction', reduction_param: { operation: op, axis, coeff: 0.5 } }, bottoms: [X] },
     NONE,
   ]),
+  ['Clip', { layer: { type: 'Clip', clip_param: { min: -0.5, max: 0.7 } }, bottoms: [X] }, NONE],
+  ['Swish, in place', { layer: { type: 'Swish', swish_param: { beta: 1.5 } }, bottoms: [X], inPlace: true }, NONE],
   ['Silence', { layer: { type: 'Silence' }, bottoms: [X, X], tops: 0 }, NONE],
   ['Tile', { layer: { type: 'Tile', tile_param: { axis: 1, tiles: 3 } }, bottoms: [X] }, NONE],
   // as Caffe's Forward_gpu: the loss (from a device dot) is written into the 1-float top on the host, so

@@ -594,6 +594,17 @@ export const LAYER_PROGRAMS: Record<string, Program> = {
   lstm_unit_backward: LSTM_UNIT_BACKWARD,
   tile_forward: TILE_FORWARD,
   tile_backward: TILE_BACKWARD,
+  // hi < x ? hi : x, then lo < m ? m : lo (NaN x gives lo, as on the CPU)
+  clip_forward: ew(2, 'let x = B0[P.o0 + i]; let m = select(x, P.b, P.b < x); B1[P.o1 + i] = select(P.a, m, P.a < m);'),
+  // dy, x, dx
+  clip_backward: ew(3, 'let v = B1[P.o1 + i]; B2[P.o2 + i] = select(0.0, B0[P.o0 + i], v >= P.a && v <= P.b);'),
+  // x, s, y: s = sigmoid(beta x) (Sigmoid's tanh form), y = x s
+  swish_forward: ew(
+    3,
+    'let v = B0[P.o0 + i]; let s = 0.5 * tanh(0.5 * (v * P.a)) + 0.5; B1[P.o1 + i] = s; B2[P.o2 + i] = v * s;',
+  ),
+  // y, dy, s, dx
+  swish_backward: ew(4, 'let by = P.a * B0[P.o0 + i]; B3[P.o3 + i] = B1[P.o1 + i] * (by + B2[P.o2 + i] * (1.0 - by));'),
   threshold_forward: ew(2, 'B1[P.o1 + i] = select(0.0, 1.0, B0[P.o0 + i] > P.a);'),
   im2col: IM2COL,
   col2im: COL2IM,

@@ -77,6 +77,18 @@ export class WebGpuKernels implements DeviceKernels {
     const ptrs = [d.cPrev, d.X, d.cont, d.c, dc, dh, dcPrev, dX];
     this.grid('lstm_unit_backward', N * H, 'u'.repeat(10), ptrs, [H]);
   }
+  clipForward(n: number, x: DevicePtr, y: DevicePtr, lo: number, hi: number): void {
+    this.ew('clip_forward', n, [x, y], lo, hi);
+  }
+  clipBackward(n: number, dy: DevicePtr, x: DevicePtr, dx: DevicePtr, lo: number, hi: number): void {
+    this.ew('clip_backward', n, [dy, x, dx], lo, hi);
+  }
+  swishForward(n: number, x: DevicePtr, s: DevicePtr, y: DevicePtr, beta: number): void {
+    this.ew('swish_forward', n, [x, s, y], beta);
+  }
+  swishBackward(n: number, y: DevicePtr, dy: DevicePtr, s: DevicePtr, dx: DevicePtr, beta: number): void {
+    this.ew('swish_backward', n, [y, dy, s, dx], beta);
+  }
   thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void {
     this.ew('threshold_forward', n, [x, y], threshold);
   }
