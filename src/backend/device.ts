@@ -203,6 +203,10 @@ export interface DeviceKernels {
   swishForward(n: number, x: DevicePtr, s: DevicePtr, y: DevicePtr, beta: number): void;
   /** dx = dy (beta y + s (1 - beta y)) */
   swishBackward(n: number, y: DevicePtr, dy: DevicePtr, s: DevicePtr, dx: DevicePtr, beta: number): void;
+  /** Embed: y row m = w row x[m] (+ bias), M rows of N */
+  embedForward(M: number, N: number, x: DevicePtr, w: DevicePtr, bias: DevicePtr | null, y: DevicePtr): void;
+  /** dw row x[m] += dy row m, for m in order (as the CPU's sums) */
+  embedBackward(M: number, N: number, x: DevicePtr, dy: DevicePtr, dw: DevicePtr): void;
   /** y = x > threshold ? 1 : 0 */
   thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void;
   convolution(d: ConvDesc): DeviceConvPrimitive;

@@ -5,6 +5,7 @@
 import { Blob } from '../core/blob';
 import { Layer } from '../core/layer';
 import { registerLayer } from '../core/layer_factory';
+import { currentDevice } from '../backend/mode';
 import { layerError } from './layer_check';
 import { checkOp } from '../util/check';
 import { setUpWeightAndBias } from './param_blobs';
@@ -14,6 +15,8 @@ export class EmbedLayer extends Layer {
   private K = 0;
   private N = 0;
   private biasTerm = true;
+  /** M ones on the device, for the bias gradient (Caffe's bias_multiplier_) */
+  private readonly devOnes = new Blob();
 
   override layerSetUp(): void {
     const p = this.rawParam('embed_param');
@@ -56,6 +59,37 @@ export class EmbedLayer extends Layer {
     if (this.biasTerm) {
       const b = this.blobs[1].cpuData();
       for (let n = 0, o = 0; n < this.M; n++, o += N) for (let j = 0; j < N; j++) y[o + j] += b[j];
+    }
+  }
+
+  // indices current on the host (from a data layer) are checked there, with no transfer; indices a
+  // device kernel made are read unchecked, as Caffe's GPU kernel reads them
+  private checkIndicesOnHost(x: Blob): void {
+    if (x.dataMemory.head === 'HEAD_AT_DEVICE') return;
+    const v = x.cpuData();
+    for (let n = 0; n < this.M; n++) this.index(v, n);
+  }
+
+  protected override forwardGpu(bottom: Blob[], top: Blob[]): void {
+    this.checkIndicesOnHost(bottom[0]);
+    const bias = this.biasTerm ? this.blobs[1].gpuData() : null;
+    const k = currentDevice().kernels;
+    k.embedForward(this.M, this.N, bottom[0].gpuData(), this.blobs[0].gpuData(), bias, top[0].mutableGpuData());
+  }
+
+  protected override backwardGpu(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
+    if (propagateDown[0]) throw layerError(this, "Can't backpropagate to EmbedLayer input.");
+    const dy = top[0].gpuDiff();
+    if (this.paramPropagate(0)) {
+      currentDevice().kernels.embedBackward(this.M, this.N, bottom[0].gpuData(), dy, this.blobs[0].mutableGpuDiff());
+    }
+    if (this.biasTerm && this.paramPropagate(1)) {
+      if (this.devOnes.count !== this.M) {
+        this.devOnes.reshape([this.M]);
+        this.devOnes.mutableCpuData().fill(1);
+      }
+      const db = this.blobs[1].mutableGpuDiff();
+      currentDevice().math.gemv(true, this.M, this.N, 1, dy, this.devOnes.gpuData(), 1, db);
     }
   }
 

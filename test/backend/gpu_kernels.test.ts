@@ -181,6 +181,24 @@ const CASES: [string, Case, Partial<TransferCounts>][] = [
   ]),
   ['Clip', { layer: { type: 'Clip', clip_param: { min: -0.5, max: 0.7 } }, bottoms: [X] }, NONE],
   ['Swish, in place', { layer: { type: 'Swish', swish_param: { beta: 1.5 } }, bottoms: [X], inPlace: true }, NONE],
+  [
+    'Embed with bias',
+    {
+      layer: {
+        type: 'Embed',
+        embed_param: {
+          input_dim: 5,
+          num_output: 4,
+          weight_filler: { type: 'gaussian' },
+          bias_filler: { type: 'gaussian' },
+        },
+      },
+      bottoms: [[2, 6]],
+      labels: { index: 0, classes: 5 },
+      propagate: [false],
+    },
+    NONE,
+  ],
   ['Silence', { layer: { type: 'Silence' }, bottoms: [X, X], tops: 0 }, NONE],
   ['Tile', { layer: { type: 'Tile', tile_param: { axis: 1, tiles: 3 } }, bottoms: [X] }, NONE],
   // as Caffe's Forward_gpu: the loss (from a device dot) is written into the 1-float top on the host, so

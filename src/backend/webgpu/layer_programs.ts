@@ -450,6 +450,26 @@ const LSTM_UNIT_BACKWARD = grid(
   LSTM_HELPERS,
 );
 
+// Embed forward, one thread per top element: y[m, j] = w[x[m], j] (+ b[j]); x, w, b (w when none), y
+const EMBED_FORWARD = grid(
+  'struct Params { n: u32, o0: u32, o1: u32, o2: u32, o3: u32, N: u32, bias: u32 }',
+  4,
+  `let m = i / P.N; let j = i % P.N;
+    var v = B1[P.o1 + u32(B0[P.o0 + m]) * P.N + j];
+    if (P.bias != 0u) { v += B2[P.o2 + j]; }
+    B3[P.o3 + i] = v;`,
+);
+// Embed backward to the weights, one thread per column j (no two threads write one element, no float
+// atomics needed): dw[x[m], j] += dy[m, j] for m in order, as the CPU sums; x, dy, dw
+const EMBED_BACKWARD = grid(
+  'struct Params { n: u32, o0: u32, o1: u32, o2: u32, N: u32, M: u32 }',
+  3,
+  `for (var m = 0u; m < P.M; m++) {
+      let k = P.o2 + u32(B0[P.o0 + m]) * P.N + i;
+      B2[k] = B2[k] + B1[P.o1 + m * P.N + i];
+    }`,
+);
+
 // Eltwise MAX step k = P.a: k = 1 compares bottoms 0 and 1 (a tie to 1); later bottoms win only when
 // greater than the running max; a, b, y, mask in slots 0..3 (a is y for k > 1)
 const ELTWISE_MAX = ew(
@@ -590,6 +610,8 @@ export const LAYER_PROGRAMS: Record<string, Program> = {
     EXP_ACC,
   ),
   crop4: CROP4,
+  embed_forward: EMBED_FORWARD,
+  embed_backward: EMBED_BACKWARD,
   lstm_unit_forward: LSTM_UNIT_FORWARD,
   lstm_unit_backward: LSTM_UNIT_BACKWARD,
   tile_forward: TILE_FORWARD,

@@ -89,6 +89,12 @@ export class WebGpuKernels implements DeviceKernels {
   swishBackward(n: number, y: DevicePtr, dy: DevicePtr, s: DevicePtr, dx: DevicePtr, beta: number): void {
     this.ew('swish_backward', n, [y, dy, s, dx], beta);
   }
+  embedForward(M: number, N: number, x: DevicePtr, w: DevicePtr, bias: DevicePtr | null, y: DevicePtr): void {
+    this.grid('embed_forward', M * N, 'u'.repeat(7), [x, w, bias ?? w, y], [N, bias ? 1 : 0]);
+  }
+  embedBackward(M: number, N: number, x: DevicePtr, dy: DevicePtr, dw: DevicePtr): void {
+    this.grid('embed_backward', N, 'u'.repeat(6), [x, dy, dw], [N, M]);
+  }
   thresholdForward(n: number, x: DevicePtr, y: DevicePtr, threshold: number): void {
     this.ew('threshold_forward', n, [x, y], threshold);
   }
